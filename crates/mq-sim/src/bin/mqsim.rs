@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(mq_sim::main_from_args());
+}

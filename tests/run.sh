@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The one command that runs every test of mqha on a fresh Debian 12 machine, as root:
+# installs what the tests need, builds, runs the unit and integration tests, the cluster suites
+# and the package build. Each stage prints its name; the first failure stops the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+here=$PWD
+
+stage() { printf '\n==== %s ====\n' "$*"; }
+
+stage "setup: Debian packages and test users"
+tests/setup.sh
+
+stage "build (release)"
+cargo build --release --workspace --locked
+
+stage "unit and integration tests"
+cargo test --release --workspace --locked

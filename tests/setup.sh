@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the test suites need on a fresh Debian 12 machine (root) and creates the mq users
+# the simulated installations run as. Safe to run again.
+set -euo pipefail
+if [ "$(id -u)" != 0 ]; then
+    echo "tests/setup.sh: must run as root (it installs packages and creates users)" >&2
+    exit 1
+fi
+pkgs=(pacemaker corosync pcs resource-agents libxml2-utils rpm rpmlint iproute2 procps psmisc util-linux netcat-openbsd)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The simulated installations run their queue managers as these users, as MQ runs as mqm.
+getent group mqm >/dev/null || groupadd --system mqm
+getent passwd mqm >/dev/null || useradd --system --gid mqm --home-dir /var/mqm --no-create-home --shell /bin/bash mqm
+# A second mq user with other ids, for the tests of two installations and of id mismatches.
+getent group mqm2 >/dev/null || groupadd --system mqm2
+getent passwd mqm2 >/dev/null || useradd --system --gid mqm2 --home-dir /var/mqm2 --no-create-home --shell /bin/bash mqm2
+# An alternate administrator that belongs to the mq group, for the mq_user tests.
+getent passwd mqadmin >/dev/null || useradd --system --gid mqm --home-dir /nonexistent --no-create-home --shell /bin/bash mqadmin
+exit 0
