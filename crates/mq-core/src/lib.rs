@@ -1,3 +1,9 @@
 //! mq-core drives an IBM MQ installation: queue-manager names, the installation's files, running
 //! its control commands as the mq user with a deadline, reading their replies, the MQI, and the
-//! queue manager's process family in /proc. It knows nothing of OCF or Pacemaker.
+//! queue manager's process family in /proc. It knows nothing of OCF or Pacemaker: it returns
+//! typed states and errors, and the agent decides what they mean to the cluster.
+
+pub mod mqi;
+pub mod name;
+
+pub use name::{QmName, QmNameError};
