@@ -1,0 +1,276 @@
+//! The wire between a queue manager's engine and everything that talks to it: the MQI library
+//! (bindings over a unix socket, clients over TCP through runmqlsr), runmqsc, dmpmqmsg and the
+//! control programs of the runtime. Frames are a 4-byte big-endian length followed by one
+//! serde_json document. This module knows nothing of C structures (that is mq-sim-mqi) nor of
+//! queue semantics (that is the engine).
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use std::io::{self, Read, Write};
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
+use crate::paths::{Installation, QmPaths};
+
+/// Largest frame accepted: a 100 MB message (MQ's maximum) plus its descriptor.
+pub const MAX_FRAME: u32 = 110 * 1024 * 1024;
+
+/// The abstract unix-socket name of the engine of queue manager `qm` run from installation
+/// `inst`: `mqsim-qm-<16 hex>` = FNV-1a 64 of canonical root, NUL, canonical data dir
+/// (`Installation::qm_hash`, INTERFACE.md decision 1). Abstract, because sun_path is 108 bytes
+/// and a test's ROOT can be longer; both paths, because two installations sharing one DataPath
+/// (multi-instance "nodes") must reach different engines, as two hosts would.
+pub fn engine_address(inst: &Installation, qm: &QmPaths) -> String {
+    format!("mqsim-qm-{:016x}", inst.qm_hash(qm))
+}
+
+/// Binds the engine's listening socket (called by the engine inside the execution controller).
+pub fn bind_engine(inst: &Installation, qm: &QmPaths) -> io::Result<UnixListener> {
+    let addr = SocketAddr::from_abstract_name(engine_address(inst, qm).as_bytes())?;
+    UnixListener::bind_addr(&addr)
+}
+
+/// Opens a raw connection to the engine. ECONNREFUSED means the queue manager is not running
+/// on this installation (no one holds the name).
+pub fn connect_engine(inst: &Installation, qm: &QmPaths) -> io::Result<UnixStream> {
+    let addr = SocketAddr::from_abstract_name(engine_address(inst, qm).as_bytes())?;
+    UnixStream::connect_addr(&addr)
+}
+
+pub fn write_frame<W: Write, T: Serialize>(w: &mut W, value: &T) -> io::Result<()> {
+    let body = serde_json::to_vec(value).map_err(io::Error::other)?;
+    if body.len() as u64 > u64::from(MAX_FRAME) {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("frame of {} bytes exceeds {MAX_FRAME}", body.len())));
+    }
+    let mut buf = Vec::with_capacity(body.len() + 4);
+    buf.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    buf.extend_from_slice(&body);
+    w.write_all(&buf)?;
+    w.flush()
+}
+
+/// Reads one frame; `Ok(None)` on a clean end of stream before any byte of a frame.
+pub fn read_frame<R: Read, T: DeserializeOwned>(r: &mut R) -> io::Result<Option<T>> {
+    let mut len = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        let n = r.read(&mut len[got..])?;
+        if n == 0 {
+            if got == 0 {
+                return Ok(None);
+            }
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        got += n;
+    }
+    let len = u32::from_be_bytes(len);
+    if len > MAX_FRAME {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("frame length {len} exceeds {MAX_FRAME}")));
+    }
+    let mut body = vec![0u8; len as usize];
+    r.read_exact(&mut body)?;
+    serde_json::from_slice(&body).map(Some).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// How a connection reached the engine.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ConnectMode {
+    /// Local (server) bindings over the unix socket. The engine takes uid and pid from
+    /// SO_PEERCRED, never from the frame.
+    Bindings,
+    /// MQ client through a listener: SVRCONN channel name, the user id the client process runs
+    /// as (asserted, as a real client sends it), and MQCSP credentials when given.
+    Client { channel: String, asserted_user: String, csp_user: Option<String>, csp_password: Option<String> },
+}
+
+/// An MQI message descriptor, the fields the simulator models (mq-sim-mqi maps MQMD to it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MsgDesc {
+    pub report: i32,
+    pub msg_type: i32,
+    pub expiry: i32,
+    pub feedback: i32,
+    pub encoding: i32,
+    pub ccsid: i32,
+    pub format: String,
+    pub priority: i32,
+    pub persistence: i32,
+    pub msg_id: [u8; 24],
+    pub correl_id: [u8; 24],
+    pub backout_count: i32,
+    pub reply_to_q: String,
+    pub reply_to_qmgr: String,
+    pub user_identifier: String,
+    pub put_appl_type: i32,
+    pub put_appl_name: String,
+    pub put_date: String,
+    pub put_time: String,
+}
+
+impl Default for MsgDesc {
+    /// MQMD_DEFAULT (mqi.md §3.2).
+    fn default() -> Self {
+        MsgDesc {
+            report: 0,
+            msg_type: 8,
+            expiry: -1,
+            feedback: 0,
+            encoding: 546,
+            ccsid: 0,
+            format: String::new(),
+            priority: -1,
+            persistence: 2,
+            msg_id: [0; 24],
+            correl_id: [0; 24],
+            backout_count: 0,
+            reply_to_q: String::new(),
+            reply_to_qmgr: String::new(),
+            user_identifier: String::new(),
+            put_appl_type: 0,
+            put_appl_name: String::new(),
+            put_date: String::new(),
+            put_time: String::new(),
+        }
+    }
+}
+
+/// What MQOPEN / MQPUT1 name (MQOD fields the simulator models).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct ObjectDesc {
+    pub object_type: i32,
+    pub object_name: String,
+    pub object_qmgr_name: String,
+    pub dynamic_q_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Request {
+    /// MQCONN/MQCONNX. `qm_name` empty means "whichever queue manager this socket reaches"
+    /// (the library already resolved the default).
+    Connect { qm_name: String, mode: ConnectMode, appl_name: String, pid: u32 },
+    /// One MQSC command (continuations already joined, comments removed).
+    Mqsc { command: String },
+    Open { od: ObjectDesc, options: i32 },
+    Close { hobj: i32, options: i32 },
+    Put { hobj: i32, md: MsgDesc, pmo_options: i32, data: Vec<u8> },
+    Put1 { od: ObjectDesc, md: MsgDesc, pmo_options: i32, data: Vec<u8> },
+    /// `match_options`: MQMO_* (3 = msg id + correl id, as the v1 default); `wait_ms` -1 = unlimited.
+    Get { hobj: i32, md: MsgDesc, gmo_options: i32, match_options: i32, wait_ms: i32, buffer_len: i32 },
+    Inq { hobj: i32, selectors: Vec<i32> },
+    Disconnect,
+}
+
+/// The line runmqlsr writes on the engine socket before splicing a client's TCP connection
+/// (INTERFACE.md decision 2): `MQSIM-PEER <ip>:<port> LISTENER <name or -> \n`. A frame can never
+/// start with 'M': that would be a length above MAX_FRAME.
+pub const PROXY_PREFIX: &str = "MQSIM-PEER ";
+
+pub fn proxy_line(peer: &std::net::SocketAddr, listener: &str) -> String {
+    let name = if listener.is_empty() { "-" } else { listener };
+    format!("{PROXY_PREFIX}{peer} LISTENER {name} \n")
+}
+
+/// Every MQI reply carries a completion code and reason; MQSC replies carry the report lines.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Response {
+    Mqi { cc: i32, reason: i32, body: MqiBody },
+    Mqsc { lines: Vec<String>, outcome: MqscOutcome },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum MqiBody {
+    None,
+    Connected { qm_name: String },
+    Opened { hobj: i32, object_name: String, object_qmgr_name: String },
+    Put { md: MsgDesc, resolved_q: String },
+    Got { md: MsgDesc, data: Vec<u8>, data_length: i32 },
+    /// Integer attributes in selector order; character attributes as (selector, value) in order.
+    Inq { ints: Vec<i32>, chars: Vec<(i32, String)> },
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum MqscOutcome {
+    Processed,
+    /// Valid command that could not be processed (object not found, ...): runmqsc rc 10.
+    Failed,
+    /// AMQ8405I: counted under "commands have a syntax error".
+    SyntaxError,
+}
+
+/// Failures before any MQI reason exists (the library maps them to 2059/2058/2009).
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    #[error("queue manager {0} is not running on this installation")]
+    NotRunning(String),
+    #[error("connection to the queue manager broken: {0}")]
+    Broken(#[source] io::Error),
+    #[error("queue manager closed the connection")]
+    Closed,
+}
+
+/// One MQI conversation with an engine, over a unix socket (bindings) or TCP (client).
+pub struct EngineConn<S: Read + Write> {
+    stream: S,
+}
+
+impl<S: Read + Write> EngineConn<S> {
+    pub fn new(stream: S) -> Self {
+        EngineConn { stream }
+    }
+
+    /// Sends one request and waits for its reply (no deadline here: a hung queue manager
+    /// blocks the caller, as a real one does; callers wanting a deadline set socket timeouts).
+    pub fn call(&mut self, req: &Request) -> Result<Response, WireError> {
+        write_frame(&mut self.stream, req).map_err(WireError::Broken)?;
+        match read_frame(&mut self.stream).map_err(WireError::Broken)? {
+            Some(r) => Ok(r),
+            None => Err(WireError::Closed),
+        }
+    }
+
+    pub fn stream(&self) -> &S {
+        &self.stream
+    }
+}
+
+/// Connects with local bindings to `qm_name` of the installation at `install_root` and sends the
+/// connect frame. Returns the conversation and the engine's MQI reply to the connect.
+pub fn connect_bindings(
+    inst: &Installation,
+    qm: &QmPaths,
+    appl_name: &str,
+) -> Result<(EngineConn<UnixStream>, Response), WireError> {
+    let stream = connect_engine(inst, qm).map_err(|e| match e.kind() {
+        io::ErrorKind::ConnectionRefused | io::ErrorKind::NotFound => WireError::NotRunning(qm.name.clone()),
+        _ => WireError::Broken(e),
+    })?;
+    let mut conn = EngineConn::new(stream);
+    let reply = conn.call(&Request::Connect {
+        qm_name: qm.name.clone(),
+        mode: ConnectMode::Bindings,
+        appl_name: appl_name.to_string(),
+        pid: std::process::id(),
+    })?;
+    Ok((conn, reply))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_and_clean_eof_is_none() {
+        let mut buf = Vec::new();
+        write_frame(&mut buf, &Request::Mqsc { command: "PING QMGR".into() }).unwrap();
+        let mut r = &buf[..];
+        let got: Option<Request> = read_frame(&mut r).unwrap();
+        assert_eq!(got, Some(Request::Mqsc { command: "PING QMGR".into() }));
+        let eof: Option<Request> = read_frame(&mut r).unwrap();
+        assert_eq!(eof, None);
+    }
+
+    #[test]
+    fn oversized_length_is_rejected() {
+        let buf = (MAX_FRAME + 1).to_be_bytes();
+        let err = read_frame::<_, Request>(&mut &buf[..]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+    }
+}
