@@ -6,15 +6,17 @@ if [ "$(id -u)" != 0 ]; then
     echo "tests/setup.sh: must run as root (it installs packages and creates users)" >&2
     exit 1
 fi
-pkgs=(pacemaker corosync pcs resource-agents libxml2-utils rpm rpmlint iproute2 procps psmisc util-linux netcat-openbsd)
+# pacemaker-cli-utils: crm_mon, crm_resource, cibadmin, crm_attribute (pacemaker only recommends it).
+pkgs=(pacemaker pacemaker-cli-utils corosync pcs resource-agents libxml2-utils rpm rpmlint iproute2 procps psmisc util-linux netcat-openbsd)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # several builds may share a machine: wait for another apt run instead of failing
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # The simulated installations run their queue managers as these users, as MQ runs as mqm.
 getent group mqm >/dev/null || groupadd --system mqm
