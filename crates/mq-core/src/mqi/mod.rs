@@ -1,1 +1,300 @@
-//! The MQI checks (depth 10/20), run in a child that dropped to the mq user. Owned by MQI-PROBE.
+//! The MQI checks of the agents (monitor depths 10 and 20, the listener's client check, the
+//! trigger monitor's open-input count): a list of [`ProbeStep`]s run against a queue manager
+//! through the installation's own MQI library, within a deadline.
+//!
+//! The library is loaded only in a child process: MQ forbids MQI use in a child forked after its
+//! parent made MQI calls, and the agent must not depend on MQ for meta-data. [`run_probe`] forks;
+//! the child drops to the mq user, dlopens `<lib_dir>/libmqm_r.so`, runs the steps and writes a
+//! line per step to a pipe; the parent polls that pipe and, at the deadline, SIGKILLs the child's
+//! process group and reports the step that hung. This module does not decide what a failure means
+//! for the cluster; it reports the verb, completion and reason code, and a hint.
+//!
+//! Fork without exec is sound here: IBM requires that the process which uses the MQI did not
+//! inherit MQI state, and the parent never loads the library. Re-exec would need a hidden entry
+//! point in every binary that links mq-core; the child keeps to syscalls until it dlopens, and
+//! glibc resets the allocator and loader locks in a forked child, which covers a threaded caller
+//! (cargo's test harness). The identity is resolved before fork for the same reason.
+
+mod child;
+mod error;
+mod identity;
+mod library;
+mod reason;
+mod record;
+mod step;
+mod structs;
+
+pub use error::MqiError;
+pub use identity::ProbeIdentity;
+pub use reason::{classify, describe_reason, reason_name, ConnectionKind, ReasonClass};
+pub use step::{validate_steps, ProbeReport, ProbeStep, StepOutcome, StepReport, TEMP_DYN_PREFIX};
+
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{kill, killpg, Signal};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{fork, pipe2, setpgid, ForkResult, Pid};
+
+use crate::name::QmName;
+use record::{last_begun, verdict, Record};
+use step::phase_label;
+
+/// The bindings library of an installation (serves client connections too).
+pub const SERVER_LIBRARY: &str = "libmqm_r.so";
+/// The client-only library, used when an installation has no server library.
+pub const CLIENT_LIBRARY: &str = "libmqic_r.so";
+
+/// The model queue every queue manager has.
+pub const DEFAULT_MODEL_QUEUE: &str = "SYSTEM.DEFAULT.MODEL.QUEUE";
+
+/// After SIGKILL, how long we wait for the child to be reaped before reporting anyway (a process
+/// stuck in uninterruptible sleep on lost storage cannot die at once).
+const REAP_GRACE: Duration = Duration::from_secs(2);
+
+/// Whom to probe, how, and as whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MqiTarget {
+    /// The installation's library directory, `<MQ_INSTALLATION_PATH>/lib64`.
+    pub lib_dir: PathBuf,
+    /// The identity the child takes: the mq user for bindings checks.
+    pub identity: ProbeIdentity,
+    pub qmgr: QmName,
+}
+
+impl MqiTarget {
+    /// A target in the installation at `installation` (e.g. /opt/mqm).
+    pub fn new(installation: &Path, identity: ProbeIdentity, qmgr: QmName) -> Self {
+        MqiTarget { lib_dir: installation.join("lib64"), identity, qmgr }
+    }
+
+    /// The library the steps need: libmqm_r.so, or libmqic_r.so on a client-only installation
+    /// when every connect is a client connect.
+    pub fn library_for(&self, steps: &[ProbeStep]) -> Result<PathBuf, MqiError> {
+        let server = self.lib_dir.join(SERVER_LIBRARY);
+        if server.exists() {
+            return Ok(server);
+        }
+        let client = self.lib_dir.join(CLIENT_LIBRARY);
+        let client_only = steps.iter().all(|s| !matches!(s, ProbeStep::Connect));
+        if client_only && client.exists() {
+            return Ok(client);
+        }
+        Err(MqiError::Unavailable { path: server, detail: "no such file".into() })
+    }
+}
+
+/// Depth 10: connect and inquire the queue manager's name.
+pub fn depth10_steps() -> Vec<ProbeStep> {
+    vec![ProbeStep::Connect, ProbeStep::InquireQmName]
+}
+
+/// Depth 20: depth 10, a persistent round trip on `test_queue`, a temporary dynamic queue round
+/// trip; with a client channel, the same again as an MQ client through the listener.
+pub fn depth20_steps(test_queue: &str, client: Option<(&str, &str)>) -> Vec<ProbeStep> {
+    let mut steps = depth10_steps();
+    let messages = |steps: &mut Vec<ProbeStep>| {
+        steps.push(ProbeStep::PutGetPersistent { queue: test_queue.into() });
+        steps.push(ProbeStep::TempDynRoundTrip { model_queue: DEFAULT_MODEL_QUEUE.into() });
+    };
+    messages(&mut steps);
+    if let Some((channel, conname)) = client {
+        steps.push(ProbeStep::ClientConnect { channel: channel.into(), conname: conname.into() });
+        steps.push(ProbeStep::InquireQmName);
+        messages(&mut steps);
+    }
+    steps
+}
+
+/// How many handles have `queue` open for input (MQINQ MQIA_OPEN_INPUT_COUNT over bindings).
+pub fn open_input_count(target: &MqiTarget, queue: &str, deadline: Instant) -> Result<i32, MqiError> {
+    let steps = [ProbeStep::Connect, ProbeStep::OpenInputCount { queue: queue.into() }];
+    let report = run_probe(target, &steps, deadline)?;
+    report.open_input_count().ok_or_else(|| MqiError::ChildDied {
+        step: steps[1].label(),
+        status: "no count in the result".into(),
+    })
+}
+
+/// Runs `steps` against `target` in a child process, and returns when they all passed, one
+/// failed, or `deadline` passed (then the child's process group is killed).
+pub fn run_probe(target: &MqiTarget, steps: &[ProbeStep], deadline: Instant) -> Result<ProbeReport, MqiError> {
+    validate_steps(steps)?;
+    let library = target.library_for(steps)?;
+    let start = Instant::now();
+    if deadline <= start {
+        return Err(MqiError::Timeout { step: phase_label(steps, None), waited: Duration::ZERO });
+    }
+    let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC).map_err(|e| MqiError::Spawn(format!("pipe: {e}")))?;
+    // SAFETY: the child only runs child::run, which keeps to syscalls until it dlopens and leaves
+    // with _exit; see the module comment on why fork without exec is sound here.
+    match unsafe { fork() }.map_err(|e| MqiError::Spawn(format!("fork: {e}")))? {
+        ForkResult::Child => {
+            let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
+            let fd = write_end.as_raw_fd();
+            std::mem::forget(read_end); // closed by tidy_descriptors, no destructor in the child
+            child::run(&target.identity, &library, target.qmgr.as_str(), steps, deadline, fd)
+        }
+        ForkResult::Parent { child } => {
+            // Both sides set the group, so it exists whichever runs first.
+            let _ = setpgid(child, child);
+            drop(write_end);
+            collect(child, read_end, steps, deadline, start)
+        }
+    }
+}
+
+/// Reads the child's records until EOF or the deadline; reaps it; gives the verdict.
+fn collect(child: Pid, pipe: OwnedFd, steps: &[ProbeStep], deadline: Instant, start: Instant) -> Result<ProbeReport, MqiError> {
+    let mut records = Vec::new();
+    let mut pending = Vec::<u8>::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(timeout(child, steps, &records, start));
+        }
+        let ms = u16::try_from(left.as_millis().max(1)).unwrap_or(u16::MAX);
+        let mut fds = [PollFd::new(pipe.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(ms)) {
+            Ok(0) | Err(Errno::EINTR) => continue,
+            Ok(_) => {}
+            Err(e) => {
+                kill_group(child);
+                return Err(MqiError::Spawn(format!("poll: {e}")));
+            }
+        }
+        let n = match nix::unistd::read(pipe.as_raw_fd(), &mut buf) {
+            Ok(n) => n,
+            Err(Errno::EINTR | Errno::EAGAIN) => continue,
+            Err(e) => {
+                kill_group(child);
+                return Err(MqiError::Spawn(format!("read: {e}")));
+            }
+        };
+        if n == 0 {
+            break;
+        }
+        pending.extend_from_slice(&buf[..n]);
+        while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=pos).collect();
+            let text = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+            match Record::decode(&text) {
+                Ok(r) => records.push(r),
+                Err(why) => {
+                    let step = phase_label(steps, last_begun(&records));
+                    kill_group(child);
+                    reap(child, Instant::now() + REAP_GRACE);
+                    return Err(MqiError::ChildDied { step, status: format!("garbled result: {why}") });
+                }
+            }
+        }
+    }
+    // EOF: the child closed its pipe by exiting. Wait for it within the deadline.
+    match wait_exit(child, deadline) {
+        Some(status) => verdict(steps, &records, start.elapsed(), &status),
+        None => Err(timeout(child, steps, &records, start)),
+    }
+}
+
+fn timeout(child: Pid, steps: &[ProbeStep], records: &[Record], start: Instant) -> MqiError {
+    kill_group(child);
+    reap(child, Instant::now() + REAP_GRACE);
+    MqiError::Timeout { step: phase_label(steps, last_begun(records)), waited: start.elapsed() }
+}
+
+/// SIGKILL to the child's process group (anything the MQI library started) and the child.
+/// Called only while the child is unreaped, so its pid and group id are still ours.
+fn kill_group(child: Pid) {
+    let _ = killpg(child, Signal::SIGKILL);
+    let _ = kill(child, Signal::SIGKILL);
+}
+
+fn describe(status: WaitStatus) -> Option<String> {
+    match status {
+        WaitStatus::Exited(_, code) => Some(format!("exit status {code}")),
+        WaitStatus::Signaled(_, sig, _) => Some(format!("killed by {sig}")),
+        _ => None,
+    }
+}
+
+/// Waits (bounded) for an exited child to be reaped; None if it is still there at `until`.
+fn reap(child: Pid, until: Instant) -> Option<String> {
+    loop {
+        match waitpid(child, Some(nix::sys::wait::WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => {}
+            Ok(st) => {
+                if let Some(d) = describe(st) {
+                    return Some(d);
+                }
+            }
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Some(format!("wait failed: {e}")),
+        }
+        if Instant::now() >= until {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// After EOF: the child is exiting. Before reaping it, kill whatever it left in its process
+/// group (the zombie keeps the group id ours), then reap. None if it outlives the deadline.
+fn wait_exit(child: Pid, deadline: Instant) -> Option<String> {
+    loop {
+        // SAFETY: plain waitid on our own child, WNOWAIT leaves it unreaped.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let rc = unsafe {
+            libc::waitid(libc::P_PID, child.as_raw() as libc::id_t, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT)
+        };
+        let exited = rc == 0 && unsafe { info.si_pid() } != 0;
+        if exited || (rc != 0 && Errno::last() != Errno::EINTR) {
+            let _ = killpg(child, Signal::SIGKILL);
+            return reap(child, deadline.max(Instant::now() + REAP_GRACE));
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(dir: &Path) -> MqiTarget {
+        MqiTarget {
+            lib_dir: dir.to_path_buf(),
+            identity: ProbeIdentity::current(),
+            qmgr: QmName::new("QM1").unwrap(),
+        }
+    }
+
+    #[test]
+    fn missing_library_is_unavailable_without_forking() {
+        let t = target(Path::new("/nonexistent/mqm/lib64"));
+        let e = run_probe(&t, &depth10_steps(), Instant::now() + Duration::from_secs(5)).unwrap_err();
+        match &e {
+            MqiError::Unavailable { path, .. } => {
+                assert_eq!(path, Path::new("/nonexistent/mqm/lib64/libmqm_r.so"))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(e.hint().unwrap().contains("mq_installation"));
+    }
+
+    #[test]
+    fn depth20_with_client_repeats_the_checks_as_a_client() {
+        let s = depth20_steps("HA.TESTQUEUE", Some(("APP.SVRCONN", "127.0.0.1(1414)")));
+        assert_eq!(s.len(), 8);
+        assert!(matches!(s[4], ProbeStep::ClientConnect { .. }));
+        assert_eq!(s[6], ProbeStep::PutGetPersistent { queue: "HA.TESTQUEUE".into() });
+        assert!(validate_steps(&s).is_ok());
+        assert_eq!(depth20_steps("Q", None).len(), 4);
+    }
+}
