@@ -1,0 +1,12 @@
+//! The Pacemaker face of mqha: the OCF resource agents ocf:mqha:ibmmq, ocf:mqha:ibmmq-listener
+//! and ocf:mqha:ibmmq-trigger, served by one binary (`ibmmq`, see main.rs) that picks the agent
+//! by the name it was called by. This library reads the OCF environment into typed parameters
+//! (one declarative table per agent, from which meta-data and man page are derived too), runs
+//! the action on mq-core's components and maps the outcome to an OCF exit code in one place.
+//! It does not drive MQ itself: commands, /proc and the MQI are mq-core's.
+
+pub mod ibmmq;
+pub mod listener;
+pub mod ocf;
+pub mod spec;
+pub mod trigger;

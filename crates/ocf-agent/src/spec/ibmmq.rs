@@ -1,0 +1,359 @@
+//! ocf:mqha:ibmmq: the parameter table of the queue-manager agent and its typed parameters.
+
+use std::path::PathBuf;
+
+use mq_core::QmName;
+
+use crate::ocf::params::{ActionSpec, AgentSpec, ParamError, ParamSpec, ParamType, Values};
+
+/// How the command server or channel initiator is handled by the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Managed {
+    /// Start and watch it when the queue manager's SCMDSERV / SCHINIT is MANUAL.
+    Auto,
+    /// Always start and watch it.
+    Yes,
+    /// Leave it to the queue manager.
+    No,
+}
+
+/// The first step of stopping the queue manager (endmqm -i, -c or -w); -p and a kill follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopMode {
+    Immediate,
+    Controlled,
+    Wait,
+}
+
+impl StopMode {
+    /// The endmqm flag of this first step.
+    pub fn endmqm_flag(self) -> &'static str {
+        match self {
+            StopMode::Immediate => "-i",
+            StopMode::Controlled => "-c",
+            StopMode::Wait => "-w",
+        }
+    }
+}
+
+/// A client channel and the connection name to reach the listener with (depth-20 client check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCheck {
+    pub channel: String,
+    pub conname: String,
+}
+
+/// The checked parameters of one ocf:mqha:ibmmq resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IbmmqParams {
+    pub qmgr: QmName,
+    /// None: the owner of the queue manager's data directory, else mqm (decided on the node).
+    pub mq_user: Option<String>,
+    /// None: the primary installation, else /opt/mqm (decided on the node).
+    pub mq_installation: Option<PathBuf>,
+    /// Extra strmqm arguments, checked token by token.
+    pub strmqm_options: Vec<String>,
+    pub multi_instance: bool,
+    pub test_queue: String,
+    pub client: Option<ClientCheck>,
+    pub command_server: Managed,
+    pub channel_initiator: Managed,
+    pub ipc_cleanup: bool,
+    pub add_mqs_ini: bool,
+    pub stop_mode: StopMode,
+}
+
+fn managed(v: &Values, name: &str) -> Managed {
+    match v.str(name) {
+        Some("yes") => Managed::Yes,
+        Some("no") => Managed::No,
+        _ => Managed::Auto,
+    }
+}
+
+impl IbmmqParams {
+    /// Layer-1 validation of ocf:mqha:ibmmq: the table's checks plus the rules between parameters.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<IbmmqParams, ParamError> {
+        IbmmqParams::from_values(&SPEC.parse(get)?)
+    }
+
+    pub fn from_env() -> Result<IbmmqParams, ParamError> {
+        IbmmqParams::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_values(v: &Values) -> Result<IbmmqParams, ParamError> {
+        let qmgr = v.qm("qmgr").cloned().ok_or(ParamError::Missing { name: "qmgr" })?;
+        let multi_instance = v.bool("multi_instance").unwrap_or(false);
+        let strmqm_options: Vec<String> = v.words("strmqm_options").map(<[String]>::to_vec).unwrap_or_default();
+        if strmqm_options.iter().any(|w| w == "-x") && !multi_instance {
+            return Err(ParamError::Conflict(
+                "strmqm_options has -x (multi-instance start) but multi_instance is false; set multi_instance=true".into(),
+            ));
+        }
+        let client = match (v.str("client_channel"), v.str("client_conname")) {
+            (Some(ch), Some(cn)) => Some(ClientCheck { channel: ch.to_string(), conname: cn.to_string() }),
+            (None, None) => None,
+            (Some(ch), None) => return Err(ParamError::Conflict(format!("client_channel='{ch}' needs client_conname (host(port) of the listener)"))),
+            (None, Some(cn)) => return Err(ParamError::Conflict(format!("client_conname='{cn}' needs client_channel (a SVRCONN channel name)"))),
+        };
+        let stop_mode = match v.str("stop_mode") {
+            Some("controlled") => StopMode::Controlled,
+            Some("wait") => StopMode::Wait,
+            _ => StopMode::Immediate,
+        };
+        Ok(IbmmqParams {
+            qmgr,
+            mq_user: v.str("mq_user").map(str::to_string),
+            mq_installation: v.path("mq_installation").cloned(),
+            strmqm_options,
+            multi_instance,
+            test_queue: v.str("test_queue").unwrap_or("HA.TESTQUEUE").to_string(),
+            client,
+            command_server: managed(v, "command_server"),
+            channel_initiator: managed(v, "channel_initiator"),
+            ipc_cleanup: v.bool("ipc_cleanup").unwrap_or(false),
+            add_mqs_ini: v.bool("add_mqs_ini").unwrap_or(false),
+            stop_mode,
+        })
+    }
+}
+
+/// The mq user and installation parameters, shared word for word by the three agents.
+pub const MQ_USER: ParamSpec = ParamSpec {
+    name: "mq_user",
+    ty: ParamType::UserName,
+    default: None,
+    required: false,
+    unique_group: None,
+    reloadable: false,
+    shortdesc: "User that runs the MQ commands",
+    longdesc: "The operating-system user the agent runs MQ control commands as (strmqm, endmqm, runmqsc, \
+and the MQI checks). Default: the owner of the queue manager's data directory (symbolic links followed), \
+else mqm. A user other than the owner must be a member of the mq group (the group of the data directory, \
+normally mqm). The agent switches to this user itself (no su, no login shell).",
+};
+
+pub const MQ_INSTALLATION: ParamSpec = ParamSpec {
+    name: "mq_installation",
+    ty: ParamType::AbsolutePath,
+    default: None,
+    required: false,
+    unique_group: None,
+    reloadable: false,
+    shortdesc: "Path of the MQ installation",
+    longdesc: "The installation path (InstPath in dspmqver) whose commands and libraries are used for this \
+queue manager, e.g. /opt/mqm. It must be the installation the queue manager is associated with (dspmq -o \
+installation). Default: the primary installation named in /etc/opt/mqm/mqinst.ini, else /opt/mqm.",
+};
+
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "qmgr",
+        ty: ParamType::QmName,
+        default: None,
+        required: true,
+        unique_group: Some("qmgr"),
+        reloadable: false,
+        shortdesc: "Queue manager name",
+        longdesc: "Name of the queue manager this resource starts, stops and monitors, exactly as dspmq \
+shows it (names are case-sensitive). The queue manager's data and log directories must be on storage that \
+moves with this resource (or be shared, for a multi-instance queue manager).",
+    },
+    MQ_USER,
+    MQ_INSTALLATION,
+    ParamSpec {
+        name: "strmqm_options",
+        ty: ParamType::StrmqmOptions,
+        default: Some(""),
+        required: false,
+        unique_group: None,
+        reloadable: false,
+        shortdesc: "Additional strmqm options",
+        longdesc: "Options added to strmqm when the queue manager is started, separated by spaces, e.g. \
+\"-ns\" to keep the queue manager from starting its channel initiator, command server, listeners and \
+services itself. -x (permit a standby instance) requires multi_instance=true. Options that do not start \
+the queue manager normally (-c, -r, -a, -e) are refused.",
+    },
+    ParamSpec {
+        name: "multi_instance",
+        ty: ParamType::Boolean,
+        default: Some("false"),
+        required: false,
+        unique_group: None,
+        reloadable: false,
+        shortdesc: "Multi-instance queue manager",
+        longdesc: "Set to true for a multi-instance queue manager whose data is on shared network storage \
+visible to every node at once (strmqm -x). Leave false for a queue manager on storage that Pacemaker \
+moves (a file system or volume resource in the same group).",
+    },
+    ParamSpec {
+        name: "test_queue",
+        ty: ParamType::MqObjectName { max: 48 },
+        default: Some("HA.TESTQUEUE"),
+        required: false,
+        unique_group: None,
+        reloadable: true,
+        shortdesc: "Queue used by the depth-20 monitor",
+        longdesc: "Local queue the depth-20 monitor puts a persistent message on and gets it back from. \
+The agent creates it with DEFPSIST(YES) at start when it is missing. It is the only queue whose messages \
+the agent ever reads or discards: do not point it at an application queue.",
+    },
+    ParamSpec {
+        name: "client_channel",
+        ty: ParamType::MqObjectName { max: 20 },
+        default: None,
+        required: false,
+        unique_group: None,
+        reloadable: true,
+        shortdesc: "Server-connection channel for the client check",
+        longdesc: "A SVRCONN channel the depth-20 monitor connects through as an MQ client, to prove that \
+applications can reach the queue manager over the network. Needs client_conname. When the connection is \
+refused with reason 2035 (not authorized), change the channel authentication (CHLAUTH) rules or the \
+connection authentication (CHCKCLNT) for this channel, or unset this parameter.",
+    },
+    ParamSpec {
+        name: "client_conname",
+        ty: ParamType::Conname,
+        default: None,
+        required: false,
+        unique_group: None,
+        reloadable: true,
+        shortdesc: "Connection name for the client check",
+        longdesc: "Where the depth-20 client check connects, in MQ CONNAME form, e.g. 127.0.0.1(1414) or \
+the virtual IP address and port of the queue manager's listener. Needs client_channel.",
+    },
+    ParamSpec {
+        name: "command_server",
+        ty: ParamType::Choice(&["auto", "yes", "no"]),
+        default: Some("auto"),
+        required: false,
+        unique_group: None,
+        reloadable: false,
+        shortdesc: "Manage the command server",
+        longdesc: "auto: when the queue manager's SCMDSERV attribute is MANUAL, the agent starts the \
+command server (strmqcsv) after the queue manager and watches it; when it is QMGR the queue manager does \
+that itself. yes: always start and watch it. no: leave it alone.",
+    },
+    ParamSpec {
+        name: "channel_initiator",
+        ty: ParamType::Choice(&["auto", "yes", "no"]),
+        default: Some("auto"),
+        required: false,
+        unique_group: None,
+        reloadable: false,
+        shortdesc: "Manage the channel initiator",
+        longdesc: "auto: when the queue manager's SCHINIT attribute is MANUAL, the agent starts the channel \
+initiator (runmqchi) after the queue manager and watches it; when it is QMGR the queue manager does that \
+itself. yes: always start and watch it. no: leave it alone.",
+    },
+    ParamSpec {
+        name: "ipc_cleanup",
+        ty: ParamType::Boolean,
+        default: Some("false"),
+        required: false,
+        unique_group: None,
+        reloadable: false,
+        shortdesc: "Remove the queue manager's IPC resources after a stop",
+        longdesc: "When true, stop runs amqiclen for this queue manager once no process of it is left, \
+to remove shared memory and semaphores a crashed instance left behind. IBM advises against routine IPC \
+cleanup, hence off by default; turn it on only if restarts fail because of leftover IPC resources.",
+    },
+    ParamSpec {
+        name: "add_mqs_ini",
+        ty: ParamType::Boolean,
+        default: Some("false"),
+        required: false,
+        unique_group: None,
+        reloadable: false,
+        shortdesc: "Add the queue manager to this node's mqs.ini",
+        longdesc: "When true and this node's mqs.ini has no QueueManager stanza for the queue manager, start \
+adds it from the queue manager's own data (as addmqinf does). When false, a missing stanza fails start \
+with a message saying how to add it.",
+    },
+    ParamSpec {
+        name: "stop_mode",
+        ty: ParamType::Choice(&["immediate", "controlled", "wait"]),
+        default: Some("immediate"),
+        required: false,
+        unique_group: None,
+        reloadable: true,
+        shortdesc: "First step of stopping the queue manager",
+        longdesc: "How stop asks the queue manager to end first: immediate (endmqm -i), controlled \
+(endmqm -c) or wait (endmqm -w). If it has not ended within its share of the stop timeout, stop goes on with \
+endmqm -p and then kills the queue manager's own processes, so the stop always finishes within the \
+timeout and leaves nothing that holds the queue manager's storage.",
+    },
+];
+
+const ACTIONS: &[ActionSpec] = &[
+    ActionSpec { name: "start", timeout_s: 120, interval_s: None, depth: None },
+    ActionSpec { name: "stop", timeout_s: 120, interval_s: None, depth: None },
+    ActionSpec { name: "monitor", timeout_s: 60, interval_s: Some(20), depth: Some(0) },
+    ActionSpec { name: "monitor", timeout_s: 60, interval_s: Some(60), depth: Some(10) },
+    ActionSpec { name: "monitor", timeout_s: 90, interval_s: Some(120), depth: Some(20) },
+    ActionSpec { name: "validate-all", timeout_s: 30, interval_s: None, depth: None },
+    ActionSpec { name: "reload-agent", timeout_s: 30, interval_s: None, depth: None },
+    ActionSpec { name: "meta-data", timeout_s: 5, interval_s: None, depth: None },
+];
+
+pub const SPEC: AgentSpec = AgentSpec {
+    name: "ibmmq",
+    shortdesc: "IBM MQ queue manager",
+    longdesc: "Manages one IBM MQ queue manager: starts it with strmqm once this node is fit to run it \
+(mq user and group ids, data and log directories, mqs.ini), stops it with endmqm, escalating to a \
+pre-emptive end and then to killing only this queue manager's processes within the stop timeout, and \
+monitors it at three depths: 0 checks its processes and dspmq state, 10 connects to it through the MQI, \
+20 puts and gets a persistent message on a test queue (and, if configured, does the same as an MQ client \
+through the listener). Listeners and trigger monitors are separate resources (ocf:mqha:ibmmq-listener, \
+ocf:mqha:ibmmq-trigger) placed after the queue manager, so a failed one is restarted on its own.",
+    params: PARAMS,
+    actions: ACTIONS,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn params(vars: &[(&str, &str)]) -> Result<IbmmqParams, ParamError> {
+        let m: HashMap<String, String> = vars.iter().map(|(k, v)| (format!("OCF_RESKEY_{k}"), v.to_string())).collect();
+        IbmmqParams::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let p = params(&[("qmgr", "QM1")]).unwrap();
+        assert_eq!(p.qmgr.as_str(), "QM1");
+        assert_eq!(p.mq_user, None);
+        assert_eq!(p.mq_installation, None);
+        assert!(p.strmqm_options.is_empty());
+        assert!(!p.multi_instance);
+        assert_eq!(p.test_queue, "HA.TESTQUEUE");
+        assert_eq!(p.client, None);
+        assert_eq!(p.command_server, Managed::Auto);
+        assert_eq!(p.channel_initiator, Managed::Auto);
+        assert!(!p.ipc_cleanup && !p.add_mqs_ini);
+        assert_eq!(p.stop_mode, StopMode::Immediate);
+    }
+
+    #[test]
+    fn cross_parameter_rules() {
+        assert!(params(&[("qmgr", "QM1"), ("strmqm_options", "-x")]).unwrap_err().to_string().contains("multi_instance"));
+        assert_eq!(params(&[("qmgr", "QM1"), ("strmqm_options", "-x"), ("multi_instance", "true")]).unwrap().strmqm_options, vec!["-x"]);
+        assert!(params(&[("qmgr", "QM1"), ("client_channel", "APP.SVRCONN")]).unwrap_err().to_string().contains("client_conname"));
+        assert!(params(&[("qmgr", "QM1"), ("client_conname", "h(1)")]).unwrap_err().to_string().contains("client_channel"));
+        let p = params(&[("qmgr", "QM1"), ("client_channel", "APP.SVRCONN"), ("client_conname", "127.0.0.1(1414)"), ("stop_mode", "wait"), ("command_server", "no")]).unwrap();
+        assert_eq!(p.client, Some(ClientCheck { channel: "APP.SVRCONN".into(), conname: "127.0.0.1(1414)".into() }));
+        assert_eq!(p.stop_mode, StopMode::Wait);
+        assert_eq!(p.stop_mode.endmqm_flag(), "-w");
+        assert_eq!(p.command_server, Managed::No);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        assert_eq!(params(&[]).unwrap_err().to_string(), "parameter 'qmgr' is required");
+        assert!(params(&[("qmgr", "QM1"), ("mq_installation", "opt/mqm")]).unwrap_err().to_string().contains("'opt/mqm'"));
+        assert!(params(&[("qmgr", "QM1"), ("test_queue", "A B")]).unwrap_err().to_string().contains("'A B'"));
+        assert!(params(&[("qmgr", "QM1"), ("stop_mode", "gentle")]).unwrap_err().to_string().contains("'gentle'"));
+    }
+}

@@ -1,0 +1,81 @@
+//! The three agents this binary serves, chosen by the name it was called by, and each one's
+//! parameter table (the single source of its parsing, validation, meta-data and man page).
+
+pub mod ibmmq;
+pub mod listener;
+pub mod trigger;
+
+use crate::ocf::params::AgentSpec;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentKind {
+    /// ocf:mqha:ibmmq, a queue manager.
+    Ibmmq,
+    /// ocf:mqha:ibmmq-listener, one TCP listener.
+    Listener,
+    /// ocf:mqha:ibmmq-trigger, one trigger monitor.
+    Trigger,
+}
+
+impl AgentKind {
+    pub const ALL: [AgentKind; 3] = [AgentKind::Ibmmq, AgentKind::Listener, AgentKind::Trigger];
+
+    /// The agent for the basename of argv[0] (the RPM links the other names to `ibmmq`).
+    pub fn from_name(name: &str) -> Option<AgentKind> {
+        AgentKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    pub fn spec(self) -> &'static AgentSpec {
+        match self {
+            AgentKind::Ibmmq => &ibmmq::SPEC,
+            AgentKind::Listener => &listener::SPEC,
+            AgentKind::Trigger => &trigger::SPEC,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn names_dispatch() {
+        assert_eq!(AgentKind::from_name("ibmmq"), Some(AgentKind::Ibmmq));
+        assert_eq!(AgentKind::from_name("ibmmq-listener"), Some(AgentKind::Listener));
+        assert_eq!(AgentKind::from_name("ibmmq-trigger"), Some(AgentKind::Trigger));
+        assert_eq!(AgentKind::from_name("ibmmq-x"), None);
+    }
+
+    #[test]
+    fn tables_are_well_formed() {
+        for k in AgentKind::ALL {
+            let s = k.spec();
+            let names: BTreeSet<_> = s.params.iter().map(|p| p.name).collect();
+            assert_eq!(names.len(), s.params.len(), "{}: duplicate parameter", s.name);
+            for p in s.params {
+                assert!(!p.shortdesc.is_empty() && !p.longdesc.is_empty(), "{}.{} lacks a description", s.name, p.name);
+                assert!(p.name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}.{} is not lower_snake_case", s.name, p.name);
+                // Every advertised default must pass the parameter's own check.
+                if let Some(d) = p.default {
+                    if !d.is_empty() || matches!(p.ty, crate::ocf::params::ParamType::StrmqmOptions) {
+                        crate::ocf::params::check(p, d).unwrap_or_else(|e| panic!("{}.{} default: {e}", s.name, p.name));
+                    }
+                }
+                assert!(!(p.required && p.default.is_some()), "{}.{} is required and has a default", s.name, p.name);
+            }
+            for a in ["start", "stop", "monitor", "validate-all", "meta-data"] {
+                assert!(s.advertises(a), "{} does not advertise {a}", s.name);
+            }
+            // Monitors must differ in interval or Pacemaker refuses the second one.
+            let intervals: Vec<_> = s.actions.iter().filter(|a| a.name == "monitor").map(|a| a.interval_s).collect();
+            let uniq: BTreeSet<_> = intervals.iter().collect();
+            assert_eq!(uniq.len(), intervals.len(), "{}: two monitors with one interval", s.name);
+            assert!(s.actions.iter().all(|a| a.timeout_s >= 5));
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! ocf/<agent>.xml and ocf/ocf_mqha_<agent>.7 are the reviewable copies of what the agents print;
+//! this test fails when a parameter table changed and ocf/regen.sh was not run.
+
+#[path = "framework_support/mod.rs"]
+mod support;
+
+use std::path::PathBuf;
+
+use support::*;
+
+fn ocf_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ocf")
+}
+
+#[test]
+fn generated_files_are_current() {
+    let links = Links::new();
+    let mut stale = Vec::new();
+    for agent in AGENTS {
+        for (file, arg) in [(format!("{agent}.xml"), "meta-data"), (format!("ocf_mqha_{agent}.7"), "--man")] {
+            let o = links.run(agent, arg, &[]);
+            assert_eq!(code(&o), 0, "{agent} {arg}: {}", stderr(&o));
+            let path = ocf_dir().join(&file);
+            let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+            if on_disk != stdout(&o) {
+                stale.push(file);
+            }
+        }
+    }
+    assert!(stale.is_empty(), "stale generated files in ocf/: {stale:?}; run ocf/regen.sh and commit them");
+}
