@@ -3,7 +3,17 @@
 //! queue manager's process family in /proc. It knows nothing of OCF or Pacemaker: it returns
 //! typed states and errors, and the agent decides what they mean to the cluster.
 
+pub mod dspmq;
+pub mod error;
+pub mod exec;
+pub mod ini;
+pub mod installation;
 pub mod mqi;
 pub mod name;
+pub mod procs;
+pub mod runmqsc;
+pub mod user;
 
+pub use dspmq::QmState;
+pub use error::{ExecError, Fault, MqError};
 pub use name::{QmName, QmNameError};

@@ -1,0 +1,396 @@
+//! Running an installation's command as the mq user: argv only (never a shell), a clean
+//! environment with the installation's paths, its own process group, and a deadline at which the
+//! whole group is killed. No su, no runuser, no login shell: the child drops privileges itself
+//! (setgroups + setgid + setuid) between fork and exec.
+
+use std::ffi::OsStr;
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
+use crate::error::ExecError;
+
+/// The identity a command runs under: the mq user with the groups initgroups would give it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    /// Supplementary groups, computed in the parent (getgrouplist) because reading /etc/group is
+    /// not allowed between fork and exec.
+    pub groups: Vec<u32>,
+    pub home: PathBuf,
+}
+
+/// What a finished command answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub program: String,
+    pub rc: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Output {
+    /// stdout then stderr: MQ commands print their AMQ messages on either.
+    pub fn lines(&self) -> impl Iterator<Item = &str> {
+        self.stdout.lines().chain(self.stderr.lines())
+    }
+
+    /// The line that best explains a failure: the first AMQ message, else the last non-empty line.
+    pub fn explaining_line(&self) -> String {
+        if let Some(l) = self.lines().find(|l| l.trim_start().starts_with("AMQ")) {
+            return l.trim().to_string();
+        }
+        self.lines()
+            .filter(|l| !l.trim().is_empty())
+            .last()
+            .map(|l| l.trim().to_string())
+            .unwrap_or_else(|| "(no output)".to_string())
+    }
+}
+
+/// Runs the commands of one installation as one identity.
+#[derive(Debug, Clone)]
+pub struct Runner {
+    identity: Option<Identity>,
+    env: Vec<(String, String)>,
+}
+
+/// Count of processes this runner started; the benchmark reports it, nothing decides on it.
+static SPAWNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many processes mq-core started in this process so far.
+pub fn spawned_count() -> usize {
+    SPAWNED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+impl Runner {
+    /// `bin_dir` is the installation's bin directory; `identity` None runs as the caller.
+    pub fn new(bin_dir: &Path, identity: Option<Identity>) -> Runner {
+        let mut env = vec![
+            ("PATH".to_string(), format!("{}:/usr/bin:/bin", bin_dir.display())),
+            // English messages: AMQ ids are stable anyway, and dspmq is run with -n.
+            ("LANG".to_string(), "C".to_string()),
+            ("LC_ALL".to_string(), "C".to_string()),
+        ];
+        if let Some(id) = &identity {
+            env.push(("HOME".to_string(), id.home.display().to_string()));
+            env.push(("USER".to_string(), id.name.clone()));
+            env.push(("LOGNAME".to_string(), id.name.clone()));
+        }
+        Runner { identity, env }
+    }
+
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
+
+    fn command<S: AsRef<OsStr>>(&self, program: &Path, args: &[S]) -> Result<Command, ExecError> {
+        let mut cmd = Command::new(program);
+        cmd.args(args).env_clear().envs(self.env.iter().map(|(k, v)| (k, v)));
+        // "/" so that no child keeps a shared file system busy through its working directory.
+        cmd.current_dir("/");
+        if let Some(id) = &self.identity {
+            let euid = nix::unistd::geteuid().as_raw();
+            if euid != 0 && euid != id.uid {
+                return Err(ExecError::Spawn {
+                    program: program.display().to_string(),
+                    source: std::io::Error::new(
+                        ErrorKind::PermissionDenied,
+                        format!("running as uid {euid}, cannot switch to user {}", id.name),
+                    ),
+                });
+            }
+        }
+        Ok(cmd)
+    }
+
+    fn drop_privileges(cmd: &mut Command, identity: Option<&Identity>) {
+        let Some(id) = identity.cloned() else { return };
+        if nix::unistd::geteuid().as_raw() != 0 {
+            return;
+        }
+        let groups: Vec<libc::gid_t> = id.groups.clone();
+        // SAFETY: only async-signal-safe system calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::setgroups(groups.len(), groups.as_ptr()) != 0
+                    || libc::setgid(id.gid) != 0
+                    || libc::setuid(id.uid) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+
+    /// Runs `program args` with `stdin` as its input until it exits or `deadline` passes; at the
+    /// deadline the child's process group gets SIGKILL. A non-zero exit is an `Output`, not an error.
+    pub fn run<S: AsRef<OsStr>>(
+        &self,
+        program: &Path,
+        args: &[S],
+        stdin: Option<&[u8]>,
+        deadline: Instant,
+    ) -> Result<Output, ExecError> {
+        let name = program.display().to_string();
+        let start = Instant::now();
+        let mut cmd = self.command(program, args)?;
+        cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        Self::drop_privileges(&mut cmd, self.identity.as_ref());
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: prctl/getppid/_exit are async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                // If the agent itself is killed (Pacemaker's timeout), its direct child dies with it.
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+        if Instant::now() >= deadline {
+            return Err(ExecError::Timeout { program: name, after: Duration::ZERO });
+        }
+        let mut child = cmd.spawn().map_err(|e| ExecError::Spawn { program: name.clone(), source: e })?;
+        SPAWNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let (Some(data), Some(mut sin)) = (stdin, child.stdin.take()) {
+            // MQSC scripts are far below the pipe buffer; a child that exits early gives EPIPE.
+            let _ = sin.write_all(data);
+        }
+        let result = collect(&mut child, &name, deadline);
+        match result {
+            Ok((status, stdout, stderr)) => {
+                let rc = match (status.code(), status.signal()) {
+                    (Some(rc), _) => rc,
+                    (None, Some(sig)) => return Err(ExecError::Signalled { program: name, signal: sig }),
+                    _ => -1,
+                };
+                Ok(Output {
+                    program: name,
+                    rc,
+                    stdout: String::from_utf8_lossy(&stdout).into_owned(),
+                    stderr: String::from_utf8_lossy(&stderr).into_owned(),
+                    elapsed: start.elapsed(),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Starts a long-running program (channel initiator, command server helper) in its own
+    /// session, detached from the agent: it must outlive the action and Pacemaker's kill of the
+    /// agent's process group. Its output goes to /dev/null.
+    pub fn spawn_detached<S: AsRef<OsStr>>(&self, program: &Path, args: &[S]) -> Result<(), ExecError> {
+        let name = program.display().to_string();
+        let mut cmd = self.command(program, args)?;
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        Self::drop_privileges(&mut cmd, self.identity.as_ref());
+        // SAFETY: fork/setsid/_exit are async-signal-safe. The intermediate child exits at once so
+        // the program is re-parented to init and never becomes our zombie.
+        unsafe {
+            cmd.pre_exec(|| {
+                match libc::fork() {
+                    -1 => return Err(std::io::Error::last_os_error()),
+                    0 => {}
+                    _ => libc::_exit(0),
+                }
+                if libc::setsid() == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().map_err(|e| ExecError::Spawn { program: name.clone(), source: e })?;
+        SPAWNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        child.wait().map_err(|e| ExecError::Io { program: name, source: e })?;
+        Ok(())
+    }
+}
+
+fn set_nonblocking(fd: &impl AsRawFd) {
+    // SAFETY: plain fcntl on a descriptor we own.
+    unsafe {
+        let fl = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+        libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, fl | libc::O_NONBLOCK);
+    }
+}
+
+/// A descriptor that becomes readable when the process exits (Linux 5.3+), so waiting costs no
+/// polling latency; None on older kernels, where a short poll interval is used instead.
+fn pidfd_open(pid: u32) -> Option<OwnedFd> {
+    // SAFETY: the syscall returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    if fd < 0 {
+        None
+    } else {
+        // SAFETY: fd is a fresh descriptor owned by nobody else.
+        Some(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    }
+}
+
+/// Reads whatever is available without blocking; false once the writer closed the pipe.
+fn drain<R: Read>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+    let mut chunk = [0u8; 8192];
+    loop {
+        match r.read(&mut chunk) {
+            Ok(0) => return Ok(false),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(true),
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn collect(
+    child: &mut Child,
+    name: &str,
+    deadline: Instant,
+) -> Result<(std::process::ExitStatus, Vec<u8>, Vec<u8>), ExecError> {
+    let io = |e| ExecError::Io { program: name.to_string(), source: e };
+    let mut out = child.stdout.take();
+    let mut err = child.stderr.take();
+    if let Some(o) = &out {
+        set_nonblocking(o);
+    }
+    if let Some(e) = &err {
+        set_nonblocking(e);
+    }
+    let pidfd = pidfd_open(child.id());
+    let (mut obuf, mut ebuf) = (Vec::new(), Vec::new());
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().map_err(io)? {
+            // Daemons the command started may keep the pipes open: take what is there and stop.
+            if let Some(o) = out.as_mut() {
+                drain(o, &mut obuf).map_err(io)?;
+            }
+            if let Some(e) = err.as_mut() {
+                drain(e, &mut ebuf).map_err(io)?;
+            }
+            return Ok((status, obuf, ebuf));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            // Our child leads its own group; kill the group so no helper survives it.
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(child.id() as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(ExecError::Timeout { program: name.to_string(), after: now - started });
+        }
+        let remaining = deadline - now;
+        let step = if pidfd.is_some() { Duration::from_millis(200) } else { Duration::from_millis(2) };
+        let wait = remaining.min(step);
+        {
+            let mut fds = Vec::with_capacity(3);
+            if let Some(o) = &out {
+                fds.push(PollFd::new(o.as_fd(), PollFlags::POLLIN));
+            }
+            if let Some(e) = &err {
+                fds.push(PollFd::new(e.as_fd(), PollFlags::POLLIN));
+            }
+            if let Some(p) = &pidfd {
+                fds.push(PollFd::new(p.as_fd(), PollFlags::POLLIN));
+            }
+            let ms = wait.as_millis().clamp(1, u16::MAX as u128) as u16;
+            match poll(&mut fds, PollTimeout::from(ms)) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(io(std::io::Error::from(e))),
+            }
+        }
+        if let Some(o) = out.as_mut() {
+            if !drain(o, &mut obuf).map_err(io)? {
+                out = None;
+            }
+        }
+        if let Some(e) = err.as_mut() {
+            if !drain(e, &mut ebuf).map_err(io)? {
+                err = None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runner() -> Runner {
+        Runner::new(Path::new("/nonexistent/bin"), None)
+    }
+
+    #[test]
+    fn captures_stdout_stderr_and_rc() {
+        let o = runner()
+            .run(Path::new("/bin/sh"), &["-c", "echo out; echo AMQ1234E: bad >&2; exit 3"], None, Instant::now() + Duration::from_secs(5))
+            .unwrap();
+        assert_eq!(o.rc, 3);
+        assert_eq!(o.stdout, "out\n");
+        assert_eq!(o.explaining_line(), "AMQ1234E: bad");
+    }
+
+    #[test]
+    fn feeds_stdin_and_cleans_environment() {
+        std::env::set_var("MQHA_LEAK_TEST", "1");
+        let o = runner()
+            .run(Path::new("/bin/sh"), &["-c", "cat; echo \"$PATH|$LANG|${MQHA_LEAK_TEST:-unset}|$(pwd)\""], Some(b"DISPLAY QMGR\n"), Instant::now() + Duration::from_secs(5))
+            .unwrap();
+        assert_eq!(o.stdout, "DISPLAY QMGR\n/nonexistent/bin:/usr/bin:/bin|C|unset|/\n");
+    }
+
+    #[test]
+    fn deadline_kills_the_whole_process_group() {
+        let t = Instant::now();
+        // The background sleep (unique argument) would survive a kill of the shell alone.
+        let e = runner()
+            .run(Path::new("/bin/sh"), &["-c", "sleep 31.4159 & wait"], None, Instant::now() + Duration::from_millis(300))
+            .unwrap_err();
+        assert!(matches!(e, ExecError::Timeout { .. }), "{e}");
+        assert!(t.elapsed() < Duration::from_secs(3));
+        let alive = |e: &std::fs::DirEntry| {
+            std::fs::read(e.path().join("cmdline")).map(|c| c == b"sleep\x0031.4159\x00").unwrap_or(false)
+                && std::fs::read_to_string(e.path().join("stat")).map(|s| !s.contains(") Z ")).unwrap_or(false)
+        };
+        let mut left = true;
+        for _ in 0..50 {
+            left = std::fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()).any(|e| alive(&e));
+            if !left {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!left, "the background child survived the deadline");
+    }
+
+    #[test]
+    fn returns_when_a_daemon_keeps_the_pipe_open() {
+        let t = Instant::now();
+        let o = runner()
+            .run(Path::new("/bin/sh"), &["-c", "(sleep 2 &) ; echo started"], None, Instant::now() + Duration::from_secs(10))
+            .unwrap();
+        assert_eq!(o.stdout, "started\n");
+        assert!(t.elapsed() < Duration::from_millis(1500), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn missing_program_is_a_spawn_error_naming_it() {
+        let e = runner().run(Path::new("/nonexistent/bin/dspmq"), &["-n"], None, Instant::now() + Duration::from_secs(1)).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/bin/dspmq"), "{e}");
+    }
+}

@@ -1,0 +1,228 @@
+//! A queue manager's process family as /proc shows it (reference §5): a process belongs to queue
+//! manager QM when its program is one of IBM's queue-manager programs AND its arguments name QM
+//! exactly (`-m QM`, `-mQM`, or the positional QM of amqpcsea). Never a prefix match: QM1 is not QM10.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+/// The programs IBM's own HA scripts treat as queue-manager processes, plus the ones newer
+/// releases add (reference §5).
+pub const QM_PROGRAMS: &[&str] = &[
+    "amqzxma0", "amqzmuc0", "amqzfuma", "amqzmur0", "amqzmuf0", "amqrrmfa", "amqzdmaa", "amqzmgr0", "amqzlaa0",
+    "amqzlsa0", "amqzlwa0", "amqpcsea", "amqfqpub", "amqfcxba", "amqcrsta", "amqrmppa", "amqrcmla", "runmqchi",
+    "runmqlsr",
+];
+
+/// Programs that take the queue-manager name as a plain positional argument.
+const POSITIONAL: &[&str] = &["amqpcsea"];
+
+/// The execution controller: while it lives, the queue manager lives.
+pub const EXECUTION_CONTROLLER: &str = "amqzxma0";
+
+/// One process as read from /proc.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proc {
+    pub pid: i32,
+    pub ppid: i32,
+    pub uid: u32,
+    /// Basename of argv[0].
+    pub name: String,
+    pub args: Vec<String>,
+}
+
+impl Proc {
+    pub fn describe(&self) -> String {
+        let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(self.uid))
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+            .unwrap_or_else(|| self.uid.to_string());
+        format!("{} (pid {}, user {})", self.args.join(" "), self.pid, user)
+    }
+}
+
+/// Whether `args` (argv, program first) name queue manager `qm` the way MQ programs do.
+pub fn names_queue_manager(args: &[String], qm: &str) -> bool {
+    let prog = args.first().map(|a| basename(a)).unwrap_or("");
+    let positional = POSITIONAL.contains(&prog);
+    let mut it = args.iter().skip(1).peekable();
+    while let Some(a) = it.next() {
+        if a == "-m" {
+            if it.peek().map(|n| n.as_str()) == Some(qm) {
+                return true;
+            }
+        } else if let Some(rest) = a.strip_prefix("-m") {
+            if rest == qm {
+                return true;
+            }
+        } else if positional && a == qm {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether `p` is a process of queue manager `qm`.
+pub fn belongs_to(p: &Proc, qm: &str) -> bool {
+    QM_PROGRAMS.contains(&p.name.as_str()) && names_queue_manager(&p.args, qm)
+}
+
+fn basename(s: &str) -> &str {
+    s.rsplit('/').next().unwrap_or(s)
+}
+
+/// Reads one process; None when it is gone, a kernel thread, or a zombie.
+pub fn read(pid: i32) -> Option<Proc> {
+    read_in(Path::new("/proc"), pid)
+}
+
+fn read_in(proc_root: &Path, pid: i32) -> Option<Proc> {
+    let dir = proc_root.join(pid.to_string());
+    let raw = std::fs::read(dir.join("cmdline")).ok()?;
+    if raw.is_empty() {
+        return None; // kernel thread or zombie
+    }
+    let args: Vec<String> = raw
+        .split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect();
+    let name = basename(args.first()?).to_string();
+    let uid = std::fs::metadata(&dir).ok()?.uid();
+    Some(Proc { pid, ppid: 0, uid, name, args })
+}
+
+fn ppid_in(proc_root: &Path, pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat")).ok()?;
+    // comm may contain blanks and parentheses: fields start after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut f = rest.split(' ');
+    let state = f.next()?;
+    if state == "Z" || state == "X" {
+        return None;
+    }
+    f.next()?.parse().ok()
+}
+
+/// Every process of queue manager `qm` on this host, with parent pids, in pid order.
+pub fn family(qm: &str) -> Vec<Proc> {
+    family_in(Path::new("/proc"), qm)
+}
+
+pub fn family_in(proc_root: &Path, qm: &str) -> Vec<Proc> {
+    let Ok(dir) = std::fs::read_dir(proc_root) else { return vec![] };
+    let me = std::process::id() as i32;
+    let mut out = Vec::new();
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
+        if pid == me {
+            continue;
+        }
+        // comm is cheap and usually the program name; but a program started through a
+        // multi-call binary or a path keeps its argv[0] only in cmdline, so read that.
+        let Some(mut p) = read_in(proc_root, pid) else { continue };
+        if !belongs_to(&p, qm) {
+            continue;
+        }
+        match ppid_in(proc_root, pid) {
+            Some(pp) => p.ppid = pp,
+            None => continue, // exited or a zombie meanwhile: holds nothing any more
+        }
+        out.push(p);
+    }
+    out.sort_by_key(|p| p.pid);
+    out
+}
+
+/// IBM's order for killing a queue manager by hand (prior-art P1): the logger amqzmuc0 first,
+/// then the execution controller amqzxma0 (so it does not report the others' deaths), then the rest.
+pub fn kill_order(mut procs: Vec<Proc>) -> Vec<Proc> {
+    let rank = |p: &Proc| match p.name.as_str() {
+        "amqzmuc0" => 0,
+        "amqzxma0" => 1,
+        _ => 2,
+    };
+    procs.sort_by_key(|p| (rank(p), p.pid));
+    procs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split(' ').map(str::to_string).collect()
+    }
+
+    // The `ps -ef` lines of reference §5.
+    #[test]
+    fn matches_every_argument_form_of_the_reference() {
+        for l in [
+            "amqzxma0 -m qmgr1",
+            "/opt/mqm/bin/amqzfuma -m qmgr1",
+            "/opt/mqm/bin/amqrrmfa -m qmgr1 -t2332800 -s2592000 -p2592000 -g5184000 -c3600",
+            "amqzlaa0 -mqmgr1 -fip0",
+            "/opt/mqm/bin/amqpcsea qmgr1",
+            "amqfqpub -mqmgr1",
+            "/opt/mqm/bin/amqzxma0 -m QM_ORANGE -u mqm",
+            "/opt/mqm/bin/runmqlsr -r -m qmgr1 -t TCP -p 1414 -i 192.168.93.107",
+        ] {
+            let a = argv(l);
+            let qm = if l.contains("QM_ORANGE") { "QM_ORANGE" } else { "qmgr1" };
+            assert!(names_queue_manager(&a, qm), "{l}");
+            let p = Proc { pid: 1, ppid: 0, uid: 0, name: basename(&a[0]).into(), args: a.clone() };
+            assert!(belongs_to(&p, qm), "{l}");
+        }
+    }
+
+    #[test]
+    fn never_a_prefix_or_another_queue_manager() {
+        for (l, qm) in [
+            ("amqzxma0 -m QM10", "QM1"),
+            ("amqzxma0 -m QM1", "QM10"),
+            ("amqzlaa0 -mQM10 -fip0", "QM1"),
+            ("amqpcsea QM10", "QM1"),
+            ("runmqlsr -t TCP -m OTHER", "TCP"),
+            ("amqzxma0 -m qm1", "QM1"),
+        ] {
+            let a = argv(l);
+            let p = Proc { pid: 1, ppid: 0, uid: 0, name: basename(&a[0]).into(), args: a.clone() };
+            assert!(!belongs_to(&p, qm), "{l} must not match {qm}");
+        }
+        // An application naming the queue manager is not a queue-manager process.
+        let a = argv("/usr/bin/myapp -m QM1");
+        assert!(!belongs_to(&Proc { pid: 1, ppid: 0, uid: 0, name: "myapp".into(), args: a }, "QM1"));
+    }
+
+    #[test]
+    fn ibm_kill_order() {
+        let mk = |pid, n: &str| Proc { pid, ppid: 0, uid: 0, name: n.into(), args: vec![n.into()] };
+        let order: Vec<_> = kill_order(vec![mk(5, "amqzlaa0"), mk(9, "amqzxma0"), mk(7, "amqzmuc0"), mk(3, "amqrrmfa")])
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(order, ["amqzmuc0", "amqzxma0", "amqrrmfa", "amqzlaa0"]);
+    }
+
+    #[test]
+    fn reads_a_fake_proc_tree() {
+        let d = tempfile::tempdir().unwrap();
+        let mk = |pid: i32, cmd: &str, stat: &str| {
+            let p = d.path().join(pid.to_string());
+            std::fs::create_dir(&p).unwrap();
+            std::fs::write(p.join("cmdline"), cmd.replace(' ', "\0") + "\0").unwrap();
+            std::fs::write(p.join("stat"), stat).unwrap();
+        };
+        mk(100, "amqzxma0 -m QM1 -u mqm", "100 (amqzxma0) S 1 100 100");
+        mk(101, "amqzmuc0 -m QM1", "101 (amq zmuc0)) S 100 100 100");
+        mk(102, "amqzmuc0 -m QM10", "102 (amqzmuc0) S 1 102 102");
+        mk(103, "amqzmur0 -m QM1", "103 (amqzmur0) Z 100 100 100");
+        let f = family_in(d.path(), "QM1");
+        assert_eq!(f.iter().map(|p| (p.pid, p.ppid)).collect::<Vec<_>>(), [(100, 1), (101, 100)]);
+    }
+
+    #[test]
+    fn sees_nothing_for_a_queue_manager_that_is_not_there() {
+        assert!(family("NO.SUCH.QM.MQHA.TEST").is_empty());
+    }
+}
