@@ -140,7 +140,7 @@ impl StepError {
             }
             StepError::Mismatch(detail) => Record::MessageMismatch {
                 idx,
-                queue: format!("{} ({detail})", step.object().unwrap_or("?")),
+                queue: format!("{} ({detail})", step.object().map(|o| o.name().to_string()).unwrap_or_default()),
             },
         }
     }

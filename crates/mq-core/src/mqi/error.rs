@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::reason::{self, completion_name, describe_reason, ConnectionKind, ReasonClass};
+use super::reason::{self, completion_name, describe_reason, ConnectionKind, ProbeObject, ReasonClass};
 
 fn call_text(cc: &i32, reason: &i32) -> String {
     format!(
@@ -33,7 +33,7 @@ pub enum MqiError {
         reason: i32,
         kind: ConnectionKind,
         /// The queue or channel the step named, for the hint.
-        object: Option<String>,
+        object: Option<ProbeObject>,
     },
 
     /// MQINQ answered with another queue manager's name: the connection reached the wrong one.
@@ -79,7 +79,7 @@ impl MqiError {
     pub fn hint(&self) -> Option<String> {
         match self {
             MqiError::Call { reason, kind, object, .. } => {
-                reason::hint(*reason, *kind, object.as_deref())
+                reason::hint(*reason, *kind, object.as_ref())
             }
             MqiError::Unavailable { .. } => Some(
                 "check the mq_installation parameter: its lib64 directory must hold the \
@@ -121,7 +121,7 @@ mod tests {
             cc: 2,
             reason: 2035,
             kind: ConnectionKind::Client,
-            object: Some("APP.SVRCONN".into()),
+            object: Some(ProbeObject::Channel("APP.SVRCONN".into())),
         };
         let s = e.to_string();
         assert!(s.starts_with("MQCONNX failed during MQI client connect"), "{s}");

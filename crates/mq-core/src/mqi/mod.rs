@@ -26,7 +26,7 @@ mod structs;
 
 pub use error::MqiError;
 pub use identity::ProbeIdentity;
-pub use reason::{classify, describe_reason, reason_name, ConnectionKind, ReasonClass};
+pub use reason::{classify, describe_reason, reason_name, ConnectionKind, ProbeObject, ReasonClass};
 pub use step::{validate_steps, ProbeReport, ProbeStep, StepOutcome, StepReport, TEMP_DYN_PREFIX};
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};

@@ -137,48 +137,76 @@ pub enum ConnectionKind {
     Client,
 }
 
+/// The object a failing step named, with its role: the advice for a missing test queue (created
+/// at start) differs from that for a missing model queue or channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeObject {
+    TestQueue(String),
+    ModelQueue(String),
+    Queue(String),
+    Channel(String),
+}
+
+impl ProbeObject {
+    pub fn name(&self) -> &str {
+        match self {
+            ProbeObject::TestQueue(n)
+            | ProbeObject::ModelQueue(n)
+            | ProbeObject::Queue(n)
+            | ProbeObject::Channel(n) => n,
+        }
+    }
+}
+
 /// What an administrator should change, for the reasons where that is known.
-/// `object` is the queue or channel the failing call named, when it named one.
-pub fn hint(reason: i32, kind: ConnectionKind, object: Option<&str>) -> Option<String> {
-    let obj = object.unwrap_or("the object");
+pub fn hint(reason: i32, kind: ConnectionKind, object: Option<&ProbeObject>) -> Option<String> {
+    let channel = match object {
+        Some(ProbeObject::Channel(c)) => c.as_str(),
+        _ => "the channel",
+    };
     Some(match (reason, kind) {
         (2035, ConnectionKind::Client) => format!(
-            "the queue manager refused the client connection on channel {obj}: an administrative \
+            "the queue manager refused the client connection on {channel}: an administrative \
              user (member of the mq group) is blocked by the default CHLAUTH rules and by \
              CHCKCLNT(REQDADM) on the connection-authentication AUTHINFO; either add a CHLAUTH \
              rule for this channel (or ALTER QMGR CHLAUTH(DISABLED)), set CHCKCLNT(OPTIONAL) and \
              REFRESH SECURITY, or run the client check as a non-administrative user"
         ),
         (2035, ConnectionKind::Bindings) => format!(
-            "the mq user is not authorised for {obj}: grant it with setmqaut (connect, inq, put, \
-             get) or check that it is a member of the mq group"
+            "the probe's user is not authorised for {}: grant it with setmqaut (connect, inq, \
+             put, get) or check that it is a member of the mq group",
+            object.map_or("the queue manager", |o| o.name())
         ),
         (2059, ConnectionKind::Bindings) => {
             "the queue manager is not running on this node (check dspmq and its error log)".into()
         }
-        (2059, ConnectionKind::Client) => format!(
-            "nothing answered as the queue manager at the connection name: check that the listener \
-             runs and that {obj} reaches this queue manager"
-        ),
+        (2059, ConnectionKind::Client) => "nothing answered as this queue manager at the \
+             connection name: check that the listener runs and that the connection name reaches \
+             this queue manager"
+            .into(),
         (2538, _) => "no listener accepts connections at the connection name: start the listener \
                       (or its cluster resource) and check the host(port) and the virtual IP"
             .into(),
         (2540, _) => format!(
-            "channel {obj} is not defined on the queue manager: DEFINE CHANNEL({obj}) \
+            "{channel} is not defined on the queue manager: DEFINE CHANNEL({channel}) \
              CHLTYPE(SVRCONN) TRPTYPE(TCP), or correct the client channel parameter"
         ),
-        (2537, _) => format!(
-            "channel {obj} is not available: it may be stopped, blocked, or at MAXINST/MAXINSTC"
-        ),
-        (2085, _) => format!(
-            "{obj} is not defined on the queue manager; the agent creates its test queue at start \
-             (restart the resource, or DEFINE QLOCAL({obj}) DEFPSIST(YES))"
-        ),
-        (2058, _) => {
-            "the queue manager name is not known to this installation (check mqs.ini and the \
-             qmgr parameter)"
-                .into()
+        (2537, _) => {
+            format!("{channel} is not available: it may be stopped, blocked, or at MAXINST/MAXINSTC")
         }
+        (2085, _) => match object? {
+            ProbeObject::TestQueue(q) => format!(
+                "the test queue {q} does not exist; it is created at start (restart the resource, \
+                 or DEFINE QLOCAL({q}) DEFPSIST(YES))"
+            ),
+            ProbeObject::ModelQueue(m) => {
+                format!("the model queue {m} is not defined: DEFINE QMODEL({m}) DEFTYPE(TEMPDYN)")
+            }
+            o => format!("{} is not defined on the queue manager", o.name()),
+        },
+        (2058, _) => "the queue manager name is not known to this installation (check mqs.ini \
+                      and the qmgr parameter)"
+            .into(),
         (2161 | 2162 | 2202 | 2203, _) => {
             "the queue manager is ending; a monitor during a stop is expected to see this".into()
         }
@@ -188,9 +216,15 @@ pub fn hint(reason: i32, kind: ConnectionKind, object: Option<&str>) -> Option<S
         (2102, _) => "the queue manager has a resource problem, often a full recovery log: check \
                       the log file system and the queue manager's error log"
             .into(),
-        (2053, _) => format!("{obj} is full: clear it or raise MAXDEPTH"),
-        (2051, _) => format!("puts are inhibited on {obj}: ALTER QLOCAL({obj}) PUT(ENABLED)"),
-        (2016, _) => format!("gets are inhibited on {obj}: ALTER QLOCAL({obj}) GET(ENABLED)"),
+        (2053, _) => format!("{} is full: clear it or raise MAXDEPTH", object?.name()),
+        (2051, _) => {
+            let q = object?.name();
+            format!("puts are inhibited on {q}: ALTER QLOCAL({q}) PUT(ENABLED)")
+        }
+        (2016, _) => {
+            let q = object?.name();
+            format!("gets are inhibited on {q}: ALTER QLOCAL({q}) GET(ENABLED)")
+        }
         (2543, _) => "this queue manager instance is a standby (multi-instance)".into(),
         (2012, _) => "the MQI refused the calling environment (the library was used in a process \
                       forked after MQI calls); report this as a defect"
@@ -248,17 +282,20 @@ mod tests {
 
     #[test]
     fn client_2035_hint_names_chlauth_and_chckclnt() {
-        let h = hint(2035, ConnectionKind::Client, Some("APP.SVRCONN")).unwrap();
+        let h = hint(2035, ConnectionKind::Client, Some(&ProbeObject::Channel("APP.SVRCONN".into()))).unwrap();
         assert!(h.contains("CHLAUTH") && h.contains("CHCKCLNT") && h.contains("APP.SVRCONN"), "{h}");
         assert!(h.contains("non-administrative"), "{h}");
-        let b = hint(2035, ConnectionKind::Bindings, Some("HA.TESTQUEUE")).unwrap();
+        let b = hint(2035, ConnectionKind::Bindings, Some(&ProbeObject::TestQueue("HA.TESTQUEUE".into()))).unwrap();
         assert!(b.contains("setmqaut") && !b.contains("CHLAUTH"), "{b}");
     }
 
     #[test]
     fn test_queue_2085_hint_says_it_is_created_at_start() {
-        let h = hint(2085, ConnectionKind::Bindings, Some("HA.TESTQUEUE")).unwrap();
-        assert!(h.contains("HA.TESTQUEUE") && h.contains("at start"), "{h}");
+        let h = hint(2085, ConnectionKind::Bindings, Some(&ProbeObject::TestQueue("HA.TESTQUEUE".into()))).unwrap();
+        assert!(h.contains("HA.TESTQUEUE") && h.contains("created at start"), "{h}");
+        let m = hint(2085, ConnectionKind::Bindings, Some(&ProbeObject::ModelQueue("M".into()))).unwrap();
+        assert!(m.contains("QMODEL(M)") && !m.contains("at start"), "{m}");
+        assert_eq!(hint(2085, ConnectionKind::Bindings, None), None);
     }
 
     #[test]

@@ -160,7 +160,7 @@ pub fn verdict(
                     cc: *cc,
                     reason: *reason,
                     kind: connection_kind_at(steps, *idx),
-                    object: steps.get(*idx).and_then(|s| s.object()).map(str::to_string),
+                    object: steps.get(*idx).and_then(|s| s.object()),
                 })
             }
             Record::WrongQmName { expected, got, .. } => {
@@ -256,7 +256,7 @@ mod tests {
         assert_eq!(e.reason(), Some(2085));
         let s = e.with_hint();
         assert!(s.contains("MQOPEN failed during persistent put and get on HA.TESTQUEUE"), "{s}");
-        assert!(s.contains("2085 MQRC_UNKNOWN_OBJECT_NAME") && s.contains("at start"), "{s}");
+        assert!(s.contains("2085 MQRC_UNKNOWN_OBJECT_NAME") && s.contains("created at start"), "{s}");
     }
 
     #[test]

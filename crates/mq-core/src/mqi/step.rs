@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::error::MqiError;
-use super::reason::ConnectionKind;
+use super::reason::{ConnectionKind, ProbeObject};
 
 /// DynamicQName prefix of the probe's temporary dynamic queues: `MQHA.` then the queue manager's
 /// unique suffix, so an administrator seeing one in DISPLAY QSTATUS knows whose it is.
@@ -56,14 +56,15 @@ impl ProbeStep {
     }
 
     /// The object an MQ failure of this step concerns, for hints.
-    pub(crate) fn object(&self) -> Option<&str> {
+    pub fn object(&self) -> Option<ProbeObject> {
         match self {
             ProbeStep::Connect | ProbeStep::InquireQmName => None,
-            ProbeStep::ClientConnect { channel, .. } => Some(channel),
-            ProbeStep::PutGetPersistent { queue } | ProbeStep::OpenInputCount { queue } => {
-                Some(queue)
+            ProbeStep::ClientConnect { channel, .. } => Some(ProbeObject::Channel(channel.clone())),
+            ProbeStep::PutGetPersistent { queue } => Some(ProbeObject::TestQueue(queue.clone())),
+            ProbeStep::OpenInputCount { queue } => Some(ProbeObject::Queue(queue.clone())),
+            ProbeStep::TempDynRoundTrip { model_queue } => {
+                Some(ProbeObject::ModelQueue(model_queue.clone()))
             }
-            ProbeStep::TempDynRoundTrip { model_queue } => Some(model_queue),
         }
     }
 }
