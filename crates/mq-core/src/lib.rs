@@ -8,10 +8,12 @@ pub mod error;
 pub mod exec;
 pub mod ini;
 pub mod installation;
+pub mod listener;
 pub mod mqi;
 pub mod name;
 pub mod procs;
 pub mod runmqsc;
+pub mod trigger;
 pub mod user;
 
 pub use dspmq::QmState;
