@@ -3,7 +3,7 @@
  * at IBM's raw offsets (mqi.md section 3), independently of the Rust types.
  *
  * Beside the library: "script" (lines "VERB rc N" | "VERB hang" | "VERB crash", "MQOPEN:OBJECT rc N",
- * "QMNAME name",
+ * "QMNAME name", "SPAWN" (MQCONNX leaves a helper process behind),
  * "NOMSGID", "CORRUPT", "IPC n") is read on every call; "calls.log" gets one line per call. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -118,6 +118,12 @@ void MQCONNX(char *qm, void *cno, int *hconn, int *cc, int *rc) {
         }
     }
     if (scripted("MQCONNX", cc, rc)) return;
+    if (script("SPAWN", NULL, 0)) {
+        /* A helper process that inherits the probe's descriptors and outlives the call. */
+        pid_t p = fork();
+        if (p == 0) { sleep(30); _exit(0); }
+        logline("SPAWNED pid=%d", (int)p);
+    }
     strcpy(connected_qm, name);
     *hconn = 7;
 }

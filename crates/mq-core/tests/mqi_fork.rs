@@ -270,3 +270,21 @@ fn many_probes_in_parallel_threads_all_finish() {
         assert!(r.elapsed < Duration::from_secs(5), "{:?}", r.elapsed);
     }
 }
+
+#[test]
+fn a_helper_process_the_library_left_does_not_delay_or_survive_the_probe() {
+    let lib = FakeLib::build(&[]);
+    lib.script("SPAWN\n");
+    let t0 = Instant::now();
+    mqi::run_probe(&lib.target("QM1"), &mqi::depth10_steps(), secs(20)).expect("probe passes");
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    let log = lib.log();
+    let spawned = log.lines().find(|l| l.starts_with("SPAWNED")).expect("helper spawned");
+    let pid: i32 = field(spawned, "pid").parse().unwrap();
+    // Killed with the probe's process group; it is reaped by init, so allow a moment.
+    let until = Instant::now() + Duration::from_secs(5);
+    while !gone(pid) && !std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.contains(") Z")).unwrap_or(true) {
+        assert!(Instant::now() < until, "helper {pid} survived the probe");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

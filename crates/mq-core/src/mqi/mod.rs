@@ -177,7 +177,7 @@ fn collect(child: Pid, pipe: OwnedFd, steps: &[ProbeStep], deadline: Instant, st
             }
         };
         if n == 0 {
-            break;
+            break; // EOF: the child exited (or closed its pipe by dying)
         }
         pending.extend_from_slice(&buf[..n]);
         while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
@@ -193,8 +193,13 @@ fn collect(child: Pid, pipe: OwnedFd, steps: &[ProbeStep], deadline: Instant, st
                 }
             }
         }
+        // The verdict is complete: do not wait for EOF, which anything the MQI library started
+        // (and that inherited the pipe) could delay.
+        if records.last() == Some(&Record::Done) {
+            break;
+        }
     }
-    // EOF: the child closed its pipe by exiting. Wait for it within the deadline.
+    // The child is exiting. Wait for it within the deadline.
     match wait_exit(child, deadline) {
         Some(status) => verdict(steps, &records, start.elapsed(), &status),
         None => Err(timeout(child, steps, &records, start)),
