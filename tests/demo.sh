@@ -2,7 +2,121 @@
 # The demo: build, lay out a simulated MQ installation and queue manager, run a real single-node
 # Pacemaker cluster, create the mqha resources with pcs, crash the queue manager and watch
 # Pacemaker recover it, then clean up.
-set -euo pipefail
+#
+# One command, as root, on a fresh Debian 12 machine:   tests/demo.sh
+# It installs the Debian packages it needs (tests/setup.sh), builds the workspace in release mode,
+# and runs everything in namespaces of its own (a network namespace and a private mount namespace
+# for the cluster node), so nothing on the machine is reconfigured and a cluster already running
+# here is left alone. Whatever happens, it stops the cluster, kills what it started and removes
+# its state on exit.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-echo "demo: not written yet (see issue 5)" >&2
-exit 1
+repo=$PWD
+[ "$(id -u)" = 0 ] || { echo "tests/demo.sh: run as root (it starts corosync and pacemaker)" >&2; exit 1; }
+
+bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '\033[2m$ %s\033[0m\n' "$*"; }
+
+bold "1. Debian packages and users (tests/setup.sh)"
+show "tests/setup.sh"
+tests/setup.sh || exit 1
+
+bold "2. Build (cargo build --release --workspace)"
+show "cargo build --release --workspace"
+cargo build --release --workspace || exit 1
+
+# shellcheck source=tests/cluster/lib.sh
+source tests/cluster/lib.sh
+REL=$repo/target/release
+RUN=$(mktemp -d /var/tmp/mqha-demo.XXXXXX); chmod 0755 "$RUN"
+NS=mqha-demo-$$
+STATE=$RUN/node1
+MQROOT=$RUN/mq
+INST=$MQROOT/opt/mqm
+QM=QM1
+
+finish() {
+    local rc=$?
+    trap - EXIT INT TERM
+    bold "7. Clean up"
+    if [ -s "$STATE/node.pid" ]; then
+        show "pacemakerd --shutdown   # stops the resources (the agents stop MQ), then the daemons"
+        node_stop "$STATE" 120 || echo "(orderly stop timed out; killed what was left)"
+    fi
+    show "mqsim cleanup $MQROOT"
+    "$REL/mqsim" cleanup "$MQROOT" >/dev/null 2>&1 || true
+    netns_destroy "$NS"
+    rm -rf "$RUN"
+    echo "cluster stopped, namespace $NS deleted, $RUN removed."
+    [ $rc -eq 0 ] && echo "demo finished." || echo "demo FAILED (exit $rc)."
+    exit $rc
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+N() { node_exec "$STATE" "$@"; }
+step_fail() { echo "demo: $*" >&2; N crm_mon -1 --show-detail 2>/dev/null; exit 1; }
+mon_xml() { N crm_mon -1 --output-as xml 2>/dev/null; }
+role() { mon_xml | xmllint --xpath "string(//resources//resource[@id='$1']/@role)" - 2>/dev/null; }
+group_started() { [ "$(role qm)$(role lsn)$(role trm)" = StartedStartedStarted ]; }
+fail_count() { local v; v=$(mon_xml | xmllint --xpath "string(//resource_history[@id='$1']/@fail-count)" - 2>/dev/null); echo "${v:-0}"; }
+qm_failed() { [ "$(fail_count qm)" -ge 1 ]; }
+qm_pid() {
+    local p
+    for p in $(netns_pids "$NS"); do
+        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -Eq "^(\S*/)?amqzxma0 (.* )?-m $QM( |$)" && { echo "$p"; return 0; }
+    done
+}
+qm_new() { local p; p=$(qm_pid); [ -n "$p" ] && [ "$p" != "$1" ]; }
+
+bold "3. A simulated IBM MQ installation and queue manager"
+echo "mq-sim lays out what an IBM MQ installation has (opt/mqm/bin, var/mqm, mqs.ini) under $MQROOT;"
+echo "the agents drive it only through its commands, exactly as they would drive /opt/mqm."
+show "mqsim install $MQROOT"
+"$REL/mqsim" install "$MQROOT" || exit 1
+show "$INST/bin/crtmqm $QM"
+"$INST/bin/crtmqm" "$QM" || exit 1
+"$INST/bin/dspmq" -m "$QM"
+
+bold "4. A real one-node Pacemaker cluster: corosync -f and pacemakerd, no systemd"
+echo "The node runs in network namespace $NS with private /etc/corosync, /var/lib/pacemaker, /run,"
+echo "/dev/shm; inside it the agents are installed at /usr/lib/ocf/resource.d/mqha/ (ibmmq, and"
+echo "ibmmq-listener / ibmmq-trigger as links to it, as the RPM installs them)."
+agents_stage "$RUN/agents" || exit 1
+cluster1_start "$STATE" "$NS" "$RUN/agents" || step_fail "the cluster did not start"
+echo "cluster up with an elected DC after $((CLUSTER_START_MS / 1000))s (stonith-enabled=false, no-quorum-policy=ignore: one test node)"
+
+bold "5. The mqha resources, created with pcs in one group"
+PORT=$(N python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+show "pcs resource create qm ocf:mqha:ibmmq qmgr=$QM mq_installation=$INST op monitor interval=5s timeout=20s --group mq1"
+N pcs resource create qm ocf:mqha:ibmmq qmgr="$QM" mq_installation="$INST" \
+    op monitor interval=5s timeout=20s op monitor interval=15s timeout=30s OCF_CHECK_LEVEL=10 --group mq1 \
+    || step_fail "pcs resource create qm failed"
+show "pcs resource create lsn ocf:mqha:ibmmq-listener qmgr=$QM port=$PORT mq_installation=$INST --group mq1"
+N pcs resource create lsn ocf:mqha:ibmmq-listener qmgr="$QM" port="$PORT" mq_installation="$INST" \
+    op monitor interval=5s timeout=20s --group mq1 || step_fail "pcs resource create lsn failed"
+show "pcs resource create trm ocf:mqha:ibmmq-trigger qmgr=$QM initq=SYSTEM.DEFAULT.INITIATION.QUEUE mq_installation=$INST --group mq1"
+N pcs resource create trm ocf:mqha:ibmmq-trigger qmgr="$QM" initq=SYSTEM.DEFAULT.INITIATION.QUEUE mq_installation="$INST" \
+    op monitor interval=5s timeout=20s --group mq1 || step_fail "pcs resource create trm failed"
+echo "waiting (at most 90 s) for the group to start ..."
+wait_for "group mq1 Started" 90 group_started || step_fail "the group did not start"
+echo "started in $((WAITED_MS / 1000)).$(((WAITED_MS % 1000) / 100))s"
+show "crm_mon -1"
+N crm_mon -1
+show "dspmq -m $QM"
+N "$INST/bin/dspmq" -m "$QM"
+
+bold "6. Crash the queue manager and watch Pacemaker bring it back"
+old=$(qm_pid)
+show "mqsim crash $MQROOT $QM    # kill -9 of the execution controller, pid $old"
+"$REL/mqsim" crash "$MQROOT" "$QM" || step_fail "mqsim crash failed"
+t0=$(now_ms)
+wait_for "the monitor to notice" 30 qm_failed || step_fail "Pacemaker did not notice the crash within 30 s"
+echo "Pacemaker's monitor noticed after $((($(now_ms) - t0) / 1000))s (fail-count of qm: $(fail_count qm)); recovering ..."
+wait_for "a new queue manager" 90 qm_new "$old" || step_fail "no new queue manager within 90 s"
+wait_for "group mq1 Started" 90 group_started || step_fail "the group did not come back within 90 s"
+echo "queue manager back (new pid $(qm_pid)), group Started $((($(now_ms) - t0) / 1000))s after the crash"
+show "crm_mon -1 --show-detail    # note the failed action and our exit reason"
+N crm_mon -1 --show-detail
+show "dspmq -m $QM"
+N "$INST/bin/dspmq" -m "$QM"
+exit 0

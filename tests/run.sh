@@ -16,3 +16,9 @@ cargo build --release --workspace --locked
 
 stage "unit and integration tests"
 cargo test --release --workspace --locked
+
+stage "cluster tools: meta-data, pcs, crm_resource, ocf-tester (tests/cluster/tools.sh)"
+tests/cluster/tools.sh
+
+stage "live one-node Pacemaker cluster: faults and reactions (tests/cluster/single-node.sh)"
+tests/cluster/single-node.sh

@@ -129,3 +129,167 @@ expect "dummy gone from the cluster" 20 rsc_absent dummy
 [ -n "$harness_only" ] && exit 0
 
 # ---- part 2: the mqha agents against a simulated MQ installation -----------------------------------
+INST=$MQROOT/opt/mqm
+INITQ=SYSTEM.DEFAULT.INITIATION.QUEUE
+
+# The queue manager's execution controller (amqzxma0 -m QM1 ...) in our node, by /proc.
+qm_pid() {
+    local p
+    for p in $(netns_pids "$NS"); do
+        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -Eq "^(\S*/)?amqzxma0 (.* )?-m $QM( |$)" && { echo "$p"; return 0; }
+    done
+    return 0
+}
+qm_pid_is() { [ "$(qm_pid)" = "$1" ]; }
+qm_pid_not() { local p; p=$(qm_pid); [ -n "$p" ] && [ "$p" != "$1" ]; }
+# Every process of the simulated installation still alive in our node (the cluster stack excluded).
+mq_procs() {
+    local p exe c
+    for p in $(netns_pids "$NS"); do
+        exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
+        c=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)
+        case "$exe $c" in "$MQROOT"*|"$REL/mqsim"*|*" $MQROOT"*|*amqz*|*runmq*) echo "$p $c" ;; esac
+    done
+}
+no_mq_procs() { [ -z "$(mq_procs)" ]; }
+port_open() { N python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2).close()' "$1"; }
+port_closed() { ! port_open "$1"; }
+cmdserver_running() {
+    local out
+    out=$(echo "DISPLAY QMSTATUS CMDSERV" | N "$INST/bin/runmqsc" "$QM" 2>&1)
+    grep -q 'CMDSERV(RUNNING)' <<<"$out"
+}
+trigger_procs() { local p; for p in $(netns_pids "$NS"); do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'runmqtrm' && echo "$p"; done; return 0; }
+has_trigger() { [ -n "$(trigger_procs)" ]; }
+sim() { N "$REL/mqsim" "$@"; }
+group_started() { all_role Started qm lsn trm; }
+fail_counts_zero() { [ "$(fail_count qm)$(fail_count lsn)$(fail_count trm)" = 000 ]; }
+cleanup_all() {
+    N pcs resource cleanup >/dev/null 2>&1
+    expect "fail-counts cleared by pcs resource cleanup" 30 fail_counts_zero
+    expect "qm, lsn and trm Started" 60 group_started
+}
+print_reason() { local r; r=$(exit_reasons "$1" | tail -1); check "$2: $r" test -n "$r"; }
+reason_matches() { exit_reasons "$1" | grep -Eiq "$2"; }
+
+scenario "mqha: simulated installation, queue manager $QM, pcs group qm + listener + trigger monitor"
+sim install "$MQROOT" >/dev/null || die "mqsim install $MQROOT failed"
+N "$INST/bin/crtmqm" "$QM" >/dev/null || die "crtmqm $QM failed"
+PORT=$(N python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# short monitor intervals keep reactions quick; depth 10 (MQI) and 20 (persistent messages) too
+N pcs resource create qm ocf:mqha:ibmmq qmgr="$QM" mq_installation="$INST" command_server=yes \
+    op monitor interval=4s timeout=20s \
+    op monitor interval=6s timeout=20s OCF_CHECK_LEVEL=10 \
+    op monitor interval=8s timeout=30s OCF_CHECK_LEVEL=20 \
+    op start timeout=60s op stop timeout=60s \
+    meta migration-threshold=3 --group mqgrp >/dev/null || die "pcs resource create qm failed"
+N pcs resource create lsn ocf:mqha:ibmmq-listener qmgr="$QM" mq_installation="$INST" port="$PORT" \
+    op monitor interval=4s timeout=20s --group mqgrp >/dev/null || die "pcs resource create lsn failed"
+N pcs resource create trm ocf:mqha:ibmmq-trigger qmgr="$QM" mq_installation="$INST" initq="$INITQ" \
+    op monitor interval=4s timeout=20s --group mqgrp >/dev/null || die "pcs resource create trm failed"
+expect "qm, lsn and trm Started" 90 group_started
+reaction "group created -> all Started"
+check "the queue manager's execution controller runs (pid $(qm_pid))" test -n "$(qm_pid)"
+expect "the listener accepts connections on port $PORT" 10 port_open "$PORT"
+check "a trigger monitor (runmqtrm) runs" has_trigger
+check "the command server runs" cmdserver_running
+
+scenario "mqha: queue manager crash (mqsim crash: execution controller killed -9)"
+old=$(qm_pid)
+sim crash "$MQROOT" "$QM" >/dev/null || die "mqsim crash failed"
+expect "fail-count of qm >= 1" 30 fail_count_at_least qm 1
+expect "a new queue manager instance runs" 60 qm_pid_not "$old"
+expect "qm, lsn and trm Started again" 60 group_started
+expect "the listener accepts connections again" 10 port_open "$PORT"
+print_reason qm "our exit reason in crm_mon"
+reaction "crash -> group back"
+cleanup_all
+
+scenario "mqha: dead listener (mqsim kill listener) -> only the listener restarted"
+old=$(qm_pid)
+sim kill "$MQROOT" "$QM" "listener:$PORT" >/dev/null || die "mqsim kill listener failed"
+expect "fail-count of lsn is 1" 30 fail_count_is lsn 1
+expect "lsn Started again" 30 is_role lsn Started
+expect "the listener accepts connections again" 10 port_open "$PORT"
+check "the queue manager was not restarted (same pid $old, fail-count 0)" bash -c '[ "$1" = "$2" ] && [ "$3" = 0 ]' _ "$(qm_pid)" "$old" "$(fail_count qm)"
+print_reason lsn "our exit reason in crm_mon"
+reaction "dead listener -> listener back"
+cleanup_all
+
+scenario "mqha: dead trigger monitor (mqsim kill trigger) -> only the trigger monitor restarted"
+old=$(qm_pid)
+sim kill "$MQROOT" "$QM" trigger >/dev/null || die "mqsim kill trigger failed"
+expect "fail-count of trm is 1" 30 fail_count_is trm 1
+expect "trm Started again" 30 is_role trm Started
+expect "a trigger monitor runs again" 10 has_trigger
+check "the queue manager was not restarted (same pid $old, fail-count 0)" bash -c '[ "$1" = "$2" ] && [ "$3" = 0 ]' _ "$(qm_pid)" "$old" "$(fail_count qm)"
+reaction "dead trigger monitor -> trigger monitor back"
+cleanup_all
+
+scenario "mqha: dead command server (mqsim kill cmdserver) -> restarted in place by the depth-10 monitor"
+old=$(qm_pid)
+sim kill "$MQROOT" "$QM" cmdserver >/dev/null || die "mqsim kill cmdserver failed"
+expect "the command server runs again" 40 cmdserver_running
+check "the queue manager was not restarted (same pid $old, fail-count 0)" bash -c '[ "$1" = "$2" ] && [ "$3" = 0 ]' _ "$(qm_pid)" "$old" "$(fail_count qm)"
+check "qm, lsn and trm still Started" group_started
+reaction "dead command server -> command server back"
+
+scenario "mqha: hung queue manager (mqsim fault hang) -> monitor fails within its deadline -> recovered"
+sim fault "$MQROOT" "$QM" set hang >/dev/null || die "mqsim fault set hang failed"
+expect "fail-count of qm >= 1" 60 fail_count_at_least qm 1
+sim fault "$MQROOT" "$QM" clear hang >/dev/null || die "mqsim fault clear hang failed"
+print_reason qm "our exit reason in crm_mon"
+expect "qm, lsn and trm Started again" 120 group_started
+reaction "hang -> group back"
+cleanup_all
+
+scenario "mqha: full log (mqsim fault log-full) -> depth-20 monitor fails with a reason naming the log"
+sim fault "$MQROOT" "$QM" set log-full >/dev/null || die "mqsim fault set log-full failed"
+expect "fail-count of qm >= 1" 60 fail_count_at_least qm 1
+check "the exit reason names the log" reason_matches qm 'log'
+print_reason qm "our exit reason in crm_mon"
+sim fault "$MQROOT" "$QM" clear log-full >/dev/null || die "mqsim fault clear log-full failed"
+expect "qm, lsn and trm Started again" 120 group_started
+reaction "log full -> detected and group back"
+cleanup_all
+
+scenario "mqha: lost storage (mqsim fault storage-lost) -> fails, cannot start here -> stopped; cleanup -> Started"
+sim fault "$MQROOT" "$QM" set storage-lost >/dev/null || die "mqsim fault set storage-lost failed"
+expect "fail-count of qm >= 1" 30 fail_count_at_least qm 1
+expect "qm not running (Stopped): it cannot start without its storage" 120 is_role qm Stopped
+print_reason qm "our exit reason in crm_mon"
+check "lsn and trm stopped with it (group)" all_role Stopped lsn trm
+reaction "storage lost -> stopped"
+sim fault "$MQROOT" "$QM" clear storage-lost >/dev/null || die "mqsim fault clear storage-lost failed"
+scenario "mqha: storage back, pcs resource cleanup -> back to Started"
+N pcs resource cleanup >/dev/null 2>&1
+expect "qm, lsn and trm Started" 90 group_started
+reaction "cleanup -> Started"
+cleanup_all
+
+scenario "mqha: migration-threshold=2 reached -> qm banned from node1"
+N pcs resource meta qm migration-threshold=2 >/dev/null || die "pcs resource meta failed"
+old=$(qm_pid)
+sim crash "$MQROOT" "$QM" >/dev/null || die "mqsim crash failed"
+expect "fail-count of qm is 1" 30 fail_count_is qm 1
+expect "qm Started again after the first crash" 60 qm_pid_not "$old"
+expect "group Started after the first crash" 60 group_started
+sim crash "$MQROOT" "$QM" >/dev/null || die "mqsim crash failed"
+expect "fail-count of qm is 2" 30 fail_count_is qm 2
+expect "qm, lsn and trm Stopped" 60 all_role Stopped qm lsn trm
+check "qm's allocation score on node1 is -INFINITY" banned qm
+expect "no process of the queue manager left" 30 no_mq_procs
+reaction "threshold -> banned"
+N pcs resource cleanup >/dev/null 2>&1
+expect "after pcs resource cleanup: qm, lsn and trm Started" 90 group_started
+
+scenario "mqha: pcs resource disable mqgrp -> everything stopped, no process left"
+N pcs resource disable mqgrp >/dev/null || die "pcs resource disable failed"
+expect "qm, lsn and trm Stopped" 90 all_role Stopped qm lsn trm
+expect "no process of the simulated installation left in the node" 30 no_mq_procs
+check "port $PORT closed" port_closed "$PORT"
+reaction "disable -> all stopped"
+N pcs resource enable mqgrp >/dev/null || die "pcs resource enable failed"
+expect "pcs resource enable: qm, lsn and trm Started" 90 group_started
+
+printf '\nreaction times:\n'; printf '  %s\n' "${REACTIONS[@]}"
