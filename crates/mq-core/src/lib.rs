@@ -12,6 +12,7 @@ pub mod listener;
 pub mod mqi;
 pub mod name;
 pub mod procs;
+pub mod qmgr;
 pub mod runmqsc;
 pub mod trigger;
 pub mod user;

@@ -1,12 +1,297 @@
-//! ocf:mqha:ibmmq: the queue-manager agent's actions (owned by CORE; this seed only fixes the
-//! entry point the framework calls, so the framework builds before the actions land).
+//! ocf:mqha:ibmmq: the queue-manager agent's actions. Each action resolves the installation and
+//! the mq user on this node, runs one mq-core operation within the action's deadline, and maps
+//! the outcome to an OCF exit code here (errors by who must act: configuration 6, this node 5,
+//! permission 4, anything else 1; monitor states by the table in table.rs).
 
-use crate::ocf::{log, Action, Env, OcfExit};
-use crate::spec::ibmmq::IbmmqParams;
+pub mod table;
 
-/// Runs `action` for the queue manager in `params`. Layer-1 parameter checks are done; the
-/// action's deadline is `env.deadline()`; probes are `env.is_probe()`.
-pub fn run(action: &Action, _env: &Env, params: &IbmmqParams) -> OcfExit {
-    log::exit_reason(format!("ibmmq {action} for {} is not implemented yet", params.qmgr));
-    OcfExit::Unimplemented
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use mq_core::installation::{self, Installation};
+use mq_core::qmgr::checks::NodeCheckOptions;
+use mq_core::qmgr::start::StartOptions;
+use mq_core::qmgr::stop::{kill_family, EndMode, StopPlan};
+use mq_core::qmgr::{Journal, Level, Manage, QueueManager};
+use mq_core::user::{self, MqUser};
+use mq_core::{Fault, MqError, QmState};
+
+use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
+use crate::spec::ibmmq::{IbmmqParams, Managed, StopMode};
+
+/// The agent's log as mq-core's journal.
+struct OcfJournal;
+impl Journal for OcfJournal {
+    fn note(&self, level: Level, msg: &str) {
+        match level {
+            Level::Debug => log::debug(msg),
+            Level::Info => log::info(msg),
+            Level::Warn => log::warn(msg),
+        }
+    }
+}
+
+/// A failure: its exit code and the reason crm_mon shows.
+struct Failure(OcfExit, String);
+
+fn exit_for(e: &MqError) -> OcfExit {
+    match e.fault() {
+        Fault::Config => OcfExit::ErrConfigured,
+        Fault::Node => OcfExit::ErrInstalled,
+        Fault::Permission => OcfExit::ErrPerm,
+        Fault::Generic => OcfExit::ErrGeneric,
+    }
+}
+
+fn fail(e: MqError) -> Failure {
+    Failure(exit_for(&e), e.to_string())
+}
+
+fn manage(m: Managed) -> Manage {
+    match m {
+        Managed::Auto => Manage::Auto,
+        Managed::Yes => Manage::Yes,
+        Managed::No => Manage::No,
+    }
+}
+
+fn end_mode(m: StopMode) -> EndMode {
+    match m {
+        StopMode::Immediate => EndMode::Immediate,
+        StopMode::Controlled => EndMode::Controlled,
+        StopMode::Wait => EndMode::Wait,
+    }
+}
+
+/// The installation the resource names, else the primary one, else /opt/mqm.
+fn installation_path(p: &IbmmqParams) -> PathBuf {
+    p.mq_installation.clone().unwrap_or_else(installation::default_path)
+}
+
+/// The mq user: the parameter, else the owner of the queue manager's data directory (symlinks
+/// followed), else mqm.
+fn resolve_user(p: &IbmmqParams, inst: &Installation) -> Result<MqUser, Failure> {
+    if let Some(name) = &p.mq_user {
+        // Named by the resource but unknown here: invalid on this host (2), per OCF.
+        return MqUser::lookup(name).map_err(|e| Failure(OcfExit::ErrArgs, format!("mq_user='{name}': {e}")));
+    }
+    let owner = mq_core::ini::IniFile::read(&inst.mqs_ini()).ok().and_then(|ini| {
+        let st = ini.queue_manager(p.qmgr.as_str())?;
+        let prefix = ini.default_prefix().unwrap_or_else(|| inst.data_path.clone());
+        let dir = st.data_dir(&prefix, &p.qmgr.directory());
+        user::owner(&dir).ok()
+    });
+    let name = owner.map(|(uid, _)| user::user_name(uid)).unwrap_or_else(|| "mqm".to_string());
+    MqUser::lookup(&name).map_err(fail)
+}
+
+/// The queue manager as this node sees it: installation, data path, user.
+fn open(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
+    let path = installation_path(p);
+    let inst = Installation::open(&path, deadline.min(Instant::now() + Duration::from_secs(10))).map_err(|e| {
+        let name = if p.mq_installation.is_some() { "mq_installation" } else { "installation" };
+        Failure(exit_for(&e), format!("{name}={}: {e}", path.display()))
+    })?;
+    let user = resolve_user(p, &inst)?;
+    Ok(QueueManager::new(p.qmgr.clone(), inst, user))
+}
+
+fn finish(r: Result<OcfExit, Failure>) -> OcfExit {
+    match r {
+        Ok(x) => x,
+        Err(Failure(code, reason)) => {
+            log::exit_reason(reason);
+            code
+        }
+    }
+}
+
+/// Runs `action` for the queue manager in `params` (layer-1 checks already passed).
+pub fn run(action: &Action, env: &Env, params: &IbmmqParams) -> OcfExit {
+    let deadline = env.deadline().instant();
+    match action {
+        Action::Start => finish(start(env, params, deadline)),
+        Action::Stop => stop(params, deadline),
+        Action::Monitor => finish(monitor(env, params, deadline)),
+        Action::ValidateAll => finish(validate(env, params, deadline)),
+        Action::ReloadAgent => {
+            // The reloadable parameters (test_queue, client_*, stop_mode) are read afresh by every
+            // action; a new test queue is created by the next start or here when running.
+            finish(reload(params, deadline))
+        }
+        other => {
+            log::exit_reason(format!("ibmmq does not implement {other}"));
+            OcfExit::Unimplemented
+        }
+    }
+}
+
+fn node_options(env: &Env, params: &IbmmqParams, cluster_ids: bool) -> NodeCheckOptions {
+    let _ = env;
+    NodeCheckOptions {
+        add_mqs_ini: params.add_mqs_ini,
+        node_name: std::env::var("OCF_RESKEY_CRM_meta_on_node").ok().filter(|s| !s.is_empty()),
+        cluster_ids,
+    }
+}
+
+fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
+    let j = OcfJournal;
+    let qm = open(p, deadline)?;
+    qm.node_checks(&node_options(env, p, true), deadline, &j).map_err(fail)?;
+    let opts = StartOptions {
+        strmqm_options: p.strmqm_options.clone(),
+        test_queue: p.test_queue.clone(),
+        command_server: manage(p.command_server),
+        channel_initiator: manage(p.channel_initiator),
+    };
+    qm.start(&opts, deadline, &j).map_err(fail)?;
+    // Return only when depth 0 and depth 10 pass.
+    let (verdict, _) = depth0(&qm, false, deadline, &j);
+    if verdict.exit != OcfExit::Success {
+        return Err(Failure(OcfExit::ErrGeneric, format!("after start: {}", verdict.reason)));
+    }
+    qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, format!("after start, MQI check: {}", e.with_hint())))?;
+    log::info(format!("{} started", p.qmgr));
+    Ok(OcfExit::Success)
+}
+
+/// Depth 0: /proc plus one dspmq, watched while transitional for up to half the budget.
+fn depth0(qm: &QueueManager, probe: bool, deadline: Instant, j: &dyn Journal) -> (table::Verdict, Vec<i32>) {
+    let now = Instant::now();
+    let watch_until = now + deadline.saturating_duration_since(now) / 2;
+    let o = qm.observe_settled(deadline, watch_until, j);
+    let needs_visibility = matches!(o.state, Ok(QmState::StatusNotAvailable) | Ok(QmState::Unknown) | Err(_));
+    let data_visible = needs_visibility && qm.data_visible();
+    let pids = o.pids();
+    let facts = table::Facts {
+        qm: qm.name.as_str(),
+        probe,
+        state: &o.state,
+        pids: &pids,
+        controller: o.has_controller(),
+        data_visible,
+        watched_ms: o.watched.as_millis(),
+    };
+    (table::decide(&facts), pids)
+}
+
+fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
+    let j = OcfJournal;
+    let probe = env.is_probe();
+    let qm = match open(p, deadline) {
+        Ok(qm) => qm,
+        // A probe never fails because this node lacks the installation, the user or the data:
+        // nothing of the queue manager can run here then, unless /proc says otherwise.
+        Err(Failure(code, reason)) => {
+            let left = mq_core::procs::family(p.qmgr.as_str());
+            if probe && left.is_empty() {
+                log::info(format!("probe: {reason}; {} is not running here", p.qmgr));
+                return Ok(OcfExit::NotRunning);
+            }
+            return Err(Failure(if probe { OcfExit::ErrGeneric } else { code }, reason));
+        }
+    };
+    let (verdict, _) = depth0(&qm, probe, deadline, &j);
+    match verdict.exit {
+        OcfExit::Success => {}
+        OcfExit::NotRunning => {
+            log::info(&verdict.reason);
+            return Ok(OcfExit::NotRunning);
+        }
+        code => {
+            // A recurring monitor that fails runs the node checks: a node that lost its set-up
+            // (storage, ownership) gets that reason and a ban from this node.
+            if !probe {
+                let o = NodeCheckOptions { add_mqs_ini: false, node_name: None, cluster_ids: false };
+                if let Err(e) = qm.node_checks(&o, deadline, &j) {
+                    log::warn(&verdict.reason);
+                    return Err(Failure(exit_for(&e), e.to_string()));
+                }
+            }
+            return Err(Failure(code, verdict.reason));
+        }
+    }
+    if env.check_level >= CheckLevel::Medium {
+        qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, format!("{}: {}", p.qmgr, e.with_hint())))?;
+        let restarted = qm
+            .check_components((manage(p.command_server), manage(p.channel_initiator)), deadline, &j)
+            .map_err(|e| Failure(OcfExit::ErrGeneric, format!("{}: managed component down and not restartable: {e}", p.qmgr)))?;
+        if !restarted.is_empty() {
+            log::warn(format!("{}: restarted {}", p.qmgr, restarted.join(", ")));
+        }
+    }
+    if env.check_level >= CheckLevel::Deep {
+        let client = p.client.as_ref().map(|c| (c.channel.as_str(), c.conname.as_str()));
+        qm.check_messages(&p.test_queue, client, deadline)
+            .map_err(|e| Failure(OcfExit::ErrGeneric, format!("{}: {}", p.qmgr, e.with_hint())))?;
+    }
+    Ok(OcfExit::Success)
+}
+
+/// Stop never fails because of configuration: without an installation or user, this queue
+/// manager's processes are ended by /proc alone.
+fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
+    let j = OcfJournal;
+    let plan = StopPlan::new(end_mode(p.stop_mode), p.ipc_cleanup);
+    match open(p, deadline) {
+        Ok(qm) => match qm.stop(&plan, deadline, &j) {
+            Ok(r) => {
+                if r.already_stopped {
+                    log::info(format!("{} is already stopped", p.qmgr));
+                } else {
+                    log::info(format!("{} stopped ({})", p.qmgr, r.steps.join(", ")));
+                }
+                OcfExit::Success
+            }
+            Err(e) => {
+                log::exit_reason(e.to_string());
+                OcfExit::ErrGeneric
+            }
+        },
+        Err(Failure(_, reason)) => {
+            log::warn(format!("{reason}; stopping {} by its processes alone", p.qmgr));
+            let (killed, left) = kill_family(p.qmgr.as_str(), deadline, &j);
+            if left.is_empty() {
+                if !killed.is_empty() {
+                    log::warn(format!("killed {} processes of {}", killed.len(), p.qmgr));
+                }
+                OcfExit::Success
+            } else {
+                log::exit_reason(format!("{} processes of {} survive SIGKILL: pids {:?}", left.len(), p.qmgr, left.iter().map(|p| p.pid).collect::<Vec<_>>()));
+                OcfExit::ErrGeneric
+            }
+        }
+    }
+}
+
+/// validate-all at depth 10+: this node's set-up, without changing anything.
+fn validate(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
+    let j = OcfJournal;
+    let qm = open(p, deadline)?;
+    let mut o = node_options(env, p, false);
+    o.add_mqs_ini = false;
+    if p.add_mqs_ini && qm.stanza().is_none() {
+        log::info(format!("{} is not in mqs.ini yet; start will add it (add_mqs_ini=true)", p.qmgr));
+        return Ok(OcfExit::Success);
+    }
+    qm.node_checks(&o, deadline, &j).map_err(fail)?;
+    Ok(OcfExit::Success)
+}
+
+fn reload(p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
+    let qm = match open(p, deadline) {
+        Ok(qm) => qm,
+        Err(_) => return Ok(OcfExit::Success),
+    };
+    if let Ok(r) = qm.dspmq(deadline) {
+        if r.state == QmState::Running {
+            let tq = mq_core::runmqsc::quoted(&p.test_queue);
+            let script = format!("DEFINE QLOCAL({tq}) DEFPSIST(YES) DESCR('mqha monitor test queue') NOREPLACE\n");
+            // NOREPLACE: an existing queue is left as it is (the reply then says it exists).
+            let _ = qm.mqsc(&script, deadline);
+        }
+    }
+    log::info(format!("{}: reloaded parameters (test_queue={}, stop_mode={:?})", p.qmgr, p.test_queue, p.stop_mode));
+    Ok(OcfExit::Success)
 }

@@ -1,0 +1,306 @@
+//! Node checks (validation layer 2), run at start and by monitors that are not probes: is this
+//! node set up to run the queue manager? Failures are errors with a reason naming the value;
+//! risks that do not stop it running are warnings.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::{Journal, Level, QueueManager};
+use crate::error::MqError;
+use crate::exec::Runner;
+use crate::user::{self, MqUser};
+
+/// What the node checks may do besides checking.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NodeCheckOptions {
+    /// Add the QueueManager stanza to this node's mqs.ini (addmqinf) when it is missing.
+    pub add_mqs_ini: bool,
+    /// This node's name in the cluster, when the caller knows it (else the host name).
+    pub node_name: Option<String>,
+    /// Compare the mq user's ids with the other nodes' through attrd_updater.
+    pub cluster_ids: bool,
+}
+
+/// The attribute carrying a node's uid:gid of the mq user.
+pub fn ids_attribute(user: &str) -> String {
+    format!("mqha-mq-ids-{user}")
+}
+
+/// (host, value) pairs of `attrd_updater -Q -A -n NAME` output lines such as
+/// `name="mqha-mq-ids-mqm" host="node1" value="1001:1001"`.
+pub fn parse_attrd_query(out: &str) -> Vec<(String, String)> {
+    let field = |l: &str, key: &str| -> Option<String> {
+        let start = l.find(&format!("{key}=\""))? + key.len() + 2;
+        let end = l[start..].find('"')? + start;
+        Some(l[start..end].to_string())
+    };
+    out.lines().filter_map(|l| Some((field(l, "host")?, field(l, "value")?))).collect()
+}
+
+/// The first other node whose ids differ from ours, as a reason naming both nodes and ids.
+pub fn id_mismatch(user: &str, own_node: &str, own: &str, all: &[(String, String)]) -> Option<String> {
+    all.iter().find(|(h, v)| h != own_node && !v.is_empty() && v != own).map(|(h, v)| {
+        format!(
+            "mq user {user} has uid:gid {own} on {own_node} but {v} on {h}; shared queue manager data needs the same ids on every node"
+        )
+    })
+}
+
+/// Whether a directory is usable by the mq user: owned by it, or by its mq group with group rwx.
+pub fn owner_problem(path: &Path, user: &MqUser, mq_gid: u32) -> Option<String> {
+    let m = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return Some(format!("{} is not accessible: {e}", path.display())),
+    };
+    if !m.is_dir() {
+        return Some(format!("{} is not a directory", path.display()));
+    }
+    if m.uid() == user.uid || (m.gid() == mq_gid && m.mode() & 0o070 == 0o070 && user.is_member_of(mq_gid)) {
+        return None;
+    }
+    Some(format!(
+        "{} is owned by {}:{}, not by the mq user {} (uid {}); chown -R {}:{} it or set mq_user",
+        path.display(),
+        user::user_name(m.uid()),
+        user::group_name(m.gid()),
+        user.name,
+        user.uid,
+        user.name,
+        user::group_name(mq_gid)
+    ))
+}
+
+/// Enabled systemd units that start this queue manager at boot (strmqm and its name, or an
+/// instance of a template unit named after it).
+pub fn boot_units(unit_root: &Path, qm: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(dirs) = std::fs::read_dir(unit_root) else { return found };
+    for d in dirs.flatten() {
+        if !d.file_name().to_string_lossy().ends_with(".wants") {
+            continue;
+        }
+        let Ok(units) = std::fs::read_dir(d.path()) else { continue };
+        for u in units.flatten() {
+            let name = u.file_name().to_string_lossy().into_owned();
+            let Ok(text) = std::fs::read_to_string(u.path()) else { continue };
+            if !text.contains("strmqm") {
+                continue;
+            }
+            let instance = name.split_once('@').map(|(_, rest)| rest.trim_end_matches(".service") == qm).unwrap_or(false);
+            let named = text.split(|c: char| !(c.is_ascii_alphanumeric() || "._/%".contains(c))).any(|w| w == qm);
+            if instance || named {
+                found.push(u.path());
+            }
+        }
+    }
+    found
+}
+
+/// Lines of mqconfig output that report a failed check.
+pub fn mqconfig_failures(out: &str) -> Vec<String> {
+    out.lines().filter(|l| l.split_whitespace().last() == Some("FAIL")).map(|l| l.trim().to_string()).collect()
+}
+
+fn same_device_as_root(path: &Path) -> bool {
+    match (std::fs::metadata(path), std::fs::metadata("/")) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev(),
+        _ => false,
+    }
+}
+
+impl QueueManager {
+    /// The node checks; Ok carries the warnings (already journaled).
+    pub fn node_checks(&self, opts: &NodeCheckOptions, deadline: Instant, j: &dyn Journal) -> Result<Vec<String>, MqError> {
+        let qm = self.name.as_str();
+        let mut warnings = Vec::new();
+        let mut warn = |w: String| {
+            j.note(Level::Warn, &w);
+            warnings.push(w);
+        };
+        // The mq group: the group owning the data directory when it exists, else mqm.
+        let mq_gid = match self.data_dir().and_then(|d| user::owner(&d).ok()) {
+            Some((_, gid)) => gid,
+            None => user::group_gid("mqm")?,
+        };
+        if !self.user.is_member_of(mq_gid) {
+            return Err(MqError::Node(format!(
+                "mq user {} is not a member of group {} (gid {}), which MQ requires",
+                self.user.name,
+                user::group_name(mq_gid),
+                mq_gid
+            )));
+        }
+        if opts.cluster_ids {
+            self.check_cluster_ids(opts, deadline, j)?;
+        }
+        if self.stanza().is_none() {
+            if opts.add_mqs_ini {
+                self.add_stanza(deadline, j)?;
+            } else {
+                return Err(MqError::Node(format!(
+                    "queue manager {qm} has no QueueManager stanza in {}; add it (dspmqinf -o command {qm} on the node that has it, then addmqinf here) or set add_mqs_ini=true",
+                    self.inst.mqs_ini().display()
+                )));
+            }
+        }
+        let data = self.data_dir().ok_or_else(|| MqError::Node(format!("no data directory known for {qm}")))?;
+        if let Some(p) = owner_problem(&data, &self.user, mq_gid) {
+            return Err(MqError::Node(format!("data directory of {qm}: {p}")));
+        }
+        let log = self.log_dir();
+        if let Some(log) = &log {
+            if let Some(p) = owner_problem(log, &self.user, mq_gid) {
+                return Err(MqError::Node(format!("log directory of {qm}: {p}")));
+            }
+        }
+        for unit in boot_units(Path::new("/etc/systemd/system"), qm) {
+            warn(format!(
+                "systemd unit {} also starts {qm} at boot; disable it so that only the cluster starts the queue manager",
+                unit.display()
+            ));
+        }
+        for (what, dir) in [("data", Some(data.clone())), ("log", log.clone())] {
+            if let Some(dir) = dir {
+                if same_device_as_root(&dir) {
+                    warn(format!(
+                        "{what} directory {} of {qm} is on the root file system, not on its own (shared) mount",
+                        dir.display()
+                    ));
+                }
+            }
+        }
+        if self.inst.has("mqconfig") {
+            match self.run("mqconfig", &[], None, deadline.min(Instant::now() + Duration::from_secs(20))) {
+                Ok(o) => {
+                    for l in mqconfig_failures(&o.stdout) {
+                        warn(format!("mqconfig: {l}"));
+                    }
+                }
+                Err(e) => j.note(Level::Debug, &format!("mqconfig: {e}")),
+            }
+        }
+        Ok(warnings)
+    }
+
+    /// Publishes this node's uid:gid of the mq user and compares it with the other nodes'.
+    /// Skipped (debug) when Pacemaker's attribute daemon is not there or does not answer.
+    fn check_cluster_ids(&self, opts: &NodeCheckOptions, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
+        let Some(tool) = ["/usr/sbin/attrd_updater", "/usr/bin/attrd_updater"].iter().map(Path::new).find(|p| p.is_file())
+        else {
+            j.note(Level::Debug, "attrd_updater not installed: uid/gid comparison across nodes skipped");
+            return Ok(());
+        };
+        let runner = Runner::new(Path::new("/usr/sbin"), None);
+        let name = ids_attribute(&self.user.name);
+        let own = format!("{}:{}", self.user.uid, self.user.gid);
+        let d = || deadline.min(Instant::now() + Duration::from_secs(5));
+        // -p: kept by the attribute daemons only, not written to the CIB.
+        match runner.run(tool, &["-n", name.as_str(), "-U", own.as_str(), "-p"], None, d()) {
+            Ok(o) if o.rc == 0 => {}
+            Ok(o) => {
+                j.note(Level::Debug, &format!("attrd_updater -U exited {} ({}): Pacemaker not running here?", o.rc, o.explaining_line()));
+                return Ok(());
+            }
+            Err(e) => {
+                j.note(Level::Debug, &format!("attrd_updater: {e}"));
+                return Ok(());
+            }
+        }
+        let out = match runner.run(tool, &["-n", name.as_str(), "-Q", "-A"], None, d()) {
+            Ok(o) if o.rc == 0 => o.stdout,
+            _ => return Ok(()),
+        };
+        let node = opts
+            .node_name
+            .clone()
+            .unwrap_or_else(|| nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default());
+        match id_mismatch(&self.user.name, &node, &own, &parse_attrd_query(&out)) {
+            Some(m) => Err(MqError::Node(m)),
+            None => Ok(()),
+        }
+    }
+
+    /// Adds the QueueManager stanza from the queue manager's own data under the default prefix,
+    /// the MQ way (addmqinf).
+    fn add_stanza(&self, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
+        let qm = self.name.as_str();
+        let prefix = self.mqs_ini().ok().and_then(|i| i.default_prefix()).unwrap_or_else(|| self.inst.data_path.clone());
+        let dir = self.name.directory();
+        let data = prefix.join("qmgrs").join(&dir);
+        if !data.join("qm.ini").is_file() {
+            return Err(MqError::Node(format!(
+                "add_mqs_ini: {qm} is not in {} and its data is not at {} (no qm.ini); mount its storage first",
+                self.inst.mqs_ini().display(),
+                data.display()
+            )));
+        }
+        let args = [
+            "-s".to_string(),
+            "QueueManager".into(),
+            "-v".into(),
+            format!("Name={qm}"),
+            "-v".into(),
+            format!("Directory={dir}"),
+            "-v".into(),
+            format!("Prefix={}", prefix.display()),
+        ];
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        j.note(Level::Info, &format!("adding {qm} to {}: addmqinf {}", self.inst.mqs_ini().display(), argv.join(" ")));
+        let o = self.run("addmqinf", &argv, None, deadline.min(Instant::now() + Duration::from_secs(15)))?;
+        if o.rc != 0 || self.stanza().is_none() {
+            return Err(MqError::Node(format!("addmqinf for {qm} exited {}: {}", o.rc, o.explaining_line())));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attrd_query_and_mismatch() {
+        let out = "name=\"mqha-mq-ids-mqm\" host=\"node1\" value=\"1001:1001\"\nname=\"mqha-mq-ids-mqm\" host=\"node2\" value=\"1002:1001\"\n";
+        let all = parse_attrd_query(out);
+        assert_eq!(all.len(), 2);
+        let m = id_mismatch("mqm", "node1", "1001:1001", &all).unwrap();
+        assert!(m.contains("node1") && m.contains("node2") && m.contains("1001:1001") && m.contains("1002:1001"), "{m}");
+        assert!(id_mismatch("mqm", "node2", "1002:1001", &all[1..]).is_none());
+    }
+
+    #[test]
+    fn mqconfig_fail_lines() {
+        let out = "System V Semaphores\n  semmsl     (sem:1)  250 semaphores                     IBM>=32           PASS\n  nofile       (-Hn)  1024 files                         IBM>=10240        FAIL\n";
+        assert_eq!(mqconfig_failures(out), vec!["nofile       (-Hn)  1024 files                         IBM>=10240        FAIL"]);
+    }
+
+    #[test]
+    fn boot_units_found_by_name_or_instance() {
+        let d = tempfile::tempdir().unwrap();
+        let w = d.path().join("multi-user.target.wants");
+        std::fs::create_dir(&w).unwrap();
+        std::fs::write(w.join("mq@QM1.service"), "[Service]\nExecStart=/opt/mqm/bin/strmqm %I\n").unwrap();
+        std::fs::write(w.join("qm2.service"), "[Service]\nExecStart=/opt/mqm/bin/strmqm QM2\n").unwrap();
+        std::fs::write(w.join("other.service"), "[Service]\nExecStart=/opt/mqm/bin/strmqm QM10\n").unwrap();
+        assert_eq!(boot_units(d.path(), "QM1").len(), 1);
+        assert_eq!(boot_units(d.path(), "QM2").len(), 1);
+        assert!(boot_units(d.path(), "QM3").is_empty());
+    }
+
+    #[test]
+    fn ownership_rules() {
+        let d = tempfile::tempdir().unwrap();
+        let root = MqUser::lookup("root").unwrap();
+        assert!(owner_problem(d.path(), &root, 0).is_none());
+        let missing = d.path().join("nope");
+        assert!(owner_problem(&missing, &root, 0).unwrap().contains("nope"));
+        let mut other = root.clone();
+        other.uid = 4242;
+        other.name = "someone".into();
+        other.groups = vec![4242];
+        other.gid = 4242;
+        let p = owner_problem(d.path(), &other, 4242).unwrap();
+        assert!(p.contains("someone") && p.contains("root"), "{p}");
+    }
+}

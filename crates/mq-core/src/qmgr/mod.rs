@@ -1,0 +1,180 @@
+//! The queue manager as a component: the operations an agent runs on it, one file each
+//! (start, stop, monitor, node checks), built from the installation, the mq user, its commands
+//! and its processes. Every operation takes a deadline and reports what it did through a journal.
+
+pub mod checks;
+pub mod monitor;
+pub mod start;
+pub mod stop;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::dspmq::{self, DspmqReport};
+use crate::error::{CommandFailed, MqError};
+use crate::exec::{Output, Runner};
+use crate::ini::{self, IniFile, QmStanza};
+use crate::installation::Installation;
+use crate::name::QmName;
+use crate::runmqsc;
+use crate::user::MqUser;
+
+/// How loud a journal entry is; the agent maps it to its log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Debug,
+    Info,
+    Warn,
+}
+
+/// Where operations report what they do (the agent's log; a Vec in tests).
+pub trait Journal {
+    fn note(&self, level: Level, msg: &str);
+}
+
+impl<F: Fn(Level, &str)> Journal for F {
+    fn note(&self, level: Level, msg: &str) {
+        self(level, msg)
+    }
+}
+
+/// A journal that drops everything.
+pub struct Silent;
+impl Journal for Silent {
+    fn note(&self, _: Level, _: &str) {}
+}
+
+/// Whether the agent starts and watches a component (command server, channel initiator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Manage {
+    /// When the queue manager's own attribute (SCMDSERV / SCHINIT) is MANUAL.
+    Auto,
+    Yes,
+    No,
+}
+
+/// One queue manager of one installation, driven as one mq user.
+#[derive(Debug, Clone)]
+pub struct QueueManager {
+    pub name: QmName,
+    pub inst: Installation,
+    pub user: MqUser,
+    runner: Runner,
+}
+
+/// Polling interval that starts short and grows: a state change is seen quickly without
+/// spinning, and no fixed multi-second sleep is ever taken.
+pub(crate) struct Backoff {
+    next: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    pub(crate) fn new() -> Backoff {
+        Backoff { next: Duration::from_millis(50), max: Duration::from_millis(500) }
+    }
+    pub(crate) fn fast() -> Backoff {
+        Backoff { next: Duration::from_millis(10), max: Duration::from_millis(200) }
+    }
+    /// Sleeps the next interval, never past `deadline`; false when the deadline has passed.
+    pub(crate) fn sleep(&mut self, deadline: Instant) -> bool {
+        let now = Instant::now();
+        if now >= deadline {
+            return false;
+        }
+        std::thread::sleep(self.next.min(deadline - now));
+        self.next = (self.next * 3 / 2).min(self.max);
+        true
+    }
+}
+
+/// A deadline for one step: `share` of the time left before `deadline`.
+pub(crate) fn share(deadline: Instant, share: f64) -> Instant {
+    let now = Instant::now();
+    now + deadline.saturating_duration_since(now).mul_f64(share)
+}
+
+impl QueueManager {
+    pub fn new(name: QmName, inst: Installation, user: MqUser) -> QueueManager {
+        let runner = Runner::new(&inst.path.join("bin"), Some(user.identity()));
+        QueueManager { name, inst, user, runner }
+    }
+
+    pub fn runner(&self) -> &Runner {
+        &self.runner
+    }
+
+    /// Runs one of the installation's commands as the mq user.
+    pub fn run(&self, program: &str, args: &[&str], stdin: Option<&[u8]>, deadline: Instant) -> Result<Output, MqError> {
+        Ok(self.runner.run(&self.inst.bin(program), args, stdin, deadline)?)
+    }
+
+    /// `dspmq -n -m QM`: the one exec of a depth-0 monitor.
+    pub fn dspmq(&self, deadline: Instant) -> Result<DspmqReport, MqError> {
+        let out = self.run("dspmq", &["-n", "-m", self.name.as_str()], None, deadline)?;
+        let text = format!("{}{}", out.stdout, out.stderr);
+        dspmq::parse(self.name.as_str(), out.rc, &text).map_err(|e| {
+            MqError::Command(CommandFailed { command: format!("dspmq -n -m {}", self.name), rc: out.rc, line: e.to_string() })
+        })
+    }
+
+    /// Runs an MQSC script through `runmqsc QM` and reads the report.
+    pub fn mqsc(&self, script: &str, deadline: Instant) -> Result<runmqsc::Report, MqError> {
+        let out = self.run("runmqsc", &[self.name.as_str()], Some(script.as_bytes()), deadline)?;
+        let report = runmqsc::parse(&out.stdout);
+        if let Some(r) = report.unavailable() {
+            return Err(MqError::Command(CommandFailed {
+                command: format!("runmqsc {}", self.name),
+                rc: out.rc,
+                line: format!("{}: {}", r.id, r.text),
+            }));
+        }
+        if out.rc == 20 || (report.sections.is_empty() && out.rc != 0) {
+            return Err(MqError::Command(CommandFailed {
+                command: format!("runmqsc {}", self.name),
+                rc: out.rc,
+                line: out.explaining_line(),
+            }));
+        }
+        Ok(report)
+    }
+
+    /// This node's mqs.ini.
+    pub fn mqs_ini(&self) -> Result<IniFile, MqError> {
+        let p = self.inst.mqs_ini();
+        IniFile::read(&p).map_err(|e| MqError::File { what: "cannot read mqs.ini", path: p, source: e })
+    }
+
+    /// The queue manager's stanza in this node's mqs.ini, if it has one.
+    pub fn stanza(&self) -> Option<QmStanza> {
+        self.mqs_ini().ok()?.queue_manager(self.name.as_str())
+    }
+
+    /// The data directory mqs.ini gives (DataPath, else Prefix/qmgrs/Directory).
+    pub fn data_dir(&self) -> Option<PathBuf> {
+        let ini = self.mqs_ini().ok()?;
+        let st = ini.queue_manager(self.name.as_str())?;
+        let prefix = ini.default_prefix().unwrap_or_else(|| self.inst.data_path.clone());
+        Some(st.data_dir(&prefix, &self.name.directory()))
+    }
+
+    /// Whether this node can see the queue manager's data (its stanza and its qm.ini).
+    pub fn data_visible(&self) -> bool {
+        self.data_dir().map(|d| d.join("qm.ini").is_file()).unwrap_or(false)
+    }
+
+    /// The recovery-log directory: qm.ini's LogPath, else `<DataPath>/log/<Directory>`.
+    pub fn log_dir(&self) -> Option<PathBuf> {
+        let dd = self.data_dir()?;
+        let qm_ini = IniFile::read(&dd.join("qm.ini")).ok()?;
+        Some(ini::log_path(&qm_ini).unwrap_or_else(|| self.inst.data_path.join("log").join(self.name.directory())))
+    }
+
+    /// The queue manager's error log, named in failure reasons so administrators know where to look.
+    pub fn error_log(&self) -> String {
+        match self.data_dir() {
+            Some(d) => d.join("errors").join("AMQERR01.LOG").display().to_string(),
+            None => "its errors/AMQERR01.LOG".to_string(),
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! What a monitor observes: the process family in /proc and one `dspmq -n` (depth 0), the MQI
+//! and the managed components (depth 10), messages moving (depth 20). Observations only: what
+//! they mean to the cluster is the agent's table.
+
+use std::time::{Duration, Instant};
+
+use super::{share, Backoff, Journal, Level, QueueManager};
+use crate::dspmq::QmState;
+use crate::error::MqError;
+use crate::mqi::{self, MqiError, MqiTarget, ProbeIdentity};
+use crate::procs::{self, Proc};
+
+/// Depth 0: the state dspmq reports and the processes /proc shows.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    /// None when dspmq could not answer; the error says why.
+    pub state: Result<QmState, String>,
+    pub family: Vec<Proc>,
+    /// How long a transitional state was watched before giving up (zero when it was not).
+    pub watched: Duration,
+}
+
+impl Observation {
+    pub fn has_controller(&self) -> bool {
+        self.family.iter().any(|p| p.name == procs::EXECUTION_CONTROLLER)
+    }
+    pub fn pids(&self) -> Vec<i32> {
+        self.family.iter().map(|p| p.pid).collect()
+    }
+}
+
+impl QueueManager {
+    /// One look: /proc, then one dspmq within `deadline`.
+    pub fn observe(&self, deadline: Instant) -> Observation {
+        let family = procs::family(self.name.as_str());
+        let state = self.dspmq(deadline).map(|r| r.state).map_err(|e| e.to_string());
+        Observation { state, family, watched: Duration::ZERO }
+    }
+
+    /// Looks, and while the state is transitional (starting, quiescing, ending) looks again until
+    /// it settles or `watch_until` passes: a queue manager stuck there is reported stuck.
+    pub fn observe_settled(&self, deadline: Instant, watch_until: Instant, j: &dyn Journal) -> Observation {
+        let first = Instant::now();
+        let mut o = self.observe(deadline);
+        let mut b = Backoff::new();
+        while matches!(&o.state, Ok(s) if s.is_transitional()) {
+            if !b.sleep(watch_until.min(deadline)) {
+                break;
+            }
+            o = self.observe(deadline);
+        }
+        o.watched = first.elapsed();
+        if let Ok(s) = &o.state {
+            if s.is_transitional() {
+                j.note(Level::Warn, &format!("{} stayed {s} for {}ms", self.name, o.watched.as_millis()));
+            }
+        }
+        o
+    }
+
+    fn mqi_target(&self) -> MqiTarget {
+        let identity = ProbeIdentity {
+            name: self.user.name.clone(),
+            uid: self.user.uid,
+            gid: self.user.gid,
+            groups: self.user.groups.clone(),
+        };
+        MqiTarget::new(&self.inst.path, identity, self.name.clone())
+    }
+
+    /// Depth 10: MQI connect and inquiry of the queue manager's name.
+    pub fn check_mqi(&self, deadline: Instant) -> Result<(), MqiError> {
+        mqi::run_probe(&self.mqi_target(), &mqi::depth10_steps(), deadline).map(|_| ())
+    }
+
+    /// Depth 20: persistent put/get on the test queue, a temporary dynamic queue, and with a
+    /// client channel the same through the listener.
+    pub fn check_messages(&self, test_queue: &str, client: Option<(&str, &str)>, deadline: Instant) -> Result<(), MqiError> {
+        mqi::run_probe(&self.mqi_target(), &mqi::depth20_steps(test_queue, client), deadline).map(|_| ())
+    }
+
+    /// Depth 10, managed components: restarts a dead one in place (the queue manager keeps
+    /// serving; failing it over would cost more than the component) and reports what it did.
+    /// Err when a managed component cannot be brought back.
+    pub fn check_components(
+        &self,
+        manage: (super::Manage, super::Manage),
+        deadline: Instant,
+        j: &dyn Journal,
+    ) -> Result<Vec<String>, MqError> {
+        use super::start::{must_manage, Components};
+        if manage == (super::Manage::No, super::Manage::No) {
+            return Ok(vec![]);
+        }
+        let need_control = manage.0 == super::Manage::Auto || manage.1 == super::Manage::Auto;
+        let script = if need_control {
+            "DISPLAY QMGR SCMDSERV SCHINIT\nDISPLAY QMSTATUS CMDSERV CHINIT\n"
+        } else {
+            "DISPLAY QMSTATUS CMDSERV CHINIT\n"
+        };
+        let r = self.mqsc(script, share(deadline, 0.4))?;
+        let (control, status) = if need_control {
+            (r.sections.first().and_then(|s| s.find("8408")), r.sections.get(1).and_then(|s| s.find("8705")))
+        } else {
+            (None, r.sections.first().and_then(|s| s.find("8705")))
+        };
+        let comps = Components {
+            command_server: must_manage(manage.0, control.and_then(|c| c.attr("SCMDSERV"))),
+            channel_initiator: must_manage(manage.1, control.and_then(|c| c.attr("SCHINIT"))),
+        };
+        let cs = status.and_then(|s| s.attr("CMDSERV"));
+        let ci = status.and_then(|s| s.attr("CHINIT"));
+        let mut restarted = Vec::new();
+        let up = |s: Option<&str>| matches!(s, Some("RUNNING") | Some("STARTING"));
+        if comps.command_server && !up(cs) {
+            j.note(Level::Warn, &format!("the command server of {} is {}; restarting it", self.name, cs.unwrap_or("?")));
+            restarted.push(format!("command server (was {})", cs.unwrap_or("?")));
+        }
+        if comps.channel_initiator && !up(ci) {
+            j.note(Level::Warn, &format!("the channel initiator of {} is {}; restarting it", self.name, ci.unwrap_or("?")));
+            restarted.push(format!("channel initiator (was {})", ci.unwrap_or("?")));
+        }
+        if !restarted.is_empty() {
+            self.ensure_components(comps, cs, ci, deadline, j)?;
+        }
+        Ok(restarted)
+    }
+}

@@ -1,0 +1,442 @@
+//! Starting a queue manager: sweep what a crashed instance left (this queue manager's processes
+//! only), strmqm, read its exit code (reference §7.2), poll until Running, create the test queue,
+//! start the components the agent manages. The caller verifies depth 0 and 10 afterwards.
+
+use std::time::{Duration, Instant};
+
+use super::stop::{kill_family, wait_gone};
+use super::{share, Backoff, Journal, Level, Manage, QueueManager};
+use crate::dspmq::QmState;
+use crate::error::MqError;
+use crate::procs::{self, Proc};
+use crate::runmqsc::quoted;
+
+/// What the agent asks of a start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartOptions {
+    /// Extra strmqm arguments (already validated), placed before the queue-manager name.
+    pub strmqm_options: Vec<String>,
+    pub test_queue: String,
+    pub command_server: Manage,
+    pub channel_initiator: Manage,
+}
+
+/// What strmqm's exit code means for the start (reference §7.2).
+#[derive(Debug)]
+pub enum StrmqmOutcome {
+    /// 0: started (or starting; the state poll decides).
+    Started,
+    /// 5: already running.
+    AlreadyRunning,
+    /// 24 / AMQ8041: processes connected to the previous instance still run; their pids.
+    Leftovers(Vec<i32>),
+    /// 49: the queue manager is still ending; wait and try again.
+    Stopping,
+    /// 30: a standby instance started: the active instance runs elsewhere.
+    Standby,
+    /// Anything else, classified.
+    Failed(MqError),
+}
+
+/// Pids named by AMQ8041's "Process N is still running." lines.
+pub fn leftover_pids(output: &str) -> Vec<i32> {
+    output
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Process ")?.strip_suffix(" is still running.")?.trim().parse().ok())
+        .collect()
+}
+
+/// Decides what strmqm's exit code and output mean.
+pub fn classify_strmqm(qm: &str, rc: i32, output: &str) -> StrmqmOutcome {
+    let line = output
+        .lines()
+        .find(|l| l.trim_start().starts_with("AMQ"))
+        .or_else(|| output.lines().rfind(|l| !l.trim().is_empty()))
+        .unwrap_or("(no output)")
+        .trim()
+        .to_string();
+    let why = |what: &str| format!("strmqm {qm} exited {rc} ({what}): {line}");
+    match rc {
+        0 => StrmqmOutcome::Started,
+        5 => StrmqmOutcome::AlreadyRunning,
+        24 => StrmqmOutcome::Leftovers(leftover_pids(output)),
+        49 => StrmqmOutcome::Stopping,
+        30 => StrmqmOutcome::Standby,
+        16 | 72 => StrmqmOutcome::Failed(MqError::Node(format!(
+            "{}; the queue manager is not defined on this node: add its QueueManager stanza to mqs.ini (addmqinf, or add_mqs_ini=true)",
+            why("queue manager does not exist")
+        ))),
+        69 | 100 | 23 => StrmqmOutcome::Failed(MqError::Node(format!(
+            "{}; check that its data and log file systems are mounted here",
+            why(if rc == 69 { "storage not available" } else { "log not available" })
+        ))),
+        58 | 62 => StrmqmOutcome::Failed(MqError::Node(format!(
+            "{}; set mq_installation to the queue manager's installation (dspmq -o installation)",
+            why("installation mismatch")
+        ))),
+        119 => StrmqmOutcome::Failed(MqError::Permission(format!(
+            "{}; the mq user must be in group mqm",
+            why("not authorized")
+        ))),
+        39 | 91 | 92 => StrmqmOutcome::Failed(MqError::Config(format!("{}; check strmqm_options", why("invalid parameter")))),
+        31 | 43 | 47 => StrmqmOutcome::Failed(MqError::Failed(why("an active instance runs elsewhere"))),
+        3 => StrmqmOutcome::Failed(MqError::Failed(why("queue manager being created"))),
+        _ => StrmqmOutcome::Failed(MqError::Failed(why("start failed"))),
+    }
+}
+
+/// Which components the agent must start, from the resource's wish and the queue manager's
+/// SCMDSERV / SCHINIT (QMGR: the queue manager starts it itself).
+pub fn must_manage(wish: Manage, control: Option<&str>) -> bool {
+    match wish {
+        Manage::Yes => true,
+        Manage::No => false,
+        Manage::Auto => control.map(|c| c.eq_ignore_ascii_case("MANUAL")).unwrap_or(false),
+    }
+}
+
+/// What the start found about the managed components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Components {
+    pub command_server: bool,
+    pub channel_initiator: bool,
+}
+
+impl QueueManager {
+    /// Starts the queue manager and returns once dspmq says Running (or the error says why not).
+    pub fn start(&self, opts: &StartOptions, deadline: Instant, j: &dyn Journal) -> Result<Components, MqError> {
+        let qm = self.name.as_str();
+        let report = self.dspmq(share(deadline, 0.2))?;
+        let mut state = report.state;
+        j.note(Level::Debug, &format!("start: dspmq says {state}"));
+        if state.is_transitional() && state != QmState::Starting {
+            state = self.wait_settled(share(deadline, 0.5), j)?;
+        }
+        match &state {
+            QmState::Running | QmState::Starting => {}
+            QmState::Unknown => {
+                return Err(MqError::Node(format!(
+                    "queue manager {qm} is not known on this node (dspmq: AMQ7048E); add its QueueManager stanza to {} (addmqinf, or add_mqs_ini=true)",
+                    self.inst.mqs_ini().display()
+                )))
+            }
+            QmState::RunningElsewhere => {
+                return Err(MqError::Failed(format!(
+                    "queue manager {qm} is Running elsewhere (an active instance on another node holds its data); stop it there first"
+                )))
+            }
+            QmState::RunningAsStandby => {
+                return Err(MqError::Failed(format!(
+                    "a standby instance of {qm} runs on this node outside the cluster; end it (endmqm -x {qm}) or use multi_instance=true"
+                )))
+            }
+            _ => {
+                self.sweep(deadline, j)?;
+                self.strmqm(opts, deadline, j)?;
+            }
+        }
+        self.wait_running(deadline, j)?;
+        self.prepare(opts, deadline, j)
+    }
+
+    /// Kills what a crashed instance of this queue manager left: its own processes only.
+    fn sweep(&self, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
+        let qm = self.name.as_str();
+        let left = procs::family(qm);
+        if left.is_empty() {
+            return Ok(());
+        }
+        j.note(Level::Warn, &format!("{} processes of a previous instance of {qm} are left; killing them before strmqm", left.len()));
+        let (_, still) = kill_family(qm, share(deadline, 0.3), j);
+        if still.is_empty() {
+            Ok(())
+        } else {
+            Err(MqError::Failed(format!(
+                "processes of a previous instance of {qm} survive SIGKILL: {}",
+                still.iter().map(Proc::describe).collect::<Vec<_>>().join("; ")
+            )))
+        }
+    }
+
+    fn strmqm(&self, opts: &StartOptions, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
+        let qm = self.name.as_str();
+        let mut args: Vec<&str> = opts.strmqm_options.iter().map(String::as_str).collect();
+        args.push(qm);
+        // Two tries at most: after killing our leftovers (rc 24) or after an end completes (49).
+        for attempt in 0..2 {
+            j.note(Level::Info, &format!("running strmqm {}", args.join(" ")));
+            let out = self.run("strmqm", &args, None, share(deadline, 0.8))?;
+            let text = format!("{}{}", out.stdout, out.stderr);
+            match classify_strmqm(qm, out.rc, &text) {
+                StrmqmOutcome::Started | StrmqmOutcome::AlreadyRunning => return Ok(()),
+                StrmqmOutcome::Standby => {
+                    return Err(MqError::Failed(format!(
+                        "strmqm {qm} started a standby instance (rc 30): the active instance runs elsewhere"
+                    )))
+                }
+                StrmqmOutcome::Stopping if attempt == 0 => {
+                    j.note(Level::Info, &format!("{qm} is still ending (strmqm rc 49); waiting for it"));
+                    self.wait_settled(share(deadline, 0.5), j)?;
+                }
+                StrmqmOutcome::Leftovers(pids) if attempt == 0 => {
+                    self.clear_leftovers(&pids, deadline, j)?;
+                }
+                StrmqmOutcome::Leftovers(pids) => {
+                    return Err(MqError::Failed(format!(
+                        "strmqm {qm} still refuses (rc 24, AMQ8041): processes {pids:?} remain connected to the previous instance"
+                    )))
+                }
+                StrmqmOutcome::Stopping => {
+                    return Err(MqError::Failed(format!("strmqm {qm}: the queue manager is still stopping (rc 49)")))
+                }
+                StrmqmOutcome::Failed(e) => {
+                    return Err(match e {
+                        MqError::Failed(m) => MqError::Failed(format!("{m}; see {}", self.error_log())),
+                        other => other,
+                    })
+                }
+            }
+        }
+        Err(MqError::Failed(format!("strmqm {qm} did not start the queue manager")))
+    }
+
+    /// rc 24: kill the listed processes that are ours; name the others and refuse to touch them
+    /// (an application's process is its owner's to stop: killing it could lose its work).
+    fn clear_leftovers(&self, pids: &[i32], deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
+        let qm = self.name.as_str();
+        let mut foreign = Vec::new();
+        for &pid in pids {
+            match procs::read(pid) {
+                Some(p) if procs::belongs_to(&p, qm) => {}
+                Some(p) => foreign.push(p.describe()),
+                None => {}
+            }
+        }
+        let (_, left) = kill_family(qm, share(deadline, 0.3), j);
+        if !foreign.is_empty() {
+            for f in &foreign {
+                j.note(Level::Warn, &format!("application process still connected to the previous instance of {qm}: {f}"));
+            }
+            return Err(MqError::Failed(format!(
+                "strmqm {qm} refused (rc 24, AMQ8041): application processes are still connected to the previous instance: {}; stop them (the agent does not kill applications)",
+                foreign.join("; ")
+            )));
+        }
+        if !left.is_empty() {
+            return Err(MqError::Failed(format!(
+                "strmqm {qm} refused (rc 24) and processes of {qm} survive SIGKILL: {}",
+                left.iter().map(Proc::describe).collect::<Vec<_>>().join("; ")
+            )));
+        }
+        j.note(Level::Info, &format!("killed the processes strmqm named (rc 24, AMQ8041): {pids:?}"));
+        Ok(())
+    }
+
+    /// Polls dspmq while the queue manager is starting or ending; the settled state, or an error
+    /// naming the state it was stuck in at `deadline`.
+    pub fn wait_settled(&self, deadline: Instant, j: &dyn Journal) -> Result<QmState, MqError> {
+        let started = Instant::now();
+        let mut b = Backoff::new();
+        loop {
+            let state = self.dspmq(deadline.max(Instant::now() + Duration::from_millis(500)))?.state;
+            if !state.is_transitional() {
+                return Ok(state);
+            }
+            if !b.sleep(deadline) {
+                j.note(Level::Warn, &format!("{} still {state} after {:?}", self.name, started.elapsed()));
+                return Err(MqError::Failed(format!(
+                    "queue manager {} is stuck {state} after {}s",
+                    self.name,
+                    started.elapsed().as_secs()
+                )));
+            }
+        }
+    }
+
+    /// Polls until dspmq says Running and the execution controller is in /proc.
+    fn wait_running(&self, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
+        let qm = self.name.as_str();
+        let started = Instant::now();
+        let mut b = Backoff::new();
+        let poll_deadline = share(deadline, 0.85);
+        loop {
+            let state = self.dspmq(deadline)?.state;
+            match state {
+                QmState::Running => {
+                    if procs::family(qm).iter().any(|p| p.name == procs::EXECUTION_CONTROLLER) {
+                        j.note(Level::Info, &format!("{qm} is running after {}ms", started.elapsed().as_millis()));
+                        return Ok(());
+                    }
+                }
+                QmState::Starting => {}
+                other => {
+                    return Err(MqError::Failed(format!(
+                        "queue manager {qm} did not start: dspmq says {other}; see {}",
+                        self.error_log()
+                    )))
+                }
+            }
+            if !b.sleep(poll_deadline) {
+                return Err(MqError::Failed(format!(
+                    "queue manager {qm} is still {state} {}s after strmqm; see {}",
+                    started.elapsed().as_secs(),
+                    self.error_log()
+                )));
+            }
+        }
+    }
+
+    /// After Running: the test queue exists (DEFPSIST(YES)), managed components run.
+    fn prepare(&self, opts: &StartOptions, deadline: Instant, j: &dyn Journal) -> Result<Components, MqError> {
+        let tq = quoted(&opts.test_queue);
+        let script = format!("DISPLAY QMGR SCMDSERV SCHINIT\nDISPLAY QLOCAL({tq}) DEFPSIST\nDISPLAY QMSTATUS CMDSERV CHINIT\n");
+        let report = self.mqsc(&script, share(deadline, 0.3))?;
+        let qmgr = report.sections.first().and_then(|s| s.find("8408"));
+        let scmdserv = qmgr.and_then(|r| r.attr("SCMDSERV"));
+        let schinit = qmgr.and_then(|r| r.attr("SCHINIT"));
+        let queue_exists = report.sections.get(1).map(|s| s.find("8409").is_some()).unwrap_or(false);
+        if !queue_exists {
+            j.note(Level::Info, &format!("creating the test queue {} DEFPSIST(YES)", opts.test_queue));
+            let r = self.mqsc(&format!("DEFINE QLOCAL({tq}) DEFPSIST(YES) DESCR('mqha monitor test queue')\n"), share(deadline, 0.3))?;
+            let ok = r.sections.first().map(|s| s.find("8006").is_some()).unwrap_or(false);
+            if !ok {
+                let why = r.sections.first().and_then(|s| s.replies.first()).map(|r| format!("{}: {}", r.id, r.text));
+                return Err(MqError::Failed(format!(
+                    "cannot create the test queue {}: {}",
+                    opts.test_queue,
+                    why.unwrap_or_else(|| "no reply".into())
+                )));
+            }
+        }
+        let comps = Components {
+            command_server: must_manage(opts.command_server, scmdserv),
+            channel_initiator: must_manage(opts.channel_initiator, schinit),
+        };
+        let status = report.sections.get(2).and_then(|s| s.find("8705"));
+        self.ensure_components(comps, status.and_then(|r| r.attr("CMDSERV")), status.and_then(|r| r.attr("CHINIT")), deadline, j)?;
+        Ok(comps)
+    }
+
+    /// Starts the managed components that are not running and waits for them to report RUNNING.
+    pub fn ensure_components(
+        &self,
+        comps: Components,
+        cmdserv: Option<&str>,
+        chinit: Option<&str>,
+        deadline: Instant,
+        j: &dyn Journal,
+    ) -> Result<(), MqError> {
+        let qm = self.name.as_str();
+        let running = |s: Option<&str>| matches!(s, Some("RUNNING") | Some("STARTING"));
+        let mut started_any = false;
+        if comps.command_server && !running(cmdserv) {
+            j.note(Level::Info, &format!("starting the command server of {qm} (strmqcsv)"));
+            let o = self.run("strmqcsv", &[qm], None, share(deadline, 0.3))?;
+            if o.rc != 0 {
+                return Err(MqError::Failed(format!("strmqcsv {qm} exited {}: {}", o.rc, o.explaining_line())));
+            }
+            started_any = true;
+        }
+        if comps.channel_initiator && !running(chinit) {
+            j.note(Level::Info, &format!("starting the channel initiator of {qm} (runmqchi)"));
+            self.runner().spawn_detached(&self.inst.bin("runmqchi"), &["-m", qm])?;
+            started_any = true;
+        }
+        if !started_any {
+            return Ok(());
+        }
+        let mut b = Backoff::new();
+        let d = share(deadline, 0.5);
+        loop {
+            let (cs, ci) = self.component_status(d.max(Instant::now() + Duration::from_secs(1)))?;
+            let ok = (!comps.command_server || cs.as_deref() == Some("RUNNING"))
+                && (!comps.channel_initiator || ci.as_deref() == Some("RUNNING"));
+            if ok {
+                return Ok(());
+            }
+            if !b.sleep(d) {
+                return Err(MqError::Failed(format!(
+                    "{qm}: command server {}, channel initiator {} after starting them",
+                    cs.unwrap_or_else(|| "?".into()),
+                    ci.unwrap_or_else(|| "?".into())
+                )));
+            }
+        }
+    }
+
+    /// DISPLAY QMSTATUS CMDSERV CHINIT: (command server, channel initiator) states.
+    pub fn component_status(&self, deadline: Instant) -> Result<(Option<String>, Option<String>), MqError> {
+        let r = self.mqsc("DISPLAY QMSTATUS CMDSERV CHINIT\n", deadline)?;
+        let rep = r.sections.first().and_then(|s| s.find("8705"));
+        Ok((
+            rep.and_then(|r| r.attr("CMDSERV")).map(str::to_string),
+            rep.and_then(|r| r.attr("CHINIT")).map(str::to_string),
+        ))
+    }
+
+    /// SCMDSERV and SCHINIT: whether the queue manager starts the components itself.
+    pub fn component_control(&self, deadline: Instant) -> Result<(Option<String>, Option<String>), MqError> {
+        let r = self.mqsc("DISPLAY QMGR SCMDSERV SCHINIT\n", deadline)?;
+        let rep = r.sections.first().and_then(|s| s.find("8408"));
+        Ok((
+            rep.and_then(|r| r.attr("SCMDSERV")).map(str::to_string),
+            rep.and_then(|r| r.attr("SCHINIT")).map(str::to_string),
+        ))
+    }
+}
+
+/// Waits until no process of the queue manager is left (for callers outside stop).
+pub fn wait_no_process(qm: &str, deadline: Instant) -> bool {
+    wait_gone(qm, deadline).is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Fault;
+
+    // Reference §16, real dltmqm/strmqm output for rc 24.
+    const AMQ8041: &str = "AMQ8041S: The queue manager cannot be restarted or deleted because processes,\n\
+that were previously connected, are still running.\nProcess 1973 is still running.\nProcess 2409 is still running.\n\
+AMQ7018E: The queue manager operation cannot be completed.\n";
+
+    #[test]
+    fn rc24_lists_the_pids() {
+        assert!(matches!(classify_strmqm("QM1", 24, AMQ8041), StrmqmOutcome::Leftovers(p) if p == vec![1973, 2409]));
+    }
+
+    #[test]
+    fn every_strmqm_code_of_the_reference() {
+        assert!(matches!(classify_strmqm("QM1", 0, "IBM MQ queue manager 'QM1' started using V9.3.1.0.\n"), StrmqmOutcome::Started));
+        assert!(matches!(classify_strmqm("QM1", 5, "IBM MQ queue manager running.\n"), StrmqmOutcome::AlreadyRunning));
+        assert!(matches!(classify_strmqm("QM1", 49, ""), StrmqmOutcome::Stopping));
+        assert!(matches!(classify_strmqm("QM1", 30, "A standby instance of queue manager 'QM1' has been started."), StrmqmOutcome::Standby));
+        let fault = |rc, out: &str| match classify_strmqm("QM1", rc, out) {
+            StrmqmOutcome::Failed(e) => (e.fault(), e.to_string()),
+            other => panic!("{rc}: {other:?}"),
+        };
+        let (f, msg) = fault(16, "AMQ8118E: IBM MQ queue manager does not exist.\n");
+        assert_eq!(f, Fault::Node);
+        assert!(msg.contains("AMQ8118E") && msg.contains("exited 16"), "{msg}");
+        assert_eq!(fault(72, "").0, Fault::Node);
+        assert_eq!(fault(69, "").0, Fault::Node);
+        assert_eq!(fault(100, "").0, Fault::Node);
+        assert_eq!(fault(62, "").0, Fault::Node);
+        assert_eq!(fault(119, "AMQ7077E: You are not authorized to perform the requested operation.").0, Fault::Permission);
+        assert_eq!(fault(39, "").0, Fault::Config);
+        for rc in [3, 23, 31, 43, 47, 58, 71, 94, 255] {
+            let (f, msg) = fault(rc, "AMQ9224E: bad qm.ini");
+            assert!(matches!(f, Fault::Generic | Fault::Node), "{rc}");
+            assert!(msg.contains(&format!("exited {rc}")), "{msg}");
+        }
+    }
+
+    #[test]
+    fn component_management_rules() {
+        assert!(must_manage(Manage::Auto, Some("MANUAL")));
+        assert!(!must_manage(Manage::Auto, Some("QMGR")));
+        assert!(!must_manage(Manage::Auto, None));
+        assert!(must_manage(Manage::Yes, Some("QMGR")));
+        assert!(!must_manage(Manage::No, Some("MANUAL")));
+    }
+}

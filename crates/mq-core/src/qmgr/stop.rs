@@ -1,0 +1,215 @@
+//! Stopping a queue manager so that nothing of it is left that could hold its storage:
+//! endmqm in the chosen mode, then endmqm -p, then SIGKILL of its processes in IBM's order,
+//! each step with a share of the operation's budget. Every step starts from what /proc and
+//! dspmq say now, so a stop re-run after an interrupted one converges.
+
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use super::{share, Backoff, Journal, Level, QueueManager};
+use crate::dspmq::QmState;
+use crate::error::MqError;
+use crate::procs::{self, Proc};
+
+/// The first endmqm step; -p and the kill always follow when it does not end everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndMode {
+    /// endmqm -c: returns at once, the queue manager ends when applications disconnect.
+    Controlled,
+    /// endmqm -w: as -c, waiting for the end.
+    Wait,
+    /// endmqm -i: current MQI calls complete, then the queue manager ends.
+    Immediate,
+}
+
+impl EndMode {
+    pub fn flag(self) -> &'static str {
+        match self {
+            EndMode::Controlled => "-c",
+            EndMode::Wait => "-w",
+            EndMode::Immediate => "-i",
+        }
+    }
+}
+
+/// How to stop: the first mode, the shares of the budget for the first and second steps (the
+/// kill gets what is left), and whether to free the queue manager's IPC afterwards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StopPlan {
+    pub first: EndMode,
+    pub first_share: f64,
+    pub preemptive_share: f64,
+    pub ipc_cleanup: bool,
+}
+
+impl StopPlan {
+    pub fn new(first: EndMode, ipc_cleanup: bool) -> StopPlan {
+        // Half the budget for the orderly end, half the rest for -p, the rest for the kill and
+        // the wait after it: a kill is quick, but processes in D state on lost storage are not.
+        StopPlan { first, first_share: 0.5, preemptive_share: 0.5, ipc_cleanup }
+    }
+}
+
+/// What a stop did, for the log and the tests.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StopReport {
+    pub already_stopped: bool,
+    pub steps: Vec<String>,
+    pub killed: Vec<i32>,
+}
+
+/// Waits until no process of `qm` is left; returns what is left at `deadline`.
+pub fn wait_gone(qm: &str, deadline: Instant) -> Vec<Proc> {
+    let mut b = Backoff::fast();
+    loop {
+        let left = procs::family(qm);
+        if left.is_empty() || !b.sleep(deadline) {
+            return left;
+        }
+    }
+}
+
+/// SIGKILLs every process of `qm` in IBM's order (amqzmuc0, amqzxma0, the rest) and waits for
+/// them to go. Only processes matched by program and exact -m argument are touched.
+pub fn kill_family(qm: &str, deadline: Instant, j: &dyn Journal) -> (Vec<i32>, Vec<Proc>) {
+    let mut killed = Vec::new();
+    // New children may appear while the parent dies; a few rounds catch them.
+    for _ in 0..5 {
+        let fam = procs::family(qm);
+        if fam.is_empty() {
+            break;
+        }
+        for p in procs::kill_order(fam) {
+            // Re-read right before the kill: the pid must still be this queue manager's process.
+            match procs::read(p.pid) {
+                Some(now) if procs::belongs_to(&now, qm) => {
+                    j.note(Level::Warn, &format!("killing {} with SIGKILL", p.describe()));
+                    if kill(Pid::from_raw(p.pid), Signal::SIGKILL).is_ok() {
+                        killed.push(p.pid);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let left = wait_gone(qm, super::share(deadline, 0.5).max(Instant::now() + Duration::from_millis(200)).min(deadline));
+        if left.is_empty() || Instant::now() >= deadline {
+            break;
+        }
+    }
+    let left = wait_gone(qm, deadline);
+    (killed, left)
+}
+
+impl QueueManager {
+    /// Stops the queue manager; Ok only when no process of it is left on this node.
+    pub fn stop(&self, plan: &StopPlan, deadline: Instant, j: &dyn Journal) -> Result<StopReport, MqError> {
+        let qm = self.name.as_str();
+        let mut report = StopReport::default();
+        let family = procs::family(qm);
+        // dspmq may hang with the queue manager: give it a small slice only.
+        let state = match self.dspmq(share(deadline, 0.15).min(Instant::now() + Duration::from_secs(10))) {
+            Ok(r) => Some(r.state),
+            Err(e) => {
+                j.note(Level::Warn, &format!("dspmq failed during stop ({e}); deciding from the processes alone"));
+                None
+            }
+        };
+        j.note(Level::Debug, &format!("stop: dspmq state {:?}, {} processes", state, family.len()));
+        let running_here = matches!(
+            state,
+            Some(QmState::Running | QmState::Starting | QmState::Quiescing | QmState::EndingImmediately | QmState::EndingPreemptively)
+        );
+        if family.is_empty() && !running_here && state != Some(QmState::RunningAsStandby) {
+            report.already_stopped = true;
+            self.ipc_cleanup(plan, deadline, j);
+            return Ok(report);
+        }
+
+        if state == Some(QmState::RunningAsStandby) {
+            // endmqm without -x is refused on a standby; -x ends only this standby instance.
+            self.end_step(&["-x"], share(deadline, plan.first_share), &mut report, j);
+        } else if state.is_some() {
+            self.end_step(&[plan.first.flag()], share(deadline, plan.first_share), &mut report, j);
+        }
+        if !procs::family(qm).is_empty() && state.is_some() {
+            self.end_step(&["-p"], share(deadline, plan.preemptive_share), &mut report, j);
+        }
+        if !procs::family(qm).is_empty() {
+            report.steps.push("SIGKILL".into());
+            let (killed, left) = kill_family(qm, deadline, j);
+            report.killed = killed;
+            if !left.is_empty() {
+                let names: Vec<String> = left.iter().map(Proc::describe).collect();
+                return Err(MqError::Failed(format!(
+                    "processes of queue manager {qm} survived SIGKILL (stuck in the kernel, e.g. on lost storage): {}",
+                    names.join("; ")
+                )));
+            }
+        }
+        self.ipc_cleanup(plan, deadline, j);
+        Ok(report)
+    }
+
+    /// One endmqm step: run it within `step_deadline`, then wait for the processes to go.
+    fn end_step(&self, flags: &[&str], step_deadline: Instant, report: &mut StopReport, j: &dyn Journal) {
+        let qm = self.name.as_str();
+        let mut args: Vec<&str> = flags.to_vec();
+        args.push(qm);
+        let cmd = format!("endmqm {}", args.join(" "));
+        report.steps.push(cmd.clone());
+        j.note(Level::Info, &format!("running {cmd}"));
+        match self.run("endmqm", &args, None, step_deadline) {
+            // 40: not available (already ended), 16: not known here: the processes decide.
+            Ok(o) if o.rc == 0 || o.rc == 40 || o.rc == 16 => {
+                j.note(Level::Debug, &format!("{cmd}: rc {} {}", o.rc, o.explaining_line()))
+            }
+            Ok(o) => j.note(Level::Warn, &format!("{cmd} exited {}: {}", o.rc, o.explaining_line())),
+            Err(e) => j.note(Level::Warn, &format!("{cmd}: {e}")),
+        }
+        let left = wait_gone(qm, step_deadline);
+        if !left.is_empty() {
+            j.note(Level::Warn, &format!("{cmd}: {} processes of {qm} still running", left.len()));
+        }
+    }
+
+    /// amqiclen only when asked and only once no process of the queue manager is left (IBM
+    /// advises against it otherwise: removing live IPC can let a second copy start).
+    fn ipc_cleanup(&self, plan: &StopPlan, deadline: Instant, j: &dyn Journal) {
+        if !plan.ipc_cleanup || !procs::family(self.name.as_str()).is_empty() {
+            return;
+        }
+        if !self.inst.has("amqiclen") {
+            j.note(Level::Warn, "ipc_cleanup is on but the installation has no amqiclen");
+            return;
+        }
+        let d = deadline.min(Instant::now() + Duration::from_secs(15));
+        match self.run("amqiclen", &["-x", "-m", self.name.as_str()], None, d) {
+            Ok(o) if o.rc == 0 => j.note(Level::Info, "amqiclen freed the queue manager's IPC resources"),
+            Ok(o) => j.note(Level::Warn, &format!("amqiclen exited {}: {}", o.rc, o.explaining_line())),
+            Err(e) => j.note(Level::Warn, &format!("amqiclen: {e}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_shares_leave_time_for_the_kill() {
+        let p = StopPlan::new(EndMode::Immediate, false);
+        let first = p.first_share;
+        let second = (1.0 - first) * p.preemptive_share;
+        assert!(1.0 - first - second >= 0.2, "the kill must keep a fifth of the budget");
+        assert_eq!(EndMode::Controlled.flag(), "-c");
+        assert_eq!(EndMode::Wait.flag(), "-w");
+    }
+
+    #[test]
+    fn kill_family_touches_nothing_when_there_is_no_family() {
+        let (killed, left) = kill_family("NO.SUCH.QM.MQHA", Instant::now() + Duration::from_millis(100), &super::super::Silent);
+        assert!(killed.is_empty() && left.is_empty());
+    }
+}

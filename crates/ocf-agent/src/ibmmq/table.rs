@@ -1,0 +1,170 @@
+//! The monitor's decision table: what the queue manager's dspmq state and its processes in /proc
+//! mean to Pacemaker, for a probe and for a recurring monitor. docs/ibmmq.md shows the same table
+//! with the reason for each row; the unit tests below pin every row.
+//!
+//! The rules behind it (OCF 1.1, pacemaker-ocf.md §1.3, §2.5):
+//! - 7 only when nothing of the queue manager runs here: no process of it in /proc.
+//! - A probe answers "is it active HERE?". A probe that says 1 makes Pacemaker stop the resource
+//!   on that node and, when it is active elsewhere, treat it as multiply active (stop everywhere).
+//!   So a probe on a node that merely sees a stale state (Ended unexpectedly after a crash,
+//!   Running elsewhere, storage not mounted) with no process here answers 7.
+//! - A recurring monitor answers "is it still healthy where it should run?": a crash, a state
+//!   dspmq cannot give, a queue manager unknown here (its storage or stanza gone) are failures (1).
+//! - Starting, quiescing or ending that outlasts the monitor's watch is a failure, never success.
+
+use mq_core::QmState;
+
+use crate::ocf::OcfExit;
+
+/// What the monitor saw.
+#[derive(Debug, Clone)]
+pub struct Facts<'a> {
+    pub qm: &'a str,
+    pub probe: bool,
+    /// dspmq's state, or why dspmq gave none (hung, missing, unreadable).
+    pub state: &'a Result<QmState, String>,
+    /// Pids of the queue manager's processes in /proc.
+    pub pids: &'a [i32],
+    /// The execution controller amqzxma0 is among them.
+    pub controller: bool,
+    /// Whether this node sees the queue manager's data (asked only where a row needs it).
+    pub data_visible: bool,
+    /// How long a transitional state was watched before the verdict.
+    pub watched_ms: u128,
+}
+
+/// The exit code and, for anything but 0, the reason (also for 7: it goes to the log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub exit: OcfExit,
+    pub reason: String,
+}
+
+fn v(exit: OcfExit, reason: String) -> Verdict {
+    Verdict { exit, reason }
+}
+
+/// The table.
+pub fn decide(f: &Facts) -> Verdict {
+    use OcfExit::{ErrGeneric as Fail, NotRunning as Stopped, Success as Up};
+    let qm = f.qm;
+    let none_here = f.pids.is_empty();
+    let left = || format!("processes of {qm} still run here: pids {:?}", f.pids);
+    let state = match f.state {
+        Ok(s) => s,
+        Err(e) => {
+            // No state: only "nothing runs here" can be said with certainty, and only a probe may.
+            return if none_here && f.probe {
+                v(Stopped, format!("no process of {qm} here and dspmq gave no state ({e})"))
+            } else if none_here {
+                v(Fail, format!("dspmq gave no state for {qm}: {e}"))
+            } else {
+                v(Fail, format!("dspmq gave no state for {qm} (hung?) while its processes run: {e}"))
+            };
+        }
+    };
+    match state {
+        QmState::Running if f.controller => v(Up, format!("{qm} is Running")),
+        QmState::Running => v(Fail, format!("dspmq says {qm} is Running but its amqzxma0 -m {qm} is not in /proc")),
+        s if s.is_transitional() => v(Fail, format!("{qm} is stuck {s} ({} ms watched)", f.watched_ms)),
+        QmState::EndedNormally | QmState::EndedImmediately | QmState::EndedPreemptively if none_here => {
+            v(Stopped, format!("{qm} is {state}, no process left"))
+        }
+        QmState::EndedUnexpectedly if none_here && f.probe => v(
+            Stopped,
+            format!("{qm} is Ended unexpectedly (its last instance crashed), no process left here; the next start replays its log"),
+        ),
+        QmState::EndedUnexpectedly if none_here => v(Fail, format!("{qm} ended unexpectedly (crashed); see its error log")),
+        s if s.is_ended() => v(Fail, format!("{qm} is {s} but {}", left())),
+        QmState::RunningElsewhere if none_here => v(Stopped, format!("{qm} is Running elsewhere: its active instance is on another node")),
+        QmState::RunningElsewhere => v(Fail, format!("{qm} is Running elsewhere but {}", left())),
+        QmState::RunningAsStandby => v(
+            Fail,
+            format!("a standby instance of {qm} runs here outside the cluster (multi_instance is false); end it with endmqm -x {qm}"),
+        ),
+        QmState::StatusNotAvailable if none_here && f.probe && !f.data_visible => {
+            v(Stopped, format!("status of {qm} not available and its data is not visible here (storage not mounted)"))
+        }
+        QmState::StatusNotAvailable => v(Fail, format!("dspmq: status of {qm} not available; check its data and log storage")),
+        QmState::Unknown if none_here && f.probe => v(Stopped, format!("{qm} is not known on this node (no mqs.ini stanza or storage)")),
+        QmState::Unknown if none_here => v(
+            Fail,
+            format!("{qm} is no longer known on this node (dspmq AMQ7048E): its mqs.ini stanza or storage is gone"),
+        ),
+        QmState::Unknown => v(Fail, format!("dspmq does not know {qm} but {}", left())),
+        other => v(Fail, format!("{qm} is in a state the agent does not manage: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use OcfExit::*;
+
+    fn run(state: Result<QmState, String>, pids: &[i32], probe: bool, data_visible: bool) -> OcfExit {
+        let controller = !pids.is_empty();
+        decide(&Facts { qm: "QM1", probe, state: &state, pids, controller, data_visible, watched_ms: 0 }).exit
+    }
+
+    /// Every row: (state, processes?, data visible?) -> (probe, recurring).
+    #[test]
+    fn the_table() {
+        use QmState::*;
+        let p: &[i32] = &[100];
+        let n: &[i32] = &[];
+        let rows: Vec<(QmState, &[i32], bool, OcfExit, OcfExit)> = vec![
+            (Running, p, true, Success, Success),
+            (Starting, p, true, ErrGeneric, ErrGeneric),
+            (Quiescing, p, true, ErrGeneric, ErrGeneric),
+            (EndingImmediately, p, true, ErrGeneric, ErrGeneric),
+            (EndingPreemptively, p, true, ErrGeneric, ErrGeneric),
+            (EndedNormally, n, true, NotRunning, NotRunning),
+            (EndedImmediately, n, true, NotRunning, NotRunning),
+            (EndedPreemptively, n, true, NotRunning, NotRunning),
+            (EndedNormally, p, true, ErrGeneric, ErrGeneric),
+            (EndedPreemptively, p, true, ErrGeneric, ErrGeneric),
+            (EndedUnexpectedly, n, true, NotRunning, ErrGeneric),
+            (EndedUnexpectedly, p, true, ErrGeneric, ErrGeneric),
+            (RunningAsStandby, p, true, ErrGeneric, ErrGeneric),
+            (RunningElsewhere, n, true, NotRunning, NotRunning),
+            (RunningElsewhere, p, true, ErrGeneric, ErrGeneric),
+            (StatusNotAvailable, n, false, NotRunning, ErrGeneric),
+            (StatusNotAvailable, n, true, ErrGeneric, ErrGeneric),
+            (StatusNotAvailable, p, false, ErrGeneric, ErrGeneric),
+            (Unknown, n, false, NotRunning, ErrGeneric),
+            (Unknown, p, false, ErrGeneric, ErrGeneric),
+            (Other("REPLICA".into()), n, true, ErrGeneric, ErrGeneric),
+        ];
+        for (s, pids, vis, probe, recurring) in rows {
+            assert_eq!(run(Ok(s.clone()), pids, true, vis), probe, "probe {s:?} {pids:?} visible={vis}");
+            assert_eq!(run(Ok(s.clone()), pids, false, vis), recurring, "recurring {s:?} {pids:?} visible={vis}");
+        }
+    }
+
+    #[test]
+    fn running_without_its_controller_is_a_failure() {
+        let st = Ok(QmState::Running);
+        let f = Facts { qm: "QM1", probe: false, state: &st, pids: &[7], controller: false, data_visible: true, watched_ms: 0 };
+        assert_eq!(decide(&f).exit, ErrGeneric);
+        assert!(decide(&f).reason.contains("amqzxma0"));
+    }
+
+    #[test]
+    fn no_state_from_dspmq() {
+        let e = Err("dspmq did not finish within 5000ms".to_string());
+        assert_eq!(run(e.clone(), &[], true, false), NotRunning);
+        assert_eq!(run(e.clone(), &[], false, false), ErrGeneric);
+        assert_eq!(run(e, &[1], true, true), ErrGeneric);
+    }
+
+    #[test]
+    fn reasons_name_the_queue_manager_and_fit_crm_mon() {
+        for s in [QmState::Starting, QmState::EndedUnexpectedly, QmState::Unknown, QmState::StatusNotAvailable] {
+            let st = Ok(s);
+            let f = Facts { qm: "QM1", probe: false, state: &st, pids: &[], controller: false, data_visible: true, watched_ms: 9 };
+            let r = decide(&f).reason;
+            assert!(r.contains("QM1"), "{r}");
+            assert!(r.len() <= 128, "{r}");
+        }
+    }
+}
