@@ -77,6 +77,12 @@ pub(super) fn run(
         tidy_descriptors(pipe_fd);
         // Die with the agent: a probe outliving its parent would hold an MQ connection for nobody.
         unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+        // The MQI installs its own handlers; it must not start with signals the caller blocked.
+        unsafe {
+            let mut none: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut none);
+            libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+        }
         if let Err(detail) = identity.assume() {
             emit(&Record::Identity { user: identity.name.clone(), detail });
             return 4;

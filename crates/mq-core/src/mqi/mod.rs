@@ -15,6 +15,25 @@
 //! glibc resets the allocator and loader locks in a forked child, which covers a threaded caller
 //! (cargo's test harness). The identity is resolved before fork for the same reason.
 
+//! ```no_run
+//! use std::path::Path;
+//! use std::time::{Duration, Instant};
+//! use mq_core::mqi::{self, MqiTarget, ProbeIdentity};
+//! use mq_core::QmName;
+//!
+//! let target = MqiTarget::new(
+//!     Path::new("/opt/mqm"),
+//!     ProbeIdentity::lookup("mqm")?,
+//!     QmName::new("QM1").unwrap(),
+//! );
+//! let deadline = Instant::now() + Duration::from_secs(10);
+//! match mqi::run_probe(&target, &mqi::depth20_steps("HA.TESTQUEUE", None), deadline) {
+//!     Ok(report) => println!("passed in {:?}", report.elapsed),
+//!     Err(e) => eprintln!("{}", e.with_hint()), // "MQCONNX failed during ...: reason 2059 ..."
+//! }
+//! # Ok::<(), mq_core::mqi::MqiError>(())
+//! ```
+
 mod child;
 mod error;
 mod identity;
