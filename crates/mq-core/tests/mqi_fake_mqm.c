@@ -103,8 +103,11 @@ void MQCONNX(char *qm, void *cno, int *hconn, int *cc, int *rc) {
     strucid[4] = 0;
     gid_t groups[64];
     int ng = getgroups(64, groups);
-    logline("MQCONNX qm=%s strucid=%s ver=%d opts=%d uid=%d euid=%d gid=%d egid=%d ngroups=%d pid=%d pgid=%d",
-            name, strucid, L(cno, 4), L(cno, 8), (int)getuid(), (int)geteuid(), (int)getgid(),
+    char comm[32] = "";
+    FILE *cf = fopen("/proc/self/comm", "r");
+    if (cf) { if (fgets(comm, sizeof comm, cf)) comm[strcspn(comm, "\n")] = 0; fclose(cf); }
+    logline("MQCONNX comm=%s qm=%s strucid=%s ver=%d opts=%d uid=%d euid=%d gid=%d egid=%d ngroups=%d pid=%d pgid=%d",
+            comm, name, strucid, L(cno, 4), L(cno, 8), (int)getuid(), (int)geteuid(), (int)getgid(),
             (int)getegid(), ng, (int)getpid(), (int)getpgid(0));
     if (L(cno, 4) >= 2) {
         void *cd;

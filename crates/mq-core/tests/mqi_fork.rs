@@ -87,6 +87,7 @@ fn depth20_round_trips_pass_and_pass_the_right_structures() {
     let lines: Vec<&str> = log.lines().collect();
     let connx = lines[0];
     assert_eq!((field(connx, "qm"), field(connx, "strucid"), field(connx, "opts")), ("QM1", "CNO", "0"));
+    assert_eq!(field(connx, "comm"), "mqha-mqi-probe");
     // The queue-manager object: MQOT_Q_MGR (5), MQOO_INQUIRE | MQOO_FAIL_IF_QUIESCING.
     assert!(log.contains("MQOPEN hconn=7 type=5 name= dyn=AMQ.* opts=8224"), "{log}");
     assert!(log.contains("MQINQ nsel=1 sel0=2015 nint=0 clen=48"), "{log}");

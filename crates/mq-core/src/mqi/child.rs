@@ -75,6 +75,8 @@ pub(super) fn run(
 ) -> ! {
     let body = std::panic::AssertUnwindSafe(|| {
         tidy_descriptors(pipe_fd);
+        // In ps the probe shows as what it is, not as a second copy of the agent.
+        unsafe { libc::prctl(libc::PR_SET_NAME, c"mqha-mqi-probe".as_ptr()) };
         // Die with the agent: a probe outliving its parent would hold an MQ connection for nobody.
         unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
         // The MQI installs its own handlers; it must not start with signals the caller blocked.
