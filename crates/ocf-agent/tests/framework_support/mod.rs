@@ -69,3 +69,5 @@ pub fn xmllint() -> &'static str {
     assert!(ok, "xmllint is missing: run tests/setup.sh as root (it installs libxml2-utils, pcs and resource-agents)");
     "xmllint"
 }
+
+pub mod sim;

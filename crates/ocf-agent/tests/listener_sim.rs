@@ -1,0 +1,156 @@
+//! ocf:mqha:ibmmq-listener against a simulated MQ installation: the lifecycle, a killed
+//! listener, a port held by someone else, two listeners of one queue manager, a listener
+//! started before its queue manager, a LISTENER object, and bad parameters.
+
+#[path = "framework_support/mod.rs"]
+mod support;
+
+use std::time::Duration;
+
+use support::sim::{agent, eventually, free_port, port_open, SimQm};
+use support::*;
+
+const L: &str = "ibmmq-listener";
+
+fn check(o: &std::process::Output, want: i32, what: &str) {
+    assert_eq!(code(o), want, "{what}: exit {} (want {want})\nstderr:\n{}", code(o), stderr(o));
+}
+
+#[test]
+fn lifecycle_probe_start_monitor_stop() {
+    let links = Links::new();
+    let sim = SimQm::create("LC");
+    sim.start_qm();
+    let port = free_port();
+    let ps = port.to_string();
+    let env = sim.env(&[("OCF_RESKEY_port", &ps)]);
+    let recurring = sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_CRM_meta_interval", "20000")]);
+    let deep = sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_CRM_meta_interval", "60000"), ("OCF_CHECK_LEVEL", "10")]);
+
+    check(&agent(&links, L, "monitor", &env), 7, "probe before start");
+    check(&agent(&links, L, "validate-all", &sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_CHECK_LEVEL", "10")])), 0, "validate-all level 10");
+    check(&agent(&links, L, "start", &env), 0, "start");
+    assert!(port_open(port), "port {port} does not accept after start");
+    check(&agent(&links, L, "monitor", &recurring), 0, "monitor depth 0");
+    check(&agent(&links, L, "monitor", &deep), 0, "monitor depth 10");
+    check(&agent(&links, L, "monitor", &env), 0, "probe while running");
+    check(&agent(&links, L, "start", &env), 0, "start again (idempotent)");
+    let o = agent(&links, L, "stop", &env);
+    check(&o, 0, "stop");
+    assert!(eventually(Duration::from_secs(2), || !port_open(port)), "port {port} still open after stop");
+    check(&agent(&links, L, "monitor", &recurring), 7, "monitor after stop");
+    check(&agent(&links, L, "stop", &env), 0, "stop again (idempotent)");
+}
+
+#[test]
+fn a_killed_listener_is_reported_and_restarts() {
+    let links = Links::new();
+    let sim = SimQm::create("KL");
+    sim.start_qm();
+    let ps = free_port().to_string();
+    let env = sim.env(&[("OCF_RESKEY_port", &ps)]);
+    let recurring = sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_CRM_meta_interval", "20000")]);
+    check(&agent(&links, L, "start", &env), 0, "start");
+    sim.kill(&format!("listener:{ps}"));
+    let o = agent(&links, L, "monitor", &recurring);
+    check(&o, 7, "monitor after mqsim kill listener");
+    assert!(exit_reason(&o).unwrap_or_default().contains(&format!("port {ps}")), "{}", stderr(&o));
+    // What Pacemaker does next: stop, start.
+    check(&agent(&links, L, "stop", &env), 0, "stop of a dead listener");
+    check(&agent(&links, L, "start", &env), 0, "restart");
+    check(&agent(&links, L, "monitor", &recurring), 0, "monitor after restart");
+}
+
+#[test]
+fn a_port_held_by_another_process_is_refused_and_named() {
+    let links = Links::new();
+    let sim = SimQm::create("PH");
+    sim.start_qm();
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = squatter.local_addr().unwrap().port().to_string();
+    let o = agent(&links, L, "start", &sim.env(&[("OCF_RESKEY_port", &port)]));
+    check(&o, 1, "start on a held port");
+    let r = exit_reason(&o).unwrap_or_default();
+    assert!(r.contains(&format!("port {port}")) && r.contains(&format!("pid {}", std::process::id())), "reason: {r}");
+    // The test's own socket is untouched, and no runmqlsr was left behind.
+    assert!(squatter.local_addr().is_ok());
+    check(&agent(&links, L, "monitor", &sim.env(&[("OCF_RESKEY_port", &port)])), 7, "probe after the refusal");
+}
+
+#[test]
+fn stopping_one_of_two_listeners_leaves_the_other() {
+    let links = Links::new();
+    let sim = SimQm::create("TW");
+    sim.start_qm();
+    let (a, b) = (free_port(), free_port());
+    let (sa, sb) = (a.to_string(), b.to_string());
+    let ea = sim.env(&[("OCF_RESKEY_port", &sa), ("OCF_RESOURCE_INSTANCE", "lsr-a")]);
+    let eb = sim.env(&[("OCF_RESKEY_port", &sb), ("OCF_RESOURCE_INSTANCE", "lsr-b")]);
+    check(&agent(&links, L, "start", &ea), 0, "start A");
+    check(&agent(&links, L, "start", &eb), 0, "start B");
+    check(&agent(&links, L, "stop", &ea), 0, "stop A");
+    assert!(eventually(Duration::from_secs(2), || !port_open(a)), "A's port still open");
+    assert!(port_open(b), "B's port closed by A's stop");
+    let rb = sim.env(&[("OCF_RESKEY_port", &sb), ("OCF_RESKEY_CRM_meta_interval", "20000")]);
+    check(&agent(&links, L, "monitor", &rb), 0, "B after A stopped");
+    check(&agent(&links, L, "stop", &eb), 0, "stop B");
+}
+
+#[test]
+fn a_listener_before_its_queue_manager_fails_start_and_probes_7() {
+    let links = Links::new();
+    let sim = SimQm::create("BQ");
+    let ps = free_port().to_string();
+    let env = sim.env(&[("OCF_RESKEY_port", &ps)]);
+    check(&agent(&links, L, "monitor", &env), 7, "probe with the queue manager down");
+    let o = agent(&links, L, "start", &env);
+    check(&o, 1, "start with the queue manager down");
+    assert!(exit_reason(&o).unwrap_or_default().contains(&format!("queue manager {} is not running", sim.qm)), "{}", stderr(&o));
+}
+
+#[test]
+fn an_address_not_on_this_host_is_invalid_here() {
+    let links = Links::new();
+    let sim = SimQm::create("NA");
+    sim.start_qm();
+    let ps = free_port().to_string();
+    // 192.0.2.0/24 is TEST-NET-1: never configured on a real host.
+    let o = agent(&links, L, "start", &sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "192.0.2.77")]));
+    check(&o, 2, "start with a foreign ipaddr");
+    assert!(exit_reason(&o).unwrap_or_default().contains("ipaddr='192.0.2.77' is not configured on this node"), "{}", stderr(&o));
+    // The same configuration is fine as far as pcs's level-0 validation is concerned.
+    check(&agent(&links, L, "validate-all", &sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "192.0.2.77")])), 0, "validate-all level 0");
+}
+
+#[test]
+fn bad_port_values_are_named() {
+    let links = Links::new();
+    let sim = SimQm::create("BP");
+    for bad in ["0", "70000", "fourteen"] {
+        let o = agent(&links, L, "start", &sim.env(&[("OCF_RESKEY_port", bad)]));
+        check(&o, 6, &format!("start with port={bad}"));
+        assert!(exit_reason(&o).unwrap_or_default().starts_with(&format!("port='{bad}'")), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_listener_object_is_aligned_and_driven_through_runmqsc() {
+    let links = Links::new();
+    let sim = SimQm::create("OB");
+    sim.start_qm();
+    let port = free_port();
+    let ps = port.to_string();
+    let out = sim.mqsc("DEFINE LISTENER(FW.LSR) TRPTYPE(TCP) PORT(1) CONTROL(QMGR)\n");
+    assert!(out.contains("AMQ8626"), "DEFINE LISTENER: {out}");
+    let env = sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "127.0.0.1"), ("OCF_RESKEY_listener", "FW.LSR")]);
+    check(&agent(&links, L, "start", &env), 0, "start of a LISTENER object");
+    assert!(port_open(port));
+    let shown = sim.mqsc("DISPLAY LISTENER(FW.LSR) PORT IPADDR CONTROL\n");
+    assert!(shown.contains(&format!("PORT({port})")) && shown.contains("CONTROL(MANUAL)") && shown.contains("IPADDR(127.0.0.1)"), "{shown}");
+    check(&agent(&links, L, "monitor", &env), 0, "probe of the object's listener");
+    check(&agent(&links, L, "stop", &env), 0, "stop of the object's listener");
+    assert!(eventually(Duration::from_secs(2), || !port_open(port)));
+    let o = agent(&links, L, "start", &sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_listener", "NO.SUCH.LSR")]));
+    check(&o, 6, "start of an undefined LISTENER object");
+    assert!(exit_reason(&o).unwrap_or_default().contains("NO.SUCH.LSR"), "{}", stderr(&o));
+}

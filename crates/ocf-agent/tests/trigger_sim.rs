@@ -1,0 +1,95 @@
+//! ocf:mqha:ibmmq-trigger against a simulated MQ installation: the lifecycle with both monitor
+//! depths, a killed trigger monitor, a missing initiation queue, and a queue manager that is down.
+
+#[path = "framework_support/mod.rs"]
+mod support;
+
+use support::sim::{agent, SimQm};
+use support::*;
+
+const T: &str = "ibmmq-trigger";
+
+fn check(o: &std::process::Output, want: i32, what: &str) {
+    assert_eq!(code(o), want, "{what}: exit {} (want {want})\nstderr:\n{}", code(o), stderr(o));
+}
+
+fn runmqtrm_count(qm: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .filter(|c| {
+            let args: Vec<String> = c.split(|b| *b == 0).map(|s| String::from_utf8_lossy(s).into_owned()).collect();
+            args.first().is_some_and(|a| a.ends_with("runmqtrm")) && args.iter().any(|a| a == qm)
+        })
+        .count()
+}
+
+#[test]
+fn lifecycle_probe_start_monitor_stop() {
+    let links = Links::new();
+    let sim = SimQm::create("TL");
+    sim.start_qm();
+    let env = sim.env(&[]);
+    let recurring = sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")]);
+    let deep = sim.env(&[("OCF_RESKEY_CRM_meta_interval", "60000"), ("OCF_CHECK_LEVEL", "10")]);
+    check(&agent(&links, T, "monitor", &env), 7, "probe before start");
+    check(&agent(&links, T, "start", &env), 0, "start");
+    assert_eq!(runmqtrm_count(&sim.qm), 1);
+    check(&agent(&links, T, "monitor", &recurring), 0, "monitor depth 0");
+    check(&agent(&links, T, "monitor", &deep), 0, "monitor depth 10");
+    check(&agent(&links, T, "start", &env), 0, "start again");
+    assert_eq!(runmqtrm_count(&sim.qm), 1, "a second start must not add a second runmqtrm");
+    check(&agent(&links, T, "stop", &env), 0, "stop");
+    assert_eq!(runmqtrm_count(&sim.qm), 0);
+    check(&agent(&links, T, "monitor", &recurring), 7, "monitor after stop");
+    check(&agent(&links, T, "stop", &env), 0, "stop again");
+}
+
+#[test]
+fn a_killed_trigger_monitor_is_reported() {
+    let links = Links::new();
+    let sim = SimQm::create("TK");
+    sim.start_qm();
+    let env = sim.env(&[]);
+    check(&agent(&links, T, "start", &env), 0, "start");
+    sim.kill("trigger");
+    let o = agent(&links, T, "monitor", &sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")]));
+    check(&o, 7, "monitor after mqsim kill trigger");
+    assert!(exit_reason(&o).unwrap_or_default().contains("no runmqtrm"), "{}", stderr(&o));
+    check(&agent(&links, T, "start", &env), 0, "restart");
+    check(&agent(&links, T, "stop", &env), 0, "stop");
+}
+
+#[test]
+fn a_missing_initiation_queue_fails_start_naming_it() {
+    let links = Links::new();
+    let sim = SimQm::create("TQ");
+    sim.start_qm();
+    let o = agent(&links, T, "start", &sim.env(&[("OCF_RESKEY_initq", "NO.SUCH.INITQ")]));
+    check(&o, 1, "start on a missing initiation queue");
+    assert!(exit_reason(&o).unwrap_or_default().contains("NO.SUCH.INITQ"), "{}", stderr(&o));
+    assert_eq!(runmqtrm_count(&sim.qm), 0);
+}
+
+#[test]
+fn start_before_the_queue_manager_fails_and_probe_is_7() {
+    let links = Links::new();
+    let sim = SimQm::create("TD");
+    let env = sim.env(&[]);
+    check(&agent(&links, T, "monitor", &env), 7, "probe");
+    let o = agent(&links, T, "start", &env);
+    check(&o, 1, "start with the queue manager down");
+    assert!(exit_reason(&o).unwrap_or_default().contains("is not running"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_node_without_the_installation_is_not_installed() {
+    let links = Links::new();
+    let sim = SimQm::create("TN");
+    let o = agent(&links, T, "start", &sim.env(&[("OCF_RESKEY_mq_installation", "/nonexistent/mqm")]));
+    check(&o, 5, "start without an installation");
+    assert!(exit_reason(&o).unwrap_or_default().contains("/nonexistent/mqm"), "{}", stderr(&o));
+    // A probe there is still "not running" (ocf-tester's OCF_TESTER_FAIL_HAVE_BINARY too).
+    check(&agent(&links, T, "monitor", &sim.env(&[("OCF_RESKEY_mq_installation", "/nonexistent/mqm"), ("OCF_TESTER_FAIL_HAVE_BINARY", "1")])), 7, "probe");
+}
