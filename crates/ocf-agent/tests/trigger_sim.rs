@@ -93,3 +93,19 @@ fn a_node_without_the_installation_is_not_installed() {
     // A probe there is still "not running" (ocf-tester's OCF_TESTER_FAIL_HAVE_BINARY too).
     check(&agent(&links, T, "monitor", &sim.env(&[("OCF_RESKEY_mq_installation", "/nonexistent/mqm"), ("OCF_TESTER_FAIL_HAVE_BINARY", "1")])), 7, "probe");
 }
+
+#[test]
+fn the_mq_user_defaults_to_the_data_directory_owner() {
+    let links = Links::new();
+    let sim = SimQm::create_as("TU", "mqm2");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("agent.log");
+    let env = sim.env(&[("OCF_CHECK_LEVEL", "10"), ("HA_debug", "1"), ("HA_LOGFILE", log.to_str().unwrap())]);
+    check(&agent(&links, T, "validate-all", &env), 0, "validate-all level 10");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(text.contains(", mq user mqm2 (uid "), "{text}");
+    // An explicit mq_user wins, and one that does not exist is named.
+    let o = agent(&links, T, "validate-all", &sim.env(&[("OCF_CHECK_LEVEL", "10"), ("OCF_RESKEY_mq_user", "nosuchmquser")]));
+    check(&o, 5, "validate-all with an unknown mq_user");
+    assert!(exit_reason(&o).unwrap_or_default().contains("'nosuchmquser'"), "{}", stderr(&o));
+}

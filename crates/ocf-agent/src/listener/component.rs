@@ -67,6 +67,7 @@ impl Node {
             None => data_dir_owner(&inst, qmgr).unwrap_or_else(|| DEFAULT_MQ_USER.to_string()),
         };
         let user = MqUser::lookup(&name).map_err(|e| NodeError::not_installed(format!("{e}; set mq_user or create the user")))?;
+        crate::ocf_debug!("installation {} (data {}), mq user {} (uid {})", inst.path.display(), inst.data_path.display(), user.name, user.uid);
         Ok(Node { installation: inst, user })
     }
 

@@ -31,17 +31,28 @@ pub fn free_port() -> u16 {
 pub struct SimQm {
     pub dir: tempfile::TempDir,
     pub qm: String,
+    /// The installation's mq user (`mqsim install --user`).
+    pub user: String,
 }
 
 impl SimQm {
     /// Installs a simulated MQ and creates (not starts) a queue manager.
     pub fn create(tag: &str) -> SimQm {
+        SimQm::create_as(tag, "mqm")
+    }
+
+    /// The same with another mq user (and its group) for the installation.
+    pub fn create_as(tag: &str, user: &str) -> SimQm {
         let dir = tempfile::Builder::new().prefix("mqha-fw-").tempdir().unwrap();
         // The mq user must reach the data below the temp dir.
         std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         let qm = format!("FW{tag}{}X{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed));
-        let sim = SimQm { dir, qm };
-        let o = Command::new(mqsim_bin()).arg("install").arg(sim.root()).output().unwrap();
+        let sim = SimQm { dir, qm, user: user.to_string() };
+        let group = nix::unistd::Group::from_gid(nix::unistd::User::from_name(user).unwrap().expect("mq user: run tests/setup.sh").gid)
+            .unwrap()
+            .unwrap()
+            .name;
+        let o = Command::new(mqsim_bin()).arg("install").arg(sim.root()).args(["--user", user, "--group", &group]).output().unwrap();
         assert!(o.status.success(), "mqsim install: {}", String::from_utf8_lossy(&o.stderr));
         let o = sim.as_mqm(&sim.bin("crtmqm"), &[&sim.qm], None);
         assert!(o.status.success(), "crtmqm {}: {}{}", sim.qm, String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
@@ -60,9 +71,9 @@ impl SimQm {
         self.installation().join("bin").join(cmd)
     }
 
-    /// Runs an installation command as mqm, as an administrator would.
+    /// Runs an installation command as its mq user, as an administrator would.
     pub fn as_mqm(&self, prog: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-        let u = nix::unistd::User::from_name("mqm").unwrap().expect("user mqm: run tests/setup.sh");
+        let u = nix::unistd::User::from_name(&self.user).unwrap().expect("mq user: run tests/setup.sh");
         let mut c = Command::new(prog);
         c.args(args)
             .current_dir("/")
