@@ -11,12 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-# Tool versions known to work together; pinned so a fresh machine builds the same thing.
-ziglang_version=0.17.1
-zigbuild_version=0.24.1
-
 out=$root/target/rpm
-tools=$root/target/rpm-tools
 
 die() { echo "rpm/build.sh: $*" >&2; exit 1; }
 step() { printf 'rpm/build.sh: %s\n' "$*" >&2; }
@@ -33,20 +28,8 @@ cargo_version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version[[:space:]]*=[[:
     die "rpm/mqha.spec has Version $version but Cargo.toml [workspace.package] has $cargo_version: make them equal"
 
 # --- zig and cargo-zigbuild ----------------------------------------------------------------------
-export PATH=$tools/bin:$PATH
-export PYTHONPATH=$tools/python${PYTHONPATH:+:$PYTHONPATH}
-if [ "$(python3 -m ziglang version 2>/dev/null || true)" != "$ziglang_version" ]; then
-    step "installing zig $ziglang_version (PyPI ziglang) into $tools/python"
-    rm -rf "$tools/python"
-    python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
-        --target "$tools/python" "ziglang==$ziglang_version" ||
-        die "could not install ziglang==$ziglang_version from PyPI"
-fi
-if [ "$(cargo-zigbuild --version 2>/dev/null || true)" != "cargo-zigbuild $zigbuild_version" ]; then
-    step "installing cargo-zigbuild $zigbuild_version (crates.io) into $tools"
-    cargo install --quiet --locked --root "$tools" --version "$zigbuild_version" cargo-zigbuild ||
-        die "could not install cargo-zigbuild $zigbuild_version from crates.io"
-fi
+# shellcheck source=rpm/zig-tools.sh
+. rpm/zig-tools.sh
 
 # --- the source archive ----------------------------------------------------------------------------
 stage=$(mktemp -d "$root/target/rpm-stage.XXXXXX")
