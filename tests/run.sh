@@ -22,3 +22,6 @@ tests/cluster/tools.sh
 
 stage "live one-node Pacemaker cluster: faults and reactions (tests/cluster/single-node.sh)"
 tests/cluster/single-node.sh
+
+stage "RPM package: build, layout, rpmlint, meta-data, GLIBC <= 2.28, offline rebuild (rpm/test.sh)"
+rpm/test.sh
