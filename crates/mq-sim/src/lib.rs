@@ -4,13 +4,17 @@
 //! cleanup). It behaves as `shared/reference/ibm-mq-commands.md` and `mqi.md` describe a real
 //! installation. It is NOT packaged, and nothing in the agents may know about it.
 
+pub mod authority;
 pub mod cmd;
 pub mod engine;
 pub mod faults;
 pub mod ini;
+pub mod install;
+pub mod messages;
 pub mod paths;
 pub mod runtime;
 pub mod status;
+pub mod tool;
 pub mod wire;
 
 /// Entry point of the multi-call binary: dispatch on argv[0]'s basename.
@@ -31,6 +35,33 @@ fn dispatch(prog: &str, args: Vec<String>) -> i32 {
         "amqsget" => cmd::samples::amqsget(args),
         "amqsputc" => cmd::samples::amqsputc(args),
         "amqsgetc" => cmd::samples::amqsgetc(args),
+        // Control commands.
+        "crtmqm" => cmd::crtmqm::main(args),
+        "dltmqm" => cmd::dltmqm::main(args),
+        "strmqm" => cmd::strmqm::main(args),
+        "endmqm" => cmd::endmqm::main(args),
+        "dspmq" => cmd::dspmq::main(args),
+        "dspmqver" => cmd::dspmqver::main(args),
+        "dspmqinf" => cmd::dspmqinf::main(args),
+        "addmqinf" => cmd::addmqinf::main(args),
+        "rmvmqinf" => cmd::rmvmqinf::main(args),
+        "runmqlsr" => cmd::runmqlsr::main(args),
+        "endmqlsr" => cmd::endmqlsr::main(args),
+        "strmqcsv" => cmd::strmqcsv::main(args),
+        "endmqcsv" => cmd::endmqcsv::main(args),
+        "dspmqcsv" => cmd::dspmqcsv::main(args),
+        "runmqchi" => cmd::runmqchi::main(args),
+        "runmqtrm" => cmd::runmqtrm::main(args),
+        "amqiclen" => cmd::amqiclen::main(args),
+        "mqconfig" => cmd::mqconfig::main(args),
+        // Processes of a running queue manager.
+        "amqzxma0" => runtime::controller::main(args),
+        "amqzmgr0" => runtime::family::amqzmgr0_main(args),
+        "amqzfuma" | "amqzmuc0" | "amqzmur0" | "amqzmuf0" | "amqrrmfa" | "amqzlaa0" | "amqpcsea" | "amqfqpub"
+        | "amqfcxba" => runtime::family::member_main(prog, args),
+        // The simulator's stand-in for a locally bound application, and its test tooling.
+        "mqsimapp" => tool::app_main(args),
+        "mqsim" => tool::main(args),
         _ => {
             eprintln!("mqsim: '{prog}' is not a command of this simulated installation");
             1

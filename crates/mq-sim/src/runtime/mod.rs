@@ -3,5 +3,10 @@
 //! control channel endmqm uses. Everything here runs as the installation's mq user.
 //! The types the engine sees (QmRuntime, ListenerSpec, ...) are SIM-B's, in crate::engine.
 
+pub mod clock;
+pub mod control;
+pub mod controller;
+pub mod family;
+pub mod ipc;
 pub mod lock;
 pub mod procs;

@@ -81,6 +81,34 @@ pub fn qm_processes(inst: &Installation, qm: &QmPaths) -> Vec<QmProcess> {
         .collect()
 }
 
+/// The programs that make up a running queue manager (IBM's HA scripts' list, reference §5).
+pub const QM_PROGRAMS: &[&str] = &[
+    "amqzmuc0", "amqzxma0", "amqfcxba", "amqfqpub", "amqpcsea", "amqzlaa0", "amqzlsa0", "runmqchi", "runmqlsr",
+    "amqcrsta", "amqrrmfa", "amqrmppa", "amqzfuma", "amqzmuf0", "amqzmur0", "amqzmgr0",
+];
+
+/// The queue manager's own processes in this installation (never control commands such as a
+/// concurrent `dspmq -m QM`, and never the caller).
+pub fn family(inst: &Installation, qm: &QmPaths) -> Vec<QmProcess> {
+    let me = std::process::id() as i32;
+    qm_processes(inst, qm)
+        .into_iter()
+        .filter(|p| p.pid != me && QM_PROGRAMS.contains(&p.name.as_str()))
+        .filter(|p| std::fs::read_link(format!("/proc/{}/exe", p.pid)).map(|e| e.starts_with(&inst.bin_dir)).unwrap_or(false))
+        .collect()
+}
+
+/// Everything that still holds the queue manager: its family and any process attached to its
+/// IPC (locally bound applications), sorted — what AMQ8041 lists.
+pub fn holders(inst: &Installation, qm: &QmPaths) -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let mut v: Vec<i32> = family(inst, qm).iter().map(|p| p.pid).collect();
+    v.extend(super::ipc::attached_pids(inst, qm).into_iter().filter(|p| *p != me));
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 /// The execution controller of the local instance: amqzxma0 of this installation for this QM.
 pub fn controller(inst: &Installation, qm: &QmPaths) -> Option<QmProcess> {
     let exe = inst.bin_dir.join("amqzxma0");

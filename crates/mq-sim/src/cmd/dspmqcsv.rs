@@ -1,0 +1,28 @@
+//! dspmqcsv: the command server's status (Running / Stopped ...), reference §13.
+//! Line shape `AMQ8027I: IBM MQ Command Server Status ..: Running` is UNCONFIRMED (commonly seen).
+
+use super::target;
+use crate::runtime::procs;
+
+pub fn main(args: Vec<String>) -> i32 {
+    let inst = match target::installation("dspmqcsv") {
+        Ok(i) => i,
+        Err(rc) => return rc,
+    };
+    let name = args.iter().find(|a| !a.starts_with('-')).cloned();
+    let Some(name) = target::name_or_default(&inst, name) else {
+        println!("{}", crate::messages::AMQ8118);
+        return 20;
+    };
+    let qm = match target::qm(&inst, &name, crate::messages::AMQ8118, 20) {
+        Ok(q) => q,
+        Err(rc) => return rc,
+    };
+    let running = !procs::component(&inst, &qm, "amqpcsea").is_empty();
+    println!(
+        "AMQ8027I: {} Command Server Status ..: {}",
+        crate::messages::product(&inst.version),
+        if running { "Running" } else { "Stopped" }
+    );
+    0
+}

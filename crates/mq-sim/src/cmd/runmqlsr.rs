@@ -1,0 +1,116 @@
+//! runmqlsr: a real TCP listener for a queue manager. Each accepted connection is proxied to the
+//! engine's unix socket, announced by the peer line of INTERFACE.md decision 2. Runs in the
+//! foreground until endmqlsr, the queue manager's end, or (when the QM started it) its parent's end.
+
+use super::target;
+use crate::paths::{Installation, QmPaths};
+use crate::runtime::{family, ipc, procs};
+use crate::wire;
+use std::io::Write;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::time::Duration;
+
+const USAGE: &str = "runmqlsr -t tcp [-p Port] [-i IPAddr] [-b Backlog] [-m QMgrName]";
+
+pub fn main(args: Vec<String>) -> i32 {
+    let inst = match target::installation("runmqlsr") {
+        Ok(i) => i,
+        Err(rc) => return rc,
+    };
+    let (mut port, mut ip, mut name, mut transport) = (1414u16, String::new(), None, None);
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-t" => transport = it.next(),
+            "-p" => match it.next().and_then(|v| v.parse().ok()) {
+                Some(p) => port = p,
+                None => {
+                    eprintln!("Usage: {USAGE}");
+                    return 20;
+                }
+            },
+            "-i" => ip = it.next().unwrap_or_default(),
+            "-b" => {
+                it.next();
+            }
+            "-m" => name = it.next(),
+            "-r" => {}
+            s => {
+                eprintln!("runmqlsr: unexpected argument '{s}'");
+                eprintln!("Usage: {USAGE}");
+                return 20;
+            }
+        }
+    }
+    if !transport.map(|t| t.eq_ignore_ascii_case("tcp")).unwrap_or(false) {
+        eprintln!("Usage: {USAGE}");
+        return 20;
+    }
+    let Some(name) = target::name_or_default(&inst, name) else {
+        println!("{}", crate::messages::AMQ8118);
+        return 20;
+    };
+    let qm = match target::qm(&inst, &name, crate::messages::AMQ8118, 20) {
+        Ok(q) => q,
+        Err(rc) => return rc,
+    };
+    let parent = family::parent_link();
+    if parent.is_none() && procs::controller(&inst, &qm).is_none() {
+        println!("{}", crate::messages::AMQ8146);
+        return 20;
+    }
+    let bind_ip = if ip.is_empty() { "0.0.0.0".to_string() } else { ip.clone() };
+    let listener = match TcpListener::bind((bind_ip.as_str(), port)) {
+        Ok(l) => l,
+        Err(e) => {
+            // AMQ9212E-style failure (exact text UNCONFIRMED in the reference).
+            eprintln!("AMQ9212E: A TCP/IP listener could not bind to port {port} on '{bind_ip}': {e}");
+            return 20;
+        }
+    };
+    ipc::attach(&inst, &qm);
+    match parent {
+        Some(link) => {
+            let (i, q) = (inst.clone(), qm.clone());
+            std::thread::spawn(move || {
+                family::wait_parent(&link);
+                family::on_parent_death(&i, &q)
+            });
+        }
+        None => {
+            let (i, q) = (inst.clone(), qm.clone());
+            std::thread::spawn(move || loop {
+                if procs::controller(&i, &q).is_none() {
+                    std::process::exit(0);
+                }
+                std::thread::sleep(Duration::from_millis(300));
+            });
+        }
+    }
+    for conn in listener.incoming() {
+        let Ok(conn) = conn else { continue };
+        let (i, q) = (inst.clone(), qm.clone());
+        std::thread::spawn(move || proxy(&i, &q, conn));
+    }
+    0
+}
+
+fn proxy(inst: &Installation, qm: &QmPaths, tcp: TcpStream) {
+    let Ok(peer) = tcp.peer_addr() else { return };
+    let Ok(mut unix) = wire::connect_engine(inst, qm) else {
+        let _ = tcp.shutdown(Shutdown::Both);
+        return;
+    };
+    if unix.write_all(wire::proxy_line(&peer, "-").as_bytes()).is_err() {
+        return;
+    }
+    let (Ok(mut t2), Ok(mut u2)) = (tcp.try_clone(), unix.try_clone()) else { return };
+    let up = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut t2, &mut u2);
+        let _ = u2.shutdown(Shutdown::Write);
+    });
+    let mut t3 = tcp;
+    let _ = std::io::copy(&mut unix, &mut t3);
+    let _ = t3.shutdown(Shutdown::Both);
+    let _ = up.join();
+}

@@ -1,0 +1,266 @@
+//! strmqm: starts a queue manager as the installation's mq user, detached (own session, stdio on
+//! /dev/null), and returns when it is Running (or a standby, with -x). Output and return codes
+//! per reference §7 and the multi-instance rules of §19 / §22.
+
+use super::target;
+use crate::authority;
+use crate::faults::{self, Fault};
+use crate::messages::{self, version_at_least};
+use crate::paths::{Installation, QmPaths};
+use crate::runtime::{controller, lock, procs};
+use crate::status::{self, QmState};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const USAGE: &str = "strmqm [-z] [-a | -c | -r | -x | -e CMDLEVEL=Level] [-d Information] [-f] [-ns] [-si | -ss] [QMgrName]";
+
+/// How long strmqm waits for its controller to report (slow starts included).
+const START_DEADLINE: Duration = Duration::from_secs(600);
+
+pub fn main(args: Vec<String>) -> i32 {
+    let inst = match target::installation("strmqm") {
+        Ok(i) => i,
+        Err(rc) => return rc,
+    };
+    if !authority::require_admin(&inst) {
+        return 119;
+    }
+    let (mut permit_standby, mut no_services, mut quiet) = (false, false, false);
+    let mut name = None;
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-x" => permit_standby = true,
+            "-ns" => no_services = true,
+            "-z" => quiet = true,
+            // Accepted; their recovery/backup effects are not simulated.
+            "-c" | "-r" | "-a" | "-f" | "-si" | "-ss" => {}
+            "-d" | "-e" => {
+                if it.next().is_none() {
+                    return messages::usage(USAGE);
+                }
+            }
+            s if s.starts_with('-') => {
+                eprintln!("strmqm: unknown flag '{s}'");
+                return messages::usage(USAGE);
+            }
+            _ if name.is_none() => name = Some(a),
+            _ => return messages::usage(USAGE),
+        }
+    }
+    let Some(name) = target::name_or_default(&inst, name) else {
+        println!("{}", messages::AMQ8118);
+        return 16;
+    };
+    let qm = match target::qm(&inst, &name, messages::AMQ8118, 16) {
+        Ok(q) => q,
+        Err(rc) => return rc,
+    };
+    let say = |s: &str| {
+        if !quiet {
+            println!("{s}");
+        }
+    };
+    if let Some(rc) = faults::number(&inst, &qm, Fault::StrmqmRc) {
+        say(&fault_text(rc as i32, &name));
+        return rc as i32;
+    }
+    if !status::storage_available(&inst, &qm) {
+        // UNCONFIRMED text: MQ reports the missing/unreadable directory and rc 69 (storage not available).
+        say(&format!("AMQ6235E: Directory '{}' missing.", qm.data_dir.display()));
+        return 69;
+    }
+    let state = status::qm_state(&inst, &qm);
+    match state {
+        QmState::Running | QmState::Starting => {
+            say(messages::QM_RUNNING);
+            return 5;
+        }
+        QmState::Quiescing | QmState::EndingImmediately | QmState::EndingPreemptively => {
+            // rc 49 per the reference's rc table (text UNCONFIRMED).
+            say(&format!("IBM MQ queue manager '{name}' ending."));
+            return 49;
+        }
+        QmState::RunningAsStandby => {
+            say("The queue manager already has the maximum number of standby instances.");
+            return 47;
+        }
+        QmState::RunningElsewhere => return elsewhere(&inst, &qm, permit_standby, &say),
+        _ => {}
+    }
+    // Leftovers of a previous instance still attached (§16): refuse with the AMQ8041 block.
+    let left = procs::holders(&inst, &qm);
+    if !left.is_empty() {
+        println!("{}", messages::amq8041(&left));
+        return 24;
+    }
+    let product = messages::product(&inst.version);
+    say(&format!("{product} queue manager '{name}' starting."));
+    say(&format!("The queue manager is associated with installation '{}'.", inst.name));
+    let outcome = match spawn_controller(&inst, &qm, permit_standby, no_services) {
+        Ok(o) => o,
+        Err(e) => {
+            println!("AMQ7018E: The queue manager operation cannot be completed.");
+            eprintln!("strmqm: {e}");
+            return 71;
+        }
+    };
+    match outcome.as_str() {
+        "running" => {
+            let records = 5 + (std::process::id() % 7);
+            say(&format!("{records} log records accessed on queue manager '{name}' during the log replay phase."));
+            say(&format!("Log replay for queue manager '{name}' complete."));
+            say(&format!("Transaction manager state recovered for queue manager '{name}'."));
+            if version_at_least(&inst.version, 9, 3) {
+                say("Plain text communication is enabled.");
+            }
+            if version_at_least(&inst.version, 7, 5) {
+                say(&format!("{product} queue manager '{name}' started using V{}.", inst.version));
+            } else {
+                say(&format!("{product} queue manager '{name}' started."));
+            }
+            0
+        }
+        "standby" => {
+            if version_at_least(&inst.version, 9, 3) {
+                say("Plain text communication is enabled.");
+            }
+            say(&standby_text(&name));
+            30
+        }
+        "elsewhere" => elsewhere(&inst, &qm, permit_standby, &say),
+        "standby-exists" => {
+            say("The queue manager already has the maximum number of standby instances.");
+            47
+        }
+        other => {
+            println!("{}", messages::AMQ7018);
+            eprintln!("strmqm: {}", other.strip_prefix("error ").unwrap_or(other));
+            71
+        }
+    }
+}
+
+fn standby_text(name: &str) -> String {
+    format!("A standby instance of queue manager '{name}' has been started. The active instance\nis running elsewhere.")
+}
+
+/// Another node holds the queue manager: standby (-x, when permitted) or rc 31 / 43 / 47.
+fn elsewhere(inst: &Installation, qm: &QmPaths, permit_standby: bool, say: &dyn Fn(&str)) -> i32 {
+    let active_permits = controller::read_status(qm).and_then(|s| s.get("PermitStandby").map(|v| v == "Yes")).unwrap_or(false);
+    // Message texts for 31/43/47 are UNCONFIRMED (reference §19.6); codes are from its rc table.
+    if !active_permits {
+        say(&format!("IBM MQ queue manager '{}' is already running elsewhere and does not permit standby instances.", qm.name));
+        return 43;
+    }
+    if !permit_standby {
+        say(&format!("IBM MQ queue manager '{}' already has an active instance; it permits standby instances (use strmqm -x).", qm.name));
+        return 31;
+    }
+    let standbys = std::fs::read_dir(&qm.data_dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("standby."))
+                .filter(|e| lock::is_held(&e.path()))
+                .count()
+        })
+        .unwrap_or(0);
+    if standbys > 0 {
+        say("The queue manager already has the maximum number of standby instances.");
+        return 47;
+    }
+    say(&format!("{} queue manager '{}' starting.", messages::product(&inst.version), qm.name));
+    say(&format!("The queue manager is associated with installation '{}'.", inst.name));
+    match spawn_controller(inst, qm, true, false).as_deref() {
+        Ok("standby") => {
+            if version_at_least(&inst.version, 9, 3) {
+                say("Plain text communication is enabled.");
+            }
+            say(&standby_text(&qm.name));
+            30
+        }
+        Ok("running") => {
+            say(&format!("{} queue manager '{}' started using V{}.", messages::product(&inst.version), qm.name, inst.version));
+            0
+        }
+        Ok("standby-exists") => {
+            say("The queue manager already has the maximum number of standby instances.");
+            47
+        }
+        Ok(o) => {
+            println!("{}", messages::AMQ7018);
+            eprintln!("strmqm: {o}");
+            71
+        }
+        Err(e) => {
+            println!("{}", messages::AMQ7018);
+            eprintln!("strmqm: {e}");
+            71
+        }
+    }
+}
+
+/// Starts `amqzxma0 -m QM [-x] -u mqm` detached, as the mq user, and waits for its outcome:
+/// "running", "standby", "elsewhere", "standby-exists" or "error ...".
+fn spawn_controller(inst: &Installation, qm: &QmPaths, permit_standby: bool, no_services: bool) -> Result<String, String> {
+    let run = inst.run_dir(qm);
+    std::fs::create_dir_all(&run).map_err(|e| format!("cannot create {}: {e}", run.display()))?;
+    if nix::unistd::Uid::effective().is_root() {
+        if let Ok(ids) = authority::mq_ids(inst) {
+            let _ = authority::chown_tree(&run, &ids);
+        }
+    }
+    let outcome_file = run.join(controller::OUTCOME_FILE);
+    let _ = std::fs::remove_file(&outcome_file);
+    let exe = inst.bin_dir.join("amqzxma0");
+    let mut cmd = Command::new(&exe);
+    cmd.arg0(&exe).arg("-m").arg(&qm.name);
+    if permit_standby {
+        cmd.arg("-x");
+    }
+    if no_services {
+        cmd.arg("-ns");
+    }
+    cmd.arg("-u").arg(&inst.user);
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    authority::run_as_mq_user(&mut cmd, inst).map_err(|e| e.to_string())?;
+    let mut child = cmd.spawn().map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+    let deadline = Instant::now() + START_DEADLINE;
+    loop {
+        if let Ok(o) = std::fs::read_to_string(&outcome_file) {
+            if !o.is_empty() {
+                return Ok(o.trim().to_string());
+            }
+        }
+        if let Ok(Some(st)) = child.try_wait() {
+            if let Ok(o) = std::fs::read_to_string(&outcome_file) {
+                return Ok(o.trim().to_string());
+            }
+            return Err(format!("the execution controller ended before the queue manager started ({st})"));
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the queue manager did not start within {}s", START_DEADLINE.as_secs()));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Text for a strmqm-rc fault, from the rc table of reference §7.2 (texts UNCONFIRMED).
+fn fault_text(rc: i32, name: &str) -> String {
+    match rc {
+        16 => messages::AMQ8118.to_string(),
+        23 => "AMQ7017S: Log not available.".to_string(),
+        24 => messages::amq8041(&[]),
+        49 => format!("IBM MQ queue manager '{name}' ending."),
+        69 => "AMQ6235E: Directory missing.".to_string(),
+        119 => messages::AMQ7077.to_string(),
+        _ => messages::AMQ7018.to_string(),
+    }
+}

@@ -1,0 +1,64 @@
+//! The texts MQ's control commands print, in one place so each is written once, exactly as the
+//! reference gives it (ibm-mq-commands.md §6-§9, §16). Ids carry the 9.x severity letter.
+
+pub const AMQ7048: &str = "AMQ7048E: The queue manager name is either not valid or not known.";
+pub const AMQ8118: &str = "AMQ8118E: IBM MQ queue manager does not exist.";
+pub const AMQ8146: &str = "AMQ8146E: IBM MQ queue manager not available.";
+pub const AMQ8110: &str = "AMQ8110E: IBM MQ queue manager already exists.";
+pub const AMQ7077: &str = "AMQ7077E: You are not authorized to perform the requested operation.";
+pub const AMQ7018: &str = "AMQ7018E: The queue manager operation cannot be completed.";
+pub const QM_RUNNING: &str = "IBM MQ queue manager running.";
+pub const QUIESCE_ACCEPTED: &str =
+    "Quiesce request accepted. The queue manager will stop when all outstanding work\nis complete.";
+
+/// The AMQ8041 block (§16) for processes still attached to a previous instance.
+pub fn amq8041(pids: &[i32]) -> String {
+    let mut s = String::from(
+        "AMQ8041S: The queue manager cannot be restarted or deleted because processes,\nthat were previously connected, are still running.\n",
+    );
+    for p in pids {
+        s.push_str(&format!("Process {p} is still running.\n"));
+    }
+    s.push_str(AMQ7018);
+    s
+}
+
+/// "IBM MQ" from 8.0 on, "WebSphere MQ" before (§7.1, §11).
+pub fn product(version: &str) -> &'static str {
+    if version_at_least(version, 8, 0) {
+        "IBM MQ"
+    } else {
+        "WebSphere MQ"
+    }
+}
+
+pub fn version_at_least(version: &str, major: u32, minor: u32) -> bool {
+    let mut it = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (a, b) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
+    (a, b) >= (major, minor)
+}
+
+/// Usage error: the command's syntax line and rc (MQ prints usage on stderr).
+pub fn usage(line: &str) -> i32 {
+    eprintln!("Usage: {line}");
+    36
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amq8041_block_matches_reference_shape() {
+        let s = amq8041(&[1973, 2409]);
+        assert!(s.starts_with("AMQ8041S: The queue manager cannot be restarted or deleted because processes,\n"));
+        assert!(s.contains("Process 1973 is still running.\nProcess 2409 is still running.\n"));
+        assert!(s.ends_with("AMQ7018E: The queue manager operation cannot be completed."));
+    }
+
+    #[test]
+    fn version_compare() {
+        assert!(version_at_least("9.3.0.0", 9, 2));
+        assert!(!version_at_least("7.5.0.2", 8, 0));
+    }
+}

@@ -1,0 +1,598 @@
+//! amqzxma0, the execution controller: takes the queue manager (multi-instance lock), hosts the
+//! engine, starts the family, serves endmqm on its control socket, and records how it ended.
+//! A standby instance waits for the lock here and takes over when the active one goes away.
+
+use super::{clock, control, family, ipc, lock, procs};
+use crate::engine::{ComponentState, Engine, ListenerSpec, ListenerStatus, QmRuntime, RunState};
+use crate::faults::{self, Fault};
+use crate::ini::{IniFile, Stanza};
+use crate::paths::{Installation, QmPaths};
+use crate::status::QmState;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// How endmqm asked us to end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndMode {
+    Controlled,
+    Immediate,
+    Preemptive,
+}
+
+impl EndMode {
+    pub fn parse(s: &str) -> Option<EndMode> {
+        match s {
+            "c" | "w" => Some(EndMode::Controlled),
+            "i" => Some(EndMode::Immediate),
+            "p" => Some(EndMode::Preemptive),
+            _ => None,
+        }
+    }
+    fn ending_state(self) -> QmState {
+        match self {
+            EndMode::Controlled => QmState::Quiescing,
+            EndMode::Immediate => QmState::EndingImmediately,
+            EndMode::Preemptive => QmState::EndingPreemptively,
+        }
+    }
+    pub fn ended_state(self) -> QmState {
+        match self {
+            EndMode::Controlled => QmState::EndedNormally,
+            EndMode::Immediate => QmState::EndedImmediately,
+            EndMode::Preemptive => QmState::EndedPreemptively,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct EndRequest {
+    mode: EndMode,
+    switchover: bool,
+}
+
+/// Records the shared state of the QM (qmstatus.ini in the data directory).
+pub fn write_status(inst: &Installation, qm: &QmPaths, state: QmState, permit_standby: bool, switchover: bool) {
+    let f = IniFile {
+        header: vec![],
+        stanzas: vec![Stanza::new("QueueManagerStatus")
+            .with("CurrentStatus", state.text())
+            .with("PermitStandby", if permit_standby { "Yes" } else { "No" })
+            .with("Switchover", if switchover { "Yes" } else { "No" })
+            .with("ActiveNode", inst.node.clone())
+            .with("ActivePid", std::process::id().to_string())
+            .with("InstPath", inst.inst_path.display().to_string())],
+    };
+    let _ = f.write(&qm.status_file());
+    if nix::unistd::Uid::effective().is_root() {
+        if let Ok(ids) = crate::authority::mq_ids(inst) {
+            let _ = crate::authority::chown_tree(&qm.status_file(), &ids);
+        }
+    }
+}
+
+pub fn read_status(qm: &QmPaths) -> Option<Stanza> {
+    IniFile::read(&qm.status_file()).ok()?.first("QueueManagerStatus").cloned()
+}
+
+fn write_role(inst: &Installation, qm: &QmPaths, role: QmState) {
+    let dir = inst.run_dir(qm);
+    let tmp = dir.join(format!("role.tmp{}", std::process::id()));
+    let _ = std::fs::write(&tmp, role.text());
+    let _ = std::fs::rename(&tmp, dir.join("role"));
+}
+
+/// Appends an entry to the queue manager's error log, in the shape of AMQERR01.LOG.
+pub fn error_log(inst: &Installation, qm: &QmPaths, text: &str) {
+    let (d, t) = clock::mq_date_time(clock::now_secs());
+    let entry = format!(
+        "{d} {t} - Process({}.1) User({}) Program(amqzxma0)\n                    Host({}) Installation({})\n                    VRMF({}) QMgr({})\n\n{text}\n\n-------------------------------------------------------------------------------\n",
+        std::process::id(),
+        inst.user,
+        inst.node,
+        inst.name,
+        inst.version,
+        qm.name
+    );
+    let _ = std::fs::create_dir_all(&qm.errors_dir);
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(qm.errors_dir.join("AMQERR01.LOG")) {
+        let _ = f.write_all(entry.as_bytes());
+    }
+}
+
+struct Shared {
+    end: Option<EndRequest>,
+    standby_end: bool,
+}
+
+pub struct Controller {
+    inst: Installation,
+    qm: QmPaths,
+    permit_standby: bool,
+    started: (String, String),
+    mgr: Mutex<Option<(BufReader<UnixStream>, UnixStream)>>,
+    listeners: Mutex<HashMap<String, (u32, (String, String))>>,
+    shared: Mutex<Shared>,
+    cond: Condvar,
+}
+
+impl Controller {
+    fn mgr_request(&self, line: &str) -> Result<String, String> {
+        let mut g = self.mgr.lock().unwrap();
+        let Some((r, w)) = g.as_mut() else { return Err("process controller not running".into()) };
+        w.write_all(format!("{line}\n").as_bytes()).map_err(|e| e.to_string())?;
+        let mut reply = String::new();
+        r.read_line(&mut reply).map_err(|e| e.to_string())?;
+        let reply = reply.trim_end().to_string();
+        match reply.strip_prefix("OK") {
+            Some(rest) => Ok(rest.trim().to_string()),
+            None => Err(reply),
+        }
+    }
+
+    fn component_pid(&self, prog: &str) -> Option<i32> {
+        procs::component(&self.inst, &self.qm, prog).first().map(|p| p.pid)
+    }
+
+    pub fn start_cmdserver(&self) -> Result<bool, String> {
+        if self.component_pid("amqpcsea").is_some() {
+            return Ok(false);
+        }
+        self.mgr_request("CSV").map(|_| true)
+    }
+
+    pub fn stop_component(&self, prog: &str) -> bool {
+        match self.component_pid(prog) {
+            Some(pid) => {
+                let _ = self.mgr_request(&format!("STOP {pid}"));
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while procs::alive(pid) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn start_chinit(&self) -> Result<bool, String> {
+        if self.component_pid("runmqchi").is_some() {
+            return Ok(false);
+        }
+        self.mgr_request("CHI").map(|_| true)
+    }
+}
+
+fn component_state(present: bool) -> ComponentState {
+    if present {
+        ComponentState::Running
+    } else {
+        ComponentState::Stopped
+    }
+}
+
+/// Reads `-p PORT -i IP -b BACKLOG` back from a runmqlsr command line.
+fn listener_args(argv: &[String]) -> (u16, String, u32) {
+    let mut port = 1414;
+    let mut ip = String::new();
+    let mut backlog = 0;
+    let mut it = argv.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-p" => port = it.next().and_then(|v| v.parse().ok()).unwrap_or(port),
+            "-i" => ip = it.next().cloned().unwrap_or_default(),
+            "-b" => backlog = it.next().and_then(|v| v.parse().ok()).unwrap_or(0),
+            _ => {}
+        }
+    }
+    (port, ip, backlog)
+}
+
+impl QmRuntime for Controller {
+    fn start_listener(&self, l: &ListenerSpec) -> Result<u32, String> {
+        if let Some((pid, _)) = self.listeners.lock().unwrap().get(&l.name) {
+            if procs::alive(*pid as i32) {
+                return Ok(*pid);
+            }
+        }
+        let ip = if l.ipaddr.trim().is_empty() { "-".to_string() } else { l.ipaddr.trim().to_string() };
+        let pid: u32 = self
+            .mgr_request(&format!("LSR {} {} {}", l.port, ip, l.backlog))?
+            .parse()
+            .map_err(|_| "bad pid from process controller".to_string())?;
+        self.listeners.lock().unwrap().insert(l.name.clone(), (pid, clock::mq_date_time(clock::now_secs())));
+        Ok(pid)
+    }
+
+    fn stop_listener(&self, name: &str) -> Result<(), String> {
+        let entry = self.listeners.lock().unwrap().remove(name);
+        match entry {
+            Some((pid, _)) if procs::alive(pid as i32) => {
+                self.mgr_request(&format!("STOP {pid}"))?;
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while procs::alive(pid as i32) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Ok(())
+            }
+            _ => Err(format!("listener {name} is not running")),
+        }
+    }
+
+    fn listeners(&self) -> Vec<ListenerStatus> {
+        let known = self.listeners.lock().unwrap().clone();
+        procs::component(&self.inst, &self.qm, "runmqlsr")
+            .into_iter()
+            .map(|p| {
+                let (port, ipaddr, backlog) = listener_args(&p.argv);
+                let named = known.iter().find(|(_, (pid, _))| *pid as i32 == p.pid);
+                let (name, (start_date, start_time)) = match named {
+                    Some((n, (_, st))) => (n.clone(), st.clone()),
+                    None => (String::new(), self.started.clone()),
+                };
+                ListenerStatus { name, pid: p.pid as u32, port, ipaddr, backlog, start_date, start_time }
+            })
+            .collect()
+    }
+
+    fn cmdserver(&self) -> ComponentState {
+        component_state(self.component_pid("amqpcsea").is_some())
+    }
+
+    fn chinit(&self) -> ComponentState {
+        component_state(self.component_pid("runmqchi").is_some())
+    }
+
+    fn standby_permitted(&self) -> bool {
+        self.permit_standby
+    }
+
+    fn started(&self) -> (String, String) {
+        self.started.clone()
+    }
+}
+
+struct Options {
+    name: String,
+    permit_standby: bool,
+    no_services: bool,
+}
+
+fn parse(args: &[String]) -> Option<Options> {
+    let mut o = Options { name: String::new(), permit_standby: false, no_services: false };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-m" => o.name = it.next()?.clone(),
+            "-x" => o.permit_standby = true,
+            "-ns" => o.no_services = true,
+            "-u" => {
+                it.next()?;
+            }
+            _ => {}
+        }
+    }
+    (!o.name.is_empty()).then_some(o)
+}
+
+/// Exit codes the controller reports to strmqm through its outcome file.
+pub const OUTCOME_FILE: &str = "outcome";
+
+fn outcome(inst: &Installation, qm: &QmPaths, text: &str) {
+    let _ = std::fs::write(inst.run_dir(qm).join(OUTCOME_FILE), text);
+}
+
+pub fn main(args: Vec<String>) -> i32 {
+    let Some(opts) = parse(&args) else {
+        eprintln!("amqzxma0: usage: amqzxma0 -m QMgrName [-x] -u User");
+        return 20;
+    };
+    let (inst, qm) = match Installation::current().and_then(|i| i.qm(&opts.name).map(|q| (i, q))) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("amqzxma0: {e}");
+            return 20;
+        }
+    };
+    let run = inst.run_dir(&qm);
+    let _ = std::fs::create_dir_all(&run);
+    let _ = std::fs::remove_file(run.join(OUTCOME_FILE));
+    let _ = std::fs::write(run.join("controller.pid"), std::process::id().to_string());
+    let ctl = match control::bind(&inst, &qm) {
+        Ok(l) => l,
+        Err(e) => {
+            outcome(&inst, &qm, &format!("error another controller holds the control socket: {e}"));
+            return 20;
+        }
+    };
+    family::become_subreaper();
+    family::start_reaper();
+    let started = clock::mq_date_time(clock::now_secs());
+    let ctrl = Arc::new(Controller {
+        inst: inst.clone(),
+        qm: qm.clone(),
+        permit_standby: opts.permit_standby,
+        started,
+        mgr: Mutex::new(None),
+        listeners: Mutex::new(HashMap::new()),
+        shared: Mutex::new(Shared { end: None, standby_end: false }),
+        cond: Condvar::new(),
+    });
+    {
+        let c = ctrl.clone();
+        std::thread::spawn(move || serve_control(c, ctl));
+    }
+
+    // Take the queue manager, or wait as a standby.
+    let master = match lock::try_lock(&qm.master_lock()) {
+        Ok(Some(l)) => l,
+        Ok(None) if opts.permit_standby => match standby(&ctrl) {
+            Some(l) => l,
+            None => return 0,
+        },
+        Ok(None) => {
+            outcome(&inst, &qm, "elsewhere");
+            return 31;
+        }
+        Err(e) => {
+            outcome(&inst, &qm, &format!("error cannot open {}: {e}", qm.master_lock().display()));
+            return 69;
+        }
+    };
+    let rc = run_active(&ctrl, &opts);
+    drop(master);
+    let _ = std::fs::remove_file(run.join("role"));
+    rc
+}
+
+/// Waits for the lock as a standby; Some(lock) when this instance must take over.
+fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
+    let (inst, qm) = (&ctrl.inst, &ctrl.qm);
+    let mark = qm.data_dir.join(format!("standby.{}", inst.node));
+    let standby_lock = match lock::try_lock(&mark) {
+        Ok(Some(l)) => l,
+        _ => {
+            outcome(inst, qm, "standby-exists");
+            return None;
+        }
+    };
+    write_role(inst, qm, QmState::RunningAsStandby);
+    outcome(inst, qm, "standby");
+    error_log(inst, qm, &format!("AMQ7805I: IBM MQ queue manager '{}' is running as a standby instance.", qm.name));
+    // The blocking wait runs on its own thread so endmqm -x can end us meanwhile.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = qm.master_lock();
+    std::thread::spawn(move || {
+        let _ = tx.send(lock::lock_blocking(&path));
+    });
+    loop {
+        if let Ok(got) = rx.recv_timeout(Duration::from_millis(100)) {
+            let Ok(held) = got else { return None };
+            // The active instance ended: take over after a crash or a switchover, not after a plain end.
+            let st = read_status(qm);
+            let state = st.as_ref().and_then(|s| s.get("CurrentStatus")).and_then(QmState::from_text);
+            let switchover = st.as_ref().and_then(|s| s.get("Switchover")) == Some("Yes");
+            drop(standby_lock);
+            let _ = std::fs::remove_file(&mark);
+            return match state {
+                Some(s) if s.is_ended() && !switchover => {
+                    let _ = std::fs::remove_file(inst.run_dir(qm).join("role"));
+                    None
+                }
+                _ => {
+                    error_log(inst, qm, &format!("AMQ7806I: IBM MQ queue manager '{}' is taking over as the active instance.", qm.name));
+                    Some(held)
+                }
+            };
+        }
+        if ctrl.shared.lock().unwrap().standby_end {
+            drop(standby_lock);
+            let _ = std::fs::remove_file(&mark);
+            let _ = std::fs::remove_file(inst.run_dir(qm).join("role"));
+            return None;
+        }
+    }
+}
+
+fn run_active(ctrl: &Arc<Controller>, opts: &Options) -> i32 {
+    let (inst, qm) = (&ctrl.inst, &ctrl.qm);
+    let _ = faults::clear(inst, qm, Fault::LeaveChildren);
+    write_role(inst, qm, QmState::Starting);
+    write_status(inst, qm, QmState::Starting, opts.permit_standby, false);
+    // Leftover IPC nobody uses is deleted and recreated, as MQ does on restart (§16).
+    let _ = ipc::remove_unused(inst, qm);
+    if let Err(e) = ipc::create(inst, qm, None) {
+        outcome(inst, qm, &format!("error cannot create IPC resources: {e}"));
+        write_status(inst, qm, QmState::EndedImmediately, opts.permit_standby, false);
+        return 71;
+    }
+    ipc::attach(inst, qm);
+    if let Some(secs) = faults::number(inst, qm, Fault::SlowStart) {
+        std::thread::sleep(Duration::from_secs(secs as u64));
+    }
+    let runtime: Arc<dyn QmRuntime> = ctrl.clone();
+    let engine = match Engine::open(inst, qm, runtime) {
+        Ok(e) => e,
+        Err(e) => {
+            outcome(inst, qm, &format!("error {e}"));
+            error_log(inst, qm, &format!("AMQ6119S: An internal IBM MQ error has occurred ({e})"));
+            write_status(inst, qm, QmState::EndedImmediately, opts.permit_standby, false);
+            let _ = ipc::remove_unused(inst, qm);
+            return 71;
+        }
+    };
+    if let Err(e) = engine.listen() {
+        outcome(inst, qm, &format!("error cannot bind the engine socket: {e}"));
+        write_status(inst, qm, QmState::EndedImmediately, opts.permit_standby, false);
+        return 71;
+    }
+    let name = qm.name.clone();
+    let m = || vec!["-m".to_string(), name.clone()];
+    let mut kids = Vec::new();
+    let plan: Vec<(&str, bool, Vec<String>)> = vec![
+        ("amqzfuma", true, m()),
+        ("amqzmuc0", false, m()),
+        ("amqzmur0", false, m()),
+        ("amqzmuf0", false, m()),
+        (
+            "amqrrmfa",
+            true,
+            [m(), ["-t2332800", "-s2592000", "-p2592000", "-g5184000", "-c3600"].map(String::from).to_vec()].concat(),
+        ),
+        ("amqzlaa0", false, vec![format!("-m{name}"), "-fip0".into()]),
+    ];
+    for (prog, full, args) in plan {
+        if let Ok(k) = family::spawn(inst, prog, full, &args) {
+            kids.push(k);
+        }
+    }
+    match family::spawn(inst, "amqzmgr0", true, &m()) {
+        Ok(k) => {
+            let r = BufReader::new(k.link.try_clone().expect("clone link"));
+            *ctrl.mgr.lock().unwrap() = Some((r, k.link.try_clone().expect("clone link")));
+            kids.push(k);
+        }
+        Err(e) => error_log(inst, qm, &format!("AMQ5008S: An essential IBM MQ process could not be started: amqzmgr0 ({e})")),
+    }
+    if !opts.no_services {
+        let (scmdserv, schinit) = engine.qmgr_autostart();
+        if scmdserv {
+            let _ = ctrl.start_cmdserver();
+        }
+        if schinit {
+            let _ = ctrl.start_chinit();
+        }
+        for l in engine.autostart_listeners() {
+            if let Err(e) = ctrl.start_listener(&l) {
+                error_log(inst, qm, &format!("Listener {} could not be started: {e}", l.name));
+            }
+        }
+    }
+    write_status(inst, qm, QmState::Running, opts.permit_standby, false);
+    write_role(inst, qm, QmState::Running);
+    outcome(inst, qm, "running");
+    error_log(inst, qm, &format!("AMQ8003I: IBM MQ queue manager '{}' started using V{}.", qm.name, inst.version));
+
+    // Serve until an end request we honour.
+    let mut req = wait_end(ctrl, None);
+    let mut mode_in_force = req.mode;
+    write_role(inst, qm, mode_in_force.ending_state());
+    write_status(inst, qm, mode_in_force.ending_state(), opts.permit_standby, false);
+    engine.set_state(if mode_in_force == EndMode::Controlled { RunState::Quiescing } else { RunState::Stopping });
+    if mode_in_force == EndMode::Controlled {
+        // Quiesce: wait for applications (engine connections, attached local programs) to go.
+        loop {
+            let family_pids: Vec<i32> = procs::family(inst, qm).into_iter().map(|p| p.pid).collect();
+            let apps = ipc::attached_pids(inst, qm)
+                .into_iter()
+                .filter(|p| !family_pids.contains(p) && *p != std::process::id() as i32)
+                .count();
+            if apps == 0 && engine.connection_count() == 0 {
+                break;
+            }
+            // A later endmqm -i / -p escalates a quiesce in progress.
+            let s = ctrl.shared.lock().unwrap();
+            let (s, _) = ctrl.cond.wait_timeout(s, Duration::from_millis(50)).unwrap();
+            if let Some(r) = s.end {
+                if r.mode != EndMode::Controlled {
+                    req = r;
+                    mode_in_force = r.mode;
+                    drop(s);
+                    write_role(inst, qm, mode_in_force.ending_state());
+                    write_status(inst, qm, mode_in_force.ending_state(), opts.permit_standby, false);
+                    engine.set_state(RunState::Stopping);
+                    break;
+                }
+                req.switchover |= r.switchover;
+            }
+        }
+    }
+    // Services first (as MQ stops listeners and the command server), then the rest of the family.
+    let named: Vec<String> = ctrl.listeners.lock().unwrap().keys().cloned().collect();
+    for n in named {
+        let _ = ctrl.stop_listener(&n);
+    }
+    let pids: Vec<i32> = procs::family(inst, qm).into_iter().map(|p| p.pid).collect();
+    *ctrl.mgr.lock().unwrap() = None;
+    drop(kids);
+    family::terminate(&pids, Duration::from_secs(3));
+    family::reap_all(Duration::from_secs(2));
+    engine.shutdown();
+    let ended = mode_in_force.ended_state();
+    write_status(inst, qm, ended, opts.permit_standby, req.switchover);
+    ipc::detach();
+    let _ = ipc::remove_unused(inst, qm);
+    let tail = if req.switchover { ", permitting switchover to a standby instance" } else { "" };
+    error_log(inst, qm, &format!("AMQ8004I: IBM MQ queue manager '{}' ended{tail}.", qm.name));
+    0
+}
+
+/// Blocks until an end request arrives that this queue manager honours (the ignore-endmqm and
+/// hang faults swallow everything but -p).
+fn wait_end(ctrl: &Arc<Controller>, _prev: Option<EndRequest>) -> EndRequest {
+    let mut s = ctrl.shared.lock().unwrap();
+    loop {
+        if let Some(r) = s.end {
+            let stuck = faults::is_set(&ctrl.inst, &ctrl.qm, Fault::IgnoreEndmqm)
+                || faults::is_set(&ctrl.inst, &ctrl.qm, Fault::Hang);
+            if !stuck || r.mode == EndMode::Preemptive {
+                return r;
+            }
+            s.end = None;
+        }
+        s = ctrl.cond.wait_timeout(s, Duration::from_millis(200)).unwrap().0;
+    }
+}
+
+fn serve_control(ctrl: Arc<Controller>, listener: std::os::unix::net::UnixListener) {
+    for conn in listener.incoming() {
+        let Ok(conn) = conn else { continue };
+        let c = ctrl.clone();
+        std::thread::spawn(move || {
+            let Some(line) = control::read_request(&conn) else { return };
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let reply = match words.as_slice() {
+                ["END", mode, sw] => match EndMode::parse(mode) {
+                    Some(mode) => {
+                        let mut s = c.shared.lock().unwrap();
+                        // Never downgrade: -c after -i keeps -i.
+                        let keep = s.end.map(|e| severity(e.mode) > severity(mode)).unwrap_or(false);
+                        if !keep {
+                            s.end = Some(EndRequest { mode, switchover: *sw == "s" });
+                        }
+                        c.cond.notify_all();
+                        "ACCEPTED".to_string()
+                    }
+                    None => format!("ERR bad mode {mode}"),
+                },
+                ["END-STANDBY"] => {
+                    c.shared.lock().unwrap().standby_end = true;
+                    "ACCEPTED".to_string()
+                }
+                ["CSV", "START"] => match c.start_cmdserver() {
+                    Ok(true) => "STARTED".into(),
+                    Ok(false) => "ALREADY".into(),
+                    Err(e) => format!("ERR {e}"),
+                },
+                ["CSV", "STOP"] => if c.stop_component("amqpcsea") { "STOPPED" } else { "NOTRUNNING" }.into(),
+                ["CHI", "START"] => match c.start_chinit() {
+                    Ok(true) => "STARTED".into(),
+                    Ok(false) => "ALREADY".into(),
+                    Err(e) => format!("ERR {e}"),
+                },
+                _ => format!("ERR unknown request {line:?}"),
+            };
+            control::reply(&conn, &reply);
+        });
+    }
+}
+
+fn severity(m: EndMode) -> u8 {
+    match m {
+        EndMode::Controlled => 0,
+        EndMode::Immediate => 1,
+        EndMode::Preemptive => 2,
+    }
+}
