@@ -484,11 +484,14 @@ fn run_active(ctrl: &Arc<Controller>, opts: &Options) -> i32 {
     if mode_in_force == EndMode::Controlled {
         // Quiesce: wait for applications (engine connections, attached local programs) to go.
         loop {
+            // Applications may run as other users whose maps we cannot read: count attachments
+            // (shm_nattch) and subtract our own family's (which we can see), ourselves included.
             let family_pids: Vec<i32> = procs::family(inst, qm).into_iter().map(|p| p.pid).collect();
-            let apps = ipc::attached_pids(inst, qm)
+            let ours = ipc::attached_pids(inst, qm)
                 .into_iter()
-                .filter(|p| !family_pids.contains(p) && *p != std::process::id() as i32)
-                .count();
+                .filter(|p| family_pids.contains(p) || *p == std::process::id() as i32)
+                .count() as u64;
+            let apps = ipc::attach_count(inst, qm).unwrap_or(0).saturating_sub(ours);
             if apps == 0 && engine.connection_count() == 0 {
                 break;
             }
