@@ -229,6 +229,10 @@ impl<S: Read + Write> EngineConn<S> {
     pub fn stream(&self) -> &S {
         &self.stream
     }
+
+    pub fn into_stream(self) -> S {
+        self.stream
+    }
 }
 
 /// Connects with local bindings to `qm_name` of the installation at `install_root` and sends the

@@ -4,9 +4,22 @@
 //! and channel authentication. It is not the process family, the control commands or the TCP
 //! listener (SIM-A), and not the C ABI (mq-sim-mqi): it speaks only `crate::wire` frames.
 
+pub mod auth;
+pub mod mqi;
+pub mod mqsc;
+pub mod objects;
+pub mod store;
+
+use crate::faults::{self, Fault};
 use crate::paths::{Installation, QmPaths};
+use crate::wire::{self, ConnectMode, MqiBody, Request, Response};
+use objects::{ChlAuthRule, ObjType, ObjectDef};
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Read;
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 /// Queue-manager state as the engine sees it; the runtime moves it on endmqm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,62 +139,533 @@ pub struct CreateOptions {
     pub description: Option<String>,
 }
 
-/// Writes a new queue manager's object file with IBM's default objects (crtmqm). The caller
-/// chowns the data and log directories to the mq user afterwards.
+/// Writes a new queue manager's object catalogue with IBM's default objects (crtmqm). The
+/// caller chowns the data and log directories to the mq user afterwards.
 pub fn create_qm_files(inst: &Installation, qm: &QmPaths, opts: &CreateOptions) -> Result<CreateReport, EngineError> {
-    let _ = (inst, qm, opts);
-    todo!("SIM-B: default objects")
+    let now = store::mqsc_now();
+    let mut qmgr: BTreeMap<String, String> = objects::QMGR
+        .iter()
+        .filter(|a| a.kind != objects::Kind::Status)
+        .map(|a| (a.name.to_string(), a.default.to_string()))
+        .collect();
+    if let Some(d) = &opts.dead_letter_q {
+        qmgr.insert("DEADQ".into(), d.clone());
+    }
+    if let Some(d) = &opts.default_xmit_q {
+        qmgr.insert("DEFXMITQ".into(), d.clone());
+    }
+    if let Some(h) = opts.max_handles {
+        qmgr.insert("MAXHANDS".into(), h.to_string());
+    }
+    if let Some(d) = &opts.description {
+        qmgr.insert("DESCR".into(), d.clone());
+    }
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let objects = objects::default_objects(&now);
+    let chlauth = objects::default_chlauth(&now);
+    let created = objects.len() + chlauth.len();
+    let cat = store::Catalogue {
+        qmgr,
+        qm_crdate: now.0.clone(),
+        qm_crtime: now.1.clone(),
+        qm_altdate: now.0.clone(),
+        qm_alttime: now.1.clone(),
+        // MQ forms QMID as <name>_<creation stamp>; the stamp's exact format is opaque.
+        qmid: format!("{}_{}", qm.name, format_qmid_stamp(stamp)),
+        objects,
+        chlauth,
+    };
+    let _ = inst;
+    store::save_catalogue(&qm.data_dir, &cat)?;
+    std::fs::create_dir_all(qm.log_dir.join(store::MESSAGES_DIR))
+        .map_err(|source| EngineError::Io { path: qm.log_dir.join(store::MESSAGES_DIR), source })?;
+    Ok(CreateReport { objects_created: created })
+}
+
+fn format_qmid_stamp(secs: u64) -> String {
+    let (d, t) = store::mqsc_now();
+    let _ = secs;
+    format!("{}_{}", d, t.replace('.', "-"))
+}
+
+/// A message on a queue.
+#[derive(Debug, Clone)]
+pub(crate) struct Msg {
+    pub md: wire::MsgDesc,
+    pub data: Vec<u8>,
+    pub seq: u64,
+}
+
+impl Msg {
+    pub fn persistent(&self) -> bool {
+        self.md.persistence == 1
+    }
+}
+
+/// Run-time side of a local queue.
+#[derive(Debug, Default)]
+pub(crate) struct QueueRt {
+    pub msgs: VecDeque<Msg>,
+    /// Temporary dynamic queue: the connection that created it (deleted with it).
+    pub temp_owner: Option<u64>,
+    pub last_put: (String, String),
+    pub last_get: (String, String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    Queue(String),
+    Qmgr,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Handle {
+    pub target: Target,
+    pub options: i32,
+    /// This handle's MQOPEN created the (temporary or permanent) dynamic queue.
+    pub created_dynamic: bool,
+    pub browse_after: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Conn {
+    pub pid: u32,
+    pub user: String,
+    pub appl_tag: String,
+    /// Client connections: channel and peer address.
+    pub channel: Option<String>,
+    pub conname: String,
+    pub handles: BTreeMap<i32, Handle>,
+    pub started: (String, String),
+}
+
+/// Everything behind the engine's lock.
+pub(crate) struct State {
+    pub run: RunState,
+    pub qmgr: BTreeMap<String, String>,
+    pub qm_dates: [String; 4],
+    pub qmid: String,
+    pub objects: BTreeMap<(Ns, String), ObjectDef>,
+    pub chlauth: Vec<ChlAuthRule>,
+    pub queues: BTreeMap<String, QueueRt>,
+    pub conns: BTreeMap<u64, Conn>,
+    pub next_conn: u64,
+    pub next_hobj: i32,
+    pub seq: u64,
+    /// CONNAUTH settings in force: read at start and by REFRESH SECURITY (as MQ caches them).
+    pub effective_chckclnt: String,
+}
+
+/// Object namespaces: queues of every type share one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Ns {
+    Queue,
+    Listener,
+    Channel,
+    AuthInfo,
+}
+
+pub(crate) fn ns_of(t: ObjType) -> Ns {
+    match t {
+        ObjType::QLocal | ObjType::QModel => Ns::Queue,
+        ObjType::Listener => Ns::Listener,
+        ObjType::Channel => Ns::Channel,
+        ObjType::AuthInfo => Ns::AuthInfo,
+    }
+}
+
+impl State {
+    pub fn queue_def(&self, name: &str) -> Option<&ObjectDef> {
+        self.objects.get(&(Ns::Queue, name.to_string()))
+    }
+
+    /// CHCKCLNT of the AUTHINFO named by QMGR CONNAUTH (blank CONNAUTH = no checking).
+    pub fn configured_chckclnt(&self) -> String {
+        let name = self.qmgr.get("CONNAUTH").cloned().unwrap_or_default();
+        if name.is_empty() {
+            return "NONE".into();
+        }
+        self.objects
+            .get(&(Ns::AuthInfo, name))
+            .map(|d| d.get("CHCKCLNT").to_string())
+            .unwrap_or_else(|| "NONE".into())
+    }
+
+    /// Open handles on a queue: (input count, output count).
+    pub fn open_counts(&self, queue: &str) -> (usize, usize) {
+        let mut i = 0;
+        let mut o = 0;
+        for c in self.conns.values() {
+            for h in c.handles.values() {
+                if h.target == Target::Queue(queue.to_string()) {
+                    if h.options & mqi::MQOO_INPUT_ANY != 0 {
+                        i += 1;
+                    }
+                    if h.options & mqi::MQOO_OUTPUT != 0 {
+                        o += 1;
+                    }
+                }
+            }
+        }
+        (i, o)
+    }
+
+    /// The persistable catalogue (temporary dynamic queues excluded).
+    pub fn catalogue(&self) -> store::Catalogue {
+        store::Catalogue {
+            qmgr: self.qmgr.clone(),
+            qm_crdate: self.qm_dates[0].clone(),
+            qm_crtime: self.qm_dates[1].clone(),
+            qm_altdate: self.qm_dates[2].clone(),
+            qm_alttime: self.qm_dates[3].clone(),
+            qmid: self.qmid.clone(),
+            objects: self
+                .objects
+                .values()
+                .filter(|d| !(d.otype == ObjType::QLocal && self.queues.get(&d.name).is_some_and(|q| q.temp_owner.is_some())))
+                .cloned()
+                .collect(),
+            chlauth: self.chlauth.clone(),
+        }
+    }
 }
 
 /// One queue manager's engine.
 pub struct Engine {
-    inst: Installation,
-    qm: QmPaths,
+    pub(crate) inst: Installation,
+    pub(crate) qm: QmPaths,
+    pub(crate) runtime: Arc<dyn QmRuntime>,
+    pub(crate) state: Mutex<State>,
+    /// Signalled on every put, delete and state change: MQGET waiters re-check.
+    pub(crate) changed: Condvar,
+}
+
+/// Per-connection session facts the serve loop learns before the first MQI call.
+pub(crate) struct Session {
+    pub conn: Option<u64>,
+    /// The address a listener saw ("ip:port"), for proxied client connections.
+    pub peer: Option<String>,
+    pub uid: Option<u32>,
+    pub pid: Option<u32>,
 }
 
 impl Engine {
     /// Loads objects and persistent messages. Temporary dynamic queues and non-persistent
     /// messages of a previous run are gone, as after a real restart.
     pub fn open(inst: &Installation, qm: &QmPaths, runtime: Arc<dyn QmRuntime>) -> Result<Arc<Engine>, EngineError> {
-        let _ = (runtime, Engine { inst: inst.clone(), qm: qm.clone() });
-        todo!("SIM-B")
+        let cat = store::load_catalogue(&qm.data_dir)?;
+        let mut objects = BTreeMap::new();
+        let mut queues = BTreeMap::new();
+        let mut seq = 0u64;
+        for d in cat.objects {
+            if d.otype == ObjType::QLocal {
+                let mut rt = QueueRt::default();
+                for m in store::load_queue(&qm.log_dir, &d.name)? {
+                    seq += 1;
+                    rt.msgs.push_back(Msg { md: m.md, data: m.data, seq });
+                }
+                queues.insert(d.name.clone(), rt);
+            }
+            objects.insert((ns_of(d.otype), d.name.clone()), d);
+        }
+        let mut state = State {
+            run: RunState::Running,
+            qmgr: cat.qmgr,
+            qm_dates: [cat.qm_crdate, cat.qm_crtime, cat.qm_altdate, cat.qm_alttime],
+            qmid: cat.qmid,
+            objects,
+            chlauth: cat.chlauth,
+            queues,
+            conns: BTreeMap::new(),
+            next_conn: 1,
+            next_hobj: 1,
+            seq,
+            effective_chckclnt: String::new(),
+        };
+        state.effective_chckclnt = state.configured_chckclnt();
+        Ok(Arc::new(Engine {
+            inst: inst.clone(),
+            qm: qm.clone(),
+            runtime,
+            state: Mutex::new(state),
+            changed: Condvar::new(),
+        }))
+    }
+
+    pub fn qm_name(&self) -> &str {
+        &self.qm.name
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic in one connection thread must not take the queue manager down with it.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Binds the engine's abstract socket and serves each connection on its own thread.
     pub fn listen(self: &Arc<Self>) -> std::io::Result<std::thread::JoinHandle<()>> {
-        todo!("SIM-B")
+        let listener = wire::bind_engine(&self.inst, &self.qm)?;
+        let me = Arc::clone(self);
+        Ok(std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                match stream {
+                    Ok(s) => {
+                        let e = Arc::clone(&me);
+                        std::thread::spawn(move || e.serve(s));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        }))
     }
 
     /// Serves one connection (bindings, or a runmqlsr proxy starting with its MQSIM-PEER line)
     /// until the peer closes it or the queue manager stops.
-    pub fn serve(self: &Arc<Self>, stream: std::os::unix::net::UnixStream) {
-        let _ = stream;
-        todo!("SIM-B")
+    pub fn serve(self: &Arc<Self>, mut stream: UnixStream) {
+        let mut session = Session { conn: None, peer: None, uid: None, pid: None };
+        if let Ok(cred) = nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials) {
+            session.uid = Some(cred.uid());
+            session.pid = Some(cred.pid() as u32);
+        }
+        let mut first = [0u8; 1];
+        if peek(&stream, &mut first) == 1 && first[0] == b'M' {
+            match read_proxy_line(&mut stream) {
+                Some(peer) => {
+                    session.peer = Some(peer);
+                    // The proxy's credentials are the listener's, not the client's.
+                    session.uid = None;
+                    session.pid = None;
+                }
+                None => return,
+            }
+        }
+        loop {
+            let req: Request = match wire::read_frame(&mut stream) {
+                Ok(Some(r)) => r,
+                _ => break,
+            };
+            self.block_while_hung();
+            let disconnect = matches!(req, Request::Disconnect);
+            let resp = self.handle(&mut session, req);
+            if wire::write_frame(&mut stream, &resp).is_err() || disconnect {
+                break;
+            }
+        }
+        if let Some(id) = session.conn.take() {
+            self.disconnect(id);
+        }
+    }
+
+    /// Fault `hang`: the queue manager's processes live on, but nothing is answered.
+    fn block_while_hung(&self) {
+        while faults::is_set(&self.inst, &self.qm, Fault::Hang) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub(crate) fn log_full(&self) -> bool {
+        faults::is_set(&self.inst, &self.qm, Fault::LogFull)
+    }
+
+    fn handle(self: &Arc<Self>, session: &mut Session, req: Request) -> Response {
+        match req {
+            Request::Connect { qm_name, mode, appl_name, pid } => self.connect(session, &qm_name, mode, &appl_name, pid),
+            Request::Mqsc { command } => {
+                let (lines, outcome) = mqsc::execute(self, &command);
+                Response::Mqsc { lines, outcome }
+            }
+            Request::Disconnect => {
+                if let Some(id) = session.conn.take() {
+                    self.disconnect(id);
+                    mqi::ok(MqiBody::None)
+                } else {
+                    mqi::fail(mqi::MQRC_HCONN_ERROR)
+                }
+            }
+            other => match session.conn {
+                None => mqi::fail(mqi::MQRC_HCONN_ERROR),
+                Some(id) => mqi::call(self, id, other),
+            },
+        }
+    }
+
+    fn connect(&self, session: &mut Session, qm_name: &str, mode: ConnectMode, appl_name: &str, pid: u32) -> Response {
+        if session.conn.is_some() {
+            // One MQ connection per socket: the library opens a socket per MQCONN.
+            return mqi::warn(mqi::MQRC_ALREADY_CONNECTED, MqiBody::Connected { qm_name: self.qm.name.clone() });
+        }
+        if !qm_name.is_empty() && qm_name != self.qm.name {
+            return mqi::fail(mqi::MQRC_Q_MGR_NAME_ERROR);
+        }
+        let mut st = self.lock();
+        match st.run {
+            RunState::Running => {}
+            RunState::Quiescing => return mqi::fail(mqi::MQRC_Q_MGR_QUIESCING),
+            RunState::Stopping => return mqi::fail(mqi::MQRC_Q_MGR_STOPPING),
+        }
+        let (user, channel, conname, pid) = match (&mode, &session.peer) {
+            (ConnectMode::Bindings, None) => {
+                let uid = session.uid.unwrap_or(u32::MAX);
+                let user = auth::user_name(uid);
+                if !auth::may_connect_bindings(uid, &user, &self.inst) {
+                    return mqi::fail(mqi::MQRC_NOT_AUTHORIZED);
+                }
+                (user, None, String::new(), session.pid.unwrap_or(pid))
+            }
+            (ConnectMode::Client { channel, asserted_user, csp_user, csp_password }, Some(peer)) => {
+                let chl = st.objects.get(&(Ns::Channel, channel.clone()));
+                if chl.is_none() {
+                    return mqi::fail(mqi::MQRC_UNKNOWN_CHANNEL_NAME);
+                }
+                let ip = peer.rsplit_once(':').map(|(h, _)| h.trim_matches(['[', ']'])).unwrap_or(peer).to_string();
+                let decision = auth::check_client(
+                    &st,
+                    &self.inst,
+                    channel,
+                    &ip,
+                    asserted_user,
+                    csp_user.as_deref(),
+                    csp_password.as_deref(),
+                );
+                let user = match decision {
+                    Ok(u) => u,
+                    Err(rc) => return mqi::fail(rc),
+                };
+                (user, Some(channel.clone()), ip, pid)
+            }
+            // A client frame on a bindings socket, or bindings through a listener: not an MQ flow.
+            _ => return mqi::fail(mqi::MQRC_CONNECTION_ERROR),
+        };
+        let id = st.next_conn;
+        st.next_conn += 1;
+        let appl_tag = if appl_name.is_empty() { auth::appl_tag_of(pid) } else { appl_name.to_string() };
+        st.conns.insert(
+            id,
+            Conn { pid, user, appl_tag, channel, conname, handles: BTreeMap::new(), started: store::mqsc_now() },
+        );
+        session.conn = Some(id);
+        mqi::ok(MqiBody::Connected { qm_name: self.qm.name.clone() })
+    }
+
+    /// MQDISC or the end of the connection's socket (process death): close every handle.
+    pub(crate) fn disconnect(&self, id: u64) {
+        let mut st = self.lock();
+        if let Some(conn) = st.conns.remove(&id) {
+            for h in conn.handles.values() {
+                mqi::release_handle(self, &mut st, id, h);
+            }
+        }
+        drop(st);
+        self.changed.notify_all();
+    }
+
+    /// Saves the catalogue after a definition changed. Failure is logged on stderr (the
+    /// controller's error log); the change stays in memory, as MQ keeps running on a log error.
+    pub(crate) fn save_catalogue(&self, st: &State) {
+        if let Err(e) = store::save_catalogue(&self.qm.data_dir, &st.catalogue()) {
+            eprintln!("mqsim engine {}: {e}", self.qm.name);
+        }
+    }
+
+    /// Rewrites the persistent messages of one queue.
+    pub(crate) fn save_queue(&self, st: &State, queue: &str) {
+        let msgs: Vec<store::StoredMsg> = st
+            .queues
+            .get(queue)
+            .map(|q| q.msgs.iter().filter(|m| m.persistent()).map(|m| store::StoredMsg { md: m.md.clone(), data: m.data.clone() }).collect())
+            .unwrap_or_default();
+        if let Err(e) = store::save_queue(&self.qm.log_dir, queue, &msgs) {
+            eprintln!("mqsim engine {}: {e}", self.qm.name);
+        }
     }
 
     /// CONTROL(QMGR) listeners, read by the controller at start.
     pub fn autostart_listeners(&self) -> Vec<ListenerSpec> {
-        todo!("SIM-B")
+        let st = self.lock();
+        st.objects
+            .values()
+            .filter(|d| d.otype == ObjType::Listener && d.get("CONTROL") == "QMGR")
+            .map(listener_spec)
+            .collect()
     }
 
     /// (SCMDSERV(QMGR), SCHINIT(QMGR)) — whether the controller starts amqpcsea / runmqchi.
     pub fn qmgr_autostart(&self) -> (bool, bool) {
-        todo!("SIM-B")
+        let st = self.lock();
+        (
+            st.qmgr.get("SCMDSERV").map(String::as_str) != Some("MANUAL"),
+            st.qmgr.get("SCHINIT").map(String::as_str) != Some("MANUAL"),
+        )
     }
 
-    /// Moves the run state (endmqm). Stopping breaks every connection after failing calls in flight.
+    /// Moves the run state (endmqm). Waiters wake up to fail with 2161/2162.
     pub fn set_state(&self, state: RunState) {
-        let _ = state;
-        todo!("SIM-B")
+        self.lock().run = state;
+        self.changed.notify_all();
     }
 
     /// Number of connections still open (endmqm -c waits for it to reach zero).
     pub fn connection_count(&self) -> usize {
-        todo!("SIM-B")
+        self.lock().conns.len()
     }
 
     /// Flushes persistent state; called once before the controller exits.
     pub fn shutdown(&self) {
-        todo!("SIM-B")
+        let mut st = self.lock();
+        st.run = RunState::Stopping;
+        // Temporary dynamic queues die with the queue manager.
+        let ids: Vec<u64> = st.conns.keys().copied().collect();
+        for id in ids {
+            if let Some(conn) = st.conns.remove(&id) {
+                for h in conn.handles.values() {
+                    mqi::release_handle(self, &mut st, id, h);
+                }
+            }
+        }
+        self.save_catalogue(&st);
+        let names: Vec<String> = st.queues.keys().cloned().collect();
+        for q in names {
+            self.save_queue(&st, &q);
+        }
+        drop(st);
+        self.changed.notify_all();
     }
+}
+
+pub(crate) fn listener_spec(d: &ObjectDef) -> ListenerSpec {
+    ListenerSpec {
+        name: d.name.clone(),
+        // PORT(0) means MQ's default port.
+        port: match d.int("PORT") {
+            0 => 1414,
+            p => p as u16,
+        },
+        ipaddr: d.get("IPADDR").to_string(),
+        backlog: d.int("BACKLOG") as u32,
+        control: d.get("CONTROL").to_string(),
+    }
+}
+
+/// Reads runmqlsr's `MQSIM-PEER <ip>:<port> LISTENER <name> \n` line; returns the peer.
+fn read_proxy_line(stream: &mut UnixStream) -> Option<String> {
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while line.len() < 512 {
+        if stream.read(&mut b).ok()? != 1 {
+            return None;
+        }
+        if b[0] == b'\n' {
+            break;
+        }
+        line.push(b[0]);
+    }
+    let text = String::from_utf8(line).ok()?;
+    let rest = text.strip_prefix(wire::PROXY_PREFIX)?;
+    rest.split_whitespace().next().map(str::to_string)
+}
+
+/// MSG_PEEK of the first byte (UnixStream::peek is not stable).
+fn peek(stream: &UnixStream, buf: &mut [u8; 1]) -> isize {
+    use std::os::fd::AsRawFd;
+    // SAFETY: recv writes at most 1 byte into buf.
+    unsafe { libc::recv(stream.as_raw_fd(), buf.as_mut_ptr().cast(), 1, libc::MSG_PEEK) }
 }

@@ -1,0 +1,128 @@
+//! What survives a restart: object definitions in the data directory, persistent messages in
+//! the log directory (one file per queue). Every write goes to a temporary file and is renamed
+//! over the old one, so a killed queue manager never leaves a half-written file.
+
+use super::objects::{ChlAuthRule, ObjectDef};
+use super::EngineError;
+use crate::wire::MsgDesc;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const OBJECTS_FILE: &str = "mqsim-objects.json";
+pub const MESSAGES_DIR: &str = "mqsim-messages";
+
+/// The queue manager's object catalogue.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Catalogue {
+    pub qmgr: BTreeMap<String, String>,
+    pub qm_crdate: String,
+    pub qm_crtime: String,
+    pub qm_altdate: String,
+    pub qm_alttime: String,
+    /// QMID: name + creation stamp, as MQ forms it.
+    pub qmid: String,
+    pub objects: Vec<ObjectDef>,
+    pub chlauth: Vec<ChlAuthRule>,
+}
+
+/// A message at rest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredMsg {
+    pub md: MsgDesc,
+    pub data: Vec<u8>,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EngineError + '_ {
+    move |source| EngineError::Io { path: path.to_path_buf(), source }
+}
+
+/// Writes `bytes` to `path` through a sibling temporary file and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("f")));
+    let mut f = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
+    f.write_all(bytes).map_err(io_err(&tmp))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+pub fn objects_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(OBJECTS_FILE)
+}
+
+pub fn load_catalogue(data_dir: &Path) -> Result<Catalogue, EngineError> {
+    let path = objects_path(data_dir);
+    let text = std::fs::read(&path).map_err(io_err(&path))?;
+    serde_json::from_slice(&text).map_err(|e| EngineError::Corrupt { path, detail: e.to_string() })
+}
+
+pub fn save_catalogue(data_dir: &Path, cat: &Catalogue) -> Result<(), EngineError> {
+    let bytes = serde_json::to_vec_pretty(cat).map_err(|e| EngineError::Corrupt { path: objects_path(data_dir), detail: e.to_string() })?;
+    write_atomic(&objects_path(data_dir), &bytes)
+}
+
+/// File of one queue's persistent messages; queue names map to file names as MQ maps names
+/// to directories (`.` -> `!`, `/` -> `&`).
+pub fn queue_file(log_dir: &Path, queue: &str) -> PathBuf {
+    log_dir.join(MESSAGES_DIR).join(format!("{}.json", crate::paths::qm_dir_name(queue)))
+}
+
+pub fn save_queue(log_dir: &Path, queue: &str, msgs: &[StoredMsg]) -> Result<(), EngineError> {
+    let path = queue_file(log_dir, queue);
+    if msgs.is_empty() {
+        return match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err(&path)(e)),
+            _ => Ok(()),
+        };
+    }
+    let bytes = serde_json::to_vec(msgs).map_err(|e| EngineError::Corrupt { path: path.clone(), detail: e.to_string() })?;
+    write_atomic(&path, &bytes)
+}
+
+pub fn load_queue(log_dir: &Path, queue: &str) -> Result<Vec<StoredMsg>, EngineError> {
+    let path = queue_file(log_dir, queue);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| EngineError::Corrupt { path, detail: e.to_string() }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(io_err(&path)(e)),
+    }
+}
+
+/// Local date and time as MQSC prints them: ("2026-11-22", "00.38.51").
+pub fn mqsc_now() -> (String, String) {
+    let t = tm(false);
+    (
+        format!("{:04}-{:02}-{:02}", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday),
+        format!("{:02}.{:02}.{:02}", t.tm_hour, t.tm_min, t.tm_sec),
+    )
+}
+
+/// MQMD PutDate/PutTime: GMT, "YYYYMMDD" and "HHMMSSTH" (hundredths).
+pub fn md_now() -> (String, String) {
+    let t = tm(true);
+    let hundredths = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_millis() / 10)
+        .unwrap_or(0);
+    (
+        format!("{:04}{:02}{:02}", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday),
+        format!("{:02}{:02}{:02}{:02}", t.tm_hour, t.tm_min, t.tm_sec, hundredths),
+    )
+}
+
+fn tm(utc: bool) -> libc::tm {
+    let now = unsafe { libc::time(std::ptr::null_mut()) };
+    // SAFETY: tm is plain data; the *_r variants write only into it.
+    let mut out: libc::tm = unsafe { std::mem::zeroed() };
+    unsafe {
+        if utc {
+            libc::gmtime_r(&now, &mut out);
+        } else {
+            libc::localtime_r(&now, &mut out);
+        }
+    }
+    out
+}
