@@ -107,6 +107,16 @@ pub fn poll_until<T>(deadline: Deadline, mut check: impl FnMut() -> Option<T>) -
     }
 }
 
+/// Time to clean up after a failed start: up to 5 s of what is left, at least 1 s (taken from
+/// the margin the budget keeps below Pacemaker's timeout).
+pub fn cleanup_deadline(deadline: Deadline) -> Deadline {
+    if deadline.remaining() < Duration::from_secs(1) {
+        Deadline::after(Duration::from_secs(1))
+    } else {
+        deadline.capped(Duration::from_secs(5))
+    }
+}
+
 /// Ends the processes `found()` returns (re-read each round, so a pid reused by someone else is
 /// never signalled): SIGTERM, then SIGKILL once half the time is used. Returns the survivors.
 pub fn end_processes(mut found: impl FnMut() -> Vec<Proc>, deadline: Deadline) -> Vec<Proc> {

@@ -15,7 +15,7 @@ use mq_core::runmqsc;
 
 use crate::ocf::{log, Action, CheckLevel, Deadline, Env, OcfExit};
 use crate::spec::listener::ListenerParams;
-use component::{end_processes, poll_until, queue_manager_runs_here, Node, NodeError};
+use component::{cleanup_deadline, end_processes, poll_until, queue_manager_runs_here, Node, NodeError};
 
 /// The channel the depth-10 client check connects through: every queue manager has it. A refusal
 /// (2035 by the default CHLAUTH back-stop rule) still proves the listener handed the connection on.
@@ -76,6 +76,11 @@ fn ours(p: &ListenerParams) -> Vec<Proc> {
     lsr::listeners_of(p.qmgr.as_str(), p.port)
 }
 
+/// The inodes of the listening sockets on the resource's port that `procs` hold.
+fn held_sockets(p: &ListenerParams, procs: &[Proc]) -> Vec<u64> {
+    lsr::port_holders(p.port, p.ipaddr).into_iter().filter(|h| procs.iter().any(|o| o.pid == h.pid)).map(|h| h.socket.inode).collect()
+}
+
 fn start(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
     let node = match node_checks(env, p, deadline) {
         Ok(n) => n,
@@ -125,6 +130,10 @@ fn start(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
         }
         (!procs.is_empty() && lsr::accepts(addr, Duration::from_millis(200))).then_some(true)
     });
+    if up != Some(true) {
+        // Leave nothing behind of a start that failed.
+        end_processes(|| ours(p), cleanup_deadline(deadline));
+    }
     match up {
         Some(true) => {
             log::info(format!("{} started", what(p)));
@@ -173,10 +182,13 @@ fn mqsc(node: &Node, p: &ListenerParams, script: &str, deadline: Deadline) -> Re
 }
 
 fn stop(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
-    if ours(p).is_empty() {
+    let running = ours(p);
+    if running.is_empty() {
         log::info(format!("{} is not running", what(p)));
         return OcfExit::Success;
     }
+    // The listening sockets our runmqlsr holds: stop is done when the kernel has dropped them.
+    let our_sockets: Vec<u64> = held_sockets(p, &running);
     if let Some(object) = &p.listener {
         // Let the queue manager end its own listener first, so DISPLAY LSSTATUS stays true.
         match Node::resolve(&p.qmgr, p.mq_user.as_deref(), p.mq_installation.as_deref(), "runmqsc", env.fail_have_binary, deadline) {
@@ -196,12 +208,12 @@ fn stop(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
         log::exit_reason(format!("runmqlsr survived SIGKILL: {}", names.join(", ")));
         return OcfExit::ErrGeneric;
     }
-    // The socket goes with the process; wait for the kernel to drop it.
-    let closed = poll_until(deadline, || {
-        lsr::port_holders(p.port, p.ipaddr).iter().all(|h| h.pid != 0 && !ours(p).iter().any(|o| o.pid == h.pid)).then_some(())
+    // The socket goes with the process; wait (briefly) for the kernel to drop it.
+    let closed = poll_until(deadline.capped(Duration::from_secs(5)), || {
+        lsr::listening_on(p.port).iter().all(|s| !our_sockets.contains(&s.inode)).then_some(())
     });
     if closed.is_none() {
-        log::warn(format!("port {} still shows a listening socket after runmqlsr ended", p.port));
+        log::warn(format!("port {} still shows runmqlsr's listening socket after it ended", p.port));
     }
     log::info(format!("{} stopped", what(p)));
     OcfExit::Success
@@ -214,6 +226,14 @@ fn monitor(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
             log::exit_reason(format!("no runmqlsr of {} for port {} is running", p.qmgr, p.port));
         }
         return OcfExit::NotRunning;
+    }
+    // runmqlsr must hold the listening socket itself: a listener that lost a bind race to
+    // another program is alive but serves nothing.
+    if held_sockets(p, &procs).is_empty() {
+        let others: Vec<String> = lsr::port_holders(p.port, p.ipaddr).iter().map(|h| h.describe()).collect();
+        let by = if others.is_empty() { String::from("nothing listens there") } else { format!("held by {}", others.join(", ")) };
+        log::exit_reason(format!("runmqlsr (pid {}) runs but does not hold port {} ({by})", procs[0].pid, p.port));
+        return OcfExit::ErrGeneric;
     }
     let addr = lsr::probe_address(p.ipaddr, p.port);
     let connect_time = deadline.remaining().min(Duration::from_secs(3));

@@ -1,14 +1,15 @@
 //! ocf:mqha:ibmmq-trigger: one trigger monitor (runmqtrm) on an initiation queue of a queue
 //! manager, started detached as the mq user; monitored by its process and, at depth 10, by the
-//! initiation queue's open-input count; stopped by signalling only that runmqtrm.
+//! initiation queue's handle list (DISPLAY QSTATUS TYPE(HANDLE): our runmqtrm's PID has it open
+//! for input); stopped by signalling only that runmqtrm.
 
 use std::time::{Duration, Instant};
 
-use mq_core::mqi::{self, MqiError, MqiTarget, ProbeIdentity};
 use mq_core::procs::Proc;
+use mq_core::runmqsc;
 use mq_core::trigger as trm;
 
-use crate::listener::component::{end_processes, poll_until, queue_manager_runs_here, Node, NodeError};
+use crate::listener::component::{cleanup_deadline, end_processes, poll_until, queue_manager_runs_here, Node, NodeError};
 use crate::ocf::{log, Action, CheckLevel, Deadline, Env, OcfExit};
 use crate::spec::trigger::TriggerParams;
 
@@ -49,11 +50,27 @@ fn what(p: &TriggerParams) -> String {
     format!("trigger monitor of {} on {}", p.qmgr, p.initq)
 }
 
-/// Whether some handle has the initiation queue open for input (runmqtrm keeps it open).
-fn initq_is_read(node: &Node, p: &TriggerParams, deadline: Deadline) -> Result<bool, MqiError> {
-    let identity = ProbeIdentity::lookup(&node.user.name)?;
-    let target = MqiTarget::new(&node.installation.path, identity, p.qmgr.clone());
-    Ok(mqi::open_input_count(&target, &p.initq, deadline.instant())? >= 1)
+/// Whether one of `ours` holds the initiation queue open for input, as DISPLAY QSTATUS
+/// TYPE(HANDLE) shows it (by PID): exact, and one runmqsc process.
+fn initq_is_read(node: &Node, p: &TriggerParams, ours: &[Proc], deadline: Deadline) -> Result<bool, String> {
+    let script = format!("DISPLAY QSTATUS({}) TYPE(HANDLE) ALL\n", runmqsc::quoted(&p.initq));
+    let out = node
+        .runner()
+        .run(&node.installation.bin("runmqsc"), &[p.qmgr.as_str()], Some(script.as_bytes()), deadline.instant())
+        .map_err(|e| e.to_string())?;
+    let report = runmqsc::parse(&out.stdout);
+    if let Some(r) = report.unavailable() {
+        return Err(format!("runmqsc {}: {} {}", p.qmgr, r.id, r.text));
+    }
+    let replies: Vec<&runmqsc::Reply> = report.sections.iter().flat_map(|s| s.replies.iter()).collect();
+    if replies.iter().any(|r| r.is("AMQ8147")) {
+        return Err(format!("the initiation queue {} does not exist in {}", p.initq, p.qmgr));
+    }
+    Ok(replies.iter().any(|r| {
+        let pid = r.attr("PID").and_then(|v| v.trim().parse::<i32>().ok());
+        let input = r.attr("INPUT").map(str::trim).unwrap_or("NO");
+        pid.is_some_and(|pid| ours.iter().any(|o| o.pid == pid)) && input != "NO"
+    }))
 }
 
 fn start(env: &Env, p: &TriggerParams, deadline: Deadline) -> OcfExit {
@@ -80,23 +97,27 @@ fn start(env: &Env, p: &TriggerParams, deadline: Deadline) -> OcfExit {
     // Up means: runmqtrm is alive and the initiation queue is open for input. A runmqtrm that
     // exits (no such queue, not authorised) ends the wait early.
     let up = poll_until(deadline, || {
-        let alive = !ours(p).is_empty();
-        seen |= alive;
-        if !alive && (seen || spawned.elapsed() > APPEAR_WITHIN) {
+        let procs = ours(p);
+        seen |= !procs.is_empty();
+        if procs.is_empty() && (seen || spawned.elapsed() > APPEAR_WITHIN) {
             return Some(Err(format!(
                 "runmqtrm for {} exited at once; check that the initiation queue {} exists and the mq user may get from it",
                 p.qmgr, p.initq
             )));
         }
-        if !alive {
+        if procs.is_empty() {
             return None;
         }
-        match initq_is_read(&node, p, deadline.capped(Duration::from_secs(5))) {
+        match initq_is_read(&node, p, &procs, deadline.capped(Duration::from_secs(10))) {
             Ok(true) => Some(Ok(())),
             Ok(false) => None,
-            Err(e) => Some(Err(format!("cannot check that runmqtrm reads {}: {}", p.initq, e.with_hint()))),
+            Err(e) => Some(Err(e)),
         }
     });
+    if !matches!(up, Some(Ok(()))) {
+        // Leave nothing behind of a start that failed.
+        end_processes(|| ours(p), cleanup_deadline(deadline));
+    }
     match up {
         Some(Ok(())) => {
             log::info(format!("{} started", what(p)));
@@ -129,7 +150,8 @@ fn stop(p: &TriggerParams, deadline: Deadline) -> OcfExit {
 }
 
 fn monitor(env: &Env, p: &TriggerParams, deadline: Deadline) -> OcfExit {
-    if ours(p).is_empty() {
+    let procs = ours(p);
+    if procs.is_empty() {
         if !env.is_probe() {
             log::exit_reason(format!("no runmqtrm of {} on {} is running", p.qmgr, p.initq));
         }
@@ -142,14 +164,14 @@ fn monitor(env: &Env, p: &TriggerParams, deadline: Deadline) -> OcfExit {
         Ok(n) => n,
         Err(e) => return fail(e),
     };
-    match initq_is_read(&node, p, deadline) {
+    match initq_is_read(&node, p, &procs, deadline) {
         Ok(true) => OcfExit::Success,
         Ok(false) => {
-            log::exit_reason(format!("runmqtrm runs but no handle has {} open for input", p.initq));
+            log::exit_reason(format!("runmqtrm (pid {}) runs but does not hold {} open for input", procs[0].pid, p.initq));
             OcfExit::ErrGeneric
         }
         Err(e) => {
-            log::exit_reason(format!("cannot check {}: {}", p.initq, e.with_hint()));
+            log::exit_reason(format!("cannot check {}: {e}", p.initq));
             OcfExit::ErrGeneric
         }
     }
