@@ -680,7 +680,7 @@ fn display_qmstatus(engine: &Engine, cmd: &str, rest: &[Token]) -> Reply {
     let (startda, startti) = rt.started();
     let (datsz, datuse) = fs_usage(&engine.qm.data_dir);
     let (logsz, loguse) = fs_usage(&engine.qm.log_dir);
-    let log_path = format!("{}/active/", engine.qm.log_dir.display());
+    let log_path = format!("{}/active/", engine.qm.log_dir.display().to_string().trim_end_matches('/'));
     let value = |a: &str| -> String {
         match a {
             "AUTOCLUS" => kv(a, "NONE"),
