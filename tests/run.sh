@@ -25,3 +25,6 @@ tests/cluster/single-node.sh
 
 stage "RPM package: build, layout, rpmlint, meta-data, GLIBC <= 2.28, offline rebuild (rpm/test.sh)"
 rpm/test.sh
+
+stage "three Pacemaker nodes: failover on shared storage (tests/cluster/multinode.sh)"
+tests/cluster/multinode.sh
