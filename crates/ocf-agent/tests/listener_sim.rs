@@ -154,3 +154,40 @@ fn a_listener_object_is_aligned_and_driven_through_runmqsc() {
     check(&o, 6, "start of an undefined LISTENER object");
     assert!(exit_reason(&o).unwrap_or_default().contains("NO.SUCH.LSR"), "{}", stderr(&o));
 }
+
+#[test]
+fn depth_10_accepts_a_refusal_but_fails_on_a_hung_queue_manager_within_the_timeout() {
+    let links = Links::new();
+    let sim = SimQm::create("HG");
+    sim.start_qm();
+    let ps = free_port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("agent.log");
+    let logs = log.to_str().unwrap();
+    check(&agent(&links, L, "start", &sim.env(&[("OCF_RESKEY_port", &ps)])), 0, "start");
+    let deep = |timeout: &str| {
+        sim.env(&[
+            ("OCF_RESKEY_port", &ps),
+            ("OCF_RESKEY_CRM_meta_interval", "60000"),
+            ("OCF_CHECK_LEVEL", "10"),
+            ("OCF_RESKEY_CRM_meta_timeout", timeout),
+            ("HA_LOGFILE", logs),
+        ])
+    };
+    check(&agent(&links, L, "monitor", &deep("20000")), 0, "depth 10");
+    // The default CHLAUTH back-stop refuses SYSTEM.DEF.SVRCONN with 2035: logged as proof that the
+    // listener handed the connection to the queue manager.
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("2035") && text.contains("so it works"), "{text}");
+
+    let o = std::process::Command::new(support::sim::mqsim_bin()).arg("fault").arg(sim.root()).arg(&sim.qm).args(["set", "hang"]).output().unwrap();
+    assert!(o.status.success(), "mqsim fault set hang: {}", String::from_utf8_lossy(&o.stderr));
+    let started = std::time::Instant::now();
+    let o = agent(&links, L, "monitor", &deep("6000"));
+    let took = started.elapsed();
+    check(&o, 1, "depth 10 on a hung queue manager");
+    assert!(took < Duration::from_secs(6), "monitor took {took:?}, beyond its 6 s timeout");
+    assert!(exit_reason(&o).unwrap_or_default().contains("hung"), "{}", stderr(&o));
+    // Depth 0 does not talk to the queue manager: the listener process and port are fine.
+    check(&agent(&links, L, "monitor", &sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_CRM_meta_interval", "20000")])), 0, "depth 0 on a hung queue manager");
+}

@@ -109,3 +109,19 @@ fn the_mq_user_defaults_to_the_data_directory_owner() {
     check(&o, 5, "validate-all with an unknown mq_user");
     assert!(exit_reason(&o).unwrap_or_default().contains("'nosuchmquser'"), "{}", stderr(&o));
 }
+
+#[test]
+fn depth_10_on_a_hung_queue_manager_fails_within_the_timeout() {
+    let links = Links::new();
+    let sim = SimQm::create("TH");
+    sim.start_qm();
+    check(&agent(&links, T, "start", &sim.env(&[])), 0, "start");
+    let o = std::process::Command::new(support::sim::mqsim_bin()).arg("fault").arg(sim.root()).arg(&sim.qm).args(["set", "hang"]).output().unwrap();
+    assert!(o.status.success(), "mqsim fault set hang: {}", String::from_utf8_lossy(&o.stderr));
+    let deep = sim.env(&[("OCF_RESKEY_CRM_meta_interval", "60000"), ("OCF_CHECK_LEVEL", "10"), ("OCF_RESKEY_CRM_meta_timeout", "5000")]);
+    let started = std::time::Instant::now();
+    let o = agent(&links, T, "monitor", &deep);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "monitor took {:?}", started.elapsed());
+    check(&o, 1, "depth 10 on a hung queue manager");
+    check(&agent(&links, T, "stop", &sim.env(&[])), 0, "stop while the queue manager hangs");
+}
