@@ -1,0 +1,199 @@
+//! The control commands' confirmed outputs and exit codes. Every expected string below is copied
+//! from shared/reference/ibm-mq-commands.md (section in the comment), never from our own output.
+
+mod support;
+use support::*;
+
+#[test]
+fn unknown_queue_manager_everywhere() {
+    let sim = Sim::install(&[]);
+    // §6.3: dspmq -m NOPE -> AMQ7048E, rc 72
+    let r = sim.run("dspmq", &["-m", "NOPE"]);
+    assert_eq!(r.code, 72);
+    assert_eq!(r.stdout, "AMQ7048E: The queue manager name is either not valid or not known.\n");
+    // §8.1: endmqm on a QM that does not exist -> AMQ8118E, rc 16
+    let r = sim.run("endmqm", &["NOPE"]);
+    assert_eq!(r.code, 16);
+    assert_eq!(r.stdout, "AMQ8118E: IBM MQ queue manager does not exist.\n");
+    // §22: strmqm on a QM that does not exist -> rc 16
+    assert_eq!(sim.run("strmqm", &["NOPE"]).code, 16);
+    // §9: dltmqm rc 16
+    assert_eq!(sim.run("dltmqm", &["NOPE"]).code, 16);
+}
+
+#[test]
+fn crtmqm_output_and_duplicate() {
+    let sim = Sim::install(&[]);
+    let r = sim.ok("crtmqm", &["QM1"]);
+    let dir = sim.root.join("var/mqm/qmgrs/QM1");
+    // §9, 9.3 form (miqm-azure): first line names the QM; Directory line; installation line.
+    let expect_head = format!(
+        "IBM MQ queue manager 'QM1' created.\nDirectory '{}' created.\nThe queue manager is associated with installation 'Installation1'.\nCreating or replacing default objects for queue manager 'QM1'.\n",
+        std::fs::canonicalize(&dir).unwrap().display()
+    );
+    assert!(r.stdout.starts_with(&expect_head), "{}", r.stdout);
+    assert!(r.stdout.contains("Default objects statistics : "), "{}", r.stdout);
+    assert!(r.stdout.ends_with("Completing setup.\nSetup completed.\n"), "{}", r.stdout);
+    // §9: exists -> AMQ8110E rc 8
+    let r = sim.run("crtmqm", &["QM1"]);
+    assert_eq!(r.code, 8);
+    assert_eq!(r.stdout, "AMQ8110E: IBM MQ queue manager already exists.\n");
+    // §2: directory mapping '.' -> '!', '/' -> '&'
+    sim.ok("crtmqm", &["SVTBRIDGE.QUEUE.MANAGER"]);
+    assert!(sim.root.join("var/mqm/qmgrs/SVTBRIDGE!QUEUE!MANAGER/qm.ini").exists());
+    sim.ok("crtmqm", &["a/b"]);
+    assert!(sim.root.join("var/mqm/qmgrs/a&b").is_dir());
+    // The data belongs to the mq user.
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(&dir).unwrap().uid(), uid_of("mqm"));
+}
+
+#[test]
+fn start_end_cycle_outputs_and_codes() {
+    let sim = Sim::install(&[]);
+    sim.ok("crtmqm", &["QM1"]);
+    // §22: not running -> endmqm AMQ8146E rc 40
+    let r = sim.run("endmqm", &["QM1"]);
+    assert_eq!((r.code, r.stdout.as_str()), (40, "AMQ8146E: IBM MQ queue manager not available.\n"));
+    // §7.1 start sequence
+    let r = sim.ok("strmqm", &["QM1"]);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines[0], "IBM MQ queue manager 'QM1' starting.");
+    assert_eq!(lines[1], "The queue manager is associated with installation 'Installation1'.");
+    assert!(lines[2].ends_with(" log records accessed on queue manager 'QM1' during the log replay phase."));
+    assert_eq!(lines[3], "Log replay for queue manager 'QM1' complete.");
+    assert_eq!(lines[4], "Transaction manager state recovered for queue manager 'QM1'.");
+    assert_eq!(*lines.last().unwrap(), "IBM MQ queue manager 'QM1' started using V9.3.0.0.");
+    // §7.1 already running -> rc 5
+    let r = sim.run("strmqm", &["QM1"]);
+    assert_eq!((r.code, r.stdout.as_str()), (5, "IBM MQ queue manager running.\n"));
+    // §6.1 column 59 layout and §6.2 values
+    let r = sim.ok("dspmq", &[]);
+    assert_eq!(r.stdout, "QMNAME(QM1)                                               STATUS(Running)\n");
+    assert_eq!(r.stdout.find("STATUS(").unwrap(), 58);
+    assert_eq!(sim.status("QM1"), "RUNNING");
+    // §9: dltmqm on a running QM -> rc 5
+    assert_eq!(sim.run("dltmqm", &["QM1"]).code, 5);
+    // §8.1 default/-c: two lines, rc 0
+    let r = sim.run("endmqm", &["QM1"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout, "Quiesce request accepted. The queue manager will stop when all outstanding work\nis complete.\n");
+    assert!(sim.wait_status("QM1", "ENDED NORMALLY", std::time::Duration::from_secs(10)));
+    // §8.1 -w: waiting line then ended line
+    sim.ok("strmqm", &["QM1"]);
+    let r = sim.ok("endmqm", &["-w", "QM1"]);
+    assert!(r.stdout.starts_with("Waiting for queue manager 'QM1' to end.\n"), "{}", r.stdout);
+    assert!(r.stdout.ends_with("IBM MQ queue manager 'QM1' ended.\n"), "{}", r.stdout);
+    assert_eq!(sim.status("QM1"), "ENDED NORMALLY");
+    // -i: ending line first (§8.1), Ended immediately
+    sim.ok("strmqm", &["QM1"]);
+    let r = sim.ok("endmqm", &["-i", "QM1"]);
+    assert!(r.stdout.starts_with("IBM MQ queue manager 'QM1' ending.\n"), "{}", r.stdout);
+    assert_eq!(sim.status("QM1"), "ENDED IMMEDIATELY");
+    // -p: Ended pre-emptively (MQ 8+ spelling, §6.2)
+    sim.ok("strmqm", &["QM1"]);
+    sim.ok("endmqm", &["-p", "QM1"]);
+    assert_eq!(sim.status("QM1"), "ENDED PRE-EMPTIVELY");
+    let r = sim.ok("dspmq", &["-m", "QM1"]);
+    assert!(r.stdout.contains("STATUS(Ended pre-emptively)"), "{}", r.stdout);
+    assert!(sim.processes().is_empty(), "processes left: {:?}", sim.processes());
+    // dltmqm
+    sim.ok("dltmqm", &["QM1"]);
+    assert_eq!(sim.run("dspmq", &["-m", "QM1"]).code, 72);
+}
+
+#[test]
+fn dspmq_output_forms() {
+    let sim = Sim::install(&["--node", "host1.example.com"]);
+    sim.ok("crtmqm", &["-q", "QM1"]);
+    sim.ok("crtmqm", &["QM2"]);
+    sim.ok("strmqm", &["QM1"]);
+    let r = sim.ok("dspmq", &["-o", "all"]);
+    let inst_path = std::fs::canonicalize(sim.root.join("opt/mqm")).unwrap();
+    // §6.1 9.2.3 -o all field order (version 9.3 here: same field set).
+    let expect = format!(
+        "QMNAME(QM1)                                               STATUS(Running) DEFAULT(yes) STANDBY(Not permitted) INSTNAME(Installation1) INSTPATH({}) INSTVER(9.3.0.0) ROLE(Not configured) INSTANCE() INSYNC() QUORUM()\n",
+        inst_path.display()
+    );
+    assert_eq!(r.stdout.lines().next().unwrap(), expect.trim_end());
+    assert!(r.stdout.lines().nth(1).unwrap().contains("STATUS(Ended immediately) DEFAULT(no) STANDBY(Not applicable)"), "{}", r.stdout);
+    // -n: upper case values (§6.1)
+    let r = sim.ok("dspmq", &["-n", "-o", "all", "-m", "QM1"]);
+    assert!(r.stdout.contains("STATUS(RUNNING) DEFAULT(YES) STANDBY(NOT PERMITTED)"), "{}", r.stdout);
+    // -x: instance line indented 4 (§6.1)
+    let r = sim.ok("dspmq", &["-x", "-m", "QM1"]);
+    assert_eq!(r.stdout.lines().nth(1).unwrap(), "    INSTANCE(host1.example.com) MODE(Active)");
+    // -o installation: the 4th token is INSTVER(...) (mqstart.sh's awk '{print $4}')
+    let r = sim.ok("dspmq", &["-o", "inst", "-m", "QM1"]);
+    assert_eq!(r.stdout.split_whitespace().nth(3).unwrap(), "INSTVER(9.3.0.0)");
+    // -a: only running ones, rc 5 (§6)
+    let r = sim.run("dspmq", &["-a"]);
+    assert_eq!(r.code, 5);
+    assert!(r.stdout.contains("QMNAME(QM1)") && !r.stdout.contains("QM2"), "{}", r.stdout);
+    sim.ok("endmqm", &["-i", "QM1"]);
+}
+
+#[test]
+fn dspmqver_layout() {
+    let sim = Sim::install(&["--version", "9.2.0.0"]);
+    let r = sim.ok("dspmqver", &[]);
+    // §11: labels padded to 13 columns; values as the real output shows them.
+    assert!(r.stdout.starts_with("Name:        IBM MQ\nVersion:     9.2.0.0\nLevel:       p920-"), "{}", r.stdout);
+    assert!(r.stdout.contains("\nMode:        64-bit\n"));
+    assert!(r.stdout.contains("\nInstName:    Installation1\n"));
+    assert!(r.stdout.contains("\nInstDesc:\n"));
+    let root = std::fs::canonicalize(&sim.root).unwrap();
+    assert!(r.stdout.contains(&format!("\nInstPath:    {}/opt/mqm\n", root.display())));
+    assert!(r.stdout.contains(&format!("\nDataPath:    {}/var/mqm\n", root.display())));
+    assert!(r.stdout.contains("\nMaxCmdLevel: 920\n"));
+    // mq-container: dspmqver -b -f 2 -> bare version
+    assert_eq!(sim.ok("dspmqver", &["-b", "-f", "2"]).stdout, "9.2.0.0\n");
+    assert_eq!(sim.ok("dspmqver", &["-b", "-f", "8192"]).stdout, "Production\n");
+}
+
+#[test]
+fn dspmqinf_addmqinf_rmvmqinf() {
+    let sim = Sim::install(&[]);
+    let shared = sim.root.parent().unwrap().join("shared");
+    std::fs::create_dir_all(shared.join("qmgrs")).unwrap();
+    std::fs::create_dir_all(shared.join("logs")).unwrap();
+    let md = shared.join("qmgrs");
+    sim.ok("crtmqm", &["-ld", shared.join("logs").to_str().unwrap(), "-md", md.to_str().unwrap(), "QM1"]);
+    let prefix = std::fs::canonicalize(sim.root.join("var/mqm")).unwrap();
+    // §3.1 stanza form (key order of the mq-container fixture) with DataPath
+    let r = sim.ok("dspmqinf", &["QM1"]);
+    assert_eq!(
+        r.stdout,
+        format!("QueueManager:\n   Name=QM1\n   Directory=QM1\n   Prefix={}\n   DataPath={}/QM1\n   InstallationName=Installation1\n", prefix.display(), md.display())
+    );
+    // §3.1 command form
+    let r = sim.ok("dspmqinf", &["-o", "command", "QM1"]);
+    let line = r.stdout.trim_end().to_string();
+    assert_eq!(line, format!("addmqinf -s QueueManager -v Name=QM1 -v Directory=QM1 -v Prefix={} -v DataPath={}/QM1", prefix.display(), md.display()));
+    // Second node: addmqinf with that line -> "IBM MQ configuration information added."
+    let node2 = sim.install_beside("node2", &[]);
+    let args: Vec<&str> = line.split(' ').skip(1).collect();
+    let r = node2.ok("addmqinf", &args);
+    assert_eq!(r.stdout, "IBM MQ configuration information added.\n");
+    assert_eq!(node2.status("QM1"), "ENDED IMMEDIATELY");
+    assert_eq!(node2.ok("rmvmqinf", &["QM1"]).stdout, "IBM MQ configuration information removed.\n");
+    assert_eq!(node2.run("dspmq", &["-m", "QM1"]).code, 72);
+    // Data stays for the first node.
+    assert!(md.join("QM1/qm.ini").exists());
+    // dspmqinf on an unknown QM: rc 44 (stanza does not exist)
+    assert_eq!(sim.run("dspmqinf", &["NOPE"]).code, 44);
+}
+
+#[test]
+fn non_admin_is_refused() {
+    let sim = Sim::install(&[]);
+    sim.ok("crtmqm", &["QM1"]);
+    // nobody is not in group mqm: §4 AMQ7077E
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
+    let r = sim.run_as(nobody.uid.as_raw(), nobody.gid.as_raw(), "strmqm", &["QM1"]);
+    assert_eq!(r.stdout, "AMQ7077E: You are not authorized to perform the requested operation.\n");
+    assert_ne!(r.code, 0);
+    // an alternate admin in group mqm may
+    let r = sim.run_as(uid_of("mqadmin"), gid_of("mqm"), "dspmq", &["-m", "QM1"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}

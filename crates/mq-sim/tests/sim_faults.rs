@@ -1,0 +1,133 @@
+//! Every fault switch of `mqsim fault`, as a test (and the agent) meets it.
+
+mod support;
+use std::time::{Duration, Instant};
+use support::*;
+
+#[test]
+fn slow_start_shows_starting_then_running() {
+    let sim = Sim::install(&[]);
+    sim.ok("crtmqm", &["QM1"]);
+    assert_eq!(sim.mqsim(&["fault", "QM1", "set", "slow-start", "2"]).code, 0);
+    let t = Instant::now();
+    let mut child = std::process::Command::new(sim.bin("strmqm")).arg("QM1").stdout(std::process::Stdio::null()).spawn().unwrap();
+    assert!(sim.wait_status("QM1", "STARTING", Duration::from_secs(2)), "never Starting");
+    assert!(child.wait().unwrap().success());
+    assert!(t.elapsed() >= Duration::from_secs(2));
+    assert_eq!(sim.status("QM1"), "RUNNING");
+    sim.ok("endmqm", &["-i", "QM1"]);
+}
+
+#[test]
+fn strmqm_rc_fault() {
+    let sim = Sim::install(&[]);
+    sim.ok("crtmqm", &["QM1"]);
+    assert_eq!(sim.mqsim(&["fault", "QM1", "set", "strmqm-rc", "23"]).code, 0);
+    assert_eq!(sim.run("strmqm", &["QM1"]).code, 23);
+    assert_eq!(sim.status("QM1"), "ENDED IMMEDIATELY");
+    assert!(sim.processes().is_empty());
+    // A bad value is refused when set.
+    assert_ne!(sim.mqsim(&["fault", "QM1", "set", "strmqm-rc", "x"]).code, 0);
+    sim.mqsim(&["fault", "QM1", "clear", "strmqm-rc"]);
+    sim.ok("strmqm", &["QM1"]);
+    sim.ok("endmqm", &["-i", "QM1"]);
+}
+
+fn ends_within(sim: &Sim, args: &[&str], within: Duration) -> Option<i32> {
+    let mut child = std::process::Command::new(sim.bin("endmqm")).args(args).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st.code();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn ignore_endmqm_only_preemptive_ends_it() {
+    let sim = Sim::install(&[]);
+    sim.ok("crtmqm", &["QM1"]);
+    sim.ok("strmqm", &["QM1"]);
+    sim.mqsim(&["fault", "QM1", "set", "ignore-endmqm"]);
+    assert_eq!(sim.run("endmqm", &["-c", "QM1"]).code, 0);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sim.status("QM1"), "RUNNING");
+    assert_eq!(ends_within(&sim, &["-i", "QM1"], Duration::from_secs(2)), None, "endmqm -i must not complete");
+    assert_eq!(sim.status("QM1"), "RUNNING");
+    assert_eq!(ends_within(&sim, &["-p", "QM1"], Duration::from_secs(10)), Some(0));
+    assert_eq!(sim.status("QM1"), "ENDED PRE-EMPTIVELY");
+    assert!(sim.processes().is_empty(), "{:#?}", sim.processes());
+}
+
+#[test]
+fn hung_queue_manager_still_shows_running_and_dies_by_preemptive_end() {
+    let sim = Sim::install(&[]);
+    sim.ok("crtmqm", &["QM1"]);
+    sim.ok("strmqm", &["QM1"]);
+    sim.mqsim(&["fault", "QM1", "set", "hang"]);
+    assert_eq!(sim.status("QM1"), "RUNNING");
+    assert!(sim.processes().iter().any(|p| p.comm == "amqzxma0"));
+    assert_eq!(ends_within(&sim, &["-i", "QM1"], Duration::from_secs(2)), None);
+    assert_eq!(ends_within(&sim, &["-p", "QM1"], Duration::from_secs(10)), Some(0));
+    assert!(sim.processes().is_empty());
+}
+
+#[test]
+fn lost_storage_is_status_not_available() {
+    let sim = Sim::install(&[]);
+    sim.ok("crtmqm", &["QM1"]);
+    sim.mqsim(&["fault", "QM1", "set", "storage-lost"]);
+    // §6.2 "Status not available"
+    let r = sim.ok("dspmq", &["-m", "QM1"]);
+    assert!(r.stdout.contains("STATUS(Status not available)"), "{}", r.stdout);
+    assert_eq!(sim.status("QM1"), "STATUS NOT AVAILABLE");
+    let r = sim.run("strmqm", &["QM1"]);
+    assert_eq!(r.code, 69, "{r:?}");
+    assert!(sim.processes().is_empty());
+    sim.mqsim(&["fault", "QM1", "clear", "storage-lost"]);
+    assert_eq!(sim.status("QM1"), "ENDED IMMEDIATELY");
+}
+
+fn ipc_keys() -> String {
+    String::from_utf8_lossy(&std::process::Command::new("ipcs").args(["-m", "-s"]).output().unwrap().stdout).into_owned()
+}
+
+#[test]
+fn leftover_ipc_is_removed_by_amqiclen() {
+    let sim = Sim::install(&[]);
+    sim.ok("crtmqm", &["QM1"]);
+    let before = ipc_keys();
+    assert_eq!(sim.mqsim(&["fault", "QM1", "set", "leftover-ipc"]).code, 0);
+    let during = ipc_keys();
+    let new: Vec<&str> = during.lines().filter(|l| l.starts_with("0x") && !before.contains(*l)).collect();
+    assert_eq!(new.len(), 2, "one segment and one semaphore set expected: {during}");
+    assert!(new.iter().all(|l| l.split_whitespace().nth(2) == Some("mqm")), "owned by mqm: {new:?}");
+    // §16: amqiclen -x -m QM prints nothing, rc 0, resources gone.
+    let r = sim.ok("amqiclen", &["-x", "-m", "QM1"]);
+    assert_eq!(r.stdout, "");
+    let after = ipc_keys();
+    assert!(new.iter().all(|l| !after.contains(*l)), "{after}");
+}
+
+#[test]
+fn dead_listener_fault_via_kill() {
+    let sim = Sim::install(&[]);
+    sim.ok("crtmqm", &["QM1"]);
+    sim.ok("strmqm", &["QM1"]);
+    let port = free_port().to_string();
+    let mut child = std::process::Command::new(sim.bin("runmqlsr")).args(["-t", "tcp", "-p", &port, "-m", "QM1"]).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && !sim.processes().iter().any(|p| p.comm == "runmqlsr") {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(sim.mqsim(&["kill", "QM1", &format!("listener:{port}")]).code, 0);
+    let _ = child.wait();
+    assert!(!sim.processes().iter().any(|p| p.comm == "runmqlsr"));
+    assert_eq!(sim.status("QM1"), "RUNNING");
+    assert_eq!(sim.mqsim(&["kill", "QM1", "listener"]).code, 1, "nothing left to kill");
+    sim.ok("endmqm", &["-i", "QM1"]);
+}
