@@ -156,14 +156,17 @@ mod tests {
 
     #[test]
     fn end_processes_terms_a_child() {
+        use std::os::unix::process::ExitStatusExt;
         let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
         let pid = child.id() as i32;
+        let is_ours = move || procs::read(pid).filter(|p| p.name == "sleep" && p.args.get(1).map(String::as_str) == Some("30"));
+        assert!(poll_until(Deadline::after(Duration::from_secs(5)), || is_ours()).is_some(), "sleep never showed up");
         let reaper = std::thread::spawn(move || child.wait());
-        let left = end_processes(
-            || procs::read(pid).filter(|p| p.name == "sleep").into_iter().collect(),
-            Deadline::after(Duration::from_secs(5)),
-        );
+        let started = Instant::now();
+        let left = end_processes(|| is_ours().into_iter().collect(), Deadline::after(Duration::from_secs(5)));
         assert!(left.is_empty());
-        assert!(reaper.join().unwrap().is_ok());
+        let status = reaper.join().unwrap().unwrap();
+        assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+        assert!(started.elapsed() < Duration::from_secs(3));
     }
 }
