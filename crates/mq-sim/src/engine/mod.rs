@@ -237,6 +237,8 @@ pub(crate) struct Conn {
     pub conname: String,
     pub handles: BTreeMap<i32, Handle>,
     pub started: (String, String),
+    /// The connection's socket, polled while a call waits so a dead process is noticed at once.
+    pub fd: i32,
 }
 
 /// Everything behind the engine's lock.
@@ -347,6 +349,7 @@ pub(crate) struct Session {
     pub peer: Option<String>,
     pub uid: Option<u32>,
     pub pid: Option<u32>,
+    pub fd: i32,
 }
 
 impl Engine {
@@ -421,7 +424,8 @@ impl Engine {
     /// Serves one connection (bindings, or a runmqlsr proxy starting with its MQSIM-PEER line)
     /// until the peer closes it or the queue manager stops.
     pub fn serve(self: &Arc<Self>, mut stream: UnixStream) {
-        let mut session = Session { conn: None, peer: None, uid: None, pid: None };
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
+        let mut session = Session { conn: None, peer: None, uid: None, pid: None, fd };
         if let Ok(cred) = nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials) {
             session.uid = Some(cred.uid());
             session.pid = Some(cred.pid() as u32);
@@ -540,7 +544,7 @@ impl Engine {
         let appl_tag = if appl_name.is_empty() { auth::appl_tag_of(pid) } else { appl_name.to_string() };
         st.conns.insert(
             id,
-            Conn { pid, user, appl_tag, channel, conname, handles: BTreeMap::new(), started: store::mqsc_now() },
+            Conn { pid, user, appl_tag, channel, conname, handles: BTreeMap::new(), started: store::mqsc_now(), fd: session.fd },
         );
         session.conn = Some(id);
         mqi::ok(MqiBody::Connected { qm_name: self.qm.name.clone() })
@@ -668,4 +672,12 @@ fn peek(stream: &UnixStream, buf: &mut [u8; 1]) -> isize {
     use std::os::fd::AsRawFd;
     // SAFETY: recv writes at most 1 byte into buf.
     unsafe { libc::recv(stream.as_raw_fd(), buf.as_mut_ptr().cast(), 1, libc::MSG_PEEK) }
+}
+
+/// Whether the peer of a connection's socket has gone (closed, reset or hung up).
+pub(crate) fn peer_gone(fd: i32) -> bool {
+    let mut p = libc::pollfd { fd, events: libc::POLLRDHUP, revents: 0 };
+    // SAFETY: one pollfd, zero timeout.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    n > 0 && p.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
 }

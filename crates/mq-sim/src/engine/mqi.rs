@@ -11,6 +11,7 @@ pub const MQCC_WARNING: i32 = 1;
 pub const MQCC_FAILED: i32 = 2;
 
 pub const MQRC_ALREADY_CONNECTED: i32 = 2002;
+pub const MQRC_CONNECTION_BROKEN: i32 = 2009;
 pub const MQRC_HCONN_ERROR: i32 = 2018;
 pub const MQRC_HOBJ_ERROR: i32 = 2019;
 pub const MQRC_MSG_TOO_BIG_FOR_Q: i32 = 2030;
@@ -489,17 +490,21 @@ fn get(
             };
         }
         let now = Instant::now();
+        // Wake at least every 200 ms to notice a caller that died while waiting.
+        let slice = Duration::from_millis(200);
         match deadline {
             Some(d) if now >= d => return fail(MQRC_NO_MSG_AVAILABLE),
             Some(d) => {
-                st = engine.changed.wait_timeout(st, d - now).unwrap_or_else(|p| p.into_inner()).0;
+                st = engine.changed.wait_timeout(st, (d - now).min(slice)).unwrap_or_else(|p| p.into_inner()).0;
             }
             None => {
-                st = engine.changed.wait_timeout(st, Duration::from_secs(1)).unwrap_or_else(|p| p.into_inner()).0;
+                st = engine.changed.wait_timeout(st, slice).unwrap_or_else(|p| p.into_inner()).0;
             }
         }
-        if !st.conns.contains_key(&id) {
-            return fail(MQRC_HCONN_ERROR);
+        match st.conns.get(&id) {
+            None => return fail(MQRC_HCONN_ERROR),
+            Some(c) if super::peer_gone(c.fd) => return fail(MQRC_CONNECTION_BROKEN),
+            Some(_) => {}
         }
     }
 }

@@ -1,0 +1,222 @@
+//! runmqsc against a running simulated queue manager: every expected string below is copied
+//! from shared/reference/ibm-mq-commands.md §10 (not from the simulator's output), with the
+//! return codes of §10.2. Run as root (tests/setup.sh users exist).
+
+mod support;
+#[path = "mqi_common/mod.rs"]
+mod common;
+
+use common::{mqsc_ok, runmqsc, started};
+use std::time::Duration;
+
+#[test]
+fn report_layout_header_echo_block_summary() {
+    // §10.1 is a capture of MQ 9.4.2; install that version so the header year is comparable.
+    let sim = started("9.4.2.0");
+    let o = runmqsc(&sim, &["QM1"], "DISPLAY QMSTATUS ALL\n");
+    assert_eq!(o.code, Some(0), "{o:?}");
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    assert_eq!(lines[0], "5724-H72 (C) Copyright IBM Corp. 1994, 2025.");
+    assert_eq!(lines[1], "Starting MQSC for queue manager QM1.");
+    assert_eq!(lines[2], "");
+    assert_eq!(lines[3], "");
+    assert_eq!(lines[4], "     1 : DISPLAY QMSTATUS ALL");
+    assert_eq!(lines[5], "AMQ8705I: Display Queue Manager Status Details.");
+    assert_eq!(lines[6], "   QMNAME(QM1)                             TYPE(QMGR)");
+    assert_eq!(lines[7], "   STATUS(RUNNING)                         AUTOCLUS(NONE)");
+    let n = lines.len();
+    assert_eq!(&lines[n - 3..], &["One MQSC command read.", "No commands have a syntax error.", "All valid MQSC commands were processed."]);
+    // Attributes named in §10.4 for ALL, with the values it lists for a running QM.
+    for attr in ["CHINIT(RUNNING)", "CMDSERV(RUNNING)", "INSTNAME(Installation1)", "LOGTYPE(CIRCULAR)", "STANDBY(NOPERMIT)", "GRPROLE(NOTCONFIG)"] {
+        assert!(o.stdout.contains(attr), "missing {attr}: {}", o.stdout);
+    }
+    let datpath = format!("DATPATH({})", sim.root.join("var/mqm/qmgrs/QM1").display());
+    assert!(o.stdout.contains(&datpath), "{datpath} not in {}", o.stdout);
+    let logpath = format!("LOGPATH({}/)", sim.root.join("var/mqm/log/QM1/active").display());
+    assert!(o.stdout.contains(&logpath), "{logpath} not in {}", o.stdout);
+}
+
+#[test]
+fn minimal_and_named_qmstatus_and_no_echo_with_e() {
+    let sim = started("9.3.0.0");
+    let o = runmqsc(&sim, &["-e", "QM1"], "DISPLAY QMSTATUS\nDISPLAY QMSTATUS CHINIT CMDSERV\n");
+    assert_eq!(o.code, Some(0), "{o:?}");
+    assert!(!o.stdout.contains(" : DISPLAY"), "-e must not echo: {}", o.stdout);
+    // Minimal form: QMNAME(QM1) STATUS(RUNNING) (§10.4).
+    assert!(o.stdout.contains("   QMNAME(QM1)                             STATUS(RUNNING)\n"), "{}", o.stdout);
+    assert!(o.stdout.contains("CHINIT(RUNNING)") && o.stdout.contains("CMDSERV(RUNNING)"), "{}", o.stdout);
+    assert!(o.stdout.contains("2 MQSC commands read."), "{}", o.stdout);
+}
+
+#[test]
+fn define_display_alter_delete_queue_and_names_fold_to_upper_case() {
+    let sim = started("9.3.0.0");
+    let out = mqsc_ok(&sim, "DEFINE QLOCAL(q1) DEFPSIST(YES) DESCR('LifeKeeper test queue') MAXDEPTH(10)\nDISPLAY QLOCAL(Q1) DEFPSIST DESCR MAXDEPTH\n");
+    assert!(out.contains("AMQ8006I: IBM MQ queue created."), "{out}");
+    assert!(out.contains("AMQ8409I: Display Queue details."), "{out}");
+    assert!(out.contains("QUEUE(Q1)") && out.contains("TYPE(QLOCAL)"), "{out}");
+    assert!(out.contains("DEFPSIST(YES)") && out.contains("DESCR(LifeKeeper test queue)") && out.contains("MAXDEPTH(10)"), "{out}");
+    // A quoted lower-case name is another queue (§2).
+    let o = runmqsc(&sim, &["QM1"], "DISPLAY QLOCAL('q1')\n");
+    assert_eq!(o.code, Some(10), "{o:?}");
+    assert!(o.stdout.contains("AMQ8147E: IBM MQ object q1 not found."), "{}", o.stdout);
+    // Redefinition without REPLACE fails; with REPLACE succeeds.
+    let o = runmqsc(&sim, &["QM1"], "DEFINE QLOCAL(Q1)\n");
+    assert_eq!(o.code, Some(10), "{o:?}");
+    let out = mqsc_ok(&sim, "DEFINE QLOCAL(Q1) DEFPSIST(NO) REPLACE\nALTER QLOCAL(Q1) MAXDEPTH(20)\nDISPLAY QLOCAL(Q1) ALL\n");
+    assert!(out.contains("AMQ8008I: IBM MQ queue changed."), "{out}");
+    assert!(out.contains("DEFPSIST(NO)") && out.contains("MAXDEPTH(20)") && out.contains("CURDEPTH(0)"), "{out}");
+    let out = mqsc_ok(&sim, "DEFINE QMODEL(MQHA.MODEL) DEFTYPE(TEMPDYN)\nDISPLAY QMODEL(MQHA.MODEL) DEFTYPE\nDELETE QLOCAL(Q1)\n");
+    assert!(out.contains("DEFTYPE(TEMPDYN)") && out.contains("TYPE(QMODEL)"), "{out}");
+    let o = runmqsc(&sim, &["QM1"], "DISPLAY QLOCAL(Q1)\n");
+    assert_eq!(o.code, Some(10), "deleted queue still shown: {o:?}");
+}
+
+#[test]
+fn syntax_error_and_not_found_count_and_return_10() {
+    let sim = started("9.3.0.0");
+    let o = runmqsc(&sim, &["QM1"], "DEFINE QLOCAL(X) NOSUCHATTR(1)\nDISPLAY CHSTATUS(*)\nPING QMGR\n");
+    assert_eq!(o.code, Some(10), "{o:?}");
+    assert!(o.stdout.contains("AMQ8405I: Syntax error detected at or near end of command segment below:-\n"), "{}", o.stdout);
+    assert!(o.stdout.contains("AMQ8420I: Channel Status not found."), "{}", o.stdout);
+    assert!(o.stdout.contains("AMQ8415I"), "{}", o.stdout);
+    assert!(o.stdout.contains("3 MQSC commands read."), "{}", o.stdout);
+    assert!(o.stdout.contains("One command has a syntax error."), "{}", o.stdout);
+    assert!(o.stdout.contains("One valid MQSC command could not be processed."), "{}", o.stdout);
+}
+
+#[test]
+fn comments_continuations_and_end() {
+    let sim = started("9.3.0.0");
+    let o = runmqsc(&sim, &["QM1"], "* a comment\nDEFINE QLOCAL(C1) +\n   DESCR('joined')\nend\nDEFINE QLOCAL(NEVER)\n");
+    assert_eq!(o.code, Some(0), "{o:?}");
+    assert!(o.stdout.contains("       : * a comment"), "{}", o.stdout);
+    assert!(o.stdout.contains("     1 : DEFINE QLOCAL(C1) +"), "{}", o.stdout);
+    assert!(o.stdout.contains("     2 : end"), "{}", o.stdout);
+    assert!(o.stdout.contains("One MQSC command read."), "end is not counted: {}", o.stdout);
+    let out = mqsc_ok(&sim, "DISPLAY QLOCAL(C1) DESCR\n");
+    assert!(out.contains("DESCR(joined)"), "{out}");
+    assert_eq!(runmqsc(&sim, &["QM1"], "DISPLAY QLOCAL(NEVER)\n").code, Some(10));
+}
+
+#[test]
+fn queue_manager_not_running_or_unknown_returns_20() {
+    let sim = started("9.3.0.0");
+    sim.ok("endmqm", &["-i", "QM1"]);
+    assert!(sim.wait_status("QM1", "ENDED IMMEDIATELY", Duration::from_secs(10)));
+    let o = runmqsc(&sim, &["QM1"], "DISPLAY QMSTATUS\n");
+    assert_eq!(o.code, Some(20), "{o:?}");
+    assert!(o.stdout.contains("AMQ8146E: IBM MQ queue manager not available."), "{}", o.stdout);
+    assert!(o.stdout.contains("No MQSC commands read.\nNo commands have a syntax error.\nAll valid MQSC commands were processed."), "{}", o.stdout);
+    let o = runmqsc(&sim, &["NOSUCHQM"], "DISPLAY QMSTATUS\n");
+    assert_eq!(o.code, Some(20), "{o:?}");
+    assert!(o.stdout.contains("AMQ8118E: IBM MQ queue manager does not exist."), "{}", o.stdout);
+}
+
+#[test]
+fn listener_define_start_status_stop() {
+    let sim = started("9.3.0.0");
+    let port = support::free_port();
+    let out = mqsc_ok(
+        &sim,
+        &format!("DEFINE LISTENER(MQHA.LSTR) TRPTYPE(TCP) PORT({port}) IPADDR(127.0.0.1) CONTROL(QMGR) BACKLOG(50)\nSTART LISTENER(MQHA.LSTR)\n"),
+    );
+    assert!(out.contains("AMQ8626I: IBM MQ listener created."), "{out}");
+    assert!(out.contains("AMQ8021I: Request to start IBM MQ listener accepted."), "{out}");
+    // The port really accepts connections (bounded wait for runmqlsr to bind).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "listener never bound {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = mqsc_ok(&sim, "DISPLAY LISTENER(MQHA.LSTR) ALL\nDISPLAY LSSTATUS(MQHA.LSTR) PORT\n");
+    assert!(out.contains("AMQ8630I: Display listener information details."), "{out}");
+    assert!(out.contains("CONTROL(QMGR)") && out.contains("TRPTYPE(TCP)") && out.contains(&format!("PORT({port})")), "{out}");
+    assert!(out.contains("AMQ8631I: Display listener status details."), "{out}");
+    assert!(out.contains("STATUS(RUNNING)") && out.contains("PID("), "{out}");
+    let out = mqsc_ok(&sim, "STOP LISTENER(MQHA.LSTR)\n");
+    assert!(out.contains("AMQ8706I"), "{out}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(std::time::Instant::now() < deadline, "listener still on {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn qmgr_and_authinfo_security_commands() {
+    let sim = started("9.3.0.0");
+    let out = mqsc_ok(
+        &sim,
+        "DISPLAY QMGR CHLAUTH CONNAUTH SCMDSERV SCHINIT\nALTER QMGR CHLAUTH(DISABLED) SCMDSERV(MANUAL)\nDISPLAY AUTHINFO(SYSTEM.DEFAULT.AUTHINFO.IDPWOS) CHCKCLNT\nALTER AUTHINFO(SYSTEM.DEFAULT.AUTHINFO.IDPWOS) AUTHTYPE(IDPWOS) CHCKCLNT(OPTIONAL)\nREFRESH SECURITY TYPE(CONNAUTH)\nDISPLAY QMGR CHLAUTH SCMDSERV\n",
+    );
+    assert!(out.contains("AMQ8408I: Display Queue Manager details."), "{out}");
+    // A 39-character attribute takes a line of its own (§10.1).
+    assert!(out.contains("\n   CONNAUTH(SYSTEM.DEFAULT.AUTHINFO.IDPWOS)\n"), "{out}");
+    assert!(out.contains("CHLAUTH(ENABLED)") && out.contains("SCMDSERV(QMGR)") && out.contains("SCHINIT(QMGR)"), "{out}");
+    assert!(out.contains("AMQ8005I: IBM MQ queue manager changed."), "{out}");
+    assert!(out.contains("CHCKCLNT(REQDADM)"), "8.0+ default of the seed: {out}");
+    assert!(out.contains("AMQ8567I: IBM MQ authentication information changed."), "{out}");
+    assert!(out.contains("AMQ8560I: IBM MQ security cache refreshed."), "{out}");
+    assert!(out.contains("CHLAUTH(DISABLED)") && out.contains("SCMDSERV(MANUAL)"), "{out}");
+}
+
+#[test]
+fn channel_definitions() {
+    let sim = started("9.3.0.0");
+    let out = mqsc_ok(&sim, "DEFINE CHANNEL(MQHA.SVRCONN) CHLTYPE(SVRCONN) TRPTYPE(TCP) MCAUSER('mqm')\nDISPLAY CHANNEL(MQHA.*) ALL\n");
+    assert!(out.contains("AMQ8014I: IBM MQ channel created."), "{out}");
+    assert!(out.contains("AMQ8414I: Display Channel details."), "{out}");
+    assert!(out.contains("CHANNEL(MQHA.SVRCONN)") && out.contains("CHLTYPE(SVRCONN)") && out.contains("MCAUSER(mqm)"), "{out}");
+    // A name longer than a channel's 20 characters is refused.
+    let o = runmqsc(&sim, &["QM1"], "DEFINE CHANNEL(ABCDEFGHIJKLMNOPQRSTU) CHLTYPE(SVRCONN)\n");
+    assert_eq!(o.code, Some(10), "{o:?}");
+}
+
+#[test]
+fn qstatus_handle_shows_the_opener_pid_and_tag() {
+    let sim = started("9.3.0.0");
+    mqsc_ok(&sim, "DEFINE QLOCAL(HELD)\n");
+    // amqsget keeps the queue open for input while it waits 15 s for a message.
+    let mut child = std::process::Command::new(sim.root.join("opt/mqm/samp/bin/amqsget"))
+        .args(["HELD", "QM1"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let out = loop {
+        let o = runmqsc(&sim, &["-e", "QM1"], "DISPLAY QSTATUS(HELD) TYPE(HANDLE) ALL\n");
+        if o.stdout.contains("TYPE(HANDLE)") || std::time::Instant::now() > deadline {
+            break o.stdout;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(out.contains("AMQ8450I: Display queue status details."), "{out}");
+    assert!(out.contains(&format!("PID({pid})")), "pid {pid} not in {out}");
+    assert!(out.contains("APPLTAG(amqsget)") && out.contains("INPUT(SHARED)"), "{out}");
+    // The killed opener's handle disappears with its connection.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let o = runmqsc(&sim, &["-e", "QM1"], "DISPLAY QSTATUS(HELD) TYPE(QUEUE)\n");
+        if o.stdout.contains("IPPROCS(0)") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "handle outlived its process: {}", o.stdout);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn hung_queue_manager_blocks_runmqsc_until_cleared() {
+    let sim = started("9.3.0.0");
+    assert_eq!(sim.mqsim(&["fault", "QM1", "set", "hang"]).code, 0);
+    let o = common::run_with(&sim.bin("runmqsc"), &["QM1"], "PING QMGR\n", &[], Duration::from_millis(1500));
+    assert_eq!(o.code, None, "runmqsc answered a hung queue manager: {o:?}");
+    assert_eq!(sim.mqsim(&["fault", "QM1", "clear", "hang"]).code, 0);
+    let out = mqsc_ok(&sim, "PING QMGR\n");
+    assert!(out.contains("AMQ8415I"), "{out}");
+}
