@@ -191,3 +191,13 @@ fn depth_10_accepts_a_refusal_but_fails_on_a_hung_queue_manager_within_the_timeo
     // Depth 0 does not talk to the queue manager: the listener process and port are fine.
     check(&agent(&links, L, "monitor", &sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_CRM_meta_interval", "20000")])), 0, "depth 0 on a hung queue manager");
 }
+
+#[test]
+fn ocf_tester_passes() {
+    let sim = SimQm::create("OT");
+    sim.start_qm();
+    let inst = sim.installation().display().to_string();
+    let (rc, out) = support::sim::ocf_tester(L, "lsr-ocft", &[("qmgr", sim.qm.clone()), ("port", free_port().to_string()), ("mq_installation", inst)]);
+    assert_eq!(rc, 0, "ocf-tester:\n{out}");
+    assert!(out.contains("passed all tests"), "{out}");
+}

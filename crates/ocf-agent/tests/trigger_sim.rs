@@ -125,3 +125,14 @@ fn depth_10_on_a_hung_queue_manager_fails_within_the_timeout() {
     check(&o, 1, "depth 10 on a hung queue manager");
     check(&agent(&links, T, "stop", &sim.env(&[])), 0, "stop while the queue manager hangs");
 }
+
+#[test]
+fn ocf_tester_passes() {
+    let sim = SimQm::create("TO");
+    sim.start_qm();
+    let inst = sim.installation().display().to_string();
+    let (rc, out) = support::sim::ocf_tester(T, "trm-ocft", &[("qmgr", sim.qm.clone()), ("mq_installation", inst)]);
+    assert_eq!(rc, 0, "ocf-tester:\n{out}");
+    assert!(out.contains("passed all tests"), "{out}");
+    assert_eq!(runmqtrm_count(&sim.qm), 0, "ocf-tester ends with a stop");
+}

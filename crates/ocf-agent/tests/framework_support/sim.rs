@@ -163,3 +163,27 @@ pub fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
 pub fn port_open(port: u16) -> bool {
     std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500)).is_ok()
 }
+
+/// Runs resource-agents' ocf-tester on `agent` with `-o` options; the agent is copied where
+/// `nobody` can run it (ocf-tester runs meta-data as nobody). Returns (exit code, output).
+pub fn ocf_tester(agent: &str, name: &str, options: &[(&str, String)]) -> (i32, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let tester = Path::new("/usr/sbin/ocf-tester");
+    assert!(tester.exists(), "ocf-tester is missing: run tests/setup.sh (resource-agents)");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.path().join("ibmmq");
+    std::fs::copy(super::agent_bin(), &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = dir.path().join(agent);
+    if agent != "ibmmq" {
+        std::os::unix::fs::symlink(&bin, &path).unwrap();
+    }
+    let mut c = Command::new(tester);
+    c.arg("-n").arg(name);
+    for (k, v) in options {
+        c.arg("-o").arg(format!("{k}={v}"));
+    }
+    let o = c.arg(&path).stdin(Stdio::null()).output().unwrap();
+    (o.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+}
