@@ -101,10 +101,15 @@ pub fn number(inst: &Installation, qm: &QmPaths, f: Fault) -> Option<u32> {
 
 pub fn set(inst: &Installation, qm: &QmPaths, f: Fault, value: Option<&str>) -> Result<(), FaultError> {
     f.check_value(value)?;
+    use std::os::unix::fs::PermissionsExt;
     let d = dir(inst, &qm.dir_name);
     std::fs::create_dir_all(&d).map_err(|e| FaultError::Io(d.clone(), e))?;
+    // The queue manager's own processes (the mq user) clear one-shot switches such as leave-children.
+    let _ = std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777));
     let p = d.join(f.name());
-    std::fs::write(&p, value.unwrap_or("")).map_err(|e| FaultError::Io(p, e))
+    std::fs::write(&p, value.unwrap_or("")).map_err(|e| FaultError::Io(p.clone(), e))?;
+    let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o666));
+    Ok(())
 }
 
 pub fn clear(inst: &Installation, qm: &QmPaths, f: Fault) -> Result<(), FaultError> {

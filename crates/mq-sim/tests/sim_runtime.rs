@@ -207,3 +207,24 @@ fn two_installations_side_by_side_never_touch_each_other() {
     assert_eq!(b.status("QM1"), "RUNNING");
     b.ok("endmqm", &["-i", "QM1"]);
 }
+
+#[test]
+fn the_mq_user_runs_the_commands_itself() {
+    let sim = Sim::install(&[]);
+    sim.ok("crtmqm", &["QM1"]);
+    let (u, g) = (uid_of("mqm"), gid_of("mqm"));
+    let r = sim.run_as(u, g, "strmqm", &["QM1"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(sim.run_as(u, g, "dspmq", &["-n", "-m", "QM1"]).stdout.split_whitespace().nth(1), Some("STATUS(RUNNING)"));
+    // A crash leaving children, then the mq user's strmqm after the leftovers are gone: the
+    // one-shot leave-children switch set by root must not stick.
+    assert_eq!(sim.mqsim(&["crash", "QM1", "--leave-children"]).code, 0);
+    sim.mqsim(&["cleanup"]);
+    assert_eq!(sim.run_as(u, g, "strmqm", &["QM1"]).code, 0);
+    assert_eq!(sim.mqsim(&["crash", "QM1"]).code, 0);
+    assert!(sim.processes().is_empty(), "children must follow their controller: {:#?}", sim.processes());
+    assert_eq!(sim.run_as(u, g, "strmqm", &["QM1"]).code, 0);
+    let r = sim.run_as(u, g, "endmqm", &["-i", "QM1"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(sim.status("QM1"), "ENDED IMMEDIATELY");
+}

@@ -38,3 +38,22 @@ pub fn read_request(s: &UnixStream) -> Option<String> {
 pub fn reply(mut s: &UnixStream, line: &str) {
     let _ = s.write_all(format!("{line}\n").as_bytes());
 }
+
+/// Whether the process at the other end is root, the mq user, or a member of the mq group.
+pub fn peer_is_admin(inst: &Installation, s: &UnixStream) -> bool {
+    use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+    let Ok(cred) = getsockopt(s, PeerCredentials) else { return false };
+    if cred.uid() == 0 {
+        return true;
+    }
+    let Ok(ids) = crate::authority::mq_ids(inst) else { return false };
+    if cred.uid() == ids.uid.as_raw() || cred.gid() == ids.gid.as_raw() {
+        return true;
+    }
+    // Supplementary groups of the peer, from /proc (its credentials at connect time are close enough).
+    std::fs::read_to_string(format!("/proc/{}/status", cred.pid()))
+        .ok()
+        .and_then(|st| st.lines().find(|l| l.starts_with("Groups:")).map(str::to_string))
+        .map(|l| l.split_whitespace().skip(1).any(|g| g.parse::<u32>().ok() == Some(ids.gid.as_raw())))
+        .unwrap_or(false)
+}

@@ -177,7 +177,8 @@ fn component_state(present: bool) -> ComponentState {
 fn listener_args(argv: &[String]) -> (u16, String, u32) {
     let mut port = 1414;
     let mut ip = String::new();
-    let mut backlog = 0;
+    // runmqlsr's default backlog is 100 (DISPLAY LSSTATUS shows BACKLOG(100), reference §10.4).
+    let mut backlog = 100;
     let mut it = argv.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -554,6 +555,11 @@ fn serve_control(ctrl: Arc<Controller>, listener: std::os::unix::net::UnixListen
         let Ok(conn) = conn else { continue };
         let c = ctrl.clone();
         std::thread::spawn(move || {
+            // Abstract sockets have no file permissions: check the caller as MQ checks authority.
+            if !control::peer_is_admin(&c.inst, &conn) {
+                control::reply(&conn, "ERR AMQ7077E: You are not authorized to perform the requested operation.");
+                return;
+            }
             let Some(line) = control::read_request(&conn) else { return };
             let words: Vec<&str> = line.split_whitespace().collect();
             let reply = match words.as_slice() {
