@@ -202,15 +202,21 @@ pub fn runmqlsr_args(qm: &str, port: u16, ipaddr: Option<IpAddr>, backlog: Optio
     a
 }
 
-/// The MQSC that makes a LISTENER object match the resource (so the queue manager never starts
-/// it by itself on a node without the address) and starts it.
-pub fn alter_and_start_mqsc(object: &str, port: u16, ipaddr: Option<IpAddr>, backlog: Option<u32>) -> String {
+/// The MQSC that makes a LISTENER object match the resource: its port and address, and
+/// CONTROL(MANUAL) so the queue manager never starts it by itself on a node without the address.
+pub fn alter_mqsc(object: &str, port: u16, ipaddr: Option<IpAddr>, backlog: Option<u32>) -> String {
     let ip = ipaddr.map(|i| i.to_string()).unwrap_or_else(|| " ".to_string());
     let mut alter = format!("ALTER LISTENER({}) TRPTYPE(TCP) PORT({port}) IPADDR('{ip}') CONTROL(MANUAL)", quoted(object));
     if let Some(b) = backlog {
         alter.push_str(&format!(" BACKLOG({b})"));
     }
-    format!("{alter}\nSTART LISTENER({})\n", quoted(object))
+    alter.push('\n');
+    alter
+}
+
+/// `alter_mqsc`, then START LISTENER.
+pub fn alter_and_start_mqsc(object: &str, port: u16, ipaddr: Option<IpAddr>, backlog: Option<u32>) -> String {
+    format!("{}START LISTENER({})\n", alter_mqsc(object, port, ipaddr, backlog), quoted(object))
 }
 
 pub fn stop_mqsc(object: &str) -> String {

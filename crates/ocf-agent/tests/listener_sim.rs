@@ -201,3 +201,22 @@ fn ocf_tester_passes() {
     assert_eq!(rc, 0, "ocf-tester:\n{out}");
     assert!(out.contains("passed all tests"), "{out}");
 }
+
+#[test]
+fn a_listener_object_the_queue_manager_started_is_adopted_and_made_manual() {
+    let links = Links::new();
+    let sim = SimQm::create("AD");
+    let port = free_port();
+    sim.start_qm();
+    let out = sim.mqsc(&format!("DEFINE LISTENER(FW.AUTO) TRPTYPE(TCP) PORT({port}) CONTROL(QMGR)\nSTART LISTENER(FW.AUTO)\n"));
+    assert!(out.contains("AMQ8626") && out.contains("AMQ8021"), "{out}");
+    assert!(eventually(Duration::from_secs(5), || port_open(port)), "the queue manager's listener never came up");
+    let ps = port.to_string();
+    let env = sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_listener", "FW.AUTO")]);
+    check(&agent(&links, L, "monitor", &env), 0, "probe finds the running listener");
+    check(&agent(&links, L, "start", &env), 0, "start adopts it");
+    let shown = sim.mqsc("DISPLAY LISTENER(FW.AUTO) CONTROL\n");
+    assert!(shown.contains("CONTROL(MANUAL)"), "{shown}");
+    check(&agent(&links, L, "stop", &env), 0, "stop");
+    assert!(eventually(Duration::from_secs(2), || !port_open(port)));
+}

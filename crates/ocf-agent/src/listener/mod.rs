@@ -90,6 +90,12 @@ fn start(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
     if !ours(p).is_empty() {
         if poll_until(deadline, || lsr::accepts(addr, Duration::from_millis(500)).then_some(())).is_some() {
             log::info(format!("{} is already running", what(p)));
+            if let Some(object) = &p.listener {
+                // The queue manager may have started it (CONTROL(QMGR)): align the object anyway.
+                if let Err((_, why)) = mqsc(&node, p, &lsr::alter_mqsc(object, p.port, p.ipaddr, p.backlog), deadline) {
+                    log::warn(format!("could not align LISTENER({object}): {why}"));
+                }
+            }
             return OcfExit::Success;
         }
         log::exit_reason(format!("runmqlsr of {} for port {} runs but {addr} does not accept connections", p.qmgr, p.port));
