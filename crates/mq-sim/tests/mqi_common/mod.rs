@@ -34,6 +34,9 @@ pub fn run_with(path: &std::path::Path, args: &[&str], input: &str, env: &[(&str
     let start = Instant::now();
     let mut cmd = Command::new(path);
     cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    // cargo test puts target/<profile> on LD_LIBRARY_PATH, which ld.so searches before a
+    // program's RUNPATH: a user's program would load the installation's library, so must ours.
+    cmd.env_remove("LD_LIBRARY_PATH");
     for (k, v) in env {
         cmd.env(k, v);
     }
