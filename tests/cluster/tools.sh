@@ -51,7 +51,9 @@ mount --bind "$RUN/log-pacemaker" /var/log/pacemaker
 
 MQROOT=$RUN/mq
 MQINST=$MQROOT/opt/mqm
-QM=QM1
+# A queue-manager name of this run only: other suites on this machine run simulated QM1s of their own,
+# and the agent recognises a queue manager's processes by program and -m name.
+QM=PCMK_T$$
 AGENTS=(ibmmq ibmmq-listener ibmmq-trigger)
 failures=0
 
@@ -68,10 +70,12 @@ contains() {
     local desc=$1 needle=$2
     if grep -qF -- "$needle" <<<"$OUT"; then ok "$desc"; else bad "$desc: '$needle' not in output"; printf '%s\n' "$OUT" | tail -15 >&2; fi
 }
-# MQ processes left: everything in this network namespace except this script's own shells/tools
+# MQ processes left in this network namespace (made for this run: nothing else runs in it)
+MYNET=$(stat -L -c %i /proc/self/ns/net)
 mq_procs() {
     local p c
     for p in /proc/[0-9]*; do
+        [ "$(stat -L -c %i "$p/ns/net" 2>/dev/null)" = "$MYNET" ] || continue
         c=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
         case $c in *"$MQROOT"*|amq*|runmq*|strmqm*|endmqm*) echo "${p#/proc/} $c" ;; esac
     done
