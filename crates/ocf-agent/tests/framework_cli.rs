@@ -77,7 +77,8 @@ fn validate_all_level_0_checks_parameters_only() {
 fn bad_parameters_exit_6_naming_the_value() {
     let links = Links::new();
     let long = "Q".repeat(49);
-    let cases: Vec<(&str, Vec<(&str, &str)>, String)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, String);
+    let cases: Vec<Case> = vec![
         ("ibmmq", vec![], "parameter 'qmgr' is required".into()),
         ("ibmmq", vec![("OCF_RESKEY_qmgr", "QM 1")], "qmgr='QM 1' has ' ' at position 3".into()),
         ("ibmmq", vec![("OCF_RESKEY_qmgr", "QM1;touch /tmp/mqha-pwned")], "qmgr='QM1;touch /tmp/mqha-pwned' has ';'".into()),

@@ -160,7 +160,7 @@ mod tests {
         let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
         let pid = child.id() as i32;
         let is_ours = move || procs::read(pid).filter(|p| p.name == "sleep" && p.args.get(1).map(String::as_str) == Some("30"));
-        assert!(poll_until(Deadline::after(Duration::from_secs(5)), || is_ours()).is_some(), "sleep never showed up");
+        assert!(poll_until(Deadline::after(Duration::from_secs(5)), &is_ours).is_some(), "sleep never showed up");
         let reaper = std::thread::spawn(move || child.wait());
         let started = Instant::now();
         let left = end_processes(|| is_ours().into_iter().collect(), Deadline::after(Duration::from_secs(5)));

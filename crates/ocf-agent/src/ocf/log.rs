@@ -184,7 +184,7 @@ fn emit(level: Level, msg: &str, to_stderr_if_nowhere: bool) {
     if let Some(_fac) = cfg.facility {
         if let Ok(c) = CString::new(format!("{}: {}", level.word(), one_line(msg)).replace('\0', "")) {
             // "%s" so a '%' in the message is never read as a format.
-            unsafe { libc::syslog(level.syslog_priority(), b"%s\0".as_ptr() as *const libc::c_char, c.as_ptr()) };
+            unsafe { libc::syslog(level.syslog_priority(), c"%s".as_ptr(), c.as_ptr()) };
             written = true;
         }
     }
