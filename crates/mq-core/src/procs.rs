@@ -106,10 +106,42 @@ fn ppid_in(proc_root: &Path, pid: i32) -> Option<i32> {
 
 /// Every process of queue manager `qm` on this host, with parent pids, in pid order.
 pub fn family(qm: &str) -> Vec<Proc> {
-    family_in(Path::new("/proc"), qm)
+    family_in(Path::new("/proc"), qm, None)
 }
 
-pub fn family_in(proc_root: &Path, qm: &str) -> Vec<Proc> {
+/// The processes of queue manager `qm` that run programs of the installation at `inst`
+/// (/proc/PID/exe under it): a queue manager of the same name in another installation is not
+/// ours. A process whose exe cannot be read is counted (safer to wait for it than to miss it).
+pub fn family_of(qm: &str, inst: Option<&Path>) -> Vec<Proc> {
+    family_in(Path::new("/proc"), qm, inst)
+}
+
+/// Which processes of a queue manager an operation looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub qm: &'a str,
+    pub inst: Option<&'a Path>,
+}
+
+impl Scope<'_> {
+    pub fn list(&self) -> Vec<Proc> {
+        family_of(self.qm, self.inst)
+    }
+    /// Whether `p` (freshly read) is still one of them.
+    pub fn holds(&self, p: &Proc) -> bool {
+        belongs_to(p, self.qm) && in_installation(Path::new("/proc"), p.pid, self.inst)
+    }
+}
+
+fn in_installation(proc_root: &Path, pid: i32, inst: Option<&Path>) -> bool {
+    let Some(inst) = inst else { return true };
+    match std::fs::read_link(proc_root.join(pid.to_string()).join("exe")) {
+        Ok(exe) => exe.starts_with(inst),
+        Err(_) => true,
+    }
+}
+
+pub fn family_in(proc_root: &Path, qm: &str, inst: Option<&Path>) -> Vec<Proc> {
     let Ok(dir) = std::fs::read_dir(proc_root) else { return vec![] };
     let me = std::process::id() as i32;
     let mut out = Vec::new();
@@ -121,7 +153,7 @@ pub fn family_in(proc_root: &Path, qm: &str) -> Vec<Proc> {
         // comm is cheap and usually the program name; but a program started through a
         // multi-call binary or a path keeps its argv[0] only in cmdline, so read that.
         let Some(mut p) = read_in(proc_root, pid) else { continue };
-        if !belongs_to(&p, qm) {
+        if !belongs_to(&p, qm) || !in_installation(proc_root, pid, inst) {
             continue;
         }
         match ppid_in(proc_root, pid) {
@@ -217,8 +249,13 @@ mod tests {
         mk(101, "amqzmuc0 -m QM1", "101 (amq zmuc0)) S 100 100 100");
         mk(102, "amqzmuc0 -m QM10", "102 (amqzmuc0) S 1 102 102");
         mk(103, "amqzmur0 -m QM1", "103 (amqzmur0) Z 100 100 100");
-        let f = family_in(d.path(), "QM1");
+        let f = family_in(d.path(), "QM1", None);
         assert_eq!(f.iter().map(|p| (p.pid, p.ppid)).collect::<Vec<_>>(), [(100, 1), (101, 100)]);
+        // The same name in another installation is not ours.
+        std::os::unix::fs::symlink("/opt/mqm/bin/amqzxma0", d.path().join("100/exe")).unwrap();
+        std::os::unix::fs::symlink("/opt/mqm93/bin/amqzmuc0", d.path().join("101/exe")).unwrap();
+        let f = family_in(d.path(), "QM1", Some(Path::new("/opt/mqm")));
+        assert_eq!(f.iter().map(|p| p.pid).collect::<Vec<_>>(), [100]);
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub fn owner_problem(path: &Path, user: &MqUser, mq_gid: u32) -> Option<String> 
         user.name,
         user.uid,
         user.name,
-        user::group_name(mq_gid)
+        user::group_name(user.gid)
     ))
 }
 
@@ -119,13 +119,19 @@ impl QueueManager {
             warnings.push(w);
         };
         // The mq group: the group owning the data directory when it exists, else mqm.
-        let mq_gid = match self.data_dir().and_then(|d| user::owner(&d).ok()) {
-            Some((_, gid)) => gid,
-            None => user::group_gid("mqm")?,
+        let data_owner = self.data_dir().and_then(|d| user::owner(&d).ok().map(|o| (d, o)));
+        let (mq_gid, source) = match &data_owner {
+            Some((d, (_, gid))) => (*gid, format!("the group of {}", d.display())),
+            None => (user::group_gid("mqm")?, "the mq group".to_string()),
         };
         if !self.user.is_member_of(mq_gid) {
+            if let Some((d, _)) = &data_owner {
+                if let Some(p) = owner_problem(d, &self.user, mq_gid) {
+                    return Err(MqError::Node(format!("data directory of {qm}: {p}")));
+                }
+            }
             return Err(MqError::Node(format!(
-                "mq user {} is not a member of group {} (gid {}), which MQ requires",
+                "mq user {} is not a member of group {} (gid {}, {source}), which MQ requires",
                 self.user.name,
                 user::group_name(mq_gid),
                 mq_gid

@@ -100,6 +100,11 @@ impl QueueManager {
         QueueManager { name, inst, user, runner }
     }
 
+    /// This queue manager's processes: its name, programs of its installation.
+    pub fn scope(&self) -> crate::procs::Scope<'_> {
+        crate::procs::Scope { qm: self.name.as_str(), inst: Some(&self.inst.path) }
+    }
+
     pub fn runner(&self) -> &Runner {
         &self.runner
     }

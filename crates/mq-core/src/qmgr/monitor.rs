@@ -32,7 +32,7 @@ impl Observation {
 impl QueueManager {
     /// One look: /proc, then one dspmq within `deadline`.
     pub fn observe(&self, deadline: Instant) -> Observation {
-        let family = procs::family(self.name.as_str());
+        let family = self.scope().list();
         let state = self.dspmq(deadline).map(|r| r.state).map_err(|e| e.to_string());
         Observation { state, family, watched: Duration::ZERO }
     }

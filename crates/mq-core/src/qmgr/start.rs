@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::stop::{kill_family, wait_gone};
+use super::stop::kill_family;
 use super::{share, Backoff, Journal, Level, Manage, QueueManager};
 use crate::dspmq::QmState;
 use crate::error::MqError;
@@ -142,12 +142,12 @@ impl QueueManager {
     /// Kills what a crashed instance of this queue manager left: its own processes only.
     fn sweep(&self, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
         let qm = self.name.as_str();
-        let left = procs::family(qm);
+        let left = self.scope().list();
         if left.is_empty() {
             return Ok(());
         }
         j.note(Level::Warn, &format!("{} processes of a previous instance of {qm} are left; killing them before strmqm", left.len()));
-        let (_, still) = kill_family(qm, share(deadline, 0.3), j);
+        let (_, still) = kill_family(self.scope(), share(deadline, 0.3), j);
         if still.is_empty() {
             Ok(())
         } else {
@@ -207,12 +207,12 @@ impl QueueManager {
         let mut foreign = Vec::new();
         for &pid in pids {
             match procs::read(pid) {
-                Some(p) if procs::belongs_to(&p, qm) => {}
+                Some(p) if self.scope().holds(&p) => {}
                 Some(p) => foreign.push(p.describe()),
                 None => {}
             }
         }
-        let (_, left) = kill_family(qm, share(deadline, 0.3), j);
+        let (_, left) = kill_family(self.scope(), share(deadline, 0.3), j);
         if !foreign.is_empty() {
             for f in &foreign {
                 j.note(Level::Warn, &format!("application process still connected to the previous instance of {qm}: {f}"));
@@ -263,7 +263,7 @@ impl QueueManager {
             let state = self.dspmq(deadline)?.state;
             match state {
                 QmState::Running => {
-                    if procs::family(qm).iter().any(|p| p.name == procs::EXECUTION_CONTROLLER) {
+                    if self.scope().list().iter().any(|p| p.name == procs::EXECUTION_CONTROLLER) {
                         j.note(Level::Info, &format!("{qm} is running after {}ms", started.elapsed().as_millis()));
                         return Ok(());
                     }
@@ -385,10 +385,6 @@ impl QueueManager {
     }
 }
 
-/// Waits until no process of the queue manager is left (for callers outside stop).
-pub fn wait_no_process(qm: &str, deadline: Instant) -> bool {
-    wait_gone(qm, deadline).is_empty()
-}
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,7 @@ use nix::unistd::Pid;
 use super::{share, Backoff, Journal, Level, QueueManager};
 use crate::dspmq::QmState;
 use crate::error::MqError;
-use crate::procs::{self, Proc};
+use crate::procs::{self, Proc, Scope};
 
 /// The first endmqm step; -p and the kill always follow when it does not end everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,10 +61,10 @@ pub struct StopReport {
 }
 
 /// Waits until no process of `qm` is left; returns what is left at `deadline`.
-pub fn wait_gone(qm: &str, deadline: Instant) -> Vec<Proc> {
+pub fn wait_gone(scope: Scope, deadline: Instant) -> Vec<Proc> {
     let mut b = Backoff::fast();
     loop {
-        let left = procs::family(qm);
+        let left = scope.list();
         if left.is_empty() || !b.sleep(deadline) {
             return left;
         }
@@ -73,18 +73,18 @@ pub fn wait_gone(qm: &str, deadline: Instant) -> Vec<Proc> {
 
 /// SIGKILLs every process of `qm` in IBM's order (amqzmuc0, amqzxma0, the rest) and waits for
 /// them to go. Only processes matched by program and exact -m argument are touched.
-pub fn kill_family(qm: &str, deadline: Instant, j: &dyn Journal) -> (Vec<i32>, Vec<Proc>) {
+pub fn kill_family(scope: Scope, deadline: Instant, j: &dyn Journal) -> (Vec<i32>, Vec<Proc>) {
     let mut killed = Vec::new();
     // New children may appear while the parent dies; a few rounds catch them.
     for _ in 0..5 {
-        let fam = procs::family(qm);
+        let fam = scope.list();
         if fam.is_empty() {
             break;
         }
         for p in procs::kill_order(fam) {
             // Re-read right before the kill: the pid must still be this queue manager's process.
             match procs::read(p.pid) {
-                Some(now) if procs::belongs_to(&now, qm) => {
+                Some(now) if scope.holds(&now) => {
                     j.note(Level::Warn, &format!("killing {} with SIGKILL", p.describe()));
                     if kill(Pid::from_raw(p.pid), Signal::SIGKILL).is_ok() {
                         killed.push(p.pid);
@@ -93,12 +93,12 @@ pub fn kill_family(qm: &str, deadline: Instant, j: &dyn Journal) -> (Vec<i32>, V
                 _ => {}
             }
         }
-        let left = wait_gone(qm, super::share(deadline, 0.5).max(Instant::now() + Duration::from_millis(200)).min(deadline));
+        let left = wait_gone(scope, super::share(deadline, 0.5).max(Instant::now() + Duration::from_millis(200)).min(deadline));
         if left.is_empty() || Instant::now() >= deadline {
             break;
         }
     }
-    let left = wait_gone(qm, deadline);
+    let left = wait_gone(scope, deadline);
     (killed, left)
 }
 
@@ -107,7 +107,8 @@ impl QueueManager {
     pub fn stop(&self, plan: &StopPlan, deadline: Instant, j: &dyn Journal) -> Result<StopReport, MqError> {
         let qm = self.name.as_str();
         let mut report = StopReport::default();
-        let family = procs::family(qm);
+        let scope = self.scope();
+        let family = scope.list();
         // dspmq may hang with the queue manager: give it a small slice only.
         let state = match self.dspmq(share(deadline, 0.15).min(Instant::now() + Duration::from_secs(10))) {
             Ok(r) => Some(r.state),
@@ -133,12 +134,12 @@ impl QueueManager {
         } else if state.is_some() {
             self.end_step(&[plan.first.flag()], share(deadline, plan.first_share), &mut report, j);
         }
-        if !procs::family(qm).is_empty() && state.is_some() {
+        if !scope.list().is_empty() && state.is_some() {
             self.end_step(&["-p"], share(deadline, plan.preemptive_share), &mut report, j);
         }
-        if !procs::family(qm).is_empty() {
+        if !scope.list().is_empty() {
             report.steps.push("SIGKILL".into());
-            let (killed, left) = kill_family(qm, deadline, j);
+            let (killed, left) = kill_family(scope, deadline, j);
             report.killed = killed;
             if !left.is_empty() {
                 let names: Vec<String> = left.iter().map(Proc::describe).collect();
@@ -168,7 +169,7 @@ impl QueueManager {
             Ok(o) => j.note(Level::Warn, &format!("{cmd} exited {}: {}", o.rc, o.explaining_line())),
             Err(e) => j.note(Level::Warn, &format!("{cmd}: {e}")),
         }
-        let left = wait_gone(qm, step_deadline);
+        let left = wait_gone(self.scope(), step_deadline);
         if !left.is_empty() {
             j.note(Level::Warn, &format!("{cmd}: {} processes of {qm} still running", left.len()));
         }
@@ -177,7 +178,7 @@ impl QueueManager {
     /// amqiclen only when asked and only once no process of the queue manager is left (IBM
     /// advises against it otherwise: removing live IPC can let a second copy start).
     fn ipc_cleanup(&self, plan: &StopPlan, deadline: Instant, j: &dyn Journal) {
-        if !plan.ipc_cleanup || !procs::family(self.name.as_str()).is_empty() {
+        if !plan.ipc_cleanup || !self.scope().list().is_empty() {
             return;
         }
         if !self.inst.has("amqiclen") {
@@ -209,7 +210,7 @@ mod tests {
 
     #[test]
     fn kill_family_touches_nothing_when_there_is_no_family() {
-        let (killed, left) = kill_family("NO.SUCH.QM.MQHA", Instant::now() + Duration::from_millis(100), &super::super::Silent);
+        let (killed, left) = kill_family(Scope { qm: "NO.SUCH.QM.MQHA", inst: None }, Instant::now() + Duration::from_millis(100), &super::super::Silent);
         assert!(killed.is_empty() && left.is_empty());
     }
 }

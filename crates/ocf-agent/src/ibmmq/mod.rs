@@ -184,7 +184,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         // A probe never fails because this node lacks the installation, the user or the data:
         // nothing of the queue manager can run here then, unless /proc says otherwise.
         Err(Failure(code, reason)) => {
-            let left = mq_core::procs::family(p.qmgr.as_str());
+            let left = mq_core::procs::family_of(p.qmgr.as_str(), Some(&installation_path(p)));
             if probe && left.is_empty() {
                 log::info(format!("probe: {reason}; {} is not running here", p.qmgr));
                 return Ok(OcfExit::NotRunning);
@@ -251,7 +251,11 @@ fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
         },
         Err(Failure(_, reason)) => {
             log::warn(format!("{reason}; stopping {} by its processes alone", p.qmgr));
-            let (killed, left) = kill_family(p.qmgr.as_str(), deadline, &j);
+            // Without a usable installation: this name's processes of the configured (or
+            // default) installation path.
+            let path = installation_path(p);
+            let scope = mq_core::procs::Scope { qm: p.qmgr.as_str(), inst: Some(&path) };
+            let (killed, left) = kill_family(scope, deadline, &j);
             if left.is_empty() {
                 if !killed.is_empty() {
                     log::warn(format!("killed {} processes of {}", killed.len(), p.qmgr));

@@ -1,0 +1,112 @@
+//! The built ibmmq agent against the simulated installation: the lifecycle a cluster drives,
+//! idempotence, and stop convergence. Run as root (the agent drops to the mq user).
+
+mod ibmmq_support;
+use ibmmq_support::*;
+use std::time::Duration;
+
+#[test]
+fn probe_start_monitor_every_depth_stop() {
+    let sim = Sim::new();
+    assert_eq!(sim.crtmqm("QM1").rc, 0);
+
+    let r = sim.probe("QM1");
+    assert_eq!(r.rc, 7, "probe of a created, never started QM: {r:?}");
+
+    let r = sim.act("start", "QM1");
+    assert_eq!(r.rc, 0, "start: {r:?}");
+    let pids = qm_pids(&sim.root, "QM1");
+    assert!(!pids.is_empty(), "no QM1 process in /proc after start");
+    let ds = sim.mq("dspmq", &["-n", "-m", "QM1"]);
+    assert!(ds.stdout.contains("STATUS(RUNNING)"), "{ds:?}");
+    for depth in [0, 10, 20] {
+        let r = sim.monitor("QM1", depth);
+        assert_eq!(r.rc, 0, "monitor depth {depth}: {r:?}");
+    }
+    assert_eq!(sim.probe("QM1").rc, 0, "a probe finds the running QM");
+
+    // start is idempotent and does not restart it.
+    let r = sim.act("start", "QM1");
+    assert_eq!(r.rc, 0, "second start: {r:?}");
+    let again = qm_pids(&sim.root, "QM1");
+    assert!(again.contains(&pids[0]), "second start replaced the processes: {pids:?} -> {again:?}");
+
+    let r = sim.act("stop", "QM1");
+    assert_eq!(r.rc, 0, "stop: {r:?}");
+    assert!(qm_pids(&sim.root, "QM1").is_empty(), "processes left after stop");
+    let r = sim.probe("QM1");
+    assert_eq!(r.rc, 7, "probe after stop: {r:?}");
+    let r = sim.monitor("QM1", 0);
+    assert_eq!(r.rc, 7, "recurring monitor after a clean stop: {r:?}");
+
+    // stop again: already stopped, quickly.
+    let r = sim.act("stop", "QM1");
+    assert_eq!(r.rc, 0, "second stop: {r:?}");
+    assert!(r.elapsed < Duration::from_secs(2), "already-stopped stop took {:?}", r.elapsed);
+}
+
+#[test]
+fn test_queue_is_created_persistent() {
+    let sim = Sim::new();
+    assert_eq!(sim.crtmqm("QMTQ").rc, 0);
+    let r = sim.agent("start", &[("qmgr", "QMTQ"), ("test_queue", "MY.HA.Q")], &[]);
+    assert_eq!(r.rc, 0, "start: {r:?}");
+    let mut c = std::process::Command::new(sim.bin("runmqsc"));
+    c.arg("QMTQ").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"DISPLAY QLOCAL('MY.HA.Q') DEFPSIST\n").unwrap();
+    let out = String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned();
+    assert!(out.contains("DEFPSIST(YES)"), "{out}");
+    let r = sim.agent("monitor", &[("qmgr", "QMTQ"), ("test_queue", "MY.HA.Q")], &[("OCF_RESKEY_CRM_meta_interval", "1000"), ("OCF_CHECK_LEVEL", "20")]);
+    assert_eq!(r.rc, 0, "depth 20 on the named queue: {r:?}");
+    assert_eq!(sim.act("stop", "QMTQ").rc, 0);
+}
+
+#[test]
+fn two_queue_managers_never_touch_each_other() {
+    let sim = Sim::new();
+    assert_eq!(sim.crtmqm("QM1").rc, 0);
+    assert_eq!(sim.crtmqm("QM10").rc, 0);
+    assert_eq!(sim.act("start", "QM1").rc, 0);
+    assert_eq!(sim.act("start", "QM10").rc, 0);
+    let qm10 = qm_pids(&sim.root, "QM10");
+    assert!(!qm10.is_empty());
+    // Crash QM1 and let start sweep it: QM10 (a name with QM1 as prefix) must be untouched.
+    assert_eq!(sim.tool(&["crash", "ROOT", "QM1", "--leave-children"]).rc, 0);
+    assert_eq!(sim.act("start", "QM1").rc, 0, "restart after crash with leftovers");
+    assert_eq!(sim.act("stop", "QM1").rc, 0);
+    assert!(qm_pids(&sim.root, "QM1").is_empty());
+    let now = qm_pids(&sim.root, "QM10");
+    assert_eq!(now, qm10, "QM10's processes changed while QM1 was swept and stopped");
+    assert_eq!(sim.monitor("QM10", 10).rc, 0);
+    assert_eq!(sim.act("stop", "QM10").rc, 0);
+}
+
+#[test]
+fn stop_converges_after_the_agent_was_killed_mid_stop() {
+    let sim = Sim::new();
+    assert_eq!(sim.crtmqm("QMK").rc, 0);
+    assert_eq!(sim.act("start", "QMK").rc, 0);
+    // endmqm is ignored, so stop escalates; kill the agent (its process group, as Pacemaker
+    // does at a timeout) in the middle of it.
+    sim.fault("QMK", "ignore-endmqm", None);
+    let mut c = std::process::Command::new(built("ibmmq"));
+    c.arg("stop")
+        .env_clear()
+        .env("OCF_RESKEY_qmgr", "QMK")
+        .env("OCF_RESKEY_mq_installation", sim.inst())
+        .env("OCF_RESKEY_CRM_meta_timeout", "60000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    std::os::unix::process::CommandExt::process_group(&mut c, 0);
+    let mut child = c.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGKILL);
+    let _ = child.wait();
+    // A new stop with a short budget converges: nothing of QMK is left.
+    let r = sim.agent("stop", &[("qmgr", "QMK")], &[("OCF_RESKEY_CRM_meta_timeout", "20000")]);
+    assert_eq!(r.rc, 0, "stop after an interrupted stop: {r:?}");
+    assert!(qm_pids(&sim.root, "QMK").is_empty(), "QMK processes left");
+    assert!(r.elapsed < Duration::from_secs(20));
+}

@@ -1,0 +1,94 @@
+//! Bad parameters and a badly set-up node: each gives its exit code and an ocf-exit-reason that
+//! names the offending value. Stop never fails over configuration.
+
+mod ibmmq_support;
+use ibmmq_support::*;
+
+#[test]
+fn parameter_errors_are_named() {
+    let sim = Sim::new();
+    let cases: &[(&[(&str, &str)], i32, &str)] = &[
+        (&[], 6, "qmgr"),
+        (&[("qmgr", "QM-1")], 6, "QM-1"),
+        (&[("qmgr", &"Q".repeat(49))], 6, &"Q".repeat(49)),
+        (&[("qmgr", "QM1;rm -rf /")], 6, "QM1;rm"),
+        (&[("qmgr", "QM1$(id)")], 6, "QM1$(id)"),
+        (&[("qmgr", "QM1"), ("mq_installation", "opt/mqm")], 6, "opt/mqm"),
+    ];
+    for (params, code, named) in cases {
+        for action in ["start", "validate-all", "monitor"] {
+            let r = sim.agent(action, params, &[]);
+            assert_eq!(r.rc, *code, "{action} {params:?}: {r:?}");
+            assert!(r.reason().contains(named), "{action} {params:?}: reason '{}' does not name '{named}'", r.reason());
+        }
+        // Stop never fails over configuration.
+        let r = sim.agent("stop", params, &[]);
+        assert_eq!(r.rc, 0, "stop {params:?}: {r:?}");
+    }
+}
+
+#[test]
+fn unknown_user_wrong_owner_missing_stanza_missing_installation() {
+    let sim = Sim::new();
+    assert_eq!(sim.crtmqm("QMP").rc, 0);
+
+    let r = sim.agent("start", &[("qmgr", "QMP"), ("mq_user", "nosuchmquser")], &[]);
+    assert_eq!(r.rc, 2, "unknown user: {r:?}");
+    assert!(r.reason().contains("nosuchmquser"), "{}", r.reason());
+    assert!(qm_pids(&sim.root, "QMP").is_empty(), "started despite the bad user");
+
+    // An alternate user outside the mq group.
+    let r = sim.agent("start", &[("qmgr", "QMP"), ("mq_user", "mqm2")], &[]);
+    assert_eq!(r.rc, 5, "user outside group mqm: {r:?}");
+    assert!(r.reason().contains("mqm2"), "{}", r.reason());
+
+    // Data directory owned by someone else.
+    let data = sim.data().join("qmgrs/QMP");
+    let (uid2, gid2) = ids("mqm2");
+    let (uid, gid) = ids("mqm");
+    std::os::unix::fs::chown(&data, Some(uid2), Some(gid2)).unwrap();
+    let r = sim.agent("start", &[("qmgr", "QMP"), ("mq_user", "mqm")], &[]);
+    assert_eq!(r.rc, 5, "wrong owner: {r:?}");
+    assert!(r.reason().contains("qmgrs/QMP"), "{}", r.reason());
+    std::os::unix::fs::chown(&data, Some(uid), Some(gid)).unwrap();
+
+    // A queue manager this node's mqs.ini does not know.
+    let r = sim.act("start", "NOTHERE");
+    assert_eq!(r.rc, 5, "unknown QM: {r:?}");
+    assert!(r.reason().contains("NOTHERE"), "{}", r.reason());
+    assert_eq!(sim.probe("NOTHERE").rc, 7, "probe of a QM unknown here");
+    assert_eq!(sim.act("stop", "NOTHERE").rc, 0);
+
+    // An installation path that has no MQ: start 5 naming it, probe 7, stop 0.
+    let p = [("qmgr", "QMP"), ("mq_installation", "/nonexistent/mqm")];
+    let r = sim.agent("start", &p, &[]);
+    assert_eq!(r.rc, 5, "{r:?}");
+    assert!(r.reason().contains("/nonexistent/mqm"), "{}", r.reason());
+    assert_eq!(sim.agent("monitor", &p, &[]).rc, 7);
+    assert_eq!(sim.agent("stop", &p, &[]).rc, 0);
+}
+
+#[test]
+fn alternate_admin_in_the_mq_group_can_run_it() {
+    let sim = Sim::new();
+    assert_eq!(sim.crtmqm("QMA").rc, 0);
+    let r = sim.agent("start", &[("qmgr", "QMA"), ("mq_user", "mqadmin")], &[]);
+    assert_eq!(r.rc, 0, "start as mqadmin (group mqm): {r:?}");
+    assert_eq!(sim.agent("stop", &[("qmgr", "QMA"), ("mq_user", "mqadmin")], &[]).rc, 0);
+}
+
+#[test]
+fn add_mqs_ini_restores_a_missing_stanza() {
+    let sim = Sim::new();
+    assert_eq!(sim.crtmqm("QMS").rc, 0);
+    let r = sim.mq("rmvmqinf", &["QMS"]);
+    assert_eq!(r.rc, 0, "rmvmqinf: {r:?}");
+    let r = sim.act("start", "QMS");
+    assert_eq!(r.rc, 5, "missing stanza without add_mqs_ini: {r:?}");
+    assert!(r.reason().contains("QMS"), "{}", r.reason());
+    let r = sim.agent("start", &[("qmgr", "QMS"), ("add_mqs_ini", "true")], &[]);
+    assert_eq!(r.rc, 0, "start with add_mqs_ini: {r:?}");
+    let ini = std::fs::read_to_string(sim.data().join("mqs.ini")).unwrap();
+    assert!(ini.contains("Name=QMS"), "{ini}");
+    assert_eq!(sim.act("stop", "QMS").rc, 0);
+}
