@@ -30,6 +30,11 @@ pub fn started(version: &str) -> Sim {
 
 /// Runs `path args` with `input` on stdin and `env`; kills it (process group) after `limit`.
 pub fn run_with(path: &std::path::Path, args: &[&str], input: &str, env: &[(&str, &str)], limit: Duration) -> Out {
+    run_as_with(None, path, args, input, env, limit)
+}
+
+/// As `run_with`, as user `who` = (uid, gid) when given.
+pub fn run_as_with(who: Option<(u32, u32)>, path: &std::path::Path, args: &[&str], input: &str, env: &[(&str, &str)], limit: Duration) -> Out {
     use std::os::unix::process::CommandExt;
     let start = Instant::now();
     let mut cmd = Command::new(path);
@@ -39,6 +44,9 @@ pub fn run_with(path: &std::path::Path, args: &[&str], input: &str, env: &[(&str
     cmd.env_remove("LD_LIBRARY_PATH");
     for (k, v) in env {
         cmd.env(k, v);
+    }
+    if let Some((uid, gid)) = who {
+        cmd.uid(uid).gid(gid).current_dir("/");
     }
     let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {}: {e}", path.display()));
     let mut stdin = child.stdin.take().unwrap();
