@@ -245,7 +245,8 @@ pub fn accepts(addr: SocketAddr, timeout: Duration) -> bool {
 
 /// Whether `ip` is configured on an interface of this node (what a listener can bind to).
 pub fn address_is_local(ip: IpAddr) -> std::io::Result<bool> {
-    if ip.is_unspecified() {
+    // The kernel answers for all of 127.0.0.0/8 on lo, though only 127.0.0.1 is listed.
+    if ip.is_unspecified() || ip.is_loopback() {
         return Ok(true);
     }
     let addrs = nix::ifaddrs::getifaddrs().map_err(std::io::Error::from)?;
@@ -369,6 +370,7 @@ mod tests {
         drop(l);
         assert!(port_holders(port, None).is_empty());
         assert!(address_is_local("127.0.0.1".parse().unwrap()).unwrap());
+        assert!(address_is_local("127.0.0.2".parse().unwrap()).unwrap());
         assert!(!address_is_local("192.0.2.254".parse().unwrap()).unwrap());
     }
 }

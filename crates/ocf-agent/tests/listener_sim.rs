@@ -220,3 +220,40 @@ fn a_listener_object_the_queue_manager_started_is_adopted_and_made_manual() {
     check(&agent(&links, L, "stop", &env), 0, "stop");
     assert!(eventually(Duration::from_secs(2), || !port_open(port)));
 }
+
+/// The processes' argv of runmqlsr for `qm`, read from /proc.
+fn runmqlsr_args(qm: &str) -> Vec<Vec<String>> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| c.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect::<Vec<_>>())
+        .filter(|a| a.first().is_some_and(|p| p.ends_with("runmqlsr")) && a.iter().any(|x| x == qm))
+        .collect()
+}
+
+#[test]
+fn two_queue_managers_share_a_port_on_different_addresses() {
+    let links = Links::new();
+    let (one, two) = (SimQm::create("SA"), SimQm::create("SB"));
+    one.start_qm();
+    two.start_qm();
+    let ps = free_port().to_string();
+    let e1 = one.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "127.0.0.1"), ("OCF_RESKEY_backlog", "7")]);
+    let e2 = two.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "127.0.0.2")]);
+    check(&agent(&links, L, "start", &e1), 0, "start on 127.0.0.1");
+    check(&agent(&links, L, "start", &e2), 0, "start on 127.0.0.2, same port");
+    let args = runmqlsr_args(&one.qm);
+    assert_eq!(args.len(), 1, "{args:?}");
+    let a = args[0].join(" ");
+    assert!(a.ends_with(&format!("-m {} -t TCP -p {ps} -i 127.0.0.1 -b 7", one.qm)), "{a}");
+    // A wildcard listener on that port clashes with both and is refused, naming a holder.
+    let sim3 = SimQm::create("SC");
+    sim3.start_qm();
+    let o = agent(&links, L, "start", &sim3.env(&[("OCF_RESKEY_port", &ps)]));
+    check(&o, 1, "wildcard start on a port used on two addresses");
+    assert!(exit_reason(&o).unwrap_or_default().contains("runmqlsr"), "{}", stderr(&o));
+    check(&agent(&links, L, "stop", &e1), 0, "stop the first");
+    check(&agent(&links, L, "monitor", &two.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "127.0.0.2"), ("OCF_RESKEY_CRM_meta_interval", "20000")])), 0, "the other queue manager's listener is untouched");
+    check(&agent(&links, L, "stop", &e2), 0, "stop the second");
+}
