@@ -130,3 +130,26 @@ fn unknown_channel_2540_and_no_listener_2538() {
     assert!(o.stdout.contains("MQCONNX ended with reason code 2058"), "{o:?}");
     assert_eq!(o.code, Some(10), "reference §15: 2058 -> 10");
 }
+
+/// crypt(3) SHA-512 hash of "secret" (openssl passwd -6 -salt abcdefgh secret).
+const SECRET_HASH: &str = "$6$abcdefgh$ltjgWl6579NluT/Vi1nwEvcil.G5Nbc4NiXZaNGStk8PSwGfQv72N2CKPPrVACtLtip/cZ/1GM/O6IND4WQhG.";
+
+#[test]
+fn admin_with_a_valid_password_is_allowed_a_wrong_one_is_not() {
+    let (sim, port) = with_listener();
+    // The queue manager runs as mqm and cannot read /etc/shadow; the installation's stand-in
+    // for IBM's setuid helper is ROOT/.mqsim/shadow (same format).
+    let shadow = sim.root.join(".mqsim/shadow");
+    std::fs::create_dir_all(shadow.parent().unwrap()).unwrap();
+    std::fs::write(&shadow, format!("mqm:{SECRET_HASH}:19000:0:99999:7:::\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&shadow, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let server = mqserver("MQHA.SVRCONN", port);
+    let exe = sim.root.join("opt/mqm/samp/bin/amqsputc");
+    let env = [("MQSERVER", server.as_str()), ("MQSAMP_USER_ID", "mqm")];
+    let o = common::run_with(&exe, &["APPQ", "QM1"], "secret\nwith password\n\n", &env, Duration::from_secs(30));
+    assert!(o.stdout.contains("Enter password: "), "{o:?}");
+    assert_put_ok(&o);
+    let o = common::run_with(&exe, &["APPQ", "QM1"], "wrong\nx\n\n", &env, Duration::from_secs(30));
+    assert_refused_2035(&o);
+}
