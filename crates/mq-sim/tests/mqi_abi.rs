@@ -166,10 +166,54 @@ int main(int argc, char **argv) {
 }
 "#;
 
+/// Handle scoping and structure validation (mqi.md §2, §8), against the same library.
+const THREADS_C: &str = r#"
+#include <stdio.h>
+#include <string.h>
+#include <pthread.h>
+typedef int MQLONG;
+void MQCONN(char *, MQLONG *, MQLONG *, MQLONG *);
+void MQCONNX(char *, void *, MQLONG *, MQLONG *, MQLONG *);
+void MQDISC(MQLONG *, MQLONG *, MQLONG *);
+void MQOPEN(MQLONG, void *, MQLONG, MQLONG *, MQLONG *, MQLONG *);
+void MQCLOSE(MQLONG, MQLONG *, MQLONG, MQLONG *, MQLONG *);
+static char od[424];
+static void od_init(void) { memset(od, 0, sizeof od); memcpy(od, "OD  ", 4); *(MQLONG *)(od + 4) = 1;
+  *(MQLONG *)(od + 8) = 1; strcpy(od + 12, "SYSTEM.DEFAULT.LOCAL.QUEUE"); strcpy(od + 108, "AMQ.*"); }
+static MQLONG shared_h;
+static void *other(void *arg) {
+  MQLONG h = *(MQLONG *)arg, hobj = 0, cc = 0, rc = 0;
+  od_init(); MQOPEN(h, od, 0x10, &hobj, &cc, &rc);
+  printf("%s %d %d\n", h == shared_h ? "thread_shared" : "thread_nonshared", cc, rc);
+  if (cc == 0) MQCLOSE(h, &hobj, 0, &cc, &rc);
+  return NULL;
+}
+int main(int argc, char **argv) {
+  char qm[48]; memset(qm, 0, 48); strncpy(qm, argv[1], 48);
+  MQLONG h1 = 0, h2 = 0, cc = 0, rc = 0, hobj = 0;
+  MQCONN(qm, &h1, &cc, &rc); printf("conn1 %d %d\n", cc, rc);
+  MQCONN(qm, &h2, &cc, &rc); printf("conn2 %d %d same=%d\n", cc, rc, h1 == h2);
+  pthread_t t; pthread_create(&t, NULL, other, &h1); pthread_join(t, NULL);
+  char cno[272]; memset(cno, 0, sizeof cno); memcpy(cno, "CNO ", 4); *(MQLONG *)(cno + 4) = 1;
+  *(MQLONG *)(cno + 8) = 0x40; memset(cno + 224, ' ', 28);
+  MQCONNX(qm, cno, &shared_h, &cc, &rc); printf("connx_shared %d %d\n", cc, rc);
+  pthread_create(&t, NULL, other, &shared_h); pthread_join(t, NULL);
+  od_init(); memcpy(od, "XX  ", 4); MQOPEN(h1, od, 0x10, &hobj, &cc, &rc); printf("bad_od %d %d\n", cc, rc);
+  memcpy(cno, "CNX ", 4); MQLONG h3 = 0; MQCONNX(qm, cno, &h3, &cc, &rc); printf("bad_cno %d %d\n", cc, rc);
+  MQDISC(&h1, &cc, &rc); printf("disc %d %d\n", cc, rc);
+  MQDISC(&h1, &cc, &rc); printf("disc_again %d %d\n", cc, rc);
+  return 0;
+}
+"#;
+
 fn build_probe(sim: &support::Sim, dir: &Path) -> PathBuf {
-    let src = dir.join("probe.c");
-    std::fs::write(&src, PROBE_C).unwrap();
-    let exe = dir.join("probe");
+    build_c(sim, dir, "probe", PROBE_C)
+}
+
+fn build_c(sim: &support::Sim, dir: &Path, name: &str, text: &str) -> PathBuf {
+    let src = dir.join(format!("{name}.c"));
+    std::fs::write(&src, text).unwrap();
+    let exe = dir.join(name);
     let lib = sim.root.join("opt/mqm/lib64");
     let out = Command::new("gcc")
         .args(["-m64", "-Wall", "-o"])
@@ -236,4 +280,24 @@ fn stopped_queue_manager_is_2059_for_a_c_program() {
     let o = run_with(&probe, &["QM1"], "", &[], Duration::from_secs(30));
     assert_eq!(o.code, Some(1), "{o:?}");
     assert_eq!(field(&o.stdout, "connx"), "connx 2 2059");
+}
+
+#[test]
+fn handles_are_thread_scoped_unless_shared_and_bad_structures_are_refused() {
+    let sim = started("9.3.0.0");
+    let dir = tempfile::tempdir().unwrap();
+    let exe = build_c(&sim, dir.path(), "threads", THREADS_C);
+    let o = run_with(&exe, &["QM1"], "", &[], Duration::from_secs(30));
+    assert_eq!(o.code, Some(0), "{o:?}");
+    let out = o.stdout;
+    assert_eq!(field(&out, "conn1"), "conn1 0 0");
+    // A second non-shared connect on the same thread: warning 2002 and the same handle.
+    assert_eq!(field(&out, "conn2"), "conn2 1 2002 same=1");
+    assert_eq!(field(&out, "thread_nonshared"), "thread_nonshared 2 2018");
+    assert_eq!(field(&out, "connx_shared"), "connx_shared 0 0");
+    assert_eq!(field(&out, "thread_shared"), "thread_shared 0 0");
+    assert_eq!(field(&out, "bad_od"), "bad_od 2 2044");
+    assert_eq!(field(&out, "bad_cno"), "bad_cno 2 2139");
+    assert_eq!(field(&out, "disc"), "disc 0 0");
+    assert_eq!(field(&out, "disc_again"), "disc_again 2 2018");
 }
