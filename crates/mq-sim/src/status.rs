@@ -108,16 +108,29 @@ pub fn qm_state(inst: &Installation, qm: &QmPaths) -> QmState {
     if !storage_available(inst, qm) {
         return QmState::StatusNotAvailable;
     }
-    if procs::controller(inst, qm).is_some() {
-        // A live controller that has not yet published a role is still starting.
-        return local_role(inst, qm).unwrap_or(QmState::Starting);
+    let local = procs::controller(inst, qm).map(|_| local_role(inst, qm));
+    // Probing the lock is only needed when nothing runs here.
+    let elsewhere = local.is_none() && lock::held_elsewhere(qm);
+    derive(true, local, elsewhere, recorded_state(qm))
+}
+
+/// The decision, apart from the I/O: `local` is Some(role) when this node's controller lives
+/// (role None: it has not published one yet), `held_elsewhere` whether another node holds the lock.
+pub fn derive(storage_ok: bool, local: Option<Option<QmState>>, held_elsewhere: bool, recorded: Option<QmState>) -> QmState {
+    if !storage_ok {
+        return QmState::StatusNotAvailable;
     }
-    if lock::held_elsewhere(qm) {
+    if let Some(role) = local {
+        // A live controller that has not yet published a role is still starting.
+        return role.unwrap_or(QmState::Starting);
+    }
+    if held_elsewhere {
         return QmState::RunningElsewhere;
     }
     // A fresh queue manager shows "Ended immediately" (crtmqm records it; UNCONFIRMED in the reference).
-    match recorded_state(qm) {
+    match recorded {
         Some(s) if s.is_ended() => s,
+        // Recorded as running, but no controller and nobody holds the lock: it died without an end.
         Some(_) => QmState::EndedUnexpectedly,
         None => QmState::EndedImmediately,
     }
@@ -133,5 +146,25 @@ mod tests {
         assert_eq!(QmState::EndedPreemptively.text(), "Ended pre-emptively");
         assert_eq!(QmState::StatusNotAvailable.untranslated(), "STATUS NOT AVAILABLE");
         assert_eq!(QmState::from_text("ended unexpectedly"), Some(QmState::EndedUnexpectedly));
+    }
+
+    #[test]
+    fn derivation_follows_mq() {
+        use QmState::*;
+        // Controller alive here: its role, or Starting before it has one.
+        assert_eq!(derive(true, Some(Some(Running)), false, Some(Running)), Running);
+        assert_eq!(derive(true, Some(None), false, None), Starting);
+        assert_eq!(derive(true, Some(Some(RunningAsStandby)), false, Some(Running)), RunningAsStandby);
+        // Nothing here, the lock held by another node.
+        assert_eq!(derive(true, None, true, Some(Running)), RunningElsewhere);
+        assert_eq!(derive(true, None, true, Some(EndedNormally)), RunningElsewhere);
+        // Recorded running, no controller, nobody holds the lock: a crash.
+        assert_eq!(derive(true, None, false, Some(Running)), EndedUnexpectedly);
+        assert_eq!(derive(true, None, false, Some(Quiescing)), EndedUnexpectedly);
+        // A clean end is kept as recorded.
+        assert_eq!(derive(true, None, false, Some(EndedPreemptively)), EndedPreemptively);
+        assert_eq!(derive(true, None, false, None), EndedImmediately);
+        // Unreadable data wins over everything.
+        assert_eq!(derive(false, Some(Some(Running)), true, Some(Running)), StatusNotAvailable);
     }
 }

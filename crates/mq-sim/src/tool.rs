@@ -201,6 +201,7 @@ fn cmd_app(inst: &Installation, qm: &QmPaths) -> i32 {
     let exe = inst.samp_bin_dir.join("mqsimapp");
     let mut cmd = Command::new(&exe);
     cmd.arg("-m").arg(&qm.name).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.current_dir("/");
     unsafe {
         std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
             libc::setsid();

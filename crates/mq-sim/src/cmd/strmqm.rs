@@ -149,15 +149,6 @@ fn standby_text(name: &str) -> String {
 /// Another node holds the queue manager: standby (-x, when permitted) or rc 31 / 43 / 47.
 fn elsewhere(inst: &Installation, qm: &QmPaths, permit_standby: bool, say: &dyn Fn(&str)) -> i32 {
     let active_permits = controller::read_status(qm).and_then(|s| s.get("PermitStandby").map(|v| v == "Yes")).unwrap_or(false);
-    // Message texts for 31/43/47 are UNCONFIRMED (reference §19.6); codes are from its rc table.
-    if !active_permits {
-        say(&format!("IBM MQ queue manager '{}' is already running elsewhere and does not permit standby instances.", qm.name));
-        return 43;
-    }
-    if !permit_standby {
-        say(&format!("IBM MQ queue manager '{}' already has an active instance; it permits standby instances (use strmqm -x).", qm.name));
-        return 31;
-    }
     let standbys = std::fs::read_dir(&qm.data_dir)
         .map(|rd| {
             rd.flatten()
@@ -166,9 +157,21 @@ fn elsewhere(inst: &Installation, qm: &QmPaths, permit_standby: bool, say: &dyn 
                 .count()
         })
         .unwrap_or(0);
-    if standbys > 0 {
-        say("The queue manager already has the maximum number of standby instances.");
-        return 47;
+    // Message texts for 31/43/47 are UNCONFIRMED (reference §19.6); codes are from its rc table.
+    match elsewhere_decision(active_permits, permit_standby, standbys) {
+        Elsewhere::Refuse(43) => {
+            say(&format!("IBM MQ queue manager '{}' is already running elsewhere and does not permit standby instances.", qm.name));
+            return 43;
+        }
+        Elsewhere::Refuse(31) => {
+            say(&format!("IBM MQ queue manager '{}' already has an active instance; it permits standby instances (use strmqm -x).", qm.name));
+            return 31;
+        }
+        Elsewhere::Refuse(rc) => {
+            say("The queue manager already has the maximum number of standby instances.");
+            return rc;
+        }
+        Elsewhere::StartStandby => {}
     }
     say(&format!("{} queue manager '{}' starting.", messages::product(&inst.version), qm.name));
     say(&format!("The queue manager is associated with installation '{}'.", inst.name));
@@ -224,6 +227,8 @@ fn spawn_controller(inst: &Installation, qm: &QmPaths, permit_standby: bool, no_
     }
     cmd.arg("-u").arg(&inst.user);
     cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    // A daemon does not keep its starter's directory busy (or depend on it staying readable).
+    cmd.current_dir(&inst.data_root);
     unsafe {
         cmd.pre_exec(|| {
             libc::setsid();
@@ -262,5 +267,39 @@ fn fault_text(rc: i32, name: &str) -> String {
         69 => "AMQ6235E: Directory missing.".to_string(),
         119 => messages::AMQ7077.to_string(),
         _ => messages::AMQ7018.to_string(),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Elsewhere {
+    StartStandby,
+    Refuse(i32),
+}
+
+/// strmqm while the active instance runs on another node (reference §19.6 / §7.2): 43 when the
+/// active does not permit standbys, 31 for a start without -x, 47 when a standby already exists.
+fn elsewhere_decision(active_permits: bool, want_standby: bool, standbys: usize) -> Elsewhere {
+    if !active_permits {
+        Elsewhere::Refuse(43)
+    } else if !want_standby {
+        Elsewhere::Refuse(31)
+    } else if standbys > 0 {
+        Elsewhere::Refuse(47)
+    } else {
+        Elsewhere::StartStandby
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_instance_refusals() {
+        assert_eq!(elsewhere_decision(false, true, 0), Elsewhere::Refuse(43));
+        assert_eq!(elsewhere_decision(false, false, 0), Elsewhere::Refuse(43));
+        assert_eq!(elsewhere_decision(true, false, 0), Elsewhere::Refuse(31));
+        assert_eq!(elsewhere_decision(true, true, 1), Elsewhere::Refuse(47));
+        assert_eq!(elsewhere_decision(true, true, 0), Elsewhere::StartStandby);
     }
 }
