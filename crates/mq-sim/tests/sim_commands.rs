@@ -197,3 +197,39 @@ fn non_admin_is_refused() {
     let r = sim.run_as(uid_of("mqadmin"), gid_of("mqm"), "dspmq", &["-m", "QM1"]);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+#[test]
+fn texts_follow_the_installed_version() {
+    // §6.1 9.4.2 -o all (instana): the GRP* fields follow QUORUM().
+    let sim = Sim::install(&["--version", "9.4.2.0"]);
+    sim.ok("crtmqm", &["QM1"]);
+    sim.ok("strmqm", &["QM1"]);
+    let inst_path = std::fs::canonicalize(sim.root.join("opt/mqm")).unwrap();
+    let r = sim.ok("dspmq", &["-o", "all"]);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "QMNAME(QM1)                                               STATUS(Running) DEFAULT(no) STANDBY(Not permitted) INSTNAME(Installation1) INSTPATH({}) INSTVER(9.4.2.0) ROLE(Not configured) INSTANCE() INSYNC() QUORUM() GRPLSN() GRPNAME() GRPROLE(Not configured)\n",
+            inst_path.display()
+        )
+    );
+    sim.ok("endmqm", &["-i", "QM1"]);
+
+    // §9 9.1: "IBM MQ queue manager created." without the name; §7.1 9.1 start without "Plain text".
+    let sim = Sim::install(&["--version", "9.1.0.0"]);
+    let r = sim.ok("crtmqm", &["QMA"]);
+    assert!(r.stdout.starts_with("IBM MQ queue manager created.\n"), "{}", r.stdout);
+    let r = sim.ok("strmqm", &["QMA"]);
+    assert!(!r.stdout.contains("Plain text communication"), "{}", r.stdout);
+    assert!(r.stdout.ends_with("IBM MQ queue manager 'QMA' started using V9.1.0.0.\n"), "{}", r.stdout);
+    sim.ok("endmqm", &["-i", "QMA"]);
+
+    // §7.1 old releases: "WebSphere MQ queue manager 'X' starting." ... "started using V7.5.0.2."
+    let sim = Sim::install(&["--version", "7.5.0.2"]);
+    sim.ok("crtmqm", &["QM7"]);
+    let r = sim.ok("strmqm", &["QM7"]);
+    assert!(r.stdout.starts_with("WebSphere MQ queue manager 'QM7' starting.\n"), "{}", r.stdout);
+    assert!(r.stdout.ends_with("WebSphere MQ queue manager 'QM7' started using V7.5.0.2.\n"), "{}", r.stdout);
+    assert!(sim.ok("dspmqver", &[]).stdout.starts_with("Name:        WebSphere MQ\n"));
+    sim.ok("endmqm", &["-i", "QM7"]);
+}

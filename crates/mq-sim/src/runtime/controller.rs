@@ -86,9 +86,17 @@ fn write_role(inst: &Installation, qm: &QmPaths, role: QmState) {
 
 /// Appends an entry to the queue manager's error log, in the shape of AMQERR01.LOG.
 pub fn error_log(inst: &Installation, qm: &QmPaths, text: &str) {
-    let (d, t) = clock::mq_date_time(clock::now_secs());
+    let now = clock::now_secs();
+    let (y, mo, d, h, mi, sec) = clock::civil(now);
+    let (h12, ampm) = match h {
+        0 => (12, "AM"),
+        1..=11 => (h, "AM"),
+        12 => (12, "PM"),
+        _ => (h - 12, "PM"),
+    };
+    // The shape of an AMQERR01.LOG entry: stamp line, inserts block, message, separator.
     let entry = format!(
-        "{d} {t} - Process({}.1) User({}) Program(amqzxma0)\n                    Host({}) Installation({})\n                    VRMF({}) QMgr({})\n\n{text}\n\n-------------------------------------------------------------------------------\n",
+        "{mo:02}/{d:02}/{y} {h12:02}:{mi:02}:{sec:02} {ampm} - Process({}.1) User({}) Program(amqzxma0)\n                    Host({}) Installation({})\n                    VRMF({}) QMgr({})\n                    Time({y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}.000Z)\n\n{text}\n\nEXPLANATION:\nSee the message text.\nACTION:\nNone.\n----- amqzxma0.c : 1 ----------------------------------------------------------\n",
         std::process::id(),
         inst.user,
         inst.node,
