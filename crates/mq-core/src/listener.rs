@@ -147,6 +147,26 @@ pub fn port_holders_in(proc_root: &Path, port: u16, want: Option<IpAddr>) -> Vec
     found
 }
 
+/// The listening sockets on `port` that process `pid` holds: reads only that process's fds, so a
+/// monitor does not walk every process on the node.
+pub fn sockets_held_by(pid: i32, port: u16) -> Vec<ListenSocket> {
+    sockets_held_by_in(Path::new("/proc"), pid, port)
+}
+
+pub fn sockets_held_by_in(proc_root: &Path, pid: i32, port: u16) -> Vec<ListenSocket> {
+    let sockets = listening_on_in(proc_root, port);
+    if sockets.is_empty() {
+        return sockets;
+    }
+    let Ok(fds) = std::fs::read_dir(proc_root.join(pid.to_string()).join("fd")) else { return vec![] };
+    let inodes: Vec<u64> = fds
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter_map(|t| t.to_str().and_then(socket_inode))
+        .collect();
+    sockets.into_iter().filter(|s| inodes.contains(&s.inode)).collect()
+}
+
 fn command_line(proc_root: &Path, pid: i32) -> Option<String> {
     let raw = std::fs::read(proc_root.join(pid.to_string()).join("cmdline")).ok()?;
     let s: Vec<String> = raw.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect();
@@ -185,7 +205,28 @@ pub fn is_listener_of(p: &Proc, qm: &str, port: u16) -> bool {
 
 /// The runmqlsr processes of `qm` for `port` on this host.
 pub fn listeners_of(qm: &str, port: u16) -> Vec<Proc> {
-    procs::family(qm).into_iter().filter(|p| is_listener_of(p, qm, port)).collect()
+    processes_named(RUNMQLSR).into_iter().filter(|p| is_listener_of(p, qm, port)).collect()
+}
+
+/// Every process whose argv[0] has basename `program`, in pid order. Only the command line of
+/// each process is read until one matches, so a monitor's scan of a busy node stays cheap.
+pub fn processes_named(program: &str) -> Vec<Proc> {
+    let proc_root = Path::new("/proc");
+    let Ok(dir) = std::fs::read_dir(proc_root) else { return vec![] };
+    let me = std::process::id() as i32;
+    let mut out: Vec<Proc> = dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()))
+        .filter(|pid| *pid != me)
+        .filter(|pid| {
+            let Ok(raw) = std::fs::read(proc_root.join(pid.to_string()).join("cmdline")) else { return false };
+            let argv0 = raw.split(|b| *b == 0).next().unwrap_or_default();
+            argv0.rsplit(|b| *b == b'/').next() == Some(program.as_bytes())
+        })
+        .filter_map(procs::read)
+        .collect();
+    out.sort_by_key(|p| p.pid);
+    out
 }
 
 /// runmqlsr's arguments for a TCP listener (reference §12).
@@ -359,6 +400,23 @@ mod tests {
     }
 
     #[test]
+    fn processes_by_program_name() {
+        let mut child = std::process::Command::new("/bin/sleep").arg("31").spawn().unwrap();
+        let pid = child.id() as i32;
+        let end = std::time::Instant::now() + Duration::from_secs(5);
+        let mut found = false;
+        while !found && std::time::Instant::now() < end {
+            found = processes_named("sleep").iter().any(|p| p.pid == pid && p.args == ["/bin/sleep", "31"]);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(found, "sleep {pid} not found by name");
+        assert!(!processes_named("sleep").iter().any(|p| p.pid == pid));
+        assert!(processes_named("no-such-program-mqha").is_empty());
+    }
+
+    #[test]
     fn live_port_holder_and_locality() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
@@ -366,6 +424,10 @@ mod tests {
         assert_eq!(holders.len(), 1, "{holders:?}");
         assert_eq!(holders[0].pid, std::process::id() as i32);
         assert!(accepts(l.local_addr().unwrap(), Duration::from_secs(1)));
+        let mine = sockets_held_by(std::process::id() as i32, port);
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].inode, holders[0].socket.inode);
+        assert!(sockets_held_by(1, port).is_empty());
         assert!(port_holders(port, Some("192.0.2.99".parse().unwrap())).is_empty());
         drop(l);
         assert!(port_holders(port, None).is_empty());

@@ -2,8 +2,6 @@
 //! and the command that starts one. runmqtrm is not one of the queue manager's own programs:
 //! it is found by program name plus exact `-m QM` and `-q INITQ` arguments.
 
-use std::path::Path;
-
 use crate::listener::option_value;
 use crate::procs::{self, Proc};
 
@@ -18,20 +16,7 @@ pub fn is_trigger_monitor_of(p: &Proc, qm: &str, initq: &str) -> bool {
 
 /// The runmqtrm processes of `qm` on `initq` on this host.
 pub fn trigger_monitors_of(qm: &str, initq: &str) -> Vec<Proc> {
-    trigger_monitors_in(Path::new("/proc"), qm, initq)
-}
-
-pub fn trigger_monitors_in(proc_root: &Path, qm: &str, initq: &str) -> Vec<Proc> {
-    let Ok(dir) = std::fs::read_dir(proc_root) else { return vec![] };
-    let mut out: Vec<Proc> = dir
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()))
-        .filter(|pid| *pid != std::process::id() as i32)
-        .filter_map(procs::read)
-        .filter(|p| is_trigger_monitor_of(p, qm, initq))
-        .collect();
-    out.sort_by_key(|p| p.pid);
-    out
+    crate::listener::processes_named(RUNMQTRM).into_iter().filter(|p| is_trigger_monitor_of(p, qm, initq)).collect()
 }
 
 /// runmqtrm's arguments (reference §14).

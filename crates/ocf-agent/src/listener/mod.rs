@@ -78,7 +78,12 @@ fn ours(p: &ListenerParams) -> Vec<Proc> {
 
 /// The inodes of the listening sockets on the resource's port that `procs` hold.
 fn held_sockets(p: &ListenerParams, procs: &[Proc]) -> Vec<u64> {
-    lsr::port_holders(p.port, p.ipaddr).into_iter().filter(|h| procs.iter().any(|o| o.pid == h.pid)).map(|h| h.socket.inode).collect()
+    procs
+        .iter()
+        .flat_map(|o| lsr::sockets_held_by(o.pid, p.port))
+        .filter(|s| lsr::clashes(s.addr, p.ipaddr))
+        .map(|s| s.inode)
+        .collect()
 }
 
 fn start(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
