@@ -6,7 +6,9 @@
 use crate::paths::{Installation, QmPaths};
 
 pub fn key(inst: &Installation, qm: &QmPaths) -> libc::key_t {
-    let h = inst.qm_hash(qm);
+    // The node takes part: nodes in separate PID namespaces on one kernel share SysV IPC, and one
+    // node's queue-manager processes must never count as attached to another node's instance.
+    let h = inst.qm_hash(qm) ^ crate::paths::fnv1a64(inst.node.as_bytes()).rotate_left(17);
     // Never IPC_PRIVATE (0), and keep it positive for readable ipcs output.
     (((h >> 32) ^ h) as u32 & 0x7fff_fff0 | 0x0400_0000) as libc::key_t
 }
