@@ -110,6 +110,12 @@ pub fn error_log(inst: &Installation, qm: &QmPaths, text: &str) {
     }
 }
 
+/// The link to amqzmgr0: replies are read line by line, requests written on the other clone.
+type MgrLink = (BufReader<UnixStream>, UnixStream);
+
+/// A listener we started: its pid and (STARTDA, STARTTI).
+type Started = (u32, (String, String));
+
 struct Shared {
     end: Option<EndRequest>,
     standby_end: bool,
@@ -120,8 +126,8 @@ pub struct Controller {
     qm: QmPaths,
     permit_standby: bool,
     started: (String, String),
-    mgr: Mutex<Option<(BufReader<UnixStream>, UnixStream)>>,
-    listeners: Mutex<HashMap<String, (u32, (String, String))>>,
+    mgr: Mutex<Option<MgrLink>>,
+    listeners: Mutex<HashMap<String, Started>>,
     shared: Mutex<Shared>,
     cond: Condvar,
 }

@@ -111,21 +111,13 @@ pub fn on_parent_death(inst: &Installation, qm: &QmPaths) -> ! {
 
 /// Blocks until the parent link reaches end of file (the parent died or closed it).
 pub fn wait_parent(link: &UnixStream) {
+    use std::io::Read;
     let mut buf = [0u8; 64];
-    loop {
-        match (&*link).read_some(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => continue,
+    let mut r = link;
+    while let Ok(n) = r.read(&mut buf) {
+        if n == 0 {
+            return;
         }
-    }
-}
-
-trait ReadSome {
-    fn read_some(self, buf: &mut [u8]) -> std::io::Result<usize>;
-}
-impl ReadSome for &UnixStream {
-    fn read_some(self, buf: &mut [u8]) -> std::io::Result<usize> {
-        std::io::Read::read(&mut &*self, buf)
     }
 }
 
@@ -224,7 +216,7 @@ pub fn amqzmgr0_main(args: Vec<String>) -> i32 {
                 }
                 spawn_reply(&inst, "runmqlsr", true, &a, &mut kids)
             }
-            ["CSV"] => spawn_reply(&inst, "amqpcsea", true, &[name.clone()], &mut kids),
+            ["CSV"] => spawn_reply(&inst, "amqpcsea", true, std::slice::from_ref(&name), &mut kids),
             ["CHI"] => spawn_reply(
                 &inst,
                 "runmqchi",
