@@ -5,7 +5,7 @@
 #    and the .cargo/config.toml that points cargo at them, so the source RPM builds offline;
 # 2. runs rpmbuild on it, linking the agent against glibc 2.28 with cargo-zigbuild (the spec says
 #    why) and with --nodeps, because Debian's rpm database knows nothing of its dpkg packages.
-# It installs what it lacks into target/rpm-tools/: zig (PyPI package ziglang) and cargo-zigbuild
+# It installs what it lacks (rpm/zig-tools.sh): zig (PyPI package ziglang) and cargo-zigbuild
 # (crates.io). Debian packages it needs: rpm, xsltproc (tests/setup.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
