@@ -26,7 +26,9 @@ NS=mqha-pcmk-$$
 STATE=$RUN/node1
 AGENTS=$RUN/agents
 MQROOT=$RUN/mq
-QM=QM1
+# A queue-manager name of this run only: other suites on this machine run simulated QM1s of their own,
+# and the agent recognises a queue manager's processes by program and -m name.
+QM=PCMK_S$$
 SUITE_T0=$(now_ms)
 
 teardown() {
@@ -152,7 +154,7 @@ mq_procs() {
     done
 }
 no_mq_procs() { [ -z "$(mq_procs)" ]; }
-port_open() { N python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2).close()' "$1"; }
+port_open() { N python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2).close()' "$1" 2>/dev/null; }
 port_closed() { ! port_open "$1"; }
 cmdserver_running() {
     local out
@@ -175,18 +177,22 @@ reason_matches() { exit_reasons "$1" | grep -Eiq "$2"; }
 scenario "mqha: simulated installation, queue manager $QM, pcs group qm + listener + trigger monitor"
 sim install "$MQROOT" >/dev/null || die "mqsim install $MQROOT failed"
 N "$INST/bin/crtmqm" "$QM" >/dev/null || die "crtmqm $QM failed"
+# A crash kills the listener and the trigger monitor with their queue manager. When the listener's
+# monitor notices before the queue manager's own, Pacemaker restarts the listener alone, that start
+# fails (its queue manager is down) and the listener is banned from the node (start-failure-is-fatal)
+# until its failure expires: hence failure-timeout on listener and trigger monitor (the role of the
+# Solaris agents' Retry_interval). Seen in this suite; see tests/README.md.
 PORT=$(N python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # short monitor intervals keep reactions quick; depth 10 (MQI) and 20 (persistent messages) too
 N pcs resource create qm ocf:mqha:ibmmq qmgr="$QM" mq_installation="$INST" command_server=yes \
     op monitor interval=4s timeout=20s \
     op monitor interval=6s timeout=20s OCF_CHECK_LEVEL=10 \
     op monitor interval=8s timeout=30s OCF_CHECK_LEVEL=20 \
-    op start timeout=60s op stop timeout=60s \
-    meta migration-threshold=3 --group mqgrp >/dev/null || die "pcs resource create qm failed"
+    op start timeout=60s op stop timeout=60s meta migration-threshold=3 --group mqgrp >/dev/null || die "pcs resource create qm failed"
 N pcs resource create lsn ocf:mqha:ibmmq-listener qmgr="$QM" mq_installation="$INST" port="$PORT" \
-    op monitor interval=4s timeout=20s --group mqgrp >/dev/null || die "pcs resource create lsn failed"
+    op monitor interval=4s timeout=20s meta failure-timeout=20s --group mqgrp >/dev/null || die "pcs resource create lsn failed"
 N pcs resource create trm ocf:mqha:ibmmq-trigger qmgr="$QM" mq_installation="$INST" initq="$INITQ" \
-    op monitor interval=4s timeout=20s --group mqgrp >/dev/null || die "pcs resource create trm failed"
+    op monitor interval=4s timeout=20s meta failure-timeout=20s --group mqgrp >/dev/null || die "pcs resource create trm failed"
 expect "qm, lsn and trm Started" 90 group_started
 reaction "group created -> all Started"
 check "the queue manager's execution controller runs (pid $(qm_pid))" test -n "$(qm_pid)"
@@ -199,9 +205,10 @@ old=$(qm_pid)
 sim crash "$MQROOT" "$QM" >/dev/null || die "mqsim crash failed"
 expect "fail-count of qm >= 1" 30 fail_count_at_least qm 1
 expect "a new queue manager instance runs" 60 qm_pid_not "$old"
-expect "qm, lsn and trm Started again" 60 group_started
+expect "qm, lsn and trm Started again" 90 group_started
 expect "the listener accepts connections again" 10 port_open "$PORT"
 print_reason qm "our exit reason in crm_mon"
+[ "$(fail_count lsn)" != 0 ] && echo "  note: the listener's monitor noticed first; it came back after its failure-timeout"
 reaction "crash -> group back"
 cleanup_all
 
@@ -243,10 +250,12 @@ expect "qm, lsn and trm Started again" 120 group_started
 reaction "hang -> group back"
 cleanup_all
 
-scenario "mqha: full log (mqsim fault log-full) -> depth-20 monitor fails with a reason naming the log"
+scenario "mqha: full log (mqsim fault log-full) -> depth-20 monitor fails, reason 2102 in crm_mon"
 sim fault "$MQROOT" "$QM" set log-full >/dev/null || die "mqsim fault set log-full failed"
 expect "fail-count of qm >= 1" 60 fail_count_at_least qm 1
-check "the exit reason names the log" reason_matches qm 'log'
+# MQ answers a persistent put on a full log with 2102 MQRC_RESOURCE_PROBLEM
+check "the exit reason names the failed persistent put and MQ's reason 2102" reason_matches qm '(MQPUT|persistent).*2102'
+reason_matches qm 'log' || echo "  note: the exit reason shown by crm_mon does not mention the log (Pacemaker keeps 128 characters)"
 print_reason qm "our exit reason in crm_mon"
 sim fault "$MQROOT" "$QM" clear log-full >/dev/null || die "mqsim fault clear log-full failed"
 expect "qm, lsn and trm Started again" 120 group_started
@@ -268,14 +277,19 @@ reaction "cleanup -> Started"
 cleanup_all
 
 scenario "mqha: migration-threshold=2 reached -> qm banned from node1"
+# Each monitor op that sees the crash counts one failure: with monitors at three depths one crash
+# can count 2 or 3 (seen here). So: crash until banned, at most twice, and check the ban.
 N pcs resource meta qm migration-threshold=2 >/dev/null || die "pcs resource meta failed"
-old=$(qm_pid)
-sim crash "$MQROOT" "$QM" >/dev/null || die "mqsim crash failed"
-expect "fail-count of qm is 1" 30 fail_count_is qm 1
-expect "qm Started again after the first crash" 60 qm_pid_not "$old"
-expect "group Started after the first crash" 60 group_started
-sim crash "$MQROOT" "$QM" >/dev/null || die "mqsim crash failed"
-expect "fail-count of qm is 2" 30 fail_count_is qm 2
+banned_or_back() { banned qm || { qm_pid_not "$1" && group_started; }; }
+for crash in 1 2; do
+    old=$(qm_pid)
+    sim crash "$MQROOT" "$QM" >/dev/null || die "mqsim crash failed"
+    expect "crash $crash: fail-count of qm >= $crash" 30 fail_count_at_least qm "$crash"
+    expect "crash $crash: qm banned, or back with a new instance" 60 banned_or_back "$old"
+    if banned qm; then break; fi
+    echo "  crash $crash: fail-count $(fail_count qm) < 2, restarted in place"
+done
+echo "  banned after $crash crash(es), fail-count $(fail_count qm)"
 expect "qm, lsn and trm Stopped" 60 all_role Stopped qm lsn trm
 check "qm's allocation score on node1 is -INFINITY" banned qm
 expect "no process of the queue manager left" 30 no_mq_procs
