@@ -155,6 +155,57 @@ check "agent binary is stripped (no .symtab), $size bytes" \
 echo "agent binary: $size bytes, highest GLIBC symbol version $glibc_max, needs:" \
     "$(readelf -d "$agent_bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')"
 
+# --- the packaged agent drives a queue manager -----------------------------------------------------
+# The zig-linked binary must do everything the workspace build does, above all dlopen() the
+# installation's libmqm_r.so in its MQI child: run it against a simulated installation.
+mqsim=$root/target/release/mqsim
+if [ ! -x "$mqsim" ]; then
+    bad "build first: cargo build --workspace --release ($mqsim missing)"
+else
+    mq=$scratch/mq
+    qm=RPMT$$
+    inst=$mq/opt/mqm
+    sim_cleanup() { "$mqsim" cleanup "$mq" >/dev/null 2>&1 || true; }
+    trap 'sim_cleanup; cleanup' EXIT
+    agent() { # agent ACTION [NAME=VALUE...]: the extracted ibmmq, called as Pacemaker calls it
+        local action=$1
+        shift
+        env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin OCF_ROOT=/usr/lib/ocf \
+            OCF_RA_VERSION_MAJOR=1 OCF_RA_VERSION_MINOR=1 \
+            OCF_RESOURCE_INSTANCE=rpm_qm OCF_RESOURCE_TYPE=ibmmq OCF_RESOURCE_PROVIDER=mqha \
+            OCF_RESKEY_CRM_meta_timeout=60000 OCF_RESKEY_qmgr="$qm" OCF_RESKEY_mq_installation="$inst" \
+            "$@" "$agent_bin" "$action" >>"$scratch/agent.log" 2>&1
+    }
+    expect_rc() { # expect_rc RC DESCRIPTION ACTION [NAME=VALUE...]
+        local want=$1 what=$2 rc=0
+        shift 2
+        agent "$@" || rc=$?
+        check "packaged agent: $what: exit $rc (want $want)" test "$rc" = "$want"
+        [ "$rc" = "$want" ] || tail -5 "$scratch/agent.log" | sed 's/^/    | /'
+    }
+    qm_procs() { # processes of the simulated installation still running
+        local p
+        for p in /proc/[0-9]*; do
+            case "$(readlink "$p/exe" 2>/dev/null)" in "$mq"/*) echo "${p#/proc/}" ;; esac
+        done
+    }
+    if "$mqsim" install "$mq" >"$scratch/sim.log" 2>&1 && "$inst/bin/crtmqm" "$qm" >>"$scratch/sim.log" 2>&1; then
+        ok "simulated installation $inst with queue manager $qm"
+        mon=(OCF_RESKEY_CRM_meta_interval=20000)
+        expect_rc 7 "probe before start (stopped)" monitor
+        expect_rc 0 "start" start
+        expect_rc 0 "monitor, OCF_CHECK_LEVEL=0 (processes and dspmq)" monitor "${mon[@]}" OCF_CHECK_LEVEL=0
+        expect_rc 0 "monitor, OCF_CHECK_LEVEL=10 (MQI through libmqm_r.so)" monitor "${mon[@]}" OCF_CHECK_LEVEL=10
+        expect_rc 0 "monitor, OCF_CHECK_LEVEL=20 (persistent put and get)" monitor "${mon[@]}" OCF_CHECK_LEVEL=20
+        expect_rc 0 "stop" stop
+        expect_rc 7 "monitor after stop" monitor "${mon[@]}"
+        check "no process of the queue manager left after stop" test -z "$(qm_procs)"
+    else
+        bad "could not make the simulated installation: $(tail -3 "$scratch/sim.log")"
+    fi
+    sim_cleanup
+fi
+
 # --- the source RPM -----------------------------------------------------------------------------------
 rpm -qlp "$src_rpm" | sort >"$scratch/src-files"
 check "source RPM holds the spec and the source archive" \
