@@ -104,3 +104,21 @@ fn dmpmqmsg_load_and_unload_as_the_clusterlabs_probe() {
     assert_ne!(o.code, Some(0), "{o:?}");
     assert!(o.stdout.contains("2085"), "{o:?}");
 }
+
+#[test]
+fn queue_limits_and_inhibits_give_ibm_reason_codes() {
+    let sim = started("9.3.0.0");
+    mqsc_ok(&sim, "DEFINE QLOCAL(SMALL) MAXDEPTH(1) MAXMSGL(5)\nDEFINE QLOCAL(NOPUT) PUT(DISABLED)\nDEFINE QLOCAL(NOGET) GET(DISABLED)\n");
+    // amqsput stops at the first failed MQPUT, as IBM's loop does.
+    let o = sample(&sim, "amqsput", &["SMALL", "QM1"], "toolong\nok\n\n", &[]);
+    assert!(o.stdout.contains("MQPUT ended with reason code 2030"), "{o:?}");
+    assert_eq!(depth(&sim, "SMALL"), "0");
+    let o = sample(&sim, "amqsput", &["SMALL", "QM1"], "ok\nfull\n\n", &[]);
+    assert!(o.stdout.contains("MQPUT ended with reason code 2053"), "{o:?}");
+    assert_eq!(depth(&sim, "SMALL"), "1");
+    let o = sample(&sim, "amqsput", &["NOPUT", "QM1"], "x\n\n", &[]);
+    assert!(o.stdout.contains("MQPUT ended with reason code 2051"), "{o:?}");
+    let o = sample(&sim, "amqsget", &["NOGET", "QM1"], "", &[]);
+    assert!(o.stdout.contains("MQGET ended with reason code 2016"), "{o:?}");
+    assert!(o.stdout.ends_with("Sample AMQSGET0 end\n"), "{o:?}");
+}

@@ -220,3 +220,32 @@ fn hung_queue_manager_blocks_runmqsc_until_cleared() {
     let out = mqsc_ok(&sim, "PING QMGR\n");
     assert!(out.contains("AMQ8415I"), "{out}");
 }
+
+#[test]
+fn chlauth_records_default_rules_and_set() {
+    let sim = started("9.3.0.0");
+    let out = mqsc_ok(&sim, "DISPLAY CHLAUTH(*)\n");
+    // IBM's three default records since 7.1.
+    assert!(out.contains("CHLAUTH(SYSTEM.*)") && out.contains("USERSRC(NOACCESS)"), "{out}");
+    assert!(out.contains("CHLAUTH(*)") && out.contains("TYPE(BLOCKUSER)") && out.contains("USERLIST(*MQADMIN)"), "{out}");
+    assert!(out.contains("CHLAUTH(SYSTEM.ADMIN.SVRCONN)") && out.contains("USERSRC(CHANNEL)"), "{out}");
+    let out = mqsc_ok(&sim, "SET CHLAUTH('MQHA.*') TYPE(BLOCKUSER) USERLIST('nobody')\nDISPLAY CHLAUTH('MQHA.*')\n");
+    assert!(out.contains("AMQ8877I: IBM MQ channel authentication record set."), "{out}");
+    assert!(out.contains("USERLIST(nobody)"), "{out}");
+    let out = mqsc_ok(&sim, "SET CHLAUTH('MQHA.*') TYPE(BLOCKUSER) ACTION(REMOVE)\n");
+    assert!(out.contains("AMQ8877I"), "{out}");
+    let o = runmqsc(&sim, &["QM1"], "DISPLAY CHLAUTH('MQHA.*')\n");
+    assert_eq!(o.code, Some(10), "{o:?}");
+}
+
+#[test]
+fn default_queue_manager_and_unknown_service() {
+    let sim = support::Sim::install(&["--version", "9.3.0.0"]);
+    sim.ok("crtmqm", &["-q", "DEFQM"]);
+    sim.ok("strmqm", &["DEFQM"]);
+    let o = runmqsc(&sim, &[], "DISPLAY QMGR QMNAME\nDISPLAY SVSTATUS(NOSUCH)\n");
+    assert!(o.stdout.contains("Starting MQSC for queue manager DEFQM."), "{o:?}");
+    assert!(o.stdout.contains("QMNAME(DEFQM)"), "{o:?}");
+    assert!(o.stdout.contains("AMQ8147E: IBM MQ object NOSUCH not found."), "{o:?}");
+    assert_eq!(o.code, Some(10), "{o:?}");
+}
