@@ -671,21 +671,23 @@ fn display_qmstatus(engine: &Engine, cmd: &str, rest: &[Token]) -> Reply {
             return Reply::syntax(cmd, t.end);
         }
     }
+    // Ask the runtime before taking the engine's lock: it may look at the engine itself.
     let rt = &engine.runtime;
+    let (chinit, cmdserv, standby) = (component(rt.chinit()), component(rt.cmdserver()), rt.standby_permitted());
+    let (startda, startti) = rt.started();
     let st = engine.lock();
     let status = match st.run {
         RunState::Running => "RUNNING",
         RunState::Quiescing | RunState::Stopping => "QUIESCING",
     };
-    let (startda, startti) = rt.started();
     let (datsz, datuse) = fs_usage(&engine.qm.data_dir);
     let (logsz, loguse) = fs_usage(&engine.qm.log_dir);
     let log_path = format!("{}/active/", engine.qm.log_dir.display().to_string().trim_end_matches('/'));
     let value = |a: &str| -> String {
         match a {
             "AUTOCLUS" => kv(a, "NONE"),
-            "CHINIT" => kv(a, component(rt.chinit())),
-            "CMDSERV" => kv(a, component(rt.cmdserver())),
+            "CHINIT" => kv(a, chinit),
+            "CMDSERV" => kv(a, cmdserv),
             "CHKPTCNT" | "CHKPTOPS" | "CHKPTSZ" | "LOGEXTSZ" | "LOGINUSE" | "LOGUTIL" | "REUSESZ" => kv(a, "0"),
             "CONNS" => kv(a, &st.conns.len().to_string()),
             "DATFSSZ" | "QMFSSZ" => kv(a, &datsz),
@@ -705,7 +707,7 @@ fn display_qmstatus(engine: &Engine, cmd: &str, rest: &[Token]) -> Reply {
             "LOGSTRDA" | "STARTDA" => kv(a, &startda),
             "LOGSTRTI" | "STARTTI" => kv(a, &startti),
             "LOGTYPE" => kv(a, "CIRCULAR"),
-            "STANDBY" => kv(a, if rt.standby_permitted() { "PERMIT" } else { "NOPERMIT" }),
+            "STANDBY" => kv(a, if standby { "PERMIT" } else { "NOPERMIT" }),
             _ => kv(a, ""),
         }
     };
