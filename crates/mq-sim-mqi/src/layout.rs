@@ -159,3 +159,53 @@ mod tests {
         assert_eq!(&buf, b"AB      ");
     }
 }
+
+/// The offsets above against libmqm-sys (bindgen output of IBM's 9.4.1.1 headers).
+#[cfg(test)]
+mod cross_check {
+    use super::*;
+    use libmqm_sys as mq;
+    use std::mem::offset_of;
+
+    #[test]
+    fn offsets_agree_with_ibm_headers() {
+        assert_eq!(offset_of!(mq::MQOD, ObjectType), od::OBJECT_TYPE);
+        assert_eq!(offset_of!(mq::MQOD, ObjectName), od::OBJECT_NAME);
+        assert_eq!(offset_of!(mq::MQOD, ObjectQMgrName), od::OBJECT_Q_MGR_NAME);
+        assert_eq!(offset_of!(mq::MQOD, DynamicQName), od::DYNAMIC_Q_NAME);
+        assert_eq!(offset_of!(mq::MQOD, ResolvedQName), od::RESOLVED_Q_NAME);
+        assert_eq!(offset_of!(mq::MQOD, ResolvedQMgrName), od::RESOLVED_Q_MGR_NAME);
+        assert_eq!(offset_of!(mq::MQMD, Report), md::REPORT);
+        assert_eq!(offset_of!(mq::MQMD, Format), md::FORMAT);
+        assert_eq!(offset_of!(mq::MQMD, Persistence), md::PERSISTENCE);
+        assert_eq!(offset_of!(mq::MQMD, MsgId), md::MSG_ID);
+        assert_eq!(offset_of!(mq::MQMD, CorrelId), md::CORREL_ID);
+        assert_eq!(offset_of!(mq::MQMD, ReplyToQMgr), md::REPLY_TO_Q_MGR);
+        assert_eq!(offset_of!(mq::MQMD, UserIdentifier), md::USER_IDENTIFIER);
+        assert_eq!(offset_of!(mq::MQMD, PutApplType), md::PUT_APPL_TYPE);
+        assert_eq!(offset_of!(mq::MQMD, PutApplName), md::PUT_APPL_NAME);
+        assert_eq!(offset_of!(mq::MQMD, PutDate), md::PUT_DATE);
+        assert_eq!(offset_of!(mq::MQMD, PutTime), md::PUT_TIME);
+        assert_eq!(offset_of!(mq::MQPMO, Options), pmo::OPTIONS);
+        assert_eq!(offset_of!(mq::MQPMO, ResolvedQName), pmo::RESOLVED_Q_NAME);
+        assert_eq!(offset_of!(mq::MQGMO, WaitInterval), gmo::WAIT_INTERVAL);
+        assert_eq!(offset_of!(mq::MQGMO, MatchOptions), gmo::MATCH_OPTIONS);
+        assert_eq!(offset_of!(mq::MQGMO, ReturnedLength), gmo::RETURNED_LENGTH);
+        assert_eq!(offset_of!(mq::MQCNO, ClientConnOffset), cno::CLIENT_CONN_OFFSET);
+        assert_eq!(offset_of!(mq::MQCNO, ClientConnPtr), cno::CLIENT_CONN_PTR);
+        assert_eq!(offset_of!(mq::MQCNO, SecurityParmsOffset), cno::SECURITY_PARMS_OFFSET);
+        assert_eq!(offset_of!(mq::MQCNO, SecurityParmsPtr), cno::SECURITY_PARMS_PTR);
+        assert_eq!(offset_of!(mq::MQCSP, AuthenticationType), csp::AUTHENTICATION_TYPE);
+        assert_eq!(offset_of!(mq::MQCSP, CSPUserIdPtr), csp::USER_ID_PTR);
+        assert_eq!(offset_of!(mq::MQCSP, CSPUserIdLength), csp::USER_ID_LENGTH);
+        assert_eq!(offset_of!(mq::MQCSP, CSPPasswordPtr), csp::PASSWORD_PTR);
+        assert_eq!(offset_of!(mq::MQCSP, CSPPasswordLength), csp::PASSWORD_LENGTH);
+        assert_eq!(offset_of!(mq::MQCD, Version), cd::VERSION);
+        assert_eq!(offset_of!(mq::MQCD, ChannelType), cd::CHANNEL_TYPE);
+        assert_eq!(offset_of!(mq::MQCD, TransportType), cd::TRANSPORT_TYPE);
+        assert_eq!(offset_of!(mq::MQCD, ShortConnectionName), cd::SHORT_CONNECTION_NAME);
+        assert_eq!(offset_of!(mq::MQCD, ConnectionName), cd::CONNECTION_NAME);
+        assert_eq!(mq::MQCHT_CLNTCONN as i32, cd::CLNTCONN);
+        assert_eq!(mq::MQXPT_TCP as i32, cd::TCP);
+    }
+}
