@@ -301,3 +301,23 @@ fn handles_are_thread_scoped_unless_shared_and_bad_structures_are_refused() {
     assert_eq!(field(&out, "disc"), "disc 0 0");
     assert_eq!(field(&out, "disc_again"), "disc_again 2 2018");
 }
+
+#[test]
+fn every_symbol_of_libmqm_sys_dlopen2_wrapper_is_exported() {
+    // mqi.md: MqWrapper's 26 required MQI functions; a loader fails if one is missing.
+    const SYMBOLS: [&str; 26] = [
+        "MQBACK", "MQBEGIN", "MQBUFMH", "MQCB", "MQCLOSE", "MQCMIT", "MQCONN", "MQCONNX", "MQCRTMH", "MQCTL", "MQDISC", "MQDLTMH",
+        "MQDLTMP", "MQGET", "MQINQ", "MQINQMP", "MQMHBUF", "MQOPEN", "MQPUT", "MQPUT1", "MQSET", "MQSETMP", "MQSTAT", "MQSUB",
+        "MQSUBRQ", "MQXCNVC",
+    ];
+    let sim = support::Sim::install(&["--version", "9.3.0.0"]);
+    for lib in ["libmqm_r.so", "libmqic_r.so"] {
+        let path = std::ffi::CString::new(sim.root.join("opt/mqm/lib64").join(lib).to_str().unwrap()).unwrap();
+        let h = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+        assert!(!h.is_null(), "dlopen {lib} failed (build first: cargo build --workspace)");
+        for s in SYMBOLS {
+            let n = std::ffi::CString::new(s).unwrap();
+            assert!(!unsafe { libc::dlsym(h, n.as_ptr()) }.is_null(), "{lib} lacks {s}");
+        }
+    }
+}
