@@ -143,6 +143,13 @@ int main(int argc, char **argv) {
   MQGET(hconn, hobj, &gmd, &gmo, sizeof buf, buf, &dlen, &cc, &rc);
   printf("get_after %d %d\n", cc, rc);
 
+  md_default(&md); md.Persistence = 0; md.Expiry = 1; /* a tenth of a second */
+  MQPUT(hconn, hobj, &md, &pmo, 3, "old", &cc, &rc);
+  struct timespec pause = { 0, 300000000L }; nanosleep(&pause, NULL);
+  md_default(&gmd);
+  MQGET(hconn, hobj, &gmd, &gmo, sizeof buf, buf, &dlen, &cc, &rc);
+  printf("get_expired %d %d\n", cc, rc);
+
   MQCLOSE(hconn, &hobj, 0, &cc, &rc);
   printf("close %d %d hobj=%d\n", cc, rc, hobj);
 
@@ -258,6 +265,7 @@ fn c_program_drives_the_mqi_through_ibm_layouts() {
     assert_eq!(field(&out, "get_short"), "get_short 1 2080 len=10");
     assert_eq!(field(&out, "get_truncated"), "get_truncated 1 2079 len=10 data=[0123]");
     assert_eq!(field(&out, "get_after"), "get_after 2 2033");
+    assert_eq!(field(&out, "get_expired"), "get_expired 2 2033", "an expired message must not be delivered");
     assert_eq!(field(&out, "close"), "close 0 0 hobj=-1");
     assert_eq!(field(&out, "open_unknown"), "open_unknown 2 2085");
     assert_eq!(field(&out, "put1"), "put1 0 0");

@@ -21,7 +21,7 @@ fn dmpmqmsg(sim: &support::Sim, args: &[&str]) -> common::Out {
 #[test]
 fn persistent_messages_survive_restart_and_crash_non_persistent_do_not() {
     let sim = started("9.3.0.0");
-    mqsc_ok(&sim, "DEFINE QLOCAL(PQ) DEFPSIST(YES)\nDEFINE QLOCAL(NQ) DEFPSIST(NO)\n");
+    mqsc_ok(&sim, "DEFINE QLOCAL(PQ) DEFPSIST(YES)\nDEFINE QLOCAL(NQ) DEFPSIST(NO)\nALTER QMGR CHLAUTH(DISABLED) DESCR('kept')\n");
     let o = sample(&sim, "amqsput", &["PQ", "QM1"], "first\nsecond\n\n", &[]);
     assert_eq!(o.code, Some(0), "{o:?}");
     let o = sample(&sim, "amqsput", &["NQ", "QM1"], "volatile\n\n", &[]);
@@ -32,6 +32,8 @@ fn persistent_messages_survive_restart_and_crash_non_persistent_do_not() {
     assert!(sim.wait_status("QM1", "ENDED IMMEDIATELY", Duration::from_secs(10)));
     sim.ok("strmqm", &["QM1"]);
     assert_eq!((depth(&sim, "PQ"), depth(&sim, "NQ")), ("2".to_string(), "0".to_string()), "after restart");
+    let out = mqsc_ok(&sim, "DISPLAY QMGR CHLAUTH DESCR\n");
+    assert!(out.contains("CHLAUTH(DISABLED)") && out.contains("DESCR(kept)"), "queue manager attributes lost: {out}");
 
     // Killed execution controller: persistent messages are still there after the restart.
     assert_eq!(sim.mqsim(&["crash", "QM1"]).code, 0);

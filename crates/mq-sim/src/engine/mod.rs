@@ -194,11 +194,24 @@ pub(crate) struct Msg {
     pub md: wire::MsgDesc,
     pub data: Vec<u8>,
     pub seq: u64,
+    /// MQMD Expiry (tenths of a second) turned into a deadline; None = MQEI_UNLIMITED.
+    pub expires: Option<std::time::Instant>,
 }
 
 impl Msg {
+    pub fn new(md: wire::MsgDesc, data: Vec<u8>, seq: u64) -> Msg {
+        // A reloaded message's lifetime restarts with the queue manager (an approximation: MQ
+        // keeps the remaining time across a restart).
+        let expires = (md.expiry > 0).then(|| std::time::Instant::now() + Duration::from_millis(md.expiry as u64 * 100));
+        Msg { md, data, seq, expires }
+    }
+
     pub fn persistent(&self) -> bool {
         self.md.persistence == 1
+    }
+
+    pub fn expired(&self, now: std::time::Instant) -> bool {
+        self.expires.is_some_and(|e| e <= now)
     }
 }
 
@@ -365,7 +378,7 @@ impl Engine {
                 let mut rt = QueueRt::default();
                 for m in store::load_queue(&qm.log_dir, &d.name)? {
                     seq += 1;
-                    rt.msgs.push_back(Msg { md: m.md, data: m.data, seq });
+                    rt.msgs.push_back(Msg::new(m.md, m.data, seq));
                 }
                 queues.insert(d.name.clone(), rt);
             }

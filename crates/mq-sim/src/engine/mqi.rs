@@ -377,7 +377,7 @@ fn put(engine: &Engine, st: &mut State, id: u64, q: &str, mut md: MsgDesc, pmo: 
     md.put_appl_type = 6; // MQAT_UNIX
     let now = super::store::mqsc_now();
     let rt = st.queues.entry(q.to_string()).or_default();
-    rt.msgs.push_back(Msg { md: md.clone(), data, seq });
+    rt.msgs.push_back(Msg::new(md.clone(), data, seq));
     rt.last_put = now;
     if persistent {
         engine.save_queue(st, q);
@@ -451,6 +451,16 @@ fn get(
         let Some(def) = st.queue_def(&q).cloned() else { return fail(MQRC_Q_DELETED) };
         if !browse && def.get("GET") == "DISABLED" {
             return fail(MQRC_GET_INHIBITED);
+        }
+        // Expired messages are discarded when a get meets them, as MQ does.
+        let now = Instant::now();
+        let expired_persistent = st.queues.get_mut(&q).map(|rt| {
+            let before = rt.msgs.iter().filter(|m| m.persistent()).count();
+            rt.msgs.retain(|m| !m.expired(now));
+            before != rt.msgs.iter().filter(|m| m.persistent()).count()
+        });
+        if expired_persistent == Some(true) {
+            engine.save_queue(&st, &q);
         }
         let fifo = def.get("MSGDLVSQ") == "FIFO";
         let after = if browse {
