@@ -78,6 +78,8 @@ fn syntax_error_and_not_found_count_and_return_10() {
     let o = runmqsc(&sim, &["QM1"], "DEFINE QLOCAL(X) NOSUCHATTR(1)\nDISPLAY CHSTATUS(*)\nPING QMGR\n");
     assert_eq!(o.code, Some(10), "{o:?}");
     assert!(o.stdout.contains("AMQ8405I: Syntax error detected at or near end of command segment below:-\n"), "{}", o.stdout);
+    // The segment shown ends at the unknown keyword (exact cut UNCONFIRMED in the reference).
+    assert!(o.stdout.contains("below:-\nDEFINE QLOCAL(X) NOSUCHATTR\n"), "{}", o.stdout);
     assert!(o.stdout.contains("AMQ8420I: Channel Status not found."), "{}", o.stdout);
     assert!(o.stdout.contains("AMQ8415I"), "{}", o.stdout);
     assert!(o.stdout.contains("3 MQSC commands read."), "{}", o.stdout);

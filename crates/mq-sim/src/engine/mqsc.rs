@@ -12,6 +12,8 @@ pub struct Token {
     pub value: Option<String>,
     /// End offset of the token in the command text (for AMQ8405I's segment).
     pub end: usize,
+    /// End offset of the keyword alone (an unknown keyword is reported up to itself).
+    pub word_end: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +43,7 @@ pub fn tokenize(cmd: &str) -> Result<Vec<Token>, SyntaxError> {
             i += 1;
         }
         let word = cmd[pos(start)..pos(i)].to_ascii_uppercase();
+        let word_end = pos(i);
         let mut j = i;
         while j < chars.len() && chars[j].1.is_whitespace() {
             j += 1;
@@ -48,9 +51,9 @@ pub fn tokenize(cmd: &str) -> Result<Vec<Token>, SyntaxError> {
         if j < chars.len() && chars[j].1 == '(' {
             let (value, next) = parse_value(cmd, &chars, j + 1).ok_or(SyntaxError { at: len })?;
             i = next;
-            out.push(Token { word, value: Some(value), end: pos(i) });
+            out.push(Token { word, value: Some(value), end: pos(i), word_end });
         } else {
-            out.push(Token { word, value: None, end: pos(i) });
+            out.push(Token { word, value: None, end: pos(i), word_end });
         }
     }
     Ok(out)
@@ -330,7 +333,8 @@ fn apply_attrs(def: &mut ObjectDef, rest: &[Token], allow: &[&str]) -> Result<()
             Ok((k, v)) => {
                 def.attrs.insert(k, v);
             }
-            Err(AttrError::Unknown(_)) | Err(AttrError::BadValue(_)) => return Err(t.end),
+            Err(AttrError::Unknown(_)) => return Err(t.word_end),
+            Err(AttrError::BadValue(_)) => return Err(t.end),
         }
     }
     Ok(())
