@@ -79,7 +79,8 @@
 
   <!-- SYNOPSIS: the environment the agent reads and the actions it answers -->
   <xsl:template name="synopsis">
-    <xsl:text>.SH SYNOPSIS&#10;</xsl:text>
+    <!-- left-aligned: justifying a list of NAME=VALUE words only spreads them apart -->
+    <xsl:text>.SH SYNOPSIS&#10;.ad l&#10;.nh&#10;</xsl:text>
     <xsl:for-each select="parameters/parameter">
       <xsl:if test="not(@required = '1')">[</xsl:if>
       <xsl:text>\fBOCF_RESKEY_</xsl:text>
@@ -99,7 +100,7 @@
       </xsl:if>
       <xsl:value-of select="@name"/>
     </xsl:for-each>
-    <xsl:text>}&#10;</xsl:text>
+    <xsl:text>}&#10;.hy&#10;.ad&#10;</xsl:text>
   </xsl:template>
 
   <!-- The value to show for a parameter: its default when it has one, else its type -->

@@ -36,7 +36,7 @@ quiet() { # quiet COMMAND...: its output only when it fails (xmllint talks even 
     return "$rc"
 }
 
-for t in rpm rpm2cpio cpio rpmlint xmllint objdump readelf groff setpriv unshare; do
+for t in rpm rpm2cpio cpio rpmlint xmllint xsltproc objdump readelf groff setpriv unshare; do
     command -v "$t" >/dev/null || { echo "rpm/test.sh: '$t' not found (run tests/setup.sh as root)" >&2; exit 1; }
 done
 for f in "$pcs_rng" "$ra_dtd_dir/ra-api-1.dtd"; do
@@ -47,6 +47,33 @@ scratch=$(mktemp -d /tmp/mqha-rpm-test.XXXXXX)
 cleanup() { rm -rf "$scratch"; }
 trap cleanup EXIT
 chmod 0755 "$scratch"
+
+# --- the stylesheet: free text from meta-data cannot become troff requests --------------------------
+cat >"$scratch/tricky.xml" <<'XML'
+<?xml version="1.0"?>
+<resource-agent name="tricky" version="1">
+<version>1.1</version>
+<longdesc lang="en">First paragraph with a back\slash.
+.leading dot line
+'leading quote line
+
+Second paragraph.</longdesc>
+<shortdesc lang="en">Tricky text</shortdesc>
+<parameters>
+<parameter name="path" required="1"><longdesc lang="en">.so /etc/passwd</longdesc><shortdesc lang="en">A path</shortdesc>
+<content type="string" default="C:\dir"/></parameter>
+</parameters>
+<actions><action name="start" timeout="20s"/></actions>
+</resource-agent>
+XML
+xsltproc --nonet --novalid --stringparam date 2026-01-01 rpm/ocf-metadata-to-man.xsl "$scratch/tricky.xml" >"$scratch/tricky.7"
+# Long lines and squeezed spaces, so that filling and justification do not split what we look for.
+LC_ALL=C.UTF-8 groff -ww -man -rLL=400n -Tutf8 -P-c -P-b -P-u "$scratch/tricky.7" 2>"$scratch/tricky.warn" |
+    tr -s " " >"$scratch/tricky.txt"
+check "stylesheet: groff reads the page of tricky meta-data without warnings" test ! -s "$scratch/tricky.warn"
+for want in 'back\slash.' '.leading dot line' "'leading quote line" '.so /etc/passwd' 'Default: C:\dir' 'ocf_mqha_tricky - Tricky text'; do
+    check "stylesheet: the page shows '$want' as text" grep -qF -- "$want" "$scratch/tricky.txt"
+done
 
 # --- the package builds ---------------------------------------------------------------------------
 t0=$(date +%s)
