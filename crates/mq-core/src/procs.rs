@@ -77,8 +77,35 @@ pub fn read(pid: i32) -> Option<Proc> {
 }
 
 fn read_in(proc_root: &Path, pid: i32) -> Option<Proc> {
+    let mut buf = [0u8; 4096];
+    let n = read_cmdline(proc_root, pid, &mut buf)?;
     let dir = proc_root.join(pid.to_string());
-    let raw = std::fs::read(dir.join("cmdline")).ok()?;
+    proc_from(&dir, pid, &buf[..n])
+}
+
+/// Reads the start of /proc/PID/cmdline into a reused buffer: the scan reads it for
+/// every process on the node, and most are dismissed by their program name alone.
+fn read_cmdline(proc_root: &Path, pid: i32, buf: &mut [u8]) -> Option<usize> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(format!("{}/{pid}/cmdline", proc_root.display())).ok()?;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return None,
+        }
+    }
+    Some(n)
+}
+
+fn program_of(cmdline: &[u8]) -> &[u8] {
+    let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or(&[]);
+    argv0.rsplit(|b| *b == b'/').next().unwrap_or(argv0)
+}
+
+fn proc_from(dir: &Path, pid: i32, raw: &[u8]) -> Option<Proc> {
     if raw.is_empty() {
         return None; // kernel thread or zombie
     }
@@ -88,7 +115,7 @@ fn read_in(proc_root: &Path, pid: i32) -> Option<Proc> {
         .map(|s| String::from_utf8_lossy(s).into_owned())
         .collect();
     let name = basename(args.first()?).to_string();
-    let uid = std::fs::metadata(&dir).ok()?.uid();
+    let uid = std::fs::metadata(dir).ok()?.uid();
     Some(Proc { pid, ppid: 0, uid, name, args })
 }
 
@@ -145,14 +172,20 @@ pub fn family_in(proc_root: &Path, qm: &str, inst: Option<&Path>) -> Vec<Proc> {
     let Ok(dir) = std::fs::read_dir(proc_root) else { return vec![] };
     let me = std::process::id() as i32;
     let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
     for e in dir.flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
         if pid == me {
             continue;
         }
-        // comm is cheap and usually the program name; but a program started through a
-        // multi-call binary or a path keeps its argv[0] only in cmdline, so read that.
-        let Some(mut p) = read_in(proc_root, pid) else { continue };
+        // argv[0], not comm: a program started through a link or a multi-call binary keeps its
+        // MQ name only there. Most processes are dismissed by it without any allocation.
+        let Some(n) = read_cmdline(proc_root, pid, &mut buf) else { continue };
+        let prog = program_of(&buf[..n]);
+        if !QM_PROGRAMS.iter().any(|q| q.as_bytes() == prog) {
+            continue;
+        }
+        let Some(mut p) = proc_from(&proc_root.join(pid.to_string()), pid, &buf[..n]) else { continue };
         if !belongs_to(&p, qm) || !in_installation(proc_root, pid, inst) {
             continue;
         }
