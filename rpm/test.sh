@@ -75,6 +75,29 @@ for want in 'back\slash.' '.leading dot line' "'leading quote line" '.so /etc/pa
     check "stylesheet: the page shows '$want' as text" grep -qF -- "$want" "$scratch/tricky.txt"
 done
 
+# --- the spec asks for a Rust new enough for every crate the agent is built from -------------------
+msrv=$(cargo metadata --format-version 1 --locked --offline 2>/dev/null | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+pk = {p["id"]: p for p in m["packages"]}
+nodes = {n["id"]: n for n in m["resolve"]["nodes"]}
+todo = [i for i, p in pk.items() if p["name"] == "ocf-agent"]
+seen = set()
+while todo:
+    i = todo.pop()
+    if i in seen:
+        continue
+    seen.add(i)
+    for d in nodes[i]["deps"]:
+        if any(k["kind"] in (None, "build") for k in d["dep_kinds"]):
+            todo.append(d["pkg"])
+v = [tuple(int(x) for x in pk[i]["rust_version"].split(".")) for i in seen if pk[i].get("rust_version")]
+print(".".join(map(str, max(v))) if v else "")
+')
+spec_rust=$(sed -n 's/^BuildRequires:[[:space:]]*cargo >= //p' rpm/mqha.spec)
+check "spec's BuildRequires cargo >= $spec_rust covers the agent's crates (highest rust-version: ${msrv:-unknown})" \
+    bash -c '[ -n "$1" ] && [ -n "$2" ] && [ "$(printf "%s\n%s\n" "$1" "$2" | sort -V | tail -1)" = "$2" ]' _ "$msrv" "$spec_rust"
+
 # --- the package builds ---------------------------------------------------------------------------
 t0=$(date +%s)
 if ! rpm/build.sh; then
