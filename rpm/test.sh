@@ -256,6 +256,20 @@ else
     sim_cleanup
 fi
 
+# --- rpm installs, verifies and erases it (in a scratch root: --nodeps, Debian has no RHEL rpmdb) -----
+inst_root=$scratch/instroot
+mkdir -p "$inst_root"
+rc=0
+rpm --root "$inst_root" --nodeps -i "$bin_rpm" >"$scratch/install.log" 2>&1 || rc=$?
+check "rpm -i into a scratch root (exit $rc)" test "$rc" = 0
+check "installed agent answers under its OCF path" \
+    bash -c '"$1/usr/lib/ocf/resource.d/mqha/ibmmq-trigger" meta-data | grep -q "<resource-agent name=\"ibmmq-trigger\""' _ "$inst_root"
+check "rpm -V finds the installed files intact" rpm --root "$inst_root" --nodeps -V mqha
+rc=0
+rpm --root "$inst_root" --nodeps -e mqha >>"$scratch/install.log" 2>&1 || rc=$?
+check "rpm -e removes it, leaving no agent behind (exit $rc)" \
+    bash -c '[ "$1" = 0 ] && [ ! -e "$2/usr/lib/ocf/resource.d/mqha" ]' _ "$rc" "$inst_root"
+
 # --- the source RPM -----------------------------------------------------------------------------------
 rpm -qlp "$src_rpm" | sort >"$scratch/src-files"
 check "source RPM holds the spec and the source archive" \
