@@ -33,7 +33,7 @@ NS=mqha-demo-$$
 STATE=$RUN/node1
 MQROOT=$RUN/mq
 INST=$MQROOT/opt/mqm
-QM=QM1
+QM=${MQHA_DEMO_QM:-QM1}
 
 finish() {
     local rc=$?
@@ -91,12 +91,14 @@ show "pcs resource create qm ocf:mqha:ibmmq qmgr=$QM mq_installation=$INST op mo
 N pcs resource create qm ocf:mqha:ibmmq qmgr="$QM" mq_installation="$INST" \
     op monitor interval=5s timeout=20s op monitor interval=15s timeout=30s OCF_CHECK_LEVEL=10 --group mq1 \
     || step_fail "pcs resource create qm failed"
-show "pcs resource create lsn ocf:mqha:ibmmq-listener qmgr=$QM port=$PORT mq_installation=$INST --group mq1"
+# failure-timeout: a crash also ends the listener; if its monitor notices first, its lone restart
+# fails and bans it until the failure expires (Solaris Retry_interval's role)
+show "pcs resource create lsn ocf:mqha:ibmmq-listener qmgr=$QM port=$PORT mq_installation=$INST meta failure-timeout=20s --group mq1"
 N pcs resource create lsn ocf:mqha:ibmmq-listener qmgr="$QM" port="$PORT" mq_installation="$INST" \
-    op monitor interval=5s timeout=20s --group mq1 || step_fail "pcs resource create lsn failed"
-show "pcs resource create trm ocf:mqha:ibmmq-trigger qmgr=$QM initq=SYSTEM.DEFAULT.INITIATION.QUEUE mq_installation=$INST --group mq1"
+    op monitor interval=5s timeout=20s meta failure-timeout=20s --group mq1 || step_fail "pcs resource create lsn failed"
+show "pcs resource create trm ocf:mqha:ibmmq-trigger qmgr=$QM initq=SYSTEM.DEFAULT.INITIATION.QUEUE mq_installation=$INST meta failure-timeout=20s --group mq1"
 N pcs resource create trm ocf:mqha:ibmmq-trigger qmgr="$QM" initq=SYSTEM.DEFAULT.INITIATION.QUEUE mq_installation="$INST" \
-    op monitor interval=5s timeout=20s --group mq1 || step_fail "pcs resource create trm failed"
+    op monitor interval=5s timeout=20s meta failure-timeout=20s --group mq1 || step_fail "pcs resource create trm failed"
 echo "waiting (at most 90 s) for the group to start ..."
 wait_for "group mq1 Started" 90 group_started || step_fail "the group did not start"
 echo "started in $((WAITED_MS / 1000)).$(((WAITED_MS % 1000) / 100))s"
