@@ -324,6 +324,7 @@ until depth20_ok "$(num "$B")"; do
     sleep 0.2
 done
 record "failover: $(($(now_ms) - t0)) ms ($A crashed -> depth-20 monitor success on $B)"
+check "nothing of $A is left running" wait_for "$A's processes to vanish" 10 netns_empty "$(mn_ns "$(num "$A")")"
 check "shared storage mounted on $B only" storage_only_on "$B"
 check "the 10 persistent messages put before the crash are there on $B" messages_there "$(num "$B")" crash 10
 if [ $MODE = mq ]; then
@@ -334,7 +335,7 @@ t0=$(now_ms)
 mn_node_start "$(num "$A")"
 mn_wait_cluster "$(num "$B")" "node1 node2 node3" 120 || fail "$A did not rejoin"
 record "crashed node rejoined: $(($(now_ms) - t0)) ms"
-sleep 5 # let the returning node's probes run
+settle # the returning node's probes have run
 check "group stays on $B after $A returns" test "$(where qm)" = "$B"
 check "$A runs no queue manager and has no storage mounted" node_clean "$(num "$A")"
 check "probes of the returning node found nothing failed" test "$(mon | mn_xpath 'count(//failures/failure)')" = 0
@@ -441,6 +442,12 @@ if [ $MODE = mq ]; then
 else
     mn_log "uid check skipped: Dummy has no mq user"
 fi
+
+# Each node's init reaps what is reparented to it: no zombie a /proc scan could mistake for a
+# running queue-manager process.
+for n in $(up_nodes); do
+    check "no zombie processes on node$n" test "$(mn_on "$n" ps -eo stat= | grep -c '^Z' || true)" = 0
+done
 
 [ "$SOFT_FAILURES" = 0 ] || fail "$SOFT_FAILURES assertion(s) failed above"
 mn_log "all scenarios passed"

@@ -20,6 +20,7 @@ MN_CLUSTER=mqha$MN_ID
 MN_SUBNET=10.213.7 # only ever configured inside the namespaces below
 MN_SWITCH=mqmn${MN_ID}sw
 MN_STATE=${MN_STATE:-}
+declare -a MN_CREATED=() # namespaces this run created: the only ones teardown deletes
 declare -A MN_PID1=() # node number -> host pid of its namespace's init (node.sh)
 declare -A MN_LAUNCHER=() # node number -> host pid of `ip netns exec ... unshare` that runs it
 
@@ -34,13 +35,20 @@ mn_addr() { echo "$MN_SUBNET.$1"; }
 mn_nodedir() { echo "$MN_STATE/node$1"; }
 
 # --- network -------------------------------------------------------------------------------------
+mn_ns_create() {
+    # An existing name belongs to someone else (another run): never adopt it, never delete it.
+    [ ! -e "/run/netns/$1" ] || mn_die "network namespace $1 exists already (MN_ID=$MN_ID clash?)"
+    netns_create "$1" || mn_die "cannot create network namespace $1"
+    MN_CREATED+=("$1")
+}
+
 mn_network_up() {
-    netns_create "$MN_SWITCH"
+    mn_ns_create "$MN_SWITCH"
     ip -n "$MN_SWITCH" link add br0 type bridge
     ip -n "$MN_SWITCH" link set br0 up
     local n
     for n in $(seq 1 "$MN_NODES"); do
-        netns_create "$(mn_ns "$n")"
+        mn_ns_create "$(mn_ns "$n")"
         # Both ends are created inside namespaces: the host's own network never sees them.
         ip -n "$(mn_ns "$n")" link add eth0 type veth peer name "n$n" netns "$MN_SWITCH"
         ip -n "$MN_SWITCH" link set "n$n" master br0 up
@@ -160,12 +168,12 @@ mn_wait_started() {
 # Kills every node (their PID namespaces take all their processes along, and their mount
 # namespaces every mount), then deletes the namespaces, which deletes the veths and the bridge.
 mn_teardown() {
-    local n
+    local n ns
     for n in $(seq 1 "$MN_NODES"); do
         mn_node_crash "$n"
     done
-    for n in $(seq 1 "$MN_NODES"); do
-        netns_destroy "$(mn_ns "$n")" || true
+    for ns in "${MN_CREATED[@]}"; do
+        netns_destroy "$ns" || true
     done
-    netns_destroy "$MN_SWITCH" || true
+    MN_CREATED=()
 }
