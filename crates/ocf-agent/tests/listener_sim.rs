@@ -103,6 +103,10 @@ fn a_listener_before_its_queue_manager_fails_start_and_probes_7() {
     let ps = free_port().to_string();
     let env = sim.env(&[("OCF_RESKEY_port", &ps)]);
     check(&agent(&links, L, "monitor", &env), 7, "probe with the queue manager down");
+    // A node without MQ at all probes the same.
+    let bare = sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_mq_installation", "/nonexistent/mqm")]);
+    check(&agent(&links, L, "monitor", &bare), 7, "probe on a node without the installation");
+    check(&agent(&links, L, "stop", &bare), 0, "stop on a node without the installation");
     let o = agent(&links, L, "start", &env);
     check(&o, 1, "start with the queue manager down");
     assert!(exit_reason(&o).unwrap_or_default().contains(&format!("queue manager {} is not running", sim.qm)), "{}", stderr(&o));

@@ -136,3 +136,23 @@ fn ocf_tester_passes() {
     assert!(out.contains("passed all tests"), "{out}");
     assert_eq!(runmqtrm_count(&sim.qm), 0, "ocf-tester ends with a stop");
 }
+
+#[test]
+fn two_trigger_monitors_on_different_queues_are_independent() {
+    let links = Links::new();
+    let sim = SimQm::create("T2");
+    sim.start_qm();
+    let out = sim.mqsc("DEFINE QLOCAL(FW.APP.INITQ)\n");
+    assert!(out.contains("AMQ8006"), "DEFINE QLOCAL: {out}");
+    let def = sim.env(&[("OCF_RESOURCE_INSTANCE", "trm-default")]);
+    let app = sim.env(&[("OCF_RESKEY_initq", "FW.APP.INITQ"), ("OCF_RESOURCE_INSTANCE", "trm-app")]);
+    check(&agent(&links, T, "start", &def), 0, "start on the default initq");
+    check(&agent(&links, T, "start", &app), 0, "start on FW.APP.INITQ");
+    assert_eq!(runmqtrm_count(&sim.qm), 2);
+    check(&agent(&links, T, "stop", &def), 0, "stop the default one");
+    assert_eq!(runmqtrm_count(&sim.qm), 1);
+    let deep = sim.env(&[("OCF_RESKEY_initq", "FW.APP.INITQ"), ("OCF_RESKEY_CRM_meta_interval", "60000"), ("OCF_CHECK_LEVEL", "10")]);
+    check(&agent(&links, T, "monitor", &deep), 0, "the other one still reads its queue");
+    check(&agent(&links, T, "monitor", &sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")])), 7, "the stopped one");
+    check(&agent(&links, T, "stop", &app), 0, "stop the other");
+}
