@@ -376,9 +376,17 @@ impl Engine {
         for d in cat.objects {
             if d.otype == ObjType::QLocal {
                 let mut rt = QueueRt::default();
-                for m in store::load_queue(&qm.log_dir, &d.name)? {
+                let loaded = store::load_queue(&qm.log_dir, &d.name)?;
+                let had = !loaded.is_empty();
+                let mut fresh = Vec::with_capacity(loaded.len());
+                for m in loaded {
                     seq += 1;
+                    fresh.push(store::StoredMsg { md: m.md.clone(), data: m.data.clone(), seq });
                     rt.msgs.push_back(Msg::new(m.md, m.data, seq));
+                }
+                // Fold the journal into a snapshot under this run's sequence numbers.
+                if had {
+                    store::save_queue(&qm.log_dir, &d.name, &fresh)?;
                 }
                 queues.insert(d.name.clone(), rt);
             }
@@ -588,9 +596,16 @@ impl Engine {
         let msgs: Vec<store::StoredMsg> = st
             .queues
             .get(queue)
-            .map(|q| q.msgs.iter().filter(|m| m.persistent()).map(|m| store::StoredMsg { md: m.md.clone(), data: m.data.clone() }).collect())
+            .map(|q| q.msgs.iter().filter(|m| m.persistent()).map(|m| store::StoredMsg { md: m.md.clone(), data: m.data.clone(), seq: m.seq }).collect())
             .unwrap_or_default();
         if let Err(e) = store::save_queue(&self.qm.log_dir, queue, &msgs) {
+            eprintln!("mqsim engine {}: {e}", self.qm.name);
+        }
+    }
+
+    /// Records one persistent put or get in the queue's journal.
+    pub(crate) fn journal(&self, queue: &str, rec: &store::JournalRecord) {
+        if let Err(e) = store::append_journal(&self.qm.log_dir, queue, rec) {
             eprintln!("mqsim engine {}: {e}", self.qm.name);
         }
     }

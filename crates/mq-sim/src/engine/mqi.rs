@@ -377,11 +377,12 @@ fn put(engine: &Engine, st: &mut State, id: u64, q: &str, mut md: MsgDesc, pmo: 
     md.put_appl_type = 6; // MQAT_UNIX
     let now = super::store::mqsc_now();
     let rt = st.queues.entry(q.to_string()).or_default();
+    if persistent {
+        let rec = super::store::JournalRecord::Put(super::store::StoredMsg { md: md.clone(), data: data.clone(), seq });
+        engine.journal(q, &rec);
+    }
     rt.msgs.push_back(Msg::new(md.clone(), data, seq));
     rt.last_put = now;
-    if persistent {
-        engine.save_queue(st, q);
-    }
     ok(MqiBody::Put { md, resolved_q: q.to_string() })
 }
 
@@ -487,7 +488,7 @@ fn get(
                 rt.msgs.remove(i);
                 rt.last_get = super::store::mqsc_now();
                 if m.persistent() {
-                    engine.save_queue(&st, &q);
+                    engine.journal(&q, &super::store::JournalRecord::Del(m.seq));
                 }
             }
             let body = MqiBody::Got { md: m.md, data, data_length: full };
