@@ -263,7 +263,7 @@ fn hung_queue_manager_times_out_and_leaves_no_probe_behind() {
     let e = mqi::run_probe(&target, &mqi::depth10_steps(), Instant::now() + Duration::from_secs(2)).unwrap_err();
     let took = t0.elapsed();
     assert!(matches!(e, MqiError::Timeout { .. }), "{e:?}");
-    eprintln!("hung queue manager: the probe returned after {took:?} for a 2 s deadline");
+    eprintln!("hung queue manager: the probe returned after {took:?} for a 2 s deadline: {e}");
     assert!(took < Duration::from_millis(3500), "the probe took {took:?} for a 2 s deadline");
     assert_eq!(probe_children_of_root(sim.root.path()), 0, "a probe child was left behind");
 }

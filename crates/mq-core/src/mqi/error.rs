@@ -45,7 +45,7 @@ pub enum MqiError {
     MessageMismatch { queue: String },
 
     /// The deadline passed; the probe's process group was killed.
-    #[error("the MQI probe did not finish within {waited:?}: it hung during {step}; the probe process was killed")]
+    #[error("the MQI probe did not finish within {} ms: it hung during {step}; the probe process was killed", .waited.as_millis())]
     Timeout { step: String, waited: Duration },
 
     /// The child could not drop to the mq user.
@@ -134,7 +134,7 @@ mod tests {
     #[test]
     fn timeout_names_the_step() {
         let e = MqiError::Timeout { step: "inquiry of the queue manager name".into(), waited: Duration::from_secs(3) };
-        assert!(e.to_string().contains("during inquiry of the queue manager name"));
+        assert!(e.to_string().contains("within 3000 ms: it hung during inquiry of the queue manager name"), "{e}");
         assert_eq!(e.reason(), None);
     }
 }
