@@ -205,7 +205,7 @@ mod cross_check {
         assert_eq!(offset_of!(mq::MQCD, TransportType), cd::TRANSPORT_TYPE);
         assert_eq!(offset_of!(mq::MQCD, ShortConnectionName), cd::SHORT_CONNECTION_NAME);
         assert_eq!(offset_of!(mq::MQCD, ConnectionName), cd::CONNECTION_NAME);
-        assert_eq!(mq::MQCHT_CLNTCONN as i32, cd::CLNTCONN);
-        assert_eq!(mq::MQXPT_TCP as i32, cd::TCP);
+        assert_eq!(mq::MQCHT_CLNTCONN, cd::CLNTCONN);
+        assert_eq!(mq::MQXPT_TCP, cd::TCP);
     }
 }

@@ -5,7 +5,7 @@
 //! clients) and maps the engine's replies onto the caller's structures. It holds no queue
 //! semantics of its own, and is never packaged.
 
-#![allow(clippy::missing_safety_doc, clippy::too_many_arguments, non_snake_case)]
+#![allow(clippy::missing_safety_doc, clippy::too_many_arguments, clippy::upper_case_acronyms, non_snake_case)]
 
 mod layout;
 

@@ -859,7 +859,7 @@ fn display_qstatus(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Tok
                         "TYPE(HANDLE)".to_string(),
                         kv("APPLDESC", ""),
                         kv("APPLTAG", &c.appl_tag),
-                        kv("APPLTYPE", if c.channel.is_some() { "USER" } else { "USER" }),
+                        kv("APPLTYPE", "USER"),
                         kv("BROWSE", yes_no(h.options & mqi::MQOO_BROWSE != 0)),
                         kv("CHANNEL", c.channel.as_deref().unwrap_or("")),
                         kv("CONNAME", &c.conname),
@@ -1018,7 +1018,7 @@ fn stop_listener(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Token
     if let Some(bad) = rest.iter().find(|t| t.word != "IGNSTATE") {
         return Reply::syntax(cmd, bad.end);
     }
-    if engine.lock().objects.get(&(Ns::Listener, name.clone())).is_none() {
+    if !engine.lock().objects.contains_key(&(Ns::Listener, name.clone())) {
         return Reply::not_found(&name);
     }
     if !engine.runtime.listeners().iter().any(|l| l.name == name) {

@@ -147,35 +147,6 @@ pub fn load_queue(log_dir: &Path, queue: &str) -> Result<Vec<StoredMsg>, EngineE
     Ok(msgs)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn msg(seq: u64) -> StoredMsg {
-        StoredMsg { md: MsgDesc::default(), data: vec![seq as u8], seq }
-    }
-
-    #[test]
-    fn journal_replays_over_the_snapshot_and_save_compacts() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path();
-        save_queue(log, "Q.A", &[msg(1), msg(2)]).unwrap();
-        append_journal(log, "Q.A", &JournalRecord::Put(msg(3))).unwrap();
-        append_journal(log, "Q.A", &JournalRecord::Del(1)).unwrap();
-        // A record already in the snapshot (crash between snapshot and journal removal).
-        append_journal(log, "Q.A", &JournalRecord::Put(msg(2))).unwrap();
-        let got: Vec<u64> = load_queue(log, "Q.A").unwrap().iter().map(|m| m.seq).collect();
-        assert_eq!(got, vec![2, 3]);
-        std::fs::OpenOptions::new().append(true).open(journal_file(log, "Q.A")).unwrap().write_all(b"{\"Put\":{\"md").unwrap();
-        assert_eq!(load_queue(log, "Q.A").unwrap().len(), 2, "torn line ignored");
-        save_queue(log, "Q.A", &load_queue(log, "Q.A").unwrap()).unwrap();
-        assert!(!journal_file(log, "Q.A").exists());
-        assert_eq!(load_queue(log, "Q.A").unwrap().len(), 2);
-        save_queue(log, "Q.A", &[]).unwrap();
-        assert!(load_queue(log, "Q.A").unwrap().is_empty());
-    }
-}
-
 /// Local date and time as MQSC prints them: ("2026-11-22", "00.38.51").
 pub fn mqsc_now() -> (String, String) {
     let t = tm(false);
@@ -210,4 +181,33 @@ fn tm(utc: bool) -> libc::tm {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(seq: u64) -> StoredMsg {
+        StoredMsg { md: MsgDesc::default(), data: vec![seq as u8], seq }
+    }
+
+    #[test]
+    fn journal_replays_over_the_snapshot_and_save_compacts() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path();
+        save_queue(log, "Q.A", &[msg(1), msg(2)]).unwrap();
+        append_journal(log, "Q.A", &JournalRecord::Put(msg(3))).unwrap();
+        append_journal(log, "Q.A", &JournalRecord::Del(1)).unwrap();
+        // A record already in the snapshot (crash between snapshot and journal removal).
+        append_journal(log, "Q.A", &JournalRecord::Put(msg(2))).unwrap();
+        let got: Vec<u64> = load_queue(log, "Q.A").unwrap().iter().map(|m| m.seq).collect();
+        assert_eq!(got, vec![2, 3]);
+        std::fs::OpenOptions::new().append(true).open(journal_file(log, "Q.A")).unwrap().write_all(b"{\"Put\":{\"md").unwrap();
+        assert_eq!(load_queue(log, "Q.A").unwrap().len(), 2, "torn line ignored");
+        save_queue(log, "Q.A", &load_queue(log, "Q.A").unwrap()).unwrap();
+        assert!(!journal_file(log, "Q.A").exists());
+        assert_eq!(load_queue(log, "Q.A").unwrap().len(), 2);
+        save_queue(log, "Q.A", &[]).unwrap();
+        assert!(load_queue(log, "Q.A").unwrap().is_empty());
+    }
 }
