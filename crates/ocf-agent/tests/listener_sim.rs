@@ -261,3 +261,26 @@ fn two_queue_managers_share_a_port_on_different_addresses() {
     check(&agent(&links, L, "monitor", &two.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "127.0.0.2"), ("OCF_RESKEY_CRM_meta_interval", "20000")])), 0, "the other queue manager's listener is untouched");
     check(&agent(&links, L, "stop", &e2), 0, "stop the second");
 }
+
+#[test]
+fn a_queue_manager_crash_is_left_to_the_queue_managers_resource() {
+    let links = Links::new();
+    let sim = SimQm::create("CR");
+    sim.start_qm();
+    let ps = free_port().to_string();
+    let env = sim.env(&[("OCF_RESKEY_port", &ps)]);
+    let recurring = sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_CRM_meta_interval", "20000")]);
+    check(&agent(&links, L, "start", &env), 0, "start");
+    let o = std::process::Command::new(support::sim::mqsim_bin()).arg("crash").arg(sim.root()).arg(&sim.qm).output().unwrap();
+    assert!(o.status.success(), "mqsim crash: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(eventually(Duration::from_secs(5), || !port_open(ps.parse().unwrap())), "the crash left the listener running");
+    // The queue manager's own monitor reports the crash; the listener's must not race it into a
+    // restart whose start fails (and bans the node).
+    let o = agent(&links, L, "monitor", &recurring);
+    check(&o, 0, "recurring monitor after a queue-manager crash");
+    assert!(stderr(&o).contains("leaving the recovery to the queue manager's resource"), "{}", stderr(&o));
+    // A probe still tells the truth, and once the queue manager is back a dead listener is a failure.
+    check(&agent(&links, L, "monitor", &env), 7, "probe after the crash");
+    sim.start_qm();
+    check(&agent(&links, L, "monitor", &recurring), 7, "recurring monitor once the queue manager runs again");
+}

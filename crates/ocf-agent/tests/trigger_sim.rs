@@ -156,3 +156,19 @@ fn two_trigger_monitors_on_different_queues_are_independent() {
     check(&agent(&links, T, "monitor", &sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")])), 7, "the stopped one");
     check(&agent(&links, T, "stop", &app), 0, "stop the other");
 }
+
+#[test]
+fn a_queue_manager_crash_is_left_to_the_queue_managers_resource() {
+    let links = Links::new();
+    let sim = SimQm::create("TC");
+    sim.start_qm();
+    check(&agent(&links, T, "start", &sim.env(&[])), 0, "start");
+    let o = std::process::Command::new(support::sim::mqsim_bin()).arg("crash").arg(sim.root()).arg(&sim.qm).output().unwrap();
+    assert!(o.status.success(), "mqsim crash: {}", String::from_utf8_lossy(&o.stderr));
+    let recurring = sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")]);
+    assert!(support::sim::eventually(std::time::Duration::from_secs(5), || runmqtrm_count(&sim.qm) == 0));
+    check(&agent(&links, T, "monitor", &recurring), 0, "recurring monitor after a queue-manager crash");
+    check(&agent(&links, T, "monitor", &sim.env(&[])), 7, "probe after the crash");
+    sim.start_qm();
+    check(&agent(&links, T, "monitor", &recurring), 7, "recurring monitor once the queue manager runs again");
+}

@@ -91,6 +91,22 @@ pub fn queue_manager_runs_here(qmgr: &QmName) -> bool {
     procs::family(qmgr.as_str()).iter().any(|p| p.name == procs::EXECUTION_CONTROLLER)
 }
 
+/// A recurring monitor found the component's process gone. When the queue manager itself is gone
+/// from this node too (it crashed or was ended), the failure is the queue manager's: its own
+/// resource's monitor reports it, and Pacemaker then stops and restarts this component after it
+/// (order constraint / group). Reporting the component too would only make Pacemaker restart it
+/// alone first, with a start that must fail while the queue manager is down, and a failed start
+/// bans the node (start-failure-is-fatal). So: warn, and let the queue manager's recovery act.
+pub fn gone_with_queue_manager(qmgr: &QmName, what: &str) -> Option<OcfExit> {
+    if queue_manager_runs_here(qmgr) {
+        return None;
+    }
+    crate::ocf_warn!(
+        "{what} is gone, and queue manager {qmgr} is not running on this node either: leaving the recovery to the queue manager's resource"
+    );
+    Some(OcfExit::Success)
+}
+
 /// Calls `check` with growing pauses (20 ms up to 250 ms) until it gives a value or `deadline`
 /// passes; no fixed multi-second sleeps, so a quick success returns quickly.
 pub fn poll_until<T>(deadline: Deadline, mut check: impl FnMut() -> Option<T>) -> Option<T> {

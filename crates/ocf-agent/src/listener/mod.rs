@@ -15,7 +15,7 @@ use mq_core::runmqsc;
 
 use crate::ocf::{log, Action, CheckLevel, Deadline, Env, OcfExit};
 use crate::spec::listener::ListenerParams;
-use component::{cleanup_deadline, end_processes, poll_until, queue_manager_runs_here, Node, NodeError};
+use component::{cleanup_deadline, end_processes, gone_with_queue_manager, poll_until, queue_manager_runs_here, Node, NodeError};
 
 /// The channel the depth-10 client check connects through: every queue manager has it. A refusal
 /// (2035 by the default CHLAUTH back-stop rule) still proves the listener handed the connection on.
@@ -234,6 +234,9 @@ fn monitor(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
     let procs = ours(p);
     if procs.is_empty() {
         if !env.is_probe() {
+            if let Some(code) = gone_with_queue_manager(&p.qmgr, &what(p)) {
+                return code;
+            }
             log::exit_reason(format!("no runmqlsr of {} for port {} is running", p.qmgr, p.port));
         }
         return OcfExit::NotRunning;

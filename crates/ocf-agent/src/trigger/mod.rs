@@ -9,7 +9,7 @@ use mq_core::procs::Proc;
 use mq_core::runmqsc;
 use mq_core::trigger as trm;
 
-use crate::listener::component::{cleanup_deadline, end_processes, poll_until, queue_manager_runs_here, Node, NodeError};
+use crate::listener::component::{cleanup_deadline, end_processes, gone_with_queue_manager, poll_until, queue_manager_runs_here, Node, NodeError};
 use crate::ocf::{log, Action, CheckLevel, Deadline, Env, OcfExit};
 use crate::spec::trigger::TriggerParams;
 
@@ -153,6 +153,9 @@ fn monitor(env: &Env, p: &TriggerParams, deadline: Deadline) -> OcfExit {
     let procs = ours(p);
     if procs.is_empty() {
         if !env.is_probe() {
+            if let Some(code) = gone_with_queue_manager(&p.qmgr, &what(p)) {
+                return code;
+            }
             log::exit_reason(format!("no runmqtrm of {} on {} is running", p.qmgr, p.initq));
         }
         return OcfExit::NotRunning;
