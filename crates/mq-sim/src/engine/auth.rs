@@ -61,6 +61,7 @@ pub(crate) fn check_client(
     st: &State,
     inst: &Installation,
     channel: &str,
+    mcauser: &str,
     ip: &str,
     asserted_user: &str,
     csp_user: Option<&str>,
@@ -94,7 +95,11 @@ pub(crate) fn check_client(
         (true, Some(u)) => u.to_string(),
         _ => asserted_user.to_string(),
     };
+    // The channel's MCAUSER, when set, is the identity the connection runs as; CHLAUTH user
+    // rules see it, CONNAUTH still judges the user who connected.
+    let run_as = if mcauser.is_empty() { user.clone() } else { mcauser.to_string() };
     let admin = is_admin(&user, inst);
+    let run_as_admin = is_admin(&run_as, inst);
     let connauth_refuses = match chckclnt {
         "REQUIRED" => !authenticated,
         "REQDADM" => admin && !authenticated,
@@ -108,7 +113,7 @@ pub(crate) fn check_client(
         && st.chlauth.iter().any(|r| {
             r.rule_type == "BLOCKUSER"
                 && generic_match(&r.profile, channel)
-                && r.userlist.iter().any(|u| (u == "*MQADMIN" && admin) || u.eq_ignore_ascii_case(&user))
+                && r.userlist.iter().any(|u| (u == "*MQADMIN" && run_as_admin) || u.eq_ignore_ascii_case(&run_as))
         });
     if admin && connauth_refuses && blockuser_refuses {
         return Err(mqi::MQRC_NOT_AUTHORIZED);
@@ -116,7 +121,7 @@ pub(crate) fn check_client(
     if !admin && blockuser_refuses {
         return Err(mqi::MQRC_NOT_AUTHORIZED);
     }
-    Ok(user)
+    Ok(run_as)
 }
 
 fn specificity(profile: &str) -> usize {

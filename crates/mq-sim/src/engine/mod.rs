@@ -537,15 +537,16 @@ impl Engine {
                 (user, None, String::new(), session.pid.unwrap_or(pid))
             }
             (ConnectMode::Client { channel, asserted_user, csp_user, csp_password }, Some(peer)) => {
-                let chl = st.objects.get(&(Ns::Channel, channel.clone()));
-                if chl.is_none() {
+                let Some(chl) = st.objects.get(&(Ns::Channel, channel.clone())) else {
                     return mqi::fail(mqi::MQRC_UNKNOWN_CHANNEL_NAME);
-                }
+                };
+                let mcauser = chl.get("MCAUSER").to_string();
                 let ip = peer.rsplit_once(':').map(|(h, _)| h.trim_matches(['[', ']'])).unwrap_or(peer).to_string();
                 let decision = auth::check_client(
                     &st,
                     &self.inst,
                     channel,
+                    &mcauser,
                     &ip,
                     asserted_user,
                     csp_user.as_deref(),
