@@ -251,3 +251,15 @@ fn default_queue_manager_and_unknown_service() {
     assert!(o.stdout.contains("AMQ8147E: IBM MQ object NOSUCH not found."), "{o:?}");
     assert_eq!(o.code, Some(10), "{o:?}");
 }
+
+#[test]
+fn commands_from_a_file_with_f() {
+    let sim = started("9.3.0.0");
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("cmds.mqsc");
+    std::fs::write(&f, "DEFINE QLOCAL(FROM.FILE)\r\nDISPLAY QLOCAL(FROM.FILE)\r\n").unwrap();
+    let o = runmqsc(&sim, &["-f", f.to_str().unwrap(), "QM1"], "");
+    assert_eq!(o.code, Some(0), "{o:?}");
+    assert!(o.stdout.contains("AMQ8006I: IBM MQ queue created.") && o.stdout.contains("QUEUE(FROM.FILE)"), "{o:?}");
+    assert!(o.stdout.contains("2 MQSC commands read."), "{o:?}");
+}
