@@ -60,8 +60,11 @@ impl Mqi {
     pub fn load(path: &Path) -> Result<Mqi, String> {
         let c = CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| "path contains a NUL byte".to_string())?;
+        // RTLD_GLOBAL as IBM's own Node.js binding loads it: what the MQI loads later (channel
+        // exits, its own modules) may expect its symbols in the global scope. Only the
+        // short-lived child sees them. RTLD_NOW: a missing symbol fails here, not mid-probe.
         // SAFETY: loading a shared library runs its constructors; that is the point.
-        let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+        let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
         if handle.is_null() {
             return Err(dlerror_text());
         }
