@@ -263,3 +263,11 @@ fn commands_from_a_file_with_f() {
     assert!(o.stdout.contains("AMQ8006I: IBM MQ queue created.") && o.stdout.contains("QUEUE(FROM.FILE)"), "{o:?}");
     assert!(o.stdout.contains("2 MQSC commands read."), "{o:?}");
 }
+
+#[test]
+fn new_definitions_take_the_system_default_objects_attributes() {
+    let sim = started("9.3.0.0");
+    let out = mqsc_ok(&sim, "ALTER QLOCAL(SYSTEM.DEFAULT.LOCAL.QUEUE) MAXDEPTH(777)\nDEFINE QLOCAL(INHERITS)\nDEFINE QLOCAL(OWN) MAXDEPTH(5)\nDISPLAY QLOCAL(INHERITS) MAXDEPTH\nDISPLAY QLOCAL(OWN) MAXDEPTH\n");
+    assert!(out.contains("QUEUE(INHERITS)") && out.contains("MAXDEPTH(777)"), "{out}");
+    assert!(out.contains("MAXDEPTH(5)"), "{out}");
+}

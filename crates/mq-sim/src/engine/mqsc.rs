@@ -372,7 +372,16 @@ fn define(engine: &Engine, cmd: &str, t: ObjType, name: Option<String>, rest: &[
             d
         }
         Some(_) | None if like.is_some() => return Reply::not_found(like.as_deref().unwrap_or("")),
-        _ => ObjectDef::new(t, &name, &now),
+        // Without LIKE, MQ takes the attributes of the SYSTEM.DEFAULT object of the type, so an
+        // administrator's ALTER of that object changes later definitions.
+        _ => match default_template(t).and_then(|n| st.objects.get(&(ns_of(t), n.to_string()))).filter(|d| d.otype == t) {
+            Some(src) => {
+                let mut d = ObjectDef::new(t, &name, &now);
+                d.attrs = src.attrs.clone();
+                d
+            }
+            None => ObjectDef::new(t, &name, &now),
+        },
     };
     if let Err(at) = apply_attrs(&mut def, rest, &["REPLACE", "NOREPLACE", "LIKE"]) {
         return Reply::syntax(cmd, at);
@@ -389,6 +398,16 @@ fn define(engine: &Engine, cmd: &str, t: ObjType, name: Option<String>, rest: &[
     st.objects.insert(key, def);
     engine.save_catalogue(&st);
     Reply::ok(created_msg(t))
+}
+
+fn default_template(t: ObjType) -> Option<&'static str> {
+    match t {
+        ObjType::QLocal => Some("SYSTEM.DEFAULT.LOCAL.QUEUE"),
+        ObjType::QModel => Some("SYSTEM.DEFAULT.MODEL.QUEUE"),
+        ObjType::Listener => Some("SYSTEM.DEFAULT.LISTENER.TCP"),
+        ObjType::Channel => Some("SYSTEM.DEF.SVRCONN"),
+        ObjType::AuthInfo => None,
+    }
 }
 
 fn alter(engine: &Engine, cmd: &str, t: ObjType, name: Option<String>, rest: &[Token], name_end: usize) -> Reply {
