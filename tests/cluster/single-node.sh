@@ -183,12 +183,14 @@ N "$INST/bin/crtmqm" "$QM" >/dev/null || die "crtmqm $QM failed"
 # until its failure expires: hence failure-timeout on listener and trigger monitor (the role of the
 # Solaris agents' Retry_interval). Seen in this suite; see tests/README.md.
 PORT=$(N python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# short monitor intervals keep reactions quick; depth 10 (MQI) and 20 (persistent messages) too
+# short monitor intervals keep reactions quick; depth 10 (MQI) and 20 (persistent messages) too.
+# migration-threshold=10: one fault may fail all three monitors at once, and each counts; the fault
+# scenarios want the restart in place, the threshold scenario lowers it to 2.
 N pcs resource create qm ocf:mqha:ibmmq qmgr="$QM" mq_installation="$INST" command_server=yes \
     op monitor interval=4s timeout=20s \
     op monitor interval=6s timeout=20s OCF_CHECK_LEVEL=10 \
     op monitor interval=8s timeout=30s OCF_CHECK_LEVEL=20 \
-    op start timeout=60s op stop timeout=60s meta migration-threshold=3 --group mqgrp >/dev/null || die "pcs resource create qm failed"
+    op start timeout=60s op stop timeout=60s meta migration-threshold=10 --group mqgrp >/dev/null || die "pcs resource create qm failed"
 N pcs resource create lsn ocf:mqha:ibmmq-listener qmgr="$QM" mq_installation="$INST" port="$PORT" \
     op monitor interval=4s timeout=20s meta failure-timeout=20s --group mqgrp >/dev/null || die "pcs resource create lsn failed"
 N pcs resource create trm ocf:mqha:ibmmq-trigger qmgr="$QM" mq_installation="$INST" initq="$INITQ" \
