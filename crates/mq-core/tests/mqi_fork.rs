@@ -103,6 +103,8 @@ fn depth20_round_trips_pass_and_pass_the_right_structures() {
     // The model queue with the MQHA.* prefix, exclusive input; a non-persistent message.
     assert!(log.contains("name=SYSTEM.DEFAULT.MODEL.QUEUE dyn=MQHA.* opts=8212"), "{log}");
     assert!(log.contains("MQPUT pers=0 fmt=MQSTR"), "{log}");
+    // Closed with MQCO_DELETE_PURGE: deleted whatever DEFTYPE the model has.
+    assert!(log.contains("MQCLOSE hobj=11 opts=2"), "{log}");
     assert_eq!(log.matches("MQCLOSE").count(), 3, "{log}");
     assert!(lines.last().unwrap().starts_with("MQDISC hconn=7"), "{log}");
     // The child ran in its own process group and is gone.

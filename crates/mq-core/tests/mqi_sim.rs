@@ -340,3 +340,18 @@ fn open_input_count_of_a_queue() {
     let e = mqi::open_input_count(&target, "NO.SUCH.QUEUE", secs(30)).unwrap_err();
     assert_eq!(e.reason(), Some(2085), "{e}");
 }
+
+#[test]
+fn a_permanent_dynamic_model_leaves_no_queue_behind() {
+    // An administrator made the default model PERMDYN: the probe must still not leave an MQHA.*
+    // queue behind on every depth-20 monitor.
+    let sim = SimQm::new("QMPROBE8");
+    sim.start();
+    sim.mqsc("ALTER QMODEL(SYSTEM.DEFAULT.MODEL.QUEUE) DEFTYPE(PERMDYN)\n");
+    let steps = [ProbeStep::Connect, ProbeStep::TempDynRoundTrip { model_queue: mqi::DEFAULT_MODEL_QUEUE.into() }];
+    for _ in 0..3 {
+        mqi::run_probe(&sim.target(), &steps, secs(30)).expect("round trip passes");
+    }
+    let left = sim.mqsc_any("DISPLAY QLOCAL(MQHA.*)\n");
+    assert!(left.contains("AMQ8147E") && !left.contains("QUEUE(MQHA."), "{left}");
+}

@@ -263,8 +263,10 @@ impl Session<'_> {
         let hobj = self.mqi.open(self.hconn(), &mut od, opts)?;
         let name = get_chars(&od.ObjectName); // the queue manager wrote the generated name here
         let trip = self.round_trip(hobj, mq::MQPER_NOT_PERSISTENT);
-        // MQCO_NONE on the creating handle deletes a temporary dynamic queue with its messages.
-        self.close(hobj, mq::MQCO_NONE, trip.map(|_| ()))?;
+        // DELETE_PURGE on the creating handle deletes the queue and its messages: for the usual
+        // TEMPDYN model it is what MQCO_NONE would do; if an administrator made the model
+        // PERMDYN, it keeps the probe from leaving one MQHA.* queue behind per monitor.
+        self.close(hobj, mq::MQCO_DELETE_PURGE, trip.map(|_| ()))?;
         Ok(name)
     }
 
