@@ -601,6 +601,8 @@ fn qmgr_status_value(engine: &Engine, st: &State, attr: &str) -> String {
 
 fn display_qmgr(engine: &Engine, cmd: &str, rest: &[Token]) -> Reply {
     let want = match requested(rest, &[]) {
+        // DISPLAY QMGR alone shows everything (ALL is its default).
+        Ok(Some(w)) if w.is_empty() => None,
         Ok(w) => w,
         Err(at) => return Reply::syntax(cmd, at),
     };
@@ -815,8 +817,10 @@ fn display_chstatus(engine: &Engine, cmd: &str, name: Option<String>, rest: &[To
             kv("CHLTYPE", "SVRCONN"),
             kv("CONNAME", &c.conname),
             "CURRENT".to_string(),
+            kv("RQMNAME", ""),
             kv("STATUS", "RUNNING"),
             kv("SUBSTATE", "RECEIVE"),
+            kv("XMITQ", ""),
         ];
         if want.is_none() {
             attrs.push(kv("MCAUSER", &c.user));
