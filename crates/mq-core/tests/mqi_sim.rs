@@ -355,3 +355,22 @@ fn a_permanent_dynamic_model_leaves_no_queue_behind() {
     let left = sim.mqsc_any("DISPLAY QLOCAL(MQHA.*)\n");
     assert!(left.contains("AMQ8147E") && !left.contains("QUEUE(MQHA."), "{left}");
 }
+
+#[test]
+fn a_full_log_fails_the_persistent_round_trip_but_not_depth_10() {
+    let sim = SimQm::new("QMPROBE9");
+    sim.start();
+    sim.mqsc(&format!("DEFINE QLOCAL({TEST_QUEUE}) DEFPSIST(YES)\n"));
+    let out = run(
+        Command::new(mqsim()).arg("fault").arg(sim.root.path()).args([&sim.qm, "set", "log-full"]),
+        None,
+        Duration::from_secs(30),
+    );
+    assert!(out.status.success(), "mqsim fault: {}", String::from_utf8_lossy(&out.stderr));
+    let target = sim.target();
+    mqi::run_probe(&target, &mqi::depth10_steps(), secs(30)).expect("depth 10 still passes");
+    let e = mqi::run_probe(&target, &mqi::depth20_steps(TEST_QUEUE, None), secs(30)).unwrap_err();
+    assert!(e.to_string().contains("MQPUT failed during persistent put and get on HA.TESTQUEUE"), "{e}");
+    assert_eq!(e.reason(), Some(2102), "{e}");
+    assert!(e.with_hint().contains("log"), "{}", e.with_hint());
+}
