@@ -374,3 +374,19 @@ fn a_full_log_fails_the_persistent_round_trip_but_not_depth_10() {
     assert_eq!(e.reason(), Some(2102), "{e}");
     assert!(e.with_hint().contains("log"), "{}", e.with_hint());
 }
+
+#[test]
+fn a_crashed_queue_manager_is_unavailable() {
+    let sim = SimQm::new("QMPROBE10");
+    sim.start();
+    let target = sim.target();
+    mqi::run_probe(&target, &mqi::depth10_steps(), secs(30)).expect("healthy before the crash");
+    let out = run(
+        Command::new(mqsim()).arg("crash").arg(sim.root.path()).args([&sim.qm, "--leave-children"]),
+        None,
+        Duration::from_secs(30),
+    );
+    assert!(out.status.success(), "mqsim crash: {}", String::from_utf8_lossy(&out.stderr));
+    let e = mqi::run_probe(&target, &mqi::depth10_steps(), secs(30)).unwrap_err();
+    assert_eq!(e.class(), Some(mqi::ReasonClass::Unavailable), "{e}");
+}
