@@ -178,6 +178,8 @@ const THREADS_C: &str = r#"
 #include <stdio.h>
 #include <string.h>
 #include <pthread.h>
+#include <unistd.h>
+#include <sys/wait.h>
 typedef int MQLONG;
 void MQCONN(char *, MQLONG *, MQLONG *, MQLONG *);
 void MQCONNX(char *, void *, MQLONG *, MQLONG *, MQLONG *);
@@ -205,6 +207,17 @@ int main(int argc, char **argv) {
   *(MQLONG *)(cno + 8) = 0x40; memset(cno + 224, ' ', 28);
   MQCONNX(qm, cno, &shared_h, &cc, &rc); printf("connx_shared %d %d\n", cc, rc);
   pthread_create(&t, NULL, other, &shared_h); pthread_join(t, NULL);
+  od_init(); strcpy(od + 12, "SYSTEM.DEFAULT.MODEL.QUEUE");
+  MQOPEN(h1, od, 0x4, &hobj, &cc, &rc); MQCLOSE(h1, &hobj, 1 /* MQCO_DELETE */, &cc, &rc);
+  printf("close_delete_dyn %d %d hobj=%d\n", cc, rc, hobj);
+  od_init(); MQOPEN(h1, od, 0x10, &hobj, &cc, &rc); MQCLOSE(h1, &hobj, 1, &cc, &rc);
+  printf("close_delete_predef %d %d\n", cc, rc);
+  MQCLOSE(h1, &hobj, 0, &cc, &rc);
+  fflush(stdout);
+  pid_t child = fork();
+  if (child == 0) { MQLONG hh = 0, c2 = 0, r2 = 0; od_init(); MQOPEN(h1, od, 0x10, &hh, &c2, &r2);
+    printf("fork_child %d %d\n", c2, r2); fflush(stdout); _exit(0); }
+  waitpid(child, NULL, 0);
   od_init(); memcpy(od, "XX  ", 4); MQOPEN(h1, od, 0x10, &hobj, &cc, &rc); printf("bad_od %d %d\n", cc, rc);
   memcpy(cno, "CNX ", 4); MQLONG h3 = 0; MQCONNX(qm, cno, &h3, &cc, &rc); printf("bad_cno %d %d\n", cc, rc);
   MQDISC(&h1, &cc, &rc); printf("disc %d %d\n", cc, rc);
@@ -304,6 +317,10 @@ fn handles_are_thread_scoped_unless_shared_and_bad_structures_are_refused() {
     assert_eq!(field(&out, "thread_nonshared"), "thread_nonshared 2 2018");
     assert_eq!(field(&out, "connx_shared"), "connx_shared 0 0");
     assert_eq!(field(&out, "thread_shared"), "thread_shared 0 0");
+    assert_eq!(field(&out, "close_delete_dyn"), "close_delete_dyn 0 0 hobj=-1");
+    assert_eq!(field(&out, "close_delete_predef"), "close_delete_predef 2 2045");
+    // MQI use in a child forked (without exec) after the parent used it: 2012 (mqi.md §7.1).
+    assert_eq!(field(&out, "fork_child"), "fork_child 2 2012");
     assert_eq!(field(&out, "bad_od"), "bad_od 2 2044");
     assert_eq!(field(&out, "bad_cno"), "bad_cno 2 2139");
     assert_eq!(field(&out, "disc"), "disc 0 0");
