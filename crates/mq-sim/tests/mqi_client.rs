@@ -153,3 +153,15 @@ fn admin_with_a_valid_password_is_allowed_a_wrong_one_is_not() {
     let o = common::run_with(&exe, &["APPQ", "QM1"], "wrong\nx\n\n", &env, Duration::from_secs(30));
     assert_refused_2035(&o);
 }
+
+#[test]
+fn server_library_goes_client_with_mq_connect_type() {
+    let (sim, port) = with_listener();
+    let server = mqserver("MQHA.SVRCONN", port);
+    // amqsput loads libmqm_r.so: bindings by default, a client with MQ_CONNECT_TYPE=CLIENT
+    // (then channel authentication applies to root).
+    let o = sample(&sim, "amqsput", &["APPQ", "QM1"], "local\n\n", &[("MQSERVER", server.as_str())]);
+    assert_put_ok(&o);
+    let o = sample(&sim, "amqsput", &["APPQ", "QM1"], "remote\n\n", &[("MQSERVER", server.as_str()), ("MQ_CONNECT_TYPE", "CLIENT")]);
+    assert_refused_2035(&o);
+}
