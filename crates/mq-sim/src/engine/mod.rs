@@ -160,7 +160,6 @@ pub fn create_qm_files(inst: &Installation, qm: &QmPaths, opts: &CreateOptions) 
     if let Some(d) = &opts.description {
         qmgr.insert("DESCR".into(), d.clone());
     }
-    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let objects = objects::default_objects(&now);
     let chlauth = objects::default_chlauth(&now);
     let created = objects.len() + chlauth.len();
@@ -170,8 +169,7 @@ pub fn create_qm_files(inst: &Installation, qm: &QmPaths, opts: &CreateOptions) 
         qm_crtime: now.1.clone(),
         qm_altdate: now.0.clone(),
         qm_alttime: now.1.clone(),
-        // MQ forms QMID as <name>_<creation stamp>; the stamp's exact format is opaque.
-        qmid: format!("{}_{}", qm.name, format_qmid_stamp(stamp)),
+        qmid: format!("{}_{}", qm.name, format_qmid_stamp()),
         objects,
         chlauth,
     };
@@ -182,10 +180,10 @@ pub fn create_qm_files(inst: &Installation, qm: &QmPaths, opts: &CreateOptions) 
     Ok(CreateReport { objects_created: created })
 }
 
-fn format_qmid_stamp(secs: u64) -> String {
+/// MQ's QMID stamp: creation date and time, e.g. QM1_2019-04-25_10.17.14.
+fn format_qmid_stamp() -> String {
     let (d, t) = store::mqsc_now();
-    let _ = secs;
-    format!("{}_{}", d, t.replace('.', "-"))
+    format!("{d}_{t}")
 }
 
 /// A message on a queue.
