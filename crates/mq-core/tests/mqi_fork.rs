@@ -292,3 +292,21 @@ fn a_helper_process_the_library_left_does_not_delay_or_survive_the_probe() {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+#[test]
+fn a_failure_is_reported_even_when_the_disconnect_after_it_hangs() {
+    let lib = FakeLib::build(&[]);
+    lib.script("MQOPEN rc 2035\nMQDISC hang\n");
+    let t0 = Instant::now();
+    let e = mqi::run_probe(&lib.target("QM1"), &mqi::depth10_steps(), Instant::now() + Duration::from_millis(1000))
+        .unwrap_err();
+    assert_eq!(e.reason(), Some(2035), "{e:?}");
+    assert!(t0.elapsed() < Duration::from_millis(2000), "{:?}", t0.elapsed());
+    assert!(gone(lib.probe_pid()), "the probe child was left behind");
+
+    // When every step passed and the final MQDISC hangs, that is the timeout's step.
+    lib.script("MQDISC hang\n");
+    let e = mqi::run_probe(&lib.target("QM1"), &mqi::depth10_steps(), Instant::now() + Duration::from_millis(1000))
+        .unwrap_err();
+    assert!(matches!(&e, MqiError::Timeout { step, .. } if step == "MQI disconnect"), "{e:?}");
+}

@@ -175,7 +175,7 @@ fn collect(child: Pid, pipe: OwnedFd, steps: &[ProbeStep], deadline: Instant, st
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(timeout(child, steps, &records, start));
+            return at_deadline(child, steps, &records, start);
         }
         let ms = u16::try_from(left.as_millis().max(1)).unwrap_or(u16::MAX);
         let mut fds = [PollFd::new(pipe.as_fd(), PollFlags::POLLIN)];
@@ -221,14 +221,22 @@ fn collect(child: Pid, pipe: OwnedFd, steps: &[ProbeStep], deadline: Instant, st
     // The child is exiting. Wait for it within the deadline.
     match wait_exit(child, deadline) {
         Some(status) => verdict(steps, &records, start.elapsed(), &status),
-        None => Err(timeout(child, steps, &records, start)),
+        None => at_deadline(child, steps, &records, start),
     }
 }
 
-fn timeout(child: Pid, steps: &[ProbeStep], records: &[Record], start: Instant) -> MqiError {
+/// The deadline passed: kill the child. If it had already given its verdict and only its
+/// cleanup (MQDISC after a failed step, or its exit) hung, the verdict is the answer.
+fn at_deadline(child: Pid, steps: &[ProbeStep], records: &[Record], start: Instant) -> Result<ProbeReport, MqiError> {
     kill_group(child);
     reap(child, Instant::now() + REAP_GRACE);
-    MqiError::Timeout { step: phase_label(steps, last_begun(records)), waited: start.elapsed() }
+    let waited = start.elapsed();
+    match verdict(steps, records, waited, "killed at the deadline") {
+        Err(MqiError::ChildDied { .. }) => {
+            Err(MqiError::Timeout { step: phase_label(steps, last_begun(records)), waited })
+        }
+        given => given,
+    }
 }
 
 /// SIGKILL to the child's process group (anything the MQI library started) and the child.
