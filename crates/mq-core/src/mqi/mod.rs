@@ -71,9 +71,10 @@ pub const CLIENT_LIBRARY: &str = "libmqic_r.so";
 /// The model queue every queue manager has.
 pub const DEFAULT_MODEL_QUEUE: &str = "SYSTEM.DEFAULT.MODEL.QUEUE";
 
-/// After SIGKILL, how long we wait for the child to be reaped before reporting anyway (a process
-/// stuck in uninterruptible sleep on lost storage cannot die at once).
-const REAP_GRACE: Duration = Duration::from_secs(2);
+/// After SIGKILL, how long we wait for the child to be reaped before reporting anyway: a process
+/// stuck in uninterruptible sleep on lost storage cannot die at once, and the agent must still
+/// answer within its operation timeout (the agent's own exit hands the zombie to init).
+const REAP_GRACE: Duration = Duration::from_millis(500);
 
 /// Whom to probe, how, and as whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,7 +141,8 @@ pub fn open_input_count(target: &MqiTarget, queue: &str, deadline: Instant) -> R
 }
 
 /// Runs `steps` against `target` in a child process, and returns when they all passed, one
-/// failed, or `deadline` passed (then the child's process group is killed).
+/// failed, or `deadline` passed (then the child's process group is killed; reaping it adds
+/// milliseconds, at most `REAP_GRACE`, so callers keep that margin inside their own budget).
 pub fn run_probe(target: &MqiTarget, steps: &[ProbeStep], deadline: Instant) -> Result<ProbeReport, MqiError> {
     validate_steps(steps)?;
     let library = target.library_for(steps)?;
