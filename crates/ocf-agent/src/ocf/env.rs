@@ -164,10 +164,11 @@ impl Env {
         let (timeout, timeout_given) = match get("OCF_RESKEY_CRM_meta_timeout") {
             None => (DEFAULT_TIMEOUT, false),
             Some(s) if s.trim().is_empty() => (DEFAULT_TIMEOUT, false),
-            Some(s) => {
-                let ms: u64 = s.trim().parse().map_err(|_| EnvError::BadTimeout(s.clone()))?;
-                (Duration::from_millis(ms), true)
-            }
+            Some(s) => match s.trim().parse::<u64>().map_err(|_| EnvError::BadTimeout(s.clone()))? {
+                // No time at all would fail every action at once: treat it as unset.
+                0 => (DEFAULT_TIMEOUT, false),
+                ms => (Duration::from_millis(ms), true),
+            },
         };
         let fail_have_binary = get("OCF_TESTER_FAIL_HAVE_BINARY").is_some_and(|v| v == "1");
         let is_clone = get("OCF_RESKEY_CRM_meta_clone_max").is_some_and(|v| !v.is_empty());
@@ -306,6 +307,7 @@ mod tests {
         assert_eq!(e.timeout, Duration::from_secs(120));
         assert!(e.timeout_given);
         assert!(env_of("start", &[("OCF_RESKEY_CRM_meta_timeout", "2m")]).is_err());
+        assert_eq!(env_of("start", &[("OCF_RESKEY_CRM_meta_timeout", "0")]).unwrap().timeout, DEFAULT_TIMEOUT);
     }
 
     #[test]
