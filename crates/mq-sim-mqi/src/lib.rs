@@ -12,11 +12,10 @@ mod layout;
 use layout::{cd, cno, csp, gmo, md, od, pmo, Raw};
 use mq_sim::engine::mqi::char_attr_length;
 use mq_sim::paths::Installation;
-use mq_sim::wire::{self, ConnectMode, EngineConn, MqiBody, MsgDesc, ObjectDesc, Request, Response};
+use mq_sim::wire::{self, ClientChannel, ConnectMode, EngineConn, MqiBody, MsgDesc, ObjectDesc, Request, Response};
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -175,56 +174,14 @@ fn program_name() -> String {
         .collect()
 }
 
-/// A client channel: name and connection names ("host(port)", comma-separated list).
-struct ClientChannel {
-    channel: String,
-    conname: String,
-}
-
-/// MQSERVER=CHANNEL/TCP/host(port) (mqi.md §1.5); bad syntax or transport -> 2058.
-fn parse_mqserver(v: &str) -> Result<ClientChannel, i32> {
-    let mut parts = v.splitn(3, '/');
-    let (Some(ch), Some(tr), Some(cn)) = (parts.next(), parts.next(), parts.next()) else { return Err(MQRC_Q_MGR_NAME_ERROR) };
-    if !tr.eq_ignore_ascii_case("TCP") || ch.is_empty() || cn.is_empty() {
-        return Err(MQRC_Q_MGR_NAME_ERROR);
-    }
-    Ok(ClientChannel { channel: ch.to_string(), conname: cn.trim_matches('\'').to_string() })
-}
-
-/// "host(port)" -> (host, port); port defaults to 1414.
-fn split_conname(c: &str) -> (String, u16) {
-    let c = c.trim();
-    match c.find('(') {
-        Some(i) => {
-            let port = c[i + 1..].trim_end_matches(')').trim().parse().unwrap_or(1414);
-            (c[..i].trim().to_string(), port)
-        }
-        None => (c.to_string(), 1414),
-    }
-}
-
 fn connect_client(
     qm_name: &str,
     ch: &ClientChannel,
     csp_user: Option<String>,
     csp_password: Option<String>,
 ) -> Result<(Box<dyn Stream>, i32, i32), i32> {
-    let mut stream = None;
-    for one in ch.conname.split(',') {
-        let (host, port) = split_conname(one);
-        let Ok(addrs) = (host.as_str(), port).to_socket_addrs() else { continue };
-        for a in addrs {
-            if let Ok(s) = TcpStream::connect_timeout(&a, Duration::from_secs(20)) {
-                stream = Some(s);
-                break;
-            }
-        }
-        if stream.is_some() {
-            break;
-        }
-    }
+    let stream = wire::connect_conname(&ch.conname, Duration::from_secs(20));
     let Some(tcp) = stream else { return Err(MQRC_HOST_NOT_AVAILABLE) };
-    let _ = tcp.set_nodelay(true);
     let mut conn: EngineConn<Box<dyn Stream>> = EngineConn::new(Box::new(tcp));
     let req = Request::Connect {
         qm_name: qm_name.to_string(),
@@ -330,9 +287,10 @@ unsafe fn connx(name: *mut libc::c_char, cnop: *mut c_void, hconn: *mut MQLONG) 
                 Err(rc) => return (MQCC_FAILED, rc),
             },
             None => match std::env::var("MQSERVER") {
-                Ok(v) => match parse_mqserver(&v) {
-                    Ok(ch) => ch,
-                    Err(rc) => return (MQCC_FAILED, rc),
+                // Unknown transport or bad syntax: a queue-manager name error (mqi.md §1.5).
+                Ok(v) => match wire::parse_mqserver(&v) {
+                    Some(ch) => ch,
+                    None => return (MQCC_FAILED, MQRC_Q_MGR_NAME_ERROR),
                 },
                 // No MQSERVER, no CCDT modelled: no channel definition at all.
                 Err(_) => return (MQCC_FAILED, MQRC_Q_MGR_NAME_ERROR),
@@ -849,19 +807,4 @@ pub unsafe extern "C" fn MQXCNVC(
     rc: PMQLONG,
 ) {
     set(cc, rc, MQCC_FAILED, MQRC_FUNCTION_NOT_SUPPORTED)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mqserver_is_parsed_as_ibm_documents() {
-        let c = parse_mqserver("DEV.APP.SVRCONN/TCP/localhost(1414)").unwrap();
-        assert_eq!(c.channel, "DEV.APP.SVRCONN");
-        assert_eq!(split_conname(&c.conname), ("localhost".to_string(), 1414));
-        assert_eq!(parse_mqserver("CH/LU62/host").err(), Some(MQRC_Q_MGR_NAME_ERROR));
-        assert_eq!(parse_mqserver("garbage").err(), Some(MQRC_Q_MGR_NAME_ERROR));
-        assert_eq!(split_conname("127.0.0.1"), ("127.0.0.1".to_string(), 1414));
-    }
 }

@@ -235,6 +235,52 @@ impl<S: Read + Write> EngineConn<S> {
     }
 }
 
+/// A client channel as a client finds it (MQCD or MQSERVER): channel name and connection names
+/// ("host(port)", comma-separated list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientChannel {
+    pub channel: String,
+    pub conname: String,
+}
+
+/// MQSERVER=CHANNEL/TCP/host(port) (mqi.md §1.5); None when malformed or not TCP.
+pub fn parse_mqserver(v: &str) -> Option<ClientChannel> {
+    let mut parts = v.splitn(3, '/');
+    let (Some(ch), Some(tr), Some(cn)) = (parts.next(), parts.next(), parts.next()) else { return None };
+    if !tr.eq_ignore_ascii_case("TCP") || ch.is_empty() || cn.is_empty() {
+        return None;
+    }
+    Some(ClientChannel { channel: ch.to_string(), conname: cn.trim_matches('\'').to_string() })
+}
+
+/// "host(port)" -> (host, port); port defaults to 1414.
+pub fn split_conname(c: &str) -> (String, u16) {
+    let c = c.trim();
+    match c.find('(') {
+        Some(i) => {
+            let port = c[i + 1..].trim_end_matches(')').trim().parse().unwrap_or(1414);
+            (c[..i].trim().to_string(), port)
+        }
+        None => (c.to_string(), 1414),
+    }
+}
+
+/// TCP to the first connection name that answers (each attempt bounded by `timeout`).
+pub fn connect_conname(conname: &str, timeout: std::time::Duration) -> Option<std::net::TcpStream> {
+    use std::net::ToSocketAddrs;
+    for one in conname.split(',') {
+        let (host, port) = split_conname(one);
+        let Ok(addrs) = (host.as_str(), port).to_socket_addrs() else { continue };
+        for a in addrs {
+            if let Ok(s) = std::net::TcpStream::connect_timeout(&a, timeout) {
+                let _ = s.set_nodelay(true);
+                return Some(s);
+            }
+        }
+    }
+    None
+}
+
 /// Connects with local bindings to `qm_name` of the installation at `install_root` and sends the
 /// connect frame. Returns the conversation and the engine's MQI reply to the connect.
 pub fn connect_bindings(
@@ -259,6 +305,17 @@ pub fn connect_bindings(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mqserver_is_parsed_as_ibm_documents() {
+        let c = parse_mqserver("DEV.APP.SVRCONN/TCP/localhost(1414)").unwrap();
+        assert_eq!(c.channel, "DEV.APP.SVRCONN");
+        assert_eq!(split_conname(&c.conname), ("localhost".to_string(), 1414));
+        assert_eq!(parse_mqserver("CH/LU62/host"), None);
+        assert_eq!(parse_mqserver("garbage"), None);
+        assert_eq!(split_conname("127.0.0.1"), ("127.0.0.1".to_string(), 1414));
+        assert_eq!(parse_mqserver("CH/tcp/'h(1)'").unwrap().conname, "h(1)");
+    }
 
     #[test]
     fn frames_round_trip_and_clean_eof_is_none() {

@@ -165,3 +165,19 @@ fn server_library_goes_client_with_mq_connect_type() {
     let o = sample(&sim, "amqsput", &["APPQ", "QM1"], "remote\n\n", &[("MQSERVER", server.as_str()), ("MQ_CONNECT_TYPE", "CLIENT")]);
     assert_refused_2035(&o);
 }
+
+#[test]
+fn runmqsc_as_a_client_with_c() {
+    let (sim, port) = with_listener();
+    let mqm2 = (support::uid_of("mqm2"), support::gid_of("mqm2"));
+    let server = mqserver("MQHA.SVRCONN", port);
+    let o = run_as_with(Some(mqm2), &sim.bin("runmqsc"), &["-c", "QM1"], "PING QMGR\n", &[("MQSERVER", server.as_str())], Duration::from_secs(20));
+    assert_eq!(o.code, Some(0), "{o:?}");
+    assert!(o.stdout.contains("AMQ8415I") && o.stdout.contains("One MQSC command read."), "{o:?}");
+    // Root is an administrator: channel authentication refuses it without a password.
+    let o = run_as_with(None, &sim.bin("runmqsc"), &["-c", "QM1"], "PING QMGR\n", &[("MQSERVER", server.as_str())], Duration::from_secs(20));
+    assert_eq!(o.code, Some(20), "{o:?}");
+    let o = run_as_with(None, &sim.bin("runmqsc"), &["-c", "QM1"], "PING QMGR\n", &[], Duration::from_secs(20));
+    assert!(o.stdout.contains("AMQ8146E: IBM MQ queue manager not available."), "{o:?}");
+    assert_eq!(o.code, Some(20), "{o:?}");
+}

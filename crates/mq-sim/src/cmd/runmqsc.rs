@@ -1,22 +1,25 @@
 //! runmqsc: reads MQSC commands (stdin or -f), sends each to the queue manager's engine and writes
 //! IBM's report (header, echo, replies, summary) with IBM's return codes (0 / 10 / 20), reference §10.
-//! Not modelled: -v (verify), -n (no queue manager), -c (client), -u, -w/-x/-m (indirect mode).
+//! -c connects as an MQ client through MQSERVER (no CCDT). Not modelled: -v (verify), -n (no
+//! queue manager), -u, -w/-x/-m (indirect mode).
 
 use crate::paths::Installation;
 use crate::wire::{self, MqiBody, MqscOutcome, Request, Response, WireError};
 use std::io::{BufRead, Write};
 
-const USAGE: &str = "Usage: runmqsc [-e] [-f FileName] [QMgrName]";
+const USAGE: &str = "Usage: runmqsc [-e] [-c] [-f FileName] [QMgrName]";
 
 /// Entry point called by the multi-call dispatch; `args` excludes argv[0].
 pub fn main(args: Vec<String>) -> i32 {
     let mut echo = true;
+    let mut client = false;
     let mut file: Option<String> = None;
     let mut qm_arg: Option<String> = None;
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "-e" => echo = false,
+            "-c" => client = true,
             "-f" => match it.next() {
                 Some(f) => file = Some(f),
                 None => return usage(),
@@ -42,7 +45,7 @@ pub fn main(args: Vec<String>) -> i32 {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    run(qm_arg, echo, input, &mut out)
+    run(qm_arg, echo, client, input, &mut out)
 }
 
 fn usage() -> i32 {
@@ -63,7 +66,7 @@ fn copyright_year(version: &str) -> &'static str {
 }
 
 /// The whole session, written to `out`; returns the exit code.
-pub fn run(qm_arg: Option<String>, echo: bool, input: Box<dyn BufRead + '_>, out: &mut dyn Write) -> i32 {
+pub fn run(qm_arg: Option<String>, echo: bool, client: bool, input: Box<dyn BufRead + '_>, out: &mut dyn Write) -> i32 {
     let inst = match Installation::current() {
         Ok(i) => i,
         Err(e) => {
@@ -71,7 +74,36 @@ pub fn run(qm_arg: Option<String>, echo: bool, input: Box<dyn BufRead + '_>, out
             return 20;
         }
     };
+    if client {
+        return run_client(&inst, qm_arg, echo, input, out);
+    }
     run_in(&inst, qm_arg, echo, input, out)
+}
+
+/// runmqsc -c: the same session over a client connection found through MQSERVER.
+fn run_client(inst: &Installation, qm_arg: Option<String>, echo: bool, input: Box<dyn BufRead + '_>, out: &mut dyn Write) -> i32 {
+    let _ = writeln!(out, "5724-H72 (C) Copyright IBM Corp. 1994, {}.", copyright_year(&inst.version));
+    let qm_name = qm_arg.unwrap_or_default();
+    let _ = writeln!(out, "Starting MQSC for queue manager {qm_name}.\n\n");
+    let Some(ch) = std::env::var("MQSERVER").ok().and_then(|v| wire::parse_mqserver(&v)) else {
+        return not_available(out, "AMQ8146E: IBM MQ queue manager not available.");
+    };
+    let Some(tcp) = wire::connect_conname(&ch.conname, std::time::Duration::from_secs(20)) else {
+        return not_available(out, "AMQ8146E: IBM MQ queue manager not available.");
+    };
+    let user = nix::unistd::User::from_uid(nix::unistd::geteuid()).ok().flatten().map(|u| u.name).unwrap_or_default();
+    let mut conn = wire::EngineConn::new(tcp);
+    let reply = conn.call(&Request::Connect {
+        qm_name: qm_name.clone(),
+        mode: wire::ConnectMode::Client { channel: ch.channel, asserted_user: user, csp_user: None, csp_password: None },
+        appl_name: "runmqsc".into(),
+        pid: std::process::id(),
+    });
+    match reply {
+        Ok(Response::Mqi { cc: 0, .. }) => session(conn, echo, input, out),
+        Ok(Response::Mqi { reason: 2035, .. }) => not_available(out, "AMQ8135E: Not authorized."),
+        _ => not_available(out, "AMQ8146E: IBM MQ queue manager not available."),
+    }
 }
 
 pub fn run_in(inst: &Installation, qm_arg: Option<String>, echo: bool, input: Box<dyn BufRead + '_>, out: &mut dyn Write) -> i32 {
@@ -86,7 +118,7 @@ pub fn run_in(inst: &Installation, qm_arg: Option<String>, echo: bool, input: Bo
         Ok(q) => q,
         Err(_) => return not_available(out, "AMQ8118E: IBM MQ queue manager does not exist."),
     };
-    let mut conn = match wire::connect_bindings(inst, &qm, "runmqsc") {
+    let conn = match wire::connect_bindings(inst, &qm, "runmqsc") {
         Ok((c, Response::Mqi { cc: 0, body: MqiBody::Connected { .. }, .. })) => c,
         Ok((_, Response::Mqi { reason: 2035, .. })) => {
             // UNCONFIRMED text for a user without authority.
@@ -94,6 +126,11 @@ pub fn run_in(inst: &Installation, qm_arg: Option<String>, echo: bool, input: Bo
         }
         Ok(_) | Err(WireError::NotRunning(_)) | Err(_) => return not_available(out, "AMQ8146E: IBM MQ queue manager not available."),
     };
+    session(conn, echo, input, out)
+}
+
+/// Reads, sends and reports commands on an established connection; returns the exit code.
+fn session<S: std::io::Read + std::io::Write>(mut conn: wire::EngineConn<S>, echo: bool, input: Box<dyn BufRead + '_>, out: &mut dyn Write) -> i32 {
     let mut read = 0usize;
     let mut syntax = 0usize;
     let mut failed = 0usize;
