@@ -67,7 +67,8 @@ fn main() -> ExitCode {
     let instance = std::env::var("OCF_RESOURCE_INSTANCE").unwrap_or_else(|_| "default".to_string());
     log::init_from_env(kind.name(), &instance);
     let result = run(kind, action.clone());
-    if result != OcfExit::Success && !(result == OcfExit::NotRunning && action == Action::Monitor) && !log::exit_reason_given() {
+    let failed = if action == Action::Monitor { result.is_failure_for_monitor() } else { result != OcfExit::Success };
+    if failed && !log::exit_reason_given() {
         // Every failure carries a reason in crm_mon, even one an action forgot to give.
         log::exit_reason(format!("{} {} failed with {}", kind.name(), action, result));
     }
