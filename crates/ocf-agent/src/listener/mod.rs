@@ -93,7 +93,11 @@ fn start(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
     };
     let addr = lsr::probe_address(p.ipaddr, p.port);
     if !ours(p).is_empty() {
-        if poll_until(deadline, || lsr::accepts(addr, Duration::from_millis(500)).then_some(())).is_some() {
+        let serving = || {
+            let procs = ours(p);
+            (!held_sockets(p, &procs).is_empty() && lsr::accepts(addr, Duration::from_millis(500))).then_some(())
+        };
+        if poll_until(deadline, serving).is_some() {
             log::info(format!("{} is already running", what(p)));
             if let Some(object) = &p.listener {
                 // The queue manager may have started it (CONTROL(QMGR)): align the object anyway.
@@ -103,7 +107,7 @@ fn start(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
             }
             return OcfExit::Success;
         }
-        log::exit_reason(format!("runmqlsr of {} for port {} runs but {addr} does not accept connections", p.qmgr, p.port));
+        log::exit_reason(format!("runmqlsr of {} for port {} runs but does not serve {addr}", p.qmgr, p.port));
         return OcfExit::ErrGeneric;
     }
     if !queue_manager_runs_here(&p.qmgr) {
@@ -139,7 +143,8 @@ fn start(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
         if procs.is_empty() && (seen || spawned.elapsed() > APPEAR_WITHIN) {
             return Some(false);
         }
-        (!procs.is_empty() && lsr::accepts(addr, Duration::from_millis(200))).then_some(true)
+        // Our runmqlsr must hold the socket: a connection accepted by another program proves nothing.
+        (!held_sockets(p, &procs).is_empty() && lsr::accepts(addr, Duration::from_millis(200))).then_some(true)
     });
     if up != Some(true) {
         // Leave nothing behind of a start that failed.
@@ -155,7 +160,7 @@ fn start(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
             OcfExit::ErrGeneric
         }
         None => {
-            let state = if ours(p).is_empty() { "no runmqlsr appeared" } else { "runmqlsr runs but the port does not accept" };
+            let state = if ours(p).is_empty() { "no runmqlsr appeared" } else { "runmqlsr runs but does not serve the port" };
             log::exit_reason(format!("{} did not start within the start timeout: {state}", what(p)));
             OcfExit::ErrGeneric
         }
