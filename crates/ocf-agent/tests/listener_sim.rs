@@ -284,3 +284,19 @@ fn a_queue_manager_crash_is_left_to_the_queue_managers_resource() {
     sim.start_qm();
     check(&agent(&links, L, "monitor", &recurring), 7, "recurring monitor once the queue manager runs again");
 }
+
+#[test]
+fn an_ipv6_bind_address_works_end_to_end() {
+    let links = Links::new();
+    let sim = SimQm::create("V6");
+    sim.start_qm();
+    let ps = free_port().to_string();
+    let env = sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "::1")]);
+    check(&agent(&links, L, "start", &env), 0, "start on ::1");
+    let v6 = std::net::TcpStream::connect_timeout(&format!("[::1]:{ps}").parse().unwrap(), Duration::from_secs(1));
+    assert!(v6.is_ok(), "[::1]:{ps} does not accept");
+    assert!(!port_open(ps.parse().unwrap()), "bound to ::1 only, yet 127.0.0.1:{ps} accepts");
+    let deep = sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "::1"), ("OCF_RESKEY_CRM_meta_interval", "60000"), ("OCF_CHECK_LEVEL", "10")]);
+    check(&agent(&links, L, "monitor", &deep), 0, "depth 10 through ::1");
+    check(&agent(&links, L, "stop", &env), 0, "stop");
+}
