@@ -3,12 +3,14 @@
 //! the outcome to an OCF exit code here (errors by who must act: configuration 6, this node 5,
 //! permission 4, anything else 1; monitor states by the table in table.rs).
 
+pub mod multi;
 pub mod table;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use mq_core::installation::{self, Installation};
+use mq_core::mqi::{reason_name, ConnectionKind, MqiError, ProbeObject};
 use mq_core::qmgr::checks::NodeCheckOptions;
 use mq_core::qmgr::start::StartOptions;
 use mq_core::qmgr::stop::{kill_family, EndMode, StopPlan};
@@ -96,6 +98,33 @@ fn open(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
     Ok(QueueManager::new(p.qmgr.clone(), inst, user))
 }
 
+/// A short exit reason for a failed MQI check: crm_mon keeps 128 characters, so the reason code
+/// and what to change come first; the full text with IBM's hint goes to the log.
+fn mqi_reason(qm: &str, e: &MqiError) -> String {
+    log::err(format!("{qm}: {}", e.with_hint()));
+    match e {
+        MqiError::Call { verb, reason, kind, object, step, .. } => {
+            let name = reason_name(*reason).unwrap_or("").trim_start_matches("MQRC_");
+            let what = match (kind, object) {
+                (ConnectionKind::Client, Some(ProbeObject::Channel(c))) => format!("client check on {c}"),
+                (ConnectionKind::Client, _) => "client check".to_string(),
+                (_, Some(o)) => format!("check on {}", o.name()),
+                _ => step.clone(),
+            };
+            let todo = match (*reason, kind) {
+                (2035, ConnectionKind::Client) => "; allow it: a CHLAUTH rule for the channel or CHCKCLNT(OPTIONAL)",
+                (2035, ConnectionKind::Bindings) => "; grant the mq user access (setmqaut)",
+                (2540, _) => "; DEFINE the SVRCONN channel or fix client_channel",
+                (2538, _) => "; is the listener running at client_conname?",
+                (2053, _) => "; the test queue is full",
+                _ => "",
+            };
+            format!("{qm} {what}: {verb} {reason} {name}{todo}")
+        }
+        other => format!("{qm}: {other}"),
+    }
+}
+
 fn finish(r: Result<OcfExit, Failure>) -> OcfExit {
     match r {
         Ok(x) => x,
@@ -108,6 +137,11 @@ fn finish(r: Result<OcfExit, Failure>) -> OcfExit {
 
 /// Runs `action` for the queue manager in `params` (layer-1 checks already passed).
 pub fn run(action: &Action, env: &Env, params: &IbmmqParams) -> OcfExit {
+    if params.multi_instance {
+        if let Some(exit) = multi::run(action, env, params) {
+            return exit;
+        }
+    }
     let deadline = env.deadline().instant();
     match action {
         Action::Start => finish(start(env, params, deadline)),
@@ -151,7 +185,7 @@ fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failu
     if verdict.exit != OcfExit::Success {
         return Err(Failure(OcfExit::ErrGeneric, format!("after start: {}", verdict.reason)));
     }
-    qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, format!("after start, MQI check: {}", e.with_hint())))?;
+    qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, format!("after start: {}", mqi_reason(p.qmgr.as_str(), &e))))?;
     log::info(format!("{} started", p.qmgr));
     Ok(OcfExit::Success)
 }
@@ -213,7 +247,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         }
     }
     if env.check_level >= CheckLevel::Medium {
-        qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, format!("{}: {}", p.qmgr, e.with_hint())))?;
+        qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
         let restarted = qm
             .check_components((manage(p.command_server), manage(p.channel_initiator)), deadline, &j)
             .map_err(|e| Failure(OcfExit::ErrGeneric, format!("{}: managed component down and not restartable: {e}", p.qmgr)))?;
@@ -224,7 +258,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     if env.check_level >= CheckLevel::Deep {
         let client = p.client.as_ref().map(|c| (c.channel.as_str(), c.conname.as_str()));
         qm.check_messages(&p.test_queue, client, deadline)
-            .map_err(|e| Failure(OcfExit::ErrGeneric, format!("{}: {}", p.qmgr, e.with_hint())))?;
+            .map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
     }
     Ok(OcfExit::Success)
 }
