@@ -109,8 +109,9 @@ diagnose() {
     for n in $(up_nodes); do
         echo "---- node$n: crm_mon -1 --show-detail" >&2
         mn_on "$n" crm_mon -1 -f -o --show-detail >&2 2>&1 || true
-        echo "---- node$n: pacemaker.log (last 30 lines)" >&2
-        tail -30 "$(mn_nodedir "$n")/log-pacemaker/pacemaker.log" >&2 2>/dev/null || true
+        echo "---- node$n: pacemaker.log, last 20 results and errors" >&2
+        grep -E 'Result of|error|ocf-exit-reason' "$(mn_nodedir "$n")/log-pacemaker/pacemaker.log" 2>/dev/null |
+            grep -v cib_perform_op | tail -20 >&2 || true
     done
 }
 fail() {
@@ -170,8 +171,8 @@ if [ $MODE = mq ]; then
     INST=$MN_MQROOT/opt/mqm
     # mq_user named, as an administrator would: then a node where that user has other ids is
     # recognised as such, rather than as a node without the data owner's user.
-    QM_PARAMS=(qmgr=$QM mq_installation=$INST mq_user=mqm add_mqs_ini=true)
-    LSR_PARAMS=(qmgr=$QM port=$PORT mq_installation=$INST mq_user=mqm)
+    QM_PARAMS=("qmgr=$QM" "mq_installation=$INST" mq_user=mqm add_mqs_ini=true)
+    LSR_PARAMS=("qmgr=$QM" "port=$PORT" "mq_installation=$INST" mq_user=mqm)
     QM_AGENT=ocf:mqha:ibmmq
     LSR_AGENT=ocf:mqha:ibmmq-listener
 else
@@ -342,7 +343,8 @@ check "probes of the returning node found nothing failed" test "$(mon | mn_xpath
 
 # ---- 2. controlled switch: pcs resource move ------------------------------------------------------
 settle
-C=node$(($(num "$B") % MN_NODES + 1))
+# The node that has not held the group yet: by the end each node has registered the queue manager.
+for n in $(seq 1 "$MN_NODES"); do [ "node$n" = "$A" ] || [ "node$n" = "$B" ] || C=node$n; done
 put_messages "$(num "$B")" move 5
 t0=$(now_ms)
 pcsx resource move mq "$C" --wait=120 >/dev/null 2>&1 || fail "pcs resource move mq $C failed"
@@ -441,6 +443,14 @@ if [ $MODE = mq ]; then
     check "the 1 message put before the uid scenario is there on $G" messages_there "$(num "$G")" uid 1
 else
     mn_log "uid check skipped: Dummy has no mq user"
+fi
+
+if [ $MODE = mq ]; then
+    # The group has been on every node by now; each registration was the agent's (add_mqs_ini),
+    # except node1's, which crtmqm made.
+    for n in $(seq 1 "$MN_NODES"); do
+        check "node$n's mqs.ini has $QM" grep -q "Name=$QM" "$(mn_nodedir "$n")/mqroot/var/mqm/mqs.ini"
+    done
 fi
 
 # Each node's init reaps what is reparented to it: no zombie a /proc scan could mistake for a

@@ -85,13 +85,14 @@ mn_node_start() {
         "$MN_HERE/node.sh" "node$n" "$d" "$MN_MQROOT" "${MN_AGENTS:-}" </dev/null >>"$d/node.out" 2>&1 &
     launcher=$!
     MN_LAUNCHER[$n]=$launcher
-    for _ in $(seq 1 100); do
+    # node.sh gives corosync 20 s to answer before it writes "started"; a loaded CI box needs that.
+    for _ in $(seq 1 300); do
         pid1=$(cat "/proc/$launcher/task/$launcher/children" 2>/dev/null || true)
         pid1=${pid1%% *}
         [ -n "$pid1" ] && [ -e "$d/started" ] && break
         sleep 0.1
     done
-    [ -n "$pid1" ] && [ -e "$d/started" ] || mn_die "node$n did not start; see $d/node.out"
+    if [ -z "$pid1" ] || [ ! -e "$d/started" ]; then mn_die "node$n did not start; see $d/node.out"; fi
     MN_PID1[$n]=$pid1
     mn_log "node$n up: init pid $pid1, net $(mn_ns "$n") $(mn_addr "$n")"
 }
