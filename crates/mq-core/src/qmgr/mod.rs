@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod monitor;
+pub mod multi;
 pub mod start;
 pub mod stop;
 

@@ -72,6 +72,9 @@ pub fn render(spec: &AgentSpec) -> String {
         if let Some(d) = a.depth {
             line.push_str(&format!(" OCF_CHECK_LEVEL={d}"));
         }
+        if let Some(r) = a.role {
+            line.push_str(&format!(" role={r}"));
+        }
         m.push_str(&line);
         m.push('\n');
     }

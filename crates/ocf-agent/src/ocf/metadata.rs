@@ -81,6 +81,9 @@ pub fn render(spec: &AgentSpec) -> String {
         if let Some(d) = a.depth {
             x.push_str(&format!(" depth=\"{d}\""));
         }
+        if let Some(r) = a.role {
+            x.push_str(&format!(" role=\"{r}\""));
+        }
         x.push_str("/>\n");
     }
     x.push_str("</actions>\n");

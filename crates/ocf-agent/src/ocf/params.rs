@@ -89,6 +89,8 @@ pub struct ActionSpec {
     pub timeout_s: u32,
     pub interval_s: Option<u32>,
     pub depth: Option<u32>,
+    /// `Promoted` or `Unpromoted` for a monitor of one role of a promotable clone.
+    pub role: Option<&'static str>,
 }
 
 /// Everything public about an agent: what the meta-data and the man page show.

@@ -183,8 +183,12 @@ the queue manager normally (-c, -r, -a, -e) are refused.",
         reloadable: false,
         shortdesc: "Multi-instance queue manager",
         longdesc: "Set to true for a multi-instance queue manager whose data is on shared network storage \
-visible to every node at once (strmqm -x). Leave false for a queue manager on storage that Pacemaker \
-moves (a file system or volume resource in the same group).",
+visible to every node at once (strmqm -x), run as a promotable clone (pcs resource create ... promotable \
+promoted-max=1): the promoted instance is the active queue manager, the unpromoted ones are standby \
+instances that take over when it ends. start brings up a standby (or waits unpromoted when no instance \
+runs anywhere), promote makes this node's instance the active one, demote switches over (endmqm -s) and \
+comes back as a standby. Leave false for a queue manager on storage that Pacemaker moves (a file system or \
+volume resource in the same group); promote and demote then answer 3 (not supported).",
     },
     ParamSpec {
         name: "test_queue",
@@ -286,14 +290,20 @@ timeout and leaves nothing that holds the queue manager's storage.",
 ];
 
 const ACTIONS: &[ActionSpec] = &[
-    ActionSpec { name: "start", timeout_s: 120, interval_s: None, depth: None },
-    ActionSpec { name: "stop", timeout_s: 120, interval_s: None, depth: None },
-    ActionSpec { name: "monitor", timeout_s: 60, interval_s: Some(20), depth: Some(0) },
-    ActionSpec { name: "monitor", timeout_s: 60, interval_s: Some(60), depth: Some(10) },
-    ActionSpec { name: "monitor", timeout_s: 90, interval_s: Some(120), depth: Some(20) },
-    ActionSpec { name: "validate-all", timeout_s: 30, interval_s: None, depth: None },
-    ActionSpec { name: "reload-agent", timeout_s: 30, interval_s: None, depth: None },
-    ActionSpec { name: "meta-data", timeout_s: 5, interval_s: None, depth: None },
+    ActionSpec { name: "start", timeout_s: 120, interval_s: None, depth: None, role: None },
+    ActionSpec { name: "stop", timeout_s: 120, interval_s: None, depth: None, role: None },
+    ActionSpec { name: "monitor", timeout_s: 60, interval_s: Some(20), depth: Some(0), role: None },
+    ActionSpec { name: "monitor", timeout_s: 60, interval_s: Some(60), depth: Some(10), role: None },
+    ActionSpec { name: "monitor", timeout_s: 90, interval_s: Some(120), depth: Some(20), role: None },
+    // A promotable clone (multi_instance=true): one monitor per role, at intervals of their own.
+    ActionSpec { name: "monitor", timeout_s: 60, interval_s: Some(15), depth: Some(0), role: Some("Promoted") },
+    ActionSpec { name: "monitor", timeout_s: 60, interval_s: Some(25), depth: Some(0), role: Some("Unpromoted") },
+    ActionSpec { name: "promote", timeout_s: 120, interval_s: None, depth: None, role: None },
+    ActionSpec { name: "demote", timeout_s: 120, interval_s: None, depth: None, role: None },
+    ActionSpec { name: "notify", timeout_s: 30, interval_s: None, depth: None, role: None },
+    ActionSpec { name: "validate-all", timeout_s: 30, interval_s: None, depth: None, role: None },
+    ActionSpec { name: "reload-agent", timeout_s: 30, interval_s: None, depth: None, role: None },
+    ActionSpec { name: "meta-data", timeout_s: 5, interval_s: None, depth: None, role: None },
 ];
 
 pub const SPEC: AgentSpec = AgentSpec {

@@ -67,12 +67,12 @@ applications it starts run on this node as the mq user.",
 ];
 
 const ACTIONS: &[ActionSpec] = &[
-    ActionSpec { name: "start", timeout_s: 60, interval_s: None, depth: None },
-    ActionSpec { name: "stop", timeout_s: 60, interval_s: None, depth: None },
-    ActionSpec { name: "monitor", timeout_s: 30, interval_s: Some(20), depth: Some(0) },
-    ActionSpec { name: "monitor", timeout_s: 40, interval_s: Some(60), depth: Some(10) },
-    ActionSpec { name: "validate-all", timeout_s: 30, interval_s: None, depth: None },
-    ActionSpec { name: "meta-data", timeout_s: 5, interval_s: None, depth: None },
+    ActionSpec { name: "start", timeout_s: 60, interval_s: None, depth: None, role: None },
+    ActionSpec { name: "stop", timeout_s: 60, interval_s: None, depth: None, role: None },
+    ActionSpec { name: "monitor", timeout_s: 30, interval_s: Some(20), depth: Some(0), role: None },
+    ActionSpec { name: "monitor", timeout_s: 40, interval_s: Some(60), depth: Some(10), role: None },
+    ActionSpec { name: "validate-all", timeout_s: 30, interval_s: None, depth: None, role: None },
+    ActionSpec { name: "meta-data", timeout_s: 5, interval_s: None, depth: None, role: None },
 ];
 
 pub const SPEC: AgentSpec = AgentSpec {

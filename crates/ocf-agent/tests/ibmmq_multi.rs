@@ -1,0 +1,289 @@
+//! The built ibmmq agent with multi_instance=true, driven as Pacemaker drives a promotable clone,
+//! against two simulated installations ("nodes") sharing one queue manager's data and logs:
+//! every action's exit code and the state dspmq and /proc show after it, switchover by demote,
+//! and a takeover when the active instance's processes die. Run as root (tests/setup.sh first).
+
+mod ibmmq_support;
+use ibmmq_support::{built, ids, profile_dir, qm_pids, Run};
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn run(mut c: Command) -> Run {
+    let t = Instant::now();
+    let o = c.stdin(Stdio::null()).output().expect("spawn");
+    Run {
+        rc: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        elapsed: t.elapsed(),
+    }
+}
+
+/// One simulated node: its installation root and its own HA_RSCTMP (as each machine has /run).
+struct Node {
+    root: PathBuf,
+    rsctmp: PathBuf,
+}
+
+impl Node {
+    fn mq(&self, cmd: &str, args: &[&str]) -> Run {
+        let mut c = Command::new(self.root.join("opt/mqm/bin").join(cmd));
+        c.args(args);
+        let (uid, gid) = ids("mqm");
+        c.uid(uid).gid(gid);
+        run(c)
+    }
+
+    /// This node's dspmq -n STATUS value for `qm`.
+    fn status(&self, qm: &str) -> String {
+        let r = self.mq("dspmq", &["-n", "-m", qm]);
+        r.stdout.split("STATUS(").nth(1).and_then(|s| s.split(')').next()).unwrap_or("").to_string()
+    }
+
+    /// The agent as Pacemaker runs a clone instance's action on this node.
+    fn agent(&self, action: &str, qm: &str, extra: &[(&str, &str)]) -> Run {
+        let mut c = Command::new(built("ibmmq"));
+        c.arg(action).env_clear();
+        c.env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .env("OCF_ROOT", "/usr/lib/ocf")
+            .env("OCF_RA_VERSION_MAJOR", "1")
+            .env("OCF_RA_VERSION_MINOR", "1")
+            .env("OCF_RESOURCE_INSTANCE", "mi_qm:0")
+            .env("OCF_RESOURCE_TYPE", "ibmmq")
+            .env("OCF_RESOURCE_PROVIDER", "mqha")
+            .env("OCF_EXIT_REASON_PREFIX", "ocf-exit-reason:")
+            .env("OCF_RESKEY_CRM_meta_timeout", "60000")
+            .env("HA_RSCTMP", &self.rsctmp)
+            .env("OCF_RESKEY_qmgr", qm)
+            .env("OCF_RESKEY_multi_instance", "true")
+            .env("OCF_RESKEY_mq_installation", self.root.join("opt/mqm"));
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        run(c)
+    }
+
+    fn act(&self, action: &str, qm: &str) -> Run {
+        self.agent(action, qm, &[])
+    }
+
+    fn monitor(&self, qm: &str, depth: u32) -> Run {
+        let d = depth.to_string();
+        self.agent("monitor", qm, &[("OCF_RESKEY_CRM_meta_interval", "15000"), ("OCF_CHECK_LEVEL", &d)])
+    }
+
+    fn probe(&self, qm: &str) -> Run {
+        self.agent("monitor", qm, &[])
+    }
+
+    fn pids(&self, qm: &str) -> Vec<i32> {
+        qm_pids(&self.root, qm)
+    }
+
+    fn crash(&self, qm: &str) -> Run {
+        let mut c = Command::new(built("mqsim"));
+        c.arg("crash").arg(&self.root).arg(qm);
+        run(c)
+    }
+}
+
+/// Two nodes sharing the data of queue manager `qm` (crtmqm -md/-ld on A, addmqinf on B); both
+/// torn down (every process of either root killed) on drop, also when a test fails.
+struct Pair {
+    a: Node,
+    b: Node,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Pair {
+    fn drop(&mut self) {
+        for n in [&self.a, &self.b] {
+            let mut c = Command::new(profile_dir().join("mqsim"));
+            c.arg("cleanup").arg(&n.root).stdout(Stdio::null()).stderr(Stdio::null());
+            let _ = c.status();
+        }
+    }
+}
+
+fn pair(qm: &str) -> Pair {
+    let dir = tempfile::Builder::new().prefix("mqha-multi-").tempdir_in("/tmp").expect("tempdir");
+    let _ = std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755));
+    let node = |name: &str| {
+        let root = dir.path().join(name);
+        let mut c = Command::new(built("mqsim"));
+        c.arg("install").arg(&root).args(["--node", &format!("{name}.example.com")]);
+        let r = run(c);
+        assert_eq!(r.rc, 0, "mqsim install: {r:?}");
+        let rsctmp = dir.path().join(format!("{name}-rsctmp"));
+        Node { root, rsctmp }
+    };
+    let (a, b) = (node("nodea"), node("nodeb"));
+    let shared = dir.path().join("shared");
+    for d in ["qmgrs", "logs"] {
+        std::fs::create_dir_all(shared.join(d)).unwrap();
+    }
+    let (uid, gid) = ids("mqm");
+    for d in [shared.clone(), shared.join("qmgrs"), shared.join("logs")] {
+        std::os::unix::fs::chown(&d, Some(uid), Some(gid)).unwrap();
+    }
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let r = a.mq("crtmqm", &["-ld", &s(&shared.join("logs")), "-md", &s(&shared.join("qmgrs")), qm]);
+    assert_eq!(r.rc, 0, "crtmqm: {r:?}");
+    let line = a.mq("dspmqinf", &["-o", "command", qm]).stdout;
+    let args: Vec<&str> = line.trim_end().split(' ').skip(1).collect();
+    let r = b.mq("addmqinf", &args);
+    assert_eq!(r.rc, 0, "addmqinf: {r:?}");
+    Pair { a, b, _dir: dir }
+}
+
+/// Polls `f` every 20 ms until it holds; the time it took, or a panic at `limit`.
+fn within(what: &str, limit: Duration, mut f: impl FnMut() -> bool) -> Duration {
+    let t = Instant::now();
+    while t.elapsed() < limit {
+        if f() {
+            return t.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{what}: not within {limit:?}");
+}
+
+#[test]
+fn promotable_clone_lifecycle_switchover_and_takeover() {
+    let qm = "QMMI1";
+    let Pair { a, b, .. } = &pair(qm);
+
+    // Probes on both nodes: nothing runs.
+    assert_eq!(a.probe(qm).rc, 7, "{:?}", a.probe(qm));
+    assert_eq!(b.probe(qm).rc, 7);
+
+    // start: no instance runs anywhere, so both wait unpromoted (idle) and nothing is started.
+    for n in [a, b] {
+        let r = n.act("start", qm);
+        assert_eq!(r.rc, 0, "start on an idle pair: {r:?}");
+        assert!(n.pids(qm).is_empty(), "start must not make an active instance (start = unpromoted)");
+        let r = n.monitor(qm, 0);
+        assert_eq!(r.rc, 0, "monitor of an idle unpromoted instance: {r:?}");
+    }
+
+    // promote A: strmqm -x there; A's monitors answer 8 at every depth.
+    let r = a.act("promote", qm);
+    assert_eq!(r.rc, 0, "promote A: {r:?}");
+    assert_eq!(a.status(qm), "RUNNING");
+    assert_eq!(b.status(qm), "RUNNING ELSEWHERE");
+    for depth in [0, 10, 20] {
+        let r = a.monitor(qm, depth);
+        assert_eq!(r.rc, 8, "monitor depth {depth} of the active instance: {r:?}");
+    }
+    assert_eq!(a.probe(qm).rc, 8, "a probe finds the active instance promoted");
+    assert_eq!(a.act("promote", qm).rc, 0, "promote is idempotent");
+
+    // B: unpromoted, the queue manager runs elsewhere, no standby here -> failure, until the
+    // post-promote notification starts its standby.
+    let r = b.monitor(qm, 0);
+    assert_eq!(r.rc, 1, "Running elsewhere without a local standby: {r:?}");
+    assert!(r.reason().contains("no standby"), "{}", r.reason());
+    let r = b.agent("notify", qm, &[("OCF_RESKEY_CRM_meta_notify_type", "post"), ("OCF_RESKEY_CRM_meta_notify_operation", "promote")]);
+    assert_eq!(r.rc, 0, "notify: {r:?}");
+    assert_eq!(b.status(qm), "RUNNING AS STANDBY");
+    for depth in [0, 10, 20] {
+        let r = b.monitor(qm, depth);
+        assert_eq!(r.rc, 0, "monitor depth {depth} of the standby: {r:?}");
+    }
+    assert_eq!(b.probe(qm).rc, 0, "a probe finds the standby unpromoted");
+    assert_eq!(b.act("start", qm).rc, 0, "start on a standby is idempotent");
+    assert_eq!(b.act("demote", qm).rc, 0, "demote of a standby is a no-op");
+    assert_eq!(b.status(qm), "RUNNING AS STANDBY");
+
+    // demote A: switchover (endmqm -s); B's standby takes over, A comes back as a standby.
+    let r = a.act("demote", qm);
+    assert_eq!(r.rc, 0, "demote A: {r:?}");
+    assert_eq!(b.status(qm), "RUNNING");
+    assert_eq!(a.status(qm), "RUNNING AS STANDBY");
+    assert_eq!(a.monitor(qm, 0).rc, 0, "A after demote");
+    // B took over before Pacemaker promoted it: healthy (0) and asking to be promoted.
+    assert_eq!(b.monitor(qm, 0).rc, 0);
+    let r = b.act("promote", qm);
+    assert_eq!(r.rc, 0, "promote B (already active): {r:?}");
+    assert_eq!(b.monitor(qm, 20).rc, 8);
+
+    // Takeover: B's execution controller is killed; A's standby becomes active by itself.
+    let t = Instant::now();
+    assert_eq!(b.crash(qm).rc, 0);
+    let took = within("A takes over", Duration::from_secs(20), || a.probe(qm).rc == 8);
+    println!("takeover: {} ms", took.as_millis());
+    let _ = t;
+    assert_eq!(a.monitor(qm, 0).rc, 0, "A active but not yet promoted by Pacemaker: healthy");
+    // B was promoted and its instance is gone: failed promoted (9), so Pacemaker recovers it.
+    let r = b.monitor(qm, 0);
+    assert_eq!(r.rc, 9, "the failed old active: {r:?}");
+    // Pacemaker's recovery of B: demote brings it back as a standby, no administrator needed.
+    let r = b.act("demote", qm);
+    assert_eq!(r.rc, 0, "demote the failed old active: {r:?}");
+    assert_eq!(b.status(qm), "RUNNING AS STANDBY");
+    assert_eq!(b.monitor(qm, 0).rc, 0);
+    assert_eq!(a.act("promote", qm).rc, 0);
+    assert_eq!(a.monitor(qm, 10).rc, 8);
+
+    // stop the standby: only it ends; the active keeps running.
+    let r = b.act("stop", qm);
+    assert_eq!(r.rc, 0, "stop the standby: {r:?}");
+    assert!(b.pids(qm).is_empty(), "standby processes left on B");
+    assert_eq!(a.status(qm), "RUNNING");
+    assert_eq!(b.probe(qm).rc, 7, "B after stop");
+    assert_eq!(b.monitor(qm, 0).rc, 7, "B's recurring monitor after a clean stop");
+
+    // demote A with no standby anywhere: it ends and waits idle; promote starts it again.
+    let r = a.act("demote", qm);
+    assert_eq!(r.rc, 0, "demote without a standby: {r:?}");
+    assert!(a.pids(qm).is_empty(), "A still runs after demote without a standby");
+    assert_eq!(a.monitor(qm, 0).rc, 0, "idle after demote");
+    assert_eq!(a.act("promote", qm).rc, 0);
+    assert_eq!(a.monitor(qm, 0).rc, 8);
+
+    // stop the active (Pacemaker demotes first; a forced stop must still leave nothing).
+    let r = a.act("stop", qm);
+    assert_eq!(r.rc, 0, "stop A: {r:?}");
+    assert!(a.pids(qm).is_empty() && b.pids(qm).is_empty(), "processes left");
+    assert_eq!(a.probe(qm).rc, 7);
+    assert_eq!(a.act("stop", qm).rc, 0, "stop is idempotent");
+}
+
+#[test]
+fn start_beside_an_active_instance_makes_a_standby() {
+    let qm = "QMMI2";
+    let Pair { a, b, .. } = &pair(qm);
+    // An active instance started by hand on A, outside the cluster.
+    assert_eq!(a.mq("strmqm", &["-x", qm]).rc, 0);
+    let r = b.act("start", qm);
+    assert_eq!(r.rc, 0, "start beside an active instance: {r:?}");
+    assert_eq!(b.status(qm), "RUNNING AS STANDBY", "strmqm -x rc 30 is success");
+    assert_eq!(b.monitor(qm, 0).rc, 0);
+    // promote B while A is still active: the standby cannot take over, promote fails and says why.
+    let r = b.agent("promote", qm, &[("OCF_RESKEY_CRM_meta_timeout", "4000")]);
+    assert_eq!(r.rc, 1, "promote while the active runs elsewhere: {r:?}");
+    assert!(r.reason().contains("still runs on another node"), "{}", r.reason());
+    assert_eq!(b.status(qm), "RUNNING AS STANDBY");
+    assert_eq!(a.status(qm), "RUNNING");
+    // Stopping B's standby leaves A's active alone.
+    assert_eq!(b.act("stop", qm).rc, 0);
+    assert_eq!(a.status(qm), "RUNNING");
+    assert!(b.pids(qm).is_empty());
+}
+
+#[test]
+fn single_instance_resources_do_not_promote() {
+    let qm = "QMMI3";
+    let Pair { a, .. } = &pair(qm);
+    for action in ["promote", "demote"] {
+        let r = a.agent(action, qm, &[("OCF_RESKEY_multi_instance", "false")]);
+        assert_eq!(r.rc, 3, "{action} with multi_instance=false: {r:?}");
+    }
+    // A standby outside the cluster is still an error for a single-instance resource.
+    assert_eq!(a.mq("strmqm", &["-x", qm]).rc, 0);
+    let r = a.agent("monitor", qm, &[("OCF_RESKEY_multi_instance", "false"), ("OCF_RESKEY_CRM_meta_interval", "20000")]);
+    assert_eq!(r.rc, 0, "single-instance monitor of an active -x instance: {r:?}");
+}
