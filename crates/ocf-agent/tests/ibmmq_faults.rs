@@ -190,7 +190,27 @@ fn dead_command_server_is_restarted_in_place() {
     assert!(ds.stdout.contains("Running"), "command server not running again: {ds:?}");
     let after = qm_pids(&sim.root, "QMCS");
     assert!(after.iter().any(|p| before.contains(p)), "the queue manager was restarted");
+    // The channel initiator, likewise.
+    assert_eq!(sim.tool(&["kill", "ROOT", "QMCS", "chinit"]).rc, 0);
+    let r = sim.agent(
+        "monitor",
+        &[("qmgr", "QMCS"), ("command_server", "yes"), ("channel_initiator", "yes")],
+        &[("OCF_RESKEY_CRM_meta_interval", "20000"), ("OCF_CHECK_LEVEL", "10")],
+    );
+    assert_eq!(r.rc, 0, "monitor restarts the channel initiator: {r:?}");
+    assert!(r.stderr.contains("channel initiator"), "{r:?}");
+    eventually("runmqchi back", Duration::from_secs(10), || {
+        std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .map(|c| {
+                    let a: Vec<&[u8]> = c.split(|b| *b == 0).collect();
+                    a.first().map(|p| p.ends_with(b"runmqchi")).unwrap_or(false) && a.windows(2).any(|w| w[0] == b"-m" && w[1] == b"QMCS")
+                })
+                .unwrap_or(false)
+        })
+    });
     assert_eq!(sim.act("stop", "QMCS").rc, 0);
+    assert!(qm_pids(&sim.root, "QMCS").is_empty(), "stop left a process (the restarted runmqchi?)");
 }
 
 #[test]

@@ -143,6 +143,17 @@ pub fn run(action: &Action, env: &Env, params: &IbmmqParams) -> OcfExit {
         }
     }
     let deadline = env.deadline().instant();
+    if env.fail_have_binary {
+        // ocf-tester's "binaries missing" case: as on a node without MQ.
+        return match action {
+            Action::Stop => OcfExit::Success,
+            Action::Monitor if env.is_probe() => OcfExit::NotRunning,
+            _ => {
+                log::exit_reason("MQ is not installed on this node (OCF_TESTER_FAIL_HAVE_BINARY=1)");
+                OcfExit::ErrInstalled
+            }
+        };
+    }
     match action {
         Action::Start => finish(start(env, params, deadline)),
         Action::Stop => stop(params, deadline),
