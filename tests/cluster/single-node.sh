@@ -214,6 +214,24 @@ print_reason qm "our exit reason in crm_mon"
 reaction "crash -> group back"
 cleanup_all
 
+scenario "mqha: crash seen first by the listener -> its lone restart fails -> back after failure-timeout"
+# crm_resource --fail right after the crash plays the listener's monitor noticing before the queue
+# manager's own (which happens by chance with any intervals): Pacemaker restarts only the listener.
+lsn_start_failed() { [ "$(mon_xml | xq "count(//failures/failure[@op_key='lsn_start_0'])")" != 0 ]; }
+old=$(qm_pid)
+sim crash "$MQROOT" "$QM" >/dev/null || die "mqsim crash failed"
+N crm_resource --fail -r lsn -N node1 >/dev/null 2>&1 || die "crm_resource --fail -r lsn failed"
+if wait_for "the listener's lone start to fail" 20 lsn_start_failed; then
+    print_reason lsn "the listener's start failed while its queue manager was down"
+else
+    echo "  note: the queue manager's monitor won the race this time; no lone listener restart"
+fi
+expect "a new queue manager instance runs" 60 qm_pid_not "$old"
+expect "qm, lsn and trm Started again (the listener after its failure-timeout)" 120 group_started
+expect "the listener accepts connections again" 10 port_open "$PORT"
+reaction "crash, listener first -> group back"
+cleanup_all
+
 scenario "mqha: dead listener (mqsim kill listener) -> only the listener restarted"
 old=$(qm_pid)
 sim kill "$MQROOT" "$QM" "listener:$PORT" >/dev/null || die "mqsim kill listener failed"
