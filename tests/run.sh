@@ -20,6 +20,9 @@ cargo test --release --workspace --locked
 stage "cluster tools: meta-data, pcs, crm_resource, ocf-tester (tests/cluster/tools.sh)"
 tests/cluster/tools.sh
 
+stage "multi-instance queue manager as a promotable clone under crm_resource (tests/cluster/multi-tools.sh)"
+tests/cluster/multi-tools.sh
+
 stage "live one-node Pacemaker cluster: faults and reactions (tests/cluster/single-node.sh)"
 tests/cluster/single-node.sh
 

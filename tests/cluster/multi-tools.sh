@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# tests/cluster/multi-tools.sh — ocf:mqha:ibmmq with multi_instance=true under Pacemaker's own
+# tools, without a running cluster: crm_resource --force-start / --force-promote / --force-demote /
+# --force-check / --force-stop (--class ocf --provider mqha --agent ibmmq --option ...) on two
+# simulated installations ("nodes" nodea, nodeb) that share one queue manager's data and logs, as
+# a promotable clone's instances are driven: each action's exit code and the dspmq state after it,
+# a switchover by demote, and a takeover when the active instance's processes die (prints
+# `takeover: N ms`); pcs -f creates the promotable clone from the agent's meta-data.
+#
+# Private mount namespace (the agent bind-mounted at /usr/lib/ocf/resource.d/mqha, a private
+# /run/resource-agents for the role files) inside a network namespace made here: nothing on the
+# host changes. Needs root, tests/setup.sh run once, and `cargo build --release --workspace`.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/cluster/lib.sh
+source "$here/lib.sh"
+[ "$(id -u)" = 0 ] || die "run as root (it creates namespaces)"
+REL=$PCMK_REPO/target/release
+
+# ---- outside: make the sandbox, run this script again inside it, clean up whatever happens ------
+if [ -z "${MQHA_MULTI_RUN:-}" ]; then
+    T0=$(now_ms)
+    RUN=$(mktemp -d /var/tmp/mqha-multi.XXXXXX); chmod 0755 "$RUN"
+    NS=mqha-multi-$$
+    cleanup() {
+        local rc=$?
+        trap - EXIT INT TERM
+        for n in nodea nodeb; do
+            [ -x "$REL/mqsim" ] && [ -d "$RUN/$n" ] && "$REL/mqsim" cleanup "$RUN/$n" >/dev/null 2>&1
+        done
+        netns_destroy "$NS"
+        rm -rf "$RUN"
+        say "multi-tools: $([ $rc -eq 0 ] && echo PASSED || echo FAILED) in $(( ($(now_ms) - T0) / 1000 ))s"
+        exit $rc
+    }
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM
+    agents_stage "$RUN/agents" || exit 1
+    netns_create "$NS" || die "cannot create network namespace $NS"
+    MQHA_MULTI_RUN=$RUN ip netns exec "$NS" unshare --mount --fork -- "$0" "$@"
+    exit $?
+fi
+
+# ---- inside: private mounts, then the checks ---------------------------------------------------
+RUN=$MQHA_MULTI_RUN
+mount --make-rprivate / || die "mount --make-rprivate"
+[ -d "$OCF_PROVIDER_DIR" ] || mkdir -p "$OCF_PROVIDER_DIR"
+mount --bind "$RUN/agents" "$OCF_PROVIDER_DIR" || die "cannot bind the agents over $OCF_PROVIDER_DIR"
+mkdir -p "$RUN/var-lib-pacemaker" "$RUN/log-pacemaker" "$RUN/rsctmp" /run/resource-agents
+mount --bind "$RUN/var-lib-pacemaker" /var/lib/pacemaker
+mount --bind "$RUN/log-pacemaker" /var/log/pacemaker
+mount --bind "$RUN/rsctmp" /run/resource-agents
+
+QM=PCMK_MI$$
+failures=0
+ok() { printf '  ok   %s\n' "$*"; }
+bad() { printf '  FAIL %s\n' "$*" >&2; failures=$((failures + 1)); }
+section() { printf '\n-- %s\n' "$*"; }
+run_expect() { # run_expect RC DESC CMD... — the command must exit RC; its output is kept in $OUT.
+    local want=$1 desc=$2 rc; shift 2
+    OUT=$("$@" 2>&1); rc=$?
+    if [ "$rc" = "$want" ]; then ok "$desc (rc $rc)"; else bad "$desc: rc $rc, wanted $want"; printf '%s\n' "$OUT" | tail -15 >&2; fi
+}
+contains() {
+    local desc=$1 needle=$2
+    if grep -qF -- "$needle" <<<"$OUT"; then ok "$desc"; else bad "$desc: '$needle' not in output"; printf '%s\n' "$OUT" | tail -15 >&2; fi
+}
+# ibmmq NODE ACTION-OPTION... — crm_resource runs the agent for NODE's installation.
+ibmmq() {
+    local node=$1; shift
+    crm_resource "$@" --force --class ocf --provider mqha --agent ibmmq \
+        --option "qmgr=$QM" --option multi_instance=true --option "mq_installation=$RUN/$node/opt/mqm"
+}
+# status NODE — dspmq -n STATUS on NODE
+status() { "$RUN/$1/opt/mqm/bin/dspmq" -n -m "$QM" | sed -n 's/.*STATUS(\([^)]*\)).*/\1/p'; }
+status_is() { [ "$(status "$1")" = "$2" ]; }
+expect_status() { # expect_status NODE STATUS
+    local s; s=$(status "$1")
+    if [ "$s" = "$2" ]; then ok "  $1: dspmq says $2"; else bad "  $1: dspmq says '$s', wanted '$2'"; fi
+}
+probe_rc() { ibmmq "$1" --force-check >/dev/null 2>&1; echo $?; }
+node_procs() { # pids of NODE's queue-manager processes (programs under its root)
+    local p
+    for p in /proc/[0-9]*; do
+        case $(readlink "$p/exe" 2>/dev/null) in "$RUN/$1/"*) echo "${p#/proc/}" ;; esac
+    done
+}
+
+# ---- two nodes sharing the queue manager's data ------------------------------------------------
+section "two simulated installations sharing $QM's data (crtmqm -md/-ld on nodea, addmqinf on nodeb)"
+[ -x "$REL/mqsim" ] || { bad "build first: cargo build --workspace --release ($REL/mqsim missing)"; exit 1; }
+for n in nodea nodeb; do
+    run_expect 0 "mqsim install $n" "$REL/mqsim" install "$RUN/$n" --node "$n.example.com"
+done
+mkdir -p "$RUN/shared/qmgrs" "$RUN/shared/logs"; chown -R mqm:mqm "$RUN/shared"
+run_expect 0 "crtmqm on nodea" runuser -u mqm -- "$RUN/nodea/opt/mqm/bin/crtmqm" -ld "$RUN/shared/logs" -md "$RUN/shared/qmgrs" "$QM"
+mapfile -t ADD < <(runuser -u mqm -- "$RUN/nodea/opt/mqm/bin/dspmqinf" -o command "$QM" | tr ' ' '\n' | tail -n +2)
+run_expect 0 "addmqinf on nodeb" runuser -u mqm -- "$RUN/nodeb/opt/mqm/bin/addmqinf" "${ADD[@]}"
+
+section "pcs -f: the promotable clone from the agent's meta-data"
+CIB=$RUN/cib.xml
+cibadmin --empty >"$CIB"
+pcs -f "$CIB" property set stonith-enabled=false >/dev/null 2>&1
+run_expect 0 "pcs -f resource create ... multi_instance=true ... promotable" \
+    pcs -f "$CIB" resource create mi ocf:mqha:ibmmq "qmgr=$QM" multi_instance=true \
+    op monitor interval=15s timeout=60s role=Promoted op monitor interval=25s timeout=60s role=Unpromoted \
+    promotable promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true
+run_expect 0 "crm_verify of the file CIB" crm_verify --xml-file "$CIB"
+pcs -f "$CIB" resource config mi-clone >"$RUN/config" 2>&1; OUT=$(cat "$RUN/config")
+contains "  promote is an operation of the clone" "promote:"
+contains "  demote is an operation of the clone" "demote:"
+
+section "crm_resource --force-* on both nodes"
+run_expect 7 "nodea --force-check before start" ibmmq nodea --force-check
+run_expect 7 "nodeb --force-check before start" ibmmq nodeb --force-check
+run_expect 0 "nodea --force-start (no instance anywhere: waits unpromoted)" ibmmq nodea --force-start
+run_expect 0 "nodeb --force-start" ibmmq nodeb --force-start
+[ -z "$(node_procs nodea)$(node_procs nodeb)" ] && ok "  start made no active instance" || bad "  start made an instance"
+run_expect 0 "nodea --force-promote (strmqm -x: active)" ibmmq nodea --force-promote
+expect_status nodea RUNNING
+expect_status nodeb "RUNNING ELSEWHERE"
+run_expect 8 "nodea --force-check: promoted" ibmmq nodea --force-check
+run_expect 8 "nodea --force-check=20: promoted, messages move" ibmmq nodea --force-check=20
+run_expect 1 "nodeb --force-check with the start's role file: runs elsewhere, no standby here" env HA_RSCTMP=/run/resource-agents \
+    crm_resource --force-check --force --class ocf --provider mqha --agent ibmmq --option "qmgr=$QM" --option multi_instance=true \
+    --option "mq_installation=$RUN/nodeb/opt/mqm" --option CRM_meta_interval=25000
+run_expect 0 "nodeb --force-stop (Pacemaker's recovery of that failure: stop, start)" ibmmq nodeb --force-stop
+run_expect 0 "nodeb --force-start (an active instance runs elsewhere: standby, strmqm -x rc 30)" ibmmq nodeb --force-start
+expect_status nodeb "RUNNING AS STANDBY"
+run_expect 0 "nodeb --force-check: unpromoted standby" ibmmq nodeb --force-check
+run_expect 0 "nodeb --force-check=10: a standby is not asked MQI questions" ibmmq nodeb --force-check=10
+
+run_expect 0 "nodea --force-demote (endmqm -s: switchover, back as standby)" ibmmq nodea --force-demote
+# nodeb's instance holds the lock at once and is Starting while it takes over
+if wait_for "nodeb to finish taking over" 20 status_is nodeb RUNNING; then ok "  nodeb: RUNNING after $WAITED_MS ms"; else bad "  nodeb: '$(status nodeb)', not RUNNING"; fi
+expect_status nodea "RUNNING AS STANDBY"
+run_expect 0 "nodeb --force-promote (already active after the switchover)" ibmmq nodeb --force-promote
+run_expect 8 "nodeb --force-check: promoted" ibmmq nodeb --force-check
+run_expect 0 "nodea --force-check: standby" ibmmq nodea --force-check
+
+section "takeover: the active instance's processes die"
+T=$(now_ms)
+run_expect 0 "mqsim crash nodeb $QM" "$REL/mqsim" crash "$RUN/nodeb" "$QM"
+took=""
+for _ in $(seq 1 400); do
+    if [ "$(probe_rc nodea)" = 8 ]; then took=$(( $(now_ms) - T )); break; fi
+    sleep 0.05
+done
+if [ -n "$took" ]; then ok "nodea's standby took over: --force-check answers 8"; echo "takeover: $took ms"; else bad "nodea did not take over within 20 s"; fi
+run_expect 0 "nodeb --force-demote: the failed old active comes back as a standby" ibmmq nodeb --force-demote
+expect_status nodeb "RUNNING AS STANDBY"
+run_expect 0 "nodea --force-promote" ibmmq nodea --force-promote
+run_expect 8 "nodea --force-check" ibmmq nodea --force-check
+
+section "stop both"
+run_expect 0 "nodeb --force-stop (only the standby ends)" ibmmq nodeb --force-stop
+expect_status nodea RUNNING
+run_expect 0 "nodea --force-demote (no standby anywhere: ends, waits unpromoted)" ibmmq nodea --force-demote
+[ -z "$(node_procs nodea)" ] && ok "  nodea: no instance left" || bad "  nodea: processes left: $(node_procs nodea)"
+run_expect 0 "nodea --force-stop" ibmmq nodea --force-stop
+run_expect 7 "nodea --force-check after stop" ibmmq nodea --force-check
+run_expect 7 "nodeb --force-check after stop" ibmmq nodeb --force-check
+if wait_for "queue-manager processes to be gone" 10 bash -c "[ -z \"\$(ls -l /proc/[0-9]*/exe 2>/dev/null | grep -F '$RUN/node')\" ]"; then
+    ok "no queue-manager process left on either node"
+else
+    bad "processes left: $(node_procs nodea) $(node_procs nodeb)"
+fi
+[ -z "$(ls -A /run/resource-agents)" ] && ok "stop removed the role files" || bad "role files left: $(ls /run/resource-agents)"
+
+printf '\n'
+[ "$failures" = 0 ] || { echo "multi-tools: $failures check(s) failed" >&2; exit 1; }
+exit 0
