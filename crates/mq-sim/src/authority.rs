@@ -50,7 +50,7 @@ pub fn require_admin(inst: &Installation) -> bool {
     if caller_is_mq_admin(inst) {
         true
     } else {
-        println!("{}", crate::messages::AMQ7077);
+        crate::mqprintln!("{}", crate::messages::AMQ7077);
         false
     }
 }

@@ -23,13 +23,65 @@ pub fn amq8041(pids: &[i32]) -> String {
     s
 }
 
-/// "IBM MQ" from 8.0 on, "WebSphere MQ" before (§7.1, §11).
+/// "IBM MQ" from 9.0 on, "WebSphere MQ" before: §11 says the name was WebSphere MQ up to 8.0, and
+/// the MQ 8 fixture of §10.1 reads "AMQ8146: WebSphere MQ queue manager not available.".
 pub fn product(version: &str) -> &'static str {
-    if version_at_least(version, 8, 0) {
+    if version_at_least(version, 9, 0) {
         "IBM MQ"
     } else {
         "WebSphere MQ"
     }
+}
+
+static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Records the installation's version once per command, for `localize`.
+pub fn set_version(version: &str) {
+    let _ = VERSION.set(version.to_string());
+}
+
+/// A message as this installation's version prints it: before 9.0 the product is "WebSphere MQ"
+/// and AMQ ids carry no severity letter (§10.1: `AMQ8146: WebSphere MQ ...` in 7.5/8.0 output).
+pub fn localize(text: &str) -> String {
+    match VERSION.get() {
+        Some(v) if !version_at_least(v, 9, 0) => localize_for(v, text),
+        _ => text.to_string(),
+    }
+}
+
+pub fn localize_for(version: &str, text: &str) -> String {
+    if version_at_least(version, 9, 0) {
+        return text.to_string();
+    }
+    let text = text.replace("IBM MQ", "WebSphere MQ");
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < b.len() {
+        // AMQnnnnX: -> AMQnnnn:
+        if b[i..].starts_with(b"AMQ")
+            && b.len() >= i + 9
+            && b[i + 3..i + 7].iter().all(u8::is_ascii_digit)
+            && matches!(b[i + 7], b'I' | b'W' | b'E' | b'S')
+            && b[i + 8] == b':'
+        {
+            out.push_str(&text[i..i + 7]);
+            i += 8;
+            continue;
+        }
+        let ch = text[i..].chars().next().unwrap();
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+/// println! through `localize`.
+#[macro_export]
+macro_rules! mqprintln {
+    ($($t:tt)*) => {
+        println!("{}", $crate::messages::localize(&format!($($t)*)))
+    };
 }
 
 pub fn version_at_least(version: &str, major: u32, minor: u32) -> bool {
@@ -54,6 +106,14 @@ mod tests {
         assert!(s.starts_with("AMQ8041S: The queue manager cannot be restarted or deleted because processes,\n"));
         assert!(s.contains("Process 1973 is still running.\nProcess 2409 is still running.\n"));
         assert!(s.ends_with("AMQ7018E: The queue manager operation cannot be completed."));
+    }
+
+    #[test]
+    fn old_releases_print_websphere_and_no_severity_letter() {
+        assert_eq!(localize_for("8.0.0.6", AMQ8146), "AMQ8146: WebSphere MQ queue manager not available.");
+        assert_eq!(localize_for("7.5.0.2", QM_RUNNING), "WebSphere MQ queue manager running.");
+        assert_eq!(localize_for("9.3.0.0", AMQ8146), AMQ8146);
+        assert!(localize_for("7.5.0.2", &amq8041(&[1])).starts_with("AMQ8041: The queue manager cannot"));
     }
 
     #[test]

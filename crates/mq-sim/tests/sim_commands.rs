@@ -232,4 +232,10 @@ fn texts_follow_the_installed_version() {
     assert!(r.stdout.ends_with("WebSphere MQ queue manager 'QM7' started using V7.5.0.2.\n"), "{}", r.stdout);
     assert!(sim.ok("dspmqver", &[]).stdout.starts_with("Name:        WebSphere MQ\n"));
     sim.ok("endmqm", &["-i", "QM7"]);
+
+    // §10.1 MQ 8 wording (checkmk fixture): no severity letter, WebSphere MQ.
+    let sim = Sim::install(&["--version", "8.0.0.6"]);
+    sim.ok("crtmqm", &["QM8"]);
+    let r = sim.run("endmqm", &["QM8"]);
+    assert_eq!((r.code, r.stdout.as_str()), (40, "AMQ8146: WebSphere MQ queue manager not available.\n"));
 }

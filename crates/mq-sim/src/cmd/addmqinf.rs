@@ -36,7 +36,7 @@ pub fn main(args: Vec<String>) -> i32 {
         return usage();
     };
     if validate_qm_name(&name).is_err() {
-        println!("{}", crate::messages::AMQ7048);
+        crate::mqprintln!("{}", crate::messages::AMQ7048);
         return 72;
     }
     let mut mqs = match inst.read_mqs_ini() {
@@ -48,7 +48,7 @@ pub fn main(args: Vec<String>) -> i32 {
     };
     if mqs.find("QueueManager", "Name", &name).is_some() {
         // UNCONFIRMED text; rc 8 as crtmqm's "already exists".
-        println!("IBM MQ configuration information already exists.");
+        crate::mqprintln!("IBM MQ configuration information already exists.");
         return 8;
     }
     let mut s = Stanza::new("QueueManager").with("Name", name.clone());
@@ -63,7 +63,7 @@ pub fn main(args: Vec<String>) -> i32 {
         eprintln!("addmqinf: {e}");
         return 71;
     }
-    println!("IBM MQ configuration information added.");
+    crate::mqprintln!("IBM MQ configuration information added.");
     0
 }
 

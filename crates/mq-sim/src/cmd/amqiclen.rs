@@ -29,7 +29,7 @@ pub fn main(args: Vec<String>) -> i32 {
     let mut in_use = false;
     for n in names {
         let Ok(qm) = inst.qm(&n) else {
-            println!("{}", crate::messages::AMQ8118);
+            crate::mqprintln!("{}", crate::messages::AMQ8118);
             return 1;
         };
         if ipc::remove_unused(&inst, &qm).is_err() {

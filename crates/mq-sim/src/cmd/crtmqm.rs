@@ -79,7 +79,7 @@ pub fn main(args: Vec<String>) -> i32 {
     }
     let Some(name) = name else { return messages::usage(USAGE) };
     if validate_qm_name(&name).is_err() {
-        println!("{}", messages::AMQ7048);
+        crate::mqprintln!("{}", messages::AMQ7048);
         return 72;
     }
     let mut mqs = match inst.read_mqs_ini() {
@@ -90,14 +90,14 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     };
     if mqs.find("QueueManager", "Name", &name).is_some() {
-        println!("{}", messages::AMQ8110);
+        crate::mqprintln!("{}", messages::AMQ8110);
         return 8;
     }
     let dir = qm_dir_name(&name);
     let prefix = inst.data_root.clone();
     let data_dir = md.as_ref().map(|m| m.join(&dir)).unwrap_or_else(|| prefix.join("qmgrs").join(&dir));
     if data_dir.join("qm.ini").exists() {
-        println!("{}", messages::AMQ8110);
+        crate::mqprintln!("{}", messages::AMQ8110);
         return 8;
     }
     let log_parent = ld.clone().unwrap_or_else(|| prefix.join("log"));
@@ -182,15 +182,15 @@ pub fn main(args: Vec<String>) -> i32 {
     }
     let product = messages::product(&inst.version);
     if version_at_least(&inst.version, 9, 2) {
-        println!("{product} queue manager '{name}' created.");
+        crate::mqprintln!("{product} queue manager '{name}' created.");
     } else {
-        println!("{product} queue manager created.");
+        crate::mqprintln!("{product} queue manager created.");
     }
-    println!("Directory '{}' created.", data_dir.display());
-    println!("The queue manager is associated with installation '{}'.", inst.name);
-    println!("Creating or replacing default objects for queue manager '{name}'.");
-    println!("Default objects statistics : {} created. 0 replaced. 0 failed.", report.objects_created);
-    println!("Completing setup.");
-    println!("Setup completed.");
+    crate::mqprintln!("Directory '{}' created.", data_dir.display());
+    crate::mqprintln!("The queue manager is associated with installation '{}'.", inst.name);
+    crate::mqprintln!("Creating or replacing default objects for queue manager '{name}'.");
+    crate::mqprintln!("Default objects statistics : {} created. 0 replaced. 0 failed.", report.objects_created);
+    crate::mqprintln!("Completing setup.");
+    crate::mqprintln!("Setup completed.");
     0
 }

@@ -23,22 +23,22 @@ pub fn main(args: Vec<String>) -> i32 {
     };
     match status::qm_state(&inst, &qm) {
         QmState::Running | QmState::Starting | QmState::RunningElsewhere => {
-            println!("{}", messages::QM_RUNNING);
+            crate::mqprintln!("{}", messages::QM_RUNNING);
             return 5;
         }
         QmState::Quiescing | QmState::EndingImmediately | QmState::EndingPreemptively => {
-            println!("IBM MQ queue manager '{name}' ending.");
+            crate::mqprintln!("IBM MQ queue manager '{name}' ending.");
             return 49;
         }
         QmState::RunningAsStandby => {
-            println!("IBM MQ queue manager '{name}' is running as a standby instance.");
+            crate::mqprintln!("IBM MQ queue manager '{name}' is running as a standby instance.");
             return 26;
         }
         _ => {}
     }
     let left = procs::holders(&inst, &qm);
     if !left.is_empty() {
-        println!("{}", messages::amq8041(&left));
+        crate::mqprintln!("{}", messages::amq8041(&left));
         return 24;
     }
     let _ = ipc::remove_unused(&inst, &qm);
@@ -65,6 +65,6 @@ pub fn main(args: Vec<String>) -> i32 {
         eprintln!("dltmqm: {e}");
         return 71;
     }
-    println!("{} queue manager '{name}' deleted.", messages::product(&inst.version));
+    crate::mqprintln!("{} queue manager '{name}' deleted.", messages::product(&inst.version));
     0
 }

@@ -11,7 +11,7 @@ pub fn main(args: Vec<String>) -> i32 {
     };
     let name = args.iter().find(|a| !a.starts_with('-')).cloned();
     let Some(name) = target::name_or_default(&inst, name) else {
-        println!("{}", crate::messages::AMQ8118);
+        crate::mqprintln!("{}", crate::messages::AMQ8118);
         return 20;
     };
     let qm = match target::qm(&inst, &name, crate::messages::AMQ8118, 20) {
@@ -19,7 +19,7 @@ pub fn main(args: Vec<String>) -> i32 {
         Err(rc) => return rc,
     };
     let running = !procs::component(&inst, &qm, "amqpcsea").is_empty();
-    println!(
+    crate::mqprintln!(
         "AMQ8027I: {} Command Server Status ..: {}",
         crate::messages::product(&inst.version),
         if running { "Running" } else { "Stopped" }

@@ -33,12 +33,12 @@ pub fn main(args: Vec<String>) -> i32 {
     let qm = match inst.qm(&name) {
         Ok(q) => q,
         Err(crate::paths::PathError::BadName(_)) => {
-            println!("{}", messages::AMQ7048);
+            crate::mqprintln!("{}", messages::AMQ7048);
             return 72;
         }
         Err(_) => {
             // rc 44: stanza does not exist (reference §3.1); text UNCONFIRMED.
-            println!("AMQ7048E: The queue manager name is either not valid or not known.");
+            crate::mqprintln!("AMQ7048E: The queue manager name is either not valid or not known.");
             return 44;
         }
     };
@@ -50,12 +50,12 @@ pub fn main(args: Vec<String>) -> i32 {
                 line.push_str(&format!(" -v {k}={v}"));
             }
         }
-        println!("{line}");
+        crate::mqprintln!("{line}");
     } else {
-        println!("QueueManager:");
+        crate::mqprintln!("QueueManager:");
         for k in ["Name", "Directory", "Prefix", "DataPath", "InstallationName"] {
             if let Some(v) = s.get(k) {
-                println!("   {k}={v}");
+                crate::mqprintln!("   {k}={v}");
             }
         }
     }

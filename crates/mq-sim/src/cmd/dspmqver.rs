@@ -67,13 +67,13 @@ pub fn main(args: Vec<String>) -> i32 {
             continue;
         }
         if bare {
-            println!("{value}");
+            crate::mqprintln!("{value}");
         } else {
             let l = format!("{label}:");
             if value.is_empty() {
-                println!("{l}");
+                crate::mqprintln!("{l}");
             } else {
-                println!("{l:<13}{value}");
+                crate::mqprintln!("{l:<13}{value}");
             }
         }
     }

@@ -21,15 +21,15 @@ pub fn main(args: Vec<String>) -> i32 {
     };
     match control::request(&inst, &qm, "CSV STOP", Duration::from_secs(10)).as_deref() {
         Ok("STOPPED") => {
-            println!("IBM MQ command server ended.");
+            crate::mqprintln!("IBM MQ command server ended.");
             0
         }
         Ok(_) => {
-            println!("IBM MQ command server not running.");
+            crate::mqprintln!("IBM MQ command server not running.");
             10
         }
         Err(_) => {
-            println!("{}", crate::messages::AMQ8146);
+            crate::mqprintln!("{}", crate::messages::AMQ8146);
             20
         }
     }

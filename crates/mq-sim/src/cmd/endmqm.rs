@@ -70,7 +70,7 @@ pub fn main(args: Vec<String>) -> i32 {
     };
     let say = |s: &str| {
         if !quiet {
-            println!("{s}")
+            crate::mqprintln!("{s}")
         }
     };
     let state = status::qm_state(&inst, &qm);

@@ -23,7 +23,7 @@ pub fn main(args: Vec<String>) -> i32 {
         Err(rc) => return rc,
     };
     if status::qm_state(&inst, &qm).is_local_instance() {
-        println!("{}", crate::messages::QM_RUNNING);
+        crate::mqprintln!("{}", crate::messages::QM_RUNNING);
         return 5;
     }
     let mut mqs = match inst.read_mqs_ini() {
@@ -38,6 +38,6 @@ pub fn main(args: Vec<String>) -> i32 {
         eprintln!("rmvmqinf: {e}");
         return 71;
     }
-    println!("IBM MQ configuration information removed.");
+    crate::mqprintln!("IBM MQ configuration information removed.");
     0
 }

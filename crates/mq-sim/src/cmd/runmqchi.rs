@@ -26,7 +26,7 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     }
     let Some(name) = target::name_or_default(&inst, name) else {
-        println!("{}", crate::messages::AMQ8118);
+        crate::mqprintln!("{}", crate::messages::AMQ8118);
         return 20;
     };
     let qm = match target::qm(&inst, &name, crate::messages::AMQ8118, 20) {
@@ -41,7 +41,7 @@ pub fn main(args: Vec<String>) -> i32 {
         }
         None => {
             if procs::controller(&inst, &qm).is_none() {
-                println!("{}", crate::messages::AMQ8146);
+                crate::mqprintln!("{}", crate::messages::AMQ8146);
                 return 20;
             }
             ipc::attach(&inst, &qm);

@@ -47,7 +47,7 @@ pub fn main(args: Vec<String>) -> i32 {
         return 20;
     }
     let Some(name) = target::name_or_default(&inst, name) else {
-        println!("{}", crate::messages::AMQ8118);
+        crate::mqprintln!("{}", crate::messages::AMQ8118);
         return 20;
     };
     let qm = match target::qm(&inst, &name, crate::messages::AMQ8118, 20) {
@@ -56,7 +56,7 @@ pub fn main(args: Vec<String>) -> i32 {
     };
     let parent = family::parent_link();
     if parent.is_none() && procs::controller(&inst, &qm).is_none() {
-        println!("{}", crate::messages::AMQ8146);
+        crate::mqprintln!("{}", crate::messages::AMQ8146);
         return 20;
     }
     let bind_ip = if ip.is_empty() { "0.0.0.0".to_string() } else { ip.clone() };

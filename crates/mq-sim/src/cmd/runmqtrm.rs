@@ -35,7 +35,7 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     }
     let Some(name) = target::name_or_default(&inst, name) else {
-        println!("{}", crate::messages::AMQ8118);
+        crate::mqprintln!("{}", crate::messages::AMQ8118);
         return 20;
     };
     let qm = match target::qm(&inst, &name, crate::messages::AMQ8118, 20) {
@@ -45,13 +45,13 @@ pub fn main(args: Vec<String>) -> i32 {
     let (mut conn, reply) = match wire::connect_bindings(&inst, &qm, "runmqtrm") {
         Ok(x) => x,
         Err(_) => {
-            println!("{}", crate::messages::AMQ8146);
+            crate::mqprintln!("{}", crate::messages::AMQ8146);
             return 20;
         }
     };
     if let Response::Mqi { cc, reason, .. } = reply {
         if cc == 2 {
-            println!("MQCONN ended with reason code {reason}");
+            crate::mqprintln!("MQCONN ended with reason code {reason}");
             return 20;
         }
     }
@@ -60,12 +60,12 @@ pub fn main(args: Vec<String>) -> i32 {
     let hobj = match conn.call(&Request::Open { od, options: MQOO_INPUT_SHARED | MQOO_FAIL_IF_QUIESCING }) {
         Ok(Response::Mqi { cc: 0 | 1, body: MqiBody::Opened { hobj, .. }, .. }) => hobj,
         Ok(Response::Mqi { reason, .. }) => {
-            println!("MQOPEN of initiation queue {initq} ended with reason code {reason}.");
+            crate::mqprintln!("MQOPEN of initiation queue {initq} ended with reason code {reason}.");
             return 20;
         }
         _ => return 20,
     };
-    println!("Waiting for a trigger message");
+    crate::mqprintln!("Waiting for a trigger message");
     loop {
         let req = Request::Get {
             hobj,

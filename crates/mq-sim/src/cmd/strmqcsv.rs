@@ -13,7 +13,7 @@ pub fn main(args: Vec<String>) -> i32 {
     };
     let name = args.iter().find(|a| !a.starts_with('-')).cloned();
     let Some(name) = target::name_or_default(&inst, name) else {
-        println!("{}", crate::messages::AMQ8118);
+        crate::mqprintln!("{}", crate::messages::AMQ8118);
         return 20;
     };
     let qm = match target::qm(&inst, &name, crate::messages::AMQ8118, 20) {
@@ -21,20 +21,20 @@ pub fn main(args: Vec<String>) -> i32 {
         Err(rc) => return rc,
     };
     if status::qm_state(&inst, &qm) != QmState::Running {
-        println!("{}", crate::messages::AMQ8146);
+        crate::mqprintln!("{}", crate::messages::AMQ8146);
         return 20;
     }
     match control::request(&inst, &qm, "CSV START", Duration::from_secs(10)).as_deref() {
         Ok("STARTED") => {
-            println!("IBM MQ command server started.");
+            crate::mqprintln!("IBM MQ command server started.");
             0
         }
         Ok("ALREADY") => {
-            println!("IBM MQ command server already running.");
+            crate::mqprintln!("IBM MQ command server already running.");
             10
         }
         _ => {
-            println!("{}", crate::messages::AMQ8146);
+            crate::mqprintln!("{}", crate::messages::AMQ8146);
             20
         }
     }

@@ -50,7 +50,7 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     }
     let Some(name) = target::name_or_default(&inst, name) else {
-        println!("{}", messages::AMQ8118);
+        crate::mqprintln!("{}", messages::AMQ8118);
         return 16;
     };
     let qm = match target::qm(&inst, &name, messages::AMQ8118, 16) {
@@ -59,7 +59,7 @@ pub fn main(args: Vec<String>) -> i32 {
     };
     let say = |s: &str| {
         if !quiet {
-            println!("{s}");
+            crate::mqprintln!("{s}");
         }
     };
     if let Some(rc) = faults::number(&inst, &qm, Fault::StrmqmRc) {
@@ -92,7 +92,7 @@ pub fn main(args: Vec<String>) -> i32 {
     // Leftovers of a previous instance still attached (§16): refuse with the AMQ8041 block.
     let left = procs::holders(&inst, &qm);
     if !left.is_empty() {
-        println!("{}", messages::amq8041(&left));
+        crate::mqprintln!("{}", messages::amq8041(&left));
         return 24;
     }
     let product = messages::product(&inst.version);
@@ -101,7 +101,7 @@ pub fn main(args: Vec<String>) -> i32 {
     let outcome = match spawn_controller(&inst, &qm, permit_standby, no_services) {
         Ok(o) => o,
         Err(e) => {
-            println!("AMQ7018E: The queue manager operation cannot be completed.");
+            crate::mqprintln!("AMQ7018E: The queue manager operation cannot be completed.");
             eprintln!("strmqm: {e}");
             return 71;
         }
@@ -135,7 +135,7 @@ pub fn main(args: Vec<String>) -> i32 {
             47
         }
         other => {
-            println!("{}", messages::AMQ7018);
+            crate::mqprintln!("{}", messages::AMQ7018);
             eprintln!("strmqm: {}", other.strip_prefix("error ").unwrap_or(other));
             71
         }
@@ -192,12 +192,12 @@ fn elsewhere(inst: &Installation, qm: &QmPaths, permit_standby: bool, say: &dyn 
             47
         }
         Ok(o) => {
-            println!("{}", messages::AMQ7018);
+            crate::mqprintln!("{}", messages::AMQ7018);
             eprintln!("strmqm: {o}");
             71
         }
         Err(e) => {
-            println!("{}", messages::AMQ7018);
+            crate::mqprintln!("{}", messages::AMQ7018);
             eprintln!("strmqm: {e}");
             71
         }

@@ -6,10 +6,12 @@ use crate::paths::{Installation, PathError, QmPaths};
 
 /// The installation of the running program, or a message and rc 71 (unexpected error).
 pub fn installation(prog: &str) -> Result<Installation, i32> {
-    Installation::current().map_err(|e| {
+    let inst = Installation::current().map_err(|e| {
         eprintln!("{prog}: {e}");
         71
-    })
+    })?;
+    messages::set_version(&inst.version);
+    Ok(inst)
 }
 
 /// Resolves a queue manager; prints `missing` (e.g. AMQ8118E) and returns `missing_rc` when it is
@@ -18,11 +20,11 @@ pub fn qm(inst: &Installation, name: &str, missing: &str, missing_rc: i32) -> Re
     match inst.qm(name) {
         Ok(q) => Ok(q),
         Err(PathError::BadName(_)) => {
-            println!("{}", messages::AMQ7048);
+            crate::mqprintln!("{}", messages::AMQ7048);
             Err(72)
         }
         Err(PathError::NotDefined(..)) => {
-            println!("{missing}");
+            crate::mqprintln!("{missing}");
             Err(missing_rc)
         }
         Err(e) => {
