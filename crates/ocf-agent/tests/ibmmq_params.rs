@@ -92,3 +92,23 @@ fn add_mqs_ini_restores_a_missing_stanza() {
     assert!(ini.contains("Name=QMS"), "{ini}");
     assert_eq!(sim.act("stop", "QMS").rc, 0);
 }
+
+#[test]
+fn storage_not_mounted_here_is_stopped_for_a_probe_and_a_node_error_for_start() {
+    let sim = Sim::new();
+    assert_eq!(sim.crtmqm("QMU").rc, 0);
+    // The shared data directory is not mounted on this node: the stanza is there, the data not.
+    let data = sim.data().join("qmgrs/QMU");
+    let away = sim.data().join("qmgrs/QMU.elsewhere");
+    std::fs::rename(&data, &away).unwrap();
+    let r = sim.probe("QMU");
+    assert_eq!(r.rc, 7, "probe without the shared storage: {r:?}");
+    let r = sim.act("start", "QMU");
+    assert_eq!(r.rc, 5, "start without the shared storage: {r:?}");
+    assert!(r.reason().contains("qmgrs/QMU"), "{}", r.reason());
+    assert_eq!(sim.act("stop", "QMU").rc, 0);
+    // Mounted again: starts.
+    std::fs::rename(&away, &data).unwrap();
+    assert_eq!(sim.act("start", "QMU").rc, 0);
+    assert_eq!(sim.act("stop", "QMU").rc, 0);
+}
