@@ -167,6 +167,21 @@ else
 fi
 [ -z "$(ls -A /run/resource-agents)" ] && ok "stop removed the role files" || bad "role files left: $(ls /run/resource-agents)"
 
+section "ocf-tester (resource-agents 4.12.0) with multi_instance=true on nodea: the full promote/demote cycle"
+run_expect 0 "ocf-tester ibmmq multi_instance=true" ocf-tester -n t-mi -o "qmgr=$QM" -o multi_instance=true \
+    -o "mq_installation=$RUN/nodea/opt/mqm" "$OCF_PROVIDER_DIR/ibmmq" </dev/null
+contains "  passed all tests" "passed all tests"
+if grep -qF "support the promote action" <<<"$OUT" || grep -qF "promotable clones" <<<"$OUT"; then
+    bad "  ocf-tester did not run the promote/demote cycle"; printf '%s\n' "$OUT" >&2
+else
+    ok "  including its promote/demote cycle (no 'does not support' for promote, demote or promotable clones)"
+fi
+if wait_for "queue-manager processes to be gone" 10 bash -c "[ -z \"\$(ls -l /proc/[0-9]*/exe 2>/dev/null | grep -F '$RUN/node')\" ]"; then
+    ok "no queue-manager process left after ocf-tester"
+else
+    bad "processes left after ocf-tester: $(node_procs nodea)"
+fi
+
 printf '\n'
 [ "$failures" = 0 ] || { echo "multi-tools: $failures check(s) failed" >&2; exit 1; }
 exit 0

@@ -155,6 +155,11 @@ pub fn decide(f: &Facts) -> (Verdict, Option<u32>) {
             ),
             Some(Role::Unpromoted) => (v(ErrGeneric, format!("{qm} is active on another node and no standby instance runs here")), None),
         },
+        // Started here while no instance runs anywhere: unpromoted and ready, also to a probe
+        // (the role file lives until stop or reboot, so it never outlasts what Pacemaker started).
+        Ok(s) if s.is_ended() && none_here && b.probe && f.role == Some(Role::Unpromoted) => {
+            (v(Success, format!("no instance of {qm} runs anywhere ({s}); this node is ready to be promoted")), Some(SCORE_IDLE))
+        }
         Ok(s) if s.is_ended() && none_here && role.is_some() => match role {
             Some(Role::Promoted) => (v(FailedPromoted, format!("the active instance of {qm} here is {s} and no instance took over")), None),
             _ => (v(Success, format!("no instance of {qm} runs anywhere ({s}); this node is ready to be promoted")), Some(SCORE_IDLE)),
@@ -481,7 +486,8 @@ mod tests {
             (EndedUnexpectedly, n, false, Some(Unpromoted), Success, Some(10)),
             (EndedNormally, n, false, Some(Promoted), FailedPromoted, None),
             (EndedUnexpectedly, n, false, Some(Promoted), FailedPromoted, None),
-            (EndedNormally, n, true, Some(Unpromoted), NotRunning, None),
+            (EndedNormally, n, true, Some(Unpromoted), Success, Some(10)),
+            (EndedNormally, n, true, Some(Promoted), NotRunning, None),
             (EndedNormally, n, false, None, NotRunning, None),
             (EndedNormally, p, false, Some(Promoted), FailedPromoted, None),
             (Starting, p, false, Some(Unpromoted), ErrGeneric, None),
