@@ -88,7 +88,9 @@ trap 'exit 130' INT TERM
 # ---- looking at the cluster ----------------------------------------------------------------------
 up_nodes() { for n in $(seq 1 "$MN_NODES"); do [ -n "${MN_PID1[$n]:-}" ] && echo "$n"; done; }
 any_up() { up_nodes | head -1; }
-mon() { mn_crm_xml "$(any_up)"; }
+# The cluster as node MON_NODE sees it (default: the first running node; during a partition, one of
+# the majority).
+mon() { mn_crm_xml "${MON_NODE:-$(any_up)}"; }
 # The node (nodeN) a resource is Started on, as the cluster sees it; empty when none.
 where() { mon | mn_xpath "string(//resource[@id='$1'][@role='Started']/node/@name)"; }
 fail_count() {
@@ -444,6 +446,38 @@ if [ $MODE = mq ]; then
 else
     mn_log "uid check skipped: Dummy has no mq user"
 fi
+
+# ---- 6. network partition: the active node is cut off from the other two --------------------------
+settle
+P=$(where qm)
+pn=$(num "$P")
+[ -n "$P" ] || fail "group not running before the partition"
+for n in $(seq 1 "$MN_NODES"); do [ "$n" = "$pn" ] || MON_NODE=$n; done
+put_messages "$pn" partition 4
+t0=$(now_ms)
+ip -n "$MN_SWITCH" link set "n$pn" down # its cable, pulled at the switch
+Q=$(wait_group_elsewhere "$P" 120) || fail "the majority did not take over the group within 120 s"
+t_q=$(now_ms)
+record "partition: $((t_q - t0)) ms ($P cut off -> group running on $Q, seen by node$MON_NODE)"
+# Without quorum the isolated node stops what it runs (no-quorum-policy=stop), through the agents.
+until node_clean "$pn"; do
+    [ $(($(now_ms) - t0)) -lt 120000 ] || fail "$P still runs the queue manager or has the storage 120 s after losing quorum"
+    sleep 0.25
+done
+t_p=$(now_ms)
+record "partition: $((t_p - t0)) ms ($P, without quorum, stopped its queue manager and unmounted the storage)"
+if [ "$t_p" -gt "$t_q" ]; then
+    record "partition: both $P and $Q had the group for up to $((t_p - t_q)) ms: the window fencing closes (docs/multinode.md)"
+fi
+check "the 4 messages put before the partition are there on $Q" messages_there "$(num "$Q")" partition 4
+t0=$(now_ms)
+ip -n "$MN_SWITCH" link set "n$pn" up
+mn_wait_cluster "$MON_NODE" "node1 node2 node3" 120 || fail "$P did not rejoin after the partition healed"
+record "partition healed -> $P rejoined: $(($(now_ms) - t0)) ms"
+unset MON_NODE
+settle
+check "group still on $Q after $P rejoined" test "$(where qm)" = "$Q"
+check "$P runs no queue manager and has no storage mounted" node_clean "$pn"
 
 if [ $MODE = mq ]; then
     # The group has been on every node by now; each registration was the agent's (add_mqs_ini),
