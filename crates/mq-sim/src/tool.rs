@@ -267,7 +267,11 @@ pub fn cmd_cleanup(root: &Path) -> i32 {
     if let Ok(inst) = Installation::at(&root) {
         for n in inst.qm_names().unwrap_or_default() {
             if let Ok(qm) = inst.qm(&n) {
-                let _ = ipc::remove_unused(&inst, &qm);
+                // A killed process may still be detaching for a moment: retry briefly.
+                let deadline = Instant::now() + Duration::from_secs(2);
+                while ipc::remove_unused(&inst, &qm).is_err() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
             }
         }
     }
