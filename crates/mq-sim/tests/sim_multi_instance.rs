@@ -90,3 +90,20 @@ fn active_without_x_refuses_standbys() {
     a.ok("endmqm", &["-i", "QM1"]);
     assert_eq!(b.status("QM1"), "ENDED IMMEDIATELY");
 }
+
+#[test]
+fn a_third_instance_is_refused_with_47() {
+    let Pair { a, b } = pair();
+    let c = a.install_beside("nodec", &["--node", "nodec.example.com"]);
+    let line = a.ok("dspmqinf", &["-o", "command", "QM1"]).stdout;
+    let args: Vec<&str> = line.trim_end().split(' ').skip(1).collect();
+    c.ok("addmqinf", &args);
+    assert_eq!(a.run("strmqm", &["-x", "QM1"]).code, 0);
+    assert_eq!(b.run("strmqm", &["-x", "QM1"]).code, 30);
+    // §19.6: a third instance -> rc 47, and nothing of it runs.
+    assert_eq!(c.run("strmqm", &["-x", "QM1"]).code, 47);
+    assert!(c.processes().is_empty());
+    assert_eq!(c.status("QM1"), "RUNNING ELSEWHERE");
+    a.ok("endmqm", &["-i", "QM1"]);
+    assert!(b.wait_status("QM1", "ENDED IMMEDIATELY", Duration::from_secs(10)));
+}
