@@ -8,7 +8,8 @@
 # holding the resource group has mounted (ocf:heartbeat:Filesystem, a bind mount). The group is
 #     mq: san (Filesystem) -> qm (ocf:mqha:ibmmq) -> lsr (ocf:mqha:ibmmq-listener)
 # Scenarios, each asserted and timed: crash of the active node, `pcs resource move`, a listener
-# failure, queue-manager crashes past migration-threshold, a node whose mq user has another uid.
+# failure, queue-manager crashes past migration-threshold, a node whose mq user has another uid,
+# a network partition that cuts the active node off.
 #
 #   tests/cluster/multinode.sh            # the mqha agents and the simulator (build first)
 #   tests/cluster/multinode.sh --dummy    # the same mechanics with ocf:heartbeat:Dummy stand-ins
