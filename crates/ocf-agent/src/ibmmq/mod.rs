@@ -257,19 +257,21 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             return Err(Failure(code, verdict.reason));
         }
     }
-    if env.check_level >= CheckLevel::Medium {
+    if env.check_level >= CheckLevel::Deep {
+        // Depth 20's steps begin with depth 10's connect and inquiry: one MQI child does both.
+        let client = p.client.as_ref().map(|c| (c.channel.as_str(), c.conname.as_str()));
+        qm.check_messages(&p.test_queue, client, deadline)
+            .map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
+    } else if env.check_level >= CheckLevel::Medium {
         qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
+    }
+    if env.check_level >= CheckLevel::Medium {
         let restarted = qm
             .check_components((manage(p.command_server), manage(p.channel_initiator)), deadline, &j)
             .map_err(|e| Failure(OcfExit::ErrGeneric, format!("{}: managed component down and not restartable: {e}", p.qmgr)))?;
         if !restarted.is_empty() {
             log::warn(format!("{}: restarted {}", p.qmgr, restarted.join(", ")));
         }
-    }
-    if env.check_level >= CheckLevel::Deep {
-        let client = p.client.as_ref().map(|c| (c.channel.as_str(), c.conname.as_str()));
-        qm.check_messages(&p.test_queue, client, deadline)
-            .map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
     }
     Ok(OcfExit::Success)
 }
