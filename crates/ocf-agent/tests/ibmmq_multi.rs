@@ -264,7 +264,7 @@ fn start_beside_an_active_instance_makes_a_standby() {
     // promote B while A is still active: the standby cannot take over, promote fails and says why.
     let r = b.agent("promote", qm, &[("OCF_RESKEY_CRM_meta_timeout", "4000")]);
     assert_eq!(r.rc, 1, "promote while the active runs elsewhere: {r:?}");
-    assert!(r.reason().contains("still runs on another node"), "{}", r.reason());
+    assert!(r.reason().contains("still runs on nodea.example.com"), "{}", r.reason());
     assert_eq!(b.status(qm), "RUNNING AS STANDBY");
     assert_eq!(a.status(qm), "RUNNING");
     // Stopping B's standby leaves A's active alone.

@@ -136,7 +136,8 @@ impl QueueManager {
                     j.note(Level::Info, &format!("{} took over as the active instance after {} ms", self.name, t.elapsed().as_millis()));
                     return Ok(true);
                 }
-                QmState::RunningAsStandby => {}
+                // Starting: the takeover is under way (log replay).
+                QmState::RunningAsStandby | QmState::Starting => {}
                 other => return Err(MqError::Failed(format!("waiting for {} to take over, dspmq says {other}", self.name))),
             }
             // Never ask dspmq with no time left: the deadline's answer is "not yet".

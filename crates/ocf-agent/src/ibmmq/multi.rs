@@ -99,10 +99,23 @@ fn promotion_score(env: &Env, score: Option<u32>, deadline: Instant) {
         return;
     };
     let value = score.map(|s| s.to_string());
-    let args: Vec<&str> = match &value {
-        Some(v) => vec!["--promotion", "--update", v],
-        None => vec!["--promotion", "--delete"],
-    };
+    // The command runs in a cleared environment: name the resource (the clone's primitive, without
+    // the instance number) and this node instead of leaving them to OCF_RESOURCE_INSTANCE.
+    let rsc = env.instance.split(':').next().unwrap_or_default();
+    if rsc.is_empty() {
+        log::warn("OCF_RESOURCE_INSTANCE is not set: cannot set the promotion score");
+        return;
+    }
+    let promotion = format!("--promotion={rsc}");
+    let mut args: Vec<&str> = vec![&promotion, "--lifetime=reboot"];
+    match &value {
+        Some(v) => args.extend(["--update", v.as_str()]),
+        None => args.push("--delete"),
+    }
+    let node = std::env::var("OCF_RESKEY_CRM_meta_on_node").ok().filter(|n| !n.is_empty());
+    if let Some(n) = &node {
+        args.extend(["--node", n.as_str()]);
+    }
     let runner = mq_core::exec::Runner::new(std::path::Path::new("/usr/sbin"), None);
     let d = deadline.min(Instant::now() + Duration::from_secs(10));
     match runner.run(&bin, &args, None, d) {
@@ -288,9 +301,23 @@ fn promote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     match &state {
         QmState::Running => {}
         QmState::RunningAsStandby => {
-            // Pacemaker demoted the old active first; its end lets this standby take over.
+            // Pacemaker demoted the old active first; its end lets this standby take over. An
+            // active instance still listed elsewhere after a grace is not ending: fail at once
+            // rather than hold the transition for the whole timeout.
             log::info(format!("{name}: waiting for the standby here to take over"));
-            if !qm.wait_takeover(mq_share(deadline, 0.6), &j).map_err(fail)? {
+            let grace = mq_share(deadline, 0.6).min(Instant::now() + Duration::from_secs(5));
+            if !qm.wait_takeover(grace, &j).map_err(fail)? {
+                let active = qm.instances(mq_share(deadline, 0.1)).ok().and_then(|i| i.active);
+                if let Some(host) = active {
+                    return Err(Failure(
+                        OcfExit::ErrGeneric,
+                        format!("{name}: the active instance still runs on {host}; the standby here takes over only when it ends (demote it there)"),
+                    ));
+                }
+            }
+            if qm.dspmq(mq_share(deadline, 0.1)).map(|r| r.state).ok() != Some(QmState::Running)
+                && !qm.wait_takeover(mq_share(deadline, 0.6), &j).map_err(fail)?
+            {
                 return Err(Failure(
                     OcfExit::ErrGeneric,
                     format!("{name}: the active instance still runs on another node; the standby here takes over only when it ends (demote it there)"),
@@ -421,17 +448,25 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     Ok(verdict.exit)
 }
 
-/// Notifications change nothing but one case: after a promote elsewhere, an idle unpromoted
-/// node starts its standby at once instead of waiting for its monitor to fail.
+/// Notifications always succeed. Every one refreshes this node's promotion score from what runs
+/// here, so a transition that follows a takeover promotes the instance that is already active
+/// (the score changes, Pacemaker re-plans). After a promote elsewhere, an idle unpromoted node
+/// also starts its standby at once instead of waiting for its monitor to fail.
 fn notify(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
     let kind = env.notify.kind.as_deref().unwrap_or("");
     let op = env.notify.operation.as_deref().unwrap_or("");
     log::debug(format!("notify {kind}-{op}"));
+    let Ok(qm) = open(p, deadline) else { return OcfExit::Success };
+    let here = !qm.scope().list().is_empty();
+    match qm.dspmq(mq_share(deadline, 0.2)).map(|r| r.state) {
+        Ok(QmState::Running) if here => promotion_score(env, Some(SCORE_ACTIVE), deadline),
+        Ok(QmState::RunningAsStandby) if here => promotion_score(env, Some(SCORE_STANDBY), deadline),
+        _ => {}
+    }
     if kind != "post" || op != "promote" {
         return OcfExit::Success;
     }
     let j = OcfJournal;
-    let Ok(qm) = open(p, deadline) else { return OcfExit::Success };
     if RoleFile::of(p, &qm).read() != Some(Role::Unpromoted) || !qm.scope().list().is_empty() {
         return OcfExit::Success;
     }
