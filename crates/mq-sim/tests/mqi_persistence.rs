@@ -124,3 +124,22 @@ fn queue_limits_and_inhibits_give_ibm_reason_codes() {
     assert!(o.stdout.contains("MQGET ended with reason code 2016"), "{o:?}");
     assert!(o.stdout.ends_with("Sample AMQSGET0 end\n"), "{o:?}");
 }
+
+#[test]
+fn message_store_does_not_grow_with_traffic() {
+    let sim = started("9.3.0.0");
+    mqsc_ok(&sim, "DEFINE QLOCAL(BUSY) DEFPSIST(YES)\n");
+    let lines: String = (0..1500).map(|i| format!("message number {i}\n")).collect();
+    for _ in 0..2 {
+        let o = sample(&sim, "amqsput", &["BUSY", "QM1"], &format!("{lines}\n"), &[]);
+        assert_eq!(o.code, Some(0), "amqsput: {}", o.stdout.lines().last().unwrap_or(""));
+        let o = dmpmqmsg(&sim, &["-m", "QM1", "-I", "BUSY", "-f", "stdout"]);
+        assert_eq!(o.code, Some(0), "dmpmqmsg: {} {}", o.stderr, o.stdout.lines().last().unwrap_or(""));
+        assert!(o.stdout.contains("Messages:  1500"), "{}", o.stdout.lines().last().unwrap_or(""));
+    }
+    let dir = sim.root.join("var/mqm/log/QM1/mqsim-messages");
+    let bytes: u64 = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.metadata().unwrap().len()).sum();
+    // 6000 journal records of ~450 bytes each would be ~2.7 MB without compaction.
+    assert!(bytes < 1_000_000, "message store holds {bytes} bytes for an empty queue");
+    assert_eq!(depth(&sim, "BUSY"), "0");
+}

@@ -221,6 +221,8 @@ pub(crate) struct QueueRt {
     pub temp_owner: Option<u64>,
     pub last_put: (String, String),
     pub last_get: (String, String),
+    /// Records appended to the queue's journal since its last snapshot.
+    pub journal_len: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -602,10 +604,19 @@ impl Engine {
         }
     }
 
-    /// Records one persistent put or get in the queue's journal.
-    pub(crate) fn journal(&self, queue: &str, rec: &store::JournalRecord) {
+    /// Records one persistent put or get in the queue's journal; a journal grown well past the
+    /// queue's persistent content is folded into a new snapshot, so a queue manager that runs
+    /// for weeks of monitor probes keeps small files.
+    pub(crate) fn journal(&self, st: &mut State, queue: &str, rec: &store::JournalRecord) {
         if let Err(e) = store::append_journal(&self.qm.log_dir, queue, rec) {
             eprintln!("mqsim engine {}: {e}", self.qm.name);
+        }
+        let Some(rt) = st.queues.get_mut(queue) else { return };
+        rt.journal_len += 1;
+        let live = rt.msgs.iter().filter(|m| m.persistent()).count();
+        if rt.journal_len > 1000 && rt.journal_len > 4 * live {
+            rt.journal_len = 0;
+            self.save_queue(st, queue);
         }
     }
 

@@ -376,13 +376,13 @@ fn put(engine: &Engine, st: &mut State, id: u64, q: &str, mut md: MsgDesc, pmo: 
     md.put_appl_name = conn.appl_tag.chars().take(28).collect();
     md.put_appl_type = 6; // MQAT_UNIX
     let now = super::store::mqsc_now();
+    let rec = persistent.then(|| super::store::JournalRecord::Put(super::store::StoredMsg { md: md.clone(), data: data.clone(), seq }));
     let rt = st.queues.entry(q.to_string()).or_default();
-    if persistent {
-        let rec = super::store::JournalRecord::Put(super::store::StoredMsg { md: md.clone(), data: data.clone(), seq });
-        engine.journal(q, &rec);
-    }
     rt.msgs.push_back(Msg::new(md.clone(), data, seq));
     rt.last_put = now;
+    if let Some(rec) = rec {
+        engine.journal(st, q, &rec);
+    }
     ok(MqiBody::Put { md, resolved_q: q.to_string() })
 }
 
@@ -488,7 +488,7 @@ fn get(
                 rt.msgs.remove(i);
                 rt.last_get = super::store::mqsc_now();
                 if m.persistent() {
-                    engine.journal(&q, &super::store::JournalRecord::Del(m.seq));
+                    engine.journal(&mut st, &q, &super::store::JournalRecord::Del(m.seq));
                 }
             }
             let body = MqiBody::Got { md: m.md, data, data_length: full };

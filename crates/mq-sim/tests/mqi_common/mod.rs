@@ -54,12 +54,23 @@ pub fn run_as_with(who: Option<(u32, u32)>, path: &std::path::Path, args: &[&str
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(text.as_bytes());
     });
+    // Drain both pipes while the child runs, so a large output cannot stall it.
+    let mut out_pipe = child.stdout.take().unwrap();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut v = String::new();
+        out_pipe.read_to_string(&mut v).ok();
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = String::new();
+        err_pipe.read_to_string(&mut v).ok();
+        v
+    });
     let code = wait_deadline(&mut child, limit);
     let _ = writer.join();
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut stdout).ok();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).ok();
+    let stdout = out_reader.join().unwrap_or_default();
+    let stderr = err_reader.join().unwrap_or_default();
     Out { code, stdout, stderr, elapsed: start.elapsed() }
 }
 
