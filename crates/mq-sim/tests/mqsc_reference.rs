@@ -271,3 +271,21 @@ fn new_definitions_take_the_system_default_objects_attributes() {
     assert!(out.contains("QUEUE(INHERITS)") && out.contains("MAXDEPTH(777)"), "{out}");
     assert!(out.contains("MAXDEPTH(5)"), "{out}");
 }
+
+#[test]
+fn delete_rules_for_queues_listeners_and_channels() {
+    let sim = started("9.3.0.0");
+    mqsc_ok(&sim, "DEFINE QLOCAL(FULL)\nDEFINE LISTENER(GONE.L) TRPTYPE(TCP) PORT(1)\nDEFINE CHANNEL(GONE.C) CHLTYPE(SVRCONN)\n");
+    let o = common::sample(&sim, "amqsput", &["FULL", "QM1"], "m\n\n", &[]);
+    assert_eq!(o.code, Some(0), "{o:?}");
+    // A queue with messages is not deleted without PURGE.
+    let o = runmqsc(&sim, &["QM1"], "DELETE QLOCAL(FULL)\n");
+    assert_eq!(o.code, Some(10), "{o:?}");
+    let out = mqsc_ok(&sim, "DELETE QLOCAL(FULL) PURGE\nDELETE LISTENER(GONE.L)\nDELETE CHANNEL(GONE.C)\n");
+    assert!(out.contains("AMQ8007I") && out.contains("AMQ8628I") && out.contains("AMQ8015I"), "{out}");
+    for cmd in ["DISPLAY QLOCAL(FULL)\n", "DISPLAY LISTENER(GONE.L)\n", "DISPLAY CHANNEL(GONE.C)\n"] {
+        let o = runmqsc(&sim, &["QM1"], cmd);
+        assert_eq!(o.code, Some(10), "{cmd}: {o:?}");
+        assert!(o.stdout.contains("AMQ8147E"), "{cmd}: {}", o.stdout);
+    }
+}
