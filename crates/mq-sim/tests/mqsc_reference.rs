@@ -289,3 +289,18 @@ fn delete_rules_for_queues_listeners_and_channels() {
         assert!(o.stdout.contains("AMQ8147E"), "{cmd}: {}", o.stdout);
     }
 }
+
+#[test]
+fn verify_mode_checks_syntax_without_executing() {
+    let sim = started("9.3.0.0");
+    let o = runmqsc(&sim, &["-v", "QM1"], "DEFINE QLOCAL(VERIFIED.ONLY) DEFPSIST(YES)\nDEFINE QLOCAL(X) BADATTR(1)\n");
+    assert_eq!(o.code, Some(10), "{o:?}");
+    assert!(o.stdout.contains("AMQ8405I: Syntax error detected at or near end of command segment below:-"), "{o:?}");
+    assert!(o.stdout.contains("2 MQSC commands read.") && o.stdout.contains("One command has a syntax error."), "{o:?}");
+    // Nothing was executed.
+    assert_eq!(runmqsc(&sim, &["QM1"], "DISPLAY QLOCAL(VERIFIED.ONLY)\n").code, Some(10));
+    // And no running queue manager is needed.
+    sim.ok("endmqm", &["-i", "QM1"]);
+    let o = runmqsc(&sim, &["-v", "QM1"], "DEFINE QLOCAL(Y)\n");
+    assert_eq!(o.code, Some(0), "{o:?}");
+}

@@ -1,18 +1,19 @@
 //! runmqsc: reads MQSC commands (stdin or -f), sends each to the queue manager's engine and writes
 //! IBM's report (header, echo, replies, summary) with IBM's return codes (0 / 10 / 20), reference §10.
-//! -c connects as an MQ client through MQSERVER (no CCDT). Not modelled: -v (verify), -n (no
-//! queue manager), -u, -w/-x/-m (indirect mode).
+//! -c connects as an MQ client through MQSERVER (no CCDT); -v verifies syntax only, without
+//! connecting. Not modelled: -n (no queue manager), -u, -w/-x/-m (indirect mode).
 
 use crate::paths::Installation;
 use crate::wire::{self, MqiBody, MqscOutcome, Request, Response, WireError};
 use std::io::{BufRead, Write};
 
-const USAGE: &str = "Usage: runmqsc [-e] [-c] [-f FileName] [QMgrName]";
+const USAGE: &str = "Usage: runmqsc [-e] [-v] [-c] [-f FileName] [QMgrName]";
 
 /// Entry point called by the multi-call dispatch; `args` excludes argv[0].
 pub fn main(args: Vec<String>) -> i32 {
     let mut echo = true;
     let mut client = false;
+    let mut verify = false;
     let mut file: Option<String> = None;
     let mut qm_arg: Option<String> = None;
     let mut it = args.into_iter();
@@ -20,6 +21,7 @@ pub fn main(args: Vec<String>) -> i32 {
         match a.as_str() {
             "-e" => echo = false,
             "-c" => client = true,
+            "-v" => verify = true,
             "-f" => match it.next() {
                 Some(f) => file = Some(f),
                 None => return usage(),
@@ -45,7 +47,51 @@ pub fn main(args: Vec<String>) -> i32 {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    if verify {
+        return run_verify(qm_arg, echo, input, &mut out);
+    }
     run(qm_arg, echo, client, input, &mut out)
+}
+
+/// runmqsc -v: the report of a syntax check, with no connection to the queue manager.
+fn run_verify(qm_arg: Option<String>, echo: bool, input: Box<dyn BufRead + '_>, out: &mut dyn Write) -> i32 {
+    let inst = match Installation::current() {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("runmqsc: {e}");
+            return 20;
+        }
+    };
+    let _ = writeln!(out, "5724-H72 (C) Copyright IBM Corp. 1994, {}.", copyright_year(&inst.version));
+    let qm_name = qm_arg.or_else(|| inst.default_qm()).unwrap_or_default();
+    let _ = writeln!(out, "Starting MQSC for queue manager {qm_name}.\n\n");
+    session(Verifier, echo, input, out)
+}
+
+/// The stand-in "connection" of -v: answers each command with the syntax check alone.
+struct Verifier;
+
+trait Mqsc {
+    fn mqsc(&mut self, command: &str) -> Option<(Vec<String>, MqscOutcome)>;
+    fn finish(&mut self) {}
+}
+
+impl Mqsc for Verifier {
+    fn mqsc(&mut self, command: &str) -> Option<(Vec<String>, MqscOutcome)> {
+        Some(crate::engine::mqsc::verify(command))
+    }
+}
+
+impl<S: std::io::Read + std::io::Write> Mqsc for wire::EngineConn<S> {
+    fn mqsc(&mut self, command: &str) -> Option<(Vec<String>, MqscOutcome)> {
+        match self.call(&Request::Mqsc { command: command.to_string() }) {
+            Ok(Response::Mqsc { lines, outcome }) => Some((lines, outcome)),
+            _ => None,
+        }
+    }
+    fn finish(&mut self) {
+        let _ = self.call(&Request::Disconnect);
+    }
 }
 
 fn usage() -> i32 {
@@ -130,7 +176,7 @@ pub fn run_in(inst: &Installation, qm_arg: Option<String>, echo: bool, input: Bo
 }
 
 /// Reads, sends and reports commands on an established connection; returns the exit code.
-fn session<S: std::io::Read + std::io::Write>(mut conn: wire::EngineConn<S>, echo: bool, input: Box<dyn BufRead + '_>, out: &mut dyn Write) -> i32 {
+fn session<M: Mqsc>(mut conn: M, echo: bool, input: Box<dyn BufRead + '_>, out: &mut dyn Write) -> i32 {
     let mut read = 0usize;
     let mut syntax = 0usize;
     let mut failed = 0usize;
@@ -192,8 +238,8 @@ fn session<S: std::io::Read + std::io::Write>(mut conn: wire::EngineConn<S>, ech
             seq += 1;
         }
         read += 1;
-        match conn.call(&Request::Mqsc { command: trimmed.to_string() }) {
-            Ok(Response::Mqsc { lines, outcome }) => {
+        match conn.mqsc(trimmed) {
+            Some((lines, outcome)) => {
                 for l in lines {
                     let _ = writeln!(out, "{l}");
                 }
@@ -211,7 +257,7 @@ fn session<S: std::io::Read + std::io::Write>(mut conn: wire::EngineConn<S>, ech
             }
         }
     }
-    let _ = conn.call(&Request::Disconnect);
+    conn.finish();
     summary(out, read, syntax, failed);
     let _ = out.flush();
     if syntax + failed > 0 {

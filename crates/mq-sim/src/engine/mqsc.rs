@@ -176,6 +176,47 @@ pub fn execute(engine: &Engine, cmd: &str) -> (Vec<String>, MqscOutcome) {
     (r.lines, r.outcome)
 }
 
+/// runmqsc -v: checks one command's syntax without executing it (no queue manager needed):
+/// verb, object keyword, and for DEFINE/ALTER every attribute against the object's schema.
+pub fn verify(cmd: &str) -> (Vec<String>, MqscOutcome) {
+    let cmd = cmd.trim();
+    let r = verify_reply(cmd);
+    (r.lines, r.outcome)
+}
+
+fn verify_reply(cmd: &str) -> Reply {
+    let toks = match tokenize(cmd) {
+        Ok(t) if !t.is_empty() => t,
+        Ok(_) => return Reply::syntax(cmd, cmd.len()),
+        Err(e) => return Reply::syntax(cmd, e.at),
+    };
+    let Some(v) = verb(&toks[0].word) else { return Reply::syntax(cmd, toks[0].end) };
+    let Some(obj_tok) = toks.get(1) else { return Reply::syntax(cmd, cmd.len()) };
+    let Some(obj) = object_word(&obj_tok.word) else { return Reply::syntax(cmd, obj_tok.end) };
+    let schema: Option<&[objects::Attr]> = match obj {
+        "QLOCAL" => Some(ObjType::QLocal.schema()),
+        "QMODEL" => Some(ObjType::QModel.schema()),
+        "LISTENER" => Some(ObjType::Listener.schema()),
+        "CHANNEL" => Some(ObjType::Channel.schema()),
+        "AUTHINFO" => Some(ObjType::AuthInfo.schema()),
+        "QMGR" => Some(objects::QMGR),
+        _ => None,
+    };
+    if let (true, Some(schema)) = (matches!(v, "DEFINE" | "ALTER"), schema) {
+        for t in &toks[2..] {
+            if matches!(t.word.as_str(), "REPLACE" | "NOREPLACE" | "LIKE" | "FORCE" | "TYPE") {
+                continue;
+            }
+            match check_attr(schema, &t.word, t.value.as_deref()) {
+                Ok(_) => {}
+                Err(AttrError::Unknown(_)) => return Reply::syntax(cmd, t.word_end),
+                Err(AttrError::BadValue(_)) => return Reply::syntax(cmd, t.end),
+            }
+        }
+    }
+    Reply { lines: Vec::new(), outcome: MqscOutcome::Processed }
+}
+
 fn verb(word: &str) -> Option<&'static str> {
     Some(match word {
         "DEFINE" | "DEF" => "DEFINE",
