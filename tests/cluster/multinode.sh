@@ -330,6 +330,8 @@ done
 record "failover: $(($(now_ms) - t0)) ms ($A crashed -> depth-20 monitor success on $B)"
 check "nothing of $A is left running" wait_for "$A's processes to vanish" 10 netns_empty "$(mn_ns "$(num "$A")")"
 check "shared storage mounted on $B only" storage_only_on "$B"
+check "the takeover recorded no failed action (the survivors' probes answered 'not running')" \
+    test "$(mon | mn_xpath 'count(//failures/failure)')" = 0
 check "the 10 persistent messages put before the crash are there on $B" messages_there "$(num "$B")" crash 10
 if [ $MODE = mq ]; then
     check "the agent registered $QM in $B's mqs.ini" \
