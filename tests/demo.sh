@@ -87,6 +87,7 @@ echo "cluster up with an elected DC after $((CLUSTER_START_MS / 1000))s (stonith
 
 bold "5. The mqha resources, created with pcs in one group"
 PORT=$(N python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+t_create=$(now_ms)
 show "pcs resource create qm ocf:mqha:ibmmq qmgr=$QM mq_installation=$INST op monitor interval=5s timeout=20s --group mq1"
 N pcs resource create qm ocf:mqha:ibmmq qmgr="$QM" mq_installation="$INST" \
     op monitor interval=5s timeout=20s op monitor interval=15s timeout=30s OCF_CHECK_LEVEL=10 --group mq1 \
@@ -101,7 +102,8 @@ N pcs resource create trm ocf:mqha:ibmmq-trigger qmgr="$QM" initq=SYSTEM.DEFAULT
     op monitor interval=5s timeout=20s meta failure-timeout=20s --group mq1 || step_fail "pcs resource create trm failed"
 echo "waiting (at most 90 s) for the group to start ..."
 wait_for "group mq1 Started" 90 group_started || step_fail "the group did not start"
-echo "started in $((WAITED_MS / 1000)).$(((WAITED_MS % 1000) / 100))s"
+t=$(( $(now_ms) - t_create ))
+echo "all three Started $((t / 1000)).$(((t % 1000) / 100))s after the first pcs resource create"
 show "crm_mon -1"
 N crm_mon -1
 show "dspmq -m $QM"
