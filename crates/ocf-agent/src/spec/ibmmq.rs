@@ -127,8 +127,8 @@ pub const MQ_USER: ParamSpec = ParamSpec {
     unique_group: None,
     reloadable: false,
     shortdesc: "User that runs the MQ commands",
-    longdesc: "The operating-system user the agent runs MQ control commands as (strmqm, endmqm, runmqsc, \
-and the MQI checks). Default: the owner of the queue manager's data directory (symbolic links followed), \
+    longdesc: "The operating-system user the agent runs the queue manager's MQ commands (strmqm, endmqm, \
+runmqsc, runmqlsr, runmqtrm) and its MQI checks as. Default: the owner of the queue manager's data directory (symbolic links followed), \
 else mqm. A user other than the owner must be a member of the mq group (the group of the data directory, \
 normally mqm). The agent switches to this user itself (no su, no login shell).",
 };
