@@ -10,6 +10,7 @@
 #      (prints `takeover: N ms` and the time until the clone is whole again);
 #   3. `pcs resource move`-free switchover: ban the promoted role from the active node
 #      (a location rule), Pacemaker demotes it (endmqm -s) and the other node takes over.
+# `--default-ops` creates the clone with the monitors pcs copies from the meta-data instead.
 # Needs root, tests/setup.sh, and a release build (IBMMQ_BIN may name another agent binary).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -95,9 +96,12 @@ as_mqm 2 "$INST/bin/addmqinf" "${ADD[@]}" >/dev/null
 check "node2 sees $QM (Ended, never started)" bash -c "[ -n \"\$(as_mqm 2 '$INST/bin/dspmq' -m '$QM' 2>/dev/null)\" ] || true"
 
 pcsx() { mn_on 1 pcs "$@"; }
+# --default-ops: the monitors pcs copies from the meta-data (role-less ones included) instead of
+# the two per-role monitors docs/multi-instance.md recommends.
+OPS=(op monitor interval=5s timeout=60s role=Promoted op monitor interval=7s timeout=60s role=Unpromoted)
+[ "${1:-}" = --default-ops ] && OPS=()
 pcsx resource create mi ocf:mqha:ibmmq "qmgr=$QM" "mq_installation=$INST" mq_user=mqm multi_instance=true \
-    op monitor interval=5s timeout=60s role=Promoted op monitor interval=7s timeout=60s role=Unpromoted \
-    promotable promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true >/dev/null
+    "${OPS[@]}" promotable promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true >/dev/null
 t0=$(now_ms)
 start=$(now_ms)
 until { P=$(role_on Promoted); [ -n "$P" ]; } && { U=$(role_on Unpromoted); [ -n "$U" ]; } && whole "${P#node}" "${U#node}"; do
