@@ -494,14 +494,16 @@ mod tests {
         (v.exit, s)
     }
 
+    /// (state, local processes, probe, role file) -> (exit, score)
+    type Row = (QmState, &'static [i32], bool, Option<Role>, OcfExit, Option<u32>);
+
     #[test]
     fn the_multi_instance_table() {
         use QmState::*;
         use Role::*;
         let p: &[i32] = &[100];
         let n: &[i32] = &[];
-        // (state, local processes, probe, role file) -> (exit, score)
-        let rows: Vec<(QmState, &[i32], bool, Option<Role>, OcfExit, Option<u32>)> = vec![
+        let rows: Vec<Row> = vec![
             (Running, p, true, None, RunningPromoted, Some(100)),
             (Running, p, false, Some(Promoted), RunningPromoted, Some(100)),
             // A takeover Pacemaker has not seen yet: healthy, and asks to be promoted.
