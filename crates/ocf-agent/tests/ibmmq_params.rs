@@ -7,7 +7,8 @@ use ibmmq_support::*;
 #[test]
 fn parameter_errors_are_named() {
     let sim = Sim::new();
-    let cases: &[(&[(&str, &str)], i32, &str)] = &[
+    type Case<'a> = (&'a [(&'a str, &'a str)], i32, &'a str);
+    let cases: &[Case] = &[
         (&[], 6, "qmgr"),
         (&[("qmgr", "QM-1")], 6, "QM-1"),
         (&[("qmgr", &"Q".repeat(49))], 6, &"Q".repeat(49)),

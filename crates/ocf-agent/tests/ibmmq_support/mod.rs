@@ -31,8 +31,8 @@ impl Run {
     pub fn reason(&self) -> String {
         self.stderr
             .lines()
-            .filter_map(|l| l.strip_prefix("ocf-exit-reason:"))
-            .last()
+            .rev()
+            .find_map(|l| l.strip_prefix("ocf-exit-reason:"))
             .unwrap_or("")
             .to_string()
     }
