@@ -110,3 +110,32 @@ fn stop_converges_after_the_agent_was_killed_mid_stop() {
     assert!(qm_pids(&sim.root, "QMK").is_empty(), "QMK processes left");
     assert!(r.elapsed < Duration::from_secs(20));
 }
+
+#[test]
+fn validate_all_checks_the_node_and_reload_creates_a_new_test_queue() {
+    let sim = Sim::new();
+    assert_eq!(sim.crtmqm("QMV").rc, 0);
+    let v = |sim: &Sim| sim.agent("validate-all", &[("qmgr", "QMV")], &[("OCF_CHECK_LEVEL", "10")]);
+    assert_eq!(v(&sim).rc, 0, "{:?}", v(&sim));
+    // Level 0 (what pcs runs) checks parameters only, even where MQ is missing.
+    let r = sim.agent("validate-all", &[("qmgr", "QMV"), ("mq_installation", "/nonexistent/mqm")], &[]);
+    assert_eq!(r.rc, 0, "{r:?}");
+    let r = sim.agent("validate-all", &[("qmgr", "QMV"), ("mq_installation", "/nonexistent/mqm")], &[("OCF_CHECK_LEVEL", "10")]);
+    assert_eq!(r.rc, 5, "{r:?}");
+    let data = sim.data().join("qmgrs/QMV");
+    let (uid2, gid2) = ids("mqm2");
+    let (uid, gid) = ids("mqm");
+    std::os::unix::fs::chown(&data, Some(uid2), Some(gid2)).unwrap();
+    let r = sim.agent("validate-all", &[("qmgr", "QMV"), ("mq_user", "mqm")], &[("OCF_CHECK_LEVEL", "10")]);
+    assert_eq!(r.rc, 5, "{r:?}");
+    assert!(r.reason().contains("qmgrs/QMV"), "{}", r.reason());
+    std::os::unix::fs::chown(&data, Some(uid), Some(gid)).unwrap();
+
+    assert_eq!(sim.act("start", "QMV").rc, 0);
+    let p = [("qmgr", "QMV"), ("test_queue", "NEW.HA.TESTQ")];
+    let r = sim.agent("reload-agent", &p, &[]);
+    assert_eq!(r.rc, 0, "{r:?}");
+    let r = sim.agent("monitor", &p, &[("OCF_RESKEY_CRM_meta_interval", "120000"), ("OCF_CHECK_LEVEL", "20")]);
+    assert_eq!(r.rc, 0, "depth 20 on the reloaded test queue: {r:?}");
+    assert_eq!(sim.act("stop", "QMV").rc, 0);
+}

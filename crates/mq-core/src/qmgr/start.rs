@@ -317,6 +317,25 @@ impl QueueManager {
         Ok(comps)
     }
 
+    /// Creates the test queue DEFPSIST(YES) when it does not exist (reload-agent, after a change
+    /// of test_queue). Ok(true) when it was created.
+    pub fn ensure_test_queue(&self, queue: &str, deadline: Instant, j: &dyn Journal) -> Result<bool, MqError> {
+        let tq = quoted(queue);
+        let r = self.mqsc(&format!("DISPLAY QLOCAL({tq}) DEFPSIST\n"), share(deadline, 0.5))?;
+        if r.sections.first().map(|s| s.find("8409").is_some()).unwrap_or(false) {
+            return Ok(false);
+        }
+        j.note(Level::Info, &format!("creating the test queue {queue} DEFPSIST(YES)"));
+        let r = self.mqsc(&format!("DEFINE QLOCAL({tq}) DEFPSIST(YES) DESCR('mqha monitor test queue')\n"), deadline)?;
+        match r.sections.first() {
+            Some(s) if s.find("8006").is_some() => Ok(true),
+            s => Err(MqError::Failed(format!(
+                "cannot create the test queue {queue}: {}",
+                s.and_then(|s| s.replies.first()).map(|r| format!("{}: {}", r.id, r.text)).unwrap_or_else(|| "no reply".into())
+            ))),
+        }
+    }
+
     /// Starts the managed components that are not running and waits for them to report RUNNING.
     pub fn ensure_components(
         &self,

@@ -331,17 +331,11 @@ fn validate(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fa
 }
 
 fn reload(p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
-    let qm = match open(p, deadline) {
-        Ok(qm) => qm,
-        Err(_) => return Ok(OcfExit::Success),
-    };
-    if let Ok(r) = qm.dspmq(deadline) {
-        if r.state == QmState::Running {
-            let tq = mq_core::runmqsc::quoted(&p.test_queue);
-            let script = format!("DEFINE QLOCAL({tq}) DEFPSIST(YES) DESCR('mqha monitor test queue') NOREPLACE\n");
-            // NOREPLACE: an existing queue is left as it is (the reply then says it exists).
-            let _ = qm.mqsc(&script, deadline);
-        }
+    // Nothing runs here (or this node lacks MQ): the next start applies the parameters.
+    let Ok(qm) = open(p, deadline) else { return Ok(OcfExit::Success) };
+    if matches!(qm.dspmq(deadline).map(|r| r.state), Ok(QmState::Running)) {
+        qm.ensure_test_queue(&p.test_queue, deadline, &OcfJournal)
+            .map_err(|e| Failure(OcfExit::ErrGeneric, format!("reload: {e}")))?;
     }
     log::info(format!("{}: reloaded parameters (test_queue={}, stop_mode={:?})", p.qmgr, p.test_queue, p.stop_mode));
     Ok(OcfExit::Success)
