@@ -220,6 +220,9 @@ impl Runner {
     }
 }
 
+/// How long a killed child may take to be reaped before the caller gets its answer anyway.
+const REAP_GRACE: Duration = Duration::from_millis(1000);
+
 fn set_nonblocking(fd: &impl AsRawFd) {
     // SAFETY: plain fcntl on a descriptor we own.
     unsafe {
@@ -291,7 +294,15 @@ fn collect(
                 nix::sys::signal::Signal::SIGKILL,
             );
             let _ = child.kill();
-            let _ = child.wait();
+            // A child stuck in the kernel (D state on lost storage) dies only when its system call
+            // returns: reap it if it goes within a short grace, never wait for it unbounded.
+            let grace = Instant::now() + REAP_GRACE;
+            while Instant::now() < grace {
+                if matches!(child.try_wait(), Ok(Some(_)) | Err(_)) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
             return Err(ExecError::Timeout { program: name.to_string(), after: now - started });
         }
         let remaining = deadline - now;

@@ -14,6 +14,7 @@ pub mod name;
 pub mod procs;
 pub mod qmgr;
 pub mod runmqsc;
+pub mod storage;
 pub mod trigger;
 pub mod user;
 

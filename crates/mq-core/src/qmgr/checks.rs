@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use super::{Journal, Level, QueueManager};
 use crate::error::MqError;
 use crate::exec::Runner;
+use crate::storage::{self, Look};
 use crate::user::{self, MqUser};
 
 /// What the node checks may do besides checking.
@@ -48,22 +49,26 @@ pub fn id_mismatch(user: &str, own_node: &str, own: &str, all: &[(String, String
 }
 
 /// Whether a directory is usable by the mq user: owned by it, or by its mq group with group rwx.
+/// The look cannot hang: shared storage that does not answer is a problem, not a wait.
 pub fn owner_problem(path: &Path, user: &MqUser, mq_gid: u32) -> Option<String> {
-    let m = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => return Some(format!("{} is not accessible: {e}", path.display())),
+    let m = match storage::stat_soon(path, Instant::now() + storage::LOOK_TIMEOUT) {
+        Look::Found(m) => m,
+        Look::Missing(e) => return Some(format!("{} is not accessible: {e}", path.display())),
+        Look::Hung(_) => {
+            return Some(format!("{} does not answer within {}s (shared storage hung?)", path.display(), storage::LOOK_TIMEOUT.as_secs()))
+        }
     };
     if !m.is_dir() {
         return Some(format!("{} is not a directory", path.display()));
     }
-    if m.uid() == user.uid || (m.gid() == mq_gid && m.mode() & 0o070 == 0o070 && user.is_member_of(mq_gid)) {
+    if m.uid == user.uid || (m.gid == mq_gid && m.mode & 0o070 == 0o070 && user.is_member_of(mq_gid)) {
         return None;
     }
     Some(format!(
         "{} is owned by {}:{}, not by the mq user {} (uid {}); chown -R {}:{} it or set mq_user",
         path.display(),
-        user::user_name(m.uid()),
-        user::group_name(m.gid()),
+        user::user_name(m.uid),
+        user::group_name(m.gid),
         user.name,
         user.uid,
         user.name,
@@ -103,8 +108,8 @@ pub fn mqconfig_failures(out: &str) -> Vec<String> {
 }
 
 fn same_device_as_root(path: &Path) -> bool {
-    match (std::fs::metadata(path), std::fs::metadata("/")) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev(),
+    match (storage::stat_soon(path, Instant::now() + storage::LOOK_TIMEOUT), std::fs::metadata("/")) {
+        (Look::Found(a), Ok(b)) => a.dev == b.dev(),
         _ => false,
     }
 }
@@ -119,7 +124,9 @@ impl QueueManager {
             warnings.push(w);
         };
         // The mq group: the group owning the data directory when it exists, else mqm.
-        let data_owner = self.data_dir().and_then(|d| user::owner(&d).ok().map(|o| (d, o)));
+        let data_owner = self
+            .data_dir()
+            .and_then(|d| storage::stat_soon(&d, deadline).found().map(|m| (d, (m.uid, m.gid))));
         let (mq_gid, source) = match &data_owner {
             Some((d, (_, gid))) => (*gid, format!("the group of {}", d.display())),
             None => (user::group_gid("mqm")?, "the mq group".to_string()),

@@ -164,9 +164,14 @@ impl QueueManager {
         Some(st.data_dir(&prefix, &self.name.directory()))
     }
 
-    /// Whether this node can see the queue manager's data (its stanza and its qm.ini).
+    /// Whether this node can see the queue manager's data (its stanza and its qm.ini); a look
+    /// that does not answer in time (hung shared storage) counts as not visible.
     pub fn data_visible(&self) -> bool {
-        self.data_dir().map(|d| d.join("qm.ini").is_file()).unwrap_or(false)
+        let Some(d) = self.data_dir() else { return false };
+        matches!(
+            crate::storage::stat_soon(&d.join("qm.ini"), std::time::Instant::now() + std::time::Duration::from_secs(5)),
+            crate::storage::Look::Found(m) if !m.is_dir()
+        )
     }
 
     /// The recovery-log directory: qm.ini's LogPath, else `<DataPath>/log/<Directory>`.

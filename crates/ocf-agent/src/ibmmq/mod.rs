@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use mq_core::installation::{self, Installation};
+use mq_core::storage::{self, Look};
 use mq_core::mqi::{reason_name, ConnectionKind, MqiError, ProbeObject};
 use mq_core::qmgr::checks::NodeCheckOptions;
 use mq_core::qmgr::start::StartOptions;
@@ -70,20 +71,33 @@ fn installation_path(p: &IbmmqParams) -> PathBuf {
     p.mq_installation.clone().unwrap_or_else(installation::default_path)
 }
 
-/// The mq user: the parameter, else the owner of the queue manager's data directory (symlinks
-/// followed), else mqm.
-fn resolve_user(p: &IbmmqParams, inst: &Installation) -> Result<MqUser, Failure> {
+/// The mq user: the parameter, else the user this queue manager's execution controller runs as
+/// (read from /proc: no look at shared storage while it runs), else the owner of its data
+/// directory (symlinks followed; a look that cannot hang), else mqm.
+fn resolve_user(p: &IbmmqParams, inst: &Installation, deadline: Instant) -> Result<MqUser, Failure> {
     if let Some(name) = &p.mq_user {
         // Named by the resource but unknown here: invalid on this host (2), per OCF.
         return MqUser::lookup(name).map_err(|e| Failure(OcfExit::ErrArgs, format!("mq_user='{name}': {e}")));
     }
-    let owner = mq_core::ini::IniFile::read(&inst.mqs_ini()).ok().and_then(|ini| {
+    let running = mq_core::procs::family_of(p.qmgr.as_str(), Some(&inst.path))
+        .into_iter()
+        .find(|pr| pr.name == mq_core::procs::EXECUTION_CONTROLLER)
+        .map(|pr| pr.uid);
+    let owner = running.or_else(|| {
+        let ini = mq_core::ini::IniFile::read(&inst.mqs_ini()).ok()?;
         let st = ini.queue_manager(p.qmgr.as_str())?;
         let prefix = ini.default_prefix().unwrap_or_else(|| inst.data_path.clone());
         let dir = st.data_dir(&prefix, &p.qmgr.directory());
-        user::owner(&dir).ok()
+        match storage::stat_soon(&dir, deadline) {
+            Look::Found(m) => Some(m.uid),
+            Look::Hung(d) => {
+                log::warn(format!("{} does not answer (shared storage hung?); assuming mq user mqm", d.display()));
+                None
+            }
+            Look::Missing(_) => None,
+        }
     });
-    let name = owner.map(|(uid, _)| user::user_name(uid)).unwrap_or_else(|| "mqm".to_string());
+    let name = owner.map(user::user_name).unwrap_or_else(|| "mqm".to_string());
     MqUser::lookup(&name).map_err(fail)
 }
 
@@ -94,7 +108,7 @@ fn open(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
         let name = if p.mq_installation.is_some() { "mq_installation" } else { "installation" };
         Failure(exit_for(&e), format!("{name}={}: {e}", path.display()))
     })?;
-    let user = resolve_user(p, &inst)?;
+    let user = resolve_user(p, &inst, deadline)?;
     Ok(QueueManager::new(p.qmgr.clone(), inst, user))
 }
 
