@@ -7,7 +7,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 # pacemaker-cli-utils: crm_mon, crm_resource, cibadmin, crm_attribute (pacemaker only recommends it).
-pkgs=(gcc libc6-dev pacemaker pacemaker-cli-utils corosync pcs resource-agents libxml2-utils rpm rpmlint iproute2 procps psmisc util-linux netcat-openbsd
+pkgs=(gcc libc6-dev pacemaker pacemaker-cli-utils corosync pcs resource-agents libxml2-utils rpm rpmlint iproute2 procps psmisc util-linux kmod netcat-openbsd
     xsltproc cpio groff-base binutils gzip)  # rpm/build.sh and rpm/test.sh: man pages from meta-data, payload and ELF checks
 missing=()
 for p in "${pkgs[@]}"; do
