@@ -39,13 +39,71 @@ pub fn parse_attrd_query(out: &str) -> Vec<(String, String)> {
     out.lines().filter_map(|l| Some((field(l, "host")?, field(l, "value")?))).collect()
 }
 
-/// The first other node whose ids differ from ours, as a reason naming both nodes and ids.
-pub fn id_mismatch(user: &str, own_node: &str, own: &str, all: &[(String, String)]) -> Option<String> {
-    all.iter().find(|(h, v)| h != own_node && !v.is_empty() && v != own).map(|(h, v)| {
-        format!(
-            "mq user {user} has uid:gid {own} on {own_node} but {v} on {h}; shared queue manager data needs the same ids on every node"
-        )
-    })
+/// What the published ids of the mq user say about this node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdVerdict {
+    /// Every node that published agrees with this one.
+    Agree,
+    /// This node is the odd one: it must not start the queue manager (the reason says why).
+    ThisNodeDiffers(String),
+    /// This node is right; other nodes are not: a warning naming them, and the start goes on.
+    OthersDiffer(String),
+}
+
+/// Decides whether this node's mq user ids (`own`, "uid:gid") are the right ones, given every
+/// node's published ids (`all`, (node, value); this node's own entry is ignored) and the owner
+/// of the queue manager's data directory when this node can read it. Who is right: the data's
+/// owner, when some node's mq user is that owner (else the mq user is an alternate user in the
+/// mq group and the owner says nothing about it); else a strict majority of the nodes; with no
+/// majority this node refuses only when it differs from every other node.
+pub fn judge_ids(user: &str, own_node: &str, own: &str, all: &[(String, String)], data_owner: Option<&str>) -> IdVerdict {
+    let others: Vec<(&str, &str)> =
+        all.iter().filter(|(h, v)| h != own_node && !v.is_empty()).map(|(h, v)| (h.as_str(), v.as_str())).collect();
+    let odd_ones = |right: &str| -> Vec<String> {
+        others.iter().filter(|(_, v)| *v != right).map(|(h, v)| format!("{h} ({v})")).collect()
+    };
+    let warn = |right: &str, basis: &str| {
+        let odd = odd_ones(right);
+        if odd.is_empty() {
+            IdVerdict::Agree
+        } else {
+            IdVerdict::OthersDiffer(format!(
+                "mq user {user} is {right} here on {own_node} ({basis}) but differs on {}: those nodes refuse the queue manager until their mq user's uid:gid is {right}",
+                odd.join(", ")
+            ))
+        }
+    };
+    let todo = "make the mq user's uid and gid the same on every node (usermod -u / groupmod -g, then chown what it owns)";
+    let holder = |right: &str| others.iter().find(|(_, v)| *v == right).map(|(h, _)| *h);
+    if let Some(owner) = data_owner {
+        if own == owner {
+            return warn(owner, "the owner of the queue manager's data");
+        }
+        if let Some(h) = holder(owner) {
+            return IdVerdict::ThisNodeDiffers(format!(
+                "mq user {user} is {own} on {own_node} but {owner} on {h} (owner of the queue manager's data); {todo}"
+            ));
+        }
+    }
+    let total = others.len() + 1;
+    let count = |v: &str| others.iter().filter(|(_, o)| *o == v).count() + usize::from(v == own);
+    let majority = std::iter::once(own).chain(others.iter().map(|(_, v)| *v)).find(|v| count(v) * 2 > total);
+    match majority {
+        Some(m) if m == own => warn(own, "as on most nodes"),
+        Some(m) => IdVerdict::ThisNodeDiffers(format!(
+            "mq user {user} is {own} on {own_node} but {m} on {} ({} of {total} nodes); {todo}",
+            others.iter().filter(|(_, v)| *v == m).map(|(h, _)| *h).collect::<Vec<_>>().join(", "),
+            count(m)
+        )),
+        None if !others.is_empty() && others.iter().all(|(_, v)| *v != own) => IdVerdict::ThisNodeDiffers(format!(
+            "mq user {user} is {own} on {own_node} but {} (no majority, and no node's ids match the owner of the queue manager's data); {todo}",
+            others.iter().map(|(h, v)| format!("{v} on {h}")).collect::<Vec<_>>().join(", ")
+        )),
+        None => IdVerdict::OthersDiffer(format!(
+            "mq user {user} has no majority uid:gid across nodes: {own} on {own_node}, {}; {todo}",
+            others.iter().map(|(h, v)| format!("{v} on {h}")).collect::<Vec<_>>().join(", ")
+        )),
+    }
 }
 
 /// Whether a directory is usable by the mq user: owned by it, or by its mq group with group rwx.
@@ -145,7 +203,8 @@ impl QueueManager {
             )));
         }
         if opts.cluster_ids {
-            self.check_cluster_ids(opts, deadline, j)?;
+            let owner = data_owner.as_ref().map(|(_, (uid, gid))| format!("{uid}:{gid}"));
+            self.check_cluster_ids(opts, owner.as_deref(), deadline, j)?;
         }
         if self.stanza().is_none() {
             if opts.add_mqs_ini {
@@ -196,9 +255,10 @@ impl QueueManager {
         Ok(warnings)
     }
 
-    /// Publishes this node's uid:gid of the mq user and compares it with the other nodes'.
+    /// Publishes this node's uid:gid of the mq user and compares it with the other nodes' and
+    /// with the data's owner (`judge_ids`): only the odd node refuses; the others warn.
     /// Skipped (debug) when Pacemaker's attribute daemon is not there or does not answer.
-    fn check_cluster_ids(&self, opts: &NodeCheckOptions, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
+    fn check_cluster_ids(&self, opts: &NodeCheckOptions, data_owner: Option<&str>, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
         let Some(tool) = ["/usr/sbin/attrd_updater", "/usr/bin/attrd_updater"].iter().map(Path::new).find(|p| p.is_file())
         else {
             j.note(Level::Debug, "attrd_updater not installed: uid/gid comparison across nodes skipped");
@@ -228,9 +288,13 @@ impl QueueManager {
             .node_name
             .clone()
             .unwrap_or_else(|| nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default());
-        match id_mismatch(&self.user.name, &node, &own, &parse_attrd_query(&out)) {
-            Some(m) => Err(MqError::Node(m)),
-            None => Ok(()),
+        match judge_ids(&self.user.name, &node, &own, &parse_attrd_query(&out), data_owner) {
+            IdVerdict::Agree => Ok(()),
+            IdVerdict::OthersDiffer(w) => {
+                j.note(Level::Warn, &w);
+                Ok(())
+            }
+            IdVerdict::ThisNodeDiffers(m) => Err(MqError::Node(m)),
         }
     }
 
@@ -272,14 +336,75 @@ impl QueueManager {
 mod tests {
     use super::*;
 
+    fn published(rows: &[(&str, &str)]) -> Vec<(String, String)> {
+        rows.iter().map(|(h, v)| (h.to_string(), v.to_string())).collect()
+    }
+
     #[test]
-    fn attrd_query_and_mismatch() {
+    fn attrd_query_parsed() {
         let out = "name=\"mqha-mq-ids-mqm\" host=\"node1\" value=\"1001:1001\"\nname=\"mqha-mq-ids-mqm\" host=\"node2\" value=\"1002:1001\"\n";
-        let all = parse_attrd_query(out);
-        assert_eq!(all.len(), 2);
-        let m = id_mismatch("mqm", "node1", "1001:1001", &all).unwrap();
-        assert!(m.contains("node1") && m.contains("node2") && m.contains("1001:1001") && m.contains("1002:1001"), "{m}");
-        assert!(id_mismatch("mqm", "node2", "1002:1001", &all[1..]).is_none());
+        assert_eq!(published(&[("node1", "1001:1001"), ("node2", "1002:1001")]), parse_attrd_query(out));
+    }
+
+    #[test]
+    fn ids_all_equal_agree() {
+        let all = published(&[("node1", "999:999"), ("node2", "999:999"), ("node3", "999:999")]);
+        assert_eq!(judge_ids("mqm", "node1", "999:999", &all, Some("999:999")), IdVerdict::Agree);
+        assert_eq!(judge_ids("mqm", "node1", "999:999", &all, None), IdVerdict::Agree);
+        // Nobody else has published yet.
+        assert_eq!(judge_ids("mqm", "node1", "999:999", &published(&[("node1", "999:999")]), None), IdVerdict::Agree);
+    }
+
+    #[test]
+    fn ids_this_node_odd_refuses_naming_both_nodes_and_ids() {
+        let all = published(&[("node1", "999:999"), ("node2", "1999:999"), ("node3", "999:999")]);
+        for owner in [Some("999:999"), None] {
+            let IdVerdict::ThisNodeDiffers(r) = judge_ids("mqm", "node2", "1999:999", &all, owner) else {
+                panic!("node2 must refuse (owner {owner:?})")
+            };
+            assert!(r.contains("mqm is 1999:999 on node2") && r.contains("999:999 on node1"), "{r}");
+            assert!(r.contains("same on every node"), "{r}");
+        }
+        let IdVerdict::ThisNodeDiffers(r) = judge_ids("mqm", "node2", "1999:999", &all, Some("999:999")) else { panic!() };
+        assert!(r.contains("owner of the queue manager's data"), "{r}");
+    }
+
+    #[test]
+    fn ids_other_node_odd_only_warns() {
+        let all = published(&[("node1", "999:999"), ("node2", "1999:999"), ("node3", "999:999")]);
+        for (me, owner) in [("node1", Some("999:999")), ("node3", None)] {
+            let IdVerdict::OthersDiffer(w) = judge_ids("mqm", me, "999:999", &all, owner) else {
+                panic!("{me} must keep working (owner {owner:?})")
+            };
+            assert!(w.contains(&format!("is 999:999 here on {me}")) && w.contains("differs on node2 (1999:999):"), "{w}");
+        }
+    }
+
+    #[test]
+    fn ids_two_node_split_decided_by_the_data_owner() {
+        let all = published(&[("node1", "999:999"), ("node2", "1999:999")]);
+        assert!(matches!(judge_ids("mqm", "node1", "999:999", &all, Some("999:999")), IdVerdict::OthersDiffer(_)));
+        let IdVerdict::ThisNodeDiffers(r) = judge_ids("mqm", "node2", "1999:999", &all, Some("999:999")) else { panic!() };
+        assert!(r.contains("1999:999 on node2") && r.contains("999:999 on node1"), "{r}");
+        // The owner matches no node's mq user (an alternate user in the mq group): no authority.
+        let alt = published(&[("node1", "1002:999"), ("node2", "1002:999"), ("node3", "1003:999")]);
+        assert!(matches!(judge_ids("mqadmin", "node1", "1002:999", &alt, Some("999:999")), IdVerdict::OthersDiffer(_)));
+        assert!(matches!(judge_ids("mqadmin", "node3", "1003:999", &alt, Some("999:999")), IdVerdict::ThisNodeDiffers(_)));
+    }
+
+    #[test]
+    fn ids_without_owner_or_majority() {
+        // Two nodes, no owner: each differs from every other, so each refuses.
+        let two = published(&[("node1", "999:999"), ("node2", "1999:999")]);
+        assert!(matches!(judge_ids("mqm", "node1", "999:999", &two, None), IdVerdict::ThisNodeDiffers(_)));
+        assert!(matches!(judge_ids("mqm", "node2", "1999:999", &two, None), IdVerdict::ThisNodeDiffers(_)));
+        // Four nodes split 2:1:1, no owner: the pair has no majority but is not alone: warns.
+        let four = published(&[("n1", "1:1"), ("n2", "1:1"), ("n3", "2:2"), ("n4", "3:3")]);
+        assert!(matches!(judge_ids("mqm", "n1", "1:1", &four, None), IdVerdict::OthersDiffer(_)));
+        assert!(matches!(judge_ids("mqm", "n4", "3:3", &four, None), IdVerdict::ThisNodeDiffers(_)));
+        // Empty values (a node that cleared its attribute) do not count.
+        let blank = published(&[("node1", "999:999"), ("node2", "")]);
+        assert_eq!(judge_ids("mqm", "node1", "999:999", &blank, None), IdVerdict::Agree);
     }
 
     #[test]
