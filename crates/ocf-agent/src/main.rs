@@ -43,11 +43,6 @@ fn main() -> ExitCode {
             println!("{} (mqha) {}", kind.name(), ocf::metadata::AGENT_VERSION);
             return OcfExit::Success.into();
         }
-        // The man page is rendered from the same table as the meta-data (used by the RPM build).
-        "--man" => {
-            print!("{}", ocf::manpage::render(kind.spec()));
-            return OcfExit::Success.into();
-        }
         _ => {}
     }
     let action = Action::parse(&arg);
@@ -79,7 +74,7 @@ fn usage(kind: AgentKind) -> String {
     let mut names: Vec<&str> = kind.spec().actions.iter().map(|a| a.name).collect();
     names.dedup();
     format!(
-        "usage: {} {{{}|usage}}\n       {} --version | --man\n\nOCF resource agent ocf:mqha:{}: {}.\nParameters come from OCF_RESKEY_<name>; `{} meta-data` lists them.\n",
+        "usage: {} {{{}|usage}}\n       {} --version\n\nOCF resource agent ocf:mqha:{}: {}.\nParameters come from OCF_RESKEY_<name>; `{} meta-data` lists them.\n",
         kind.name(),
         names.join("|"),
         kind.name(),

@@ -4,7 +4,6 @@
 pub mod env;
 pub mod exit;
 pub mod log;
-pub mod manpage;
 pub mod metadata;
 pub mod params;
 
