@@ -59,6 +59,21 @@ pub fn user_name(uid: u32) -> String {
     User::from_uid(Uid::from_raw(uid)).ok().flatten().map(|u| u.name).unwrap_or_else(|| uid.to_string())
 }
 
+/// The reason given when the queue manager's data directory is owned by a uid that is no user
+/// on this node (so no default mq user can be derived from it): what was found, the local mqm
+/// user's uid when one exists (the usual cause: it differs from the other nodes'), and what to
+/// do; the directory last, as crm_mon keeps only the first 127 characters.
+pub fn unknown_owner_reason(qm: &str, dir: &Path, uid: u32, gid: u32, mqm: Option<&MqUser>) -> String {
+    let local = match mqm {
+        Some(u) => format!("{} here has uid {}", u.name, u.uid),
+        None => "and no user mqm here".to_string(),
+    };
+    format!(
+        "{qm} data dir owned by uid {uid}, no user on this node ({local}); make the mq user's uid:gid the same on all nodes (or set mq_user); {}, gid {gid}",
+        dir.display()
+    )
+}
+
 /// Owner (uid, gid) of a path, symlinks followed.
 pub fn owner(path: &Path) -> std::io::Result<(u32, u32)> {
     let m = std::fs::metadata(path)?;
@@ -77,5 +92,17 @@ mod tests {
         let e = MqUser::lookup("no-such-user-mqha").unwrap_err();
         assert!(e.to_string().contains("'no-such-user-mqha'"), "{e}");
         assert!(group_gid("no-such-group-mqha").is_err());
+    }
+
+    #[test]
+    fn unknown_owner_names_uid_local_user_and_remedy() {
+        let mqm = MqUser { name: "mqm".into(), uid: 1999, gid: 999, home: "/var/mqm".into(), groups: vec![999] };
+        let r = unknown_owner_reason("QM1", Path::new("/MQHA/qmgrs/QM1"), 999, 999, Some(&mqm));
+        let shown: String = r.chars().take(127).collect();
+        assert!(shown.starts_with("QM1 data dir owned by uid 999, no user on this node (mqm here has uid 1999)"), "{r}");
+        assert!(shown.contains("same on all nodes"), "{r}");
+        assert!(r.ends_with("/MQHA/qmgrs/QM1, gid 999") && !r.contains("'999'"), "{r}");
+        let r = unknown_owner_reason("QM1", Path::new("/d"), 999, 999, None);
+        assert!(r.contains("no user mqm here"), "{r}");
     }
 }

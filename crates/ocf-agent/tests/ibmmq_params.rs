@@ -2,6 +2,7 @@
 //! names the offending value. Stop never fails over configuration.
 
 mod ibmmq_support;
+use std::process::Command;
 use ibmmq_support::*;
 
 #[test]
@@ -52,6 +53,22 @@ fn unknown_user_wrong_owner_missing_stanza_missing_installation() {
     assert_eq!(r.rc, 5, "wrong owner: {r:?}");
     assert!(r.reason().contains("qmgrs/QMP"), "{}", r.reason());
     std::os::unix::fs::chown(&data, Some(uid), Some(gid)).unwrap();
+
+    // Without mq_user, data owned by a uid no user here has (the mq user's uid differs from the
+    // node that created the data): the reason says what was found and what to do, 5.
+    let mut stray = 42_4242u32;
+    while Command::new("getent").args(["passwd", &stray.to_string()]).output().unwrap().status.success() {
+        stray += 1;
+    }
+    std::os::unix::fs::chown(&data, Some(stray), Some(gid)).unwrap();
+    let r = sim.act("start", "QMP");
+    std::os::unix::fs::chown(&data, Some(uid), Some(gid)).unwrap();
+    assert_eq!(r.rc, 5, "data owned by an unknown uid: {r:?}");
+    let why = r.reason();
+    assert!(why.contains(&format!("QMP data dir owned by uid {stray}, no user on this node (mqm here has uid {uid})")), "{why}");
+    assert!(why.contains("the same on all nodes"), "{why}");
+    assert!(!why.contains(&format!("'{stray}'")), "{why}");
+    assert!(qm_pids(&sim.root, "QMP").is_empty(), "started despite the unknown owner");
 
     // A queue manager this node's mqs.ini does not know.
     let r = sim.act("start", "NOTHERE");

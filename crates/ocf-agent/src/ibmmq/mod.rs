@@ -83,22 +83,34 @@ fn resolve_user(p: &IbmmqParams, inst: &Installation, deadline: Instant) -> Resu
         .into_iter()
         .find(|pr| pr.name == mq_core::procs::EXECUTION_CONTROLLER)
         .map(|pr| pr.uid);
-    let owner = running.or_else(|| {
+    if let Some(uid) = running {
+        return MqUser::lookup(&user::user_name(uid)).map_err(fail);
+    }
+    let owner = (|| {
         let ini = mq_core::ini::IniFile::read(&inst.mqs_ini()).ok()?;
         let st = ini.queue_manager(p.qmgr.as_str())?;
         let prefix = ini.default_prefix().unwrap_or_else(|| inst.data_path.clone());
         let dir = st.data_dir(&prefix, &p.qmgr.directory());
         match storage::stat_soon(&dir, deadline) {
-            Look::Found(m) => Some(m.uid),
+            Look::Found(m) => Some((dir, m.uid, m.gid)),
             Look::Hung(d) => {
                 log::warn(format!("{} does not answer (shared storage hung?); assuming mq user mqm", d.display()));
                 None
             }
             Look::Missing(_) => None,
         }
-    });
-    let name = owner.map(user::user_name).unwrap_or_else(|| "mqm".to_string());
-    MqUser::lookup(&name).map_err(fail)
+    })();
+    match owner {
+        Some((dir, uid, gid)) => match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
+            Ok(Some(u)) => MqUser::lookup(&u.name).map_err(fail),
+            // The data's owner is no user here: say so, not "user '999' does not exist".
+            _ => Err(Failure(
+                OcfExit::ErrInstalled,
+                user::unknown_owner_reason(p.qmgr.as_str(), &dir, uid, gid, MqUser::lookup("mqm").ok().as_ref()),
+            )),
+        },
+        None => MqUser::lookup("mqm").map_err(fail),
+    }
 }
 
 /// The queue manager as this node sees it: installation, data path, user.
