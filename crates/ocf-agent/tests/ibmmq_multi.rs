@@ -286,3 +286,42 @@ fn single_instance_resources_do_not_promote() {
     let r = a.agent("monitor", qm, &[("OCF_RESKEY_multi_instance", "false"), ("OCF_RESKEY_CRM_meta_interval", "20000")]);
     assert_eq!(r.rc, 0, "single-instance monitor of an active -x instance: {r:?}");
 }
+
+/// Single-instance start on B while A's instance still holds the data (a partition before the
+/// isolated node has stopped): B waits within its budget and starts once A lets go.
+#[test]
+fn single_instance_start_waits_for_the_other_node_to_release_the_data() {
+    let qm = "QMMI4";
+    let Pair { a, b, .. } = &pair(qm);
+    let single = [("OCF_RESKEY_multi_instance", "false")];
+    assert_eq!(a.mq("strmqm", &[qm]).rc, 0);
+    assert_eq!(b.status(qm), "RUNNING ELSEWHERE");
+    let r = std::thread::scope(|s| {
+        let release = s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(1500));
+            a.mq("endmqm", &["-i", qm])
+        });
+        let r = b.agent("start", qm, &single);
+        assert_eq!(release.join().unwrap().rc, 0, "endmqm -i on A");
+        r
+    });
+    assert_eq!(r.rc, 0, "start after A released the data: {r:?}");
+    assert!(r.elapsed >= Duration::from_millis(1400), "started before A let go: {r:?}");
+    assert_eq!(b.status(qm), "RUNNING");
+    assert!(a.pids(qm).is_empty());
+    assert_eq!(b.act("stop", qm).rc, 0);
+}
+
+/// The same when A never lets go: the start fails at its budget, says why, and starts nothing.
+#[test]
+fn single_instance_start_fails_when_the_data_is_never_released() {
+    let qm = "QMMI5";
+    let Pair { a, b, .. } = &pair(qm);
+    assert_eq!(a.mq("strmqm", &[qm]).rc, 0);
+    let r = b.agent("start", qm, &[("OCF_RESKEY_multi_instance", "false"), ("OCF_RESKEY_CRM_meta_timeout", "4000")]);
+    assert_eq!(r.rc, 1, "start while A holds the data: {r:?}");
+    assert!(r.reason().contains("still Running elsewhere"), "{}", r.reason());
+    assert!(r.elapsed >= Duration::from_millis(2000) && r.elapsed < Duration::from_secs(5), "waited {:?}", r.elapsed);
+    assert!(b.pids(qm).is_empty(), "B started processes: {:?}", b.pids(qm));
+    assert_eq!(a.status(qm), "RUNNING");
+}

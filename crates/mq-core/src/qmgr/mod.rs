@@ -74,6 +74,10 @@ impl Backoff {
     pub(crate) fn new() -> Backoff {
         Backoff { next: Duration::from_millis(50), max: Duration::from_millis(500) }
     }
+    /// For waits on another node (its release of the data lock): 100 ms growing to 1 s.
+    pub(crate) fn patient() -> Backoff {
+        Backoff { next: Duration::from_millis(100), max: Duration::from_secs(1) }
+    }
     pub(crate) fn fast() -> Backoff {
         Backoff { next: Duration::from_millis(10), max: Duration::from_millis(200) }
     }

@@ -112,6 +112,12 @@ impl QueueManager {
         if state.is_transitional() && state != QmState::Starting {
             state = self.wait_settled(share(deadline, 0.5), j)?;
         }
+        if state == QmState::RunningElsewhere {
+            // Another node's instance still holds the data (a partition before the isolated
+            // node has stopped, a stop still under way there): wait for it to let go within this
+            // start's budget instead of failing at once and burning migration-threshold.
+            state = self.wait_released(share(deadline, 0.7), j)?;
+        }
         match &state {
             QmState::Running | QmState::Starting => {}
             QmState::Unknown => {
@@ -250,6 +256,29 @@ impl QueueManager {
                     started.elapsed().as_secs()
                 )));
             }
+        }
+    }
+
+    /// Polls dspmq (100 ms growing to 1 s) while it says Running elsewhere; the state once the
+    /// other instance has released the data, or an error saying it still holds it at `deadline`.
+    pub fn wait_released(&self, deadline: Instant, j: &dyn Journal) -> Result<QmState, MqError> {
+        let qm = self.name.as_str();
+        let started = Instant::now();
+        j.note(Level::Info, &format!("{qm} is Running elsewhere: waiting for the other instance to release its data"));
+        let mut b = Backoff::patient();
+        loop {
+            if !b.sleep(deadline) {
+                return Err(MqError::Failed(format!(
+                    "queue manager {qm} is still Running elsewhere after {}s of this start's budget (an instance on another node holds its data); stop it there, or fence that node",
+                    started.elapsed().as_secs()
+                )));
+            }
+            let state = self.dspmq(deadline.max(Instant::now() + Duration::from_millis(500)))?.state;
+            if state == QmState::RunningElsewhere {
+                continue;
+            }
+            j.note(Level::Info, &format!("{qm}: the other instance released the data after {}ms (dspmq: {state})", started.elapsed().as_millis()));
+            return if state.is_transitional() && state != QmState::Starting { self.wait_settled(deadline, j) } else { Ok(state) };
         }
     }
 
