@@ -34,11 +34,7 @@ pub fn main(args: Vec<String>) -> i32 {
             }
         }
     }
-    let Some(name) = target::name_or_default(&inst, name) else {
-        crate::mqprintln!("{}", crate::messages::AMQ8118);
-        return 20;
-    };
-    let qm = match target::qm(&inst, &name, crate::messages::AMQ8118, 20) {
+    let qm = match target::component_qm(&inst, name) {
         Ok(q) => q,
         Err(rc) => return rc,
     };

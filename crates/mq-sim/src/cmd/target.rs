@@ -38,3 +38,14 @@ pub fn qm(inst: &Installation, name: &str, missing: &str, missing_rc: i32) -> Re
 pub fn name_or_default(inst: &Installation, given: Option<String>) -> Option<String> {
     given.or_else(|| inst.default_qm())
 }
+
+/// The queue manager a component command (runmqlsr, runmqchi, runmqtrm, strmqcsv, ...) serves:
+/// the one named, else the default one; AMQ8118E and rc 20 when there is neither or it is not
+/// defined, as those commands answer.
+pub fn component_qm(inst: &Installation, given: Option<String>) -> Result<QmPaths, i32> {
+    let Some(name) = name_or_default(inst, given) else {
+        crate::mqprintln!("{}", messages::AMQ8118);
+        return Err(20);
+    };
+    qm(inst, &name, messages::AMQ8118, 20)
+}
