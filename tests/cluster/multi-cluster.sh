@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # tests/cluster/multi-cluster.sh — a multi-instance queue manager as a promotable clone in a live
-# two-node Pacemaker cluster (issue 8). Each node is a host made of namespaces with its own
+# three-node Pacemaker cluster (issue 8; quorum is real: two of three votes). Each node is a host made of namespaces with its own
 # simulated MQ installation (tests/cluster/multinode/cluster.sh, used as it is); the queue
 # manager's data and logs are in one host directory every node sees at once, as networked storage
 # is. Asserted and timed:
-#   1. the clone comes up: one node Promoted (dspmq Running), the other Unpromoted (Running as standby);
+#   1. the clone comes up: one node Promoted (dspmq Running), another Unpromoted (Running as standby),
+#      the third runs no instance;
 #   2. the active instance's processes die (mqsim crash): the standby takes over by itself, Pacemaker
 #      promotes it and brings the old active back as a standby, with no administrator
 #      (prints `takeover: N ms` and the time until the clone is whole again);
 #   3. `pcs resource move`-free switchover: ban the promoted role from the active node
-#      (a location rule), Pacemaker demotes it (endmqm -s) and the other node takes over.
+#      (a location rule), Pacemaker demotes it (endmqm -s) and the other node takes over;
+#   4. the active NODE crashes (every process of it killed at once, mn_node_crash): the standby takes
+#      over, Pacemaker promotes it and starts the standby on the third node (prints `takeover: N ms`
+#      and the time until the clone is whole again).
 # `--default-ops` creates the clone with the monitors pcs copies from the meta-data instead.
 # Needs root, tests/setup.sh, and a release build (IBMMQ_BIN may name another agent binary).
 set -euo pipefail
@@ -19,7 +23,7 @@ REL=$repo/target/release
 [ "$(id -u)" = 0 ] || { echo "multi-cluster.sh: run as root" >&2; exit 1; }
 [ -x "$REL/mqsim" ] || { echo "multi-cluster.sh: $REL/mqsim missing: build first: cargo build --workspace --release" >&2; exit 1; }
 
-MN_NODES=2
+MN_NODES=3
 MN_STATE=$(mktemp -d /var/tmp/mqha-multi-cluster.XXXXXX)
 chmod 0755 "$MN_STATE"
 MN_MQROOT=$MN_STATE/mq
@@ -36,7 +40,7 @@ teardown() {
     local rc=$?
     trap - EXIT INT TERM
     if [ $rc -ne 0 ]; then
-        for n in 1 2; do
+        for n in $(seq 1 "$MN_NODES"); do
             [ -n "${MN_PID1[$n]:-}" ] || continue
             echo "---- node$n: crm_mon" >&2
             mn_on "$n" crm_mon -1 -f -o >&2 2>&1 || true
@@ -58,10 +62,15 @@ record() { TIMES+=("$1"); mn_log "$1"; }
 as_mqm() { local n=$1; shift; mn_on "$n" runuser -u mqm -- "$@"; }
 status() { as_mqm "$1" "$INST/bin/dspmq" -n -m "$QM" | sed -n 's/.*STATUS(\([^)]*\)).*/\1/p'; }
 status_is() { [ "$(status "$1")" = "$2" ]; }
-# node (nodeN) holding ROLE (Promoted / Unpromoted) of the clone, as node 1 sees it
-role_on() { mn_crm_xml 1 | mn_xpath "string(//clone[@id='mi-clone']/resource[@role='$1']/node/@name)"; }
+# The node whose view of the cluster the suite reads (crm_mon, pcs): node1 until it is the one crashed.
+OBS=1
+# node (nodeN) holding ROLE (Promoted / Unpromoted) of the clone, as node OBS sees it
+role_on() { mn_crm_xml "$OBS" | mn_xpath "string(//clone[@id='mi-clone']/resource[@role='$1']/node/@name)"; }
 role_is() { [ "$(role_on "$1")" = "$2" ]; }
-no_failed_actions() { ! mn_crm_xml 1 | grep -q '<failure '; }
+# dspmq prints AMQ7048E (rc 72) for a queue manager this node's mqs.ini does not know
+registered() { as_mqm "$1" "$INST/bin/dspmq" -m "$QM" 2>/dev/null | grep -q "QMNAME($QM)"; }
+no_instance() { ! mn_on "$1" pgrep -u mqm -x amqzxma0 >/dev/null; }
+no_failed_actions() { ! mn_crm_xml "$OBS" | grep -q '<failure '; }
 # the clone is whole: node P promoted and active, node U unpromoted with a standby
 whole() {
     local p=$1 u=$2
@@ -80,26 +89,35 @@ mn_log "multi-cluster: state in $MN_STATE, cluster $MN_CLUSTER"
 MN_AGENTS=$MN_STATE/agents
 agents_stage "$MN_AGENTS"
 mn_network_up
-for n in 1 2; do mn_prepare_node "$n"; done
+NODES=$(seq 1 "$MN_NODES")
+for n in $NODES; do mn_prepare_node "$n"; done
 t0=$(now_ms)
-for n in 1 2; do mn_node_start "$n"; done
-mn_wait_cluster 1 "node1 node2" 120 || fail "no cluster of two with quorum within 120 s"
-record "cluster of 2 with quorum: $(($(now_ms) - t0)) ms"
+for n in $NODES; do mn_node_start "$n"; done
+mn_wait_cluster 1 "$(for n in $NODES; do printf 'node%s ' "$n"; done | xargs)" 120 || fail "no cluster of $MN_NODES with quorum within 120 s"
+record "cluster of $MN_NODES with quorum: $(($(now_ms) - t0)) ms"
 
 # Each node's own installation (its dspmq -x shows the node's host name); the queue manager is
-# created once on node1 with its data and logs on the shared storage and registered on node2.
-for n in 1 2; do mn_on "$n" "$REL/mqsim" install "$MN_MQROOT" --user mqm >/dev/null; done
+# created once on node1 with its data and logs on the shared storage and registered on the others
+# (any of them may run an instance).
+for n in $NODES; do mn_on "$n" "$REL/mqsim" install "$MN_MQROOT" --user mqm >/dev/null; done
 chown -R mqm:mqm "$SHARED"
 as_mqm 1 "$INST/bin/crtmqm" -md "$SHARED/qmgrs" -ld "$SHARED/logs" "$QM" >/dev/null
 mapfile -t ADD < <(as_mqm 1 "$INST/bin/dspmqinf" -o command "$QM" | tr ' ' '\n' | tail -n +2)
-as_mqm 2 "$INST/bin/addmqinf" "${ADD[@]}" >/dev/null
-check "node2 sees $QM (Ended, never started)" bash -c "[ -n \"\$(as_mqm 2 '$INST/bin/dspmq' -m '$QM' 2>/dev/null)\" ] || true"
+for n in $NODES; do
+    [ "$n" = 1 ] && continue
+    as_mqm "$n" "$INST/bin/addmqinf" "${ADD[@]}" >/dev/null
+    check "node$n sees $QM (registered, not running)" registered "$n"
+done
 
-pcsx() { mn_on 1 pcs "$@"; }
+pcsx() { mn_on "$OBS" pcs "$@"; }
 # --default-ops: the monitors pcs copies from the meta-data (role-less ones included) instead of
 # the two per-role monitors docs/multi-instance.md recommends.
 OPS=(op monitor interval=5s timeout=60s role=Promoted op monitor interval=7s timeout=60s role=Unpromoted)
 [ "${1:-}" = --default-ops ] && OPS=()
+# clone-max=2 on three nodes: MQ runs one active and at most ONE standby (a second `strmqm -x` is
+# refused, rc 47), so a third instance could only fail; what a user configures is two instances,
+# which Pacemaker places on any two nodes. The third node holds none until one of the two nodes is
+# lost: then Pacemaker starts the standby there, and the clone is whole again without that node.
 pcsx resource create mi ocf:mqha:ibmmq "qmgr=$QM" "mq_installation=$INST" mq_user=mqm multi_instance=true \
     "${OPS[@]}" promotable promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true >/dev/null
 t0=$(now_ms)
@@ -109,8 +127,10 @@ until { P=$(role_on Promoted); [ -n "$P" ]; } && { U=$(role_on Unpromoted); [ -n
     sleep 0.2
 done
 record "clone up: $(($(now_ms) - t0)) ms (active on $P, standby on $U)"
+for n in $NODES; do [ "node$n" = "$P" ] || [ "node$n" = "$U" ] || C=$n; done
+check "node$C (the third) runs no instance" no_instance "$C"
 check "no failed actions while coming up" no_failed_actions
-mn_on 1 crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
+mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
 
 # ---- 1. the active instance's processes die ------------------------------------------------------
 A=${P#node}; B=${U#node}
@@ -122,16 +142,34 @@ wait_for "Pacemaker to promote node$B" 60 role_is Promoted "node$B" || fail "Pac
 record "promoted: $(($(now_ms) - t0)) ms (node$B Promoted in crm_mon)"
 wait_whole "$B" "$A" 90 || fail "node$A did not come back as a standby (status '$(status "$A")', roles P=$(role_on Promoted) U=$(role_on Unpromoted))"
 record "whole again: $(($(now_ms) - t0)) ms (node$A back as a standby, Unpromoted, no administrator)"
-mn_on 1 crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
+mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
 check "still whole once the cluster settled" whole "$B" "$A"
-mn_on 1 crm_resource --cleanup -r mi >/dev/null 2>&1 || true
-mn_on 1 crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
+mn_on "$OBS" crm_resource --cleanup -r mi >/dev/null 2>&1 || true
+mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
 
 # ---- 2. a switchover Pacemaker drives: the promoted role banned from the active node ----------------
 t0=$(now_ms)
-pcsx constraint location mi-clone rule role=Promoted score=-INFINITY "#uname" eq "node$B" >/dev/null
+pcsx constraint location mi-clone rule role=Promoted constraint-id=ban-promoted score=-INFINITY "#uname" eq "node$B" >/dev/null
 wait_whole "$A" "$B" 90 || fail "switchover to node$A: status A='$(status "$A")' B='$(status "$B")', roles P=$(role_on Promoted) U=$(role_on Unpromoted)"
 record "switchover: $(($(now_ms) - t0)) ms (demote on node$B = endmqm -s, node$A promoted, node$B standby again)"
-mn_on 1 crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
+mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
 check "no failed actions after the switchover" no_failed_actions
+
+# ---- 3. the active NODE crashes: the standby takes over, the standby comes back on the third node ---
+# The ban of step 2 goes first (it would forbid promoting node$B); with stickiness nothing moves.
+pcsx constraint delete ban-promoted >/dev/null
+mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
+check "still whole with node$A active after the ban was removed" whole "$A" "$B"
+[ "$OBS" != "$A" ] || OBS=$B # read the cluster on a node that survives
+t0=$(now_ms)
+mn_node_crash "$A"
+wait_for "node$B's standby to take over" 30 status_is "$B" RUNNING || fail "node$B did not take over after node$A crashed"
+record "takeover: $(($(now_ms) - t0)) ms (node$A crashed -> node$B's dspmq Running)"
+wait_for "Pacemaker to promote node$B" 60 role_is Promoted "node$B" || fail "Pacemaker did not promote node$B"
+record "promoted: $(($(now_ms) - t0)) ms (node$B Promoted in crm_mon, node$A lost)"
+wait_whole "$B" "$C" 90 || fail "no standby on node$C (status '$(status "$C")', roles P=$(role_on Promoted) U=$(role_on Unpromoted))"
+record "whole again: $(($(now_ms) - t0)) ms (a standby on the third node, node$C, Unpromoted)"
+mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
+check "still whole without node$A once the cluster settled" whole "$B" "$C"
+check "no failed actions after the node crash" no_failed_actions
 exit 0
