@@ -8,7 +8,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 # pacemaker-cli-utils: crm_mon, crm_resource, cibadmin, crm_attribute (pacemaker only recommends it).
 pkgs=(gcc libc6-dev pacemaker pacemaker-cli-utils corosync pcs resource-agents libxml2-utils rpm rpmlint iproute2 procps psmisc util-linux kmod netcat-openbsd
-    xsltproc cpio groff-base binutils gzip)  # rpm/build.sh and rpm/test.sh: man pages from meta-data, payload and ELF checks
+    xsltproc cpio groff-base binutils gzip strace)  # rpm/build.sh and rpm/test.sh: man pages from meta-data, payload and ELF checks; strace: the agent benchmark counts processes with it
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
