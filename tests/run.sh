@@ -26,7 +26,7 @@ tests/cluster/multi-tools.sh
 stage "live one-node Pacemaker cluster: faults and reactions (tests/cluster/single-node.sh)"
 tests/cluster/single-node.sh
 
-stage "multi-instance queue manager as a promotable clone in a live two-node cluster (tests/cluster/multi-cluster.sh)"
+stage "multi-instance queue manager as a promotable clone in a live three-node cluster (tests/cluster/multi-cluster.sh)"
 tests/cluster/multi-cluster.sh
 
 stage "RPM package: build, layout, rpmlint, meta-data, GLIBC <= 2.28, offline rebuild (rpm/test.sh)"
