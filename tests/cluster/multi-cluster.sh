@@ -36,9 +36,13 @@ QM=QMMI
 T_SUITE=$(now_ms)
 declare -a TIMES=()
 
+# The suite's own stdout/stderr, kept on fds 7/8: a signal's trap runs inside whatever redirection
+# is in force (`mn_on ... >/dev/null`), and the teardown's diagnosis and times must not vanish there.
+exec 7>&1 8>&2
 teardown() {
     local rc=$?
     trap - EXIT INT TERM
+    exec 1>&7 2>&8
     if [ $rc -ne 0 ]; then
         for n in $(seq 1 "$MN_NODES"); do
             [ -n "${MN_PID1[$n]:-}" ] || continue
@@ -92,7 +96,7 @@ mn_network_up
 NODES=$(seq 1 "$MN_NODES")
 for n in $NODES; do mn_prepare_node "$n"; done
 t0=$(now_ms)
-for n in $NODES; do mn_node_start "$n"; done
+for n in $NODES; do mn_node_start "$n" 7>&- 8>&-; done # the nodes' daemons do not hold the suite's output
 mn_wait_cluster 1 "$(for n in $NODES; do printf 'node%s ' "$n"; done | xargs)" 120 || fail "no cluster of $MN_NODES with quorum within 120 s"
 record "cluster of $MN_NODES with quorum: $(($(now_ms) - t0)) ms"
 
