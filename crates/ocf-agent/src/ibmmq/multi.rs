@@ -57,7 +57,8 @@ struct RoleFile(PathBuf);
 impl RoleFile {
     fn of(p: &IbmmqParams, qm: &QueueManager) -> RoleFile {
         let dir = std::env::var_os("HA_RSCTMP").filter(|d| !d.is_empty()).map(PathBuf::from).unwrap_or_else(|| "/run/resource-agents".into());
-        // The installation path keeps two simulated nodes on one host apart; FNV-1a of it.
+        // Keyed by the installation too (FNV-1a of its path): a host may hold the same queue
+        // manager name in two installations, as two nodes sharing one host do in the tests.
         let h = qm.inst.path.to_string_lossy().bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
         RoleFile(dir.join(format!("mqha-ibmmq-{}-{h:016x}.role", p.qmgr.directory())))
     }
