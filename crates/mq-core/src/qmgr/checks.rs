@@ -17,6 +17,9 @@ use crate::user::{self, MqUser};
 pub struct NodeCheckOptions {
     /// Add the QueueManager stanza to this node's mqs.ini (addmqinf) when it is missing.
     pub add_mqs_ini: bool,
+    /// The queue manager's data directory when it is not `<Prefix>/qmgrs/<Directory>` (what
+    /// `crtmqm -md DIR` made); used while this node has no stanza for it.
+    pub data_path: Option<PathBuf>,
     /// This node's name in the cluster, when the caller knows it (else the host name).
     pub node_name: Option<String>,
     /// Compare the mq user's ids with the other nodes' through attrd_updater.
@@ -172,6 +175,25 @@ fn same_device_as_root(path: &Path) -> bool {
     }
 }
 
+/// The addmqinf arguments registering `qm` (IBM's recipe for a queue manager on shared storage
+/// adds DataPath; Prefix stays this node's default prefix).
+pub fn addmqinf_args(qm: &str, directory: &str, prefix: &Path, data_path: Option<&Path>) -> Vec<String> {
+    let mut args = vec![
+        "-s".to_string(),
+        "QueueManager".into(),
+        "-v".into(),
+        format!("Name={qm}"),
+        "-v".into(),
+        format!("Directory={directory}"),
+        "-v".into(),
+        format!("Prefix={}", prefix.display()),
+    ];
+    if let Some(d) = data_path {
+        args.extend(["-v".to_string(), format!("DataPath={}", d.display())]);
+    }
+    args
+}
+
 impl QueueManager {
     /// The node checks; Ok carries the warnings (already journaled).
     pub fn node_checks(&self, opts: &NodeCheckOptions, deadline: Instant, j: &dyn Journal) -> Result<Vec<String>, MqError> {
@@ -182,8 +204,10 @@ impl QueueManager {
             warnings.push(w);
         };
         // The mq group: the group owning the data directory when it exists, else mqm.
+        // Without a stanza yet, the data_path parameter is the only pointer to the data.
         let data_owner = self
             .data_dir()
+            .or_else(|| opts.data_path.clone())
             .and_then(|d| storage::stat_soon(&d, deadline).found().map(|m| (d, (m.uid, m.gid))));
         let (mq_gid, source) = match &data_owner {
             Some((d, (_, gid))) => (*gid, format!("the group of {}", d.display())),
@@ -208,7 +232,7 @@ impl QueueManager {
         }
         if self.stanza().is_none() {
             if opts.add_mqs_ini {
-                self.add_stanza(deadline, j)?;
+                self.add_stanza(opts.data_path.as_deref(), deadline, j)?;
             } else {
                 return Err(MqError::Node(format!(
                     "queue manager {qm} has no QueueManager stanza in {}; add it (dspmqinf -o command {qm} on the node that has it, then addmqinf here) or set add_mqs_ini=true",
@@ -217,6 +241,17 @@ impl QueueManager {
             }
         }
         let data = self.data_dir().ok_or_else(|| MqError::Node(format!("no data directory known for {qm}")))?;
+        if let Some(given) = &opts.data_path {
+            // The stanza is what MQ itself uses; the parameter only helps a node that has none.
+            if given != &data {
+                warn(format!(
+                    "data_path={} differs from DataPath {} of {qm}'s stanza in {}; MQ uses the stanza's",
+                    given.display(),
+                    data.display(),
+                    self.inst.mqs_ini().display()
+                ));
+            }
+        }
         if let Some(p) = owner_problem(&data, &self.user, mq_gid) {
             return Err(MqError::Node(format!("data directory of {qm}: {p}")));
         }
@@ -300,28 +335,21 @@ impl QueueManager {
 
     /// Adds the QueueManager stanza from the queue manager's own data under the default prefix,
     /// the MQ way (addmqinf).
-    fn add_stanza(&self, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
+    fn add_stanza(&self, data_path: Option<&Path>, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
         let qm = self.name.as_str();
         let prefix = self.mqs_ini().ok().and_then(|i| i.default_prefix()).unwrap_or_else(|| self.inst.data_path.clone());
         let dir = self.name.directory();
-        let data = prefix.join("qmgrs").join(&dir);
+        let data = data_path.map(Path::to_path_buf).unwrap_or_else(|| prefix.join("qmgrs").join(&dir));
         if !data.join("qm.ini").is_file() {
+            let hint = if data_path.is_some() { "mount its storage first" } else { "mount its storage first, or set data_path if crtmqm -md put it elsewhere" };
+            // Where it looked comes first: Pacemaker keeps only the start of an exit reason.
             return Err(MqError::Node(format!(
-                "add_mqs_ini: {qm} is not in {} and its data is not at {} (no qm.ini); mount its storage first",
-                self.inst.mqs_ini().display(),
-                data.display()
+                "add_mqs_ini: no qm.ini at {} for {qm} (not in {}); {hint}",
+                data.display(),
+                self.inst.mqs_ini().display()
             )));
         }
-        let args = [
-            "-s".to_string(),
-            "QueueManager".into(),
-            "-v".into(),
-            format!("Name={qm}"),
-            "-v".into(),
-            format!("Directory={dir}"),
-            "-v".into(),
-            format!("Prefix={}", prefix.display()),
-        ];
+        let args = addmqinf_args(qm, &dir, &prefix, data_path);
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         j.note(Level::Info, &format!("adding {qm} to {}: addmqinf {}", self.inst.mqs_ini().display(), argv.join(" ")));
         let o = self.run("addmqinf", &argv, None, deadline.min(Instant::now() + Duration::from_secs(15)))?;
@@ -338,6 +366,17 @@ mod tests {
 
     fn published(rows: &[(&str, &str)]) -> Vec<(String, String)> {
         rows.iter().map(|(h, v)| (h.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn addmqinf_argv_with_and_without_data_path() {
+        let plain = addmqinf_args("QM1", "QM1", Path::new("/var/mqm"), None);
+        assert_eq!(plain, ["-s", "QueueManager", "-v", "Name=QM1", "-v", "Directory=QM1", "-v", "Prefix=/var/mqm"]);
+        let shared = addmqinf_args("QM.A", "QM!A", Path::new("/var/mqm"), Some(Path::new("/MQHA/qmgrs/QM!A")));
+        assert_eq!(
+            shared,
+            ["-s", "QueueManager", "-v", "Name=QM.A", "-v", "Directory=QM!A", "-v", "Prefix=/var/mqm", "-v", "DataPath=/MQHA/qmgrs/QM!A"]
+        );
     }
 
     #[test]

@@ -87,10 +87,13 @@ fn resolve_user(p: &IbmmqParams, inst: &Installation, deadline: Instant) -> Resu
         return MqUser::lookup(&user::user_name(uid)).map_err(fail);
     }
     let owner = (|| {
-        let ini = mq_core::ini::IniFile::read(&inst.mqs_ini()).ok()?;
-        let st = ini.queue_manager(p.qmgr.as_str())?;
-        let prefix = ini.default_prefix().unwrap_or_else(|| inst.data_path.clone());
-        let dir = st.data_dir(&prefix, &p.qmgr.directory());
+        let ini = mq_core::ini::IniFile::read(&inst.mqs_ini()).ok();
+        let stanza = ini.as_ref().and_then(|i| Some((i, i.queue_manager(p.qmgr.as_str())?)));
+        // The stanza's data directory, else (no stanza on this node yet) the data_path parameter.
+        let dir = match stanza {
+            Some((ini, st)) => st.data_dir(&ini.default_prefix().unwrap_or_else(|| inst.data_path.clone()), &p.qmgr.directory()),
+            None => p.data_path.clone()?,
+        };
         match storage::stat_soon(&dir, deadline) {
             Look::Found(m) => Some((dir, m.uid, m.gid)),
             Look::Hung(d) => {
@@ -201,6 +204,7 @@ fn node_options(env: &Env, params: &IbmmqParams, cluster_ids: bool) -> NodeCheck
     let _ = env;
     NodeCheckOptions {
         add_mqs_ini: params.add_mqs_ini,
+        data_path: params.data_path.clone(),
         node_name: std::env::var("OCF_RESKEY_CRM_meta_on_node").ok().filter(|s| !s.is_empty()),
         cluster_ids,
     }
@@ -274,7 +278,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             // A recurring monitor that fails runs the node checks: a node that lost its set-up
             // (storage, ownership) gets that reason and a ban from this node.
             if !probe {
-                let o = NodeCheckOptions { add_mqs_ini: false, node_name: None, cluster_ids: false };
+                let o = NodeCheckOptions { add_mqs_ini: false, data_path: None, node_name: None, cluster_ids: false };
                 if let Err(e) = qm.node_checks(&o, deadline, &j) {
                     log::warn(&verdict.reason);
                     return Err(Failure(exit_for(&e), e.to_string()));

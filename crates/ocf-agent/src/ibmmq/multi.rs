@@ -414,7 +414,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         }
         code => {
             if !probe {
-                let o = mq_core::qmgr::checks::NodeCheckOptions { add_mqs_ini: false, node_name: None, cluster_ids: false };
+                let o = mq_core::qmgr::checks::NodeCheckOptions { add_mqs_ini: false, data_path: None, node_name: None, cluster_ids: false };
                 if let Err(e) = qm.node_checks(&o, deadline, &j) {
                     log::warn(&verdict.reason);
                     return Err(Failure(exit_for(&e), e.to_string()));

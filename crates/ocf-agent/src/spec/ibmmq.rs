@@ -60,6 +60,8 @@ pub struct IbmmqParams {
     pub channel_initiator: Managed,
     pub ipc_cleanup: bool,
     pub add_mqs_ini: bool,
+    /// The queue manager's data directory when it is not under the installation's data path.
+    pub data_path: Option<PathBuf>,
     pub stop_mode: StopMode,
 }
 
@@ -113,6 +115,7 @@ impl IbmmqParams {
             channel_initiator: managed(v, "channel_initiator"),
             ipc_cleanup: v.bool("ipc_cleanup").unwrap_or(false),
             add_mqs_ini: v.bool("add_mqs_ini").unwrap_or(false),
+            data_path: v.path("data_path").cloned(),
             stop_mode,
         })
     }
@@ -275,6 +278,22 @@ adds it from the queue manager's own data (as addmqinf does). When false, a miss
 with a message saying how to add it.",
     },
     ParamSpec {
+        name: "data_path",
+        ty: ParamType::AbsolutePath,
+        default: None,
+        required: false,
+        unique_group: None,
+        reloadable: false,
+        shortdesc: "Data directory of the queue manager, when not under the installation's data path",
+        longdesc: "The queue manager's own data directory (the one holding qm.ini) when it was created \
+elsewhere than under the installation's data path: what crtmqm -md DIR made, i.e. DIR/<Directory>, the \
+DataPath of its mqs.ini stanza (e.g. /MQHA/qmgrs/QM1). With add_mqs_ini=true, start registers the queue \
+manager on this node from it (addmqinf -v DataPath=...). While this node has no stanza yet, it is also where \
+the agent looks for the data directory (whose owner is the default mq_user). Once the stanza exists, its \
+DataPath is the authority; a different value here is logged as a warning. Default: the data is under the \
+installation's data path (<Prefix>/qmgrs/<Directory>).",
+    },
+    ParamSpec {
         name: "stop_mode",
         ty: ParamType::Choice(&["immediate", "controlled", "wait"]),
         default: Some("immediate"),
@@ -343,6 +362,7 @@ mod tests {
         assert_eq!(p.command_server, Managed::Auto);
         assert_eq!(p.channel_initiator, Managed::Auto);
         assert!(!p.ipc_cleanup && !p.add_mqs_ini);
+        assert_eq!(p.data_path, None);
         assert_eq!(p.stop_mode, StopMode::Immediate);
     }
 
@@ -363,6 +383,8 @@ mod tests {
     fn bad_values_are_named() {
         assert_eq!(params(&[]).unwrap_err().to_string(), "parameter 'qmgr' is required");
         assert!(params(&[("qmgr", "QM1"), ("mq_installation", "opt/mqm")]).unwrap_err().to_string().contains("'opt/mqm'"));
+        assert!(params(&[("qmgr", "QM1"), ("data_path", "MQHA/qmgrs/QM1")]).unwrap_err().to_string().contains("'MQHA/qmgrs/QM1'"));
+        assert_eq!(params(&[("qmgr", "QM1"), ("data_path", "/MQHA/qmgrs/QM1")]).unwrap().data_path, Some(PathBuf::from("/MQHA/qmgrs/QM1")));
         assert!(params(&[("qmgr", "QM1"), ("test_queue", "A B")]).unwrap_err().to_string().contains("'A B'"));
         assert!(params(&[("qmgr", "QM1"), ("stop_mode", "gentle")]).unwrap_err().to_string().contains("'gentle'"));
     }

@@ -63,12 +63,17 @@ pub struct Sim {
 
 impl Sim {
     pub fn new() -> Sim {
+        Sim::install(&[])
+    }
+
+    /// An installation made with extra `mqsim install` options (e.g. `--node other`: a second host).
+    pub fn install(options: &[&str]) -> Sim {
         let dir = tempfile::Builder::new().prefix("mqha-ibmmq-").tempdir_in("/tmp").expect("tempdir");
         // The mq user must be able to traverse to its data.
         let _ = std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755));
         let root = dir.path().to_path_buf();
         let mut c = Command::new(built("mqsim"));
-        c.arg("install").arg(&root);
+        c.arg("install").arg(&root).args(options);
         let r = run(c);
         assert_eq!(r.rc, 0, "mqsim install: {r:?}");
         Sim { root, _dir: dir }
