@@ -174,7 +174,9 @@ if [ $MODE = mq ]; then
     INST=$MN_MQROOT/opt/mqm
     # mq_user named, as an administrator would: then a node where that user has other ids is
     # recognised as such, rather than as a node without the data owner's user.
-    QM_PARAMS=("qmgr=$QM" "mq_installation=$INST" mq_user=mqm add_mqs_ini=true)
+    # crtmqm -md put the data on the shared storage, not under /var/mqm/qmgrs: data_path says
+    # where, so add_mqs_ini registers it on the other nodes as IBM's addmqinf -v DataPath= does.
+    QM_PARAMS=("qmgr=$QM" "mq_installation=$INST" mq_user=mqm add_mqs_ini=true "data_path=$SAN/qmgrs/$QM")
     LSR_PARAMS=("qmgr=$QM" "port=$PORT" "mq_installation=$INST" mq_user=mqm)
     QM_AGENT=ocf:mqha:ibmmq
     LSR_AGENT=ocf:mqha:ibmmq-listener
@@ -304,12 +306,6 @@ if [ $MODE = mq ]; then
     as_mqm 1 mkdir -p "$SAN/qmgrs" "$SAN/log"
     as_mqm 1 "$INST/bin/crtmqm" -md "$SAN/qmgrs" -ld "$SAN/log" "$QM" >/dev/null
     mn_on 1 umount "$SAN"
-    # The agent's add_mqs_ini looks for the queue manager's data under the installation's default
-    # prefix (DataPath/qmgrs/QM1) only; a crtmqm -md elsewhere is found through the usual
-    # administrator's link from there into the shared mount (dangling while it is not mounted).
-    for n in $(seq 1 "$MN_NODES"); do
-        mn_on "$n" ln -s "$SAN/qmgrs/$QM" "$MN_MQROOT/var/mqm/qmgrs/$QM"
-    done
     for n in 2 3; do
         check "node$n's mqs.ini does not know $QM before the cluster runs it" \
             bash -c "! grep -q 'Name=$QM' '$(mn_nodedir "$n")/mqroot/var/mqm/mqs.ini'"
@@ -534,6 +530,8 @@ if [ $MODE = mq ]; then
     # except node1's, which crtmqm made.
     for n in $(seq 1 "$MN_NODES"); do
         check "node$n's mqs.ini has $QM" grep -q "Name=$QM" "$(mn_nodedir "$n")/mqroot/var/mqm/mqs.ini"
+        check "node$n's stanza for $QM has DataPath=$SAN/qmgrs/$QM" \
+            grep -qx "[[:space:]]*DataPath=$SAN/qmgrs/$QM" "$(mn_nodedir "$n")/mqroot/var/mqm/mqs.ini"
     done
 fi
 
