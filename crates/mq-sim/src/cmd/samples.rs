@@ -248,35 +248,51 @@ fn finish(mqi: &Mqi, c: &mut Connected, hobj: Option<i32>, close_opts: i32, out:
     let _ = writeln!(out, "Sample {name} end");
 }
 
-fn put_main(args: Vec<String>, client: bool) -> i32 {
+/// Runs a sample against the process's own stdin and stdout.
+fn sample_main(args: Vec<String>, client: bool, run: fn(Vec<String>, bool, &mut dyn Write, &mut dyn BufRead) -> i32) -> i32 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
-    run_put(args, client, &mut out, &mut input)
+    run(args, client, &mut out, &mut input)
 }
 
-fn run_put(args: Vec<String>, client: bool, out: &mut dyn Write, input: &mut dyn BufRead) -> i32 {
-    let _ = writeln!(out, "Sample AMQSPUT0 start");
+/// What both samples do first, as amqsput0.c and amqsget0.c do: the start line, the queue-name
+/// argument, the library, MQCONNX. Err carries the sample's exit code.
+fn open_sample<'a>(
+    sample: &str,
+    args: &'a [String],
+    client: bool,
+    out: &mut dyn Write,
+    input: &mut dyn BufRead,
+) -> Result<(&'a str, Mqi, Connected), i32> {
+    let _ = writeln!(out, "Sample {sample} start");
     let Some(qname) = args.first() else {
         let _ = writeln!(out, "Required parameter missing - queue name");
-        return 99;
+        return Err(99);
     };
     let mqi = match load(client) {
         Ok(m) => m,
         Err(e) => {
             let _ = out.flush();
             eprintln!("{e}");
-            return 2059 % 256;
+            return Err(2059 % 256);
         }
     };
     let qm = args.get(1).cloned().unwrap_or_default();
-    let mut conn = match connect(&mqi, &qm, out, input) {
-        Ok(c) => c,
+    match connect(&mqi, &qm, out, input) {
+        Ok(conn) => Ok((qname, mqi, conn)),
         Err(rc) => {
             let _ = out.flush();
-            return rc;
+            Err(rc)
         }
+    }
+}
+
+fn run_put(args: Vec<String>, client: bool, out: &mut dyn Write, input: &mut dyn BufRead) -> i32 {
+    let (qname, mqi, mut conn) = match open_sample("AMQSPUT0", &args, client, out, input) {
+        Ok(v) => v,
+        Err(rc) => return rc,
     };
     let mut od = mqod_default();
     od.text(12, 48, qname);
@@ -327,35 +343,10 @@ fn run_put(args: Vec<String>, client: bool, out: &mut dyn Write, input: &mut dyn
     0
 }
 
-fn get_main(args: Vec<String>, client: bool) -> i32 {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let stdin = std::io::stdin();
-    let mut input = stdin.lock();
-    run_get(args, client, &mut out, &mut input)
-}
-
 fn run_get(args: Vec<String>, client: bool, out: &mut dyn Write, input: &mut dyn BufRead) -> i32 {
-    let _ = writeln!(out, "Sample AMQSGET0 start");
-    let Some(qname) = args.first() else {
-        let _ = writeln!(out, "Required parameter missing - queue name");
-        return 99;
-    };
-    let mqi = match load(client) {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = out.flush();
-            eprintln!("{e}");
-            return 2059 % 256;
-        }
-    };
-    let qm = args.get(1).cloned().unwrap_or_default();
-    let mut conn = match connect(&mqi, &qm, out, input) {
-        Ok(c) => c,
-        Err(rc) => {
-            let _ = out.flush();
-            return rc;
-        }
+    let (qname, mqi, mut conn) = match open_sample("AMQSGET0", &args, client, out, input) {
+        Ok(v) => v,
+        Err(rc) => return rc,
     };
     let mut od = mqod_default();
     od.text(12, 48, qname);
@@ -408,16 +399,16 @@ fn run_get(args: Vec<String>, client: bool, out: &mut dyn Write, input: &mut dyn
 }
 
 pub fn amqsput(args: Vec<String>) -> i32 {
-    put_main(args, false)
+    sample_main(args, false, run_put)
 }
 pub fn amqsget(args: Vec<String>) -> i32 {
-    get_main(args, false)
+    sample_main(args, false, run_get)
 }
 pub fn amqsputc(args: Vec<String>) -> i32 {
-    put_main(args, true)
+    sample_main(args, true, run_put)
 }
 pub fn amqsgetc(args: Vec<String>) -> i32 {
-    get_main(args, true)
+    sample_main(args, true, run_get)
 }
 
 #[cfg(test)]
