@@ -524,6 +524,23 @@ unsafe fn data_of(buf: *mut c_void, len: MQLONG) -> Result<Vec<u8>, i32> {
     Ok(if len == 0 { Vec::new() } else { std::slice::from_raw_parts(buf.cast::<u8>(), len as usize).to_vec() })
 }
 
+/// What MQPUT and MQPUT1 both take from the caller: the MQMD, the MQPMO and the message bytes,
+/// each checked as the verb's reason codes require.
+struct PutArgs {
+    m: Raw,
+    d: MsgDesc,
+    p: Raw,
+    options: i32,
+    data: Vec<u8>,
+}
+
+unsafe fn read_put_args(mdp: *mut c_void, pmop: *mut c_void, buf: *mut c_void, len: MQLONG) -> Result<PutArgs, i32> {
+    let (m, d) = read_md(mdp)?;
+    let (p, options) = read_pmo(pmop)?;
+    let data = data_of(buf, len)?;
+    Ok(PutArgs { m, d, p, options, data })
+}
+
 unsafe fn finish_put(m: &Raw, p: &Raw, r: Result<(i32, i32, MqiBody), i32>, cc: PMQLONG, rc: PMQLONG) {
     match r {
         Ok((c, reason, MqiBody::Put { md: d, resolved_q })) => {
@@ -547,16 +564,8 @@ pub unsafe extern "C" fn MQPUT(
     cc: PMQLONG,
     rc: PMQLONG,
 ) {
-    let (m, d) = match read_md(mdp) {
+    let PutArgs { m, d, p, options, data } = match read_put_args(mdp, pmop, buf, len) {
         Ok(x) => x,
-        Err(r) => return set(cc, rc, MQCC_FAILED, r),
-    };
-    let (p, options) = match read_pmo(pmop) {
-        Ok(x) => x,
-        Err(r) => return set(cc, rc, MQCC_FAILED, r),
-    };
-    let data = match data_of(buf, len) {
-        Ok(d) => d,
         Err(r) => return set(cc, rc, MQCC_FAILED, r),
     };
     let r = with_conn(hconn, &Request::Put { hobj, md: d, pmo_options: options, data });
@@ -578,16 +587,8 @@ pub unsafe extern "C" fn MQPUT1(
         Ok(x) => x,
         Err(r) => return set(cc, rc, MQCC_FAILED, r),
     };
-    let (m, d) = match read_md(mdp) {
+    let PutArgs { m, d, p, options, data } = match read_put_args(mdp, pmop, buf, len) {
         Ok(x) => x,
-        Err(r) => return set(cc, rc, MQCC_FAILED, r),
-    };
-    let (p, options) = match read_pmo(pmop) {
-        Ok(x) => x,
-        Err(r) => return set(cc, rc, MQCC_FAILED, r),
-    };
-    let data = match data_of(buf, len) {
-        Ok(d) => d,
         Err(r) => return set(cc, rc, MQCC_FAILED, r),
     };
     let r = with_conn(hconn, &Request::Put1 { od: desc, md: d, pmo_options: options, data });
