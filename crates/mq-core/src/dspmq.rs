@@ -50,7 +50,10 @@ impl QmState {
     pub fn is_ended(&self) -> bool {
         matches!(
             self,
-            QmState::EndedNormally | QmState::EndedImmediately | QmState::EndedPreemptively | QmState::EndedUnexpectedly
+            QmState::EndedNormally
+                | QmState::EndedImmediately
+                | QmState::EndedPreemptively
+                | QmState::EndedUnexpectedly
         )
     }
 
@@ -143,7 +146,8 @@ pub fn parse(qm: &str, rc: i32, output: &str) -> Result<DspmqReport, DspmqError>
                 continue;
             }
             let status = attr(line, "STATUS").unwrap_or("");
-            report = Some(DspmqReport { name: name.to_string(), state: QmState::from_status(status), instances: vec![] });
+            report =
+                Some(DspmqReport { name: name.to_string(), state: QmState::from_status(status), instances: vec![] });
         } else if let (Some(r), Some(host)) = (report.as_mut(), attr(line, "INSTANCE")) {
             r.instances.push(Instance { host: host.to_string(), mode: attr(line, "MODE").unwrap_or("").to_string() });
         }

@@ -8,13 +8,21 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
     #[error("cannot run {program}: {source}")]
-    Spawn { program: String, #[source] source: std::io::Error },
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{program} did not finish within {}ms; its process group was killed", .after.as_millis())]
     Timeout { program: String, after: Duration },
     #[error("{program} was killed by signal {signal}")]
     Signalled { program: String, signal: i32 },
     #[error("reading the output of {program}: {source}")]
-    Io { program: String, #[source] source: std::io::Error },
+    Io {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// What an MQ command answered when it did not do what was asked.
@@ -48,7 +56,12 @@ pub enum MqError {
     #[error(transparent)]
     Command(#[from] CommandFailed),
     #[error("{what}: {path}: {source}")]
-    File { what: &'static str, path: PathBuf, #[source] source: std::io::Error },
+    File {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Node(String),
     #[error("{0}")]

@@ -349,7 +349,12 @@ mod tests {
     #[test]
     fn captures_stdout_stderr_and_rc() {
         let o = runner()
-            .run(Path::new("/bin/sh"), &["-c", "echo out; echo AMQ1234E: bad >&2; exit 3"], None, Instant::now() + Duration::from_secs(5))
+            .run(
+                Path::new("/bin/sh"),
+                &["-c", "echo out; echo AMQ1234E: bad >&2; exit 3"],
+                None,
+                Instant::now() + Duration::from_secs(5),
+            )
             .unwrap();
         assert_eq!(o.rc, 3);
         assert_eq!(o.stdout, "out\n");
@@ -360,7 +365,12 @@ mod tests {
     fn feeds_stdin_and_cleans_environment() {
         std::env::set_var("MQHA_LEAK_TEST", "1");
         let o = runner()
-            .run(Path::new("/bin/sh"), &["-c", "cat; echo \"$PATH|$LANG|${MQHA_LEAK_TEST:-unset}|$(pwd)\""], Some(b"DISPLAY QMGR\n"), Instant::now() + Duration::from_secs(5))
+            .run(
+                Path::new("/bin/sh"),
+                &["-c", "cat; echo \"$PATH|$LANG|${MQHA_LEAK_TEST:-unset}|$(pwd)\""],
+                Some(b"DISPLAY QMGR\n"),
+                Instant::now() + Duration::from_secs(5),
+            )
             .unwrap();
         assert_eq!(o.stdout, "DISPLAY QMGR\n/nonexistent/bin:/usr/bin:/bin|C|unset|/\n");
     }
@@ -370,7 +380,12 @@ mod tests {
         let t = Instant::now();
         // The background sleep (unique argument) would survive a kill of the shell alone.
         let e = runner()
-            .run(Path::new("/bin/sh"), &["-c", "sleep 31.4159 & wait"], None, Instant::now() + Duration::from_millis(300))
+            .run(
+                Path::new("/bin/sh"),
+                &["-c", "sleep 31.4159 & wait"],
+                None,
+                Instant::now() + Duration::from_millis(300),
+            )
             .unwrap_err();
         assert!(matches!(e, ExecError::Timeout { .. }), "{e}");
         assert!(t.elapsed() < Duration::from_secs(3));
@@ -393,7 +408,12 @@ mod tests {
     fn returns_when_a_daemon_keeps_the_pipe_open() {
         let t = Instant::now();
         let o = runner()
-            .run(Path::new("/bin/sh"), &["-c", "(sleep 2 &) ; echo started"], None, Instant::now() + Duration::from_secs(10))
+            .run(
+                Path::new("/bin/sh"),
+                &["-c", "(sleep 2 &) ; echo started"],
+                None,
+                Instant::now() + Duration::from_secs(10),
+            )
             .unwrap();
         assert_eq!(o.stdout, "started\n");
         assert!(t.elapsed() < Duration::from_millis(1500), "{:?}", t.elapsed());
@@ -401,7 +421,9 @@ mod tests {
 
     #[test]
     fn missing_program_is_a_spawn_error_naming_it() {
-        let e = runner().run(Path::new("/nonexistent/bin/dspmq"), &["-n"], None, Instant::now() + Duration::from_secs(1)).unwrap_err();
+        let e = runner()
+            .run(Path::new("/nonexistent/bin/dspmq"), &["-n"], None, Instant::now() + Duration::from_secs(1))
+            .unwrap_err();
         assert!(e.to_string().contains("/nonexistent/bin/dspmq"), "{e}");
     }
 }

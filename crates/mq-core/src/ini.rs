@@ -116,7 +116,9 @@ DefaultQueueManager:\n   Name=foo\n";
 
     #[test]
     fn qm_ini_log_path() {
-        let ini = IniFile::parse("Log:\n   LogPrimaryFiles=3\n   LogPath=/var/mqm/log/QM1/\n   LogType=CIRCULAR\nTCP:\n   Port=1414\n");
+        let ini = IniFile::parse(
+            "Log:\n   LogPrimaryFiles=3\n   LogPath=/var/mqm/log/QM1/\n   LogType=CIRCULAR\nTCP:\n   Port=1414\n",
+        );
         assert_eq!(log_path(&ini), Some(PathBuf::from("/var/mqm/log/QM1/")));
     }
 }

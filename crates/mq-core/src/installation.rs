@@ -26,9 +26,8 @@ pub struct Installation {
 /// The primary installation named by an mqinst.ini: the stanza marked primary, else the only one.
 pub fn primary_from_mqinst(ini: &IniFile) -> Option<PathBuf> {
     let insts: Vec<_> = ini.stanzas.iter().filter(|s| s.name == "Installation").collect();
-    let marked = insts.iter().find(|s| {
-        s.get("Primary").map(|v| v.eq_ignore_ascii_case("yes") || v == "1").unwrap_or(false)
-    });
+    let marked =
+        insts.iter().find(|s| s.get("Primary").map(|v| v.eq_ignore_ascii_case("yes") || v == "1").unwrap_or(false));
     let chosen = marked.or(if insts.len() == 1 { insts.first() } else { None })?;
     chosen.get("FilePath").map(PathBuf::from)
 }
@@ -44,11 +43,7 @@ pub fn default_path() -> PathBuf {
 /// (InstPath, DataPath) from `dspmqver` output (reference §11).
 pub fn parse_dspmqver(out: &str) -> (Option<PathBuf>, Option<PathBuf>) {
     let field = |label: &str| {
-        out.lines()
-            .find_map(|l| l.strip_prefix(label))
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
+        out.lines().find_map(|l| l.strip_prefix(label)).map(|v| v.trim()).filter(|v| !v.is_empty()).map(PathBuf::from)
     };
     (field("InstPath:"), field("DataPath:"))
 }
@@ -103,8 +98,8 @@ impl Installation {
             }
         };
         // Best effort: a read-only /run only costs the next action one dspmqver.
-        let _ = std::fs::create_dir_all(CACHE_DIR)
-            .and_then(|_| std::fs::write(&cache, data_path.display().to_string()));
+        let _ =
+            std::fs::create_dir_all(CACHE_DIR).and_then(|_| std::fs::write(&cache, data_path.display().to_string()));
         Ok(Installation { path: path.to_path_buf(), data_path })
     }
 }
@@ -132,7 +127,8 @@ mod tests {
 
     #[test]
     fn missing_installation_is_named() {
-        let e = Installation::open(Path::new("/nonexistent/mqm"), Instant::now() + std::time::Duration::from_secs(1)).unwrap_err();
+        let e = Installation::open(Path::new("/nonexistent/mqm"), Instant::now() + std::time::Duration::from_secs(1))
+            .unwrap_err();
         assert!(e.to_string().contains("/nonexistent/mqm"), "{e}");
     }
 }

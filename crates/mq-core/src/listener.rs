@@ -68,7 +68,9 @@ pub fn parse_proc_net_tcp(text: &str) -> Vec<ListenSocket> {
             continue;
         }
         let Some((addr_hex, port_hex)) = f[1].split_once(':') else { continue };
-        let (Some(addr), Ok(port), Ok(inode)) = (parse_hex_addr(addr_hex), u16::from_str_radix(port_hex, 16), f[9].parse::<u64>()) else {
+        let (Some(addr), Ok(port), Ok(inode)) =
+            (parse_hex_addr(addr_hex), u16::from_str_radix(port_hex, 16), f[9].parse::<u64>())
+        else {
             continue;
         };
         out.push(ListenSocket { addr, port, inode });
@@ -175,7 +177,8 @@ pub fn sockets_held_by_in(proc_root: &Path, pid: i32, port: u16) -> Vec<ListenSo
 
 fn command_line(proc_root: &Path, pid: i32) -> Option<String> {
     let raw = std::fs::read(proc_root.join(pid.to_string()).join("cmdline")).ok()?;
-    let s: Vec<String> = raw.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect();
+    let s: Vec<String> =
+        raw.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect();
     if s.is_empty() {
         None
     } else {
@@ -253,7 +256,8 @@ pub fn runmqlsr_args(qm: &str, port: u16, ipaddr: Option<IpAddr>, backlog: Optio
 /// CONTROL(MANUAL) so the queue manager never starts it by itself on a node without the address.
 pub fn alter_mqsc(object: &str, port: u16, ipaddr: Option<IpAddr>, backlog: Option<u32>) -> String {
     let ip = ipaddr.map(|i| i.to_string()).unwrap_or_else(|| " ".to_string());
-    let mut alter = format!("ALTER LISTENER({}) TRPTYPE(TCP) PORT({port}) IPADDR('{ip}') CONTROL(MANUAL)", quoted(object));
+    let mut alter =
+        format!("ALTER LISTENER({}) TRPTYPE(TCP) PORT({port}) IPADDR('{ip}') CONTROL(MANUAL)", quoted(object));
     if let Some(b) = backlog {
         alter.push_str(&format!(" BACKLOG({b})"));
     }
@@ -409,7 +413,9 @@ mod sock_diag {
                 }
                 match kind {
                     NLMSG_DONE => return Ok(()),
-                    NLMSG_ERROR => return Err(io::Error::new(io::ErrorKind::Other, "sock_diag answered with an error")),
+                    NLMSG_ERROR => {
+                        return Err(io::Error::new(io::ErrorKind::Other, "sock_diag answered with an error"))
+                    }
                     SOCK_DIAG_BY_FAMILY => {
                         if let Some(s) = parse_msg(&rest[NLMSG_HDR..len]) {
                             out.push(s);
@@ -532,7 +538,18 @@ mod tests {
         assert!(!is_listener_of(&by_agent, "QM1", 1415));
         assert!(!is_listener_of(&by_agent, "QM10", 1414));
         // Started by the queue manager for a LISTENER object (reference §5).
-        let by_qm = proc_of(&["/opt/mqm/bin/runmqlsr", "-r", "-m", "QM_ORANGE", "-t", "TCP", "-p", "1414", "-i", "192.168.93.107"]);
+        let by_qm = proc_of(&[
+            "/opt/mqm/bin/runmqlsr",
+            "-r",
+            "-m",
+            "QM_ORANGE",
+            "-t",
+            "TCP",
+            "-p",
+            "1414",
+            "-i",
+            "192.168.93.107",
+        ]);
         assert!(is_listener_of(&by_qm, "QM_ORANGE", 1414));
         let joined = proc_of(&["runmqlsr", "-mQM1", "-tTCP", "-p1416"]);
         assert!(is_listener_of(&joined, "QM1", 1416));
@@ -553,7 +570,8 @@ mod tests {
             alter_and_start_mqsc("LSR.A", 1415, Some("192.0.2.10".parse().unwrap()), None),
             "ALTER LISTENER('LSR.A') TRPTYPE(TCP) PORT(1415) IPADDR('192.0.2.10') CONTROL(MANUAL)\nSTART LISTENER('LSR.A')\n"
         );
-        assert!(alter_and_start_mqsc("L", 1, None, Some(9)).starts_with("ALTER LISTENER('L') TRPTYPE(TCP) PORT(1) IPADDR(' ') CONTROL(MANUAL) BACKLOG(9)\n"));
+        assert!(alter_and_start_mqsc("L", 1, None, Some(9))
+            .starts_with("ALTER LISTENER('L') TRPTYPE(TCP) PORT(1) IPADDR(' ') CONTROL(MANUAL) BACKLOG(9)\n"));
         assert_eq!(stop_mqsc("L"), "STOP LISTENER('L')\n");
         assert_eq!(probe_address(None, 1414).to_string(), "127.0.0.1:1414");
         assert_eq!(probe_address(Some("::".parse().unwrap()), 1414).to_string(), "[::1]:1414");

@@ -109,11 +109,8 @@ fn proc_from(dir: &Path, pid: i32, raw: &[u8]) -> Option<Proc> {
     if raw.is_empty() {
         return None; // kernel thread or zombie
     }
-    let args: Vec<String> = raw
-        .split(|b| *b == 0)
-        .filter(|s| !s.is_empty())
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect();
+    let args: Vec<String> =
+        raw.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect();
     let name = basename(args.first()?).to_string();
     let uid = std::fs::metadata(dir).ok()?.uid();
     Some(Proc { pid, ppid: 0, uid, name, args })
@@ -262,10 +259,11 @@ mod tests {
     #[test]
     fn ibm_kill_order() {
         let mk = |pid, n: &str| Proc { pid, ppid: 0, uid: 0, name: n.into(), args: vec![n.into()] };
-        let order: Vec<_> = kill_order(vec![mk(5, "amqzlaa0"), mk(9, "amqzxma0"), mk(7, "amqzmuc0"), mk(3, "amqrrmfa")])
-            .into_iter()
-            .map(|p| p.name)
-            .collect();
+        let order: Vec<_> =
+            kill_order(vec![mk(5, "amqzlaa0"), mk(9, "amqzxma0"), mk(7, "amqzmuc0"), mk(3, "amqrrmfa")])
+                .into_iter()
+                .map(|p| p.name)
+                .collect();
         assert_eq!(order, ["amqzmuc0", "amqzxma0", "amqrrmfa", "amqzlaa0"]);
     }
 

@@ -192,7 +192,9 @@ One valid MQSC command could not be processed.
     #[test]
     fn queue_manager_not_available_mq8_and_mq9() {
         // Checkmk fixture (MQ 8 wording, no severity letter) and the 9.x form.
-        for line in ["AMQ8146: WebSphere MQ queue manager not available.", "AMQ8146E: IBM MQ queue manager not available."] {
+        for line in
+            ["AMQ8146: WebSphere MQ queue manager not available.", "AMQ8146E: IBM MQ queue manager not available."]
+        {
             let out = format!("5724-H72 (C) Copyright IBM Corp. 1994, 2011.  ALL RIGHTS RESERVED.\nStarting MQSC for queue manager QM1.\n\n\n{line}\n\nNo MQSC commands read.\nNo commands have a syntax error.\nAll valid MQSC commands were processed.\n");
             let r = parse(&out);
             assert!(r.unavailable().is_some(), "{line}");

@@ -11,7 +11,9 @@ pub const DEFAULT_INITQ: &str = "SYSTEM.DEFAULT.INITIATION.QUEUE";
 
 /// Whether `p` is a runmqtrm of `qm` reading `initq`.
 pub fn is_trigger_monitor_of(p: &Proc, qm: &str, initq: &str) -> bool {
-    p.name == RUNMQTRM && procs::names_queue_manager(&p.args, qm) && option_value(&p.args, "-q").unwrap_or(DEFAULT_INITQ) == initq
+    p.name == RUNMQTRM
+        && procs::names_queue_manager(&p.args, qm)
+        && option_value(&p.args, "-q").unwrap_or(DEFAULT_INITQ) == initq
 }
 
 /// The runmqtrm processes of `qm` on `initq` on this host.

@@ -35,7 +35,13 @@ impl MqUser {
     }
 
     pub fn identity(&self) -> Identity {
-        Identity { name: self.name.clone(), uid: self.uid, gid: self.gid, groups: self.groups.clone(), home: self.home.clone() }
+        Identity {
+            name: self.name.clone(),
+            uid: self.uid,
+            gid: self.gid,
+            groups: self.groups.clone(),
+            home: self.home.clone(),
+        }
     }
 
     pub fn is_member_of(&self, gid: u32) -> bool {
@@ -99,7 +105,10 @@ mod tests {
         let mqm = MqUser { name: "mqm".into(), uid: 1999, gid: 999, home: "/var/mqm".into(), groups: vec![999] };
         let r = unknown_owner_reason("QM1", Path::new("/MQHA/qmgrs/QM1"), 999, 999, Some(&mqm));
         let shown: String = r.chars().take(127).collect();
-        assert!(shown.starts_with("QM1 data dir owned by uid 999, no user on this node (mqm here has uid 1999)"), "{r}");
+        assert!(
+            shown.starts_with("QM1 data dir owned by uid 999, no user on this node (mqm here has uid 1999)"),
+            "{r}"
+        );
         assert!(shown.contains("same on all nodes"), "{r}");
         assert!(r.ends_with("/MQHA/qmgrs/QM1, gid 999") && !r.contains("'999'"), "{r}");
         let r = unknown_owner_reason("QM1", Path::new("/d"), 999, 999, None);

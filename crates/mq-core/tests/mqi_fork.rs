@@ -287,7 +287,8 @@ fn a_helper_process_the_library_left_does_not_delay_or_survive_the_probe() {
     let pid: i32 = field(spawned, "pid").parse().unwrap();
     // Killed with the probe's process group; it is reaped by init, so allow a moment.
     let until = Instant::now() + Duration::from_secs(5);
-    while !gone(pid) && !std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.contains(") Z")).unwrap_or(true) {
+    while !gone(pid) && !std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.contains(") Z")).unwrap_or(true)
+    {
         assert!(Instant::now() < until, "helper {pid} survived the probe");
         std::thread::sleep(Duration::from_millis(10));
     }

@@ -89,18 +89,17 @@ impl SimQm {
 
     /// runmqsc's report, whatever its exit status.
     fn mqsc_any(&self, text: &str) -> String {
-        let out = run(
-            Command::new(self.inst().join("bin/runmqsc")).arg(&self.qm),
-            Some(text),
-            Duration::from_secs(60),
-        );
+        let out = run(Command::new(self.inst().join("bin/runmqsc")).arg(&self.qm), Some(text), Duration::from_secs(60));
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// runmqsc's report; every command must have worked.
     fn mqsc(&self, text: &str) -> String {
         let s = self.mqsc_any(text);
-        assert!(s.contains("No commands have a syntax error.") && !s.contains("could not be processed"), "runmqsc: {s}");
+        assert!(
+            s.contains("No commands have a syntax error.") && !s.contains("could not be processed"),
+            "runmqsc: {s}"
+        );
         s
     }
 

@@ -221,9 +221,16 @@ unsafe fn read_csp(cnop: &Raw, version: i32) -> Result<(Option<String>, Option<S
         if ptr.is_null() || len <= 0 {
             return None;
         }
-        Some(String::from_utf8_lossy(std::slice::from_raw_parts(ptr, len as usize)).trim_end_matches(['\0', ' ']).to_string())
+        Some(
+            String::from_utf8_lossy(std::slice::from_raw_parts(ptr, len as usize))
+                .trim_end_matches(['\0', ' '])
+                .to_string(),
+        )
     };
-    Ok((get(csp::USER_ID_PTR, csp::USER_ID_OFFSET, csp::USER_ID_LENGTH), get(csp::PASSWORD_PTR, csp::PASSWORD_OFFSET, csp::PASSWORD_LENGTH)))
+    Ok((
+        get(csp::USER_ID_PTR, csp::USER_ID_OFFSET, csp::USER_ID_LENGTH),
+        get(csp::PASSWORD_PTR, csp::PASSWORD_OFFSET, csp::PASSWORD_LENGTH),
+    ))
 }
 
 unsafe fn read_cd(p: *mut u8) -> Result<ClientChannel, i32> {
@@ -243,7 +250,11 @@ unsafe fn connx(name: *mut libc::c_char, cnop: *mut c_void, hconn: *mut MQLONG) 
     if let Err(rc) = fork_check() {
         return (MQCC_FAILED, rc);
     }
-    let qm_name = if name.is_null() { String::new() } else { layout::field_text(std::slice::from_raw_parts(name.cast::<u8>(), 48)) };
+    let qm_name = if name.is_null() {
+        String::new()
+    } else {
+        layout::field_text(std::slice::from_raw_parts(name.cast::<u8>(), 48))
+    };
     let mut options = 0;
     let mut channel = None;
     let mut creds = (None, None);
@@ -278,7 +289,8 @@ unsafe fn connx(name: *mut libc::c_char, cnop: *mut c_void, hconn: *mut MQLONG) 
         }
     }
     let Some((inst, client_only)) = whoami() else { return (MQCC_FAILED, MQRC_ENVIRONMENT_ERROR) };
-    let env_client = std::env::var("MQ_CONNECT_TYPE").is_ok_and(|v| v.eq_ignore_ascii_case("CLIENT")) && options & MQCNO_LOCAL_BINDING == 0;
+    let env_client = std::env::var("MQ_CONNECT_TYPE").is_ok_and(|v| v.eq_ignore_ascii_case("CLIENT"))
+        && options & MQCNO_LOCAL_BINDING == 0;
     let client = client_only || options & MQCNO_CLIENT_BINDING != 0 || env_client;
     let (stream, cc, rc): (Box<dyn Stream>, i32, i32) = if client {
         let ch = match channel {
@@ -337,7 +349,8 @@ unsafe fn connx(name: *mut libc::c_char, cnop: *mut c_void, hconn: *mut MQLONG) 
 
 #[no_mangle]
 pub unsafe extern "C" fn MQCONN(name: *mut libc::c_char, hconn: PMQLONG, cc: PMQLONG, rc: PMQLONG) {
-    let (c, r) = if hconn.is_null() { (MQCC_FAILED, MQRC_HCONN_ERROR) } else { connx(name, std::ptr::null_mut(), hconn) };
+    let (c, r) =
+        if hconn.is_null() { (MQCC_FAILED, MQRC_HCONN_ERROR) } else { connx(name, std::ptr::null_mut(), hconn) };
     set(cc, rc, c, r);
 }
 
@@ -403,7 +416,14 @@ unsafe fn write_opened(o: &Raw, object_name: &str, qmgr: &str, given: &ObjectDes
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn MQOPEN(hconn: MQLONG, odp: *mut c_void, options: MQLONG, hobj: PMQLONG, cc: PMQLONG, rc: PMQLONG) {
+pub unsafe extern "C" fn MQOPEN(
+    hconn: MQLONG,
+    odp: *mut c_void,
+    options: MQLONG,
+    hobj: PMQLONG,
+    cc: PMQLONG,
+    rc: PMQLONG,
+) {
     let (o, desc) = match read_od(odp) {
         Ok(x) => x,
         Err(r) => return set(cc, rc, MQCC_FAILED, r),
@@ -669,7 +689,8 @@ pub unsafe extern "C" fn MQINQ(
     if char_len < 0 || (char_len > 0 && chars.is_null()) {
         return set(cc, rc, MQCC_FAILED, MQRC_CHAR_ATTR_LENGTH_ERROR);
     }
-    let sels: Vec<i32> = if sel_count == 0 { Vec::new() } else { std::slice::from_raw_parts(selectors, sel_count as usize).to_vec() };
+    let sels: Vec<i32> =
+        if sel_count == 0 { Vec::new() } else { std::slice::from_raw_parts(selectors, sel_count as usize).to_vec() };
     match with_conn(hconn, &Request::Inq { hobj, selectors: sels }) {
         Ok((MQCC_OK, _, MqiBody::Inq { ints: iv, chars: cv })) => {
             let mut warning = 0;
@@ -730,7 +751,17 @@ pub unsafe extern "C" fn MQBEGIN(_h: MQLONG, _o: P, cc: PMQLONG, rc: PMQLONG) {
     set(cc, rc, MQCC_FAILED, MQRC_FUNCTION_NOT_SUPPORTED)
 }
 #[no_mangle]
-pub unsafe extern "C" fn MQBUFMH(_h: MQLONG, _m: i64, _o: P, _d: P, _l: MQLONG, _b: P, _dl: PMQLONG, cc: PMQLONG, rc: PMQLONG) {
+pub unsafe extern "C" fn MQBUFMH(
+    _h: MQLONG,
+    _m: i64,
+    _o: P,
+    _d: P,
+    _l: MQLONG,
+    _b: P,
+    _dl: PMQLONG,
+    cc: PMQLONG,
+    rc: PMQLONG,
+) {
     set(cc, rc, MQCC_FAILED, MQRC_FUNCTION_NOT_SUPPORTED)
 }
 #[no_mangle]
@@ -770,15 +801,48 @@ pub unsafe extern "C" fn MQINQMP(
     set(cc, rc, MQCC_FAILED, MQRC_FUNCTION_NOT_SUPPORTED)
 }
 #[no_mangle]
-pub unsafe extern "C" fn MQMHBUF(_h: MQLONG, _m: i64, _o: P, _n: P, _d: P, _l: MQLONG, _b: P, _dl: PMQLONG, cc: PMQLONG, rc: PMQLONG) {
+pub unsafe extern "C" fn MQMHBUF(
+    _h: MQLONG,
+    _m: i64,
+    _o: P,
+    _n: P,
+    _d: P,
+    _l: MQLONG,
+    _b: P,
+    _dl: PMQLONG,
+    cc: PMQLONG,
+    rc: PMQLONG,
+) {
     set(cc, rc, MQCC_FAILED, MQRC_FUNCTION_NOT_SUPPORTED)
 }
 #[no_mangle]
-pub unsafe extern "C" fn MQSET(_h: MQLONG, _o: MQLONG, _sc: MQLONG, _s: PMQLONG, _ic: MQLONG, _i: PMQLONG, _cl: MQLONG, _c: P, cc: PMQLONG, rc: PMQLONG) {
+pub unsafe extern "C" fn MQSET(
+    _h: MQLONG,
+    _o: MQLONG,
+    _sc: MQLONG,
+    _s: PMQLONG,
+    _ic: MQLONG,
+    _i: PMQLONG,
+    _cl: MQLONG,
+    _c: P,
+    cc: PMQLONG,
+    rc: PMQLONG,
+) {
     set(cc, rc, MQCC_FAILED, MQRC_FUNCTION_NOT_SUPPORTED)
 }
 #[no_mangle]
-pub unsafe extern "C" fn MQSETMP(_h: MQLONG, _m: i64, _o: P, _n: P, _pd: P, _t: MQLONG, _vl: MQLONG, _v: P, cc: PMQLONG, rc: PMQLONG) {
+pub unsafe extern "C" fn MQSETMP(
+    _h: MQLONG,
+    _m: i64,
+    _o: P,
+    _n: P,
+    _pd: P,
+    _t: MQLONG,
+    _vl: MQLONG,
+    _v: P,
+    cc: PMQLONG,
+    rc: PMQLONG,
+) {
     set(cc, rc, MQCC_FAILED, MQRC_FUNCTION_NOT_SUPPORTED)
 }
 #[no_mangle]

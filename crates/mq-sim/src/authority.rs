@@ -70,10 +70,7 @@ pub fn run_as_mq_user(cmd: &mut std::process::Command, inst: &Installation) -> R
     unsafe {
         // All three here, in this order: std runs pre_exec after its own setuid, too late for setgroups.
         cmd.pre_exec(move || {
-            if libc::setgroups(groups.len(), groups.as_ptr()) != 0
-                || libc::setgid(gid) != 0
-                || libc::setuid(uid) != 0
-            {
+            if libc::setgroups(groups.len(), groups.as_ptr()) != 0 || libc::setgid(gid) != 0 || libc::setuid(uid) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())

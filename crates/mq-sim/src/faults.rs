@@ -38,7 +38,9 @@ pub const ALL: [Fault; 8] = [
 
 #[derive(Debug, thiserror::Error)]
 pub enum FaultError {
-    #[error("unknown fault '{0}' (known: slow-start, strmqm-rc, ignore-endmqm, hang, log-full, storage-lost, leftover-ipc)")]
+    #[error(
+        "unknown fault '{0}' (known: slow-start, strmqm-rc, ignore-endmqm, hang, log-full, storage-lost, leftover-ipc)"
+    )]
     Unknown(String),
     #[error("fault '{0}' needs a value: {1}")]
     BadValue(String, String),

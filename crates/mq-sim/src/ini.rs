@@ -124,7 +124,8 @@ mod tests {
 
     #[test]
     fn parses_and_renders_dspmqinf_stanza() {
-        let text = "QueueManager:\n   Name=foo\n   Directory=foo\n   Prefix=/var/mqm\n   InstallationName=Installation1\n";
+        let text =
+            "QueueManager:\n   Name=foo\n   Directory=foo\n   Prefix=/var/mqm\n   InstallationName=Installation1\n";
         let f = IniFile::parse(text);
         assert_eq!(f.stanzas.len(), 1);
         assert_eq!(f.find("QueueManager", "Name", "foo").unwrap().get("Prefix"), Some("/var/mqm"));

@@ -11,12 +11,11 @@ use std::path::{Path, PathBuf};
 /// Control commands and queue-manager processes installed in ROOT/opt/mqm/bin.
 pub const BIN_PROGRAMS: &[&str] = &[
     // control commands
-    "crtmqm", "dltmqm", "strmqm", "endmqm", "dspmq", "dspmqver", "dspmqinf", "addmqinf", "rmvmqinf",
-    "runmqsc", "runmqlsr", "endmqlsr", "strmqcsv", "endmqcsv", "dspmqcsv", "runmqchi", "runmqtrm",
-    "amqiclen", "mqconfig", "dmpmqmsg",
-    // processes of a running queue manager (§5)
-    "amqzxma0", "amqzfuma", "amqzmuc0", "amqzmur0", "amqzmuf0", "amqrrmfa", "amqzmgr0", "amqzlaa0",
-    "amqpcsea", "amqfqpub", "amqfcxba",
+    "crtmqm", "dltmqm", "strmqm", "endmqm", "dspmq", "dspmqver", "dspmqinf", "addmqinf", "rmvmqinf", "runmqsc",
+    "runmqlsr", "endmqlsr", "strmqcsv", "endmqcsv", "dspmqcsv", "runmqchi", "runmqtrm", "amqiclen", "mqconfig",
+    "dmpmqmsg", // processes of a running queue manager (§5)
+    "amqzxma0", "amqzfuma", "amqzmuc0", "amqzmur0", "amqzmuf0", "amqrrmfa", "amqzmgr0", "amqzlaa0", "amqpcsea",
+    "amqfqpub", "amqfcxba",
 ];
 
 pub const SAMPLE_PROGRAMS: &[&str] = &["amqsput", "amqsget", "amqsputc", "amqsgetc", "mqsimapp"];
@@ -129,7 +128,8 @@ pub fn install(root: &Path, opts: &InstallOptions) -> Result<Installation, Insta
     };
     io(&etc.join("mqinst.ini"), mqinst.write(&etc.join("mqinst.ini")))?;
 
-    let inst = Installation::at(root).map_err(|e| InstallError::Io(root.to_path_buf(), std::io::Error::other(e.to_string())))?;
+    let inst = Installation::at(root)
+        .map_err(|e| InstallError::Io(root.to_path_buf(), std::io::Error::other(e.to_string())))?;
     let ids = authority::mq_ids(&inst)?;
     let var = root.join("var/mqm");
     for d in ["", "qmgrs", "log", "errors", "trace", "sockets", "shared", "exits", "exits64", "conv", "config"] {

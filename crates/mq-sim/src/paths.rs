@@ -56,8 +56,8 @@ impl Installation {
     /// The installation of the running program: /proc/self/exe is ROOT/opt/mqm/bin/X or
     /// ROOT/opt/mqm/samp/bin/X (hard links, so the path names the installation).
     pub fn current() -> Result<Installation, PathError> {
-        let exe = std::fs::read_link("/proc/self/exe")
-            .map_err(|e| PathError::Io(PathBuf::from("/proc/self/exe"), e))?;
+        let exe =
+            std::fs::read_link("/proc/self/exe").map_err(|e| PathError::Io(PathBuf::from("/proc/self/exe"), e))?;
         Installation::from_program(&exe)
     }
 
@@ -79,11 +79,7 @@ impl Installation {
         let ini = IniFile::read(&sim).map_err(|_| PathError::NoInstallation(root.clone(), sim.clone()))?;
         let s = ini.first("Installation").cloned().unwrap_or_else(|| Stanza::new("Installation"));
         let inst_path = root.join("opt/mqm");
-        let node = s
-            .get("Node")
-            .map(str::to_string)
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(this_host);
+        let node = s.get("Node").map(str::to_string).filter(|n| !n.is_empty()).unwrap_or_else(this_host);
         Ok(Installation {
             bin_dir: inst_path.join("bin"),
             lib64_dir: inst_path.join("lib64"),
@@ -151,10 +147,7 @@ impl Installation {
 
 /// Host name as MQ prints it in dspmq -x INSTANCE(...).
 pub fn this_host() -> String {
-    nix::unistd::gethostname()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .unwrap_or_else(|| "localhost".to_string())
+    nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "localhost".to_string())
 }
 
 /// The files of one queue manager.

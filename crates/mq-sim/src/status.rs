@@ -54,7 +54,10 @@ impl QmState {
     pub fn is_ended(self) -> bool {
         matches!(
             self,
-            QmState::EndedNormally | QmState::EndedImmediately | QmState::EndedPreemptively | QmState::EndedUnexpectedly
+            QmState::EndedNormally
+                | QmState::EndedImmediately
+                | QmState::EndedPreemptively
+                | QmState::EndedUnexpectedly
         )
     }
 
@@ -116,7 +119,12 @@ pub fn qm_state(inst: &Installation, qm: &QmPaths) -> QmState {
 
 /// The decision, apart from the I/O: `local` is Some(role) when this node's controller lives
 /// (role None: it has not published one yet), `held_elsewhere` whether another node holds the lock.
-pub fn derive(storage_ok: bool, local: Option<Option<QmState>>, held_elsewhere: bool, recorded: Option<QmState>) -> QmState {
+pub fn derive(
+    storage_ok: bool,
+    local: Option<Option<QmState>>,
+    held_elsewhere: bool,
+    recorded: Option<QmState>,
+) -> QmState {
     if !storage_ok {
         return QmState::StatusNotAvailable;
     }

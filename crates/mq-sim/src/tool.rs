@@ -74,7 +74,13 @@ fn cmd_install(root: &Path, rest: &[&str]) -> i32 {
     }
     match install::install(root, &o) {
         Ok(inst) => {
-            println!("Installed simulated IBM MQ {} at {} (mq user {}, group {})", inst.version, inst.inst_path.display(), inst.user, inst.group);
+            println!(
+                "Installed simulated IBM MQ {} at {} (mq user {}, group {})",
+                inst.version,
+                inst.inst_path.display(),
+                inst.user,
+                inst.group
+            );
             0
         }
         Err(e) => {
@@ -251,7 +257,11 @@ pub fn cmd_cleanup(root: &Path) -> i32 {
     let Ok(root) = std::fs::canonicalize(root) else { return 0 };
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let pids: Vec<i32> = procs::programs_under(&root).into_iter().map(|(p, _)| p).filter(|p| *p != std::process::id() as i32).collect();
+        let pids: Vec<i32> = procs::programs_under(&root)
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|p| *p != std::process::id() as i32)
+            .collect();
         if pids.is_empty() {
             break;
         }

@@ -4,11 +4,11 @@
 //! serde_json document. This module knows nothing of C structures (that is mq-sim-mqi) nor of
 //! queue semantics (that is the engine).
 
+use crate::paths::{Installation, QmPaths};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::io::{self, Read, Write};
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
-use crate::paths::{Installation, QmPaths};
 
 /// Largest frame accepted: a 100 MB message (MQ's maximum) plus its descriptor.
 pub const MAX_FRAME: u32 = 110 * 1024 * 1024;
@@ -38,7 +38,10 @@ pub fn connect_engine(inst: &Installation, qm: &QmPaths) -> io::Result<UnixStrea
 pub fn write_frame<W: Write, T: Serialize>(w: &mut W, value: &T) -> io::Result<()> {
     let body = serde_json::to_vec(value).map_err(io::Error::other)?;
     if body.len() as u64 > u64::from(MAX_FRAME) {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("frame of {} bytes exceeds {MAX_FRAME}", body.len())));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("frame of {} bytes exceeds {MAX_FRAME}", body.len()),
+        ));
     }
     let mut buf = Vec::with_capacity(body.len() + 4);
     buf.extend_from_slice(&(body.len() as u32).to_be_bytes());
@@ -145,16 +148,49 @@ pub struct ObjectDesc {
 pub enum Request {
     /// MQCONN/MQCONNX. `qm_name` empty means "whichever queue manager this socket reaches"
     /// (the library already resolved the default).
-    Connect { qm_name: String, mode: ConnectMode, appl_name: String, pid: u32 },
+    Connect {
+        qm_name: String,
+        mode: ConnectMode,
+        appl_name: String,
+        pid: u32,
+    },
     /// One MQSC command (continuations already joined, comments removed).
-    Mqsc { command: String },
-    Open { od: ObjectDesc, options: i32 },
-    Close { hobj: i32, options: i32 },
-    Put { hobj: i32, md: MsgDesc, pmo_options: i32, data: Vec<u8> },
-    Put1 { od: ObjectDesc, md: MsgDesc, pmo_options: i32, data: Vec<u8> },
+    Mqsc {
+        command: String,
+    },
+    Open {
+        od: ObjectDesc,
+        options: i32,
+    },
+    Close {
+        hobj: i32,
+        options: i32,
+    },
+    Put {
+        hobj: i32,
+        md: MsgDesc,
+        pmo_options: i32,
+        data: Vec<u8>,
+    },
+    Put1 {
+        od: ObjectDesc,
+        md: MsgDesc,
+        pmo_options: i32,
+        data: Vec<u8>,
+    },
     /// `match_options`: MQMO_* (3 = msg id + correl id, as the v1 default); `wait_ms` -1 = unlimited.
-    Get { hobj: i32, md: MsgDesc, gmo_options: i32, match_options: i32, wait_ms: i32, buffer_len: i32 },
-    Inq { hobj: i32, selectors: Vec<i32> },
+    Get {
+        hobj: i32,
+        md: MsgDesc,
+        gmo_options: i32,
+        match_options: i32,
+        wait_ms: i32,
+        buffer_len: i32,
+    },
+    Inq {
+        hobj: i32,
+        selectors: Vec<i32>,
+    },
     Disconnect,
 }
 
@@ -178,12 +214,28 @@ pub enum Response {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub enum MqiBody {
     None,
-    Connected { qm_name: String },
-    Opened { hobj: i32, object_name: String, object_qmgr_name: String },
-    Put { md: MsgDesc, resolved_q: String },
-    Got { md: MsgDesc, data: Vec<u8>, data_length: i32 },
+    Connected {
+        qm_name: String,
+    },
+    Opened {
+        hobj: i32,
+        object_name: String,
+        object_qmgr_name: String,
+    },
+    Put {
+        md: MsgDesc,
+        resolved_q: String,
+    },
+    Got {
+        md: MsgDesc,
+        data: Vec<u8>,
+        data_length: i32,
+    },
     /// Integer attributes in selector order; character attributes as (selector, value) in order.
-    Inq { ints: Vec<i32>, chars: Vec<(i32, String)> },
+    Inq {
+        ints: Vec<i32>,
+        chars: Vec<(i32, String)>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -3,9 +3,9 @@
 //! there), linked against ROOT/opt/mqm/lib64/libmqm_r.so as IBM's build line does. It proves
 //! the ABI independently of the simulator's Rust types. Needs gcc and root.
 
-mod support;
 #[path = "mqi_common/mod.rs"]
 mod common;
+mod support;
 
 use common::{mqsc_ok, run_with, runmqsc, started};
 use std::path::{Path, PathBuf};
@@ -331,9 +331,9 @@ fn handles_are_thread_scoped_unless_shared_and_bad_structures_are_refused() {
 fn every_symbol_of_libmqm_sys_dlopen2_wrapper_is_exported() {
     // mqi.md: MqWrapper's 26 required MQI functions; a loader fails if one is missing.
     const SYMBOLS: [&str; 26] = [
-        "MQBACK", "MQBEGIN", "MQBUFMH", "MQCB", "MQCLOSE", "MQCMIT", "MQCONN", "MQCONNX", "MQCRTMH", "MQCTL", "MQDISC", "MQDLTMH",
-        "MQDLTMP", "MQGET", "MQINQ", "MQINQMP", "MQMHBUF", "MQOPEN", "MQPUT", "MQPUT1", "MQSET", "MQSETMP", "MQSTAT", "MQSUB",
-        "MQSUBRQ", "MQXCNVC",
+        "MQBACK", "MQBEGIN", "MQBUFMH", "MQCB", "MQCLOSE", "MQCMIT", "MQCONN", "MQCONNX", "MQCRTMH", "MQCTL", "MQDISC",
+        "MQDLTMH", "MQDLTMP", "MQGET", "MQINQ", "MQINQMP", "MQMHBUF", "MQOPEN", "MQPUT", "MQPUT1", "MQSET", "MQSETMP",
+        "MQSTAT", "MQSUB", "MQSUBRQ", "MQXCNVC",
     ];
     let sim = support::Sim::install(&["--version", "9.3.0.0"]);
     for lib in ["libmqm_r.so", "libmqic_r.so"] {

@@ -2,9 +2,9 @@
 //! libmqic_r.so) with MQSERVER, channel authentication per the 7.1+/8.0 defaults the LifeKeeper
 //! seed describes, and the reason codes of reference §15 (rc = reason % 256). Run as root.
 
-mod support;
 #[path = "mqi_common/mod.rs"]
 mod common;
+mod support;
 
 use common::{mqsc_ok, run_as_with, sample, started};
 use std::time::Duration;
@@ -111,7 +111,10 @@ fn non_admin_user_is_allowed_on_an_application_channel_but_not_on_system_channel
     let _ = child.kill();
     let _ = child.wait();
     assert!(out.contains("AMQ8417I: Display Channel Status details."), "{out}");
-    assert!(out.contains("CHANNEL(MQHA.SVRCONN)") && out.contains("CHLTYPE(SVRCONN)") && out.contains("CONNAME(127.0.0.1)"), "{out}");
+    assert!(
+        out.contains("CHANNEL(MQHA.SVRCONN)") && out.contains("CHLTYPE(SVRCONN)") && out.contains("CONNAME(127.0.0.1)"),
+        "{out}"
+    );
     assert!(out.contains("STATUS(RUNNING)"), "{out}");
 }
 
@@ -132,7 +135,8 @@ fn unknown_channel_2540_and_no_listener_2538() {
 }
 
 /// crypt(3) SHA-512 hash of "secret" (openssl passwd -6 -salt abcdefgh secret).
-const SECRET_HASH: &str = "$6$abcdefgh$ltjgWl6579NluT/Vi1nwEvcil.G5Nbc4NiXZaNGStk8PSwGfQv72N2CKPPrVACtLtip/cZ/1GM/O6IND4WQhG.";
+const SECRET_HASH: &str =
+    "$6$abcdefgh$ltjgWl6579NluT/Vi1nwEvcil.G5Nbc4NiXZaNGStk8PSwGfQv72N2CKPPrVACtLtip/cZ/1GM/O6IND4WQhG.";
 
 #[test]
 fn admin_with_a_valid_password_is_allowed_a_wrong_one_is_not() {
@@ -162,7 +166,13 @@ fn server_library_goes_client_with_mq_connect_type() {
     // (then channel authentication applies to root).
     let o = sample(&sim, "amqsput", &["APPQ", "QM1"], "local\n\n", &[("MQSERVER", server.as_str())]);
     assert_put_ok(&o);
-    let o = sample(&sim, "amqsput", &["APPQ", "QM1"], "remote\n\n", &[("MQSERVER", server.as_str()), ("MQ_CONNECT_TYPE", "CLIENT")]);
+    let o = sample(
+        &sim,
+        "amqsput",
+        &["APPQ", "QM1"],
+        "remote\n\n",
+        &[("MQSERVER", server.as_str()), ("MQ_CONNECT_TYPE", "CLIENT")],
+    );
     assert_refused_2035(&o);
 }
 
@@ -171,11 +181,25 @@ fn runmqsc_as_a_client_with_c() {
     let (sim, port) = with_listener();
     let mqm2 = (support::uid_of("mqm2"), support::gid_of("mqm2"));
     let server = mqserver("MQHA.SVRCONN", port);
-    let o = run_as_with(Some(mqm2), &sim.bin("runmqsc"), &["-c", "QM1"], "PING QMGR\n", &[("MQSERVER", server.as_str())], Duration::from_secs(20));
+    let o = run_as_with(
+        Some(mqm2),
+        &sim.bin("runmqsc"),
+        &["-c", "QM1"],
+        "PING QMGR\n",
+        &[("MQSERVER", server.as_str())],
+        Duration::from_secs(20),
+    );
     assert_eq!(o.code, Some(0), "{o:?}");
     assert!(o.stdout.contains("AMQ8415I") && o.stdout.contains("One MQSC command read."), "{o:?}");
     // Root is an administrator: channel authentication refuses it without a password.
-    let o = run_as_with(None, &sim.bin("runmqsc"), &["-c", "QM1"], "PING QMGR\n", &[("MQSERVER", server.as_str())], Duration::from_secs(20));
+    let o = run_as_with(
+        None,
+        &sim.bin("runmqsc"),
+        &["-c", "QM1"],
+        "PING QMGR\n",
+        &[("MQSERVER", server.as_str())],
+        Duration::from_secs(20),
+    );
     assert_eq!(o.code, Some(20), "{o:?}");
     let o = run_as_with(None, &sim.bin("runmqsc"), &["-c", "QM1"], "PING QMGR\n", &[], Duration::from_secs(20));
     assert!(o.stdout.contains("AMQ8146E: IBM MQ queue manager not available."), "{o:?}");

@@ -2,9 +2,9 @@
 //! MQGET that asked for MQGMO_FAIL_IF_QUIESCING with 2161 and then completes; an immediate end
 //! (endmqm -i) breaks the application's calls (2162 / 2009). Run as root.
 
-mod support;
 #[path = "mqi_common/mod.rs"]
 mod common;
+mod support;
 
 use common::{mqsc_ok, started, wait_deadline};
 use std::io::Read;
@@ -59,6 +59,9 @@ fn immediate_end_breaks_a_connected_application() {
     assert_eq!(code, Some(0), "amqsget did not end");
     let mut out = String::new();
     getter.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    assert!(out.contains("MQGET ended with reason code 2162") || out.contains("MQGET ended with reason code 2009"), "{out}");
+    assert!(
+        out.contains("MQGET ended with reason code 2162") || out.contains("MQGET ended with reason code 2009"),
+        "{out}"
+    );
     assert!(sim.wait_status("QM1", "ENDED IMMEDIATELY", Duration::from_secs(10)));
 }

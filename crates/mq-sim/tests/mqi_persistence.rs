@@ -2,9 +2,9 @@
 //! non-persistent ones and temporary dynamic queues do not; the `log-full` and `hang` faults;
 //! dmpmqmsg load/unload as the ClusterLabs agent drives it. Run as root.
 
-mod support;
 #[path = "mqi_common/mod.rs"]
 mod common;
+mod support;
 
 use common::{mqsc_ok, run_with, sample, started};
 use std::time::Duration;
@@ -21,7 +21,10 @@ fn dmpmqmsg(sim: &support::Sim, args: &[&str]) -> common::Out {
 #[test]
 fn persistent_messages_survive_restart_and_crash_non_persistent_do_not() {
     let sim = started("9.3.0.0");
-    mqsc_ok(&sim, "DEFINE QLOCAL(PQ) DEFPSIST(YES)\nDEFINE QLOCAL(NQ) DEFPSIST(NO)\nALTER QMGR CHLAUTH(DISABLED) DESCR('kept')\n");
+    mqsc_ok(
+        &sim,
+        "DEFINE QLOCAL(PQ) DEFPSIST(YES)\nDEFINE QLOCAL(NQ) DEFPSIST(NO)\nALTER QMGR CHLAUTH(DISABLED) DESCR('kept')\n",
+    );
     let o = sample(&sim, "amqsput", &["PQ", "QM1"], "first\nsecond\n\n", &[]);
     assert_eq!(o.code, Some(0), "{o:?}");
     let o = sample(&sim, "amqsput", &["NQ", "QM1"], "volatile\n\n", &[]);

@@ -2,9 +2,9 @@
 //! from shared/reference/ibm-mq-commands.md §10 (not from the simulator's output), with the
 //! return codes of §10.2. Run as root (tests/setup.sh users exist).
 
-mod support;
 #[path = "mqi_common/mod.rs"]
 mod common;
+mod support;
 
 use common::{mqsc_ok, runmqsc, started};
 use std::time::Duration;
@@ -25,9 +25,19 @@ fn report_layout_header_echo_block_summary() {
     assert_eq!(lines[6], "   QMNAME(QM1)                             TYPE(QMGR)");
     assert_eq!(lines[7], "   STATUS(RUNNING)                         AUTOCLUS(NONE)");
     let n = lines.len();
-    assert_eq!(&lines[n - 3..], &["One MQSC command read.", "No commands have a syntax error.", "All valid MQSC commands were processed."]);
+    assert_eq!(
+        &lines[n - 3..],
+        &["One MQSC command read.", "No commands have a syntax error.", "All valid MQSC commands were processed."]
+    );
     // Attributes named in §10.4 for ALL, with the values it lists for a running QM.
-    for attr in ["CHINIT(RUNNING)", "CMDSERV(RUNNING)", "INSTNAME(Installation1)", "LOGTYPE(CIRCULAR)", "STANDBY(NOPERMIT)", "GRPROLE(NOTCONFIG)"] {
+    for attr in [
+        "CHINIT(RUNNING)",
+        "CMDSERV(RUNNING)",
+        "INSTNAME(Installation1)",
+        "LOGTYPE(CIRCULAR)",
+        "STANDBY(NOPERMIT)",
+        "GRPROLE(NOTCONFIG)",
+    ] {
         assert!(o.stdout.contains(attr), "missing {attr}: {}", o.stdout);
     }
     let datpath = format!("DATPATH({})", sim.root.join("var/mqm/qmgrs/QM1").display());
@@ -55,7 +65,10 @@ fn define_display_alter_delete_queue_and_names_fold_to_upper_case() {
     assert!(out.contains("AMQ8006I: IBM MQ queue created."), "{out}");
     assert!(out.contains("AMQ8409I: Display Queue details."), "{out}");
     assert!(out.contains("QUEUE(Q1)") && out.contains("TYPE(QLOCAL)"), "{out}");
-    assert!(out.contains("DEFPSIST(YES)") && out.contains("DESCR(LifeKeeper test queue)") && out.contains("MAXDEPTH(10)"), "{out}");
+    assert!(
+        out.contains("DEFPSIST(YES)") && out.contains("DESCR(LifeKeeper test queue)") && out.contains("MAXDEPTH(10)"),
+        "{out}"
+    );
     // A quoted lower-case name is another queue (§2).
     let o = runmqsc(&sim, &["QM1"], "DISPLAY QLOCAL('q1')\n");
     assert_eq!(o.code, Some(10), "{o:?}");
@@ -63,10 +76,16 @@ fn define_display_alter_delete_queue_and_names_fold_to_upper_case() {
     // Redefinition without REPLACE fails; with REPLACE succeeds.
     let o = runmqsc(&sim, &["QM1"], "DEFINE QLOCAL(Q1)\n");
     assert_eq!(o.code, Some(10), "{o:?}");
-    let out = mqsc_ok(&sim, "DEFINE QLOCAL(Q1) DEFPSIST(NO) REPLACE\nALTER QLOCAL(Q1) MAXDEPTH(20)\nDISPLAY QLOCAL(Q1) ALL\n");
+    let out = mqsc_ok(
+        &sim,
+        "DEFINE QLOCAL(Q1) DEFPSIST(NO) REPLACE\nALTER QLOCAL(Q1) MAXDEPTH(20)\nDISPLAY QLOCAL(Q1) ALL\n",
+    );
     assert!(out.contains("AMQ8008I: IBM MQ queue changed."), "{out}");
     assert!(out.contains("DEFPSIST(NO)") && out.contains("MAXDEPTH(20)") && out.contains("CURDEPTH(0)"), "{out}");
-    let out = mqsc_ok(&sim, "DEFINE QMODEL(MQHA.MODEL) DEFTYPE(TEMPDYN)\nDISPLAY QMODEL(MQHA.MODEL) DEFTYPE\nDELETE QLOCAL(Q1)\n");
+    let out = mqsc_ok(
+        &sim,
+        "DEFINE QMODEL(MQHA.MODEL) DEFTYPE(TEMPDYN)\nDISPLAY QMODEL(MQHA.MODEL) DEFTYPE\nDELETE QLOCAL(Q1)\n",
+    );
     assert!(out.contains("DEFTYPE(TEMPDYN)") && out.contains("TYPE(QMODEL)"), "{out}");
     let o = runmqsc(&sim, &["QM1"], "DISPLAY QLOCAL(Q1)\n");
     assert_eq!(o.code, Some(10), "deleted queue still shown: {o:?}");
@@ -77,7 +96,11 @@ fn syntax_error_and_not_found_count_and_return_10() {
     let sim = started("9.3.0.0");
     let o = runmqsc(&sim, &["QM1"], "DEFINE QLOCAL(X) NOSUCHATTR(1)\nDISPLAY CHSTATUS(*)\nPING QMGR\n");
     assert_eq!(o.code, Some(10), "{o:?}");
-    assert!(o.stdout.contains("AMQ8405I: Syntax error detected at or near end of command segment below:-\n"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("AMQ8405I: Syntax error detected at or near end of command segment below:-\n"),
+        "{}",
+        o.stdout
+    );
     // The segment shown ends at the unknown keyword (exact cut UNCONFIRMED in the reference).
     assert!(o.stdout.contains("below:-\nDEFINE QLOCAL(X) NOSUCHATTR\n"), "{}", o.stdout);
     assert!(o.stdout.contains("AMQ8420I: Channel Status not found."), "{}", o.stdout);
@@ -90,7 +113,8 @@ fn syntax_error_and_not_found_count_and_return_10() {
 #[test]
 fn comments_continuations_and_end() {
     let sim = started("9.3.0.0");
-    let o = runmqsc(&sim, &["QM1"], "* a comment\nDEFINE QLOCAL(C1) +\n   DESCR('joined')\nend\nDEFINE QLOCAL(NEVER)\n");
+    let o =
+        runmqsc(&sim, &["QM1"], "* a comment\nDEFINE QLOCAL(C1) +\n   DESCR('joined')\nend\nDEFINE QLOCAL(NEVER)\n");
     assert_eq!(o.code, Some(0), "{o:?}");
     assert!(o.stdout.contains("       : * a comment"), "{}", o.stdout);
     assert!(o.stdout.contains("     1 : DEFINE QLOCAL(C1) +"), "{}", o.stdout);
@@ -109,7 +133,13 @@ fn queue_manager_not_running_or_unknown_returns_20() {
     let o = runmqsc(&sim, &["QM1"], "DISPLAY QMSTATUS\n");
     assert_eq!(o.code, Some(20), "{o:?}");
     assert!(o.stdout.contains("AMQ8146E: IBM MQ queue manager not available."), "{}", o.stdout);
-    assert!(o.stdout.contains("No MQSC commands read.\nNo commands have a syntax error.\nAll valid MQSC commands were processed."), "{}", o.stdout);
+    assert!(
+        o.stdout.contains(
+            "No MQSC commands read.\nNo commands have a syntax error.\nAll valid MQSC commands were processed."
+        ),
+        "{}",
+        o.stdout
+    );
     let o = runmqsc(&sim, &["NOSUCHQM"], "DISPLAY QMSTATUS\n");
     assert_eq!(o.code, Some(20), "{o:?}");
     assert!(o.stdout.contains("AMQ8118E: IBM MQ queue manager does not exist."), "{}", o.stdout);
@@ -133,7 +163,10 @@ fn listener_define_start_status_stop() {
     }
     let out = mqsc_ok(&sim, "DISPLAY LISTENER(MQHA.LSTR) ALL\nDISPLAY LSSTATUS(MQHA.LSTR) PORT\n");
     assert!(out.contains("AMQ8630I: Display listener information details."), "{out}");
-    assert!(out.contains("CONTROL(QMGR)") && out.contains("TRPTYPE(TCP)") && out.contains(&format!("PORT({port})")), "{out}");
+    assert!(
+        out.contains("CONTROL(QMGR)") && out.contains("TRPTYPE(TCP)") && out.contains(&format!("PORT({port})")),
+        "{out}"
+    );
     assert!(out.contains("AMQ8631I: Display listener status details."), "{out}");
     assert!(out.contains("STATUS(RUNNING)") && out.contains("PID("), "{out}");
     let out = mqsc_ok(&sim, "STOP LISTENER(MQHA.LSTR)\n");
@@ -155,7 +188,10 @@ fn qmgr_and_authinfo_security_commands() {
     assert!(out.contains("AMQ8408I: Display Queue Manager details."), "{out}");
     // A 39-character attribute takes a line of its own (§10.1).
     assert!(out.contains("\n   CONNAUTH(SYSTEM.DEFAULT.AUTHINFO.IDPWOS)\n"), "{out}");
-    assert!(out.contains("CHLAUTH(ENABLED)") && out.contains("SCMDSERV(QMGR)") && out.contains("SCHINIT(QMGR)"), "{out}");
+    assert!(
+        out.contains("CHLAUTH(ENABLED)") && out.contains("SCMDSERV(QMGR)") && out.contains("SCHINIT(QMGR)"),
+        "{out}"
+    );
     assert!(out.contains("AMQ8005I: IBM MQ queue manager changed."), "{out}");
     assert!(out.contains("CHCKCLNT(REQDADM)"), "8.0+ default of the seed: {out}");
     assert!(out.contains("AMQ8567I: IBM MQ authentication information changed."), "{out}");
@@ -166,10 +202,16 @@ fn qmgr_and_authinfo_security_commands() {
 #[test]
 fn channel_definitions() {
     let sim = started("9.3.0.0");
-    let out = mqsc_ok(&sim, "DEFINE CHANNEL(MQHA.SVRCONN) CHLTYPE(SVRCONN) TRPTYPE(TCP) MCAUSER('mqm')\nDISPLAY CHANNEL(MQHA.*) ALL\n");
+    let out = mqsc_ok(
+        &sim,
+        "DEFINE CHANNEL(MQHA.SVRCONN) CHLTYPE(SVRCONN) TRPTYPE(TCP) MCAUSER('mqm')\nDISPLAY CHANNEL(MQHA.*) ALL\n",
+    );
     assert!(out.contains("AMQ8014I: IBM MQ channel created."), "{out}");
     assert!(out.contains("AMQ8414I: Display Channel details."), "{out}");
-    assert!(out.contains("CHANNEL(MQHA.SVRCONN)") && out.contains("CHLTYPE(SVRCONN)") && out.contains("MCAUSER(mqm)"), "{out}");
+    assert!(
+        out.contains("CHANNEL(MQHA.SVRCONN)") && out.contains("CHLTYPE(SVRCONN)") && out.contains("MCAUSER(mqm)"),
+        "{out}"
+    );
     // A name longer than a channel's 20 characters is refused.
     let o = runmqsc(&sim, &["QM1"], "DEFINE CHANNEL(ABCDEFGHIJKLMNOPQRSTU) CHLTYPE(SVRCONN)\n");
     assert_eq!(o.code, Some(10), "{o:?}");
@@ -229,7 +271,10 @@ fn chlauth_records_default_rules_and_set() {
     let out = mqsc_ok(&sim, "DISPLAY CHLAUTH(*)\n");
     // IBM's three default records since 7.1.
     assert!(out.contains("CHLAUTH(SYSTEM.*)") && out.contains("USERSRC(NOACCESS)"), "{out}");
-    assert!(out.contains("CHLAUTH(*)") && out.contains("TYPE(BLOCKUSER)") && out.contains("USERLIST(*MQADMIN)"), "{out}");
+    assert!(
+        out.contains("CHLAUTH(*)") && out.contains("TYPE(BLOCKUSER)") && out.contains("USERLIST(*MQADMIN)"),
+        "{out}"
+    );
     assert!(out.contains("CHLAUTH(SYSTEM.ADMIN.SVRCONN)") && out.contains("USERSRC(CHANNEL)"), "{out}");
     let out = mqsc_ok(&sim, "SET CHLAUTH('MQHA.*') TYPE(BLOCKUSER) USERLIST('nobody')\nDISPLAY CHLAUTH('MQHA.*')\n");
     assert!(out.contains("AMQ8877I: IBM MQ channel authentication record set."), "{out}");
@@ -275,7 +320,10 @@ fn new_definitions_take_the_system_default_objects_attributes() {
 #[test]
 fn delete_rules_for_queues_listeners_and_channels() {
     let sim = started("9.3.0.0");
-    mqsc_ok(&sim, "DEFINE QLOCAL(FULL)\nDEFINE LISTENER(GONE.L) TRPTYPE(TCP) PORT(1)\nDEFINE CHANNEL(GONE.C) CHLTYPE(SVRCONN)\n");
+    mqsc_ok(
+        &sim,
+        "DEFINE QLOCAL(FULL)\nDEFINE LISTENER(GONE.L) TRPTYPE(TCP) PORT(1)\nDEFINE CHANNEL(GONE.C) CHLTYPE(SVRCONN)\n",
+    );
     let o = common::sample(&sim, "amqsput", &["FULL", "QM1"], "m\n\n", &[]);
     assert_eq!(o.code, Some(0), "{o:?}");
     // A queue with messages is not deleted without PURGE.
@@ -296,7 +344,10 @@ fn verify_mode_checks_syntax_without_executing() {
     let o = runmqsc(&sim, &["-v", "QM1"], "DEFINE QLOCAL(VERIFIED.ONLY) DEFPSIST(YES)\nDEFINE QLOCAL(X) BADATTR(1)\n");
     assert_eq!(o.code, Some(10), "{o:?}");
     assert!(o.stdout.contains("AMQ8405I: Syntax error detected at or near end of command segment below:-"), "{o:?}");
-    assert!(o.stdout.contains("2 MQSC commands read.") && o.stdout.contains("One command has a syntax error."), "{o:?}");
+    assert!(
+        o.stdout.contains("2 MQSC commands read.") && o.stdout.contains("One command has a syntax error."),
+        "{o:?}"
+    );
     // Nothing was executed.
     assert_eq!(runmqsc(&sim, &["QM1"], "DISPLAY QLOCAL(VERIFIED.ONLY)\n").code, Some(10));
     // And no running queue manager is needed.

@@ -77,7 +77,10 @@ fn start_end_cycle_outputs_and_codes() {
     // §8.1 default/-c: two lines, rc 0
     let r = sim.run("endmqm", &["QM1"]);
     assert_eq!(r.code, 0);
-    assert_eq!(r.stdout, "Quiesce request accepted. The queue manager will stop when all outstanding work\nis complete.\n");
+    assert_eq!(
+        r.stdout,
+        "Quiesce request accepted. The queue manager will stop when all outstanding work\nis complete.\n"
+    );
     assert!(sim.wait_status("QM1", "ENDED NORMALLY", std::time::Duration::from_secs(10)));
     // §8.1 -w: waiting line then ended line
     sim.ok("strmqm", &["QM1"]);
@@ -116,7 +119,11 @@ fn dspmq_output_forms() {
         inst_path.display()
     );
     assert_eq!(r.stdout.lines().next().unwrap(), expect.trim_end());
-    assert!(r.stdout.lines().nth(1).unwrap().contains("STATUS(Ended immediately) DEFAULT(no) STANDBY(Not applicable)"), "{}", r.stdout);
+    assert!(
+        r.stdout.lines().nth(1).unwrap().contains("STATUS(Ended immediately) DEFAULT(no) STANDBY(Not applicable)"),
+        "{}",
+        r.stdout
+    );
     // -n: upper case values (§6.1)
     let r = sim.ok("dspmq", &["-n", "-o", "all", "-m", "QM1"]);
     assert!(r.stdout.contains("STATUS(RUNNING) DEFAULT(YES) STANDBY(NOT PERMITTED)"), "{}", r.stdout);
@@ -169,7 +176,14 @@ fn dspmqinf_addmqinf_rmvmqinf() {
     // §3.1 command form
     let r = sim.ok("dspmqinf", &["-o", "command", "QM1"]);
     let line = r.stdout.trim_end().to_string();
-    assert_eq!(line, format!("addmqinf -s QueueManager -v Name=QM1 -v Directory=QM1 -v Prefix={} -v DataPath={}/QM1", prefix.display(), md.display()));
+    assert_eq!(
+        line,
+        format!(
+            "addmqinf -s QueueManager -v Name=QM1 -v Directory=QM1 -v Prefix={} -v DataPath={}/QM1",
+            prefix.display(),
+            md.display()
+        )
+    );
     // Second node: addmqinf with that line -> "IBM MQ configuration information added."
     let node2 = sim.install_beside("node2", &[]);
     let args: Vec<&str> = line.split(' ').skip(1).collect();

@@ -10,7 +10,8 @@ fn slow_start_shows_starting_then_running() {
     sim.ok("crtmqm", &["QM1"]);
     assert_eq!(sim.mqsim(&["fault", "QM1", "set", "slow-start", "2"]).code, 0);
     let t = Instant::now();
-    let mut child = std::process::Command::new(sim.bin("strmqm")).arg("QM1").stdout(std::process::Stdio::null()).spawn().unwrap();
+    let mut child =
+        std::process::Command::new(sim.bin("strmqm")).arg("QM1").stdout(std::process::Stdio::null()).spawn().unwrap();
     assert!(sim.wait_status("QM1", "STARTING", Duration::from_secs(2)), "never Starting");
     assert!(child.wait().unwrap().success());
     assert!(t.elapsed() >= Duration::from_secs(2));
@@ -34,7 +35,8 @@ fn strmqm_rc_fault() {
 }
 
 fn ends_within(sim: &Sim, args: &[&str], within: Duration) -> Option<i32> {
-    let mut child = std::process::Command::new(sim.bin("endmqm")).args(args).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let mut child =
+        std::process::Command::new(sim.bin("endmqm")).args(args).stdout(std::process::Stdio::null()).spawn().unwrap();
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
         if let Some(st) = child.try_wait().unwrap() {
@@ -93,7 +95,8 @@ fn lost_storage_is_status_not_available() {
 }
 
 fn ipc_keys() -> String {
-    String::from_utf8_lossy(&std::process::Command::new("ipcs").args(["-m", "-s"]).output().unwrap().stdout).into_owned()
+    String::from_utf8_lossy(&std::process::Command::new("ipcs").args(["-m", "-s"]).output().unwrap().stdout)
+        .into_owned()
 }
 
 #[test]
@@ -119,7 +122,8 @@ fn dead_listener_fault_via_kill() {
     sim.ok("crtmqm", &["QM1"]);
     sim.ok("strmqm", &["QM1"]);
     let port = free_port().to_string();
-    let mut child = std::process::Command::new(sim.bin("runmqlsr")).args(["-t", "tcp", "-p", &port, "-m", "QM1"]).spawn().unwrap();
+    let mut child =
+        std::process::Command::new(sim.bin("runmqlsr")).args(["-t", "tcp", "-p", &port, "-m", "QM1"]).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline && !sim.processes().iter().any(|p| p.comm == "runmqlsr") {
         std::thread::sleep(Duration::from_millis(20));

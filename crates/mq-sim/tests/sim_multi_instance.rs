@@ -19,7 +19,10 @@ fn pair() -> Pair {
         std::fs::create_dir_all(shared.join(d)).unwrap();
     }
     std::process::Command::new("chown").args(["-R", "mqm:mqm"]).arg(&shared).status().unwrap();
-    a.ok("crtmqm", &["-ld", shared.join("logs").to_str().unwrap(), "-md", shared.join("qmgrs").to_str().unwrap(), "QM1"]);
+    a.ok(
+        "crtmqm",
+        &["-ld", shared.join("logs").to_str().unwrap(), "-md", shared.join("qmgrs").to_str().unwrap(), "QM1"],
+    );
     let line = a.ok("dspmqinf", &["-o", "command", "QM1"]).stdout;
     let args: Vec<&str> = line.trim_end().split(' ').skip(1).collect();
     b.ok("addmqinf", &args);
@@ -40,7 +43,13 @@ fn active_standby_switchover_takeover() {
     // §19.3 B standby, rc 30 and the wrapped message of §7.1
     let r = b.run("strmqm", &["-x", "QM1"]);
     assert_eq!(r.code, 30, "{r:?}");
-    assert!(r.stdout.ends_with("A standby instance of queue manager 'QM1' has been started. The active instance\nis running elsewhere.\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.ends_with(
+            "A standby instance of queue manager 'QM1' has been started. The active instance\nis running elsewhere.\n"
+        ),
+        "{}",
+        r.stdout
+    );
     assert_eq!(b.status("QM1"), "RUNNING AS STANDBY");
     // §6.1 -x -o standby from either node lists both instances
     for n in [&a, &b] {

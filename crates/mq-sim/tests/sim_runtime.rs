@@ -12,7 +12,8 @@ fn process_family_names_users_parents_and_cleanup() {
     sim.ok("crtmqm", &["QM1"]);
     sim.ok("strmqm", &["QM1"]);
     let procs = sim.processes();
-    let by = |comm: &str| procs.iter().find(|p| p.comm == comm).unwrap_or_else(|| panic!("no {comm} in {procs:#?}")).clone();
+    let by =
+        |comm: &str| procs.iter().find(|p| p.comm == comm).unwrap_or_else(|| panic!("no {comm} in {procs:#?}")).clone();
     let ctl = by("amqzxma0");
     // §5 newer form: amqzxma0 -m QM -u mqm, running as mqm although root started it.
     assert_eq!(&ctl.cmdline[1..], ["-m", "QM1", "-u", "mqm"]);
@@ -90,7 +91,12 @@ fn crash_leaving_children_blocks_restart_with_amq8041() {
     assert_eq!(r.code, 24, "{r:?}");
     assert!(r.stdout.starts_with("AMQ8041S: The queue manager cannot be restarted or deleted because processes,\nthat were previously connected, are still running.\n"), "{}", r.stdout);
     for p in &left {
-        assert!(r.stdout.contains(&format!("Process {} is still running.\n", p.pid)), "{} not listed in {}", p.pid, r.stdout);
+        assert!(
+            r.stdout.contains(&format!("Process {} is still running.\n", p.pid)),
+            "{} not listed in {}",
+            p.pid,
+            r.stdout
+        );
     }
     assert!(r.stdout.ends_with("AMQ7018E: The queue manager operation cannot be completed.\n"));
     assert_eq!(sim.run("dltmqm", &["QM1"]).code, 24);
@@ -215,7 +221,10 @@ fn the_mq_user_runs_the_commands_itself() {
     let (u, g) = (uid_of("mqm"), gid_of("mqm"));
     let r = sim.run_as(u, g, "strmqm", &["QM1"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(sim.run_as(u, g, "dspmq", &["-n", "-m", "QM1"]).stdout.split_whitespace().nth(1), Some("STATUS(RUNNING)"));
+    assert_eq!(
+        sim.run_as(u, g, "dspmq", &["-n", "-m", "QM1"]).stdout.split_whitespace().nth(1),
+        Some("STATUS(RUNNING)")
+    );
     // A crash leaving children, then the mq user's strmqm after the leftovers are gone: the
     // one-shot leave-children switch set by root must not stick.
     assert_eq!(sim.mqsim(&["crash", "QM1", "--leave-children"]).code, 0);

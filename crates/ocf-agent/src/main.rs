@@ -18,13 +18,8 @@ use ocf_agent::{ibmmq, listener, trigger};
 
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let called_as = args
-        .first()
-        .map(Path::new)
-        .and_then(Path::file_name)
-        .and_then(OsStr::to_str)
-        .unwrap_or("")
-        .to_string();
+    let called_as =
+        args.first().map(Path::new).and_then(Path::file_name).and_then(OsStr::to_str).unwrap_or("").to_string();
     let Some(kind) = AgentKind::from_name(&called_as) else {
         // Installed under a name no agent answers to: the installation is broken, not the resource.
         let _ = writeln!(
@@ -104,8 +99,17 @@ fn run(kind: AgentKind, action: Action) -> OcfExit {
         Err(e) if action == Action::Stop => {
             // A stop must not fail over configuration: ignore the bad value and use defaults.
             log::warn(format!("{e}; using defaults for it"));
-            let bad = ["OCF_CHECK_LEVEL", "OCF_RESKEY_OCF_CHECK_LEVEL", "OCF_RESKEY_CRM_meta_interval", "OCF_RESKEY_CRM_meta_timeout"];
-            match Env::from_lookup(action.clone(), |k| if bad.contains(&k) { None } else { std::env::var(k).ok() }, std::time::Instant::now()) {
+            let bad = [
+                "OCF_CHECK_LEVEL",
+                "OCF_RESKEY_OCF_CHECK_LEVEL",
+                "OCF_RESKEY_CRM_meta_interval",
+                "OCF_RESKEY_CRM_meta_timeout",
+            ];
+            match Env::from_lookup(
+                action.clone(),
+                |k| if bad.contains(&k) { None } else { std::env::var(k).ok() },
+                std::time::Instant::now(),
+            ) {
                 Ok(env) => env,
                 Err(e) => {
                     log::exit_reason(e);

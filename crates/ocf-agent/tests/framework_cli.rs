@@ -19,7 +19,10 @@ fn unknown_and_unsupported_actions_exit_3_with_a_reason() {
         }
     }
     // reload-agent exists only where parameters are reloadable.
-    assert_eq!(code(&links.run("ibmmq-listener", "reload-agent", &[("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "1")])), 3);
+    assert_eq!(
+        code(&links.run("ibmmq-listener", "reload-agent", &[("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "1")])),
+        3
+    );
 }
 
 #[test]
@@ -68,8 +71,19 @@ fn validate(links: &Links, agent: &str, env: &[(&str, &str)]) -> (i32, String) {
 fn validate_all_level_0_checks_parameters_only() {
     let links = Links::new();
     // Nothing on this machine is looked at: a non-existent installation path still validates.
-    assert_eq!(validate(&links, "ibmmq", &[("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_mq_installation", "/nonexistent/mqm")]).0, 0);
-    assert_eq!(validate(&links, "ibmmq-listener", &[("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "1414"), ("OCF_RESKEY_ipaddr", "192.0.2.7")]).0, 0);
+    assert_eq!(
+        validate(&links, "ibmmq", &[("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_mq_installation", "/nonexistent/mqm")]).0,
+        0
+    );
+    assert_eq!(
+        validate(
+            &links,
+            "ibmmq-listener",
+            &[("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "1414"), ("OCF_RESKEY_ipaddr", "192.0.2.7")]
+        )
+        .0,
+        0
+    );
     assert_eq!(validate(&links, "ibmmq-trigger", &[("OCF_RESKEY_qmgr", "QM.A/B_%")]).0, 0);
 }
 
@@ -81,22 +95,70 @@ fn bad_parameters_exit_6_naming_the_value() {
     let cases: Vec<Case> = vec![
         ("ibmmq", vec![], "parameter 'qmgr' is required".into()),
         ("ibmmq", vec![("OCF_RESKEY_qmgr", "QM 1")], "qmgr='QM 1' has ' ' at position 3".into()),
-        ("ibmmq", vec![("OCF_RESKEY_qmgr", "QM1;touch /tmp/mqha-pwned")], "qmgr='QM1;touch /tmp/mqha-pwned' has ';'".into()),
+        (
+            "ibmmq",
+            vec![("OCF_RESKEY_qmgr", "QM1;touch /tmp/mqha-pwned")],
+            "qmgr='QM1;touch /tmp/mqha-pwned' has ';'".into(),
+        ),
         ("ibmmq", vec![("OCF_RESKEY_qmgr", "$(reboot)")], "qmgr='$(reboot)' has '$' at position 1".into()),
         ("ibmmq", vec![("OCF_RESKEY_qmgr", &long)], format!("qmgr='{long}' is 49 characters long")),
-        ("ibmmq", vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_mq_installation", "opt/mqm")], "mq_installation='opt/mqm' is not an absolute path".into()),
-        ("ibmmq", vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_mq_user", "mq user")], "mq_user='mq user' is not a valid user name".into()),
+        (
+            "ibmmq",
+            vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_mq_installation", "opt/mqm")],
+            "mq_installation='opt/mqm' is not an absolute path".into(),
+        ),
+        (
+            "ibmmq",
+            vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_mq_user", "mq user")],
+            "mq_user='mq user' is not a valid user name".into(),
+        ),
         ("ibmmq", vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_strmqm_options", "-c")], "strmqm_options='-c'".into()),
-        ("ibmmq", vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_strmqm_options", "-x")], "strmqm_options has -x".into()),
-        ("ibmmq", vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_stop_mode", "gently")], "stop_mode='gently' is not one of immediate, controlled, wait".into()),
-        ("ibmmq", vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_ipc_cleanup", "perhaps")], "ipc_cleanup='perhaps' is not a boolean".into()),
+        (
+            "ibmmq",
+            vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_strmqm_options", "-x")],
+            "strmqm_options has -x".into(),
+        ),
+        (
+            "ibmmq",
+            vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_stop_mode", "gently")],
+            "stop_mode='gently' is not one of immediate, controlled, wait".into(),
+        ),
+        (
+            "ibmmq",
+            vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_ipc_cleanup", "perhaps")],
+            "ipc_cleanup='perhaps' is not a boolean".into(),
+        ),
         ("ibmmq-listener", vec![("OCF_RESKEY_qmgr", "QM1")], "parameter 'port' is required".into()),
-        ("ibmmq-listener", vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "0")], "port='0' is out of range 1-65535".into()),
-        ("ibmmq-listener", vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "70000")], "port='70000' is out of range 1-65535".into()),
-        ("ibmmq-listener", vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "fourteen")], "port='fourteen' is not a whole number".into()),
-        ("ibmmq-listener", vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "1414"), ("OCF_RESKEY_ipaddr", "mq.example.com")], "ipaddr='mq.example.com' is not a numeric".into()),
-        ("ibmmq-listener", vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "1414"), ("OCF_RESKEY_backlog", "-5")], "backlog='-5' is out of range".into()),
-        ("ibmmq-trigger", vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_initq", "INIT Q")], "initq='INIT Q' has ' '".into()),
+        (
+            "ibmmq-listener",
+            vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "0")],
+            "port='0' is out of range 1-65535".into(),
+        ),
+        (
+            "ibmmq-listener",
+            vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "70000")],
+            "port='70000' is out of range 1-65535".into(),
+        ),
+        (
+            "ibmmq-listener",
+            vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "fourteen")],
+            "port='fourteen' is not a whole number".into(),
+        ),
+        (
+            "ibmmq-listener",
+            vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "1414"), ("OCF_RESKEY_ipaddr", "mq.example.com")],
+            "ipaddr='mq.example.com' is not a numeric".into(),
+        ),
+        (
+            "ibmmq-listener",
+            vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "1414"), ("OCF_RESKEY_backlog", "-5")],
+            "backlog='-5' is out of range".into(),
+        ),
+        (
+            "ibmmq-trigger",
+            vec![("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_initq", "INIT Q")],
+            "initq='INIT Q' has ' '".into(),
+        ),
     ];
     for (agent, env, want) in cases {
         for action in ["validate-all", "start", "monitor"] {
@@ -177,9 +239,18 @@ fn log_file_lines_look_like_ocf_log() {
 fn debug_lines_only_when_asked_for() {
     let links = Links::new();
     let dir = tempfile::tempdir().unwrap();
-    for (debug, want) in [(None, false), (Some(("HA_debug", "0")), false), (Some(("HA_debug", "1")), true), (Some(("OCF_TRACE_RA", "1")), true)] {
+    for (debug, want) in [
+        (None, false),
+        (Some(("HA_debug", "0")), false),
+        (Some(("HA_debug", "1")), true),
+        (Some(("OCF_TRACE_RA", "1")), true),
+    ] {
         let log = dir.path().join(format!("d-{want}-{}.log", debug.map(|d| d.0).unwrap_or("none")));
-        let mut env = vec![("HA_LOGFILE", log.to_str().unwrap()), ("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_CRM_meta_timeout", "30000")];
+        let mut env = vec![
+            ("HA_LOGFILE", log.to_str().unwrap()),
+            ("OCF_RESKEY_qmgr", "QM1"),
+            ("OCF_RESKEY_CRM_meta_timeout", "30000"),
+        ];
         env.extend(debug);
         let o = links.run("ibmmq-trigger", "validate-all", &env);
         assert_eq!(code(&o), 0, "{}", stderr(&o));

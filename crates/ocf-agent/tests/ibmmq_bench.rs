@@ -45,9 +45,16 @@ fn spawned(sim: &Sim, depth: u32) -> (usize, usize) {
     let forks = trace
         .lines()
         .filter(|l| {
-            (l.contains("clone(") || l.contains("clone3(") || l.contains("fork(") || l.contains("clone resumed>") || l.contains("clone3 resumed>"))
+            (l.contains("clone(")
+                || l.contains("clone3(")
+                || l.contains("fork(")
+                || l.contains("clone resumed>")
+                || l.contains("clone3 resumed>"))
                 && !l.contains("CLONE_THREAD")
-                && l.rsplit(" = ").next().map(|r| r.trim().parse::<i32>().map(|n| n > 0).unwrap_or(false)).unwrap_or(false)
+                && l.rsplit(" = ")
+                    .next()
+                    .map(|r| r.trim().parse::<i32>().map(|n| n > 0).unwrap_or(false))
+                    .unwrap_or(false)
         })
         .count();
     (execs, forks)
@@ -75,7 +82,10 @@ fn bench() {
 
     let dspmq = median(timed(n, || sim.mq("dspmq", &["-n", "-m", "QMB"]).rc, 0));
     println!("\nsimulator's own dspmq -n -m QMB (as mqm): median {:.2} ms", ms(dspmq));
-    println!("{:<8} {:>12} {:>12} {:>16} {:>10} {:>8}", "depth", "median ms", "p90 ms", "over dspmq ms", "execve", "forks");
+    println!(
+        "{:<8} {:>12} {:>12} {:>16} {:>10} {:>8}",
+        "depth", "median ms", "p90 ms", "over dspmq ms", "execve", "forks"
+    );
     for depth in [0u32, 10, 20] {
         let runs = timed(n, || sim.monitor("QMB", depth).rc, 0);
         let (execs, forks) = spawned(&sim, depth);
@@ -108,7 +118,9 @@ fn bench() {
         eventually("QMB gone", Duration::from_secs(30), || qm_pids(&sim.root, "QMB").is_empty());
         let t = Instant::now();
         assert_eq!(sim.mq("strmqm", &["QMB"]).rc, 0);
-        eventually("QMB running", Duration::from_secs(30), || sim.mq("dspmq", &["-n", "-m", "QMB"]).stdout.contains("(RUNNING)"));
+        eventually("QMB running", Duration::from_secs(30), || {
+            sim.mq("dspmq", &["-n", "-m", "QMB"]).stdout.contains("(RUNNING)")
+        });
         sim_start.push(t.elapsed());
         let t = Instant::now();
         assert_eq!(sim.mq("endmqm", &["-i", "QMB"]).rc, 0);
@@ -117,7 +129,17 @@ fn bench() {
         assert_eq!(sim.act("start", "QMB").rc, 0);
     }
     let (a1, s1, a2, s2) = (median(agent_start), median(sim_start), median(agent_stop), median(sim_stop));
-    println!("start: agent {:.1} ms, simulator strmqm->RUNNING {:.1} ms, above the simulator {:.1} ms", ms(a1), ms(s1), ms(a1.saturating_sub(s1)));
-    println!("stop:  agent {:.1} ms, simulator endmqm -i->gone {:.1} ms, above the simulator {:.1} ms", ms(a2), ms(s2), ms(a2.saturating_sub(s2)));
+    println!(
+        "start: agent {:.1} ms, simulator strmqm->RUNNING {:.1} ms, above the simulator {:.1} ms",
+        ms(a1),
+        ms(s1),
+        ms(a1.saturating_sub(s1))
+    );
+    println!(
+        "stop:  agent {:.1} ms, simulator endmqm -i->gone {:.1} ms, above the simulator {:.1} ms",
+        ms(a2),
+        ms(s2),
+        ms(a2.saturating_sub(s2))
+    );
     assert_eq!(sim.act("stop", "QMB").rc, 0);
 }

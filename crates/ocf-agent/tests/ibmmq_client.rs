@@ -28,7 +28,11 @@ fn client_check_names_chlauth_on_2035_and_passes_once_allowed() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let (uid, gid) = ids("mqm");
     let mut lsr = Command::new(sim.bin("runmqlsr"));
-    lsr.args(["-t", "tcp", "-p", &port.to_string(), "-m", "QMCL"]).uid(uid).gid(gid).stdout(Stdio::null()).stderr(Stdio::null());
+    lsr.args(["-t", "tcp", "-p", &port.to_string(), "-m", "QMCL"])
+        .uid(uid)
+        .gid(gid)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     let mut lsr = lsr.spawn().unwrap();
     eventually("listener up", Duration::from_secs(10), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
 
@@ -41,7 +45,10 @@ fn client_check_names_chlauth_on_2035_and_passes_once_allowed() {
     assert!(reason.contains("2035") && reason.contains("CHLAUTH") && reason.contains("CHCKCLNT"), "{reason}");
     assert!(reason.len() <= 128, "reason longer than crm_mon keeps: {reason}");
     // Depth 10 does not run the client check.
-    assert_eq!(sim.agent("monitor", &params, &[("OCF_RESKEY_CRM_meta_interval", "20000"), ("OCF_CHECK_LEVEL", "10")]).rc, 0);
+    assert_eq!(
+        sim.agent("monitor", &params, &[("OCF_RESKEY_CRM_meta_interval", "20000"), ("OCF_CHECK_LEVEL", "10")]).rc,
+        0
+    );
 
     let out = mqsc(
         &sim,

@@ -2,9 +2,9 @@
 //! add_mqs_ini on another node that has no stanza for it, with IBM's `addmqinf -v DataPath=`.
 
 mod ibmmq_support;
+use ibmmq_support::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use ibmmq_support::*;
 
 /// Shared storage both "nodes" see: qmgrs/ and log/ owned by the mq user, as an administrator
 /// prepares them for crtmqm -md / -ld.
@@ -49,9 +49,17 @@ fn add_mqs_ini_with_data_path_registers_and_runs_on_a_second_node() {
     assert_eq!(r.rc, 0, "monitor on B: {r:?}");
     // The stanza now rules: a data_path that disagrees is warned about, not fatal.
     let other = san.path().join("qmgrs/ELSEWHERE");
-    let r = b.agent("validate-all", &[("qmgr", "QMX"), ("data_path", other.to_str().unwrap())], &[("OCF_CHECK_LEVEL", "10")]);
+    let r = b.agent(
+        "validate-all",
+        &[("qmgr", "QMX"), ("data_path", other.to_str().unwrap())],
+        &[("OCF_CHECK_LEVEL", "10")],
+    );
     assert_eq!(r.rc, 0, "validate-all with a disagreeing data_path: {r:?}");
-    assert!(r.stderr.contains(other.to_str().unwrap()) && r.stderr.contains(data.to_str().unwrap()), "warning names both:\n{}", r.stderr);
+    assert!(
+        r.stderr.contains(other.to_str().unwrap()) && r.stderr.contains(data.to_str().unwrap()),
+        "warning names both:\n{}",
+        r.stderr
+    );
     let r = b.agent("stop", &params, &[]);
     assert_eq!(r.rc, 0, "stop on B: {r:?}");
     assert!(qm_pids(&b.root, "QMX").is_empty(), "QMX processes left after stop");
@@ -67,7 +75,10 @@ fn add_mqs_ini_without_data_path_names_where_it_looked() {
     assert_eq!(r.rc, 5, "start on B without data_path: {r:?}");
     let looked = b.data().join("qmgrs/QMY");
     assert!(r.reason().contains(looked.to_str().unwrap()), "reason does not name {}: {}", looked.display(), r.reason());
-    assert!(!std::fs::read_to_string(b.data().join("mqs.ini")).unwrap().contains("Name=QMY"), "B must still not know QMY");
+    assert!(
+        !std::fs::read_to_string(b.data().join("mqs.ini")).unwrap().contains("Name=QMY"),
+        "B must still not know QMY"
+    );
     assert_eq!(b.agent("stop", &[("qmgr", "QMY"), ("add_mqs_ini", "true")], &[]).rc, 0);
 }
 

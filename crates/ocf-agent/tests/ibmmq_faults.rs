@@ -86,7 +86,11 @@ fn hung_queue_manager_fails_monitor_within_its_timeout() {
         let r = sim.agent(
             "monitor",
             &[("qmgr", "QMH")],
-            &[("OCF_RESKEY_CRM_meta_interval", "20000"), ("OCF_CHECK_LEVEL", depth), ("OCF_RESKEY_CRM_meta_timeout", "10000")],
+            &[
+                ("OCF_RESKEY_CRM_meta_interval", "20000"),
+                ("OCF_CHECK_LEVEL", depth),
+                ("OCF_RESKEY_CRM_meta_timeout", "10000"),
+            ],
         );
         assert_ne!(r.rc, 0, "depth {depth} on a hung QM: {r:?}");
         assert_ne!(r.rc, 7, "depth {depth}: a hung QM is not stopped: {r:?}");
@@ -204,7 +208,8 @@ fn dead_command_server_is_restarted_in_place() {
             std::fs::read(e.path().join("cmdline"))
                 .map(|c| {
                     let a: Vec<&[u8]> = c.split(|b| *b == 0).collect();
-                    a.first().map(|p| p.ends_with(b"runmqchi")).unwrap_or(false) && a.windows(2).any(|w| w[0] == b"-m" && w[1] == b"QMCS")
+                    a.first().map(|p| p.ends_with(b"runmqchi")).unwrap_or(false)
+                        && a.windows(2).any(|w| w[0] == b"-m" && w[1] == b"QMCS")
                 })
                 .unwrap_or(false)
         })
@@ -244,7 +249,9 @@ fn dspmq_states_as_a_cluster_sees_them() {
     std::os::unix::process::CommandExt::gid(&mut c, gid);
     c.arg("QMX").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
     let mut strmqm = c.spawn().unwrap();
-    eventually("QMX starting", Duration::from_secs(5), || sim.mq("dspmq", &["-n", "-m", "QMX"]).stdout.contains("STARTING"));
+    eventually("QMX starting", Duration::from_secs(5), || {
+        sim.mq("dspmq", &["-n", "-m", "QMX"]).stdout.contains("STARTING")
+    });
     let r = sim.agent(
         "monitor",
         &[("qmgr", "QMX")],

@@ -58,7 +58,11 @@ fn test_queue_is_created_persistent() {
     child.stdin.take().unwrap().write_all(b"DISPLAY QLOCAL('MY.HA.Q') DEFPSIST\n").unwrap();
     let out = String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned();
     assert!(out.contains("DEFPSIST(YES)"), "{out}");
-    let r = sim.agent("monitor", &[("qmgr", "QMTQ"), ("test_queue", "MY.HA.Q")], &[("OCF_RESKEY_CRM_meta_interval", "1000"), ("OCF_CHECK_LEVEL", "20")]);
+    let r = sim.agent(
+        "monitor",
+        &[("qmgr", "QMTQ"), ("test_queue", "MY.HA.Q")],
+        &[("OCF_RESKEY_CRM_meta_interval", "1000"), ("OCF_CHECK_LEVEL", "20")],
+    );
     assert_eq!(r.rc, 0, "depth 20 on the named queue: {r:?}");
     assert_eq!(sim.act("stop", "QMTQ").rc, 0);
 }
@@ -120,7 +124,11 @@ fn validate_all_checks_the_node_and_reload_creates_a_new_test_queue() {
     // Level 0 (what pcs runs) checks parameters only, even where MQ is missing.
     let r = sim.agent("validate-all", &[("qmgr", "QMV"), ("mq_installation", "/nonexistent/mqm")], &[]);
     assert_eq!(r.rc, 0, "{r:?}");
-    let r = sim.agent("validate-all", &[("qmgr", "QMV"), ("mq_installation", "/nonexistent/mqm")], &[("OCF_CHECK_LEVEL", "10")]);
+    let r = sim.agent(
+        "validate-all",
+        &[("qmgr", "QMV"), ("mq_installation", "/nonexistent/mqm")],
+        &[("OCF_CHECK_LEVEL", "10")],
+    );
     assert_eq!(r.rc, 5, "{r:?}");
     let data = sim.data().join("qmgrs/QMV");
     let (uid2, gid2) = ids("mqm2");

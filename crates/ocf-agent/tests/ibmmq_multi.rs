@@ -186,7 +186,11 @@ fn promotable_clone_lifecycle_switchover_and_takeover() {
     let r = b.monitor(qm, 0);
     assert_eq!(r.rc, 1, "Running elsewhere without a local standby: {r:?}");
     assert!(r.reason().contains("no standby"), "{}", r.reason());
-    let r = b.agent("notify", qm, &[("OCF_RESKEY_CRM_meta_notify_type", "post"), ("OCF_RESKEY_CRM_meta_notify_operation", "promote")]);
+    let r = b.agent(
+        "notify",
+        qm,
+        &[("OCF_RESKEY_CRM_meta_notify_type", "post"), ("OCF_RESKEY_CRM_meta_notify_operation", "promote")],
+    );
     assert_eq!(r.rc, 0, "notify: {r:?}");
     assert_eq!(b.status(qm), "RUNNING AS STANDBY");
     for depth in [0, 10, 20] {
@@ -283,7 +287,8 @@ fn single_instance_resources_do_not_promote() {
     }
     // A standby outside the cluster is still an error for a single-instance resource.
     assert_eq!(a.mq("strmqm", &["-x", qm]).rc, 0);
-    let r = a.agent("monitor", qm, &[("OCF_RESKEY_multi_instance", "false"), ("OCF_RESKEY_CRM_meta_interval", "20000")]);
+    let r =
+        a.agent("monitor", qm, &[("OCF_RESKEY_multi_instance", "false"), ("OCF_RESKEY_CRM_meta_interval", "20000")]);
     assert_eq!(r.rc, 0, "single-instance monitor of an active -x instance: {r:?}");
 }
 

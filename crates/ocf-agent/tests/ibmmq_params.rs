@@ -2,8 +2,8 @@
 //! names the offending value. Stop never fails over configuration.
 
 mod ibmmq_support;
-use std::process::Command;
 use ibmmq_support::*;
+use std::process::Command;
 
 #[test]
 fn parameter_errors_are_named() {
@@ -65,7 +65,10 @@ fn unknown_user_wrong_owner_missing_stanza_missing_installation() {
     std::os::unix::fs::chown(&data, Some(uid), Some(gid)).unwrap();
     assert_eq!(r.rc, 5, "data owned by an unknown uid: {r:?}");
     let why = r.reason();
-    assert!(why.contains(&format!("QMP data dir owned by uid {stray}, no user on this node (mqm here has uid {uid})")), "{why}");
+    assert!(
+        why.contains(&format!("QMP data dir owned by uid {stray}, no user on this node (mqm here has uid {uid})")),
+        "{why}"
+    );
     assert!(why.contains("the same on all nodes"), "{why}");
     assert!(!why.contains(&format!("'{stray}'")), "{why}");
     assert!(qm_pids(&sim.root, "QMP").is_empty(), "started despite the unknown owner");

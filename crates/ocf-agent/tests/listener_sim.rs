@@ -25,10 +25,15 @@ fn lifecycle_probe_start_monitor_stop() {
     let ps = port.to_string();
     let env = sim.env(&[("OCF_RESKEY_port", &ps)]);
     let recurring = sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_CRM_meta_interval", "20000")]);
-    let deep = sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_CRM_meta_interval", "60000"), ("OCF_CHECK_LEVEL", "10")]);
+    let deep =
+        sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_CRM_meta_interval", "60000"), ("OCF_CHECK_LEVEL", "10")]);
 
     check(&agent(&links, L, "monitor", &env), 7, "probe before start");
-    check(&agent(&links, L, "validate-all", &sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_CHECK_LEVEL", "10")])), 0, "validate-all level 10");
+    check(
+        &agent(&links, L, "validate-all", &sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_CHECK_LEVEL", "10")])),
+        0,
+        "validate-all level 10",
+    );
     check(&agent(&links, L, "start", &env), 0, "start");
     assert!(port_open(port), "port {port} does not accept after start");
     check(&agent(&links, L, "monitor", &recurring), 0, "monitor depth 0");
@@ -109,7 +114,11 @@ fn a_listener_before_its_queue_manager_fails_start_and_probes_7() {
     check(&agent(&links, L, "stop", &bare), 0, "stop on a node without the installation");
     let o = agent(&links, L, "start", &env);
     check(&o, 1, "start with the queue manager down");
-    assert!(exit_reason(&o).unwrap_or_default().contains(&format!("queue manager {} is not running", sim.qm)), "{}", stderr(&o));
+    assert!(
+        exit_reason(&o).unwrap_or_default().contains(&format!("queue manager {} is not running", sim.qm)),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -121,9 +130,17 @@ fn an_address_not_on_this_host_is_invalid_here() {
     // 192.0.2.0/24 is TEST-NET-1: never configured on a real host.
     let o = agent(&links, L, "start", &sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "192.0.2.77")]));
     check(&o, 2, "start with a foreign ipaddr");
-    assert!(exit_reason(&o).unwrap_or_default().contains("ipaddr='192.0.2.77' is not configured on this node"), "{}", stderr(&o));
+    assert!(
+        exit_reason(&o).unwrap_or_default().contains("ipaddr='192.0.2.77' is not configured on this node"),
+        "{}",
+        stderr(&o)
+    );
     // The same configuration is fine as far as pcs's level-0 validation is concerned.
-    check(&agent(&links, L, "validate-all", &sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "192.0.2.77")])), 0, "validate-all level 0");
+    check(
+        &agent(&links, L, "validate-all", &sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "192.0.2.77")])),
+        0,
+        "validate-all level 0",
+    );
 }
 
 #[test]
@@ -146,11 +163,17 @@ fn a_listener_object_is_aligned_and_driven_through_runmqsc() {
     let ps = port.to_string();
     let out = sim.mqsc("DEFINE LISTENER(FW.LSR) TRPTYPE(TCP) PORT(1) CONTROL(QMGR)\n");
     assert!(out.contains("AMQ8626"), "DEFINE LISTENER: {out}");
-    let env = sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "127.0.0.1"), ("OCF_RESKEY_listener", "FW.LSR")]);
+    let env =
+        sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "127.0.0.1"), ("OCF_RESKEY_listener", "FW.LSR")]);
     check(&agent(&links, L, "start", &env), 0, "start of a LISTENER object");
     assert!(port_open(port));
     let shown = sim.mqsc("DISPLAY LISTENER(FW.LSR) PORT IPADDR CONTROL\n");
-    assert!(shown.contains(&format!("PORT({port})")) && shown.contains("CONTROL(MANUAL)") && shown.contains("IPADDR(127.0.0.1)"), "{shown}");
+    assert!(
+        shown.contains(&format!("PORT({port})"))
+            && shown.contains("CONTROL(MANUAL)")
+            && shown.contains("IPADDR(127.0.0.1)"),
+        "{shown}"
+    );
     check(&agent(&links, L, "monitor", &env), 0, "probe of the object's listener");
     check(&agent(&links, L, "stop", &env), 0, "stop of the object's listener");
     assert!(eventually(Duration::from_secs(2), || !port_open(port)));
@@ -184,7 +207,13 @@ fn depth_10_accepts_a_refusal_but_fails_on_a_hung_queue_manager_within_the_timeo
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("2035") && text.contains("so it works"), "{text}");
 
-    let o = std::process::Command::new(support::sim::mqsim_bin()).arg("fault").arg(sim.root()).arg(&sim.qm).args(["set", "hang"]).output().unwrap();
+    let o = std::process::Command::new(support::sim::mqsim_bin())
+        .arg("fault")
+        .arg(sim.root())
+        .arg(&sim.qm)
+        .args(["set", "hang"])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "mqsim fault set hang: {}", String::from_utf8_lossy(&o.stderr));
     let started = std::time::Instant::now();
     let o = agent(&links, L, "monitor", &deep("6000"));
@@ -193,7 +222,11 @@ fn depth_10_accepts_a_refusal_but_fails_on_a_hung_queue_manager_within_the_timeo
     assert!(took < Duration::from_secs(6), "monitor took {took:?}, beyond its 6 s timeout");
     assert!(exit_reason(&o).unwrap_or_default().contains("hung"), "{}", stderr(&o));
     // Depth 0 does not talk to the queue manager: the listener process and port are fine.
-    check(&agent(&links, L, "monitor", &sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_CRM_meta_interval", "20000")])), 0, "depth 0 on a hung queue manager");
+    check(
+        &agent(&links, L, "monitor", &sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_CRM_meta_interval", "20000")])),
+        0,
+        "depth 0 on a hung queue manager",
+    );
 }
 
 #[test]
@@ -201,7 +234,11 @@ fn ocf_tester_passes() {
     let sim = SimQm::create("OT");
     sim.start_qm();
     let inst = sim.installation().display().to_string();
-    let (rc, out) = support::sim::ocf_tester(L, "lsr-ocft", &[("qmgr", sim.qm.clone()), ("port", free_port().to_string()), ("mq_installation", inst)]);
+    let (rc, out) = support::sim::ocf_tester(
+        L,
+        "lsr-ocft",
+        &[("qmgr", sim.qm.clone()), ("port", free_port().to_string()), ("mq_installation", inst)],
+    );
     assert_eq!(rc, 0, "ocf-tester:\n{out}");
     assert!(out.contains("passed all tests"), "{out}");
 }
@@ -212,7 +249,8 @@ fn a_listener_object_the_queue_manager_started_is_adopted_and_made_manual() {
     let sim = SimQm::create("AD");
     let port = free_port();
     sim.start_qm();
-    let out = sim.mqsc(&format!("DEFINE LISTENER(FW.AUTO) TRPTYPE(TCP) PORT({port}) CONTROL(QMGR)\nSTART LISTENER(FW.AUTO)\n"));
+    let out = sim
+        .mqsc(&format!("DEFINE LISTENER(FW.AUTO) TRPTYPE(TCP) PORT({port}) CONTROL(QMGR)\nSTART LISTENER(FW.AUTO)\n"));
     assert!(out.contains("AMQ8626") && out.contains("AMQ8021"), "{out}");
     assert!(eventually(Duration::from_secs(5), || port_open(port)), "the queue manager's listener never came up");
     let ps = port.to_string();
@@ -231,7 +269,12 @@ fn runmqlsr_args(qm: &str) -> Vec<Vec<String>> {
         .unwrap()
         .flatten()
         .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .map(|c| c.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect::<Vec<_>>())
+        .map(|c| {
+            c.split(|b| *b == 0)
+                .filter(|s| !s.is_empty())
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect::<Vec<_>>()
+        })
         .filter(|a| a.first().is_some_and(|p| p.ends_with("runmqlsr")) && a.iter().any(|x| x == qm))
         .collect()
 }
@@ -258,7 +301,20 @@ fn two_queue_managers_share_a_port_on_different_addresses() {
     check(&o, 1, "wildcard start on a port used on two addresses");
     assert!(exit_reason(&o).unwrap_or_default().contains("runmqlsr"), "{}", stderr(&o));
     check(&agent(&links, L, "stop", &e1), 0, "stop the first");
-    check(&agent(&links, L, "monitor", &two.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "127.0.0.2"), ("OCF_RESKEY_CRM_meta_interval", "20000")])), 0, "the other queue manager's listener is untouched");
+    check(
+        &agent(
+            &links,
+            L,
+            "monitor",
+            &two.env(&[
+                ("OCF_RESKEY_port", &ps),
+                ("OCF_RESKEY_ipaddr", "127.0.0.2"),
+                ("OCF_RESKEY_CRM_meta_interval", "20000"),
+            ]),
+        ),
+        0,
+        "the other queue manager's listener is untouched",
+    );
     check(&agent(&links, L, "stop", &e2), 0, "stop the second");
 }
 
@@ -271,9 +327,17 @@ fn a_queue_manager_crash_is_left_to_the_queue_managers_resource() {
     let env = sim.env(&[("OCF_RESKEY_port", &ps)]);
     let recurring = sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_CRM_meta_interval", "20000")]);
     check(&agent(&links, L, "start", &env), 0, "start");
-    let o = std::process::Command::new(support::sim::mqsim_bin()).arg("crash").arg(sim.root()).arg(&sim.qm).output().unwrap();
+    let o = std::process::Command::new(support::sim::mqsim_bin())
+        .arg("crash")
+        .arg(sim.root())
+        .arg(&sim.qm)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "mqsim crash: {}", String::from_utf8_lossy(&o.stderr));
-    assert!(eventually(Duration::from_secs(5), || !port_open(ps.parse().unwrap())), "the crash left the listener running");
+    assert!(
+        eventually(Duration::from_secs(5), || !port_open(ps.parse().unwrap())),
+        "the crash left the listener running"
+    );
     // The queue manager's own monitor reports the crash; the listener's must not race it into a
     // restart whose start fails (and bans the node).
     let o = agent(&links, L, "monitor", &recurring);
@@ -296,7 +360,12 @@ fn an_ipv6_bind_address_works_end_to_end() {
     let v6 = std::net::TcpStream::connect_timeout(&format!("[::1]:{ps}").parse().unwrap(), Duration::from_secs(1));
     assert!(v6.is_ok(), "[::1]:{ps} does not accept");
     assert!(!port_open(ps.parse().unwrap()), "bound to ::1 only, yet 127.0.0.1:{ps} accepts");
-    let deep = sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_RESKEY_ipaddr", "::1"), ("OCF_RESKEY_CRM_meta_interval", "60000"), ("OCF_CHECK_LEVEL", "10")]);
+    let deep = sim.env(&[
+        ("OCF_RESKEY_port", &ps),
+        ("OCF_RESKEY_ipaddr", "::1"),
+        ("OCF_RESKEY_CRM_meta_interval", "60000"),
+        ("OCF_CHECK_LEVEL", "10"),
+    ]);
     check(&agent(&links, L, "monitor", &deep), 0, "depth 10 through ::1");
     check(&agent(&links, L, "stop", &env), 0, "stop");
 }

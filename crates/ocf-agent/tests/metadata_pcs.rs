@@ -58,7 +58,13 @@ impl Pcs {
                 let ok = |rc: libc::c_int| if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) };
                 ok(libc::unshare(libc::CLONE_NEWNS))?;
                 ok(libc::mount(none, c"/".as_ptr(), none, libc::MS_REC | libc::MS_PRIVATE, std::ptr::null()))?;
-                ok(libc::mount(src.as_ptr(), c"/usr/lib/ocf/resource.d".as_ptr(), none, libc::MS_BIND, std::ptr::null()))
+                ok(libc::mount(
+                    src.as_ptr(),
+                    c"/usr/lib/ocf/resource.d".as_ptr(),
+                    none,
+                    libc::MS_BIND,
+                    std::ptr::null(),
+                ))
             });
         }
         c.output().expect("pcs")
@@ -82,19 +88,60 @@ fn pcs_enforces_the_unique_groups() {
         assert!(text(&o).contains(want), "pcs {args:?}:\n{}", text(&o));
     };
     ok(&["resource", "create", "qm1", "ocf:mqha:ibmmq", "qmgr=QM1", "--no-default-ops"]);
-    refused(&["resource", "create", "qm1b", "ocf:mqha:ibmmq", "qmgr=QM1", "--no-default-ops"], "option 'qmgr' is not unique");
-    ok(&["resource", "create", "l1", "ocf:mqha:ibmmq-listener", "qmgr=QM1", "port=1414", "ipaddr=192.0.2.1", "--no-default-ops"]);
+    refused(
+        &["resource", "create", "qm1b", "ocf:mqha:ibmmq", "qmgr=QM1", "--no-default-ops"],
+        "option 'qmgr' is not unique",
+    );
+    ok(&[
+        "resource",
+        "create",
+        "l1",
+        "ocf:mqha:ibmmq-listener",
+        "qmgr=QM1",
+        "port=1414",
+        "ipaddr=192.0.2.1",
+        "--no-default-ops",
+    ]);
     // Another queue manager on the same port number is fine on another address...
-    ok(&["resource", "create", "l2", "ocf:mqha:ibmmq-listener", "qmgr=QM2", "port=1414", "ipaddr=192.0.2.2", "--no-default-ops"]);
+    ok(&[
+        "resource",
+        "create",
+        "l2",
+        "ocf:mqha:ibmmq-listener",
+        "qmgr=QM2",
+        "port=1414",
+        "ipaddr=192.0.2.2",
+        "--no-default-ops",
+    ]);
     // ... but not on the same one.
-    refused(&["resource", "create", "l3", "ocf:mqha:ibmmq-listener", "qmgr=QM3", "port=1414", "ipaddr=192.0.2.1", "--no-default-ops"], "(group 'endpoint') is not unique");
+    refused(
+        &[
+            "resource",
+            "create",
+            "l3",
+            "ocf:mqha:ibmmq-listener",
+            "qmgr=QM3",
+            "port=1414",
+            "ipaddr=192.0.2.1",
+            "--no-default-ops",
+        ],
+        "(group 'endpoint') is not unique",
+    );
     refused(&["resource", "create", "l4", "ocf:mqha:ibmmq-listener", "qmgr=QM1", "--no-default-ops"], "port");
 }
 
 #[test]
 fn agent_validation_shows_the_agents_reason() {
     let pcs = Pcs::new();
-    let o = pcs.run(&["resource", "create", "l1", "ocf:mqha:ibmmq-listener", "qmgr=QM1", "port=70000", "--agent-validation"]);
+    let o = pcs.run(&[
+        "resource",
+        "create",
+        "l1",
+        "ocf:mqha:ibmmq-listener",
+        "qmgr=QM1",
+        "port=70000",
+        "--agent-validation",
+    ]);
     assert!(!o.status.success(), "pcs accepted port=70000:\n{}", text(&o));
     assert!(text(&o).contains("ocf-exit-reason:port='70000' is out of range 1-65535"), "{}", text(&o));
     let o = pcs.run(&["resource", "create", "t1", "ocf:mqha:ibmmq-trigger", "qmgr=QM1", "--agent-validation"]);
@@ -102,5 +149,8 @@ fn agent_validation_shows_the_agents_reason() {
     // The advertised operations became the resource's, monitors with their depth.
     let o = pcs.run(&["resource", "config", "t1"]);
     let cfg = text(&o);
-    assert!(cfg.contains("interval=20s") && cfg.contains("interval=60s") && cfg.contains("OCF_CHECK_LEVEL=10"), "{cfg}");
+    assert!(
+        cfg.contains("interval=20s") && cfg.contains("interval=60s") && cfg.contains("OCF_CHECK_LEVEL=10"),
+        "{cfg}"
+    );
 }

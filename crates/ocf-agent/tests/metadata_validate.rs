@@ -21,7 +21,10 @@ fn meta_data(links: &Links, agent: &str) -> String {
     assert_eq!(code(&o), 0, "{agent} meta-data: {}", stderr(&o));
     assert!(o.stderr.is_empty(), "{agent} meta-data wrote to stderr: {}", stderr(&o));
     let xml = stdout(&o);
-    assert!(xml.starts_with("<?xml version=\"1.0\"?>\n<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\""), "{agent}: {xml}");
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\"?>\n<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\""),
+        "{agent}: {xml}"
+    );
     xml
 }
 
@@ -84,10 +87,21 @@ fn meta_data_says_what_pacemaker_and_pcs_need() {
         let xml = meta_data(&links, agent);
         assert_eq!(xpath(&xml, "string(/resource-agent/@name)"), agent);
         assert_eq!(xpath(&xml, "string(/resource-agent/version)"), "1.1");
-        assert_eq!(xpath(&xml, "count(//longdesc[not(@lang='en')]|//shortdesc[not(@lang='en')])"), "0", "{agent}: description without lang=en");
+        assert_eq!(
+            xpath(&xml, "count(//longdesc[not(@lang='en')]|//shortdesc[not(@lang='en')])"),
+            "0",
+            "{agent}: description without lang=en"
+        );
         assert_eq!(xpath(&xml, "string(//parameter[@name='qmgr']/@required)"), "1", "{agent}: qmgr not required");
-        assert_eq!(xpath(&xml, "count(//action[not(substring(@timeout, string-length(@timeout))='s')])"), "0", "{agent}: timeout without s");
-        assert_eq!(xpath(&xml, "count(//action[@interval and not(substring(@interval, string-length(@interval))='s')])"), "0");
+        assert_eq!(
+            xpath(&xml, "count(//action[not(substring(@timeout, string-length(@timeout))='s')])"),
+            "0",
+            "{agent}: timeout without s"
+        );
+        assert_eq!(
+            xpath(&xml, "count(//action[@interval and not(substring(@interval, string-length(@interval))='s')])"),
+            "0"
+        );
         for a in ["start", "stop", "monitor", "validate-all", "meta-data"] {
             assert_ne!(xpath(&xml, &format!("count(//action[@name='{a}'])")), "0", "{agent} does not advertise {a}");
         }

@@ -91,7 +91,16 @@ fn a_node_without_the_installation_is_not_installed() {
     check(&o, 5, "start without an installation");
     assert!(exit_reason(&o).unwrap_or_default().contains("/nonexistent/mqm"), "{}", stderr(&o));
     // A probe there is still "not running" (ocf-tester's OCF_TESTER_FAIL_HAVE_BINARY too).
-    check(&agent(&links, T, "monitor", &sim.env(&[("OCF_RESKEY_mq_installation", "/nonexistent/mqm"), ("OCF_TESTER_FAIL_HAVE_BINARY", "1")])), 7, "probe");
+    check(
+        &agent(
+            &links,
+            T,
+            "monitor",
+            &sim.env(&[("OCF_RESKEY_mq_installation", "/nonexistent/mqm"), ("OCF_TESTER_FAIL_HAVE_BINARY", "1")]),
+        ),
+        7,
+        "probe",
+    );
 }
 
 #[test]
@@ -105,7 +114,12 @@ fn the_mq_user_defaults_to_the_data_directory_owner() {
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(text.contains(", mq user mqm2 (uid "), "{text}");
     // An explicit mq_user wins, and one that does not exist is named.
-    let o = agent(&links, T, "validate-all", &sim.env(&[("OCF_CHECK_LEVEL", "10"), ("OCF_RESKEY_mq_user", "nosuchmquser")]));
+    let o = agent(
+        &links,
+        T,
+        "validate-all",
+        &sim.env(&[("OCF_CHECK_LEVEL", "10"), ("OCF_RESKEY_mq_user", "nosuchmquser")]),
+    );
     check(&o, 5, "validate-all with an unknown mq_user");
     assert!(exit_reason(&o).unwrap_or_default().contains("'nosuchmquser'"), "{}", stderr(&o));
 }
@@ -116,9 +130,19 @@ fn depth_10_on_a_hung_queue_manager_fails_within_the_timeout() {
     let sim = SimQm::create("TH");
     sim.start_qm();
     check(&agent(&links, T, "start", &sim.env(&[])), 0, "start");
-    let o = std::process::Command::new(support::sim::mqsim_bin()).arg("fault").arg(sim.root()).arg(&sim.qm).args(["set", "hang"]).output().unwrap();
+    let o = std::process::Command::new(support::sim::mqsim_bin())
+        .arg("fault")
+        .arg(sim.root())
+        .arg(&sim.qm)
+        .args(["set", "hang"])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "mqsim fault set hang: {}", String::from_utf8_lossy(&o.stderr));
-    let deep = sim.env(&[("OCF_RESKEY_CRM_meta_interval", "60000"), ("OCF_CHECK_LEVEL", "10"), ("OCF_RESKEY_CRM_meta_timeout", "5000")]);
+    let deep = sim.env(&[
+        ("OCF_RESKEY_CRM_meta_interval", "60000"),
+        ("OCF_CHECK_LEVEL", "10"),
+        ("OCF_RESKEY_CRM_meta_timeout", "5000"),
+    ]);
     let started = std::time::Instant::now();
     let o = agent(&links, T, "monitor", &deep);
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "monitor took {:?}", started.elapsed());
@@ -151,7 +175,11 @@ fn two_trigger_monitors_on_different_queues_are_independent() {
     assert_eq!(runmqtrm_count(&sim.qm), 2);
     check(&agent(&links, T, "stop", &def), 0, "stop the default one");
     assert_eq!(runmqtrm_count(&sim.qm), 1);
-    let deep = sim.env(&[("OCF_RESKEY_initq", "FW.APP.INITQ"), ("OCF_RESKEY_CRM_meta_interval", "60000"), ("OCF_CHECK_LEVEL", "10")]);
+    let deep = sim.env(&[
+        ("OCF_RESKEY_initq", "FW.APP.INITQ"),
+        ("OCF_RESKEY_CRM_meta_interval", "60000"),
+        ("OCF_CHECK_LEVEL", "10"),
+    ]);
     check(&agent(&links, T, "monitor", &deep), 0, "the other one still reads its queue");
     check(&agent(&links, T, "monitor", &sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")])), 7, "the stopped one");
     check(&agent(&links, T, "stop", &app), 0, "stop the other");
@@ -163,7 +191,12 @@ fn a_queue_manager_crash_is_left_to_the_queue_managers_resource() {
     let sim = SimQm::create("TC");
     sim.start_qm();
     check(&agent(&links, T, "start", &sim.env(&[])), 0, "start");
-    let o = std::process::Command::new(support::sim::mqsim_bin()).arg("crash").arg(sim.root()).arg(&sim.qm).output().unwrap();
+    let o = std::process::Command::new(support::sim::mqsim_bin())
+        .arg("crash")
+        .arg(sim.root())
+        .arg(&sim.qm)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "mqsim crash: {}", String::from_utf8_lossy(&o.stderr));
     let recurring = sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")]);
     assert!(support::sim::eventually(std::time::Duration::from_secs(5), || runmqtrm_count(&sim.qm) == 0));

@@ -13,8 +13,8 @@ use super::library::{Failure, Mqi};
 use super::record::Record;
 use super::step::{ProbeStep, StepOutcome, TEMP_DYN_PREFIX};
 use super::structs::{
-    get_chars, mqcd_client_conn_default, mqcno_default, mqgmo_default, mqmd_default, mqod_default,
-    mqpmo_default, put_chars,
+    get_chars, mqcd_client_conn_default, mqcno_default, mqgmo_default, mqmd_default, mqod_default, mqpmo_default,
+    put_chars,
 };
 
 /// The record pipe's descriptor in the child, after everything else is closed.
@@ -143,9 +143,7 @@ impl StepError {
     fn record(&self, idx: usize, qmgr: &str, step: &ProbeStep) -> Record {
         match self {
             StepError::Mq(f) => Record::Failed { idx, verb: f.verb.into(), cc: f.cc, reason: f.reason },
-            StepError::WrongQmName(got) => {
-                Record::WrongQmName { idx, expected: qmgr.into(), got: got.clone() }
-            }
+            StepError::WrongQmName(got) => Record::WrongQmName { idx, expected: qmgr.into(), got: got.clone() },
             StepError::Mismatch(detail) => Record::MessageMismatch {
                 idx,
                 queue: format!("{} ({detail})", step.object().map(|o| o.name().to_string()).unwrap_or_default()),
@@ -169,15 +167,13 @@ impl Session<'_> {
                 self.connect(Some((channel, conname))).map(|_| StepOutcome::Connected)
             }
             ProbeStep::InquireQmName => self.inquire_qm_name().map(StepOutcome::QmName),
-            ProbeStep::PutGetPersistent { queue } => self
-                .put_get_persistent(queue)
-                .map(|msg_id| StepOutcome::MessageRoundTrip { msg_id }),
+            ProbeStep::PutGetPersistent { queue } => {
+                self.put_get_persistent(queue).map(|msg_id| StepOutcome::MessageRoundTrip { msg_id })
+            }
             ProbeStep::TempDynRoundTrip { model_queue } => {
                 self.temp_dyn(model_queue).map(|name| StepOutcome::TempDynQueue { name })
             }
-            ProbeStep::OpenInputCount { queue } => {
-                self.open_input_count(queue).map(StepOutcome::OpenInputCount)
-            }
+            ProbeStep::OpenInputCount { queue } => self.open_input_count(queue).map(StepOutcome::OpenInputCount),
         }
     }
 
@@ -273,8 +269,7 @@ impl Session<'_> {
     /// Puts one message and gets exactly that message back by the MsgId the put returned.
     fn round_trip(&self, hobj: mq::MQHOBJ, persistence: i32) -> Result<String, StepError> {
         let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0);
-        let mut payload =
-            format!("mqha probe of {} pid {} at {stamp}", self.qmgr, std::process::id()).into_bytes();
+        let mut payload = format!("mqha probe of {} pid {} at {stamp}", self.qmgr, std::process::id()).into_bytes();
         let sent = payload.clone();
         let mut md = mqmd_default();
         md.Format = b"MQSTR   ".map(|b| b as mq::MQCHAR); // MQFMT_STRING

@@ -7,11 +7,7 @@ use std::time::Duration;
 use super::reason::{self, completion_name, describe_reason, ConnectionKind, ProbeObject, ReasonClass};
 
 fn call_text(cc: &i32, reason: &i32) -> String {
-    format!(
-        "completion code {cc} {}, reason {}",
-        completion_name(*cc),
-        describe_reason(*reason)
-    )
+    format!("completion code {cc} {}, reason {}", completion_name(*cc), describe_reason(*reason))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,9 +74,7 @@ impl MqiError {
     /// What an administrator should change, where that is known.
     pub fn hint(&self) -> Option<String> {
         match self {
-            MqiError::Call { reason, kind, object, .. } => {
-                reason::hint(*reason, *kind, object.as_ref())
-            }
+            MqiError::Call { reason, kind, object, .. } => reason::hint(*reason, *kind, object.as_ref()),
             MqiError::Unavailable { .. } => Some(
                 "check the mq_installation parameter: its lib64 directory must hold the \
                  installation's libmqm_r.so"

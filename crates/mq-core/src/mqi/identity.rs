@@ -24,8 +24,8 @@ impl ProbeIdentity {
             .map_err(|e| err(format!("user lookup failed: {e}")))?
             .ok_or_else(|| err("no such user".into()))?;
         let cname = CString::new(name).map_err(|_| err("name contains a NUL byte".into()))?;
-        let groups = unistd::getgrouplist(&cname, user.gid)
-            .map_err(|e| err(format!("group list lookup failed: {e}")))?;
+        let groups =
+            unistd::getgrouplist(&cname, user.gid).map_err(|e| err(format!("group list lookup failed: {e}")))?;
         Ok(ProbeIdentity {
             name: name.to_string(),
             uid: user.uid.as_raw(),

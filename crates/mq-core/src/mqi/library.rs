@@ -7,13 +7,45 @@ use std::path::Path;
 
 use libmqm_sys as mq;
 
-type ConnxFn = unsafe extern "C" fn(*mut mq::MQCHAR, *mut mq::MQCNO, *mut mq::MQHCONN, *mut mq::MQLONG, *mut mq::MQLONG);
+type ConnxFn =
+    unsafe extern "C" fn(*mut mq::MQCHAR, *mut mq::MQCNO, *mut mq::MQHCONN, *mut mq::MQLONG, *mut mq::MQLONG);
 type DiscFn = unsafe extern "C" fn(*mut mq::MQHCONN, *mut mq::MQLONG, *mut mq::MQLONG);
-type OpenFn = unsafe extern "C" fn(mq::MQHCONN, *mut c_void, mq::MQLONG, *mut mq::MQHOBJ, *mut mq::MQLONG, *mut mq::MQLONG);
+type OpenFn =
+    unsafe extern "C" fn(mq::MQHCONN, *mut c_void, mq::MQLONG, *mut mq::MQHOBJ, *mut mq::MQLONG, *mut mq::MQLONG);
 type CloseFn = unsafe extern "C" fn(mq::MQHCONN, *mut mq::MQHOBJ, mq::MQLONG, *mut mq::MQLONG, *mut mq::MQLONG);
-type PutFn = unsafe extern "C" fn(mq::MQHCONN, mq::MQHOBJ, *mut c_void, *mut c_void, mq::MQLONG, *mut c_void, *mut mq::MQLONG, *mut mq::MQLONG);
-type GetFn = unsafe extern "C" fn(mq::MQHCONN, mq::MQHOBJ, *mut c_void, *mut c_void, mq::MQLONG, *mut c_void, *mut mq::MQLONG, *mut mq::MQLONG, *mut mq::MQLONG);
-type InqFn = unsafe extern "C" fn(mq::MQHCONN, mq::MQHOBJ, mq::MQLONG, *mut mq::MQLONG, mq::MQLONG, *mut mq::MQLONG, mq::MQLONG, *mut mq::MQCHAR, *mut mq::MQLONG, *mut mq::MQLONG);
+type PutFn = unsafe extern "C" fn(
+    mq::MQHCONN,
+    mq::MQHOBJ,
+    *mut c_void,
+    *mut c_void,
+    mq::MQLONG,
+    *mut c_void,
+    *mut mq::MQLONG,
+    *mut mq::MQLONG,
+);
+type GetFn = unsafe extern "C" fn(
+    mq::MQHCONN,
+    mq::MQHOBJ,
+    *mut c_void,
+    *mut c_void,
+    mq::MQLONG,
+    *mut c_void,
+    *mut mq::MQLONG,
+    *mut mq::MQLONG,
+    *mut mq::MQLONG,
+);
+type InqFn = unsafe extern "C" fn(
+    mq::MQHCONN,
+    mq::MQHOBJ,
+    mq::MQLONG,
+    *mut mq::MQLONG,
+    mq::MQLONG,
+    *mut mq::MQLONG,
+    mq::MQLONG,
+    *mut mq::MQCHAR,
+    *mut mq::MQLONG,
+    *mut mq::MQLONG,
+);
 
 /// A failed verb: its completion and reason codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,8 +90,8 @@ fn check(verb: &'static str, cc: i32, reason: i32) -> MqResult<()> {
 impl Mqi {
     /// dlopens `path` and resolves the verbs; the error is dlerror's text.
     pub fn load(path: &Path) -> Result<Mqi, String> {
-        let c = CString::new(path.as_os_str().as_encoded_bytes())
-            .map_err(|_| "path contains a NUL byte".to_string())?;
+        let c =
+            CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| "path contains a NUL byte".to_string())?;
         // RTLD_GLOBAL as IBM's own Node.js binding loads it: what the MQI loads later (channel
         // exits, its own modules) may expect its symbols in the global scope. Only the
         // short-lived child sees them. RTLD_NOW: a missing symbol fails here, not mid-probe.
@@ -117,7 +149,14 @@ impl Mqi {
         check("MQCLOSE", cc, rc)
     }
 
-    pub fn put(&self, hconn: mq::MQHCONN, hobj: mq::MQHOBJ, md: &mut mq::MQMD, pmo: &mut mq::MQPMO, data: &mut [u8]) -> MqResult<()> {
+    pub fn put(
+        &self,
+        hconn: mq::MQHCONN,
+        hobj: mq::MQHOBJ,
+        md: &mut mq::MQMD,
+        pmo: &mut mq::MQPMO,
+        data: &mut [u8],
+    ) -> MqResult<()> {
         let (mut cc, mut rc) = (mq::MQCC_UNKNOWN, mq::MQRC_NONE);
         unsafe {
             (self.put)(
@@ -136,7 +175,14 @@ impl Mqi {
 
     /// Returns the message length. A truncation warning is a failure here: the probe's buffer
     /// is larger than anything it puts, so a longer message is not the probe's.
-    pub fn get(&self, hconn: mq::MQHCONN, hobj: mq::MQHOBJ, md: &mut mq::MQMD, gmo: &mut mq::MQGMO, buf: &mut [u8]) -> MqResult<usize> {
+    pub fn get(
+        &self,
+        hconn: mq::MQHCONN,
+        hobj: mq::MQHOBJ,
+        md: &mut mq::MQMD,
+        gmo: &mut mq::MQGMO,
+        buf: &mut [u8],
+    ) -> MqResult<usize> {
         let (mut len, mut cc, mut rc) = (0, mq::MQCC_UNKNOWN, mq::MQRC_NONE);
         unsafe {
             (self.get)(
@@ -157,7 +203,14 @@ impl Mqi {
         check("MQGET", cc, rc).map(|_| len.max(0) as usize)
     }
 
-    pub fn inq(&self, hconn: mq::MQHCONN, hobj: mq::MQHOBJ, selectors: &mut [i32], ints: &mut [i32], chars: &mut [mq::MQCHAR]) -> MqResult<()> {
+    pub fn inq(
+        &self,
+        hconn: mq::MQHCONN,
+        hobj: mq::MQHOBJ,
+        selectors: &mut [i32],
+        ints: &mut [i32],
+        chars: &mut [mq::MQCHAR],
+    ) -> MqResult<()> {
         let (mut cc, mut rc) = (mq::MQCC_UNKNOWN, mq::MQRC_NONE);
         unsafe {
             (self.inq)(

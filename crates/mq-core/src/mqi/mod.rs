@@ -134,10 +134,9 @@ pub fn depth20_steps(test_queue: &str, client: Option<(&str, &str)>) -> Vec<Prob
 pub fn open_input_count(target: &MqiTarget, queue: &str, deadline: Instant) -> Result<i32, MqiError> {
     let steps = [ProbeStep::Connect, ProbeStep::OpenInputCount { queue: queue.into() }];
     let report = run_probe(target, &steps, deadline)?;
-    report.open_input_count().ok_or_else(|| MqiError::ChildDied {
-        step: steps[1].label(),
-        status: "no count in the result".into(),
-    })
+    report
+        .open_input_count()
+        .ok_or_else(|| MqiError::ChildDied { step: steps[1].label(), status: "no count in the result".into() })
 }
 
 /// Runs `steps` against `target` in a child process, and returns when they all passed, one
@@ -170,7 +169,13 @@ pub fn run_probe(target: &MqiTarget, steps: &[ProbeStep], deadline: Instant) -> 
 }
 
 /// Reads the child's records until EOF or the deadline; reaps it; gives the verdict.
-fn collect(child: Pid, pipe: OwnedFd, steps: &[ProbeStep], deadline: Instant, start: Instant) -> Result<ProbeReport, MqiError> {
+fn collect(
+    child: Pid,
+    pipe: OwnedFd,
+    steps: &[ProbeStep],
+    deadline: Instant,
+    start: Instant,
+) -> Result<ProbeReport, MqiError> {
     let mut records = Vec::new();
     let mut pending = Vec::<u8>::new();
     let mut buf = [0u8; 4096];
@@ -283,7 +288,12 @@ fn wait_exit(child: Pid, deadline: Instant) -> Option<String> {
         // SAFETY: plain waitid on our own child, WNOWAIT leaves it unreaped.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         let rc = unsafe {
-            libc::waitid(libc::P_PID, child.as_raw() as libc::id_t, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT)
+            libc::waitid(
+                libc::P_PID,
+                child.as_raw() as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+            )
         };
         let exited = rc == 0 && unsafe { info.si_pid() } != 0;
         if exited || (rc != 0 && Errno::last() != Errno::EINTR) {
@@ -302,11 +312,7 @@ mod tests {
     use super::*;
 
     fn target(dir: &Path) -> MqiTarget {
-        MqiTarget {
-            lib_dir: dir.to_path_buf(),
-            identity: ProbeIdentity::current(),
-            qmgr: QmName::new("QM1").unwrap(),
-        }
+        MqiTarget { lib_dir: dir.to_path_buf(), identity: ProbeIdentity::current(), qmgr: QmName::new("QM1").unwrap() }
     }
 
     #[test]

@@ -117,12 +117,8 @@ pub enum ReasonClass {
 
 pub fn classify(reason: i32) -> ReasonClass {
     match reason {
-        2009 | 2059 | 2161 | 2162 | 2202 | 2203 | 2223 | 2537 | 2538 | 2543 | 2548 => {
-            ReasonClass::Unavailable
-        }
-        2058 | 2085 | 2152 | 2153 | 2277 | 2278 | 2139 | 2539 | 2540 | 2011 | 2016 | 2051 => {
-            ReasonClass::Configuration
-        }
+        2009 | 2059 | 2161 | 2162 | 2202 | 2203 | 2223 | 2537 | 2538 | 2543 | 2548 => ReasonClass::Unavailable,
+        2058 | 2085 | 2152 | 2153 | 2277 | 2278 | 2139 | 2539 | 2540 | 2011 | 2016 | 2051 => ReasonClass::Configuration,
         2035 | 2063 | 2217 | 2393 | 2594 => ReasonClass::Security,
         2024 | 2025 | 2053 | 2071 | 2102 | 2101 => ReasonClass::Resource,
         _ => ReasonClass::Other,

@@ -166,9 +166,7 @@ pub fn verdict(
             Record::WrongQmName { expected, got, .. } => {
                 return Err(MqiError::WrongQmName { expected: expected.clone(), got: got.clone() })
             }
-            Record::MessageMismatch { queue, .. } => {
-                return Err(MqiError::MessageMismatch { queue: queue.clone() })
-            }
+            Record::MessageMismatch { queue, .. } => return Err(MqiError::MessageMismatch { queue: queue.clone() }),
             Record::Unavailable { path, detail } => {
                 return Err(MqiError::Unavailable { path: path.into(), detail: detail.clone() })
             }
@@ -186,11 +184,7 @@ mod tests {
     use super::*;
 
     fn steps() -> Vec<ProbeStep> {
-        vec![
-            ProbeStep::Connect,
-            ProbeStep::InquireQmName,
-            ProbeStep::PutGetPersistent { queue: "HA.TESTQUEUE".into() },
-        ]
+        vec![ProbeStep::Connect, ProbeStep::InquireQmName, ProbeStep::PutGetPersistent { queue: "HA.TESTQUEUE".into() }]
     }
 
     #[test]
@@ -204,12 +198,19 @@ mod tests {
                 elapsed: Duration::from_micros(7),
                 outcome: StepOutcome::MessageRoundTrip { msg_id: "414d51".into() },
             },
-            Record::Ok { idx: 3, elapsed: Duration::ZERO, outcome: StepOutcome::TempDynQueue { name: "MQHA.X".into() } },
+            Record::Ok {
+                idx: 3,
+                elapsed: Duration::ZERO,
+                outcome: StepOutcome::TempDynQueue { name: "MQHA.X".into() },
+            },
             Record::Ok { idx: 4, elapsed: Duration::ZERO, outcome: StepOutcome::OpenInputCount(-1) },
             Record::Failed { idx: 1, verb: "MQINQ".into(), cc: 2, reason: 2059 },
             Record::WrongQmName { idx: 1, expected: "QM1".into(), got: "".into() },
             Record::MessageMismatch { idx: 2, queue: "Q".into() },
-            Record::Unavailable { path: "/opt/mqm/lib64/libmqm_r.so".into(), detail: "cannot open: no such file\nx".into() },
+            Record::Unavailable {
+                path: "/opt/mqm/lib64/libmqm_r.so".into(),
+                detail: "cannot open: no such file\nx".into(),
+            },
             Record::Identity { user: "mqm".into(), detail: "setuid: EPERM".into() },
             Record::Done,
         ];
@@ -238,7 +239,10 @@ mod tests {
         let e = verdict(&steps(), &recs, Duration::ZERO, "killed by SIGSEGV").unwrap_err();
         assert_eq!(
             e,
-            MqiError::ChildDied { step: "inquiry of the queue manager name".into(), status: "killed by SIGSEGV".into() }
+            MqiError::ChildDied {
+                step: "inquiry of the queue manager name".into(),
+                status: "killed by SIGSEGV".into()
+            }
         );
         let mut done = recs.clone();
         done.push(Record::Begin(3));
@@ -250,8 +254,13 @@ mod tests {
 
     #[test]
     fn failure_carries_step_verb_and_object() {
-        let recs = vec![Record::Begin(0), Record::Ok { idx: 0, elapsed: Duration::ZERO, outcome: StepOutcome::Connected },
-            Record::Begin(2), Record::Failed { idx: 2, verb: "MQOPEN".into(), cc: 2, reason: 2085 }, Record::Done];
+        let recs = vec![
+            Record::Begin(0),
+            Record::Ok { idx: 0, elapsed: Duration::ZERO, outcome: StepOutcome::Connected },
+            Record::Begin(2),
+            Record::Failed { idx: 2, verb: "MQOPEN".into(), cc: 2, reason: 2085 },
+            Record::Done,
+        ];
         let e = verdict(&steps(), &recs, Duration::ZERO, "exit 0").unwrap_err();
         assert_eq!(e.reason(), Some(2085));
         let s = e.with_hint();

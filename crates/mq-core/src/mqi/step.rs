@@ -62,9 +62,7 @@ impl ProbeStep {
             ProbeStep::ClientConnect { channel, .. } => Some(ProbeObject::Channel(channel.clone())),
             ProbeStep::PutGetPersistent { queue } => Some(ProbeObject::TestQueue(queue.clone())),
             ProbeStep::OpenInputCount { queue } => Some(ProbeObject::Queue(queue.clone())),
-            ProbeStep::TempDynRoundTrip { model_queue } => {
-                Some(ProbeObject::ModelQueue(model_queue.clone()))
-            }
+            ProbeStep::TempDynRoundTrip { model_queue } => Some(ProbeObject::ModelQueue(model_queue.clone())),
         }
     }
 }
@@ -111,9 +109,7 @@ fn check_mq_name(what: &str, value: &str, max: usize) -> Result<(), MqiError> {
 
 /// Checks a connection name `host(port)` (or a comma list of them, as MQ allows).
 fn check_conname(conname: &str) -> Result<(), MqiError> {
-    let bad = |why: &str| {
-        Err(MqiError::InvalidRequest(format!("connection name '{conname}' {why}")))
-    };
+    let bad = |why: &str| Err(MqiError::InvalidRequest(format!("connection name '{conname}' {why}")));
     if conname.is_empty() {
         return bad("is empty");
     }
@@ -149,10 +145,7 @@ pub fn validate_steps(steps: &[ProbeStep]) -> Result<(), MqiError> {
     match steps.first() {
         None => return Err(MqiError::InvalidRequest("no probe steps given".into())),
         Some(s) if !s.is_connect() => {
-            return Err(MqiError::InvalidRequest(format!(
-                "the first probe step must connect, not '{}'",
-                s.label()
-            )))
+            return Err(MqiError::InvalidRequest(format!("the first probe step must connect, not '{}'", s.label())))
         }
         _ => {}
     }
@@ -166,9 +159,7 @@ pub fn validate_steps(steps: &[ProbeStep]) -> Result<(), MqiError> {
             ProbeStep::PutGetPersistent { queue } | ProbeStep::OpenInputCount { queue } => {
                 check_mq_name("queue name", queue, 48)?
             }
-            ProbeStep::TempDynRoundTrip { model_queue } => {
-                check_mq_name("model queue name", model_queue, 48)?
-            }
+            ProbeStep::TempDynRoundTrip { model_queue } => check_mq_name("model queue name", model_queue, 48)?,
         }
     }
     Ok(())
@@ -181,9 +172,13 @@ pub enum StepOutcome {
     /// The name MQINQ returned (equal to the target's, or the probe failed).
     QmName(String),
     /// The persistent round trip's MsgId, in hex.
-    MessageRoundTrip { msg_id: String },
+    MessageRoundTrip {
+        msg_id: String,
+    },
     /// The name the queue manager gave the temporary dynamic queue.
-    TempDynQueue { name: String },
+    TempDynQueue {
+        name: String,
+    },
     OpenInputCount(i32),
 }
 
@@ -226,15 +221,11 @@ mod tests {
 
     #[test]
     fn bad_names_are_named() {
-        let e = validate_steps(&[
-            ProbeStep::Connect,
-            ProbeStep::PutGetPersistent { queue: "HA;rm -rf".into() },
-        ])
-        .unwrap_err();
+        let e = validate_steps(&[ProbeStep::Connect, ProbeStep::PutGetPersistent { queue: "HA;rm -rf".into() }])
+            .unwrap_err();
         assert!(e.to_string().contains("'HA;rm -rf'") && e.to_string().contains("';'"), "{e}");
         let long = "Q".repeat(49);
-        let e = validate_steps(&[ProbeStep::Connect, ProbeStep::OpenInputCount { queue: long.clone() }])
-            .unwrap_err();
+        let e = validate_steps(&[ProbeStep::Connect, ProbeStep::OpenInputCount { queue: long.clone() }]).unwrap_err();
         assert!(e.to_string().contains(&long) && e.to_string().contains("49"), "{e}");
         let e = validate_steps(&[ProbeStep::ClientConnect {
             channel: "A.CHANNEL.NAME.TOO.LONG".into(),

@@ -292,8 +292,7 @@ mod tests {
         put_chars(&mut f, "HA.TESTQUEUE");
         assert_eq!(get_chars(&f), "HA.TESTQUEUE");
         assert_eq!(f[12], 0);
-        let blank_padded: Vec<mq::MQCHAR> =
-            format!("{:<48}", "QM1").bytes().map(|b| b as mq::MQCHAR).collect();
+        let blank_padded: Vec<mq::MQCHAR> = format!("{:<48}", "QM1").bytes().map(|b| b as mq::MQCHAR).collect();
         assert_eq!(get_chars(&blank_padded), "QM1");
     }
 }

@@ -59,7 +59,13 @@ pub enum IdVerdict {
 /// owner, when some node's mq user is that owner (else the mq user is an alternate user in the
 /// mq group and the owner says nothing about it); else a strict majority of the nodes; with no
 /// majority this node refuses only when it differs from every other node.
-pub fn judge_ids(user: &str, own_node: &str, own: &str, all: &[(String, String)], data_owner: Option<&str>) -> IdVerdict {
+pub fn judge_ids(
+    user: &str,
+    own_node: &str,
+    own: &str,
+    all: &[(String, String)],
+    data_owner: Option<&str>,
+) -> IdVerdict {
     let others: Vec<(&str, &str)> =
         all.iter().filter(|(h, v)| h != own_node && !v.is_empty()).map(|(h, v)| (h.as_str(), v.as_str())).collect();
     let odd_ones = |right: &str| -> Vec<String> {
@@ -76,7 +82,8 @@ pub fn judge_ids(user: &str, own_node: &str, own: &str, all: &[(String, String)]
             ))
         }
     };
-    let todo = "make the mq user's uid and gid the same on every node (usermod -u / groupmod -g, then chown what it owns)";
+    let todo =
+        "make the mq user's uid and gid the same on every node (usermod -u / groupmod -g, then chown what it owns)";
     let holder = |right: &str| others.iter().find(|(_, v)| *v == right).map(|(h, _)| *h);
     if let Some(owner) = data_owner {
         if own == owner {
@@ -116,7 +123,11 @@ pub fn owner_problem(path: &Path, user: &MqUser, mq_gid: u32) -> Option<String> 
         Look::Found(m) => m,
         Look::Missing(e) => return Some(format!("{} is not accessible: {e}", path.display())),
         Look::Hung(_) => {
-            return Some(format!("{} does not answer within {}s (shared storage hung?)", path.display(), storage::LOOK_TIMEOUT.as_secs()))
+            return Some(format!(
+                "{} does not answer within {}s (shared storage hung?)",
+                path.display(),
+                storage::LOOK_TIMEOUT.as_secs()
+            ))
         }
     };
     if !m.is_dir() {
@@ -153,7 +164,8 @@ pub fn boot_units(unit_root: &Path, qm: &str) -> Vec<PathBuf> {
             if !text.contains("strmqm") {
                 continue;
             }
-            let instance = name.split_once('@').map(|(_, rest)| rest.trim_end_matches(".service") == qm).unwrap_or(false);
+            let instance =
+                name.split_once('@').map(|(_, rest)| rest.trim_end_matches(".service") == qm).unwrap_or(false);
             let named = text.split(|c: char| !(c.is_ascii_alphanumeric() || "._/%".contains(c))).any(|w| w == qm);
             if instance || named {
                 found.push(u.path());
@@ -196,7 +208,12 @@ pub fn addmqinf_args(qm: &str, directory: &str, prefix: &Path, data_path: Option
 
 impl QueueManager {
     /// The node checks; Ok carries the warnings (already journaled).
-    pub fn node_checks(&self, opts: &NodeCheckOptions, deadline: Instant, j: &dyn Journal) -> Result<Vec<String>, MqError> {
+    pub fn node_checks(
+        &self,
+        opts: &NodeCheckOptions,
+        deadline: Instant,
+        j: &dyn Journal,
+    ) -> Result<Vec<String>, MqError> {
         let qm = self.name.as_str();
         let mut warnings = Vec::new();
         let mut warn = |w: String| {
@@ -293,8 +310,15 @@ impl QueueManager {
     /// Publishes this node's uid:gid of the mq user and compares it with the other nodes' and
     /// with the data's owner (`judge_ids`): only the odd node refuses; the others warn.
     /// Skipped (debug) when Pacemaker's attribute daemon is not there or does not answer.
-    fn check_cluster_ids(&self, opts: &NodeCheckOptions, data_owner: Option<&str>, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
-        let Some(tool) = ["/usr/sbin/attrd_updater", "/usr/bin/attrd_updater"].iter().map(Path::new).find(|p| p.is_file())
+    fn check_cluster_ids(
+        &self,
+        opts: &NodeCheckOptions,
+        data_owner: Option<&str>,
+        deadline: Instant,
+        j: &dyn Journal,
+    ) -> Result<(), MqError> {
+        let Some(tool) =
+            ["/usr/sbin/attrd_updater", "/usr/bin/attrd_updater"].iter().map(Path::new).find(|p| p.is_file())
         else {
             j.note(Level::Debug, "attrd_updater not installed: uid/gid comparison across nodes skipped");
             return Ok(());
@@ -307,7 +331,10 @@ impl QueueManager {
         match runner.run(tool, &["-n", name.as_str(), "-U", own.as_str(), "-p"], None, d()) {
             Ok(o) if o.rc == 0 => {}
             Ok(o) => {
-                j.note(Level::Debug, &format!("attrd_updater -U exited {} ({}): Pacemaker not running here?", o.rc, o.explaining_line()));
+                j.note(
+                    Level::Debug,
+                    &format!("attrd_updater -U exited {} ({}): Pacemaker not running here?", o.rc, o.explaining_line()),
+                );
                 return Ok(());
             }
             Err(e) => {
@@ -319,10 +346,9 @@ impl QueueManager {
             Ok(o) if o.rc == 0 => o.stdout,
             _ => return Ok(()),
         };
-        let node = opts
-            .node_name
-            .clone()
-            .unwrap_or_else(|| nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default());
+        let node = opts.node_name.clone().unwrap_or_else(|| {
+            nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default()
+        });
         match judge_ids(&self.user.name, &node, &own, &parse_attrd_query(&out), data_owner) {
             IdVerdict::Agree => Ok(()),
             IdVerdict::OthersDiffer(w) => {
@@ -337,11 +363,16 @@ impl QueueManager {
     /// the MQ way (addmqinf).
     fn add_stanza(&self, data_path: Option<&Path>, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
         let qm = self.name.as_str();
-        let prefix = self.mqs_ini().ok().and_then(|i| i.default_prefix()).unwrap_or_else(|| self.inst.data_path.clone());
+        let prefix =
+            self.mqs_ini().ok().and_then(|i| i.default_prefix()).unwrap_or_else(|| self.inst.data_path.clone());
         let dir = self.name.directory();
         let data = data_path.map(Path::to_path_buf).unwrap_or_else(|| prefix.join("qmgrs").join(&dir));
         if !data.join("qm.ini").is_file() {
-            let hint = if data_path.is_some() { "mount its storage first" } else { "mount its storage first, or set data_path if crtmqm -md put it elsewhere" };
+            let hint = if data_path.is_some() {
+                "mount its storage first"
+            } else {
+                "mount its storage first, or set data_path if crtmqm -md put it elsewhere"
+            };
             // Where it looked comes first: Pacemaker keeps only the start of an exit reason.
             return Err(MqError::Node(format!(
                 "add_mqs_ini: no qm.ini at {} for {qm} (not in {}); {hint}",
@@ -375,7 +406,18 @@ mod tests {
         let shared = addmqinf_args("QM.A", "QM!A", Path::new("/var/mqm"), Some(Path::new("/MQHA/qmgrs/QM!A")));
         assert_eq!(
             shared,
-            ["-s", "QueueManager", "-v", "Name=QM.A", "-v", "Directory=QM!A", "-v", "Prefix=/var/mqm", "-v", "DataPath=/MQHA/qmgrs/QM!A"]
+            [
+                "-s",
+                "QueueManager",
+                "-v",
+                "Name=QM.A",
+                "-v",
+                "Directory=QM!A",
+                "-v",
+                "Prefix=/var/mqm",
+                "-v",
+                "DataPath=/MQHA/qmgrs/QM!A"
+            ]
         );
     }
 
@@ -404,7 +446,9 @@ mod tests {
             assert!(r.contains("mqm is 1999:999 on node2") && r.contains("999:999 on node1"), "{r}");
             assert!(r.contains("same on every node"), "{r}");
         }
-        let IdVerdict::ThisNodeDiffers(r) = judge_ids("mqm", "node2", "1999:999", &all, Some("999:999")) else { panic!() };
+        let IdVerdict::ThisNodeDiffers(r) = judge_ids("mqm", "node2", "1999:999", &all, Some("999:999")) else {
+            panic!()
+        };
         assert!(r.contains("owner of the queue manager's data"), "{r}");
     }
 
@@ -415,7 +459,10 @@ mod tests {
             let IdVerdict::OthersDiffer(w) = judge_ids("mqm", me, "999:999", &all, owner) else {
                 panic!("{me} must keep working (owner {owner:?})")
             };
-            assert!(w.contains(&format!("is 999:999 here on {me}")) && w.contains("differs on node2 (1999:999):"), "{w}");
+            assert!(
+                w.contains(&format!("is 999:999 here on {me}")) && w.contains("differs on node2 (1999:999):"),
+                "{w}"
+            );
         }
     }
 
@@ -423,12 +470,17 @@ mod tests {
     fn ids_two_node_split_decided_by_the_data_owner() {
         let all = published(&[("node1", "999:999"), ("node2", "1999:999")]);
         assert!(matches!(judge_ids("mqm", "node1", "999:999", &all, Some("999:999")), IdVerdict::OthersDiffer(_)));
-        let IdVerdict::ThisNodeDiffers(r) = judge_ids("mqm", "node2", "1999:999", &all, Some("999:999")) else { panic!() };
+        let IdVerdict::ThisNodeDiffers(r) = judge_ids("mqm", "node2", "1999:999", &all, Some("999:999")) else {
+            panic!()
+        };
         assert!(r.contains("1999:999 on node2") && r.contains("999:999 on node1"), "{r}");
         // The owner matches no node's mq user (an alternate user in the mq group): no authority.
         let alt = published(&[("node1", "1002:999"), ("node2", "1002:999"), ("node3", "1003:999")]);
         assert!(matches!(judge_ids("mqadmin", "node1", "1002:999", &alt, Some("999:999")), IdVerdict::OthersDiffer(_)));
-        assert!(matches!(judge_ids("mqadmin", "node3", "1003:999", &alt, Some("999:999")), IdVerdict::ThisNodeDiffers(_)));
+        assert!(matches!(
+            judge_ids("mqadmin", "node3", "1003:999", &alt, Some("999:999")),
+            IdVerdict::ThisNodeDiffers(_)
+        ));
     }
 
     #[test]
@@ -449,7 +501,10 @@ mod tests {
     #[test]
     fn mqconfig_fail_lines() {
         let out = "System V Semaphores\n  semmsl     (sem:1)  250 semaphores                     IBM>=32           PASS\n  nofile       (-Hn)  1024 files                         IBM>=10240        FAIL\n";
-        assert_eq!(mqconfig_failures(out), vec!["nofile       (-Hn)  1024 files                         IBM>=10240        FAIL"]);
+        assert_eq!(
+            mqconfig_failures(out),
+            vec!["nofile       (-Hn)  1024 files                         IBM>=10240        FAIL"]
+        );
     }
 
     #[test]

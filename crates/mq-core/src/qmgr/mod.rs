@@ -115,7 +115,13 @@ impl QueueManager {
     }
 
     /// Runs one of the installation's commands as the mq user.
-    pub fn run(&self, program: &str, args: &[&str], stdin: Option<&[u8]>, deadline: Instant) -> Result<Output, MqError> {
+    pub fn run(
+        &self,
+        program: &str,
+        args: &[&str],
+        stdin: Option<&[u8]>,
+        deadline: Instant,
+    ) -> Result<Output, MqError> {
         Ok(self.runner.run(&self.inst.bin(program), args, stdin, deadline)?)
     }
 
@@ -124,7 +130,11 @@ impl QueueManager {
         let out = self.run("dspmq", &["-n", "-m", self.name.as_str()], None, deadline)?;
         let text = format!("{}{}", out.stdout, out.stderr);
         dspmq::parse(self.name.as_str(), out.rc, &text).map_err(|e| {
-            MqError::Command(CommandFailed { command: format!("dspmq -n -m {}", self.name), rc: out.rc, line: e.to_string() })
+            MqError::Command(CommandFailed {
+                command: format!("dspmq -n -m {}", self.name),
+                rc: out.rc,
+                line: e.to_string(),
+            })
         })
     }
 

@@ -75,7 +75,12 @@ impl QueueManager {
 
     /// Depth 20: persistent put/get on the test queue, a temporary dynamic queue, and with a
     /// client channel the same through the listener.
-    pub fn check_messages(&self, test_queue: &str, client: Option<(&str, &str)>, deadline: Instant) -> Result<(), MqiError> {
+    pub fn check_messages(
+        &self,
+        test_queue: &str,
+        client: Option<(&str, &str)>,
+        deadline: Instant,
+    ) -> Result<(), MqiError> {
         mqi::run_probe(&self.mqi_target(), &mqi::depth20_steps(test_queue, client), deadline).map(|_| ())
     }
 
@@ -113,11 +118,17 @@ impl QueueManager {
         let mut restarted = Vec::new();
         let up = |s: Option<&str>| matches!(s, Some("RUNNING") | Some("STARTING"));
         if comps.command_server && !up(cs) {
-            j.note(Level::Warn, &format!("the command server of {} is {}; restarting it", self.name, cs.unwrap_or("?")));
+            j.note(
+                Level::Warn,
+                &format!("the command server of {} is {}; restarting it", self.name, cs.unwrap_or("?")),
+            );
             restarted.push(format!("command server (was {})", cs.unwrap_or("?")));
         }
         if comps.channel_initiator && !up(ci) {
-            j.note(Level::Warn, &format!("the channel initiator of {} is {}; restarting it", self.name, ci.unwrap_or("?")));
+            j.note(
+                Level::Warn,
+                &format!("the channel initiator of {} is {}; restarting it", self.name, ci.unwrap_or("?")),
+            );
             restarted.push(format!("channel initiator (was {})", ci.unwrap_or("?")));
         }
         if !restarted.is_empty() {

@@ -32,7 +32,9 @@ pub struct Instances {
 
 impl Instances {
     pub fn from_report(r: &DspmqReport) -> Instances {
-        let mode = |m: &str| r.instances.iter().filter(|i| i.mode.eq_ignore_ascii_case(m)).map(|i| i.host.clone()).collect::<Vec<_>>();
+        let mode = |m: &str| {
+            r.instances.iter().filter(|i| i.mode.eq_ignore_ascii_case(m)).map(|i| i.host.clone()).collect::<Vec<_>>()
+        };
         Instances { state: r.state.clone(), active: mode("ACTIVE").into_iter().next(), standbys: mode("STANDBY") }
     }
 
@@ -49,7 +51,11 @@ impl QueueManager {
         let out = self.run("dspmq", &["-n", "-x", "-m", self.name.as_str()], None, deadline)?;
         let text = format!("{}{}", out.stdout, out.stderr);
         let r = dspmq::parse(self.name.as_str(), out.rc, &text).map_err(|e| {
-            MqError::Command(CommandFailed { command: format!("dspmq -n -x -m {}", self.name), rc: out.rc, line: e.to_string() })
+            MqError::Command(CommandFailed {
+                command: format!("dspmq -n -x -m {}", self.name),
+                rc: out.rc,
+                line: e.to_string(),
+            })
         })?;
         Ok(Instances::from_report(&r))
     }
@@ -105,7 +111,9 @@ impl QueueManager {
             j.note(Level::Info, &format!("running {cmd}"));
             steps.push(cmd.clone());
             match self.run("endmqm", &[flag, "-s", qm], None, step_deadline) {
-                Ok(o) if o.rc == 0 || o.rc == 40 => j.note(Level::Debug, &format!("{cmd}: rc {} {}", o.rc, o.explaining_line())),
+                Ok(o) if o.rc == 0 || o.rc == 40 => {
+                    j.note(Level::Debug, &format!("{cmd}: rc {} {}", o.rc, o.explaining_line()))
+                }
                 Ok(o) => j.note(Level::Warn, &format!("{cmd} exited {}: {}", o.rc, o.explaining_line())),
                 Err(e) => j.note(Level::Warn, &format!("{cmd}: {e}")),
             }
@@ -133,12 +141,17 @@ impl QueueManager {
             let st = self.dspmq(deadline.min(Instant::now() + Duration::from_secs(10)))?.state;
             match st {
                 QmState::Running => {
-                    j.note(Level::Info, &format!("{} took over as the active instance after {} ms", self.name, t.elapsed().as_millis()));
+                    j.note(
+                        Level::Info,
+                        &format!("{} took over as the active instance after {} ms", self.name, t.elapsed().as_millis()),
+                    );
                     return Ok(true);
                 }
                 // Starting: the takeover is under way (log replay).
                 QmState::RunningAsStandby | QmState::Starting => {}
-                other => return Err(MqError::Failed(format!("waiting for {} to take over, dspmq says {other}", self.name))),
+                other => {
+                    return Err(MqError::Failed(format!("waiting for {} to take over, dspmq says {other}", self.name)))
+                }
             }
             // Never ask dspmq with no time left: the deadline's answer is "not yet".
             if !b.sleep(deadline) || Instant::now() >= deadline {
@@ -177,7 +190,9 @@ mod tests {
         assert!(i.standby_elsewhere());
         let i = report("QMNAME(QM1)                                               STATUS(RUNNING AS STANDBY)\n    INSTANCE(a) MODE(ACTIVE)\n    INSTANCE(b) MODE(STANDBY)\n");
         assert!(!i.standby_elsewhere(), "our own standby is not one elsewhere");
-        let i = report("QMNAME(QM1)                                               STATUS(RUNNING)\n    INSTANCE(a) MODE(Active)\n");
+        let i = report(
+            "QMNAME(QM1)                                               STATUS(RUNNING)\n    INSTANCE(a) MODE(Active)\n",
+        );
         assert!(!i.standby_elsewhere());
         assert_eq!(i.active.as_deref(), Some("a"));
     }

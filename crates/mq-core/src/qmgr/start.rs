@@ -152,7 +152,10 @@ impl QueueManager {
         if left.is_empty() {
             return Ok(());
         }
-        j.note(Level::Warn, &format!("{} processes of a previous instance of {qm} are left; killing them before strmqm", left.len()));
+        j.note(
+            Level::Warn,
+            &format!("{} processes of a previous instance of {qm} are left; killing them before strmqm", left.len()),
+        );
         let (_, still) = kill_family(self.scope(), share(deadline, 0.3), j);
         if still.is_empty() {
             Ok(())
@@ -221,7 +224,10 @@ impl QueueManager {
         let (_, left) = kill_family(self.scope(), share(deadline, 0.3), j);
         if !foreign.is_empty() {
             for f in &foreign {
-                j.note(Level::Warn, &format!("application process still connected to the previous instance of {qm}: {f}"));
+                j.note(
+                    Level::Warn,
+                    &format!("application process still connected to the previous instance of {qm}: {f}"),
+                );
             }
             return Err(MqError::Failed(format!(
                 "strmqm {qm} refused (rc 24, AMQ8041): application processes are still connected to the previous instance: {}; stop them (the agent does not kill applications)",
@@ -277,8 +283,18 @@ impl QueueManager {
             if state == QmState::RunningElsewhere {
                 continue;
             }
-            j.note(Level::Info, &format!("{qm}: the other instance released the data after {}ms (dspmq: {state})", started.elapsed().as_millis()));
-            return if state.is_transitional() && state != QmState::Starting { self.wait_settled(deadline, j) } else { Ok(state) };
+            j.note(
+                Level::Info,
+                &format!(
+                    "{qm}: the other instance released the data after {}ms (dspmq: {state})",
+                    started.elapsed().as_millis()
+                ),
+            );
+            return if state.is_transitional() && state != QmState::Starting {
+                self.wait_settled(deadline, j)
+            } else {
+                Ok(state)
+            };
         }
     }
 
@@ -318,7 +334,8 @@ impl QueueManager {
     /// After Running: the test queue exists (DEFPSIST(YES)), managed components run.
     fn prepare(&self, opts: &StartOptions, deadline: Instant, j: &dyn Journal) -> Result<Components, MqError> {
         let tq = quoted(&opts.test_queue);
-        let script = format!("DISPLAY QMGR SCMDSERV SCHINIT\nDISPLAY QLOCAL({tq}) DEFPSIST\nDISPLAY QMSTATUS CMDSERV CHINIT\n");
+        let script =
+            format!("DISPLAY QMGR SCMDSERV SCHINIT\nDISPLAY QLOCAL({tq}) DEFPSIST\nDISPLAY QMSTATUS CMDSERV CHINIT\n");
         let report = self.mqsc(&script, share(deadline, 0.3))?;
         let qmgr = report.sections.first().and_then(|s| s.find("8408"));
         let scmdserv = qmgr.and_then(|r| r.attr("SCMDSERV"));
@@ -326,7 +343,10 @@ impl QueueManager {
         let queue_exists = report.sections.get(1).map(|s| s.find("8409").is_some()).unwrap_or(false);
         if !queue_exists {
             j.note(Level::Info, &format!("creating the test queue {} DEFPSIST(YES)", opts.test_queue));
-            let r = self.mqsc(&format!("DEFINE QLOCAL({tq}) DEFPSIST(YES) DESCR('mqha monitor test queue')\n"), share(deadline, 0.3))?;
+            let r = self.mqsc(
+                &format!("DEFINE QLOCAL({tq}) DEFPSIST(YES) DESCR('mqha monitor test queue')\n"),
+                share(deadline, 0.3),
+            )?;
             let ok = r.sections.first().map(|s| s.find("8006").is_some()).unwrap_or(false);
             if !ok {
                 let why = r.sections.first().and_then(|s| s.replies.first()).map(|r| format!("{}: {}", r.id, r.text));
@@ -342,7 +362,13 @@ impl QueueManager {
             channel_initiator: must_manage(opts.channel_initiator, schinit),
         };
         let status = report.sections.get(2).and_then(|s| s.find("8705"));
-        self.ensure_components(comps, status.and_then(|r| r.attr("CMDSERV")), status.and_then(|r| r.attr("CHINIT")), deadline, j)?;
+        self.ensure_components(
+            comps,
+            status.and_then(|r| r.attr("CMDSERV")),
+            status.and_then(|r| r.attr("CHINIT")),
+            deadline,
+            j,
+        )?;
         Ok(comps)
     }
 
@@ -355,12 +381,15 @@ impl QueueManager {
             return Ok(false);
         }
         j.note(Level::Info, &format!("creating the test queue {queue} DEFPSIST(YES)"));
-        let r = self.mqsc(&format!("DEFINE QLOCAL({tq}) DEFPSIST(YES) DESCR('mqha monitor test queue')\n"), deadline)?;
+        let r =
+            self.mqsc(&format!("DEFINE QLOCAL({tq}) DEFPSIST(YES) DESCR('mqha monitor test queue')\n"), deadline)?;
         match r.sections.first() {
             Some(s) if s.find("8006").is_some() => Ok(true),
             s => Err(MqError::Failed(format!(
                 "cannot create the test queue {queue}: {}",
-                s.and_then(|s| s.replies.first()).map(|r| format!("{}: {}", r.id, r.text)).unwrap_or_else(|| "no reply".into())
+                s.and_then(|s| s.replies.first())
+                    .map(|r| format!("{}: {}", r.id, r.text))
+                    .unwrap_or_else(|| "no reply".into())
             ))),
         }
     }
@@ -433,7 +462,6 @@ impl QueueManager {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,10 +479,16 @@ AMQ7018E: The queue manager operation cannot be completed.\n";
 
     #[test]
     fn every_strmqm_code_of_the_reference() {
-        assert!(matches!(classify_strmqm("QM1", 0, "IBM MQ queue manager 'QM1' started using V9.3.1.0.\n"), StrmqmOutcome::Started));
+        assert!(matches!(
+            classify_strmqm("QM1", 0, "IBM MQ queue manager 'QM1' started using V9.3.1.0.\n"),
+            StrmqmOutcome::Started
+        ));
         assert!(matches!(classify_strmqm("QM1", 5, "IBM MQ queue manager running.\n"), StrmqmOutcome::AlreadyRunning));
         assert!(matches!(classify_strmqm("QM1", 49, ""), StrmqmOutcome::Stopping));
-        assert!(matches!(classify_strmqm("QM1", 30, "A standby instance of queue manager 'QM1' has been started."), StrmqmOutcome::Standby));
+        assert!(matches!(
+            classify_strmqm("QM1", 30, "A standby instance of queue manager 'QM1' has been started."),
+            StrmqmOutcome::Standby
+        ));
         let fault = |rc, out: &str| match classify_strmqm("QM1", rc, out) {
             StrmqmOutcome::Failed(e) => (e.fault(), e.to_string()),
             other => panic!("{rc}: {other:?}"),
@@ -466,7 +500,10 @@ AMQ7018E: The queue manager operation cannot be completed.\n";
         assert_eq!(fault(69, "").0, Fault::Node);
         assert_eq!(fault(100, "").0, Fault::Node);
         assert_eq!(fault(62, "").0, Fault::Node);
-        assert_eq!(fault(119, "AMQ7077E: You are not authorized to perform the requested operation.").0, Fault::Permission);
+        assert_eq!(
+            fault(119, "AMQ7077E: You are not authorized to perform the requested operation.").0,
+            Fault::Permission
+        );
         assert_eq!(fault(39, "").0, Fault::Config);
         for rc in [3, 23, 31, 43, 47, 58, 71, 94, 255] {
             let (f, msg) = fault(rc, "AMQ9224E: bad qm.ini");

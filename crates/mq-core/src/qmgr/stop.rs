@@ -93,7 +93,10 @@ pub fn kill_family(scope: Scope, deadline: Instant, j: &dyn Journal) -> (Vec<i32
                 _ => {}
             }
         }
-        let left = wait_gone(scope, super::share(deadline, 0.5).max(Instant::now() + Duration::from_millis(200)).min(deadline));
+        let left = wait_gone(
+            scope,
+            super::share(deadline, 0.5).max(Instant::now() + Duration::from_millis(200)).min(deadline),
+        );
         if left.is_empty() || Instant::now() >= deadline {
             break;
         }
@@ -120,7 +123,13 @@ impl QueueManager {
         j.note(Level::Debug, &format!("stop: dspmq state {:?}, {} processes", state, family.len()));
         let running_here = matches!(
             state,
-            Some(QmState::Running | QmState::Starting | QmState::Quiescing | QmState::EndingImmediately | QmState::EndingPreemptively)
+            Some(
+                QmState::Running
+                    | QmState::Starting
+                    | QmState::Quiescing
+                    | QmState::EndingImmediately
+                    | QmState::EndingPreemptively
+            )
         );
         if family.is_empty() && !running_here && state != Some(QmState::RunningAsStandby) {
             report.already_stopped = true;
@@ -210,7 +219,11 @@ mod tests {
 
     #[test]
     fn kill_family_touches_nothing_when_there_is_no_family() {
-        let (killed, left) = kill_family(Scope { qm: "NO.SUCH.QM.MQHA", inst: None }, Instant::now() + Duration::from_millis(100), &super::super::Silent);
+        let (killed, left) = kill_family(
+            Scope { qm: "NO.SUCH.QM.MQHA", inst: None },
+            Instant::now() + Duration::from_millis(100),
+            &super::super::Silent,
+        );
         assert!(killed.is_empty() && left.is_empty());
     }
 }

@@ -68,6 +68,8 @@ pub fn main(args: Vec<String>) -> i32 {
 }
 
 fn usage() -> i32 {
-    eprintln!("Usage: addmqinf -s QueueManager -v Name=QMgrName [-v Directory=Dir] [-v Prefix=Path] [-v DataPath=Path]");
+    eprintln!(
+        "Usage: addmqinf -s QueueManager -v Name=QMgrName [-v Directory=Dir] [-v Prefix=Path] [-v DataPath=Path]"
+    );
     39
 }

@@ -115,7 +115,9 @@ pub fn main(args: Vec<String>) -> i32 {
     // 2770 from 9.1 on (reference §4), 2775 before.
     let mode = if version_at_least(&inst.version, 9, 1) { 0o2770 } else { 0o2775 };
     for d in [&data_dir, &qm.errors_dir, &data_dir.join("@ipcc"), &log_dir, &log_dir.join("active")] {
-        if let Err(e) = std::fs::create_dir_all(d).and_then(|_| std::fs::set_permissions(d, std::fs::Permissions::from_mode(mode))) {
+        if let Err(e) =
+            std::fs::create_dir_all(d).and_then(|_| std::fs::set_permissions(d, std::fs::Permissions::from_mode(mode)))
+        {
             eprintln!("crtmqm: cannot create {}: {e}", d.display());
             return 71;
         }
@@ -128,7 +130,9 @@ pub fn main(args: Vec<String>) -> i32 {
             "#*******************************************************************#".into(),
         ],
         stanzas: vec![
-            Stanza::new("ExitPath").with("ExitsDefaultPath", prefix.join("exits").display().to_string()).with("ExitsDefaultPath64", prefix.join("exits64").display().to_string()),
+            Stanza::new("ExitPath")
+                .with("ExitsDefaultPath", prefix.join("exits").display().to_string())
+                .with("ExitsDefaultPath64", prefix.join("exits64").display().to_string()),
             Stanza::new("Log")
                 .with("LogPrimaryFiles", lp)
                 .with("LogSecondaryFiles", ls)

@@ -24,7 +24,11 @@ fn parse(args: Vec<String>) -> Result<Opts, String> {
     let mut o = Opts::default();
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
-        let (flag, inline) = if a.len() > 2 && a.starts_with('-') { (a[..2].to_string(), Some(a[2..].to_string())) } else { (a.clone(), None) };
+        let (flag, inline) = if a.len() > 2 && a.starts_with('-') {
+            (a[..2].to_string(), Some(a[2..].to_string()))
+        } else {
+            (a.clone(), None)
+        };
         let mut value = || inline.clone().or_else(|| it.next()).ok_or_else(|| format!("option {flag} needs a value"));
         match flag.as_str() {
             "-m" => o.qm = Some(value()?),
@@ -64,11 +68,12 @@ pub fn main(args: Vec<String>) -> i32 {
         println!("Failed to connect to queue manager ''. Reason(2058) MQRC_Q_MGR_NAME_ERROR");
         return 2058 % 256;
     };
-    let conn = inst.qm(&qm_name).map_err(|_| 2058).and_then(|qm| match wire::connect_bindings(&inst, &qm, "dmpmqmsg") {
-        Ok((c, Response::Mqi { cc: 0, .. })) => Ok(c),
-        Ok((_, Response::Mqi { reason, .. })) => Err(reason),
-        _ => Err(2059),
-    });
+    let conn =
+        inst.qm(&qm_name).map_err(|_| 2058).and_then(|qm| match wire::connect_bindings(&inst, &qm, "dmpmqmsg") {
+            Ok((c, Response::Mqi { cc: 0, .. })) => Ok(c),
+            Ok((_, Response::Mqi { reason, .. })) => Err(reason),
+            _ => Err(2059),
+        });
     let mut conn = match conn {
         Ok(c) => c,
         Err(rc) => {
@@ -111,9 +116,22 @@ fn run(conn: &mut EngineConn<UnixStream>, o: &Opts) -> i32 {
         };
         let mut first = true;
         loop {
-            let gmo = if o.destructive { 0x4 } else if first { 0x10 } else { 0x20 }; // NO_SYNCPOINT | BROWSE_FIRST/NEXT
+            let gmo = if o.destructive {
+                0x4
+            } else if first {
+                0x10
+            } else {
+                0x20
+            }; // NO_SYNCPOINT | BROWSE_FIRST/NEXT
             first = false;
-            let req = Request::Get { hobj, md: MsgDesc::default(), gmo_options: gmo | 0x2000, match_options: 0, wait_ms: 0, buffer_len: 104_857_600 };
+            let req = Request::Get {
+                hobj,
+                md: MsgDesc::default(),
+                gmo_options: gmo | 0x2000,
+                match_options: 0,
+                wait_ms: 0,
+                buffer_len: 104_857_600,
+            };
             match call(conn, &req) {
                 (0, _, MqiBody::Got { md, data, .. }) => messages.push((md, data)),
                 (_, 2033, _) => break,
@@ -204,12 +222,19 @@ fn unhex(s: &str) -> Result<Vec<u8>, String> {
     if s.len() % 2 != 0 {
         return Err(format!("odd number of hex digits in '{s}'"));
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| format!("bad hex '{}'", &s[i..i + 2]))).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| format!("bad hex '{}'", &s[i..i + 2])))
+        .collect()
 }
 
 fn render(o: &Opts, messages: &[(MsgDesc, Vec<u8>)]) -> String {
     let mut s = String::from("* DMPMQMSG Version:1.0\n");
-    s.push_str(&format!("* Qmgr  = {}\n* Queue = {}\n\n", o.qm.clone().unwrap_or_default(), o.input_q.clone().unwrap_or_default()));
+    s.push_str(&format!(
+        "* Qmgr  = {}\n* Queue = {}\n\n",
+        o.qm.clone().unwrap_or_default(),
+        o.input_q.clone().unwrap_or_default()
+    ));
     for (md, data) in messages {
         s.push_str("N\n");
         let a = |k: &str, v: String| format!("A {k} {v}\n");

@@ -7,7 +7,8 @@ use crate::paths::{Installation, QmPaths};
 use crate::runtime::{controller, lock};
 use crate::status::{self, QmState};
 
-const USAGE: &str = "dspmq [-m QMgrName] [-s | -o all | -o default | -o installation | -o status | -o standby] [-x] [-n] [-a]";
+const USAGE: &str =
+    "dspmq [-m QMgrName] [-s | -o all | -o default | -o installation | -o status | -o standby] [-x] [-n] [-a]";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Show {
@@ -100,7 +101,14 @@ fn val(raw: bool, s: &str) -> String {
 
 /// Whether the running instance permits standbys (STANDBY field), from the shared status.
 fn standby_field(qm: &QmPaths, state: QmState) -> &'static str {
-    let running = matches!(state, QmState::Running | QmState::RunningAsStandby | QmState::RunningElsewhere | QmState::Starting | QmState::Quiescing);
+    let running = matches!(
+        state,
+        QmState::Running
+            | QmState::RunningAsStandby
+            | QmState::RunningElsewhere
+            | QmState::Starting
+            | QmState::Quiescing
+    );
     if !running {
         return "Not applicable";
     }
@@ -119,7 +127,9 @@ fn render(inst: &Installation, qm: &QmPaths, state: QmState, shows: &[Show], ins
     let yes_no = if is_default { "yes" } else { "no" };
     for s in shows {
         match s {
-            Show::Status => fields.push(format!("STATUS({})", if raw { state.untranslated() } else { state.text().to_string() })),
+            Show::Status => {
+                fields.push(format!("STATUS({})", if raw { state.untranslated() } else { state.text().to_string() }))
+            }
             Show::Default => fields.push(format!("DEFAULT({})", val(raw, yes_no))),
             Show::Standby => fields.push(format!("STANDBY({})", val(raw, standby_field(qm, state)))),
             Show::Installation => {
@@ -164,8 +174,14 @@ fn render(inst: &Installation, qm: &QmPaths, state: QmState, shows: &[Show], ins
 /// (host, "Active" | "Standby") of the instances that run, active first.
 fn instance_list(inst: &Installation, qm: &QmPaths, state: QmState) -> Vec<(String, &'static str)> {
     let mut out = Vec::new();
-    let active_somewhere = matches!(state, QmState::Running | QmState::Starting | QmState::Quiescing | QmState::EndingImmediately | QmState::EndingPreemptively)
-        || lock::held_elsewhere(qm);
+    let active_somewhere = matches!(
+        state,
+        QmState::Running
+            | QmState::Starting
+            | QmState::Quiescing
+            | QmState::EndingImmediately
+            | QmState::EndingPreemptively
+    ) || lock::held_elsewhere(qm);
     if active_somewhere {
         let host = if state.is_local_instance() && state != QmState::RunningAsStandby {
             inst.node.clone()

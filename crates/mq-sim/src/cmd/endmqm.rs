@@ -205,7 +205,8 @@ fn preempt(inst: &Installation, qm: &QmPaths, switchover: bool) {
         std::thread::sleep(Duration::from_millis(10));
     }
     if ctl.is_some() {
-        let permit = controller::read_status(qm).and_then(|s| s.get("PermitStandby").map(|v| v == "Yes")).unwrap_or(false);
+        let permit =
+            controller::read_status(qm).and_then(|s| s.get("PermitStandby").map(|v| v == "Yes")).unwrap_or(false);
         controller::write_status(inst, qm, QmState::EndedPreemptively, permit, switchover);
         let _ = std::fs::remove_file(inst.run_dir(qm).join("role"));
     }

@@ -54,7 +54,8 @@ pub fn main(_args: Vec<String>) -> i32 {
     line("pid_max", read_num("/proc/sys/kernel/pid_max").unwrap_or(0), "processes", 32768);
     line("threads-max", read_num("/proc/sys/kernel/threads-max").unwrap_or(0), "threads", 32768);
     println!("\nCurrent User Limits ({})", inst.user);
-    let nofile = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).map(|(_, h)| h).unwrap_or(0);
+    let nofile =
+        nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).map(|(_, h)| h).unwrap_or(0);
     let nproc = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NPROC).map(|(s, _)| s).unwrap_or(0);
     line("nofile       (-Hn)", nofile.min(u32::MAX as u64), "files", 10240);
     line("nproc        (-Su)", nproc.min(u32::MAX as u64), "processes", 4096);

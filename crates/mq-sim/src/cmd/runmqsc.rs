@@ -127,7 +127,13 @@ pub fn run(qm_arg: Option<String>, echo: bool, client: bool, input: Box<dyn BufR
 }
 
 /// runmqsc -c: the same session over a client connection found through MQSERVER.
-fn run_client(inst: &Installation, qm_arg: Option<String>, echo: bool, input: Box<dyn BufRead + '_>, out: &mut dyn Write) -> i32 {
+fn run_client(
+    inst: &Installation,
+    qm_arg: Option<String>,
+    echo: bool,
+    input: Box<dyn BufRead + '_>,
+    out: &mut dyn Write,
+) -> i32 {
     let _ = writeln!(out, "5724-H72 (C) Copyright IBM Corp. 1994, {}.", copyright_year(&inst.version));
     let qm_name = qm_arg.unwrap_or_default();
     let _ = writeln!(out, "Starting MQSC for queue manager {qm_name}.\n\n");
@@ -141,7 +147,12 @@ fn run_client(inst: &Installation, qm_arg: Option<String>, echo: bool, input: Bo
     let mut conn = wire::EngineConn::new(tcp);
     let reply = conn.call(&Request::Connect {
         qm_name: qm_name.clone(),
-        mode: wire::ConnectMode::Client { channel: ch.channel, asserted_user: user, csp_user: None, csp_password: None },
+        mode: wire::ConnectMode::Client {
+            channel: ch.channel,
+            asserted_user: user,
+            csp_user: None,
+            csp_password: None,
+        },
         appl_name: "runmqsc".into(),
         pid: std::process::id(),
     });
@@ -152,7 +163,13 @@ fn run_client(inst: &Installation, qm_arg: Option<String>, echo: bool, input: Bo
     }
 }
 
-pub fn run_in(inst: &Installation, qm_arg: Option<String>, echo: bool, input: Box<dyn BufRead + '_>, out: &mut dyn Write) -> i32 {
+pub fn run_in(
+    inst: &Installation,
+    qm_arg: Option<String>,
+    echo: bool,
+    input: Box<dyn BufRead + '_>,
+    out: &mut dyn Write,
+) -> i32 {
     let qm_name = qm_arg.or_else(|| inst.default_qm());
     let _ = writeln!(out, "5724-H72 (C) Copyright IBM Corp. 1994, {}.", copyright_year(&inst.version));
     let Some(qm_name) = qm_name else {
@@ -170,7 +187,9 @@ pub fn run_in(inst: &Installation, qm_arg: Option<String>, echo: bool, input: Bo
             // UNCONFIRMED text for a user without authority.
             return not_available(out, "AMQ8135E: Not authorized.");
         }
-        Ok(_) | Err(WireError::NotRunning(_)) | Err(_) => return not_available(out, "AMQ8146E: IBM MQ queue manager not available."),
+        Ok(_) | Err(WireError::NotRunning(_)) | Err(_) => {
+            return not_available(out, "AMQ8146E: IBM MQ queue manager not available.")
+        }
     };
     session(conn, echo, input, out)
 }

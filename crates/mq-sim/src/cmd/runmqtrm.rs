@@ -52,7 +52,12 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     }
     ipc::attach(&inst, &qm);
-    let od = ObjectDesc { object_type: MQOT_Q, object_name: initq.clone(), object_qmgr_name: String::new(), dynamic_q_name: String::new() };
+    let od = ObjectDesc {
+        object_type: MQOT_Q,
+        object_name: initq.clone(),
+        object_qmgr_name: String::new(),
+        dynamic_q_name: String::new(),
+    };
     let hobj = match conn.call(&Request::Open { od, options: MQOO_INPUT_SHARED | MQOO_FAIL_IF_QUIESCING }) {
         Ok(Response::Mqi { cc: 0 | 1, body: MqiBody::Opened { hobj, .. }, .. }) => hobj,
         Ok(Response::Mqi { reason, .. }) => {

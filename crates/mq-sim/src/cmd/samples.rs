@@ -177,7 +177,10 @@ fn atoi(s: &str) -> i32 {
         Some(r) => (true, r),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
-    let n: i64 = digits.chars().take_while(|c| c.is_ascii_digit()).fold(0i64, |a, c| (a * 10 + (c as i64 - 48)).min(i32::MAX as i64));
+    let n: i64 = digits
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .fold(0i64, |a, c| (a * 10 + (c as i64 - 48)).min(i32::MAX as i64));
     if neg {
         -(n as i32)
     } else {
@@ -249,7 +252,11 @@ fn finish(mqi: &Mqi, c: &mut Connected, hobj: Option<i32>, close_opts: i32, out:
 }
 
 /// Runs a sample against the process's own stdin and stdout.
-fn sample_main(args: Vec<String>, client: bool, run: fn(Vec<String>, bool, &mut dyn Write, &mut dyn BufRead) -> i32) -> i32 {
+fn sample_main(
+    args: Vec<String>,
+    client: bool,
+    run: fn(Vec<String>, bool, &mut dyn Write, &mut dyn BufRead) -> i32,
+) -> i32 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let stdin = std::io::stdin();
@@ -330,7 +337,18 @@ fn run_put(args: Vec<String>, client: bool, out: &mut dyn Write, input: &mut dyn
         if n > 0 && !buf.is_empty() {
             md.put(48, &[0u8; 24]);
             md.put(72, &[0u8; 24]);
-            unsafe { (mqi.put)(conn.hconn, hobj, md.p(), pmo.p(), buf.len() as i32, buf.as_mut_ptr().cast(), &mut cc, &mut rc) };
+            unsafe {
+                (mqi.put)(
+                    conn.hconn,
+                    hobj,
+                    md.p(),
+                    pmo.p(),
+                    buf.len() as i32,
+                    buf.as_mut_ptr().cast(),
+                    &mut cc,
+                    &mut rc,
+                )
+            };
             if rc != 0 {
                 let _ = writeln!(out, "MQPUT ended with reason code {rc}");
             }
@@ -373,7 +391,19 @@ fn run_get(args: Vec<String>, client: bool, out: &mut dyn Write, input: &mut dyn
         md.i32(24, 546);
         md.i32(28, 0);
         let mut messlen = 0;
-        unsafe { (mqi.get)(conn.hconn, hobj, md.p(), gmo.p(), buflen, buffer.as_mut_ptr().cast(), &mut messlen, &mut cc, &mut rc) };
+        unsafe {
+            (mqi.get)(
+                conn.hconn,
+                hobj,
+                md.p(),
+                gmo.p(),
+                buflen,
+                buffer.as_mut_ptr().cast(),
+                &mut messlen,
+                &mut cc,
+                &mut rc,
+            )
+        };
         if rc != 0 {
             if rc == MQRC_NO_MSG_AVAILABLE {
                 let _ = writeln!(out, "no more messages");

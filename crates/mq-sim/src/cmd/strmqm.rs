@@ -13,7 +13,8 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "strmqm [-z] [-a | -c | -r | -x | -e CMDLEVEL=Level] [-d Information] [-f] [-ns] [-si | -ss] [QMgrName]";
+const USAGE: &str =
+    "strmqm [-z] [-a | -c | -r | -x | -e CMDLEVEL=Level] [-d Information] [-f] [-ns] [-si | -ss] [QMgrName]";
 
 /// How long strmqm waits for its controller to report (slow starts included).
 const START_DEADLINE: Duration = Duration::from_secs(600);
@@ -148,7 +149,8 @@ fn standby_text(name: &str) -> String {
 
 /// Another node holds the queue manager: standby (-x, when permitted) or rc 31 / 43 / 47.
 fn elsewhere(inst: &Installation, qm: &QmPaths, permit_standby: bool, say: &dyn Fn(&str)) -> i32 {
-    let active_permits = controller::read_status(qm).and_then(|s| s.get("PermitStandby").map(|v| v == "Yes")).unwrap_or(false);
+    let active_permits =
+        controller::read_status(qm).and_then(|s| s.get("PermitStandby").map(|v| v == "Yes")).unwrap_or(false);
     let standbys = std::fs::read_dir(&qm.data_dir)
         .map(|rd| {
             rd.flatten()
@@ -160,7 +162,10 @@ fn elsewhere(inst: &Installation, qm: &QmPaths, permit_standby: bool, say: &dyn 
     // Message texts for 31/43/47 are UNCONFIRMED (reference §19.6); codes are from its rc table.
     match elsewhere_decision(active_permits, permit_standby, standbys) {
         Elsewhere::Refuse(43) => {
-            say(&format!("IBM MQ queue manager '{}' is already running elsewhere and does not permit standby instances.", qm.name));
+            say(&format!(
+                "IBM MQ queue manager '{}' is already running elsewhere and does not permit standby instances.",
+                qm.name
+            ));
             return 43;
         }
         Elsewhere::Refuse(31) => {
@@ -184,7 +189,12 @@ fn elsewhere(inst: &Installation, qm: &QmPaths, permit_standby: bool, say: &dyn 
             30
         }
         Ok("running") => {
-            say(&format!("{} queue manager '{}' started using V{}.", messages::product(&inst.version), qm.name, inst.version));
+            say(&format!(
+                "{} queue manager '{}' started using V{}.",
+                messages::product(&inst.version),
+                qm.name,
+                inst.version
+            ));
             0
         }
         Ok("standby-exists") => {
@@ -206,7 +216,12 @@ fn elsewhere(inst: &Installation, qm: &QmPaths, permit_standby: bool, say: &dyn 
 
 /// Starts `amqzxma0 -m QM [-x] -u mqm` detached, as the mq user, and waits for its outcome:
 /// "running", "standby", "elsewhere", "standby-exists" or "error ...".
-fn spawn_controller(inst: &Installation, qm: &QmPaths, permit_standby: bool, no_services: bool) -> Result<String, String> {
+fn spawn_controller(
+    inst: &Installation,
+    qm: &QmPaths,
+    permit_standby: bool,
+    no_services: bool,
+) -> Result<String, String> {
     let run = inst.run_dir(qm);
     std::fs::create_dir_all(&run).map_err(|e| format!("cannot create {}: {e}", run.display()))?;
     if nix::unistd::Uid::effective().is_root() {

@@ -72,7 +72,9 @@ pub(crate) fn check_client(
         let best = st
             .chlauth
             .iter()
-            .filter(|r| r.rule_type == "ADDRESSMAP" && generic_match(&r.profile, channel) && address_matches(&r.address, ip))
+            .filter(|r| {
+                r.rule_type == "ADDRESSMAP" && generic_match(&r.profile, channel) && address_matches(&r.address, ip)
+            })
             .max_by_key(|r| specificity(&r.profile));
         if let Some(rule) = best {
             if rule.usersrc == "NOACCESS" {

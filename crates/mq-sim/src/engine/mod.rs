@@ -114,7 +114,11 @@ impl QmRuntime for DetachedRuntime {
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("cannot read or write {path}: {source}")]
-    Io { path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("corrupt queue-manager file {path}: {detail}")]
     Corrupt { path: PathBuf, detail: String },
 }
@@ -200,7 +204,8 @@ impl Msg {
     pub fn new(md: wire::MsgDesc, data: Vec<u8>, seq: u64) -> Msg {
         // A reloaded message's lifetime restarts with the queue manager (an approximation: MQ
         // keeps the remaining time across a restart).
-        let expires = (md.expiry > 0).then(|| std::time::Instant::now() + Duration::from_millis(md.expiry as u64 * 100));
+        let expires =
+            (md.expiry > 0).then(|| std::time::Instant::now() + Duration::from_millis(md.expiry as u64 * 100));
         Msg { md, data, seq, expires }
     }
 
@@ -300,10 +305,7 @@ impl State {
         if name.is_empty() {
             return "NONE".into();
         }
-        self.objects
-            .get(&(Ns::AuthInfo, name))
-            .map(|d| d.get("CHCKCLNT").to_string())
-            .unwrap_or_else(|| "NONE".into())
+        self.objects.get(&(Ns::AuthInfo, name)).map(|d| d.get("CHCKCLNT").to_string()).unwrap_or_else(|| "NONE".into())
     }
 
     /// Open handles on a queue: (input count, output count).
@@ -337,7 +339,9 @@ impl State {
             objects: self
                 .objects
                 .values()
-                .filter(|d| !(d.otype == ObjType::QLocal && self.queues.get(&d.name).is_some_and(|q| q.temp_owner.is_some())))
+                .filter(|d| {
+                    !(d.otype == ObjType::QLocal && self.queues.get(&d.name).is_some_and(|q| q.temp_owner.is_some()))
+                })
                 .cloned()
                 .collect(),
             chlauth: self.chlauth.clone(),
@@ -493,7 +497,9 @@ impl Engine {
 
     fn handle(self: &Arc<Self>, session: &mut Session, req: Request) -> Response {
         match req {
-            Request::Connect { qm_name, mode, appl_name, pid } => self.connect(session, &qm_name, mode, &appl_name, pid),
+            Request::Connect { qm_name, mode, appl_name, pid } => {
+                self.connect(session, &qm_name, mode, &appl_name, pid)
+            }
             Request::Mqsc { command } => {
                 let (lines, outcome) = mqsc::execute(self, &command);
                 Response::Mqsc { lines, outcome }
@@ -566,7 +572,16 @@ impl Engine {
         let appl_tag = if appl_name.is_empty() { auth::appl_tag_of(pid) } else { appl_name.to_string() };
         st.conns.insert(
             id,
-            Conn { pid, user, appl_tag, channel, conname, handles: BTreeMap::new(), started: store::mqsc_now(), fd: session.fd },
+            Conn {
+                pid,
+                user,
+                appl_tag,
+                channel,
+                conname,
+                handles: BTreeMap::new(),
+                started: store::mqsc_now(),
+                fd: session.fd,
+            },
         );
         session.conn = Some(id);
         mqi::ok(MqiBody::Connected { qm_name: self.qm.name.clone() })
@@ -597,7 +612,13 @@ impl Engine {
         let msgs: Vec<store::StoredMsg> = st
             .queues
             .get(queue)
-            .map(|q| q.msgs.iter().filter(|m| m.persistent()).map(|m| store::StoredMsg { md: m.md.clone(), data: m.data.clone(), seq: m.seq }).collect())
+            .map(|q| {
+                q.msgs
+                    .iter()
+                    .filter(|m| m.persistent())
+                    .map(|m| store::StoredMsg { md: m.md.clone(), data: m.data.clone(), seq: m.seq })
+                    .collect()
+            })
             .unwrap_or_default();
         if let Err(e) = store::save_queue(&self.qm.log_dir, queue, &msgs) {
             eprintln!("mqsim engine {}: {e}", self.qm.name);

@@ -175,7 +175,8 @@ fn open(engine: &Engine, st: &mut State, id: u64, od: &ObjectDesc, options: i32)
                         return fail(MQRC_OBJECT_IN_USE);
                     }
                 }
-                let effective = if exclusive && input != 0 { (options & !MQOO_INPUT_ANY) | MQOO_INPUT_EXCLUSIVE } else { options };
+                let effective =
+                    if exclusive && input != 0 { (options & !MQOO_INPUT_ANY) | MQOO_INPUT_EXCLUSIVE } else { options };
                 let hobj = add_handle(st, id, Target::Queue(def.name.clone()), effective, false);
                 return ok(MqiBody::Opened { hobj, object_name: def.name, object_qmgr_name: qm });
             }
@@ -276,7 +277,12 @@ fn close(engine: &Engine, st: &mut State, id: u64, hobj: i32, options: i32) -> R
                 if options & MQCO_DELETE != 0 && depth > 0 {
                     return fail(MQRC_Q_NOT_EMPTY);
                 }
-                let others = st.conns.values().flat_map(|c| c.handles.iter()).filter(|(k, o)| o.target == h.target && **k != hobj).count();
+                let others = st
+                    .conns
+                    .values()
+                    .flat_map(|c| c.handles.iter())
+                    .filter(|(k, o)| o.target == h.target && **k != hobj)
+                    .count();
                 if others > 0 {
                     return fail(MQRC_OBJECT_IN_USE);
                 }
@@ -320,7 +326,8 @@ fn generate_id(qm: &str, seq: u64) -> [u8; 24] {
     for (i, b) in qm.bytes().take(12).enumerate() {
         id[4 + i] = b;
     }
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
     let uniq = (nanos & 0xFFFF_FFFF_0000_0000) | (seq & 0xFFFF_FFFF);
     id[16..].copy_from_slice(&uniq.to_be_bytes());
     id
@@ -376,7 +383,8 @@ fn put(engine: &Engine, st: &mut State, id: u64, q: &str, mut md: MsgDesc, pmo: 
     md.put_appl_name = conn.appl_tag.chars().take(28).collect();
     md.put_appl_type = 6; // MQAT_UNIX
     let now = super::store::mqsc_now();
-    let rec = persistent.then(|| super::store::JournalRecord::Put(super::store::StoredMsg { md: md.clone(), data: data.clone(), seq }));
+    let rec = persistent
+        .then(|| super::store::JournalRecord::Put(super::store::StoredMsg { md: md.clone(), data: data.clone(), seq }));
     let rt = st.queues.entry(q.to_string()).or_default();
     rt.msgs.push_back(Msg::new(md.clone(), data, seq));
     rt.last_put = now;
@@ -464,11 +472,7 @@ fn get(
             engine.save_queue(&st, &q);
         }
         let fifo = def.get("MSGDLVSQ") == "FIFO";
-        let after = if browse {
-            Some(if gmo & MQGMO_BROWSE_FIRST != 0 { 0 } else { h.browse_after })
-        } else {
-            None
-        };
+        let after = if browse { Some(if gmo & MQGMO_BROWSE_FIRST != 0 { 0 } else { h.browse_after }) } else { None };
         let found = st.queues.get(&q).and_then(|rt| select(rt, &md, match_options, fifo, after));
         if let Some(i) = found {
             let rt = st.queues.get_mut(&q).expect("queue present");
@@ -560,7 +564,9 @@ pub const MQCA_VERSION: i32 = 2120;
 /// Fixed length of a character attribute in MQINQ's CharAttrs buffer (cmqc.h MQ_*_LENGTH).
 pub fn char_attr_length(selector: i32) -> Option<usize> {
     match selector {
-        MQCA_Q_MGR_NAME | MQCA_Q_NAME | MQCA_Q_MGR_IDENTIFIER | MQCA_DEAD_LETTER_Q_NAME | MQCA_COMMAND_INPUT_Q_NAME => Some(48),
+        MQCA_Q_MGR_NAME | MQCA_Q_NAME | MQCA_Q_MGR_IDENTIFIER | MQCA_DEAD_LETTER_Q_NAME | MQCA_COMMAND_INPUT_Q_NAME => {
+            Some(48)
+        }
         MQCA_Q_DESC | MQCA_Q_MGR_DESC => Some(64),
         MQCA_CREATION_DATE => Some(12),
         MQCA_CREATION_TIME => Some(8),
@@ -602,8 +608,12 @@ fn inq(engine: &Engine, st: &State, id: u64, hobj: i32, selectors: &[i32]) -> Re
                 MQIA_MAX_HANDLES => Ok(Ok(st.qmgr.get("MAXHANDS").and_then(|v| v.parse().ok()).unwrap_or(256))),
                 MQIA_MAX_PRIORITY => Ok(Ok(9)),
                 MQIA_SYNCPOINT => Ok(Ok(1)), // MQSP_AVAILABLE
-                MQIA_CMD_SERVER_CONTROL => Ok(Ok(if st.qmgr.get("SCMDSERV").map(String::as_str) == Some("MANUAL") { 1 } else { 0 })),
-                MQIA_CHINIT_CONTROL => Ok(Ok(if st.qmgr.get("SCHINIT").map(String::as_str) == Some("MANUAL") { 1 } else { 0 })),
+                MQIA_CMD_SERVER_CONTROL => {
+                    Ok(Ok(if st.qmgr.get("SCMDSERV").map(String::as_str) == Some("MANUAL") { 1 } else { 0 }))
+                }
+                MQIA_CHINIT_CONTROL => {
+                    Ok(Ok(if st.qmgr.get("SCHINIT").map(String::as_str) == Some("MANUAL") { 1 } else { 0 }))
+                }
                 s if (2001..=2999).contains(&s) || (1..=999).contains(&s) => Err(MQRC_SELECTOR_NOT_FOR_TYPE),
                 _ => Err(MQRC_SELECTOR_ERROR),
             },
@@ -631,7 +641,9 @@ fn inq(engine: &Engine, st: &State, id: u64, hobj: i32, selectors: &[i32]) -> Re
                     MQIA_INHIBIT_GET => Ok(Ok(i32::from(def.get("GET") == "DISABLED"))),
                     MQIA_INHIBIT_PUT => Ok(Ok(i32::from(def.get("PUT") == "DISABLED"))),
                     MQIA_SHAREABILITY => Ok(Ok(i32::from(def.get("SHARE") == "SHARE"))),
-                    MQIA_DEF_INPUT_OPEN_OPTION => Ok(Ok(if def.get("DEFSOPT") == "EXCL" { MQOO_INPUT_EXCLUSIVE } else { MQOO_INPUT_SHARED })),
+                    MQIA_DEF_INPUT_OPEN_OPTION => {
+                        Ok(Ok(if def.get("DEFSOPT") == "EXCL" { MQOO_INPUT_EXCLUSIVE } else { MQOO_INPUT_SHARED }))
+                    }
                     MQIA_USAGE => Ok(Ok(i32::from(def.get("USAGE") == "XMITQ"))),
                     MQIA_MSG_DELIVERY_SEQUENCE => Ok(Ok(i32::from(def.get("MSGDLVSQ") == "FIFO"))),
                     MQIA_TRIGGER_CONTROL => Ok(Ok(i32::from(def.get("TRIGGER") == "TRIGGER"))),

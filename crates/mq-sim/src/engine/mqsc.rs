@@ -39,7 +39,12 @@ pub fn tokenize(cmd: &str) -> Result<Vec<Token>, SyntaxError> {
             return Err(SyntaxError { at: pos(i + 1) });
         }
         let start = i;
-        while i < chars.len() && !chars[i].1.is_whitespace() && chars[i].1 != '(' && chars[i].1 != ')' && chars[i].1 != ',' {
+        while i < chars.len()
+            && !chars[i].1.is_whitespace()
+            && chars[i].1 != '('
+            && chars[i].1 != ')'
+            && chars[i].1 != ','
+        {
             i += 1;
         }
         let word = cmd[pos(start)..pos(i)].to_ascii_uppercase();
@@ -161,7 +166,10 @@ impl Reply {
     fn syntax(cmd: &str, at: usize) -> Reply {
         let seg = cmd.get(..at.min(cmd.len())).unwrap_or(cmd).trim_end();
         Reply {
-            lines: vec!["AMQ8405I: Syntax error detected at or near end of command segment below:-".into(), seg.to_string()],
+            lines: vec![
+                "AMQ8405I: Syntax error detected at or near end of command segment below:-".into(),
+                seg.to_string(),
+            ],
             outcome: MqscOutcome::SyntaxError,
         }
     }
@@ -255,7 +263,9 @@ fn object_word(word: &str) -> Option<&'static str> {
 }
 
 fn valid_name(name: &str, max: usize) -> bool {
-    !name.is_empty() && name.len() <= max && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '_' | '%'))
+    !name.is_empty()
+        && name.len() <= max
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '_' | '%'))
 }
 
 fn run(engine: &Engine, cmd: &str) -> Reply {
@@ -391,7 +401,12 @@ fn define(engine: &Engine, cmd: &str, t: ObjType, name: Option<String>, rest: &[
         match rest.iter().find(|x| x.word == "CHLTYPE").and_then(|x| x.value.as_deref()) {
             Some("SVRCONN") => {}
             // Only server-connection channels are modelled.
-            _ => return Reply::syntax(cmd, rest.iter().find(|x| x.word == "CHLTYPE").map(|x| x.end).unwrap_or(cmd.len())),
+            _ => {
+                return Reply::syntax(
+                    cmd,
+                    rest.iter().find(|x| x.word == "CHLTYPE").map(|x| x.end).unwrap_or(cmd.len()),
+                )
+            }
         }
     }
     if t == ObjType::Listener && !rest.iter().any(|x| x.word == "TRPTYPE") {
@@ -415,14 +430,17 @@ fn define(engine: &Engine, cmd: &str, t: ObjType, name: Option<String>, rest: &[
         Some(_) | None if like.is_some() => return Reply::not_found(like.as_deref().unwrap_or("")),
         // Without LIKE, MQ takes the attributes of the SYSTEM.DEFAULT object of the type, so an
         // administrator's ALTER of that object changes later definitions.
-        _ => match default_template(t).and_then(|n| st.objects.get(&(ns_of(t), n.to_string()))).filter(|d| d.otype == t) {
-            Some(src) => {
-                let mut d = ObjectDef::new(t, &name, &now);
-                d.attrs = src.attrs.clone();
-                d
+        _ => {
+            match default_template(t).and_then(|n| st.objects.get(&(ns_of(t), n.to_string()))).filter(|d| d.otype == t)
+            {
+                Some(src) => {
+                    let mut d = ObjectDef::new(t, &name, &now);
+                    d.attrs = src.attrs.clone();
+                    d
+                }
+                None => ObjectDef::new(t, &name, &now),
             }
-            None => ObjectDef::new(t, &name, &now),
-        },
+        }
     };
     if let Err(at) = apply_attrs(&mut def, rest, &["REPLACE", "NOREPLACE", "LIKE"]) {
         return Reply::syntax(cmd, at);
@@ -558,7 +576,14 @@ fn attr_text(st: &State, def: &ObjectDef, at: &objects::Attr) -> String {
     }
 }
 
-fn display(engine: &Engine, cmd: &str, types: &[ObjType], name: Option<String>, rest: &[Token], name_end: usize) -> Reply {
+fn display(
+    engine: &Engine,
+    cmd: &str,
+    types: &[ObjType],
+    name: Option<String>,
+    rest: &[Token],
+    name_end: usize,
+) -> Reply {
     let Some(pattern) = name else { return Reply::syntax(cmd, name_end) };
     let type_filter = rest.iter().find(|t| t.word == "TYPE").and_then(|t| t.value.clone());
     let want = match requested(rest, &["TYPE"]) {
@@ -569,17 +594,21 @@ fn display(engine: &Engine, cmd: &str, types: &[ObjType], name: Option<String>, 
     // Every requested name must be an attribute of at least one displayed type.
     if let Some(w) = &want {
         for n in w {
-            let known = types.iter().any(|t| t.schema().iter().any(|a| a.name == n || matches!(a.kind, Kind::Flag(on, off) if on == n || off == n)))
-                || n == "TYPE";
+            let known = types.iter().any(|t| {
+                t.schema().iter().any(|a| a.name == n || matches!(a.kind, Kind::Flag(on, off) if on == n || off == n))
+            }) || n == "TYPE";
             if !known {
-                let at = rest.iter().find(|t| objects::canonical_attr(&t.word) == n).map(|t| t.end).unwrap_or(cmd.len());
+                let at =
+                    rest.iter().find(|t| objects::canonical_attr(&t.word) == n).map(|t| t.end).unwrap_or(cmd.len());
                 return Reply::syntax(cmd, at);
             }
         }
     }
     let ns = ns_of(types[0]);
     let mut lines = Vec::new();
-    for ((n, _), def) in st.objects.iter().filter(|((n, name), d)| *n == ns && generic_match(&pattern, name) && types.contains(&d.otype)) {
+    for ((n, _), def) in
+        st.objects.iter().filter(|((n, name), d)| *n == ns && generic_match(&pattern, name) && types.contains(&d.otype))
+    {
         let _ = n;
         if let Some(tf) = &type_filter {
             let tname = if def.otype == ObjType::QLocal { "QLOCAL" } else { "QMODEL" };
@@ -601,7 +630,9 @@ fn display(engine: &Engine, cmd: &str, types: &[ObjType], name: Option<String>, 
             }
             let wanted = match &want {
                 None => true,
-                Some(w) => w.iter().any(|n| n == at.name || matches!(at.kind, Kind::Flag(on, off) if on == n || off == n)),
+                Some(w) => {
+                    w.iter().any(|n| n == at.name || matches!(at.kind, Kind::Flag(on, off) if on == n || off == n))
+                }
             };
             if wanted {
                 attrs.push(attr_text(&st, def, at));
@@ -718,10 +749,10 @@ fn fs_usage(path: &std::path::Path) -> (String, String) {
 }
 
 const QMSTATUS_ATTRS: &[&str] = &[
-    "AUTOCLUS", "CHINIT", "CHKPTCNT", "CHKPTOPS", "CHKPTSZ", "CMDSERV", "CONNS", "DATFSSZ", "DATFSUSE", "DATPATH", "DISKLSN",
-    "GRPLSN", "GRPNAME", "GRPROLE", "HOSTNAME", "INSTANCE", "INSTDESC", "INSTNAME", "INSTPATH", "LDAPCONN", "LOGEXTSZ",
-    "LOGFSSZ", "LOGFSUSE", "LOGINUSE", "LOGPATH", "LOGPRIM", "LOGSEC", "LOGSTRDA", "LOGSTRL", "LOGSTRTI", "LOGTYPE", "LOGUTIL",
-    "QMFSSZ", "QMFSUSE", "QUORUM", "REUSESZ", "STANDBY", "STARTDA", "STARTTI", "UNICLUS",
+    "AUTOCLUS", "CHINIT", "CHKPTCNT", "CHKPTOPS", "CHKPTSZ", "CMDSERV", "CONNS", "DATFSSZ", "DATFSUSE", "DATPATH",
+    "DISKLSN", "GRPLSN", "GRPNAME", "GRPROLE", "HOSTNAME", "INSTANCE", "INSTDESC", "INSTNAME", "INSTPATH", "LDAPCONN",
+    "LOGEXTSZ", "LOGFSSZ", "LOGFSUSE", "LOGINUSE", "LOGPATH", "LOGPRIM", "LOGSEC", "LOGSTRDA", "LOGSTRL", "LOGSTRTI",
+    "LOGTYPE", "LOGUTIL", "QMFSSZ", "QMFSUSE", "QUORUM", "REUSESZ", "STANDBY", "STARTDA", "STARTTI", "UNICLUS",
 ];
 
 fn display_qmstatus(engine: &Engine, cmd: &str, rest: &[Token]) -> Reply {
@@ -731,7 +762,9 @@ fn display_qmstatus(engine: &Engine, cmd: &str, rest: &[Token]) -> Reply {
         if t.word == "ALL" && t.value.is_none() {
             all = true;
         } else if t.word == "TYPE" && t.value.as_deref() == Some("STATUS") {
-        } else if t.value.is_none() && (QMSTATUS_ATTRS.contains(&t.word.as_str()) || matches!(t.word.as_str(), "STATUS" | "QMNAME" | "TYPE")) {
+        } else if t.value.is_none()
+            && (QMSTATUS_ATTRS.contains(&t.word.as_str()) || matches!(t.word.as_str(), "STATUS" | "QMNAME" | "TYPE"))
+        {
             names.push(t.word.clone());
         } else {
             return Reply::syntax(cmd, t.end);
@@ -793,7 +826,10 @@ fn display_qmstatus(engine: &Engine, cmd: &str, rest: &[Token]) -> Reply {
             }
         }
     }
-    Reply { lines: format_block("AMQ8705I: Display Queue Manager Status Details.", &attrs), outcome: MqscOutcome::Processed }
+    Reply {
+        lines: format_block("AMQ8705I: Display Queue Manager Status Details.", &attrs),
+        outcome: MqscOutcome::Processed,
+    }
 }
 
 fn display_lsstatus(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Token], name_end: usize) -> Reply {
@@ -890,7 +926,9 @@ fn display_qstatus(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Tok
     let handle_type = match rest.iter().find(|t| t.word == "TYPE").and_then(|t| t.value.as_deref()) {
         None | Some("QUEUE") => false,
         Some("HANDLE") => true,
-        Some(_) => return Reply::syntax(cmd, rest.iter().find(|t| t.word == "TYPE").map(|t| t.end).unwrap_or(cmd.len())),
+        Some(_) => {
+            return Reply::syntax(cmd, rest.iter().find(|t| t.word == "TYPE").map(|t| t.end).unwrap_or(cmd.len()))
+        }
     };
     let all = match requested(rest, &["TYPE", "OPENTYPE"]) {
         Ok(w) => w.is_none(),
@@ -981,7 +1019,8 @@ fn display_chlauth(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Tok
     };
     let st = engine.lock();
     let mut lines = Vec::new();
-    for r in st.chlauth.iter().filter(|r| pattern == "*" || generic_match(&pattern, &r.profile) || r.profile == pattern) {
+    for r in st.chlauth.iter().filter(|r| pattern == "*" || generic_match(&pattern, &r.profile) || r.profile == pattern)
+    {
         let mut attrs = vec![kv("CHLAUTH", &r.profile), kv("TYPE", &r.rule_type)];
         if r.rule_type == "BLOCKUSER" {
             attrs.push(kv("USERLIST", &r.userlist.join(",")));
@@ -1023,7 +1062,14 @@ fn set_chlauth(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Token],
     for t in rest {
         let v = t.value.clone().unwrap_or_default();
         match t.word.as_str() {
-            "TYPE" if matches!(v.as_str(), "BLOCKUSER" | "BLOCKADDR" | "ADDRESSMAP" | "USERMAP" | "SSLPEERMAP" | "QMGRMAP") => rule_type = Some(v),
+            "TYPE"
+                if matches!(
+                    v.as_str(),
+                    "BLOCKUSER" | "BLOCKADDR" | "ADDRESSMAP" | "USERMAP" | "SSLPEERMAP" | "QMGRMAP"
+                ) =>
+            {
+                rule_type = Some(v)
+            }
             "ACTION" if matches!(v.as_str(), "ADD" | "REPLACE" | "REMOVE" | "REMOVEALL") => action = v,
             "USERLIST" => rule.userlist = split_list(&v),
             "ADDRESS" => rule.address = v,
@@ -1040,7 +1086,9 @@ fn set_chlauth(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Token],
         rule.usersrc.clear();
     }
     let mut st = engine.lock();
-    let same = |r: &ChlAuthRule| r.profile == profile && r.rule_type == rule_type && (rule_type == "BLOCKUSER" || r.address == rule.address);
+    let same = |r: &ChlAuthRule| {
+        r.profile == profile && r.rule_type == rule_type && (rule_type == "BLOCKUSER" || r.address == rule.address)
+    };
     match action.as_str() {
         "REMOVEALL" => st.chlauth.retain(|r| !(r.profile == profile && r.rule_type == rule_type)),
         "REMOVE" => {
@@ -1117,10 +1165,14 @@ mod tests {
     #[test]
     fn block_layout_matches_reference() {
         // Reference §10.1: "   QMNAME(QM1)                             TYPE(QMGR)" — second slot at offset 43.
-        let lines = format_block("AMQ8705I: Display Queue Manager Status Details.", &["QMNAME(QM1)".into(), "TYPE(QMGR)".into()]);
+        let lines = format_block(
+            "AMQ8705I: Display Queue Manager Status Details.",
+            &["QMNAME(QM1)".into(), "TYPE(QMGR)".into()],
+        );
         assert_eq!(lines[1], "   QMNAME(QM1)                             TYPE(QMGR)");
         assert_eq!(lines[1].find("TYPE").unwrap(), 43);
-        let long = format_block("h", &["CONNAUTH(SYSTEM.DEFAULT.AUTHINFO.IDPWOS)".into(), "A(1)".into(), "B(2)".into()]);
+        let long =
+            format_block("h", &["CONNAUTH(SYSTEM.DEFAULT.AUTHINFO.IDPWOS)".into(), "A(1)".into(), "B(2)".into()]);
         assert_eq!(long[1], "   CONNAUTH(SYSTEM.DEFAULT.AUTHINFO.IDPWOS)");
         assert_eq!(long[2].find("B(2)"), Some(43));
     }

@@ -70,7 +70,8 @@ pub fn load_catalogue(data_dir: &Path) -> Result<Catalogue, EngineError> {
 }
 
 pub fn save_catalogue(data_dir: &Path, cat: &Catalogue) -> Result<(), EngineError> {
-    let bytes = serde_json::to_vec_pretty(cat).map_err(|e| EngineError::Corrupt { path: objects_path(data_dir), detail: e.to_string() })?;
+    let bytes = serde_json::to_vec_pretty(cat)
+        .map_err(|e| EngineError::Corrupt { path: objects_path(data_dir), detail: e.to_string() })?;
     write_atomic(&objects_path(data_dir), &bytes)
 }
 
@@ -96,7 +97,8 @@ pub fn save_queue(log_dir: &Path, queue: &str, msgs: &[StoredMsg]) -> Result<(),
             }
         }
     } else {
-        let bytes = serde_json::to_vec(msgs).map_err(|e| EngineError::Corrupt { path: path.clone(), detail: e.to_string() })?;
+        let bytes =
+            serde_json::to_vec(msgs).map_err(|e| EngineError::Corrupt { path: path.clone(), detail: e.to_string() })?;
         write_atomic(&path, &bytes)?;
     }
     let jnl = journal_file(log_dir, queue);
@@ -112,7 +114,8 @@ pub fn append_journal(log_dir: &Path, queue: &str, rec: &JournalRecord) -> Resul
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     }
-    let mut line = serde_json::to_vec(rec).map_err(|e| EngineError::Corrupt { path: path.clone(), detail: e.to_string() })?;
+    let mut line =
+        serde_json::to_vec(rec).map_err(|e| EngineError::Corrupt { path: path.clone(), detail: e.to_string() })?;
     line.push(b'\n');
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(io_err(&path))?;
     f.write_all(&line).map_err(io_err(&path))
@@ -122,7 +125,8 @@ pub fn append_journal(log_dir: &Path, queue: &str, rec: &JournalRecord) -> Resul
 pub fn load_queue(log_dir: &Path, queue: &str) -> Result<Vec<StoredMsg>, EngineError> {
     let path = queue_file(log_dir, queue);
     let mut msgs: Vec<StoredMsg> = match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| EngineError::Corrupt { path: path.clone(), detail: e.to_string() })?,
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| EngineError::Corrupt { path: path.clone(), detail: e.to_string() })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(io_err(&path)(e)),
     };
@@ -159,10 +163,8 @@ pub fn mqsc_now() -> (String, String) {
 /// MQMD PutDate/PutTime: GMT, "YYYYMMDD" and "HHMMSSTH" (hundredths).
 pub fn md_now() -> (String, String) {
     let t = tm(true);
-    let hundredths = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_millis() / 10)
-        .unwrap_or(0);
+    let hundredths =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_millis() / 10).unwrap_or(0);
     (
         format!("{:04}{:02}{:02}", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday),
         format!("{:02}{:02}{:02}{:02}", t.tm_hour, t.tm_min, t.tm_sec, hundredths),
@@ -202,7 +204,12 @@ mod tests {
         append_journal(log, "Q.A", &JournalRecord::Put(msg(2))).unwrap();
         let got: Vec<u64> = load_queue(log, "Q.A").unwrap().iter().map(|m| m.seq).collect();
         assert_eq!(got, vec![2, 3]);
-        std::fs::OpenOptions::new().append(true).open(journal_file(log, "Q.A")).unwrap().write_all(b"{\"Put\":{\"md").unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(journal_file(log, "Q.A"))
+            .unwrap()
+            .write_all(b"{\"Put\":{\"md")
+            .unwrap();
         assert_eq!(load_queue(log, "Q.A").unwrap().len(), 2, "torn line ignored");
         save_queue(log, "Q.A", &load_queue(log, "Q.A").unwrap()).unwrap();
         assert!(!journal_file(log, "Q.A").exists());

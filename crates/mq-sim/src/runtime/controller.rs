@@ -397,7 +397,11 @@ fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
                     None
                 }
                 _ => {
-                    error_log(inst, qm, &format!("AMQ7806I: IBM MQ queue manager '{}' is taking over as the active instance.", qm.name));
+                    error_log(
+                        inst,
+                        qm,
+                        &format!("AMQ7806I: IBM MQ queue manager '{}' is taking over as the active instance.", qm.name),
+                    );
                     Some(held)
                 }
             };
@@ -469,7 +473,9 @@ fn run_active(ctrl: &Arc<Controller>, opts: &Options) -> i32 {
             *ctrl.mgr.lock().unwrap() = Some((r, k.link.try_clone().expect("clone link")));
             kids.push(k);
         }
-        Err(e) => error_log(inst, qm, &format!("AMQ5008S: An essential IBM MQ process could not be started: amqzmgr0 ({e})")),
+        Err(e) => {
+            error_log(inst, qm, &format!("AMQ5008S: An essential IBM MQ process could not be started: amqzmgr0 ({e})"))
+        }
     }
     if !opts.no_services {
         let (scmdserv, schinit) = engine.qmgr_autostart();

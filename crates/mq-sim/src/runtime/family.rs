@@ -206,8 +206,15 @@ pub fn amqzmgr0_main(args: Vec<String>) -> i32 {
         let words: Vec<&str> = line.split_whitespace().collect();
         let reply = match words.as_slice() {
             ["LSR", port, ip, backlog] => {
-                let mut a: Vec<String> =
-                    vec!["-r".into(), "-m".into(), name.clone(), "-t".into(), "TCP".into(), "-p".into(), port.to_string()];
+                let mut a: Vec<String> = vec![
+                    "-r".into(),
+                    "-m".into(),
+                    name.clone(),
+                    "-t".into(),
+                    "TCP".into(),
+                    "-p".into(),
+                    port.to_string(),
+                ];
                 if *ip != "-" {
                     a.extend(["-i".into(), ip.to_string()]);
                 }

@@ -94,7 +94,9 @@ pub fn family(inst: &Installation, qm: &QmPaths) -> Vec<QmProcess> {
     qm_processes(inst, qm)
         .into_iter()
         .filter(|p| p.pid != me && QM_PROGRAMS.contains(&p.name.as_str()))
-        .filter(|p| std::fs::read_link(format!("/proc/{}/exe", p.pid)).map(|e| e.starts_with(&inst.bin_dir)).unwrap_or(false))
+        .filter(|p| {
+            std::fs::read_link(format!("/proc/{}/exe", p.pid)).map(|e| e.starts_with(&inst.bin_dir)).unwrap_or(false)
+        })
         .collect()
 }
 

@@ -34,7 +34,14 @@ pub fn run_with(path: &std::path::Path, args: &[&str], input: &str, env: &[(&str
 }
 
 /// As `run_with`, as user `who` = (uid, gid) when given.
-pub fn run_as_with(who: Option<(u32, u32)>, path: &std::path::Path, args: &[&str], input: &str, env: &[(&str, &str)], limit: Duration) -> Out {
+pub fn run_as_with(
+    who: Option<(u32, u32)>,
+    path: &std::path::Path,
+    args: &[&str],
+    input: &str,
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> Out {
     use std::os::unix::process::CommandExt;
     let start = Instant::now();
     let mut cmd = Command::new(path);

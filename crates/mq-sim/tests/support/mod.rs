@@ -62,7 +62,15 @@ impl Sim {
     /// Runs a command as another user (uid, gid), as that user would from a shell.
     pub fn run_as(&self, uid: u32, gid: u32, prog: &str, args: &[&str]) -> Run {
         use std::os::unix::process::CommandExt;
-        Run::from(Command::new(self.bin(prog)).args(args).uid(uid).gid(gid).stdin(Stdio::null()).output().expect("run command"))
+        Run::from(
+            Command::new(self.bin(prog))
+                .args(args)
+                .uid(uid)
+                .gid(gid)
+                .stdin(Stdio::null())
+                .output()
+                .expect("run command"),
+        )
     }
 
     pub fn mqsim(&self, args: &[&str]) -> Run {
@@ -135,7 +143,12 @@ pub fn processes_under(root: &Path) -> Vec<Proc> {
         }
         let ppid = rest[1].parse().unwrap();
         let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
-        let uid = status.lines().find(|l| l.starts_with("Uid:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|u| u.parse().ok()).unwrap_or(u32::MAX);
+        let uid = status
+            .lines()
+            .find(|l| l.starts_with("Uid:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|u| u.parse().ok())
+            .unwrap_or(u32::MAX);
         let cmdline = std::fs::read(e.path().join("cmdline"))
             .unwrap_or_default()
             .split(|b| *b == 0)
@@ -148,11 +161,19 @@ pub fn processes_under(root: &Path) -> Vec<Proc> {
 }
 
 pub fn uid_of(user: &str) -> u32 {
-    nix::unistd::User::from_name(user).unwrap().unwrap_or_else(|| panic!("user {user} missing: run tests/setup.sh")).uid.as_raw()
+    nix::unistd::User::from_name(user)
+        .unwrap()
+        .unwrap_or_else(|| panic!("user {user} missing: run tests/setup.sh"))
+        .uid
+        .as_raw()
 }
 
 pub fn gid_of(group: &str) -> u32 {
-    nix::unistd::Group::from_name(group).unwrap().unwrap_or_else(|| panic!("group {group} missing: run tests/setup.sh")).gid.as_raw()
+    nix::unistd::Group::from_name(group)
+        .unwrap()
+        .unwrap_or_else(|| panic!("group {group} missing: run tests/setup.sh"))
+        .gid
+        .as_raw()
 }
 
 /// A free TCP port on 127.0.0.1 (bound then released).

@@ -10,12 +10,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use mq_core::installation::{self, Installation};
-use mq_core::storage::{self, Look};
 use mq_core::mqi::{reason_name, ConnectionKind, MqiError, ProbeObject};
 use mq_core::qmgr::checks::NodeCheckOptions;
 use mq_core::qmgr::start::StartOptions;
 use mq_core::qmgr::stop::{kill_family, EndMode, StopPlan};
 use mq_core::qmgr::{Journal, Level, Manage, QueueManager};
+use mq_core::storage::{self, Look};
 use mq_core::user::{self, MqUser};
 use mq_core::{Fault, MqError, QmState};
 
@@ -91,7 +91,9 @@ fn resolve_user(p: &IbmmqParams, inst: &Installation, deadline: Instant) -> Resu
         let stanza = ini.as_ref().and_then(|i| Some((i, i.queue_manager(p.qmgr.as_str())?)));
         // The stanza's data directory, else (no stanza on this node yet) the data_path parameter.
         let dir = match stanza {
-            Some((ini, st)) => st.data_dir(&ini.default_prefix().unwrap_or_else(|| inst.data_path.clone()), &p.qmgr.directory()),
+            Some((ini, st)) => {
+                st.data_dir(&ini.default_prefix().unwrap_or_else(|| inst.data_path.clone()), &p.qmgr.directory())
+            }
             None => p.data_path.clone()?,
         };
         match storage::stat_soon(&dir, deadline) {
@@ -226,7 +228,8 @@ fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failu
     if verdict.exit != OcfExit::Success {
         return Err(Failure(OcfExit::ErrGeneric, format!("after start: {}", verdict.reason)));
     }
-    qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, format!("after start: {}", mqi_reason(p.qmgr.as_str(), &e))))?;
+    qm.check_mqi(deadline)
+        .map_err(|e| Failure(OcfExit::ErrGeneric, format!("after start: {}", mqi_reason(p.qmgr.as_str(), &e))))?;
     log::info(format!("{} started", p.qmgr));
     Ok(OcfExit::Success)
 }
@@ -298,7 +301,9 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     if env.check_level >= CheckLevel::Medium {
         let restarted = qm
             .check_components((manage(p.command_server), manage(p.channel_initiator)), deadline, &j)
-            .map_err(|e| Failure(OcfExit::ErrGeneric, format!("{}: managed component down and not restartable: {e}", p.qmgr)))?;
+            .map_err(|e| {
+                Failure(OcfExit::ErrGeneric, format!("{}: managed component down and not restartable: {e}", p.qmgr))
+            })?;
         if !restarted.is_empty() {
             log::warn(format!("{}: restarted {}", p.qmgr, restarted.join(", ")));
         }
@@ -339,7 +344,12 @@ fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
                 }
                 OcfExit::Success
             } else {
-                log::exit_reason(format!("{} processes of {} survive SIGKILL: pids {:?}", left.len(), p.qmgr, left.iter().map(|p| p.pid).collect::<Vec<_>>()));
+                log::exit_reason(format!(
+                    "{} processes of {} survive SIGKILL: pids {:?}",
+                    left.len(),
+                    p.qmgr,
+                    left.iter().map(|p| p.pid).collect::<Vec<_>>()
+                ));
                 OcfExit::ErrGeneric
             }
         }

@@ -56,10 +56,18 @@ struct RoleFile(PathBuf);
 
 impl RoleFile {
     fn of(p: &IbmmqParams, qm: &QueueManager) -> RoleFile {
-        let dir = std::env::var_os("HA_RSCTMP").filter(|d| !d.is_empty()).map(PathBuf::from).unwrap_or_else(|| "/run/resource-agents".into());
+        let dir = std::env::var_os("HA_RSCTMP")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "/run/resource-agents".into());
         // Keyed by the installation too (FNV-1a of its path): a host may hold the same queue
         // manager name in two installations, as two nodes sharing one host do in the tests.
-        let h = qm.inst.path.to_string_lossy().bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+        let h = qm
+            .inst
+            .path
+            .to_string_lossy()
+            .bytes()
+            .fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
         RoleFile(dir.join(format!("mqha-ibmmq-{}-{h:016x}.role", p.qmgr.directory())))
     }
 
@@ -81,7 +89,15 @@ impl RoleFile {
             .unwrap_or(Ok(()))
             .and_then(|_| std::fs::write(&tmp, text))
             .and_then(|_| std::fs::rename(&tmp, &self.0));
-        r.map_err(|e| Failure(OcfExit::ErrGeneric, format!("cannot record the clone role in {}: {e} (set HA_RSCTMP to a writable directory)", self.0.display())))
+        r.map_err(|e| {
+            Failure(
+                OcfExit::ErrGeneric,
+                format!(
+                    "cannot record the clone role in {}: {e} (set HA_RSCTMP to a writable directory)",
+                    self.0.display()
+                ),
+            )
+        })
     }
 
     fn clear(&self) {
@@ -95,7 +111,9 @@ fn promotion_score(env: &Env, score: Option<u32>, deadline: Instant) {
     if !env.is_clone {
         return;
     }
-    let Some(bin) = ["/usr/sbin/crm_attribute", "/usr/bin/crm_attribute"].into_iter().map(PathBuf::from).find(|p| p.is_file()) else {
+    let Some(bin) =
+        ["/usr/sbin/crm_attribute", "/usr/bin/crm_attribute"].into_iter().map(PathBuf::from).find(|p| p.is_file())
+    else {
         log::warn("crm_attribute not found: cannot set the promotion score");
         return;
     };
@@ -153,30 +171,48 @@ pub fn decide(f: &Facts) -> (Verdict, Option<u32>) {
         },
         Ok(QmState::RunningAsStandby) if !none_here => match role {
             Some(Role::Promoted) => (
-                v(FailedPromoted, format!("{qm} should be active here but is a standby: the active instance moved to another node")),
+                v(
+                    FailedPromoted,
+                    format!("{qm} should be active here but is a standby: the active instance moved to another node"),
+                ),
                 Some(SCORE_STANDBY),
             ),
             _ => (v(Success, format!("{qm} runs as a standby instance here")), Some(SCORE_STANDBY)),
         },
-        Ok(QmState::RunningAsStandby) => {
-            (v(if role == Some(Role::Promoted) { FailedPromoted } else { ErrGeneric }, format!("dspmq says {qm} is a standby here but none of its processes runs")), None)
-        }
+        Ok(QmState::RunningAsStandby) => (
+            v(
+                if role == Some(Role::Promoted) { FailedPromoted } else { ErrGeneric },
+                format!("dspmq says {qm} is a standby here but none of its processes runs"),
+            ),
+            None,
+        ),
         Ok(QmState::RunningElsewhere) if none_here => match role {
             None => (v(NotRunning, format!("{qm} is active on another node; no instance of it runs here")), None),
             Some(Role::Promoted) => (
-                v(FailedPromoted, format!("the active instance of {qm} here ended; the instance on another node took over")),
+                v(
+                    FailedPromoted,
+                    format!("the active instance of {qm} here ended; the instance on another node took over"),
+                ),
                 None,
             ),
-            Some(Role::Unpromoted) => (v(ErrGeneric, format!("{qm} is active on another node and no standby instance runs here")), None),
+            Some(Role::Unpromoted) => {
+                (v(ErrGeneric, format!("{qm} is active on another node and no standby instance runs here")), None)
+            }
         },
         // Started here while no instance runs anywhere: unpromoted and ready, also to a probe
         // (the role file lives until stop or reboot, so it never outlasts what Pacemaker started).
-        Ok(s) if s.is_ended() && none_here && b.probe && f.role == Some(Role::Unpromoted) => {
-            (v(Success, format!("no instance of {qm} runs anywhere ({s}); this node is ready to be promoted")), Some(SCORE_IDLE))
-        }
+        Ok(s) if s.is_ended() && none_here && b.probe && f.role == Some(Role::Unpromoted) => (
+            v(Success, format!("no instance of {qm} runs anywhere ({s}); this node is ready to be promoted")),
+            Some(SCORE_IDLE),
+        ),
         Ok(s) if s.is_ended() && none_here && role.is_some() => match role {
-            Some(Role::Promoted) => (v(FailedPromoted, format!("the active instance of {qm} here is {s} and no instance took over")), None),
-            _ => (v(Success, format!("no instance of {qm} runs anywhere ({s}); this node is ready to be promoted")), Some(SCORE_IDLE)),
+            Some(Role::Promoted) => {
+                (v(FailedPromoted, format!("the active instance of {qm} here is {s} and no instance took over")), None)
+            }
+            _ => (
+                v(Success, format!("no instance of {qm} runs anywhere ({s}); this node is ready to be promoted")),
+                Some(SCORE_IDLE),
+            ),
         },
         _ => {
             let mut verdict = table::decide(b);
@@ -203,7 +239,14 @@ fn sweep(qm: &QueueManager, deadline: Instant, j: &dyn Journal) -> Result<(), Fa
     if left.is_empty() {
         Ok(())
     } else {
-        Err(Failure(OcfExit::ErrGeneric, format!("processes of {} survive SIGKILL: pids {:?}", qm.name, left.iter().map(|p| p.pid).collect::<Vec<_>>())))
+        Err(Failure(
+            OcfExit::ErrGeneric,
+            format!(
+                "processes of {} survive SIGKILL: pids {:?}",
+                qm.name,
+                left.iter().map(|p| p.pid).collect::<Vec<_>>()
+            ),
+        ))
     }
 }
 
@@ -223,7 +266,13 @@ fn mq_share(deadline: Instant, share: f64) -> Instant {
 
 /// Brings this node's instance to the unpromoted role: a standby when an active instance runs
 /// elsewhere, else nothing (idle). Returns the score to publish.
-fn become_unpromoted(qm: &QueueManager, p: &IbmmqParams, state: &QmState, deadline: Instant, j: &dyn Journal) -> Result<u32, Failure> {
+fn become_unpromoted(
+    qm: &QueueManager,
+    p: &IbmmqParams,
+    state: &QmState,
+    deadline: Instant,
+    j: &dyn Journal,
+) -> Result<u32, Failure> {
     let name = &p.qmgr;
     match state {
         QmState::RunningAsStandby => Ok(SCORE_STANDBY),
@@ -326,7 +375,10 @@ fn promote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             }
         }
         QmState::RunningElsewhere => {
-            return Err(Failure(OcfExit::ErrGeneric, format!("{name} is active on another node and no standby runs here to take over")));
+            return Err(Failure(
+                OcfExit::ErrGeneric,
+                format!("{name} is active on another node and no standby runs here to take over"),
+            ));
         }
         s if s.is_ended() => {
             sweep(&qm, deadline, &j)?;
@@ -341,7 +393,8 @@ fn promote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     if verdict.exit != OcfExit::Success {
         return Err(Failure(OcfExit::ErrGeneric, format!("after promote: {}", verdict.reason)));
     }
-    qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, format!("after promote: {}", mqi_failure(name.as_str(), &e))))?;
+    qm.check_mqi(deadline)
+        .map_err(|e| Failure(OcfExit::ErrGeneric, format!("after promote: {}", mqi_failure(name.as_str(), &e))))?;
     roles.write(Role::Promoted)?;
     promotion_score(env, Some(SCORE_ACTIVE), deadline);
     log::info(format!("{name} is the active instance here"));
@@ -414,7 +467,12 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         }
         code => {
             if !probe {
-                let o = mq_core::qmgr::checks::NodeCheckOptions { add_mqs_ini: false, data_path: None, node_name: None, cluster_ids: false };
+                let o = mq_core::qmgr::checks::NodeCheckOptions {
+                    add_mqs_ini: false,
+                    data_path: None,
+                    node_name: None,
+                    cluster_ids: false,
+                };
                 if let Err(e) = qm.node_checks(&o, deadline, &j) {
                     log::warn(&verdict.reason);
                     return Err(Failure(exit_for(&e), e.to_string()));
@@ -444,7 +502,8 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     }
     if env.check_level >= CheckLevel::Deep {
         let client = p.client.as_ref().map(|c| (c.channel.as_str(), c.conname.as_str()));
-        qm.check_messages(&p.test_queue, client, deadline).map_err(|e| Failure(failed, mqi_failure(p.qmgr.as_str(), &e)))?;
+        qm.check_messages(&p.test_queue, client, deadline)
+            .map_err(|e| Failure(failed, mqi_failure(p.qmgr.as_str(), &e)))?;
     }
     Ok(verdict.exit)
 }
@@ -488,7 +547,15 @@ mod tests {
     fn run(state: QmState, pids: &[i32], probe: bool, role: Option<Role>) -> (OcfExit, Option<u32>) {
         let st = Ok(state);
         let f = Facts {
-            base: table::Facts { qm: "QM1", probe, state: &st, pids, controller: !pids.is_empty(), data_visible: true, watched_ms: 0 },
+            base: table::Facts {
+                qm: "QM1",
+                probe,
+                state: &st,
+                pids,
+                controller: !pids.is_empty(),
+                data_visible: true,
+                watched_ms: 0,
+            },
             role,
         };
         let (v, s) = decide(&f);
@@ -531,16 +598,32 @@ mod tests {
             (Starting, p, false, Some(Unpromoted), ErrGeneric, None),
         ];
         for (s, pids, probe, role, exit, score) in rows {
-            assert_eq!(run(s.clone(), pids, probe, role), (exit, score), "{s:?} pids={pids:?} probe={probe} role={role:?}");
+            assert_eq!(
+                run(s.clone(), pids, probe, role),
+                (exit, score),
+                "{s:?} pids={pids:?} probe={probe} role={role:?}"
+            );
         }
     }
 
     #[test]
     fn reasons_name_the_queue_manager_and_fit_crm_mon() {
-        for (s, role) in [(QmState::RunningElsewhere, Role::Promoted), (QmState::RunningElsewhere, Role::Unpromoted), (QmState::EndedNormally, Role::Promoted)] {
+        for (s, role) in [
+            (QmState::RunningElsewhere, Role::Promoted),
+            (QmState::RunningElsewhere, Role::Unpromoted),
+            (QmState::EndedNormally, Role::Promoted),
+        ] {
             let st = Ok(s);
             let f = Facts {
-                base: table::Facts { qm: "QM1", probe: false, state: &st, pids: &[], controller: false, data_visible: true, watched_ms: 0 },
+                base: table::Facts {
+                    qm: "QM1",
+                    probe: false,
+                    state: &st,
+                    pids: &[],
+                    controller: false,
+                    data_visible: true,
+                    watched_ms: 0,
+                },
                 role: Some(role),
             };
             let r = decide(&f).0.reason;

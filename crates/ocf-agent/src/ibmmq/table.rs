@@ -144,7 +144,15 @@ mod tests {
     #[test]
     fn running_without_its_controller_is_a_failure() {
         let st = Ok(QmState::Running);
-        let f = Facts { qm: "QM1", probe: false, state: &st, pids: &[7], controller: false, data_visible: true, watched_ms: 0 };
+        let f = Facts {
+            qm: "QM1",
+            probe: false,
+            state: &st,
+            pids: &[7],
+            controller: false,
+            data_visible: true,
+            watched_ms: 0,
+        };
         assert_eq!(decide(&f).exit, ErrGeneric);
         assert!(decide(&f).reason.contains("amqzxma0"));
     }
@@ -161,7 +169,15 @@ mod tests {
     fn reasons_name_the_queue_manager_and_fit_crm_mon() {
         for s in [QmState::Starting, QmState::EndedUnexpectedly, QmState::Unknown, QmState::StatusNotAvailable] {
             let st = Ok(s);
-            let f = Facts { qm: "QM1", probe: false, state: &st, pids: &[], controller: false, data_visible: true, watched_ms: 9 };
+            let f = Facts {
+                qm: "QM1",
+                probe: false,
+                state: &st,
+                pids: &[],
+                controller: false,
+                data_visible: true,
+                watched_ms: 9,
+            };
             let r = decide(&f).reason;
             assert!(r.contains("QM1"), "{r}");
             assert!(r.len() <= 128, "{r}");

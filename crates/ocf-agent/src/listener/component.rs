@@ -54,20 +54,33 @@ impl Node {
         let path: PathBuf = mq_installation.map(Path::to_path_buf).unwrap_or_else(installation::default_path);
         // ocf-tester's OCF_TESTER_FAIL_HAVE_BINARY: behave as on a node without MQ.
         if fail_have_binary {
-            return Err(NodeError::not_installed(format!("{program} treated as missing (OCF_TESTER_FAIL_HAVE_BINARY=1)")));
+            return Err(NodeError::not_installed(format!(
+                "{program} treated as missing (OCF_TESTER_FAIL_HAVE_BINARY=1)"
+            )));
         }
         let inst = Installation::open(&path, deadline.instant()).map_err(|e| {
             NodeError::not_installed(format!("{e}; set mq_installation to the queue manager's installation"))
         })?;
         if !inst.has(program) {
-            return Err(NodeError::not_installed(format!("{} is missing from the installation at {}", program, inst.path.display())));
+            return Err(NodeError::not_installed(format!(
+                "{} is missing from the installation at {}",
+                program,
+                inst.path.display()
+            )));
         }
         let name = match mq_user {
             Some(u) => u.to_string(),
             None => data_dir_owner(&inst, qmgr).unwrap_or_else(|| DEFAULT_MQ_USER.to_string()),
         };
-        let user = MqUser::lookup(&name).map_err(|e| NodeError::not_installed(format!("{e}; set mq_user or create the user")))?;
-        crate::ocf_debug!("installation {} (data {}), mq user {} (uid {})", inst.path.display(), inst.data_path.display(), user.name, user.uid);
+        let user = MqUser::lookup(&name)
+            .map_err(|e| NodeError::not_installed(format!("{e}; set mq_user or create the user")))?;
+        crate::ocf_debug!(
+            "installation {} (data {}), mq user {} (uid {})",
+            inst.path.display(),
+            inst.data_path.display(),
+            user.name,
+            user.uid
+        );
         Ok(Node { installation: inst, user })
     }
 
@@ -163,7 +176,13 @@ mod tests {
     fn poll_returns_early_and_respects_the_deadline() {
         let start = Instant::now();
         let mut n = 0;
-        assert_eq!(poll_until(Deadline::after(Duration::from_secs(5)), || { n += 1; (n == 3).then_some(n) }), Some(3));
+        assert_eq!(
+            poll_until(Deadline::after(Duration::from_secs(5)), || {
+                n += 1;
+                (n == 3).then_some(n)
+            }),
+            Some(3)
+        );
         assert!(start.elapsed() < Duration::from_millis(500));
         let start = Instant::now();
         assert_eq!(poll_until(Deadline::after(Duration::from_millis(100)), || None::<()>), None);
@@ -175,7 +194,8 @@ mod tests {
         use std::os::unix::process::ExitStatusExt;
         let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
         let pid = child.id() as i32;
-        let is_ours = move || procs::read(pid).filter(|p| p.name == "sleep" && p.args.get(1).map(String::as_str) == Some("30"));
+        let is_ours =
+            move || procs::read(pid).filter(|p| p.name == "sleep" && p.args.get(1).map(String::as_str) == Some("30"));
         assert!(poll_until(Deadline::after(Duration::from_secs(5)), &is_ours).is_some(), "sleep never showed up");
         let reaper = std::thread::spawn(move || child.wait());
         let started = Instant::now();

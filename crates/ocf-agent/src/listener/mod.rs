@@ -15,7 +15,9 @@ use mq_core::runmqsc;
 
 use crate::ocf::{log, Action, CheckLevel, Deadline, Env, OcfExit};
 use crate::spec::listener::ListenerParams;
-use component::{cleanup_deadline, end_processes, gone_with_queue_manager, poll_until, queue_manager_runs_here, Node, NodeError};
+use component::{
+    cleanup_deadline, end_processes, gone_with_queue_manager, poll_until, queue_manager_runs_here, Node, NodeError,
+};
 
 /// The channel the depth-10 client check connects through: every queue manager has it. A refusal
 /// (2035 by the default CHLAUTH back-stop rule) still proves the listener handed the connection on.
@@ -55,7 +57,14 @@ fn what(p: &ListenerParams) -> String {
 
 /// Layer 2: the installation has runmqlsr, the mq user exists, the bind address is on this node.
 fn node_checks(env: &Env, p: &ListenerParams, deadline: Deadline) -> Result<Node, NodeError> {
-    let node = Node::resolve(&p.qmgr, p.mq_user.as_deref(), p.mq_installation.as_deref(), lsr::RUNMQLSR, env.fail_have_binary, deadline)?;
+    let node = Node::resolve(
+        &p.qmgr,
+        p.mq_user.as_deref(),
+        p.mq_installation.as_deref(),
+        lsr::RUNMQLSR,
+        env.fail_have_binary,
+        deadline,
+    )?;
     if let Some(ip) = p.ipaddr {
         match lsr::address_is_local(ip) {
             Ok(true) => {}
@@ -66,7 +75,12 @@ fn node_checks(env: &Env, p: &ListenerParams, deadline: Deadline) -> Result<Node
                     reason: format!("ipaddr='{ip}' is not configured on this node; start the IPaddr2 resource first"),
                 })
             }
-            Err(e) => return Err(NodeError { exit: OcfExit::ErrGeneric, reason: format!("cannot list this node's addresses: {e}") }),
+            Err(e) => {
+                return Err(NodeError {
+                    exit: OcfExit::ErrGeneric,
+                    reason: format!("cannot list this node's addresses: {e}"),
+                })
+            }
         }
     }
     Ok(node)
@@ -156,11 +170,15 @@ fn start(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
             OcfExit::Success
         }
         Some(false) => {
-            log::exit_reason(format!("runmqlsr for {} port {} exited at once; see the queue manager's error log (AMQERR01.LOG)", p.qmgr, p.port));
+            log::exit_reason(format!(
+                "runmqlsr for {} port {} exited at once; see the queue manager's error log (AMQERR01.LOG)",
+                p.qmgr, p.port
+            ));
             OcfExit::ErrGeneric
         }
         None => {
-            let state = if ours(p).is_empty() { "no runmqlsr appeared" } else { "runmqlsr runs but does not serve the port" };
+            let state =
+                if ours(p).is_empty() { "no runmqlsr appeared" } else { "runmqlsr runs but does not serve the port" };
             log::exit_reason(format!("{} did not start within the start timeout: {state}", what(p)));
             OcfExit::ErrGeneric
         }
@@ -207,7 +225,14 @@ fn stop(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
     let our_sockets: Vec<u64> = held_sockets(p, &running);
     if let Some(object) = &p.listener {
         // Let the queue manager end its own listener first, so DISPLAY LSSTATUS stays true.
-        match Node::resolve(&p.qmgr, p.mq_user.as_deref(), p.mq_installation.as_deref(), "runmqsc", env.fail_have_binary, deadline) {
+        match Node::resolve(
+            &p.qmgr,
+            p.mq_user.as_deref(),
+            p.mq_installation.as_deref(),
+            "runmqsc",
+            env.fail_have_binary,
+            deadline,
+        ) {
             Ok(node) => {
                 if let Err((_, why)) = mqsc(&node, p, &lsr::stop_mqsc(object), deadline.child(0.3)) {
                     log::warn(format!("STOP LISTENER({object}) failed ({why}); ending runmqlsr by signal"));
@@ -250,7 +275,11 @@ fn monitor(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
     // another program is alive but serves nothing.
     if held_sockets(p, &procs).is_empty() {
         let others: Vec<String> = lsr::port_holders(p.port, p.ipaddr).iter().map(|h| h.describe()).collect();
-        let by = if others.is_empty() { String::from("nothing listens there") } else { format!("held by {}", others.join(", ")) };
+        let by = if others.is_empty() {
+            String::from("nothing listens there")
+        } else {
+            format!("held by {}", others.join(", "))
+        };
         log::exit_reason(format!("runmqlsr (pid {}) runs but does not hold port {} ({by})", procs[0].pid, p.port));
         return OcfExit::ErrGeneric;
     }
@@ -263,7 +292,14 @@ fn monitor(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
     if env.check_level < CheckLevel::Medium {
         return OcfExit::Success;
     }
-    let node = match Node::resolve(&p.qmgr, p.mq_user.as_deref(), p.mq_installation.as_deref(), lsr::RUNMQLSR, env.fail_have_binary, deadline) {
+    let node = match Node::resolve(
+        &p.qmgr,
+        p.mq_user.as_deref(),
+        p.mq_installation.as_deref(),
+        lsr::RUNMQLSR,
+        env.fail_have_binary,
+        deadline,
+    ) {
         Ok(n) => n,
         Err(e) => return fail(e),
     };
@@ -275,7 +311,10 @@ fn monitor(env: &Env, p: &ListenerParams, deadline: Deadline) -> OcfExit {
         }
     };
     let target = MqiTarget::new(&node.installation.path, identity, p.qmgr.clone());
-    let steps = [ProbeStep::ClientConnect { channel: CHECK_CHANNEL.into(), conname: lsr::conname(addr) }, ProbeStep::InquireQmName];
+    let steps = [
+        ProbeStep::ClientConnect { channel: CHECK_CHANNEL.into(), conname: lsr::conname(addr) },
+        ProbeStep::InquireQmName,
+    ];
     match client_verdict(mqi::run_probe(&target, &steps, deadline.instant()).map(|_| ())) {
         ClientVerdict::Works => OcfExit::Success,
         ClientVerdict::Refused(why) => {

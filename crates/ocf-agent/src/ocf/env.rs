@@ -149,7 +149,11 @@ impl Env {
     }
 
     /// Reads the environment through `get` (so decisions are testable without touching the process).
-    pub fn from_lookup(action: Action, get: impl Fn(&str) -> Option<String>, started: Instant) -> Result<Env, EnvError> {
+    pub fn from_lookup(
+        action: Action,
+        get: impl Fn(&str) -> Option<String>,
+        started: Instant,
+    ) -> Result<Env, EnvError> {
         let instance = get("OCF_RESOURCE_INSTANCE").filter(|s| !s.is_empty()).unwrap_or_else(|| "default".to_string());
         let interval_ms = match get("OCF_RESKEY_CRM_meta_interval") {
             None => None,
@@ -177,7 +181,18 @@ impl Env {
             operation: get("OCF_RESKEY_CRM_meta_notify_operation"),
             fields: BTreeMap::new(),
         };
-        Ok(Env { action, instance, interval_ms, check_level, timeout, timeout_given, fail_have_binary, is_clone, notify, started })
+        Ok(Env {
+            action,
+            instance,
+            interval_ms,
+            check_level,
+            timeout,
+            timeout_given,
+            fail_have_binary,
+            is_clone,
+            notify,
+            started,
+        })
     }
 
     /// Adds every OCF_RESKEY_CRM_meta_notify_* variable of the process to `notify.fields`.
@@ -340,7 +355,15 @@ mod tests {
 
     #[test]
     fn instance_and_tester_flags() {
-        let e = env_of("monitor", &[("OCF_RESOURCE_INSTANCE", "qm1:0"), ("OCF_TESTER_FAIL_HAVE_BINARY", "1"), ("OCF_RESKEY_CRM_meta_clone_max", "2")]).unwrap();
+        let e = env_of(
+            "monitor",
+            &[
+                ("OCF_RESOURCE_INSTANCE", "qm1:0"),
+                ("OCF_TESTER_FAIL_HAVE_BINARY", "1"),
+                ("OCF_RESKEY_CRM_meta_clone_max", "2"),
+            ],
+        )
+        .unwrap();
         assert_eq!(e.instance, "qm1:0");
         assert!(e.fail_have_binary);
         assert!(e.is_clone);
@@ -351,12 +374,15 @@ mod tests {
 
     #[test]
     fn notify_fields_are_collected() {
-        let e = env_of("notify", &[("OCF_RESKEY_CRM_meta_notify_type", "pre"), ("OCF_RESKEY_CRM_meta_notify_operation", "promote")])
-            .unwrap()
-            .with_notify_fields(vec![
-                ("OCF_RESKEY_CRM_meta_notify_promote_uname".to_string(), "node2".to_string()),
-                ("OCF_RESKEY_qmgr".to_string(), "QM1".to_string()),
-            ]);
+        let e = env_of(
+            "notify",
+            &[("OCF_RESKEY_CRM_meta_notify_type", "pre"), ("OCF_RESKEY_CRM_meta_notify_operation", "promote")],
+        )
+        .unwrap()
+        .with_notify_fields(vec![
+            ("OCF_RESKEY_CRM_meta_notify_promote_uname".to_string(), "node2".to_string()),
+            ("OCF_RESKEY_qmgr".to_string(), "QM1".to_string()),
+        ]);
         assert_eq!(e.notify.kind.as_deref(), Some("pre"));
         assert_eq!(e.notify.operation.as_deref(), Some("promote"));
         assert_eq!(e.notify.fields.get("promote_uname").map(String::as_str), Some("node2"));

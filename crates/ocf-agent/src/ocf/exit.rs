@@ -70,7 +70,11 @@ impl OcfExit {
     pub fn is_failure_for_monitor(self) -> bool {
         !matches!(
             self,
-            OcfExit::Success | OcfExit::NotRunning | OcfExit::RunningPromoted | OcfExit::Degraded | OcfExit::DegradedPromoted
+            OcfExit::Success
+                | OcfExit::NotRunning
+                | OcfExit::RunningPromoted
+                | OcfExit::Degraded
+                | OcfExit::DegradedPromoted
         )
     }
 }

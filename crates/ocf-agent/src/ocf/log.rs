@@ -60,13 +60,17 @@ pub struct LogConfig {
 impl LogConfig {
     pub fn from_lookup(agent: &str, instance: &str, pid: u32, get: impl Fn(&str) -> Option<String>) -> LogConfig {
         let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-        let facility = non_empty("HA_LOGFACILITY").or_else(|| non_empty("HA_logfacility")).and_then(|f| syslog_facility(&f));
+        let facility =
+            non_empty("HA_LOGFACILITY").or_else(|| non_empty("HA_logfacility")).and_then(|f| syslog_facility(&f));
         let logfile = non_empty("HA_LOGFILE").or_else(|| non_empty("HA_logfile")).map(PathBuf::from);
         // ocf-directories defaults HA_DEBUGLOG to /dev/null: writing there is pointless.
-        let debuglog = non_empty("HA_DEBUGLOG").map(PathBuf::from).filter(|p| p.as_os_str() != "/dev/null" && Some(p) != logfile.as_ref());
+        let debuglog = non_empty("HA_DEBUGLOG")
+            .map(PathBuf::from)
+            .filter(|p| p.as_os_str() != "/dev/null" && Some(p) != logfile.as_ref());
         let truthy = |k: &str| non_empty(k).is_some_and(|v| !matches!(v.trim(), "0" | "no" | "false" | "off"));
         let debug = truthy("HA_debug") || truthy("HA_DEBUG") || truthy("OCF_TRACE_RA");
-        let exit_reason_prefix = get("OCF_EXIT_REASON_PREFIX").filter(|p| !p.is_empty()).unwrap_or_else(|| "ocf-exit-reason:".to_string());
+        let exit_reason_prefix =
+            get("OCF_EXIT_REASON_PREFIX").filter(|p| !p.is_empty()).unwrap_or_else(|| "ocf-exit-reason:".to_string());
         LogConfig { tag: format!("{agent}({instance})[{pid}]"), facility, logfile, debuglog, debug, exit_reason_prefix }
     }
 
@@ -161,7 +165,8 @@ pub fn now_stamp() -> String {
             return String::new();
         }
         let fmt = b"%b %d %T\0";
-        let n = libc::strftime(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), fmt.as_ptr() as *const libc::c_char, &tm);
+        let n =
+            libc::strftime(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), fmt.as_ptr() as *const libc::c_char, &tm);
         String::from_utf8_lossy(&buf[..n]).into_owned()
     }
 }
@@ -265,7 +270,8 @@ mod tests {
 
     #[test]
     fn destinations_from_env() {
-        let c = cfg(&[("HA_LOGFACILITY", "daemon"), ("HA_LOGFILE", "/var/log/x.log"), ("HA_DEBUGLOG", "/var/log/d.log")]);
+        let c =
+            cfg(&[("HA_LOGFACILITY", "daemon"), ("HA_LOGFILE", "/var/log/x.log"), ("HA_DEBUGLOG", "/var/log/d.log")]);
         assert_eq!(c.facility, Some(libc::LOG_DAEMON));
         assert_eq!(c.logfile, Some(PathBuf::from("/var/log/x.log")));
         assert_eq!(c.debuglog, Some(PathBuf::from("/var/log/d.log")));
@@ -290,7 +296,10 @@ mod tests {
 
     #[test]
     fn file_line_format_matches_ocf_log() {
-        assert_eq!(file_line("Nov 22 01:02:03", "ibmmq(qm1)[42]", Level::Warn, "a\nb"), "Nov 22 01:02:03 ibmmq(qm1)[42]:    WARNING: a b\n");
+        assert_eq!(
+            file_line("Nov 22 01:02:03", "ibmmq(qm1)[42]", Level::Warn, "a\nb"),
+            "Nov 22 01:02:03 ibmmq(qm1)[42]:    WARNING: a b\n"
+        );
         let s = now_stamp();
         // "%b %d %T": three-letter month, day, hh:mm:ss.
         assert_eq!(s.len(), 15, "{s}");

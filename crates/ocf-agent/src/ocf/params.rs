@@ -15,7 +15,10 @@ use mq_core::{QmName, QmNameError};
 pub enum ParamType {
     /// Free text.
     String,
-    Integer { min: i64, max: i64 },
+    Integer {
+        min: i64,
+        max: i64,
+    },
     /// yes/no, true/false, 1/0, on/off (any case).
     Boolean,
     /// One of the listed words (any case; normalised to the listed spelling).
@@ -23,7 +26,9 @@ pub enum ParamType {
     /// A queue-manager name (mq_core::QmName).
     QmName,
     /// An MQ object name: A-Z a-z 0-9 . / _ %, at most `max` characters.
-    MqObjectName { max: usize },
+    MqObjectName {
+        max: usize,
+    },
     /// An absolute file-system path.
     AbsolutePath,
     /// A user name as the system's user database accepts it.
@@ -54,7 +59,9 @@ impl ParamType {
             ParamType::Boolean => Some("One of: true, false (also yes/no, 1/0, on/off).".to_string()),
             ParamType::Choice(c) => Some(format!("One of: {}.", c.join(", "))),
             ParamType::QmName => Some("1 to 48 characters of A-Z a-z 0-9 . / _ %, case-sensitive.".to_string()),
-            ParamType::MqObjectName { max } => Some(format!("An MQ object name: 1 to {max} characters of A-Z a-z 0-9 . / _ %.")),
+            ParamType::MqObjectName { max } => {
+                Some(format!("An MQ object name: 1 to {max} characters of A-Z a-z 0-9 . / _ %."))
+            }
             ParamType::AbsolutePath => Some("An absolute path.".to_string()),
             ParamType::UserName => None,
             ParamType::IpAddress => Some("A numeric IPv4 or IPv6 address (no host name).".to_string()),
@@ -264,7 +271,11 @@ pub fn check(p: &ParamSpec, text: &str) -> Result<Value, ParamError> {
                 return Err(invalid(
                     p,
                     &text.escape_default().to_string(),
-                    format!("has '{}' at position {}; only A-Z a-z 0-9 . / _ % are allowed", ch.escape_default(), pos + 1),
+                    format!(
+                        "has '{}' at position {}; only A-Z a-z 0-9 . / _ % are allowed",
+                        ch.escape_default(),
+                        pos + 1
+                    ),
                 ));
             }
             if text.len() > max {
@@ -352,16 +363,106 @@ mod tests {
     use std::collections::HashMap;
 
     const PARAMS: &[ParamSpec] = &[
-        ParamSpec { name: "qmgr", ty: ParamType::QmName, default: None, required: true, unique_group: Some("qmgr"), reloadable: false, shortdesc: "", longdesc: "" },
-        ParamSpec { name: "port", ty: ParamType::Integer { min: 1, max: 65535 }, default: Some("1414"), required: false, unique_group: None, reloadable: false, shortdesc: "", longdesc: "" },
-        ParamSpec { name: "flag", ty: ParamType::Boolean, default: Some("false"), required: false, unique_group: None, reloadable: false, shortdesc: "", longdesc: "" },
-        ParamSpec { name: "mode", ty: ParamType::Choice(&["auto", "yes", "no"]), default: Some("auto"), required: false, unique_group: None, reloadable: false, shortdesc: "", longdesc: "" },
-        ParamSpec { name: "inst", ty: ParamType::AbsolutePath, default: None, required: false, unique_group: None, reloadable: false, shortdesc: "", longdesc: "" },
-        ParamSpec { name: "ip", ty: ParamType::IpAddress, default: None, required: false, unique_group: None, reloadable: false, shortdesc: "", longdesc: "" },
-        ParamSpec { name: "opts", ty: ParamType::StrmqmOptions, default: Some(""), required: false, unique_group: None, reloadable: false, shortdesc: "", longdesc: "" },
-        ParamSpec { name: "chl", ty: ParamType::MqObjectName { max: 20 }, default: None, required: false, unique_group: None, reloadable: false, shortdesc: "", longdesc: "" },
-        ParamSpec { name: "conn", ty: ParamType::Conname, default: None, required: false, unique_group: None, reloadable: false, shortdesc: "", longdesc: "" },
-        ParamSpec { name: "user", ty: ParamType::UserName, default: None, required: false, unique_group: None, reloadable: false, shortdesc: "", longdesc: "" },
+        ParamSpec {
+            name: "qmgr",
+            ty: ParamType::QmName,
+            default: None,
+            required: true,
+            unique_group: Some("qmgr"),
+            reloadable: false,
+            shortdesc: "",
+            longdesc: "",
+        },
+        ParamSpec {
+            name: "port",
+            ty: ParamType::Integer { min: 1, max: 65535 },
+            default: Some("1414"),
+            required: false,
+            unique_group: None,
+            reloadable: false,
+            shortdesc: "",
+            longdesc: "",
+        },
+        ParamSpec {
+            name: "flag",
+            ty: ParamType::Boolean,
+            default: Some("false"),
+            required: false,
+            unique_group: None,
+            reloadable: false,
+            shortdesc: "",
+            longdesc: "",
+        },
+        ParamSpec {
+            name: "mode",
+            ty: ParamType::Choice(&["auto", "yes", "no"]),
+            default: Some("auto"),
+            required: false,
+            unique_group: None,
+            reloadable: false,
+            shortdesc: "",
+            longdesc: "",
+        },
+        ParamSpec {
+            name: "inst",
+            ty: ParamType::AbsolutePath,
+            default: None,
+            required: false,
+            unique_group: None,
+            reloadable: false,
+            shortdesc: "",
+            longdesc: "",
+        },
+        ParamSpec {
+            name: "ip",
+            ty: ParamType::IpAddress,
+            default: None,
+            required: false,
+            unique_group: None,
+            reloadable: false,
+            shortdesc: "",
+            longdesc: "",
+        },
+        ParamSpec {
+            name: "opts",
+            ty: ParamType::StrmqmOptions,
+            default: Some(""),
+            required: false,
+            unique_group: None,
+            reloadable: false,
+            shortdesc: "",
+            longdesc: "",
+        },
+        ParamSpec {
+            name: "chl",
+            ty: ParamType::MqObjectName { max: 20 },
+            default: None,
+            required: false,
+            unique_group: None,
+            reloadable: false,
+            shortdesc: "",
+            longdesc: "",
+        },
+        ParamSpec {
+            name: "conn",
+            ty: ParamType::Conname,
+            default: None,
+            required: false,
+            unique_group: None,
+            reloadable: false,
+            shortdesc: "",
+            longdesc: "",
+        },
+        ParamSpec {
+            name: "user",
+            ty: ParamType::UserName,
+            default: None,
+            required: false,
+            unique_group: None,
+            reloadable: false,
+            shortdesc: "",
+            longdesc: "",
+        },
     ];
     const SPEC: AgentSpec = AgentSpec { name: "t", shortdesc: "", longdesc: "", params: PARAMS, actions: &[] };
 
@@ -383,7 +484,15 @@ mod tests {
         assert_eq!(v.str("mode"), Some("auto"));
         assert_eq!(v.words("opts"), Some(&[][..]));
         assert!(v.get("inst").is_none());
-        let v = parse(&[("qmgr", "QM1"), ("flag", "YES"), ("mode", "No"), ("inst", "/opt/mqm"), ("ip", "::1"), ("opts", "-ns  -d All")]).unwrap();
+        let v = parse(&[
+            ("qmgr", "QM1"),
+            ("flag", "YES"),
+            ("mode", "No"),
+            ("inst", "/opt/mqm"),
+            ("ip", "::1"),
+            ("opts", "-ns  -d All"),
+        ])
+        .unwrap();
         assert_eq!(v.bool("flag"), Some(true));
         assert_eq!(v.str("mode"), Some("no"));
         assert_eq!(v.path("inst").unwrap(), &PathBuf::from("/opt/mqm"));
@@ -401,7 +510,10 @@ mod tests {
     fn errors_name_the_parameter_and_value() {
         assert_eq!(err(&[]), "parameter 'qmgr' is required");
         assert_eq!(err(&[("qmgr", "QM 1")]), "qmgr='QM 1' has ' ' at position 3; only A-Z a-z 0-9 . / _ % are allowed");
-        assert_eq!(err(&[("qmgr", "QM;rm")]), "qmgr='QM;rm' has ';' at position 3; only A-Z a-z 0-9 . / _ % are allowed");
+        assert_eq!(
+            err(&[("qmgr", "QM;rm")]),
+            "qmgr='QM;rm' has ';' at position 3; only A-Z a-z 0-9 . / _ % are allowed"
+        );
         let long = "A".repeat(49);
         assert_eq!(err(&[("qmgr", &long)]), format!("qmgr='{long}' is 49 characters long; MQ allows at most 48"));
         assert_eq!(err(&[("qmgr", "Q"), ("port", "0")]), "port='0' is out of range 1-65535");
@@ -411,10 +523,22 @@ mod tests {
         assert_eq!(err(&[("qmgr", "Q"), ("mode", "sometimes")]), "mode='sometimes' is not one of auto, yes, no");
         assert_eq!(err(&[("qmgr", "Q"), ("inst", "opt/mqm")]), "inst='opt/mqm' is not an absolute path");
         assert_eq!(err(&[("qmgr", "Q"), ("ip", "myhost")]), "ip='myhost' is not a numeric IPv4 or IPv6 address");
-        assert_eq!(err(&[("qmgr", "Q"), ("opts", "-c")]), "opts='-c' has '-c', which the agent does not pass to strmqm");
-        assert_eq!(err(&[("qmgr", "Q"), ("opts", "-d Verbose")]), "opts='-d Verbose' has '-d Verbose'; -d takes Information, All or Minimal");
-        assert_eq!(err(&[("qmgr", "Q"), ("chl", "A.VERY.LONG.CHANNEL.NAME")]), "chl='A.VERY.LONG.CHANNEL.NAME' is 24 characters long; at most 20 are allowed");
-        assert_eq!(err(&[("qmgr", "Q"), ("conn", "host(99999)")]), "conn='host(99999)' has a bad port '99999' (1-65535)");
+        assert_eq!(
+            err(&[("qmgr", "Q"), ("opts", "-c")]),
+            "opts='-c' has '-c', which the agent does not pass to strmqm"
+        );
+        assert_eq!(
+            err(&[("qmgr", "Q"), ("opts", "-d Verbose")]),
+            "opts='-d Verbose' has '-d Verbose'; -d takes Information, All or Minimal"
+        );
+        assert_eq!(
+            err(&[("qmgr", "Q"), ("chl", "A.VERY.LONG.CHANNEL.NAME")]),
+            "chl='A.VERY.LONG.CHANNEL.NAME' is 24 characters long; at most 20 are allowed"
+        );
+        assert_eq!(
+            err(&[("qmgr", "Q"), ("conn", "host(99999)")]),
+            "conn='host(99999)' has a bad port '99999' (1-65535)"
+        );
         assert_eq!(err(&[("qmgr", "Q"), ("conn", "a b(1)")]), "conn='a b(1)' has a bad host 'a b'");
         assert_eq!(err(&[("qmgr", "Q"), ("user", "-rf")]), "user='-rf' is not a valid user name");
         assert_eq!(err(&[("qmgr", "Q"), ("user", "mq$(id)")]), "user='mq$(id)' is not a valid user name");
@@ -422,7 +546,13 @@ mod tests {
 
     #[test]
     fn good_connames_and_users() {
-        let v = parse(&[("qmgr", "Q"), ("conn", "127.0.0.1(1414),host-b(1415),::1(1)"), ("user", "mqm"), ("chl", "SYSTEM.DEF.SVRCONN")]).unwrap();
+        let v = parse(&[
+            ("qmgr", "Q"),
+            ("conn", "127.0.0.1(1414),host-b(1415),::1(1)"),
+            ("user", "mqm"),
+            ("chl", "SYSTEM.DEF.SVRCONN"),
+        ])
+        .unwrap();
         assert_eq!(v.str("conn"), Some("127.0.0.1(1414),host-b(1415),::1(1)"));
         assert_eq!(v.str("user"), Some("mqm"));
     }

@@ -89,14 +89,23 @@ impl IbmmqParams {
         let strmqm_options: Vec<String> = v.words("strmqm_options").map(<[String]>::to_vec).unwrap_or_default();
         if strmqm_options.iter().any(|w| w == "-x") && !multi_instance {
             return Err(ParamError::Conflict(
-                "strmqm_options has -x (multi-instance start) but multi_instance is false; set multi_instance=true".into(),
+                "strmqm_options has -x (multi-instance start) but multi_instance is false; set multi_instance=true"
+                    .into(),
             ));
         }
         let client = match (v.str("client_channel"), v.str("client_conname")) {
             (Some(ch), Some(cn)) => Some(ClientCheck { channel: ch.to_string(), conname: cn.to_string() }),
             (None, None) => None,
-            (Some(ch), None) => return Err(ParamError::Conflict(format!("client_channel='{ch}' needs client_conname (host(port) of the listener)"))),
-            (None, Some(cn)) => return Err(ParamError::Conflict(format!("client_conname='{cn}' needs client_channel (a SVRCONN channel name)"))),
+            (Some(ch), None) => {
+                return Err(ParamError::Conflict(format!(
+                    "client_channel='{ch}' needs client_conname (host(port) of the listener)"
+                )))
+            }
+            (None, Some(cn)) => {
+                return Err(ParamError::Conflict(format!(
+                    "client_conname='{cn}' needs client_channel (a SVRCONN channel name)"
+                )))
+            }
         };
         let stop_mode = match v.str("stop_mode") {
             Some("controlled") => StopMode::Controlled,
@@ -368,11 +377,30 @@ mod tests {
 
     #[test]
     fn cross_parameter_rules() {
-        assert!(params(&[("qmgr", "QM1"), ("strmqm_options", "-x")]).unwrap_err().to_string().contains("multi_instance"));
-        assert_eq!(params(&[("qmgr", "QM1"), ("strmqm_options", "-x"), ("multi_instance", "true")]).unwrap().strmqm_options, vec!["-x"]);
-        assert!(params(&[("qmgr", "QM1"), ("client_channel", "APP.SVRCONN")]).unwrap_err().to_string().contains("client_conname"));
-        assert!(params(&[("qmgr", "QM1"), ("client_conname", "h(1)")]).unwrap_err().to_string().contains("client_channel"));
-        let p = params(&[("qmgr", "QM1"), ("client_channel", "APP.SVRCONN"), ("client_conname", "127.0.0.1(1414)"), ("stop_mode", "wait"), ("command_server", "no")]).unwrap();
+        assert!(params(&[("qmgr", "QM1"), ("strmqm_options", "-x")])
+            .unwrap_err()
+            .to_string()
+            .contains("multi_instance"));
+        assert_eq!(
+            params(&[("qmgr", "QM1"), ("strmqm_options", "-x"), ("multi_instance", "true")]).unwrap().strmqm_options,
+            vec!["-x"]
+        );
+        assert!(params(&[("qmgr", "QM1"), ("client_channel", "APP.SVRCONN")])
+            .unwrap_err()
+            .to_string()
+            .contains("client_conname"));
+        assert!(params(&[("qmgr", "QM1"), ("client_conname", "h(1)")])
+            .unwrap_err()
+            .to_string()
+            .contains("client_channel"));
+        let p = params(&[
+            ("qmgr", "QM1"),
+            ("client_channel", "APP.SVRCONN"),
+            ("client_conname", "127.0.0.1(1414)"),
+            ("stop_mode", "wait"),
+            ("command_server", "no"),
+        ])
+        .unwrap();
         assert_eq!(p.client, Some(ClientCheck { channel: "APP.SVRCONN".into(), conname: "127.0.0.1(1414)".into() }));
         assert_eq!(p.stop_mode, StopMode::Wait);
         assert_eq!(p.stop_mode.endmqm_flag(), "-w");
@@ -382,9 +410,18 @@ mod tests {
     #[test]
     fn bad_values_are_named() {
         assert_eq!(params(&[]).unwrap_err().to_string(), "parameter 'qmgr' is required");
-        assert!(params(&[("qmgr", "QM1"), ("mq_installation", "opt/mqm")]).unwrap_err().to_string().contains("'opt/mqm'"));
-        assert!(params(&[("qmgr", "QM1"), ("data_path", "MQHA/qmgrs/QM1")]).unwrap_err().to_string().contains("'MQHA/qmgrs/QM1'"));
-        assert_eq!(params(&[("qmgr", "QM1"), ("data_path", "/MQHA/qmgrs/QM1")]).unwrap().data_path, Some(PathBuf::from("/MQHA/qmgrs/QM1")));
+        assert!(params(&[("qmgr", "QM1"), ("mq_installation", "opt/mqm")])
+            .unwrap_err()
+            .to_string()
+            .contains("'opt/mqm'"));
+        assert!(params(&[("qmgr", "QM1"), ("data_path", "MQHA/qmgrs/QM1")])
+            .unwrap_err()
+            .to_string()
+            .contains("'MQHA/qmgrs/QM1'"));
+        assert_eq!(
+            params(&[("qmgr", "QM1"), ("data_path", "/MQHA/qmgrs/QM1")]).unwrap().data_path,
+            Some(PathBuf::from("/MQHA/qmgrs/QM1"))
+        );
         assert!(params(&[("qmgr", "QM1"), ("test_queue", "A B")]).unwrap_err().to_string().contains("'A B'"));
         assert!(params(&[("qmgr", "QM1"), ("stop_mode", "gentle")]).unwrap_err().to_string().contains("'gentle'"));
     }

@@ -37,7 +37,11 @@ impl ListenerParams {
         Ok(ListenerParams {
             qmgr,
             // The table bounds it to 1-65535.
-            port: u16::try_from(port).map_err(|_| ParamError::Invalid { name: "port", value: port.to_string(), why: "is out of range 1-65535".into() })?,
+            port: u16::try_from(port).map_err(|_| ParamError::Invalid {
+                name: "port",
+                value: port.to_string(),
+                why: "is out of range 1-65535".into(),
+            })?,
             ipaddr: v.ip("ipaddr"),
             backlog: v.int("backlog").and_then(|b| u32::try_from(b).ok()),
             listener: v.str("listener").map(str::to_string),
@@ -146,7 +150,14 @@ mod tests {
 
     #[test]
     fn typed_values() {
-        let p = params(&[("qmgr", "QM1"), ("port", "1414"), ("ipaddr", "127.0.0.1"), ("backlog", "100"), ("listener", "LSR.A")]).unwrap();
+        let p = params(&[
+            ("qmgr", "QM1"),
+            ("port", "1414"),
+            ("ipaddr", "127.0.0.1"),
+            ("backlog", "100"),
+            ("listener", "LSR.A"),
+        ])
+        .unwrap();
         assert_eq!(p.port, 1414);
         assert_eq!(p.ipaddr, Some("127.0.0.1".parse().unwrap()));
         assert_eq!(p.backlog, Some(100));
@@ -156,8 +167,17 @@ mod tests {
     #[test]
     fn port_is_required_and_checked() {
         assert_eq!(params(&[("qmgr", "QM1")]).unwrap_err().to_string(), "parameter 'port' is required");
-        assert_eq!(params(&[("qmgr", "QM1"), ("port", "0")]).unwrap_err().to_string(), "port='0' is out of range 1-65535");
-        assert_eq!(params(&[("qmgr", "QM1"), ("port", "70000")]).unwrap_err().to_string(), "port='70000' is out of range 1-65535");
-        assert_eq!(params(&[("qmgr", "QM1"), ("port", "x14")]).unwrap_err().to_string(), "port='x14' is not a whole number");
+        assert_eq!(
+            params(&[("qmgr", "QM1"), ("port", "0")]).unwrap_err().to_string(),
+            "port='0' is out of range 1-65535"
+        );
+        assert_eq!(
+            params(&[("qmgr", "QM1"), ("port", "70000")]).unwrap_err().to_string(),
+            "port='70000' is out of range 1-65535"
+        );
+        assert_eq!(
+            params(&[("qmgr", "QM1"), ("port", "x14")]).unwrap_err().to_string(),
+            "port='x14' is not a whole number"
+        );
     }
 }

@@ -59,11 +59,17 @@ mod tests {
             assert_eq!(names.len(), s.params.len(), "{}: duplicate parameter", s.name);
             for p in s.params {
                 assert!(!p.shortdesc.is_empty() && !p.longdesc.is_empty(), "{}.{} lacks a description", s.name, p.name);
-                assert!(p.name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}.{} is not lower_snake_case", s.name, p.name);
+                assert!(
+                    p.name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                    "{}.{} is not lower_snake_case",
+                    s.name,
+                    p.name
+                );
                 // Every advertised default must pass the parameter's own check.
                 if let Some(d) = p.default {
                     if !d.is_empty() || matches!(p.ty, crate::ocf::params::ParamType::StrmqmOptions) {
-                        crate::ocf::params::check(p, d).unwrap_or_else(|e| panic!("{}.{} default: {e}", s.name, p.name));
+                        crate::ocf::params::check(p, d)
+                            .unwrap_or_else(|e| panic!("{}.{} default: {e}", s.name, p.name));
                     }
                 }
                 assert!(!(p.required && p.default.is_some()), "{}.{} is required and has a default", s.name, p.name);

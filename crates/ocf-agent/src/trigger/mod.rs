@@ -9,7 +9,9 @@ use mq_core::procs::Proc;
 use mq_core::runmqsc;
 use mq_core::trigger as trm;
 
-use crate::listener::component::{cleanup_deadline, end_processes, gone_with_queue_manager, poll_until, queue_manager_runs_here, Node, NodeError};
+use crate::listener::component::{
+    cleanup_deadline, end_processes, gone_with_queue_manager, poll_until, queue_manager_runs_here, Node, NodeError,
+};
 use crate::ocf::{log, Action, CheckLevel, Deadline, Env, OcfExit};
 use crate::spec::trigger::TriggerParams;
 
@@ -39,7 +41,14 @@ fn fail(e: NodeError) -> OcfExit {
 }
 
 fn resolve(env: &Env, p: &TriggerParams, deadline: Deadline) -> Result<Node, NodeError> {
-    Node::resolve(&p.qmgr, p.mq_user.as_deref(), p.mq_installation.as_deref(), trm::RUNMQTRM, env.fail_have_binary, deadline)
+    Node::resolve(
+        &p.qmgr,
+        p.mq_user.as_deref(),
+        p.mq_installation.as_deref(),
+        trm::RUNMQTRM,
+        env.fail_have_binary,
+        deadline,
+    )
 }
 
 fn ours(p: &TriggerParams) -> Vec<Proc> {
@@ -83,7 +92,10 @@ fn start(env: &Env, p: &TriggerParams, deadline: Deadline) -> OcfExit {
         return OcfExit::Success;
     }
     if !queue_manager_runs_here(&p.qmgr) {
-        log::exit_reason(format!("queue manager {} is not running on this node; order the trigger monitor after it", p.qmgr));
+        log::exit_reason(format!(
+            "queue manager {} is not running on this node; order the trigger monitor after it",
+            p.qmgr
+        ));
         return OcfExit::ErrGeneric;
     }
     let args = trm::runmqtrm_args(p.qmgr.as_str(), &p.initq);
@@ -170,7 +182,10 @@ fn monitor(env: &Env, p: &TriggerParams, deadline: Deadline) -> OcfExit {
     match initq_is_read(&node, p, &procs, deadline) {
         Ok(true) => OcfExit::Success,
         Ok(false) => {
-            log::exit_reason(format!("runmqtrm (pid {}) runs but does not hold {} open for input", procs[0].pid, p.initq));
+            log::exit_reason(format!(
+                "runmqtrm (pid {}) runs but does not hold {} open for input",
+                procs[0].pid, p.initq
+            ));
             OcfExit::ErrGeneric
         }
         Err(e) => {

@@ -48,14 +48,27 @@ impl SimQm {
         std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         let qm = format!("FW{tag}{}X{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed));
         let sim = SimQm { dir, qm, user: user.to_string() };
-        let group = nix::unistd::Group::from_gid(nix::unistd::User::from_name(user).unwrap().expect("mq user: run tests/setup.sh").gid)
-            .unwrap()
-            .unwrap()
-            .name;
-        let o = Command::new(mqsim_bin()).arg("install").arg(sim.root()).args(["--user", user, "--group", &group]).output().unwrap();
+        let group = nix::unistd::Group::from_gid(
+            nix::unistd::User::from_name(user).unwrap().expect("mq user: run tests/setup.sh").gid,
+        )
+        .unwrap()
+        .unwrap()
+        .name;
+        let o = Command::new(mqsim_bin())
+            .arg("install")
+            .arg(sim.root())
+            .args(["--user", user, "--group", &group])
+            .output()
+            .unwrap();
         assert!(o.status.success(), "mqsim install: {}", String::from_utf8_lossy(&o.stderr));
         let o = sim.as_mqm(&sim.bin("crtmqm"), &[&sim.qm], None);
-        assert!(o.status.success(), "crtmqm {}: {}{}", sim.qm, String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "crtmqm {}: {}{}",
+            sim.qm,
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
         sim
     }
 
@@ -75,10 +88,7 @@ impl SimQm {
     pub fn as_mqm(&self, prog: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         let u = nix::unistd::User::from_name(&self.user).unwrap().expect("mq user: run tests/setup.sh");
         let mut c = Command::new(prog);
-        c.args(args)
-            .current_dir("/")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        c.args(args).current_dir("/").stdout(Stdio::piped()).stderr(Stdio::piped());
         c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
         let (uid, gid) = (u.uid.as_raw(), u.gid.as_raw());
         // Groups first (root's must go), then gid, then uid, as a login as mqm would have them.
@@ -101,7 +111,13 @@ impl SimQm {
 
     pub fn start_qm(&self) {
         let o = self.as_mqm(&self.bin("strmqm"), &[&self.qm], None);
-        assert!(o.status.success(), "strmqm {}: {}{}", self.qm, String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "strmqm {}: {}{}",
+            self.qm,
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 
     pub fn mqsc(&self, script: &str) -> String {
@@ -135,7 +151,12 @@ impl SimQm {
 impl Drop for SimQm {
     fn drop(&mut self) {
         // Kills every process of this installation (queue manager, runmqlsr, runmqtrm).
-        let _ = Command::new(mqsim_bin()).arg("cleanup").arg(self.root()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let _ = Command::new(mqsim_bin())
+            .arg("cleanup")
+            .arg(self.root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
     }
 }
 
@@ -185,5 +206,8 @@ pub fn ocf_tester(agent: &str, name: &str, options: &[(&str, String)]) -> (i32, 
         c.arg("-o").arg(format!("{k}={v}"));
     }
     let o = c.arg(&path).stdin(Stdio::null()).output().unwrap();
-    (o.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+    (
+        o.status.code().unwrap_or(-1),
+        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
+    )
 }

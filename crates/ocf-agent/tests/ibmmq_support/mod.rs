@@ -29,12 +29,7 @@ pub struct Run {
 impl Run {
     /// The last ocf-exit-reason line, as Pacemaker reads it.
     pub fn reason(&self) -> String {
-        self.stderr
-            .lines()
-            .rev()
-            .find_map(|l| l.strip_prefix("ocf-exit-reason:"))
-            .unwrap_or("")
-            .to_string()
+        self.stderr.lines().rev().find_map(|l| l.strip_prefix("ocf-exit-reason:")).unwrap_or("").to_string()
     }
 }
 
@@ -191,9 +186,11 @@ pub fn qm_pids(root: &Path, qm: &str) -> Vec<i32> {
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
         let Ok(raw) = std::fs::read(e.path().join("cmdline")) else { continue };
-        let args: Vec<String> = raw.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect();
+        let args: Vec<String> =
+            raw.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect();
         let Ok(exe) = std::fs::read_link(e.path().join("exe")) else { continue };
-        let ours = exe.starts_with(root) || args.first().map(|a| a.starts_with(root.to_str().unwrap())).unwrap_or(false);
+        let ours =
+            exe.starts_with(root) || args.first().map(|a| a.starts_with(root.to_str().unwrap())).unwrap_or(false);
         let names = args.windows(2).any(|w| w[0] == "-m" && w[1] == qm) || args.iter().any(|a| a == &format!("-m{qm}"));
         if ours && names {
             out.push(pid);
@@ -213,4 +210,3 @@ pub fn eventually(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     }
     panic!("{what}: not within {limit:?}");
 }
-
