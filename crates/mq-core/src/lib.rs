@@ -3,6 +3,7 @@
 //! queue manager's process family in /proc. It knows nothing of OCF or Pacemaker: it returns
 //! typed states and errors, and the agent decides what they mean to the cluster.
 
+pub mod deadline;
 pub mod dspmq;
 pub mod error;
 pub mod exec;
@@ -18,6 +19,7 @@ pub mod storage;
 pub mod trigger;
 pub mod user;
 
+pub use deadline::Deadline;
 pub use dspmq::QmState;
 pub use error::{ExecError, Fault, MqError};
 pub use name::{QmName, QmNameError};

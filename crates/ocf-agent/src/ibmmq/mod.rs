@@ -173,7 +173,7 @@ pub fn run(action: &Action, env: &Env, params: &IbmmqParams) -> OcfExit {
             return exit;
         }
     }
-    let deadline = env.deadline().instant();
+    let deadline = env.deadline();
     if env.fail_have_binary {
         // ocf-tester's "binaries missing" case: as on a node without MQ.
         return match action {

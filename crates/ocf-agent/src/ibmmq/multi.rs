@@ -39,7 +39,7 @@ const SCORE_IDLE: u32 = 10;
 /// Runs the actions that differ for a multi-instance queue manager; None for the others
 /// (validate-all, reload-agent), which are the same as for a single instance.
 pub fn run(action: &Action, env: &Env, p: &IbmmqParams) -> Option<OcfExit> {
-    let deadline = env.deadline().instant();
+    let deadline = env.deadline();
     Some(match action {
         Action::Start => finish(start(env, p, deadline)),
         Action::Stop => stop(env, p, deadline),

@@ -14,7 +14,9 @@ use mq_core::QmName;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use crate::ocf::{Deadline, OcfExit};
+use mq_core::Deadline;
+
+use crate::ocf::OcfExit;
 
 /// The mq user when neither the parameter nor the data directory's owner says otherwise.
 pub const DEFAULT_MQ_USER: &str = "mqm";

@@ -13,7 +13,9 @@ use mq_core::mqi::{self, MqiError, MqiTarget, ProbeIdentity, ProbeStep};
 use mq_core::procs::Proc;
 use mq_core::runmqsc;
 
-use crate::ocf::{log, Action, CheckLevel, Deadline, Env, OcfExit};
+use mq_core::Deadline;
+
+use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
 use crate::spec::listener::ListenerParams;
 use component::{
     cleanup_deadline, end_processes, gone_with_queue_manager, poll_until, queue_manager_runs_here, Node, NodeError,
@@ -27,7 +29,7 @@ pub const CHECK_CHANNEL: &str = "SYSTEM.DEF.SVRCONN";
 const APPEAR_WITHIN: Duration = Duration::from_secs(5);
 
 pub fn run(action: &Action, env: &Env, p: &ListenerParams) -> OcfExit {
-    let deadline = env.deadline();
+    let deadline = Deadline::at(env.deadline());
     match action {
         Action::Start => start(env, p, deadline),
         Action::Stop => stop(env, p, deadline),

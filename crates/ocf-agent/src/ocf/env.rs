@@ -216,8 +216,8 @@ impl Env {
     /// The deadline of this action: the operation timeout minus a safety margin, counted from
     /// the agent's start. Pacemaker SIGKILLs the agent's process group at the timeout, so the
     /// agent must finish (and report) before it.
-    pub fn deadline(&self) -> Deadline {
-        Deadline::at(self.started + budget_for(self.timeout))
+    pub fn deadline(&self) -> Instant {
+        self.started + budget_for(self.timeout)
     }
 }
 
@@ -226,48 +226,6 @@ impl Env {
 pub fn budget_for(timeout: Duration) -> Duration {
     let margin = (timeout / 10).clamp(Duration::from_secs(1), Duration::from_secs(5)).min(timeout / 2);
     timeout - margin
-}
-
-/// A point in time an action must be done by; every wait in the agents takes one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Deadline {
-    at: Instant,
-}
-
-impl Deadline {
-    pub fn at(at: Instant) -> Deadline {
-        Deadline { at }
-    }
-
-    pub fn after(d: Duration) -> Deadline {
-        Deadline { at: Instant::now() + d }
-    }
-
-    /// The instant itself, for APIs (mq-core's) that take an Instant.
-    pub fn instant(&self) -> Instant {
-        self.at
-    }
-
-    /// Time left; zero once passed.
-    pub fn remaining(&self) -> Duration {
-        self.at.saturating_duration_since(Instant::now())
-    }
-
-    pub fn expired(&self) -> bool {
-        Instant::now() >= self.at
-    }
-
-    /// A deadline for one step that may use `share` (0.0-1.0) of the time left, so later steps
-    /// (an escalation, a final check) keep the rest.
-    pub fn child(&self, share: f64) -> Deadline {
-        let share = share.clamp(0.0, 1.0);
-        Deadline { at: Instant::now() + self.remaining().mul_f64(share) }
-    }
-
-    /// The earlier of this deadline and `d` from now.
-    pub fn capped(&self, d: Duration) -> Deadline {
-        Deadline { at: self.at.min(Instant::now() + d) }
-    }
 }
 
 #[cfg(test)]
@@ -337,20 +295,8 @@ mod tests {
     #[test]
     fn deadline_from_env_is_inside_the_timeout() {
         let e = env_of("stop", &[("OCF_RESKEY_CRM_meta_timeout", "10000")]).unwrap();
-        let r = e.deadline().remaining();
+        let r = e.deadline().saturating_duration_since(Instant::now());
         assert!(r <= Duration::from_secs(9) && r > Duration::from_millis(8500), "{r:?}");
-    }
-
-    #[test]
-    fn child_deadline_takes_a_share_of_what_is_left() {
-        let d = Deadline::after(Duration::from_secs(10));
-        let c = d.child(0.5);
-        assert!(c <= d);
-        let r = c.remaining();
-        assert!(r <= Duration::from_secs(5) && r > Duration::from_millis(4500), "{r:?}");
-        assert!(d.child(2.0) <= d);
-        assert!(Deadline::after(Duration::ZERO).expired());
-        assert!(d.capped(Duration::from_secs(1)).remaining() <= Duration::from_secs(1));
     }
 
     #[test]

@@ -7,6 +7,6 @@ pub mod log;
 pub mod metadata;
 pub mod params;
 
-pub use env::{Action, CheckLevel, Deadline, Env};
+pub use env::{Action, CheckLevel, Env};
 pub use exit::OcfExit;
 pub use params::{ParamError, Values};

@@ -12,14 +12,16 @@ use mq_core::trigger as trm;
 use crate::listener::component::{
     cleanup_deadline, end_processes, gone_with_queue_manager, poll_until, queue_manager_runs_here, Node, NodeError,
 };
-use crate::ocf::{log, Action, CheckLevel, Deadline, Env, OcfExit};
+use mq_core::Deadline;
+
+use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
 use crate::spec::trigger::TriggerParams;
 
 /// How long a freshly started program may take to show up in /proc before start gives up on it.
 const APPEAR_WITHIN: Duration = Duration::from_secs(5);
 
 pub fn run(action: &Action, env: &Env, p: &TriggerParams) -> OcfExit {
-    let deadline = env.deadline();
+    let deadline = Deadline::at(env.deadline());
     match action {
         Action::Start => start(env, p, deadline),
         Action::Stop => stop(p, deadline),
