@@ -12,6 +12,7 @@ pub mod installation;
 pub mod listener;
 pub mod mqi;
 pub mod name;
+pub mod placement;
 pub mod procs;
 pub mod qmgr;
 pub mod runmqsc;

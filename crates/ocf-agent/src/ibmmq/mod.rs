@@ -6,18 +6,15 @@
 pub mod multi;
 pub mod table;
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use mq_core::installation::{self, Installation};
 use mq_core::mqi::{reason_name, ConnectionKind, MqiError, ProbeObject};
+use mq_core::placement::{Placement, PlacementError, Wanted};
 use mq_core::qmgr::checks::NodeCheckOptions;
 use mq_core::qmgr::start::StartOptions;
 use mq_core::qmgr::stop::{kill_family, EndMode, StopPlan};
 use mq_core::qmgr::{Journal, Level, Manage, QueueManager};
-use mq_core::storage::{self, Look};
-use mq_core::user::{self, MqUser};
-use mq_core::{Fault, MqError, QmState};
+use mq_core::{Deadline, Fault, MqError, QmState};
 
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
 use crate::spec::ibmmq::{IbmmqParams, Managed, StopMode};
@@ -66,67 +63,27 @@ fn end_mode(m: StopMode) -> EndMode {
     }
 }
 
-/// The installation the resource names, else the primary one, else /opt/mqm.
-fn installation_path(p: &IbmmqParams) -> PathBuf {
-    p.mq_installation.clone().unwrap_or_else(installation::default_path)
-}
-
-/// The mq user: the parameter, else the user this queue manager's execution controller runs as
-/// (read from /proc: no look at shared storage while it runs), else the owner of its data
-/// directory (symlinks followed; a look that cannot hang), else mqm.
-fn resolve_user(p: &IbmmqParams, inst: &Installation, deadline: Instant) -> Result<MqUser, Failure> {
-    if let Some(name) = &p.mq_user {
-        // Named by the resource but unknown here: invalid on this host (2), per OCF.
-        return MqUser::lookup(name).map_err(|e| Failure(OcfExit::ErrArgs, format!("mq_user='{name}': {e}")));
-    }
-    let running = mq_core::procs::family_of(p.qmgr.as_str(), Some(&inst.path))
-        .into_iter()
-        .find(|pr| pr.name == mq_core::procs::EXECUTION_CONTROLLER)
-        .map(|pr| pr.uid);
-    if let Some(uid) = running {
-        return MqUser::lookup(&user::user_name(uid)).map_err(fail);
-    }
-    let owner = (|| {
-        let ini = mq_core::ini::IniFile::read(&inst.mqs_ini()).ok();
-        let stanza = ini.as_ref().and_then(|i| Some((i, i.queue_manager(p.qmgr.as_str())?)));
-        // The stanza's data directory, else (no stanza on this node yet) the data_path parameter.
-        let dir = match stanza {
-            Some((ini, st)) => {
-                st.data_dir(&ini.default_prefix().unwrap_or_else(|| inst.data_path.clone()), &p.qmgr.directory())
-            }
-            None => p.data_path.clone()?,
-        };
-        match storage::stat_soon(&dir, deadline) {
-            Look::Found(m) => Some((dir, m.uid, m.gid)),
-            Look::Hung(d) => {
-                log::warn(format!("{} does not answer (shared storage hung?); assuming mq user mqm", d.display()));
-                None
-            }
-            Look::Missing(_) => None,
-        }
-    })();
-    match owner {
-        Some((dir, uid, gid)) => match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
-            Ok(Some(u)) => MqUser::lookup(&u.name).map_err(fail),
-            // The data's owner is no user here: say so, not "user '999' does not exist".
-            _ => Err(Failure(
-                OcfExit::ErrInstalled,
-                user::unknown_owner_reason(p.qmgr.as_str(), &dir, uid, gid, MqUser::lookup("mqm").ok().as_ref()),
-            )),
-        },
-        None => MqUser::lookup("mqm").map_err(fail),
+fn wanted(p: &IbmmqParams) -> Wanted<'_> {
+    Wanted {
+        mq_user: p.mq_user.as_deref(),
+        mq_installation: p.mq_installation.as_deref(),
+        data_path: p.data_path.as_deref(),
     }
 }
 
-/// The queue manager as this node sees it: installation, data path, user.
+/// The queue manager as this node sees it: installation, data path, user (mq-core's placement).
 fn open(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
-    let path = installation_path(p);
-    let inst = Installation::open(&path, deadline.min(Instant::now() + Duration::from_secs(10))).map_err(|e| {
-        let name = if p.mq_installation.is_some() { "mq_installation" } else { "installation" };
-        Failure(exit_for(&e), format!("{name}={}: {e}", path.display()))
+    let placed = Placement::resolve(&p.qmgr, &wanted(p), Deadline::at(deadline), &OcfJournal).map_err(|e| {
+        let exit = match &e {
+            PlacementError::Installation { source, .. } => exit_for(source),
+            // Named by the resource but unknown here: invalid on this host (2), per OCF.
+            PlacementError::NamedUser { .. } => OcfExit::ErrArgs,
+            PlacementError::DataOwner(_) => OcfExit::ErrInstalled,
+            PlacementError::User(source) => exit_for(source),
+        };
+        Failure(exit, e.to_string())
     })?;
-    let user = resolve_user(p, &inst, deadline)?;
-    Ok(QueueManager::new(p.qmgr.clone(), inst, user))
+    Ok(QueueManager::new(p.qmgr.clone(), placed.installation, placed.user))
 }
 
 /// A short exit reason for a failed MQI check: crm_mon keeps 128 characters, so the reason code
@@ -262,7 +219,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         // A probe never fails because this node lacks the installation, the user or the data:
         // nothing of the queue manager can run here then, unless /proc says otherwise.
         Err(Failure(code, reason)) => {
-            let left = mq_core::procs::family_of(p.qmgr.as_str(), Some(&installation_path(p)));
+            let left = mq_core::procs::family_of(p.qmgr.as_str(), Some(&wanted(p).installation_path()));
             if probe && left.is_empty() {
                 log::info(format!("probe: {reason}; {} is not running here", p.qmgr));
                 return Ok(OcfExit::NotRunning);
@@ -335,7 +292,7 @@ fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
             log::warn(format!("{reason}; stopping {} by its processes alone", p.qmgr));
             // Without a usable installation: this name's processes of the configured (or
             // default) installation path.
-            let path = installation_path(p);
+            let path = wanted(p).installation_path();
             let scope = mq_core::procs::Scope { qm: p.qmgr.as_str(), inst: Some(&path) };
             let (killed, left) = kill_family(scope, deadline, &j);
             if left.is_empty() {

@@ -1,0 +1,150 @@
+//! Where a queue manager's parts run on this node: its installation and the mq user, resolved in
+//! one place for every component (queue manager, listener, trigger monitor, multi-instance role).
+//! Nothing here can hang: shared storage is looked at only through `storage::stat_soon`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::deadline::Deadline;
+use crate::error::MqError;
+use crate::ini::IniFile;
+use crate::installation::{self, Installation};
+use crate::name::QmName;
+use crate::procs;
+use crate::qmgr::{Journal, Level};
+use crate::storage::{self, Look};
+use crate::user::{self, MqUser};
+
+/// The mq user when neither the resource nor the queue manager's data says otherwise.
+pub const DEFAULT_MQ_USER: &str = "mqm";
+
+/// What the resource says about placement; `None` means "find it on this node".
+#[derive(Debug, Clone, Default)]
+pub struct Wanted<'a> {
+    pub mq_user: Option<&'a str>,
+    pub mq_installation: Option<&'a Path>,
+    /// The data directory when `crtmqm -md` put it outside the data path.
+    pub data_path: Option<&'a Path>,
+}
+
+impl Wanted<'_> {
+    /// The installation the resource names, else the primary one, else /opt/mqm.
+    pub fn installation_path(&self) -> PathBuf {
+        self.mq_installation.map(Path::to_path_buf).unwrap_or_else(installation::default_path)
+    }
+}
+
+/// Why a placement cannot be resolved; each agent maps the kind to its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum PlacementError {
+    /// The installation is missing or broken (`named`: the resource chose it).
+    #[error("{}={}: {source}", if *.named { "mq_installation" } else { "installation" }, .path.display())]
+    Installation {
+        path: PathBuf,
+        named: bool,
+        #[source]
+        source: MqError,
+    },
+    /// The user the resource names does not exist here.
+    #[error("mq_user='{name}': {source}")]
+    NamedUser {
+        name: String,
+        #[source]
+        source: MqError,
+    },
+    /// The queue manager's data is owned by a uid that is no user on this node.
+    #[error("{0}")]
+    DataOwner(String),
+    /// The derived user could not be looked up.
+    #[error(transparent)]
+    User(MqError),
+}
+
+/// The installation and mq user one queue manager's components run with on this node.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    pub installation: Installation,
+    pub user: MqUser,
+}
+
+impl Placement {
+    /// The installation the resource names, else the primary one, else /opt/mqm; the mq user the
+    /// resource names, else the user the queue manager's execution controller (of that
+    /// installation) runs as, else the owner of its data directory, else mqm.
+    pub fn resolve(
+        qm: &QmName,
+        want: &Wanted,
+        deadline: Deadline,
+        j: &dyn Journal,
+    ) -> Result<Placement, PlacementError> {
+        let path = want.installation_path();
+        let inst = Installation::open(&path, deadline.capped(Duration::from_secs(10)).instant()).map_err(|source| {
+            PlacementError::Installation { path: path.clone(), named: want.mq_installation.is_some(), source }
+        })?;
+        let user = resolve_user(qm, want, &inst, deadline, j)?;
+        Ok(Placement { installation: inst, user })
+    }
+}
+
+fn resolve_user(
+    qm: &QmName,
+    want: &Wanted,
+    inst: &Installation,
+    deadline: Deadline,
+    j: &dyn Journal,
+) -> Result<MqUser, PlacementError> {
+    if let Some(name) = want.mq_user {
+        return MqUser::lookup(name).map_err(|source| PlacementError::NamedUser { name: name.to_string(), source });
+    }
+    // While it runs, /proc says who it runs as: no look at shared storage at all.
+    let running = procs::family_of(qm.as_str(), Some(&inst.path))
+        .into_iter()
+        .find(|p| p.name == procs::EXECUTION_CONTROLLER)
+        .map(|p| p.uid);
+    if let Some(uid) = running {
+        return MqUser::lookup(&user::user_name(uid)).map_err(PlacementError::User);
+    }
+    match data_dir_owner(qm, want, inst, deadline, j) {
+        Some((dir, uid, gid)) => match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
+            Ok(Some(u)) => MqUser::lookup(&u.name).map_err(PlacementError::User),
+            // The data's owner is no user here: say so, not "user '999' does not exist".
+            _ => Err(PlacementError::DataOwner(user::unknown_owner_reason(
+                qm.as_str(),
+                &dir,
+                uid,
+                gid,
+                MqUser::lookup(DEFAULT_MQ_USER).ok().as_ref(),
+            ))),
+        },
+        None => MqUser::lookup(DEFAULT_MQ_USER).map_err(PlacementError::User),
+    }
+}
+
+/// The owner of the queue manager's data directory (the stanza's, else the `data_path` the
+/// resource names), when it answers before the deadline.
+fn data_dir_owner(
+    qm: &QmName,
+    want: &Wanted,
+    inst: &Installation,
+    deadline: Deadline,
+    j: &dyn Journal,
+) -> Option<(PathBuf, u32, u32)> {
+    let ini = IniFile::read(&inst.mqs_ini()).ok();
+    let dir = match ini.as_ref().and_then(|i| Some((i, i.queue_manager(qm.as_str())?))) {
+        Some((ini, st)) => {
+            st.data_dir(&ini.default_prefix().unwrap_or_else(|| inst.data_path.clone()), &qm.directory())
+        }
+        None => want.data_path?.to_path_buf(),
+    };
+    match storage::stat_soon(&dir, deadline.instant()) {
+        Look::Found(m) => Some((dir, m.uid, m.gid)),
+        Look::Hung(d) => {
+            j.note(
+                Level::Warn,
+                &format!("{} does not answer (shared storage hung?); assuming mq user {DEFAULT_MQ_USER}", d.display()),
+            );
+            None
+        }
+        Look::Missing(_) => None,
+    }
+}
