@@ -79,7 +79,7 @@ pub fn main(args: Vec<String>) -> i32 {
             return 5;
         }
         QmState::Quiescing | QmState::EndingImmediately | QmState::EndingPreemptively => {
-            // rc 49 per the reference's rc table (text UNCONFIRMED).
+            // rc 49 per docs/reference/mq-commands.md#strmqm-return-codes (text UNCONFIRMED).
             say(&format!("IBM MQ queue manager '{name}' ending."));
             return 49;
         }

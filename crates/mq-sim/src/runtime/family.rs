@@ -153,7 +153,8 @@ pub fn member_main(prog: &str, args: Vec<String>) -> i32 {
     };
     ipc::attach(&inst, &qm);
     start_reaper();
-    // amqzmuf0 -> amqfqpub -> amqfcxba, as the reference's ps listing shows the parents.
+    // amqzmuf0 -> amqfqpub -> amqfcxba, as the ps listing in
+    // docs/reference/mq-processes-and-files.md#process-family shows the parents.
     let mut kids = Vec::new();
     let sub: Option<(&str, bool, Vec<String>)> = match prog {
         "amqzmuf0" => Some(("amqfqpub", false, vec![format!("-m{name}")])),
