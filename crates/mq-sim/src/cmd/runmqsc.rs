@@ -1,5 +1,6 @@
 //! runmqsc: reads MQSC commands (stdin or -f), sends each to the queue manager's engine and writes
-//! IBM's report (header, echo, replies, summary) with IBM's return codes (0 / 10 / 20), reference §10.
+//! IBM's report (header, echo, replies, summary) with IBM's return codes (0 / 10 / 20):
+//! docs/reference/mq-commands.md#runmqsc-report and #runmqsc-return-codes.
 //! -c connects as an MQ client through MQSERVER (no CCDT); -v verifies syntax only, without
 //! connecting. Not modelled: -n (no queue manager), -u, -w/-x/-m (indirect mode).
 
@@ -99,7 +100,7 @@ fn usage() -> i32 {
     20
 }
 
-/// Copyright year of the header by release (9.4.2 prints 2025, reference §10.1; earlier
+/// Copyright year of the header by release (9.4.2 prints 2025, docs/reference/mq-commands.md#runmqsc-report; earlier
 /// releases' years are UNCONFIRMED approximations).
 fn copyright_year(version: &str) -> &'static str {
     match version.get(..3) {
@@ -293,7 +294,8 @@ fn not_available(out: &mut dyn Write, line: &str) -> i32 {
     20
 }
 
-/// The three summary lines (reference §10.1; plural forms of the last two are UNCONFIRMED).
+/// The three summary lines (docs/reference/mq-commands.md#runmqsc-report; plural forms of the last
+/// two are UNCONFIRMED).
 pub fn summary(out: &mut dyn Write, read: usize, syntax: usize, failed: usize) {
     let read_line = match read {
         0 => "No MQSC commands read.".to_string(),
