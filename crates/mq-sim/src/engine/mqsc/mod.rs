@@ -1,6 +1,8 @@
 //! MQSC: parse one command, execute it on the engine, and format IBM's reply (reference §10:
 //! reply ids with severity letter, attribute blocks two per line in 40-column slots).
 
+pub mod replies;
+
 use super::objects::{self, check_attr, generic_match, AttrError, ChlAuthRule, Kind, ObjType, ObjectDef};
 use super::{listener_spec, mqi, ns_of, store, ComponentState, Engine, Ns, RunState, State, Target};
 use crate::wire::MqscOutcome;
@@ -165,16 +167,10 @@ impl Reply {
     }
     fn syntax(cmd: &str, at: usize) -> Reply {
         let seg = cmd.get(..at.min(cmd.len())).unwrap_or(cmd).trim_end();
-        Reply {
-            lines: vec![
-                "AMQ8405I: Syntax error detected at or near end of command segment below:-".into(),
-                seg.to_string(),
-            ],
-            outcome: MqscOutcome::SyntaxError,
-        }
+        Reply { lines: vec![replies::AMQ8405.into(), seg.to_string()], outcome: MqscOutcome::SyntaxError }
     }
     fn not_found(name: &str) -> Reply {
-        Reply::failed(format!("AMQ8147E: IBM MQ object {name} not found."))
+        Reply::failed(replies::amq8147(name))
     }
 }
 
@@ -283,14 +279,14 @@ fn run(engine: &Engine, cmd: &str) -> Reply {
     let rest = &toks[2..];
     let name = obj_tok.value.clone();
     match (v, obj) {
-        ("PING", "QMGR") if rest.is_empty() => Reply::ok("AMQ8415I: Ping IBM MQ Queue Manager command complete."),
+        ("PING", "QMGR") if rest.is_empty() => Reply::ok(replies::AMQ8415),
         ("REFRESH", "SECURITY") => {
             if rest.iter().any(|t| t.word != "TYPE") {
                 return Reply::syntax(cmd, rest[0].end);
             }
             let mut st = engine.lock();
             st.effective_chckclnt = st.configured_chckclnt();
-            Reply::ok("AMQ8560I: IBM MQ security cache refreshed.")
+            Reply::ok(replies::AMQ8560)
         }
         ("DEFINE", "QLOCAL") => define(engine, cmd, ObjType::QLocal, name, rest, obj_tok.end),
         ("DEFINE", "QMODEL") => define(engine, cmd, ObjType::QModel, name, rest, obj_tok.end),
@@ -343,31 +339,28 @@ fn name_limit(t: ObjType) -> usize {
 
 fn created_msg(t: ObjType) -> &'static str {
     match t {
-        ObjType::QLocal | ObjType::QModel => "AMQ8006I: IBM MQ queue created.",
-        ObjType::Channel => "AMQ8014I: IBM MQ channel created.",
-        ObjType::Listener => "AMQ8626I: IBM MQ listener created.",
-        // UNCONFIRMED text (not in the reference's reply table).
-        ObjType::AuthInfo => "AMQ8563I: IBM MQ authentication information object created.",
+        ObjType::QLocal | ObjType::QModel => replies::AMQ8006,
+        ObjType::Channel => replies::AMQ8014,
+        ObjType::Listener => replies::AMQ8626,
+        ObjType::AuthInfo => replies::AMQ8563,
     }
 }
 
 fn changed_msg(t: ObjType) -> &'static str {
     match t {
-        ObjType::QLocal | ObjType::QModel => "AMQ8008I: IBM MQ queue changed.",
-        ObjType::Channel => "AMQ8016I: IBM MQ channel changed.",
-        // UNCONFIRMED text.
-        ObjType::Listener => "AMQ8627I: IBM MQ listener changed.",
-        ObjType::AuthInfo => "AMQ8567I: IBM MQ authentication information changed.",
+        ObjType::QLocal | ObjType::QModel => replies::AMQ8008,
+        ObjType::Channel => replies::AMQ8016,
+        ObjType::Listener => replies::AMQ8627,
+        ObjType::AuthInfo => replies::AMQ8567,
     }
 }
 
 fn deleted_msg(t: ObjType) -> &'static str {
-    // UNCONFIRMED texts (not in the reference's reply table); MQ 9.x wording.
     match t {
-        ObjType::QLocal | ObjType::QModel => "AMQ8007I: IBM MQ queue deleted.",
-        ObjType::Channel => "AMQ8015I: IBM MQ channel deleted.",
-        ObjType::Listener => "AMQ8628I: IBM MQ listener deleted.",
-        ObjType::AuthInfo => "AMQ8564I: IBM MQ authentication information object deleted.",
+        ObjType::QLocal | ObjType::QModel => replies::AMQ8007,
+        ObjType::Channel => replies::AMQ8015,
+        ObjType::Listener => replies::AMQ8628,
+        ObjType::AuthInfo => replies::AMQ8564,
     }
 }
 
@@ -416,7 +409,7 @@ fn define(engine: &Engine, cmd: &str, t: ObjType, name: Option<String>, rest: &[
     let existing = st.objects.get(&key).cloned();
     if let Some(e) = &existing {
         if !replace || e.otype != t {
-            return Reply::failed("AMQ8150E: IBM MQ object already exists.".into());
+            return Reply::failed(replies::AMQ8150.into());
         }
     }
     let mut def = match like.as_ref().and_then(|l| st.objects.get(&(ns_of(t), l.clone()))) {
@@ -499,11 +492,11 @@ fn delete(engine: &Engine, cmd: &str, t: ObjType, name: Option<String>, rest: &[
     if t.is_queue() {
         let (i, o) = st.open_counts(&name);
         if i + o > 0 || in_use(&st, &name) {
-            return Reply::failed("AMQ8148E: IBM MQ object in use.".into());
+            return Reply::failed(replies::AMQ8148.into());
         }
         let depth = st.queues.get(&name).map(|q| q.msgs.len()).unwrap_or(0);
         if depth > 0 && !purge {
-            return Reply::failed("AMQ8143E: IBM MQ queue not empty.".into());
+            return Reply::failed(replies::AMQ8143.into());
         }
         mqi::delete_queue(engine, &mut st, &name);
     } else {
@@ -527,13 +520,13 @@ fn clear(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Token], name_
         return Reply::not_found(&name);
     }
     if in_use(&st, &name) {
-        return Reply::failed("AMQ8148E: IBM MQ object in use.".into());
+        return Reply::failed(replies::AMQ8148.into());
     }
     if let Some(q) = st.queues.get_mut(&name) {
         q.msgs.clear();
     }
     engine.save_queue(&st, &name);
-    Reply::ok("AMQ8022I: IBM MQ queue cleared.")
+    Reply::ok(replies::AMQ8022)
 }
 
 /// Which attributes a DISPLAY asks for: None = ALL, else the named ones (status ones included).
@@ -639,11 +632,10 @@ fn display(
             }
         }
         let header = match def.otype {
-            ObjType::QLocal | ObjType::QModel => "AMQ8409I: Display Queue details.",
-            ObjType::Channel => "AMQ8414I: Display Channel details.",
-            ObjType::Listener => "AMQ8630I: Display listener information details.",
-            // UNCONFIRMED text.
-            ObjType::AuthInfo => "AMQ8566I: Display authentication information details.",
+            ObjType::QLocal | ObjType::QModel => replies::AMQ8409,
+            ObjType::Channel => replies::AMQ8414,
+            ObjType::Listener => replies::AMQ8630,
+            ObjType::AuthInfo => replies::AMQ8566,
         };
         lines.extend(format_block(header, &attrs));
     }
@@ -698,7 +690,7 @@ fn display_qmgr(engine: &Engine, cmd: &str, rest: &[Token]) -> Reply {
             (_, n) => kv(n, st.qmgr.get(n).map(String::as_str).unwrap_or("")),
         });
     }
-    Reply { lines: format_block("AMQ8408I: Display Queue Manager details.", &attrs), outcome: MqscOutcome::Processed }
+    Reply { lines: format_block(replies::AMQ8408, &attrs), outcome: MqscOutcome::Processed }
 }
 
 fn alter_qmgr(engine: &Engine, cmd: &str, rest: &[Token]) -> Reply {
@@ -723,7 +715,7 @@ fn alter_qmgr(engine: &Engine, cmd: &str, rest: &[Token]) -> Reply {
     st.qm_dates[2] = now.0;
     st.qm_dates[3] = now.1;
     engine.save_catalogue(&st);
-    Reply::ok("AMQ8005I: IBM MQ queue manager changed.")
+    Reply::ok(replies::AMQ8005)
 }
 
 fn component(s: ComponentState) -> &'static str {
@@ -826,10 +818,7 @@ fn display_qmstatus(engine: &Engine, cmd: &str, rest: &[Token]) -> Reply {
             }
         }
     }
-    Reply {
-        lines: format_block("AMQ8705I: Display Queue Manager Status Details.", &attrs),
-        outcome: MqscOutcome::Processed,
-    }
+    Reply { lines: format_block(replies::AMQ8705, &attrs), outcome: MqscOutcome::Processed }
 }
 
 fn display_lsstatus(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Token], name_end: usize) -> Reply {
@@ -867,7 +856,7 @@ fn display_lsstatus(engine: &Engine, cmd: &str, name: Option<String>, rest: &[To
                 _ => continue,
             });
         }
-        lines.extend(format_block("AMQ8631I: Display listener status details.", &attrs));
+        lines.extend(format_block(replies::AMQ8631, &attrs));
     }
     if lines.is_empty() {
         // No running listener matches: UNCONFIRMED reply (reference §21), MQ's "not found".
@@ -905,10 +894,10 @@ fn display_chstatus(engine: &Engine, cmd: &str, name: Option<String>, rest: &[To
             attrs.push(kv("CHSTADA", &c.started.0));
             attrs.push(kv("CHSTATI", &c.started.1));
         }
-        lines.extend(format_block("AMQ8417I: Display Channel Status details.", &attrs));
+        lines.extend(format_block(replies::AMQ8417, &attrs));
     }
     if lines.is_empty() {
-        return Reply { lines: vec!["AMQ8420I: Channel Status not found.".into()], outcome: MqscOutcome::Failed };
+        return Reply { lines: vec![replies::AMQ8420.into()], outcome: MqscOutcome::Failed };
     }
     Reply { lines, outcome: MqscOutcome::Processed }
 }
@@ -978,7 +967,7 @@ fn display_qstatus(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Tok
                         kv("URTYPE", "QMGR"),
                         kv("USERID", &c.user),
                     ];
-                    lines.extend(format_block("AMQ8450I: Display queue status details.", &attrs));
+                    lines.extend(format_block(replies::AMQ8450, &attrs));
                 }
             }
         } else {
@@ -1005,7 +994,7 @@ fn display_qstatus(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Tok
                     kv("UNCOM", "NO"),
                 ]);
             }
-            lines.extend(format_block("AMQ8450I: Display queue status details.", &attrs));
+            lines.extend(format_block(replies::AMQ8450, &attrs));
         }
     }
     Reply { lines, outcome: MqscOutcome::Processed }
@@ -1034,8 +1023,7 @@ fn display_chlauth(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Tok
             attrs.push(kv("ALTDATE", &r.altdate));
             attrs.push(kv("ALTTIME", &r.alttime));
         }
-        // Reply id UNCONFIRMED (not in the reference's table).
-        lines.extend(format_block("AMQ8878I: Display channel authentication record details.", &attrs));
+        lines.extend(format_block(replies::AMQ8878, &attrs));
     }
     if lines.is_empty() {
         return Reply::not_found(&pattern);
@@ -1095,7 +1083,7 @@ fn set_chlauth(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Token],
             let before = st.chlauth.len();
             st.chlauth.retain(|r| !same(r));
             if st.chlauth.len() == before {
-                return Reply::failed(format!("AMQ8147E: IBM MQ object {profile} not found."));
+                return Reply::not_found(&profile);
             }
         }
         _ => {
@@ -1104,7 +1092,7 @@ fn set_chlauth(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Token],
         }
     }
     engine.save_catalogue(&st);
-    Reply::ok("AMQ8877I: IBM MQ channel authentication record set.")
+    Reply::ok(replies::AMQ8877)
 }
 
 fn start_listener(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Token], name_end: usize) -> Reply {
@@ -1120,7 +1108,7 @@ fn start_listener(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Toke
         }
     };
     match engine.runtime.start_listener(&spec) {
-        Ok(_) => Reply::ok("AMQ8021I: Request to start IBM MQ listener accepted."),
+        Ok(_) => Reply::ok(replies::AMQ8021),
         Err(msg) => Reply::failed(msg),
     }
 }
@@ -1134,12 +1122,10 @@ fn stop_listener(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Token
         return Reply::not_found(&name);
     }
     if !engine.runtime.listeners().iter().any(|l| l.name == name) {
-        // UNCONFIRMED text.
-        return Reply::failed("AMQ8730E: Listener not active.".into());
+        return Reply::failed(replies::AMQ8730.into());
     }
     match engine.runtime.stop_listener(&name) {
-        // UNCONFIRMED text (reference lists only the START reply).
-        Ok(()) => Reply::ok("AMQ8706I: Request to stop IBM MQ Listener accepted."),
+        Ok(()) => Reply::ok(replies::AMQ8706),
         Err(msg) => Reply::failed(msg),
     }
 }
@@ -1165,10 +1151,7 @@ mod tests {
     #[test]
     fn block_layout_matches_reference() {
         // Reference §10.1: "   QMNAME(QM1)                             TYPE(QMGR)" — second slot at offset 43.
-        let lines = format_block(
-            "AMQ8705I: Display Queue Manager Status Details.",
-            &["QMNAME(QM1)".into(), "TYPE(QMGR)".into()],
-        );
+        let lines = format_block(replies::AMQ8705, &["QMNAME(QM1)".into(), "TYPE(QMGR)".into()]);
         assert_eq!(lines[1], "   QMNAME(QM1)                             TYPE(QMGR)");
         assert_eq!(lines[1].find("TYPE").unwrap(), 43);
         let long =
