@@ -1,66 +1,15 @@
 //! MQSC: parse one command, execute it on the engine, and format IBM's reply (reference §10:
 //! reply ids with severity letter, attribute blocks two per line in 40-column slots).
 
+mod format;
 mod parse;
 pub mod replies;
 
 use super::objects::{self, check_attr, generic_match, AttrError, ChlAuthRule, Kind, ObjType, ObjectDef};
 use super::{listener_spec, mqi, ns_of, store, ComponentState, Engine, Ns, RunState, State, Target};
 use crate::wire::MqscOutcome;
+use format::{format_block, kv, yes_no, Reply};
 use parse::{object_word, requested, split_list, tokenize, valid_name, verb, Token};
-
-/// Attribute block layout of runmqsc: 3 blanks, two attributes per line, the second at offset 43;
-/// an attribute that does not leave room for a neighbour gets a line of its own.
-pub fn format_block(header: &str, attrs: &[String]) -> Vec<String> {
-    let mut lines = vec![header.to_string()];
-    let mut pending: Option<&String> = None;
-    for a in attrs {
-        if a.len() > 37 {
-            if let Some(p) = pending.take() {
-                lines.push(format!("   {p}"));
-            }
-            lines.push(format!("   {a}"));
-            continue;
-        }
-        match pending.take() {
-            None => pending = Some(a),
-            Some(p) => lines.push(format!("   {p:<40}{a}")),
-        }
-    }
-    if let Some(p) = pending {
-        lines.push(format!("   {p}"));
-    }
-    lines
-}
-
-fn kv(name: &str, value: &str) -> String {
-    if value.is_empty() {
-        format!("{name}( )")
-    } else {
-        format!("{name}({value})")
-    }
-}
-
-struct Reply {
-    lines: Vec<String>,
-    outcome: MqscOutcome,
-}
-
-impl Reply {
-    fn ok(line: &str) -> Reply {
-        Reply { lines: vec![line.to_string()], outcome: MqscOutcome::Processed }
-    }
-    fn failed(line: String) -> Reply {
-        Reply { lines: vec![line], outcome: MqscOutcome::Failed }
-    }
-    fn syntax(cmd: &str, at: usize) -> Reply {
-        let seg = cmd.get(..at.min(cmd.len())).unwrap_or(cmd).trim_end();
-        Reply { lines: vec![replies::AMQ8405.into(), seg.to_string()], outcome: MqscOutcome::SyntaxError }
-    }
-    fn not_found(name: &str) -> Reply {
-        Reply::failed(replies::amq8147(name))
-    }
-}
 
 /// Executes one MQSC command and returns the reply lines (without the echo) and the outcome.
 pub fn execute(engine: &Engine, cmd: &str) -> (Vec<String>, MqscOutcome) {
@@ -728,14 +677,6 @@ fn display_chstatus(engine: &Engine, cmd: &str, name: Option<String>, rest: &[To
     Reply { lines, outcome: MqscOutcome::Processed }
 }
 
-fn yes_no(b: bool) -> &'static str {
-    if b {
-        "YES"
-    } else {
-        "NO"
-    }
-}
-
 fn display_qstatus(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Token], name_end: usize) -> Reply {
     let Some(pattern) = name else { return Reply::syntax(cmd, name_end) };
     let handle_type = match rest.iter().find(|t| t.word == "TYPE").and_then(|t| t.value.as_deref()) {
@@ -953,22 +894,5 @@ fn stop_listener(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Token
     match engine.runtime.stop_listener(&name) {
         Ok(()) => Reply::ok(replies::AMQ8706),
         Err(msg) => Reply::failed(msg),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn block_layout_matches_reference() {
-        // Reference §10.1: "   QMNAME(QM1)                             TYPE(QMGR)" — second slot at offset 43.
-        let lines = format_block(replies::AMQ8705, &["QMNAME(QM1)".into(), "TYPE(QMGR)".into()]);
-        assert_eq!(lines[1], "   QMNAME(QM1)                             TYPE(QMGR)");
-        assert_eq!(lines[1].find("TYPE").unwrap(), 43);
-        let long =
-            format_block("h", &["CONNAUTH(SYSTEM.DEFAULT.AUTHINFO.IDPWOS)".into(), "A(1)".into(), "B(2)".into()]);
-        assert_eq!(long[1], "   CONNAUTH(SYSTEM.DEFAULT.AUTHINFO.IDPWOS)");
-        assert_eq!(long[2].find("B(2)"), Some(43));
     }
 }
