@@ -95,7 +95,7 @@ fn fs_usage(path: &std::path::Path) -> (String, String) {
         Ok(s) => {
             let total = s.blocks() as u128 * s.fragment_size() as u128;
             let free = s.blocks_available() as u128 * s.fragment_size() as u128;
-            let pct = if total > 0 { (total - free) * 100 / total } else { 0 };
+            let pct = (total.saturating_sub(free) * 100).checked_div(total).unwrap_or(0);
             ((total / (1024 * 1024)).to_string(), pct.to_string())
         }
         Err(_) => (String::new(), String::new()),
