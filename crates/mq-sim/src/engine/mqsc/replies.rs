@@ -63,3 +63,7 @@ pub const AMQ8564: &str = "AMQ8564I: IBM MQ authentication information object de
 // Reply id UNCONFIRMED (not in the reference's table).
 pub const AMQ8878: &str = "AMQ8878I: Display channel authentication record details.";
 pub const AMQ8877: &str = "AMQ8877I: IBM MQ channel authentication record set.";
+
+// runmqsc itself, when the queue manager refuses its connection (MQRC 2035); its other
+// connection replies (AMQ8146E, AMQ8118E) are the control commands' texts in crate::messages.
+pub const AMQ8135: &str = "AMQ8135E: Not authorized.";
