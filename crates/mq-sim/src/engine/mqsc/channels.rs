@@ -1,19 +1,14 @@
 //! DISPLAY CHSTATUS: one server-connection channel instance per connected client.
 
 use super::format::{format_block, kv, Reply};
-use super::parse::{requested, Token};
+use super::parse::{requested, Command};
 use super::replies;
 use crate::engine::objects::generic_match;
 use crate::engine::Engine;
 use crate::wire::MqscOutcome;
 
-pub(super) fn display_chstatus(
-    engine: &Engine,
-    cmd: &str,
-    name: Option<String>,
-    rest: &[Token],
-    name_end: usize,
-) -> Reply {
+pub(super) fn display_chstatus(engine: &Engine, c: Command<'_>) -> Reply {
+    let Command { text: cmd, name, name_end, rest } = c;
     let Some(pattern) = name else { return Reply::syntax(cmd, name_end) };
     let want = match requested(rest, &["CHLTYPE", "CURRENT", "TYPE"]) {
         Ok(w) => w,

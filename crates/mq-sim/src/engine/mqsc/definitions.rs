@@ -3,7 +3,7 @@
 //! length, default template and reply ids.
 
 use super::format::{format_block, kv, Reply};
-use super::parse::{requested, valid_name, Token};
+use super::parse::{requested, valid_name, Command, Token};
 use super::queues::in_use;
 use super::replies;
 use crate::engine::objects::{self, check_attr, generic_match, AttrError, Kind, ObjType, ObjectDef};
@@ -65,14 +65,8 @@ fn apply_attrs(def: &mut ObjectDef, rest: &[Token], allow: &[&str]) -> Result<()
     Ok(())
 }
 
-pub(super) fn define(
-    engine: &Engine,
-    cmd: &str,
-    t: ObjType,
-    name: Option<String>,
-    rest: &[Token],
-    name_end: usize,
-) -> Reply {
+pub(super) fn define(engine: &Engine, t: ObjType, c: Command<'_>) -> Reply {
+    let Command { text: cmd, name, name_end, rest } = c;
     let Some(name) = name.filter(|n| valid_name(n, name_limit(t))) else { return Reply::syntax(cmd, name_end) };
     let mut st = engine.lock();
     let now = store::mqsc_now();
@@ -150,14 +144,8 @@ fn default_template(t: ObjType) -> Option<&'static str> {
     }
 }
 
-pub(super) fn alter(
-    engine: &Engine,
-    cmd: &str,
-    t: ObjType,
-    name: Option<String>,
-    rest: &[Token],
-    name_end: usize,
-) -> Reply {
+pub(super) fn alter(engine: &Engine, t: ObjType, c: Command<'_>) -> Reply {
+    let Command { text: cmd, name, name_end, rest } = c;
     let Some(name) = name else { return Reply::syntax(cmd, name_end) };
     let mut st = engine.lock();
     let key = (ns_of(t), name.clone());
@@ -173,14 +161,8 @@ pub(super) fn alter(
     Reply::ok(changed_msg(t))
 }
 
-pub(super) fn delete(
-    engine: &Engine,
-    cmd: &str,
-    t: ObjType,
-    name: Option<String>,
-    rest: &[Token],
-    name_end: usize,
-) -> Reply {
+pub(super) fn delete(engine: &Engine, t: ObjType, c: Command<'_>) -> Reply {
+    let Command { text: cmd, name, name_end, rest } = c;
     let Some(name) = name else { return Reply::syntax(cmd, name_end) };
     let purge = rest.iter().any(|x| x.word == "PURGE");
     if let Some(bad) = rest.iter().find(|x| !matches!(x.word.as_str(), "PURGE" | "NOPURGE" | "CHLTYPE" | "AUTHTYPE")) {
@@ -229,14 +211,8 @@ fn attr_text(st: &State, def: &ObjectDef, at: &objects::Attr) -> String {
     }
 }
 
-pub(super) fn display(
-    engine: &Engine,
-    cmd: &str,
-    types: &[ObjType],
-    name: Option<String>,
-    rest: &[Token],
-    name_end: usize,
-) -> Reply {
+pub(super) fn display(engine: &Engine, types: &[ObjType], c: Command<'_>) -> Reply {
+    let Command { text: cmd, name, name_end, rest } = c;
     let Some(pattern) = name else { return Reply::syntax(cmd, name_end) };
     let type_filter = rest.iter().find(|t| t.word == "TYPE").and_then(|t| t.value.clone());
     let want = match requested(rest, &["TYPE"]) {

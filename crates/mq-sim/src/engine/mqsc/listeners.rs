@@ -2,19 +2,14 @@
 //! handled with the other object types in `definitions`.
 
 use super::format::{format_block, kv, Reply};
-use super::parse::{requested, Token};
+use super::parse::{requested, Command};
 use super::replies;
 use crate::engine::objects::generic_match;
 use crate::engine::{listener_spec, Engine, Ns};
 use crate::wire::MqscOutcome;
 
-pub(super) fn start_listener(
-    engine: &Engine,
-    cmd: &str,
-    name: Option<String>,
-    rest: &[Token],
-    name_end: usize,
-) -> Reply {
+pub(super) fn start_listener(engine: &Engine, c: Command<'_>) -> Reply {
+    let Command { text: cmd, name, name_end, rest } = c;
     let Some(name) = name else { return Reply::syntax(cmd, name_end) };
     if let Some(bad) = rest.iter().find(|t| t.word != "IGNSTATE") {
         return Reply::syntax(cmd, bad.end);
@@ -32,13 +27,8 @@ pub(super) fn start_listener(
     }
 }
 
-pub(super) fn stop_listener(
-    engine: &Engine,
-    cmd: &str,
-    name: Option<String>,
-    rest: &[Token],
-    name_end: usize,
-) -> Reply {
+pub(super) fn stop_listener(engine: &Engine, c: Command<'_>) -> Reply {
+    let Command { text: cmd, name, name_end, rest } = c;
     let Some(name) = name else { return Reply::syntax(cmd, name_end) };
     if let Some(bad) = rest.iter().find(|t| t.word != "IGNSTATE") {
         return Reply::syntax(cmd, bad.end);
@@ -55,13 +45,8 @@ pub(super) fn stop_listener(
     }
 }
 
-pub(super) fn display_lsstatus(
-    engine: &Engine,
-    cmd: &str,
-    name: Option<String>,
-    rest: &[Token],
-    name_end: usize,
-) -> Reply {
+pub(super) fn display_lsstatus(engine: &Engine, c: Command<'_>) -> Reply {
+    let Command { text: cmd, name, name_end, rest } = c;
     let Some(pattern) = name else { return Reply::syntax(cmd, name_end) };
     const ATTRS: &[&str] = &["STARTDA", "STARTTI", "DESCR", "TRPTYPE", "CONTROL", "IPADDR", "PORT", "BACKLOG"];
     let want = match requested(rest, &[]) {

@@ -19,7 +19,7 @@ use channels::display_chstatus;
 use definitions::{alter, define, delete, display};
 use format::Reply;
 use listeners::{display_lsstatus, start_listener, stop_listener};
-use parse::{object_word, tokenize, verb};
+use parse::{object_word, tokenize, verb, Command};
 use qmgr::{alter_qmgr, display_qmgr, display_qmstatus};
 use queues::{clear, display_qstatus};
 use security::{display_chlauth, refresh_security, set_chlauth};
@@ -84,47 +84,47 @@ fn run(engine: &Engine, cmd: &str) -> Reply {
     let Some(obj_tok) = toks.get(1) else { return Reply::syntax(cmd, cmd.len()) };
     let Some(obj) = object_word(&obj_tok.word) else { return Reply::syntax(cmd, obj_tok.end) };
     let rest = &toks[2..];
-    let name = obj_tok.value.clone();
+    let c = Command { text: cmd, name: obj_tok.value.clone(), name_end: obj_tok.end, rest };
     match (v, obj) {
         ("PING", "QMGR") if rest.is_empty() => Reply::ok(replies::AMQ8415),
         ("REFRESH", "SECURITY") => refresh_security(engine, cmd, rest),
-        ("DEFINE", "QLOCAL") => define(engine, cmd, ObjType::QLocal, name, rest, obj_tok.end),
-        ("DEFINE", "QMODEL") => define(engine, cmd, ObjType::QModel, name, rest, obj_tok.end),
-        ("DEFINE", "LISTENER") => define(engine, cmd, ObjType::Listener, name, rest, obj_tok.end),
-        ("DEFINE", "CHANNEL") => define(engine, cmd, ObjType::Channel, name, rest, obj_tok.end),
-        ("DEFINE", "AUTHINFO") => define(engine, cmd, ObjType::AuthInfo, name, rest, obj_tok.end),
-        ("ALTER", "QLOCAL") => alter(engine, cmd, ObjType::QLocal, name, rest, obj_tok.end),
-        ("ALTER", "QMODEL") => alter(engine, cmd, ObjType::QModel, name, rest, obj_tok.end),
-        ("ALTER", "LISTENER") => alter(engine, cmd, ObjType::Listener, name, rest, obj_tok.end),
-        ("ALTER", "CHANNEL") => alter(engine, cmd, ObjType::Channel, name, rest, obj_tok.end),
-        ("ALTER", "AUTHINFO") => alter(engine, cmd, ObjType::AuthInfo, name, rest, obj_tok.end),
-        ("ALTER", "QMGR") if name.is_none() => alter_qmgr(engine, cmd, rest),
-        ("DELETE", "QLOCAL") => delete(engine, cmd, ObjType::QLocal, name, rest, obj_tok.end),
-        ("DELETE", "QMODEL") => delete(engine, cmd, ObjType::QModel, name, rest, obj_tok.end),
-        ("DELETE", "LISTENER") => delete(engine, cmd, ObjType::Listener, name, rest, obj_tok.end),
-        ("DELETE", "CHANNEL") => delete(engine, cmd, ObjType::Channel, name, rest, obj_tok.end),
-        ("DELETE", "AUTHINFO") => delete(engine, cmd, ObjType::AuthInfo, name, rest, obj_tok.end),
-        ("CLEAR", "QLOCAL") => clear(engine, cmd, name, rest, obj_tok.end),
-        ("DISPLAY", "QLOCAL") => display(engine, cmd, &[ObjType::QLocal], name, rest, obj_tok.end),
-        ("DISPLAY", "QMODEL") => display(engine, cmd, &[ObjType::QModel], name, rest, obj_tok.end),
-        ("DISPLAY", "QUEUE") => display(engine, cmd, &[ObjType::QLocal, ObjType::QModel], name, rest, obj_tok.end),
-        ("DISPLAY", "LISTENER") => display(engine, cmd, &[ObjType::Listener], name, rest, obj_tok.end),
-        ("DISPLAY", "CHANNEL") => display(engine, cmd, &[ObjType::Channel], name, rest, obj_tok.end),
-        ("DISPLAY", "AUTHINFO") => display(engine, cmd, &[ObjType::AuthInfo], name, rest, obj_tok.end),
-        ("DISPLAY", "QMGR") if name.is_none() => display_qmgr(engine, cmd, rest),
-        ("DISPLAY", "QMSTATUS") if name.is_none() => display_qmstatus(engine, cmd, rest),
-        ("DISPLAY", "LSSTATUS") => display_lsstatus(engine, cmd, name, rest, obj_tok.end),
-        ("DISPLAY", "SVSTATUS") | ("DISPLAY", "SERVICE") => match name {
+        ("DEFINE", "QLOCAL") => define(engine, ObjType::QLocal, c),
+        ("DEFINE", "QMODEL") => define(engine, ObjType::QModel, c),
+        ("DEFINE", "LISTENER") => define(engine, ObjType::Listener, c),
+        ("DEFINE", "CHANNEL") => define(engine, ObjType::Channel, c),
+        ("DEFINE", "AUTHINFO") => define(engine, ObjType::AuthInfo, c),
+        ("ALTER", "QLOCAL") => alter(engine, ObjType::QLocal, c),
+        ("ALTER", "QMODEL") => alter(engine, ObjType::QModel, c),
+        ("ALTER", "LISTENER") => alter(engine, ObjType::Listener, c),
+        ("ALTER", "CHANNEL") => alter(engine, ObjType::Channel, c),
+        ("ALTER", "AUTHINFO") => alter(engine, ObjType::AuthInfo, c),
+        ("ALTER", "QMGR") if c.name.is_none() => alter_qmgr(engine, cmd, rest),
+        ("DELETE", "QLOCAL") => delete(engine, ObjType::QLocal, c),
+        ("DELETE", "QMODEL") => delete(engine, ObjType::QModel, c),
+        ("DELETE", "LISTENER") => delete(engine, ObjType::Listener, c),
+        ("DELETE", "CHANNEL") => delete(engine, ObjType::Channel, c),
+        ("DELETE", "AUTHINFO") => delete(engine, ObjType::AuthInfo, c),
+        ("CLEAR", "QLOCAL") => clear(engine, c),
+        ("DISPLAY", "QLOCAL") => display(engine, &[ObjType::QLocal], c),
+        ("DISPLAY", "QMODEL") => display(engine, &[ObjType::QModel], c),
+        ("DISPLAY", "QUEUE") => display(engine, &[ObjType::QLocal, ObjType::QModel], c),
+        ("DISPLAY", "LISTENER") => display(engine, &[ObjType::Listener], c),
+        ("DISPLAY", "CHANNEL") => display(engine, &[ObjType::Channel], c),
+        ("DISPLAY", "AUTHINFO") => display(engine, &[ObjType::AuthInfo], c),
+        ("DISPLAY", "QMGR") if c.name.is_none() => display_qmgr(engine, cmd, rest),
+        ("DISPLAY", "QMSTATUS") if c.name.is_none() => display_qmstatus(engine, cmd, rest),
+        ("DISPLAY", "LSSTATUS") => display_lsstatus(engine, c),
+        ("DISPLAY", "SVSTATUS") | ("DISPLAY", "SERVICE") => match c.name {
             // No SERVICE objects are modelled: every name is unknown (reply UNCONFIRMED, §21).
             Some(n) => Reply::not_found(&n),
             None => Reply::syntax(cmd, obj_tok.end),
         },
-        ("DISPLAY", "CHSTATUS") => display_chstatus(engine, cmd, name, rest, obj_tok.end),
-        ("DISPLAY", "QSTATUS") => display_qstatus(engine, cmd, name, rest, obj_tok.end),
-        ("DISPLAY", "CHLAUTH") => display_chlauth(engine, cmd, name, rest, obj_tok.end),
-        ("SET", "CHLAUTH") => set_chlauth(engine, cmd, name, rest, obj_tok.end),
-        ("START", "LISTENER") => start_listener(engine, cmd, name, rest, obj_tok.end),
-        ("STOP", "LISTENER") => stop_listener(engine, cmd, name, rest, obj_tok.end),
+        ("DISPLAY", "CHSTATUS") => display_chstatus(engine, c),
+        ("DISPLAY", "QSTATUS") => display_qstatus(engine, c),
+        ("DISPLAY", "CHLAUTH") => display_chlauth(engine, c),
+        ("SET", "CHLAUTH") => set_chlauth(engine, c),
+        ("START", "LISTENER") => start_listener(engine, c),
+        ("STOP", "LISTENER") => stop_listener(engine, c),
         _ => Reply::syntax(cmd, obj_tok.end),
     }
 }

@@ -15,6 +15,18 @@ pub(super) struct Token {
     pub(super) word_end: usize,
 }
 
+/// A command past its verb and object keyword, as every object handler reads it.
+pub(super) struct Command<'a> {
+    /// The whole command, for the AMQ8405I segment.
+    pub(super) text: &'a str,
+    /// The object keyword's value: a name or a generic pattern.
+    pub(super) name: Option<String>,
+    /// End offset of the object keyword and its value (a missing name is reported up to it).
+    pub(super) name_end: usize,
+    /// The tokens after the object keyword.
+    pub(super) rest: &'a [Token],
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct SyntaxError {
     pub(super) at: usize,

@@ -2,13 +2,14 @@
 //! that DELETE of a queue shares.
 
 use super::format::{format_block, kv, yes_no, Reply};
-use super::parse::{requested, Token};
+use super::parse::{requested, Command};
 use super::replies;
 use crate::engine::objects::{generic_match, ObjType, ObjectDef};
 use crate::engine::{mqi, Engine, Ns, State, Target};
 use crate::wire::MqscOutcome;
 
-pub(super) fn clear(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Token], name_end: usize) -> Reply {
+pub(super) fn clear(engine: &Engine, c: Command<'_>) -> Reply {
+    let Command { text: cmd, name, name_end, rest } = c;
     let Some(name) = name else { return Reply::syntax(cmd, name_end) };
     if let Some(bad) = rest.first() {
         return Reply::syntax(cmd, bad.end);
@@ -31,13 +32,8 @@ pub(super) fn in_use(st: &State, queue: &str) -> bool {
     st.conns.values().flat_map(|c| c.handles.values()).any(|h| h.target == Target::Queue(queue.to_string()))
 }
 
-pub(super) fn display_qstatus(
-    engine: &Engine,
-    cmd: &str,
-    name: Option<String>,
-    rest: &[Token],
-    name_end: usize,
-) -> Reply {
+pub(super) fn display_qstatus(engine: &Engine, c: Command<'_>) -> Reply {
+    let Command { text: cmd, name, name_end, rest } = c;
     let Some(pattern) = name else { return Reply::syntax(cmd, name_end) };
     let handle_type = match rest.iter().find(|t| t.word == "TYPE").and_then(|t| t.value.as_deref()) {
         None | Some("QUEUE") => false,

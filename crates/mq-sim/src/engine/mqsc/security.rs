@@ -1,7 +1,7 @@
 //! Security: REFRESH SECURITY and the channel authentication records (SET and DISPLAY CHLAUTH).
 
 use super::format::{format_block, kv, Reply};
-use super::parse::{requested, split_list, Token};
+use super::parse::{requested, split_list, Command, Token};
 use super::replies;
 use crate::engine::objects::{generic_match, ChlAuthRule};
 use crate::engine::{store, Engine};
@@ -16,13 +16,8 @@ pub(super) fn refresh_security(engine: &Engine, cmd: &str, rest: &[Token]) -> Re
     Reply::ok(replies::AMQ8560)
 }
 
-pub(super) fn display_chlauth(
-    engine: &Engine,
-    cmd: &str,
-    name: Option<String>,
-    rest: &[Token],
-    name_end: usize,
-) -> Reply {
+pub(super) fn display_chlauth(engine: &Engine, c: Command<'_>) -> Reply {
+    let Command { text: cmd, name, name_end, rest } = c;
     let Some(pattern) = name else { return Reply::syntax(cmd, name_end) };
     let all = match requested(rest, &["TYPE", "MATCH"]) {
         Ok(w) => w.is_none(),
@@ -53,7 +48,8 @@ pub(super) fn display_chlauth(
     Reply { lines, outcome: MqscOutcome::Processed }
 }
 
-pub(super) fn set_chlauth(engine: &Engine, cmd: &str, name: Option<String>, rest: &[Token], name_end: usize) -> Reply {
+pub(super) fn set_chlauth(engine: &Engine, c: Command<'_>) -> Reply {
+    let Command { text: cmd, name, name_end, rest } = c;
     let Some(profile) = name else { return Reply::syntax(cmd, name_end) };
     let mut rule_type = None;
     let mut action = "ADD".to_string();
