@@ -4,6 +4,8 @@
 //! -c connects as an MQ client through MQSERVER (no CCDT); -v verifies syntax only, without
 //! connecting. Not modelled: -n (no queue manager), -u, -w/-x/-m (indirect mode).
 
+use crate::engine::mqsc::replies;
+use crate::messages;
 use crate::paths::Installation;
 use crate::wire::{self, MqiBody, MqscOutcome, Request, Response, WireError};
 use std::io::{BufRead, Write};
@@ -139,10 +141,10 @@ fn run_client(
     let qm_name = qm_arg.unwrap_or_default();
     let _ = writeln!(out, "Starting MQSC for queue manager {qm_name}.\n\n");
     let Some(ch) = std::env::var("MQSERVER").ok().and_then(|v| wire::parse_mqserver(&v)) else {
-        return not_available(out, "AMQ8146E: IBM MQ queue manager not available.");
+        return not_available(out, messages::AMQ8146);
     };
     let Some(tcp) = wire::connect_conname(&ch.conname, std::time::Duration::from_secs(20)) else {
-        return not_available(out, "AMQ8146E: IBM MQ queue manager not available.");
+        return not_available(out, messages::AMQ8146);
     };
     let user = nix::unistd::User::from_uid(nix::unistd::geteuid()).ok().flatten().map(|u| u.name).unwrap_or_default();
     let mut conn = wire::EngineConn::new(tcp);
@@ -159,8 +161,8 @@ fn run_client(
     });
     match reply {
         Ok(Response::Mqi { cc: 0, .. }) => session(conn, echo, input, out),
-        Ok(Response::Mqi { reason: 2035, .. }) => not_available(out, "AMQ8135E: Not authorized."),
-        _ => not_available(out, "AMQ8146E: IBM MQ queue manager not available."),
+        Ok(Response::Mqi { reason: 2035, .. }) => not_available(out, replies::AMQ8135),
+        _ => not_available(out, messages::AMQ8146),
     }
 }
 
@@ -175,22 +177,20 @@ pub fn run_in(
     let _ = writeln!(out, "5724-H72 (C) Copyright IBM Corp. 1994, {}.", copyright_year(&inst.version));
     let Some(qm_name) = qm_name else {
         // No name and no default queue manager.
-        return not_available(out, "AMQ8146E: IBM MQ queue manager not available.");
+        return not_available(out, messages::AMQ8146);
     };
     let _ = writeln!(out, "Starting MQSC for queue manager {qm_name}.\n\n");
     let qm = match inst.qm(&qm_name) {
         Ok(q) => q,
-        Err(_) => return not_available(out, "AMQ8118E: IBM MQ queue manager does not exist."),
+        Err(_) => return not_available(out, messages::AMQ8118),
     };
     let conn = match wire::connect_bindings(inst, &qm, "runmqsc") {
         Ok((c, Response::Mqi { cc: 0, body: MqiBody::Connected { .. }, .. })) => c,
         Ok((_, Response::Mqi { reason: 2035, .. })) => {
             // UNCONFIRMED text for a user without authority.
-            return not_available(out, "AMQ8135E: Not authorized.");
+            return not_available(out, replies::AMQ8135);
         }
-        Ok(_) | Err(WireError::NotRunning(_)) | Err(_) => {
-            return not_available(out, "AMQ8146E: IBM MQ queue manager not available.")
-        }
+        Ok(_) | Err(WireError::NotRunning(_)) | Err(_) => return not_available(out, messages::AMQ8146),
     };
     session(conn, echo, input, out)
 }
@@ -271,7 +271,7 @@ fn session<M: Mqsc>(mut conn: M, echo: bool, input: Box<dyn BufRead + '_>, out: 
             }
             _ => {
                 // The queue manager went away under us.
-                let _ = writeln!(out, "AMQ8146E: IBM MQ queue manager not available.");
+                let _ = writeln!(out, "{}", messages::AMQ8146);
                 failed += 1;
                 break;
             }
