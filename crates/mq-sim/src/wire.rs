@@ -206,6 +206,7 @@ pub fn proxy_line(peer: &std::net::SocketAddr, listener: &str) -> String {
 
 /// Every MQI reply carries a completion code and reason; MQSC replies carry the report lines.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // one response per frame, sent and dropped: boxing saves nothing
 pub enum Response {
     Mqi { cc: i32, reason: i32, body: MqiBody },
     Mqsc { lines: Vec<String>, outcome: MqscOutcome },

@@ -467,11 +467,7 @@ impl Engine {
                 None => return,
             }
         }
-        loop {
-            let req: Request = match wire::read_frame(&mut stream) {
-                Ok(Some(r)) => r,
-                _ => break,
-            };
+        while let Ok(Some(req)) = wire::read_frame::<_, Request>(&mut stream) {
             self.block_while_hung();
             let disconnect = matches!(req, Request::Disconnect);
             let resp = self.handle(&mut session, req);
