@@ -36,6 +36,19 @@ impl Sim {
         sim
     }
 
+    /// Installation `version` with queue manager `qm` created and started (by root), and the MQI
+    /// library in place.
+    pub fn started(version: &str, qm: &str) -> Sim {
+        let sim = Sim::install(&["--version", version]);
+        assert!(
+            sim.inst().join("lib64/libmqm_r.so").exists(),
+            "no libmqm_r.so in the installation: build first: cargo build --workspace [--release]"
+        );
+        sim.ok("crtmqm", &[qm]);
+        sim.ok("strmqm", &[qm]);
+        sim
+    }
+
     /// A second installation in the same temporary directory (a second "node"); it has its own
     /// Drop, the directory goes with the first.
     pub fn install_beside(&self, name: &str, options: &[&str]) -> Sim {
@@ -167,7 +180,7 @@ impl Sim {
 
     /// runmqsc ARGS with `input` on stdin, by root, within its deadline.
     pub fn runmqsc(&self, args: &[&str], input: &str) -> Run {
-        self.program(&self.bin("runmqsc"), args, input, &[])
+        self.program(None, &self.bin("runmqsc"), args, input, &[], MQSC_LIMIT)
     }
 
     /// MQSC that must all succeed (rc 0) on `qm`; the report.
@@ -179,15 +192,27 @@ impl Sim {
 
     /// A sample program with `input` on stdin and `env`, by root.
     pub fn sample(&self, name: &str, args: &[&str], input: &str, env: &[(&str, &str)]) -> Run {
-        self.program(&self.samp(name), args, input, env)
+        self.program(None, &self.samp(name), args, input, env, MQSC_LIMIT)
     }
 
-    /// Any program, as a user's program would run: loading the installation's library through its
-    /// RUNPATH, not the one on cargo's LD_LIBRARY_PATH (ld.so searches that first).
-    pub fn program(&self, path: &Path, args: &[&str], input: &str, env: &[(&str, &str)]) -> Run {
+    /// Any program, by `who` (None: root), as a user's program would run: loading the
+    /// installation's library through its RUNPATH, not the one on cargo's LD_LIBRARY_PATH (ld.so
+    /// searches that first); killed (with its process group) after `limit`.
+    pub fn program(
+        &self,
+        who: Option<User>,
+        path: &Path,
+        args: &[&str],
+        input: &str,
+        env: &[(&str, &str)],
+        limit: Duration,
+    ) -> Run {
         let mut c = Command::new(path);
         c.args(args).env_remove("LD_LIBRARY_PATH").envs(env.iter().copied());
-        run_input(&mut c, Some(input), MQSC_LIMIT)
+        if let Some(u) = who {
+            u.apply(&mut c);
+        }
+        run_input(&mut c, Some(input), limit)
     }
 }
 
