@@ -3,13 +3,13 @@
 //! manager, listeners, trigger monitors, applications), also when the test failed.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::bins::mqsim_exe;
-use crate::procs::{processes_under, qm_pids, Proc};
-use crate::run::{run, run_input, Run, User};
+use crate::procs::{free_port, port_open, processes_under, qm_pids, Proc};
+use crate::run::{run, run_input, Run, Spawned, User};
 use crate::wait::eventually;
 
 /// runmqsc and the samples: their own deadline, so a hung queue manager cannot hang a test.
@@ -276,6 +276,23 @@ impl SimQm {
     /// `mqsim kill ROOT QM COMPONENT`.
     pub fn kill(&self, component: &str) {
         self.sim.kill(&self.qm, component)
+    }
+
+    /// runmqlsr (by root) on a free loopback port, once it accepts connections; killed on Drop
+    /// of the Spawned.
+    pub fn listen(&self) -> (Spawned, u16) {
+        let port = free_port();
+        let lsr = Spawned::start(
+            Command::new(self.bin("runmqlsr"))
+                .args(["-m", &self.qm, "-t", "tcp", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        eventually(&format!("runmqlsr of {} to listen on {port}", self.qm), Duration::from_secs(20), || {
+            port_open(port)
+        });
+        (lsr, port)
     }
 
     /// Pids of this queue manager's processes.
