@@ -11,20 +11,7 @@ struct Pair {
 }
 
 fn pair() -> Pair {
-    let a = Sim::install(&["--node", "nodea.example.com"]);
-    let b = a.install_beside("nodeb", &["--node", "nodeb.example.com"]);
-    let shared = a.root.parent().unwrap().join("MQHA");
-    for d in ["qmgrs", "logs"] {
-        std::fs::create_dir_all(shared.join(d)).unwrap();
-    }
-    std::process::Command::new("chown").args(["-R", "mqm:mqm"]).arg(&shared).status().unwrap();
-    a.ok(
-        "crtmqm",
-        &["-ld", shared.join("logs").to_str().unwrap(), "-md", shared.join("qmgrs").to_str().unwrap(), "QM1"],
-    );
-    let line = a.ok("dspmqinf", &["-o", "command", "QM1"]).stdout;
-    let args: Vec<&str> = line.trim_end().split(' ').skip(1).collect();
-    b.ok("addmqinf", &args);
+    let (a, b) = Sim::multi_instance("QM1");
     Pair { a, b }
 }
 

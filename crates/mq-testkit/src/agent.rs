@@ -14,6 +14,9 @@ use crate::sim::{Sim, SimQm};
 /// The names the one agent binary is installed under.
 pub const AGENTS: [&str; 3] = ["ibmmq", "ibmmq-listener", "ibmmq-trigger"];
 
+/// An empty environment (a bare `&[]` leaves the pairs' type open).
+pub const NO_ENV: &[(&str, &str)] = &[];
+
 /// An agent action outlives no test: past this the agent's process group is killed.
 const AGENT_LIMIT: Duration = Duration::from_secs(180);
 

@@ -8,7 +8,7 @@ pub mod run;
 pub mod sim;
 pub mod wait;
 
-pub use agent::{ocf_tester, run_with_env, xmllint, Links, Ocf, AGENTS};
+pub use agent::{ocf_tester, run_with_env, xmllint, Links, Ocf, AGENTS, NO_ENV};
 pub use bins::{agent_exe, built, mqsim_exe, profile_dir};
 pub use procs::{alive, free_port, pid_exists, port_open, processes_under, qm_pids, Proc};
 pub use run::{ids, run, run_input, Run, Spawned, User};

@@ -55,6 +55,27 @@ impl Sim {
         Sim::install_at(self.root.parent().unwrap().join(name), options)
     }
 
+    /// Two "nodes" (nodea.example.com, nodeb.example.com) sharing the data and logs of queue
+    /// manager `qm` in DIR/shared: crtmqm -md/-ld on A, addmqinf on B, both as the mq user.
+    pub fn multi_instance(qm: &str) -> (Sim, Sim) {
+        let a = Sim::install(&["--node", "nodea.example.com"]);
+        let b = a.install_beside("nodeb", &["--node", "nodeb.example.com"]);
+        let shared = a.dir().join("shared");
+        let mqm = User::named(&a.user);
+        for d in [shared.clone(), shared.join("qmgrs"), shared.join("logs")] {
+            std::fs::create_dir_all(&d).unwrap();
+            std::os::unix::fs::chown(&d, Some(mqm.uid), Some(mqm.gid)).unwrap();
+        }
+        let s = |d: &str| shared.join(d).to_str().unwrap().to_string();
+        let r = a.mq("crtmqm", &["-ld", &s("logs"), "-md", &s("qmgrs"), qm]);
+        assert_eq!(r.rc, 0, "crtmqm on A: {r:?}");
+        let line = a.mq("dspmqinf", &["-o", "command", qm]).stdout;
+        let args: Vec<&str> = line.trim_end().split(' ').skip(1).collect();
+        let r = b.mq("addmqinf", &args);
+        assert_eq!(r.rc, 0, "addmqinf on B: {r:?}");
+        (a, b)
+    }
+
     fn install_at(root: PathBuf, options: &[&str]) -> Sim {
         let r = run(Command::new(mqsim_exe()).arg("install").arg(&root).args(options));
         assert_eq!(r.rc, 0, "mqsim install {options:?}: {r:?}");
@@ -99,6 +120,11 @@ impl Sim {
     /// A command of the installation as its mq user, as an administrator would run it.
     pub fn mq(&self, prog: &str, args: &[&str]) -> Run {
         self.run_as(User::named(&self.user), prog, args)
+    }
+
+    /// crtmqm QM as the mq user.
+    pub fn crtmqm(&self, qm: &str) -> Run {
+        self.mq("crtmqm", &[qm])
     }
 
     /// A command that must succeed (run by root).
@@ -219,6 +245,15 @@ impl Sim {
 impl Drop for Sim {
     fn drop(&mut self) {
         let _ = run(Command::new(mqsim_exe()).arg("cleanup").arg(&self.root));
+        // The owner of the directory also cleans up the installations beside it, whatever the
+        // order of the drops: once the directory is gone, their processes could not be found.
+        if let Some(dir) = &self._dir {
+            for e in std::fs::read_dir(dir.path()).into_iter().flatten().flatten() {
+                if e.path() != self.root && e.path().join("opt/mqm").is_dir() {
+                    let _ = run(Command::new(mqsim_exe()).arg("cleanup").arg(e.path()));
+                }
+            }
+        }
     }
 }
 

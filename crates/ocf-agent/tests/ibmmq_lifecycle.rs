@@ -1,13 +1,12 @@
 //! The built ibmmq agent against the simulated installation: the lifecycle a cluster drives,
 //! idempotence, and stop convergence. Run as root (the agent drops to the mq user).
 
-mod ibmmq_support;
-use ibmmq_support::*;
+use mq_testkit::*;
 use std::time::Duration;
 
 #[test]
 fn probe_start_monitor_every_depth_stop() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QM1").rc, 0);
 
     let r = sim.probe("QM1");
@@ -47,7 +46,7 @@ fn probe_start_monitor_every_depth_stop() {
 
 #[test]
 fn test_queue_is_created_persistent() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QMTQ").rc, 0);
     let r = sim.agent("start", &[("qmgr", "QMTQ"), ("test_queue", "MY.HA.Q")], &[]);
     assert_eq!(r.rc, 0, "start: {r:?}");
@@ -69,7 +68,7 @@ fn test_queue_is_created_persistent() {
 
 #[test]
 fn two_queue_managers_never_touch_each_other() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QM1").rc, 0);
     assert_eq!(sim.crtmqm("QM10").rc, 0);
     assert_eq!(sim.act("start", "QM1").rc, 0);
@@ -77,7 +76,7 @@ fn two_queue_managers_never_touch_each_other() {
     let qm10 = qm_pids(&sim.root, "QM10");
     assert!(!qm10.is_empty());
     // Crash QM1 and let start sweep it: QM10 (a name with QM1 as prefix) must be untouched.
-    assert_eq!(sim.tool(&["crash", "ROOT", "QM1", "--leave-children"]).rc, 0);
+    assert_eq!(sim.mqsim(&["crash", "QM1", "--leave-children"]).rc, 0);
     assert_eq!(sim.act("start", "QM1").rc, 0, "restart after crash with leftovers");
     assert_eq!(sim.act("stop", "QM1").rc, 0);
     assert!(qm_pids(&sim.root, "QM1").is_empty());
@@ -89,13 +88,13 @@ fn two_queue_managers_never_touch_each_other() {
 
 #[test]
 fn stop_converges_after_the_agent_was_killed_mid_stop() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QMK").rc, 0);
     assert_eq!(sim.act("start", "QMK").rc, 0);
     // endmqm is ignored, so stop escalates; kill the agent (its process group, as Pacemaker
     // does at a timeout) in the middle of it.
     sim.fault("QMK", "ignore-endmqm", None);
-    let mut c = std::process::Command::new(built("ibmmq"));
+    let mut c = std::process::Command::new(agent_exe());
     c.arg("stop")
         .env_clear()
         .env("OCF_RESKEY_qmgr", "QMK")
@@ -117,7 +116,7 @@ fn stop_converges_after_the_agent_was_killed_mid_stop() {
 
 #[test]
 fn validate_all_checks_the_node_and_reload_creates_a_new_test_queue() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QMV").rc, 0);
     let v = |sim: &Sim| sim.agent("validate-all", &[("qmgr", "QMV")], &[("OCF_CHECK_LEVEL", "10")]);
     assert_eq!(v(&sim).rc, 0, "{:?}", v(&sim));
