@@ -43,22 +43,25 @@ fn crash_leaving_children_is_swept_at_start() {
 fn application_holding_the_old_instance_is_named_not_killed() {
     let sim = Sim::install(&[]);
     started(&sim, "QMAPP");
-    let app = sim.mqsim(&["app", "QMAPP"]);
-    assert_eq!(app.rc, 0, "{app:?}");
-    let app_pid: i32 = app.stdout.trim().parse().expect("mqsim app prints the pid");
-    let alive = |pid: i32| std::path::Path::new(&format!("/proc/{pid}/cmdline")).exists();
+    // The application runs as the mq user: strmqm (which the agent runs as the mq user) must be
+    // able to see it attached, as MQ sees every attached process through its IPC. (One of root's
+    // processes is invisible to the simulator's strmqm, and the start would then simply succeed.)
+    let app_pid = sim.app("QMAPP", Some(User::named("mqm")));
     assert_eq!(sim.mqsim(&["crash", "QMAPP", "--leave-children"]).rc, 0);
     let r = sim.act("start", "QMAPP");
-    // Our leftovers are killed; an application strmqm names (rc 24) is named and left alone.
-    match r.rc {
-        0 => {}
-        1 => assert!(r.reason().contains("application") && r.reason().contains(&app_pid.to_string()), "{r:?}"),
-        _ => panic!("start with an application attached: {r:?}"),
-    }
+    // Our leftovers are killed; the application strmqm names (rc 24, AMQ8041) is named and left
+    // alone, and the start fails: the queue manager cannot start while it is attached.
+    assert_eq!(r.rc, 1, "start with an application attached to the old instance: {r:?}");
+    assert!(r.reason().contains("AMQ8041") && r.reason().contains("application"), "{r:?}");
+    let named = format!("(pid {app_pid}, user mqm)");
+    assert!(
+        r.stderr.lines().any(|l| l.contains("application process still connected") && l.contains(&named)),
+        "the application {app_pid} is not named: {r:?}"
+    );
     assert!(alive(app_pid), "the agent killed the application process {app_pid}");
     let r = sim.act("stop", "QMAPP");
     assert_eq!(r.rc, 0, "{r:?}");
-    assert!(qm_pids(&sim.root, "QMAPP").iter().all(|p| *p == app_pid), "queue-manager processes left");
+    assert_eq!(sim.qm_pids("QMAPP"), [app_pid], "queue-manager processes left");
     assert!(alive(app_pid), "stop killed the application process {app_pid}");
 }
 

@@ -92,25 +92,19 @@ fn stop_converges_after_the_agent_was_killed_mid_stop() {
     assert_eq!(sim.crtmqm("QMK").rc, 0);
     assert_eq!(sim.act("start", "QMK").rc, 0);
     // endmqm is ignored, so stop escalates; kill the agent (its process group, as Pacemaker
-    // does at a timeout) in the middle of it.
+    // does at a timeout) while its first step, endmqm -i, is still waiting for the end.
     sim.fault("QMK", "ignore-endmqm", None);
-    let mut c = std::process::Command::new(agent_exe());
-    c.arg("stop")
-        .env_clear()
-        .env("OCF_RESKEY_qmgr", "QMK")
-        .env("OCF_RESKEY_mq_installation", sim.inst())
-        .env("OCF_RESKEY_CRM_meta_timeout", "60000")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut c, 0);
-    let mut child = c.spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(700));
-    let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGKILL);
-    let _ = child.wait();
-    // A new stop with a short budget converges: nothing of QMK is left.
+    let mut agent = sim.ocf("QMK").spawn("stop");
+    eventually("the agent's stop to reach endmqm -i", Duration::from_secs(20), || {
+        sim.processes().iter().any(|p| p.comm == "endmqm" && p.args_are(&["-i", "QMK"]))
+    });
+    assert_eq!(sim.status("QMK"), "RUNNING", "the ignored endmqm -i ended QMK");
+    agent.kill();
+    // Whatever of that step outlived the agent (endmqm runs in a process group of its own), a
+    // new stop must converge.
     let r = sim.agent("stop", &[("qmgr", "QMK")], &[("OCF_RESKEY_CRM_meta_timeout", "20000")]);
     assert_eq!(r.rc, 0, "stop after an interrupted stop: {r:?}");
-    assert!(qm_pids(&sim.root, "QMK").is_empty(), "QMK processes left");
+    assert!(sim.qm_pids("QMK").is_empty(), "QMK processes left");
     assert!(r.elapsed < Duration::from_secs(20));
 }
 
