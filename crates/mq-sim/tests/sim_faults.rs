@@ -82,26 +82,29 @@ fn lost_storage_is_status_not_available() {
     assert_eq!(sim.status("QM1"), "ENDED IMMEDIATELY");
 }
 
-fn ipc_keys() -> String {
-    String::from_utf8_lossy(&std::process::Command::new("ipcs").args(["-m", "-s"]).output().unwrap().stdout)
-        .into_owned()
+/// The `ipcs -m -s` lines of this queue manager's own key: other tests of this binary run queue
+/// managers of their own at the same time, so a before/after diff of all of IPC is not ours alone.
+fn ipc_lines_of(sim: &Sim, qm: &str) -> Vec<String> {
+    let inst = mq_sim::paths::Installation::at(&sim.root).expect("installation");
+    let key = mq_sim::runtime::ipc::key(&inst, &inst.qm(qm).expect("queue manager paths"));
+    let out = std::process::Command::new("ipcs").args(["-m", "-s"]).output().expect("ipcs");
+    let needle = format!("0x{:08x} ", key);
+    String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with(&needle)).map(str::to_string).collect()
 }
 
 #[test]
 fn leftover_ipc_is_removed_by_amqiclen() {
     let sim = Sim::install(&[]);
     sim.ok("crtmqm", &["QM1"]);
-    let before = ipc_keys();
+    assert_eq!(ipc_lines_of(&sim, "QM1"), Vec::<String>::new(), "no IPC before the fault");
     assert_eq!(sim.mqsim(&["fault", "QM1", "set", "leftover-ipc"]).rc, 0);
-    let during = ipc_keys();
-    let new: Vec<&str> = during.lines().filter(|l| l.starts_with("0x") && !before.contains(*l)).collect();
-    assert_eq!(new.len(), 2, "one segment and one semaphore set expected: {during}");
-    assert!(new.iter().all(|l| l.split_whitespace().nth(2) == Some("mqm")), "owned by mqm: {new:?}");
-    // §16: amqiclen -x -m QM prints nothing, rc 0, resources gone.
+    let during = ipc_lines_of(&sim, "QM1");
+    assert_eq!(during.len(), 2, "one segment and one semaphore set expected: {during:?}");
+    assert!(during.iter().all(|l| l.split_whitespace().nth(2) == Some("mqm")), "owned by mqm: {during:?}");
+    // amqiclen -x -m QM prints nothing, rc 0, resources gone.
     let r = sim.ok("amqiclen", &["-x", "-m", "QM1"]);
     assert_eq!(r.stdout, "");
-    let after = ipc_keys();
-    assert!(new.iter().all(|l| !after.contains(*l)), "{after}");
+    assert_eq!(ipc_lines_of(&sim, "QM1"), Vec::<String>::new(), "IPC left after amqiclen");
 }
 
 #[test]

@@ -48,6 +48,22 @@ pub fn run(cmd: &mut Command) -> Run {
     run_input(cmd, None, DEFAULT_LIMIT)
 }
 
+/// Spawns `cmd`, retrying for up to 2 s while exec says ETXTBSY: a test that has just written the
+/// program (a copy of the agent) races with any fork of another test thread, whose child briefly
+/// holds the write descriptor until it execs.
+fn spawn_retrying_busy(cmd: &mut Command) -> Child {
+    let until = Instant::now() + Duration::from_secs(2);
+    loop {
+        match cmd.spawn() {
+            Ok(child) => return child,
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && Instant::now() < until => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => panic!("spawn {cmd:?}: {e}"),
+        }
+    }
+}
+
 /// Runs `cmd` in its own process group with `input` on stdin (or /dev/null), draining both pipes
 /// while it runs; past `limit` the whole group is killed and the Run says `timed_out`.
 pub fn run_input(cmd: &mut Command, input: Option<&str>, limit: Duration) -> Run {
@@ -56,7 +72,7 @@ pub fn run_input(cmd: &mut Command, input: Option<&str>, limit: Duration) -> Run
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    let mut child = spawn_retrying_busy(cmd);
     let writer = child.stdin.take().map(|mut w| {
         let text = input.unwrap_or_default().to_string();
         std::thread::spawn(move || {
@@ -156,7 +172,7 @@ pub struct Spawned {
 impl Spawned {
     /// Spawns `cmd` as the leader of a new process group.
     pub fn start(cmd: &mut Command) -> Spawned {
-        let child = cmd.process_group(0).spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+        let child = spawn_retrying_busy(cmd.process_group(0));
         Spawned { child }
     }
 
