@@ -76,6 +76,20 @@ wait_whole() { # wait_whole P U SECONDS
         sleep 0.2
     done
 }
+# taken_over NEW NEXT T0 CAUSE WHOLE — after CAUSE (at T0) node NEW's standby takes over, Pacemaker
+# promotes it and starts a standby on node NEXT (WHOLE says which): each step asserted and timed.
+taken_over() {
+    local b=$1 s=$2 t0=$3 cause=$4 how=$5
+    wait_for "node$b's standby to take over" 30 status_is "$b" RUNNING || fail "node$b did not take over after $cause"
+    mn_record "takeover: $(($(now_ms) - t0)) ms ($cause -> node$b's dspmq Running)"
+    wait_for "Pacemaker to promote node$b" 60 role_is Promoted "node$b" || fail "Pacemaker did not promote node$b"
+    mn_record "promoted: $(($(now_ms) - t0)) ms (node$b Promoted in crm_mon after $cause)"
+    wait_whole "$b" "$s" 90 || fail "no standby on node$s (status '$(status "$s")', roles P=$(role_on Promoted) U=$(role_on Unpromoted))"
+    mn_record "whole again: $(($(now_ms) - t0)) ms ($how)"
+    mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
+    check "still whole once the cluster settled (node$b active, node$s standby)" whole "$b" "$s"
+}
+
 # ---- bring-up ------------------------------------------------------------------------------------
 mn_log "multi-cluster: state in $MN_STATE, cluster $MN_CLUSTER"
 MN_AGENTS=$MN_STATE/agents
@@ -128,14 +142,7 @@ mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
 A=${P#node}; B=${U#node}
 t0=$(now_ms)
 mn_on "$A" "$REL/mqsim" crash "$MN_MQROOT" "$QM" >/dev/null
-wait_for "node$B's standby to take over" 30 status_is "$B" RUNNING || fail "node$B did not take over"
-mn_record "takeover: $(($(now_ms) - t0)) ms (node$A's instance killed -> node$B's dspmq Running)"
-wait_for "Pacemaker to promote node$B" 60 role_is Promoted "node$B" || fail "Pacemaker did not promote node$B"
-mn_record "promoted: $(($(now_ms) - t0)) ms (node$B Promoted in crm_mon)"
-wait_whole "$B" "$A" 90 || fail "node$A did not come back as a standby (status '$(status "$A")', roles P=$(role_on Promoted) U=$(role_on Unpromoted))"
-mn_record "whole again: $(($(now_ms) - t0)) ms (node$A back as a standby, Unpromoted, no administrator)"
-mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
-check "still whole once the cluster settled" whole "$B" "$A"
+taken_over "$B" "$A" "$t0" "node$A's instance killed" "node$A back as a standby, Unpromoted, no administrator"
 mn_on "$OBS" crm_resource --cleanup -r mi >/dev/null 2>&1 || true
 mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
 
@@ -155,13 +162,6 @@ check "still whole with node$A active after the ban was removed" whole "$A" "$B"
 [ "$OBS" != "$A" ] || OBS=$B # read the cluster on a node that survives
 t0=$(now_ms)
 mn_node_crash "$A"
-wait_for "node$B's standby to take over" 30 status_is "$B" RUNNING || fail "node$B did not take over after node$A crashed"
-mn_record "takeover: $(($(now_ms) - t0)) ms (node$A crashed -> node$B's dspmq Running)"
-wait_for "Pacemaker to promote node$B" 60 role_is Promoted "node$B" || fail "Pacemaker did not promote node$B"
-mn_record "promoted: $(($(now_ms) - t0)) ms (node$B Promoted in crm_mon, node$A lost)"
-wait_whole "$B" "$C" 90 || fail "no standby on node$C (status '$(status "$C")', roles P=$(role_on Promoted) U=$(role_on Unpromoted))"
-mn_record "whole again: $(($(now_ms) - t0)) ms (a standby on the third node, node$C, Unpromoted)"
-mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
-check "still whole without node$A once the cluster settled" whole "$B" "$C"
+taken_over "$B" "$C" "$t0" "node$A crashed" "a standby on the third node, node$C, Unpromoted"
 check "no failed actions after the node crash" no_failed_actions
 exit 0
