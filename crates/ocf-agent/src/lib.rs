@@ -7,6 +7,9 @@
 
 pub mod ibmmq;
 pub mod listener;
-pub mod ocf;
 pub mod spec;
 pub mod trigger;
+
+/// The OCF runtime under the name the agents' modules use (`crate::ocf::...`, `crate::ocf_debug!`).
+pub use ocf_runtime as ocf;
+pub use ocf_runtime::{ocf_debug, ocf_err, ocf_info, ocf_warn};

@@ -35,7 +35,7 @@ fn main() -> ExitCode {
     let arg = arg.to_string_lossy();
     match arg.as_ref() {
         "--version" | "-V" => {
-            println!("{} (mqha) {}", kind.name(), ocf::metadata::AGENT_VERSION);
+            println!("{} (mqha) {}", kind.name(), kind.spec().version);
             return OcfExit::Success.into();
         }
         _ => {}

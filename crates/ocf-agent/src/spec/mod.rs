@@ -5,7 +5,40 @@ pub mod ibmmq;
 pub mod listener;
 pub mod trigger;
 
-use crate::ocf::params::AgentSpec;
+use mq_core::{syntax, QmName};
+
+use crate::ocf::params::{AgentSpec, Custom, ParamError, ParamType, Values};
+
+/// The agents' version, shown in their meta-data and by `--version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// MQ's own value rules, plugged into the tables: the runtime knows none of them.
+pub const QM_NAME: ParamType =
+    ParamType::Custom(Custom { check: syntax::check_qm_name, rule: syntax::QM_NAME_RULE, escape_value: true });
+pub const OBJECT_NAME: ParamType =
+    ParamType::Custom(Custom { check: syntax::check_object_name, rule: syntax::OBJECT_NAME_RULE, escape_value: true });
+pub const CHANNEL_NAME: ParamType = ParamType::Custom(Custom {
+    check: syntax::check_channel_name,
+    rule: syntax::CHANNEL_NAME_RULE,
+    escape_value: true,
+});
+pub const CONNAME: ParamType =
+    ParamType::Custom(Custom { check: syntax::check_conname, rule: syntax::CONNAME_RULE, escape_value: true });
+pub const STRMQM_OPTIONS: ParamType = ParamType::Custom(Custom {
+    check: syntax::check_strmqm_options,
+    rule: syntax::STRMQM_OPTIONS_RULE,
+    escape_value: false,
+});
+
+/// The queue-manager name every agent requires, typed (the table has already checked its text).
+fn qmgr(v: &Values) -> Result<QmName, ParamError> {
+    let text = v.str("qmgr").ok_or(ParamError::Missing { name: "qmgr" })?;
+    QmName::new(text).map_err(|e| ParamError::Invalid {
+        name: "qmgr",
+        value: text.escape_default().to_string(),
+        why: e.to_string(),
+    })
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgentKind {
@@ -67,7 +100,7 @@ mod tests {
                 );
                 // Every advertised default must pass the parameter's own check.
                 if let Some(d) = p.default {
-                    if !d.is_empty() || matches!(p.ty, crate::ocf::params::ParamType::StrmqmOptions) {
+                    if !d.is_empty() || matches!(p.ty, ParamType::Custom(_)) {
                         crate::ocf::params::check(p, d)
                             .unwrap_or_else(|e| panic!("{}.{} default: {e}", s.name, p.name));
                     }

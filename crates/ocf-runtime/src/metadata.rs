@@ -3,10 +3,7 @@
 //! DTD lacks. Internal-subset declarations are read first and bind, so `reload-agent` is added
 //! to the DTD's action-name list the same way.
 
-use super::params::{AgentSpec, ParamSpec};
-
-/// The agents' own version, shown as `<resource-agent version=...>`.
-pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
+use crate::params::{AgentSpec, ParamSpec};
 
 const ACTION_NAMES: &str =
     "start|stop|recover|monitor|restart|migrate_to|migrate_from|promote|demote|notify|status|reload|reload-agent|meta-data|usage|methods|validate-all";
@@ -46,7 +43,7 @@ pub fn render(spec: &AgentSpec) -> String {
     x.push_str("<!ATTLIST parameter reloadable (0|1) #IMPLIED>\n");
     x.push_str(&format!("<!ATTLIST action name ({ACTION_NAMES}) #REQUIRED>\n"));
     x.push_str("]>\n");
-    x.push_str(&format!("<resource-agent name=\"{}\" version=\"{}\">\n", escape(spec.name), AGENT_VERSION));
+    x.push_str(&format!("<resource-agent name=\"{}\" version=\"{}\">\n", escape(spec.name), escape(spec.version)));
     x.push_str("<version>1.1</version>\n");
     x.push_str(&format!("<longdesc lang=\"en\">\n{}\n</longdesc>\n", escape(spec.longdesc.trim())));
     x.push_str(&format!("<shortdesc lang=\"en\">{}</shortdesc>\n", escape(spec.shortdesc.trim())));
