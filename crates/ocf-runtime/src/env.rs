@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 /// Operation timeout Pacemaker applies when none is configured (CRM_DEFAULT_OP_TIMEOUT_S).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// The action named by argv[1].
+/// The action named by `argv[1]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Start,

@@ -34,7 +34,7 @@ pub enum ParamType {
 /// A value rule the runtime does not know, supplied by the agent's table.
 #[derive(Debug, Clone, Copy)]
 pub struct Custom {
-    /// Ok, or why the text is refused: the end of "<name>='<value>' <why>".
+    /// Ok, or why the text is refused: the end of `<name>='<value>' <why>`.
     pub check: fn(&str) -> Result<(), String>,
     /// The rule in one sentence, added to the long description in the meta-data.
     pub rule: &'static str,
@@ -118,7 +118,7 @@ impl AgentSpec {
         self.actions.iter().any(|a| a.name == action)
     }
 
-    /// Layer-1 validation: reads OCF_RESKEY_<name> through `get`, applies defaults and checks
+    /// Layer-1 validation: reads `OCF_RESKEY_<name>` through `get`, applies defaults and checks
     /// every value against its type. Looks at nothing on the node, so it gives the same answer
     /// everywhere (what validate-all at level 0 and `pcs --agent-validation` need).
     pub fn parse(&self, get: impl Fn(&str) -> Option<String>) -> Result<Values, ParamError> {
