@@ -399,6 +399,37 @@ mod tests {
     }
 
     #[test]
+    fn mq_rules_complete_the_parameter_and_value() {
+        let err = |vars: &[(&str, &str)]| params(vars).unwrap_err().to_string();
+        let only = "only A-Z a-z 0-9 . / _ % are allowed";
+        assert_eq!(err(&[("qmgr", "QM 1")]), format!("qmgr='QM 1' has ' ' at position 3; {only}"));
+        assert_eq!(err(&[("qmgr", "QM'1")]), format!("qmgr='QM\\'1' has '\\'' at position 3; {only}"));
+        let long = "A".repeat(49);
+        assert_eq!(err(&[("qmgr", &long)]), format!("qmgr='{long}' is 49 characters long; MQ allows at most 48"));
+        assert_eq!(
+            err(&[("qmgr", "Q"), ("strmqm_options", "-c'")]),
+            "strmqm_options='-c'' has '-c'', which the agent does not pass to strmqm"
+        );
+        assert_eq!(
+            err(&[("qmgr", "Q"), ("strmqm_options", "-d Verbose")]),
+            "strmqm_options='-d Verbose' has '-d Verbose'; -d takes Information, All or Minimal"
+        );
+        assert_eq!(
+            err(&[("qmgr", "Q"), ("test_queue", "A B")]),
+            format!("test_queue='A B' has ' ' at position 2; {only}")
+        );
+        assert_eq!(
+            err(&[("qmgr", "Q"), ("client_channel", "A.VERY.LONG.CHANNEL.NAME")]),
+            "client_channel='A.VERY.LONG.CHANNEL.NAME' is 24 characters long; at most 20 are allowed"
+        );
+        assert_eq!(
+            err(&[("qmgr", "Q"), ("client_conname", "host(99999)")]),
+            "client_conname='host(99999)' has a bad port '99999' (1-65535)"
+        );
+        assert_eq!(err(&[("qmgr", "Q"), ("mq_user", "mq$(id)")]), "mq_user='mq$(id)' is not a valid user name");
+    }
+
+    #[test]
     fn bad_values_are_named() {
         assert_eq!(params(&[]).unwrap_err().to_string(), "parameter 'qmgr' is required");
         assert!(params(&[("qmgr", "QM1"), ("mq_installation", "opt/mqm")])

@@ -13,22 +13,21 @@ use crate::ocf::params::{AgentSpec, Custom, ParamError, ParamType, Values};
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// MQ's own value rules, plugged into the tables: the runtime knows none of them.
-pub const QM_NAME: ParamType =
-    ParamType::Custom(Custom { check: syntax::check_qm_name, rule: syntax::QM_NAME_RULE, escape_value: true });
-pub const OBJECT_NAME: ParamType =
-    ParamType::Custom(Custom { check: syntax::check_object_name, rule: syntax::OBJECT_NAME_RULE, escape_value: true });
-pub const CHANNEL_NAME: ParamType = ParamType::Custom(Custom {
-    check: syntax::check_channel_name,
-    rule: syntax::CHANNEL_NAME_RULE,
-    escape_value: true,
-});
-pub const CONNAME: ParamType =
-    ParamType::Custom(Custom { check: syntax::check_conname, rule: syntax::CONNAME_RULE, escape_value: true });
+pub const QM_NAME: ParamType = mq_rule(syntax::check_qm_name, syntax::QM_NAME_RULE);
+pub const OBJECT_NAME: ParamType = mq_rule(syntax::check_object_name, syntax::OBJECT_NAME_RULE);
+pub const CHANNEL_NAME: ParamType = mq_rule(syntax::check_channel_name, syntax::CHANNEL_NAME_RULE);
+pub const CONNAME: ParamType = mq_rule(syntax::check_conname, syntax::CONNAME_RULE);
+/// Refused options are quoted as given (not escaped), as they always were.
 pub const STRMQM_OPTIONS: ParamType = ParamType::Custom(Custom {
     check: syntax::check_strmqm_options,
     rule: syntax::STRMQM_OPTIONS_RULE,
     escape_value: false,
 });
+
+/// A rule whose refused values are shown escaped, as free text is.
+const fn mq_rule(check: fn(&str) -> Result<(), String>, rule: &'static str) -> ParamType {
+    ParamType::Custom(Custom { check, rule, escape_value: true })
+}
 
 /// The queue-manager name every agent requires, typed (the table has already checked its text).
 fn qmgr(v: &Values) -> Result<QmName, ParamError> {
