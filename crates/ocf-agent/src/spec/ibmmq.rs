@@ -73,7 +73,7 @@ impl IbmmqParams {
         IbmmqParams::from_lookup(|k| std::env::var(k).ok())
     }
 
-    pub fn from_values(v: &Values) -> Result<IbmmqParams, ParamError> {
+    fn from_values(v: &Values) -> Result<IbmmqParams, ParamError> {
         let qmgr = super::qmgr(v)?;
         let multi_instance = v.bool("multi_instance").unwrap_or(false);
         let strmqm_options: Vec<String> =

@@ -31,7 +31,7 @@ impl ListenerParams {
         ListenerParams::from_lookup(|k| std::env::var(k).ok())
     }
 
-    pub fn from_values(v: &Values) -> Result<ListenerParams, ParamError> {
+    fn from_values(v: &Values) -> Result<ListenerParams, ParamError> {
         let qmgr = super::qmgr(v)?;
         let port = v.int("port").ok_or(ParamError::Missing { name: "port" })?;
         Ok(ListenerParams {

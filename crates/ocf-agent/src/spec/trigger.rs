@@ -28,7 +28,7 @@ impl TriggerParams {
         TriggerParams::from_lookup(|k| std::env::var(k).ok())
     }
 
-    pub fn from_values(v: &Values) -> Result<TriggerParams, ParamError> {
+    fn from_values(v: &Values) -> Result<TriggerParams, ParamError> {
         Ok(TriggerParams {
             qmgr: super::qmgr(v)?,
             initq: v.str("initq").unwrap_or(DEFAULT_INITQ).to_string(),
