@@ -2,7 +2,7 @@
 //! default, required, unique group, reloadable, descriptions) and parsing from OCF_RESKEY_*,
 //! the first validation layer, the meta-data and the man page are all derived from that table.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -116,6 +116,49 @@ impl AgentSpec {
 
     pub fn advertises(&self, action: &str) -> bool {
         self.actions.iter().any(|a| a.name == action)
+    }
+
+    /// What is wrong with the table itself (for the agent's tests): each entry names the agent
+    /// and the parameter or action at fault; empty when the table is sound.
+    pub fn problems(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        let names: BTreeSet<_> = self.params.iter().map(|p| p.name).collect();
+        if names.len() != self.params.len() {
+            found.push(format!("{}: duplicate parameter", self.name));
+        }
+        for p in self.params {
+            let at = format!("{}.{}", self.name, p.name);
+            if p.shortdesc.is_empty() || p.longdesc.is_empty() {
+                found.push(format!("{at} lacks a description"));
+            }
+            if !p.name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                found.push(format!("{at} is not lower_snake_case"));
+            }
+            // Every advertised default must pass the parameter's own check ("" only means unset,
+            // except to a custom rule, which may have to accept it).
+            if let Some(d) = p.default.filter(|d| !d.is_empty() || matches!(p.ty, ParamType::Custom(_))) {
+                if let Err(e) = check(p, d) {
+                    found.push(format!("{at} default: {e}"));
+                }
+            }
+            if p.required && p.default.is_some() {
+                found.push(format!("{at} is required and has a default"));
+            }
+        }
+        for a in ["start", "stop", "monitor", "validate-all", "meta-data"] {
+            if !self.advertises(a) {
+                found.push(format!("{} does not advertise {a}", self.name));
+            }
+        }
+        // Monitors must differ in interval or Pacemaker refuses the second one.
+        let intervals: Vec<_> = self.actions.iter().filter(|a| a.name == "monitor").map(|a| a.interval_s).collect();
+        if intervals.iter().collect::<BTreeSet<_>>().len() != intervals.len() {
+            found.push(format!("{}: two monitors with one interval", self.name));
+        }
+        for a in self.actions.iter().filter(|a| a.timeout_s < 5) {
+            found.push(format!("{}: {} advises a timeout under 5 s", self.name, a.name));
+        }
+        found
     }
 
     /// Layer-1 validation: reads `OCF_RESKEY_<name>` through `get`, applies defaults and checks
@@ -369,6 +412,44 @@ mod tests {
             "word='ab\\'c' has a character other than a-z at position 3"
         );
         assert_eq!(err(&[("name", "n"), ("raw", "ab'c")]), "raw='ab'c' has a character other than a-z at position 3");
+    }
+
+    #[test]
+    fn a_sound_table_has_no_problems_and_a_broken_one_names_them() {
+        const fn action(name: &'static str, interval_s: Option<u32>, timeout_s: u32) -> ActionSpec {
+            ActionSpec { name, timeout_s, interval_s, depth: None, role: None }
+        }
+        const SOUND: &[ActionSpec] = &[
+            action("start", None, 20),
+            action("stop", None, 20),
+            action("monitor", Some(10), 20),
+            action("monitor", Some(30), 20),
+            action("validate-all", None, 20),
+            action("meta-data", None, 5),
+        ];
+        const DESCRIBED: ParamSpec =
+            ParamSpec { shortdesc: "s", longdesc: "l", ..row("name", ParamType::String, None) };
+        let sound = AgentSpec { params: &[DESCRIBED], actions: SOUND, ..SPEC };
+        assert_eq!(sound.problems(), Vec::<String>::new());
+        const BROKEN_PARAMS: &[ParamSpec] = &[
+            ParamSpec { name: "Bad", required: true, ..DESCRIBED },
+            ParamSpec { ty: ParamType::Integer { min: 1, max: 2 }, default: Some("3"), ..DESCRIBED },
+        ];
+        const BROKEN_ACTIONS: &[ActionSpec] =
+            &[action("start", None, 20), action("monitor", Some(10), 2), action("monitor", Some(10), 20)];
+        let broken = AgentSpec { params: BROKEN_PARAMS, actions: BROKEN_ACTIONS, ..SPEC };
+        assert_eq!(
+            broken.problems(),
+            [
+                "t.Bad is not lower_snake_case",
+                "t.name default: name='3' is out of range 1-2",
+                "t does not advertise stop",
+                "t does not advertise validate-all",
+                "t does not advertise meta-data",
+                "t: two monitors with one interval",
+                "t: monitor advises a timeout under 5 s",
+            ]
+        );
     }
 
     #[test]

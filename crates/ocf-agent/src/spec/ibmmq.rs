@@ -400,33 +400,32 @@ mod tests {
 
     #[test]
     fn mq_rules_complete_the_parameter_and_value() {
-        let err = |vars: &[(&str, &str)]| params(vars).unwrap_err().to_string();
         let only = "only A-Z a-z 0-9 . / _ % are allowed";
-        assert_eq!(err(&[("qmgr", "QM 1")]), format!("qmgr='QM 1' has ' ' at position 3; {only}"));
-        assert_eq!(err(&[("qmgr", "QM'1")]), format!("qmgr='QM\\'1' has '\\'' at position 3; {only}"));
         let long = "A".repeat(49);
-        assert_eq!(err(&[("qmgr", &long)]), format!("qmgr='{long}' is 49 characters long; MQ allows at most 48"));
-        assert_eq!(
-            err(&[("qmgr", "Q"), ("strmqm_options", "-c'")]),
-            "strmqm_options='-c'' has '-c'', which the agent does not pass to strmqm"
-        );
-        assert_eq!(
-            err(&[("qmgr", "Q"), ("strmqm_options", "-d Verbose")]),
-            "strmqm_options='-d Verbose' has '-d Verbose'; -d takes Information, All or Minimal"
-        );
-        assert_eq!(
-            err(&[("qmgr", "Q"), ("test_queue", "A B")]),
-            format!("test_queue='A B' has ' ' at position 2; {only}")
-        );
-        assert_eq!(
-            err(&[("qmgr", "Q"), ("client_channel", "A.VERY.LONG.CHANNEL.NAME")]),
-            "client_channel='A.VERY.LONG.CHANNEL.NAME' is 24 characters long; at most 20 are allowed"
-        );
-        assert_eq!(
-            err(&[("qmgr", "Q"), ("client_conname", "host(99999)")]),
-            "client_conname='host(99999)' has a bad port '99999' (1-65535)"
-        );
-        assert_eq!(err(&[("qmgr", "Q"), ("mq_user", "mq$(id)")]), "mq_user='mq$(id)' is not a valid user name");
+        let cases: &[(&str, &str, String)] = &[
+            ("qmgr", "QM 1", format!("qmgr='QM 1' has ' ' at position 3; {only}")),
+            ("qmgr", "QM'1", format!("qmgr='QM\\'1' has '\\'' at position 3; {only}")),
+            ("qmgr", &long, format!("qmgr='{long}' is 49 characters long; MQ allows at most 48")),
+            ("strmqm_options", "-c'", "strmqm_options='-c'' has '-c'', which the agent does not pass to strmqm".into()),
+            (
+                "strmqm_options",
+                "-d Verbose",
+                "strmqm_options='-d Verbose' has '-d Verbose'; -d takes Information, All or Minimal".into(),
+            ),
+            ("test_queue", "A B", format!("test_queue='A B' has ' ' at position 2; {only}")),
+            (
+                "client_channel",
+                "A.VERY.LONG.CHANNEL.NAME",
+                "client_channel='A.VERY.LONG.CHANNEL.NAME' is 24 characters long; at most 20 are allowed".into(),
+            ),
+            ("client_conname", "host(99999)", "client_conname='host(99999)' has a bad port '99999' (1-65535)".into()),
+            ("mq_user", "mq$(id)", "mq_user='mq$(id)' is not a valid user name".into()),
+        ];
+        for (name, value, want) in cases {
+            let vars: &[(&str, &str)] =
+                if *name == "qmgr" { &[("qmgr", value)] } else { &[("qmgr", "Q"), (name, value)] };
+            assert_eq!(&params(vars).unwrap_err().to_string(), want);
+        }
     }
 
     #[test]
