@@ -6,7 +6,7 @@
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
-use crate::params::{AgentSpec, ParamSpec};
+use crate::params::{ActionSpec, AgentSpec, ParamSpec};
 
 const ACTION_NAMES: &str =
     "start|stop|recover|monitor|restart|migrate_to|migrate_from|promote|demote|notify|status|reload|reload-agent|meta-data|usage|methods|validate-all";
@@ -49,19 +49,7 @@ fn write_document(w: &mut Xml, spec: &AgentSpec) -> quick_xml::Result<()> {
             write_descriptions(w, spec.longdesc.trim(), spec.shortdesc)?;
             w.create_element("parameters")
                 .write_inner_content(|w| spec.params.iter().try_for_each(|p| parameter(w, p)))?;
-            w.create_element("actions").write_inner_content(|w| {
-                for a in spec.actions {
-                    let timeout = format!("{}s", a.timeout_s);
-                    let interval = a.interval_s.map(|i| format!("{i}s"));
-                    let depth = a.depth.map(|d| d.to_string());
-                    let mut attrs = vec![("name", a.name), ("timeout", timeout.as_str())];
-                    attrs.extend(interval.as_deref().map(|i| ("interval", i)));
-                    attrs.extend(depth.as_deref().map(|d| ("depth", d)));
-                    attrs.extend(a.role.map(|r| ("role", r)));
-                    w.create_element("action").with_attributes(attrs).write_empty()?;
-                }
-                Ok::<(), quick_xml::Error>(())
-            })?;
+            w.create_element("actions").write_inner_content(|w| spec.actions.iter().try_for_each(|a| action(w, a)))?;
             Ok::<(), quick_xml::Error>(())
         })?;
     w.write_event(Event::Text(BytesText::from_escaped("\n")))
@@ -74,6 +62,18 @@ fn write_descriptions(w: &mut Xml, longdesc: &str, shortdesc: &str) -> quick_xml
     w.create_element("shortdesc")
         .with_attribute(("lang", "en"))
         .write_text_content(BytesText::new(shortdesc.trim()))?;
+    Ok(())
+}
+
+fn action(w: &mut Xml, a: &ActionSpec) -> quick_xml::Result<()> {
+    let timeout = format!("{}s", a.timeout_s);
+    let interval = a.interval_s.map(|i| format!("{i}s"));
+    let depth = a.depth.map(|d| d.to_string());
+    let mut attrs = vec![("name", a.name), ("timeout", timeout.as_str())];
+    attrs.extend(interval.as_deref().map(|i| ("interval", i)));
+    attrs.extend(depth.as_deref().map(|d| ("depth", d)));
+    attrs.extend(a.role.map(|r| ("role", r)));
+    w.create_element("action").with_attributes(attrs).write_empty()?;
     Ok(())
 }
 
@@ -95,7 +95,7 @@ fn parameter(w: &mut Xml, p: &ParamSpec) -> quick_xml::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::{ActionSpec, ParamType};
+    use crate::params::ParamType;
 
     const PARAMS: &[ParamSpec] = &[ParamSpec {
         name: "path",
