@@ -6,8 +6,8 @@ use mq_core::QmName;
 
 use crate::ocf::params::{ActionSpec, AgentSpec, ParamError, ParamSpec, ParamType, Values};
 
-/// How the command server or channel initiator is handled by the agent. (Duplicates
-/// mq_core::qmgr::Manage, as StopMode does EndMode: to be replaced by them.)
+// Managed and StopMode duplicate mq_core's Manage and EndMode; to be replaced by them.
+/// How the command server or channel initiator is handled by the agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Managed {
     /// Start and watch it when the queue manager's SCMDSERV / SCHINIT is MANUAL.
@@ -326,8 +326,8 @@ const ACTIONS: &[ActionSpec] = &[
 ];
 
 pub const SPEC: AgentSpec = AgentSpec {
-    version: super::VERSION,
     name: "ibmmq",
+    version: super::VERSION,
     shortdesc: "IBM MQ queue manager",
     longdesc: "Manages one IBM MQ queue manager: starts it with strmqm once this node is fit to run it \
 (mq user and group ids, data and log directories, mqs.ini), stops it with endmqm, escalating to a \

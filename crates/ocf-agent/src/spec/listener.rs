@@ -125,8 +125,8 @@ const ACTIONS: &[ActionSpec] = &[
 ];
 
 pub const SPEC: AgentSpec = AgentSpec {
-    version: super::VERSION,
     name: "ibmmq-listener",
+    version: super::VERSION,
     shortdesc: "IBM MQ TCP listener of a queue manager",
     longdesc: "Manages one TCP listener of an IBM MQ queue manager: a runmqlsr process for a port (and \
 optionally an address) run as the mq user, or a defined LISTENER object started through runmqsc. Monitor \

@@ -76,8 +76,8 @@ const ACTIONS: &[ActionSpec] = &[
 ];
 
 pub const SPEC: AgentSpec = AgentSpec {
-    version: super::VERSION,
     name: "ibmmq-trigger",
+    version: super::VERSION,
     shortdesc: "IBM MQ trigger monitor of a queue manager",
     longdesc: "Manages one IBM MQ trigger monitor (runmqtrm) on an initiation queue of a queue manager, run \
 as the mq user and detached from the agent. Monitor depth 0 checks that the trigger monitor process of this \
