@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::fsread;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stanza {
     pub name: String,
@@ -40,8 +42,10 @@ impl IniFile {
         IniFile { stanzas }
     }
 
+    /// Reads a stanza file the mq user owns: bounded, never through a final symlink, regular
+    /// files only, and non-UTF-8 content is an error rather than a file with no stanzas.
     pub fn read(path: &Path) -> std::io::Result<IniFile> {
-        Ok(IniFile::parse(&std::fs::read_to_string(path)?))
+        Ok(IniFile::parse(&fsread::utf8(fsread::read_capped(path, fsread::INI_CAP)?)?))
     }
 
     pub fn stanza(&self, name: &str) -> Option<&Stanza> {
@@ -120,5 +124,20 @@ DefaultQueueManager:\n   Name=foo\n";
             "Log:\n   LogPrimaryFiles=3\n   LogPath=/var/mqm/log/QM1/\n   LogType=CIRCULAR\nTCP:\n   Port=1414\n",
         );
         assert_eq!(log_path(&ini), Some(PathBuf::from("/var/mqm/log/QM1/")));
+    }
+
+    #[test]
+    fn read_refuses_what_the_mq_user_could_plant() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("mqs.ini");
+        std::fs::write(&p, b"QueueManager:\n   Name=QM\xe9\n").unwrap();
+        let e = IniFile::read(&p).unwrap_err();
+        assert!(e.to_string().contains("not UTF-8"), "{e}");
+        std::fs::remove_file(&p).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &p).unwrap();
+        assert!(IniFile::read(&p).is_err());
+        std::fs::remove_file(&p).unwrap();
+        nix::unistd::mkfifo(&p, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        assert!(IniFile::read(&p).unwrap_err().to_string().contains("FIFO"));
     }
 }

@@ -7,6 +7,7 @@ pub mod deadline;
 pub mod dspmq;
 pub mod error;
 pub mod exec;
+pub mod fsread;
 pub mod ini;
 pub mod installation;
 pub mod listener;
