@@ -3,6 +3,7 @@
 //! installation), the MQI libraries, the samples, the data root and the installation registry.
 
 use crate::authority;
+use crate::cmdlog;
 use crate::ini::{IniFile, Stanza};
 use crate::paths::{Installation, SIM_INSTALL_FILE};
 use std::os::unix::fs::PermissionsExt;
@@ -168,5 +169,6 @@ pub fn install(root: &Path, opts: &InstallOptions) -> Result<Installation, Insta
         let p = inst.sim_dir().join(d);
         mkdir(&p, 0o1777)?;
     }
+    io(&inst.sim_dir(), cmdlog::create(&inst.root))?;
     Ok(inst)
 }

@@ -6,6 +6,7 @@
 
 pub mod authority;
 pub mod cmd;
+pub mod cmdlog;
 pub mod engine;
 pub mod faults;
 pub mod ini;
@@ -22,6 +23,7 @@ pub fn main_from_args() -> i32 {
     let mut args: Vec<String> = std::env::args().collect();
     let prog = if args.is_empty() { String::new() } else { args.remove(0) };
     let prog = prog.rsplit('/').next().unwrap_or(&prog).to_string();
+    cmdlog::record(&prog, &args);
     dispatch(&prog, args)
 }
 
