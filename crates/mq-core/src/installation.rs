@@ -5,13 +5,18 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use std::os::unix::ffi::OsStrExt;
+
 use crate::error::MqError;
-use crate::exec::Runner;
+use crate::exec::{Identity, Runner};
 use crate::ini::IniFile;
+use crate::state_dir::{self, StateDir};
+use crate::user::MqUser;
 
 pub const MQINST_INI: &str = "/etc/opt/mqm/mqinst.ini";
 pub const DEFAULT_INSTALLATION: &str = "/opt/mqm";
-/// Where learned data paths are remembered until reboot, so a monitor need not ask dspmqver.
+/// Where learned data paths are remembered until reboot, so a monitor need not ask dspmqver:
+/// root's own state, in a root-only directory (see `state_dir`).
 pub const CACHE_DIR: &str = "/run/mqha";
 
 /// An installation of MQ on this node.
@@ -48,9 +53,32 @@ pub fn parse_dspmqver(out: &str) -> (Option<PathBuf>, Option<PathBuf>) {
     (field("InstPath:"), field("DataPath:"))
 }
 
-fn cache_file(inst: &Path) -> PathBuf {
-    let key: String = inst.display().to_string().chars().map(|c| if c == '/' { '_' } else { c }).collect();
-    Path::new(CACHE_DIR).join(format!("datapath{key}"))
+/// The cache entry of an installation: keyed by its canonical path, escaped so that no two
+/// paths share a file; None when the key would not fit in a file name (the cache is skipped).
+fn cache_name(inst: &Path) -> Option<String> {
+    let canonical = std::fs::canonicalize(inst).unwrap_or_else(|_| inst.to_path_buf());
+    let name = format!("datapath{}", state_dir::path_key(&canonical));
+    (name.len() <= 240).then_some(name)
+}
+
+/// The identity `Installation::open` runs `dspmqver` as when the caller has none yet: the `mqm`
+/// user if it exists, else `nobody`; never root, since the mq user can replace `dspmqver`.
+/// A caller that is not root runs it as itself (it has nothing to drop, and cannot switch).
+pub fn unprivileged_identity() -> Result<Identity, MqError> {
+    let me = nix::unistd::geteuid();
+    if !me.is_root() {
+        let name = nix::unistd::User::from_uid(me).ok().flatten().map(|u| u.name);
+        return MqUser::lookup(&name.unwrap_or_else(|| me.to_string())).map(|u| u.identity());
+    }
+    let mut tried = Vec::new();
+    for name in ["mqm", "nobody"] {
+        match MqUser::lookup(name) {
+            Ok(u) if u.uid != 0 => return Ok(u.identity()),
+            Ok(u) => tried.push(format!("{name} has uid {}", u.uid)),
+            Err(e) => tried.push(e.to_string()),
+        }
+    }
+    Err(MqError::Node(format!("no unprivileged user to run dspmqver as ({})", tried.join("; "))))
 }
 
 impl Installation {
@@ -66,9 +94,22 @@ impl Installation {
         self.data_path.join("mqs.ini")
     }
 
-    /// Opens the installation at `path`: its data path from the cache written by an earlier
-    /// action, else from `dspmqver` (one exec, as the caller).
+    /// Opens the installation at `path` as [`unprivileged_identity`]; see [`Installation::open_as`].
     pub fn open(path: &Path, deadline: Instant) -> Result<Installation, MqError> {
+        Installation::open_as(path, &unprivileged_identity()?, deadline)
+    }
+
+    /// Opens the installation at `path`: its data path from the cache written by an earlier
+    /// action, else from `dspmqver` run as `identity` (one exec). Root is refused: the
+    /// installation's programs belong to the mq user, who could replace them.
+    pub fn open_as(path: &Path, identity: &Identity, deadline: Instant) -> Result<Installation, MqError> {
+        if identity.uid == 0 {
+            return Err(MqError::Node(format!(
+                "refusing to run dspmqver of {} as {} (uid 0): installation programs never run as root",
+                path.display(),
+                identity.name
+            )));
+        }
         if !path.join("bin").join("dspmq").is_file() {
             return Err(MqError::Node(format!(
                 "no MQ installation at {} ({}/bin/dspmq is missing)",
@@ -76,14 +117,20 @@ impl Installation {
                 path.display()
             )));
         }
-        let cache = cache_file(path);
-        if let Ok(cached) = std::fs::read_to_string(&cache) {
+        let name = cache_name(path);
+        // Best effort throughout: without the cache an action costs one dspmqver more.
+        let cache = StateDir::open(Path::new(CACHE_DIR)).ok();
+        let cached = match (&cache, &name) {
+            (Some(c), Some(n)) => c.read(n).ok().flatten().and_then(|b| String::from_utf8(b).ok()),
+            _ => None,
+        };
+        if let Some(cached) = cached {
             let dp = PathBuf::from(cached.trim());
-            if dp.join("mqs.ini").is_file() {
+            if dp.is_absolute() && dp.join("mqs.ini").is_file() {
                 return Ok(Installation { path: path.to_path_buf(), data_path: dp });
             }
         }
-        let runner = Runner::new(&path.join("bin"), None);
+        let runner = Runner::new(&path.join("bin"), Some(identity.clone()));
         let out = runner.run(&path.join("bin").join("dspmqver"), &[] as &[&str], None, deadline)?;
         let (_, data) = parse_dspmqver(&out.stdout);
         let data_path = match (out.rc, data) {
@@ -97,9 +144,9 @@ impl Installation {
                 )))
             }
         };
-        // Best effort: a read-only /run only costs the next action one dspmqver.
-        let _ =
-            std::fs::create_dir_all(CACHE_DIR).and_then(|_| std::fs::write(&cache, data_path.display().to_string()));
+        if let (Some(c), Some(n)) = (&cache, &name) {
+            let _ = c.write(n, data_path.as_os_str().as_bytes());
+        }
         Ok(Installation { path: path.to_path_buf(), data_path })
     }
 }
@@ -130,5 +177,27 @@ mod tests {
         let e = Installation::open(Path::new("/nonexistent/mqm"), Instant::now() + std::time::Duration::from_secs(1))
             .unwrap_err();
         assert!(e.to_string().contains("/nonexistent/mqm"), "{e}");
+    }
+
+    #[test]
+    fn dspmqver_never_runs_as_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let inst = dir.path().join("opt/mqm");
+        std::fs::create_dir_all(inst.join("bin")).unwrap();
+        std::fs::write(inst.join("bin/dspmq"), "").unwrap();
+        let script = inst.join("bin/dspmqver");
+        std::fs::write(&script, "#!/bin/sh\necho \"DataPath: /nonexistent/uid$(id -u)\"\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let deadline = || Instant::now() + std::time::Duration::from_secs(10);
+        let id = unprivileged_identity().unwrap();
+        assert_ne!(id.uid, 0);
+        let i = Installation::open(&inst, deadline()).unwrap();
+        assert_eq!(i.data_path, PathBuf::from(format!("/nonexistent/uid{}", id.uid)));
+        let mut root = id.clone();
+        root.uid = 0;
+        let e = Installation::open_as(&inst, &root, deadline()).unwrap_err();
+        assert!(e.to_string().contains("uid 0"), "{e}");
     }
 }

@@ -17,6 +17,7 @@ pub mod placement;
 pub mod procs;
 pub mod qmgr;
 pub mod runmqsc;
+pub mod state_dir;
 pub mod storage;
 pub mod syntax;
 pub mod trigger;

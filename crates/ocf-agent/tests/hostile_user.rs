@@ -1,0 +1,63 @@
+//! The mq user is not root: what it controls must not make the root agent run its code as root.
+//! The built agent against a simulated installation whose mq user replaced programs of the
+//! installation by scripts that record who ran them. Run as root.
+
+use mq_testkit::*;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+/// Replaces `bin/<prog>` by a script that appends `<prog> <uid> <euid>` to `log`, then runs the
+/// real program (kept as a hard link under bin/.real, so it still knows its installation).
+fn replace_by_recorder(sim: &Sim, prog: &str, log: &Path) {
+    let real_dir = sim.inst().join("bin/.real");
+    std::fs::create_dir_all(&real_dir).unwrap();
+    let real = real_dir.join(prog);
+    std::fs::rename(sim.bin(prog), &real).unwrap();
+    let script = format!(
+        "#!/bin/sh\necho \"{prog} $(id -u) $(id -u -r)\" >> '{}'\nexec '{}' \"$@\"\n",
+        log.display(),
+        real.display()
+    );
+    std::fs::write(sim.bin(prog), script).unwrap();
+    std::fs::set_permissions(sim.bin(prog), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mqm = User::named("mqm");
+    std::os::unix::fs::chown(sim.bin(prog), Some(mqm.uid), Some(mqm.gid)).unwrap();
+}
+
+#[test]
+fn no_program_the_mq_user_replaced_runs_as_root() {
+    let sim = Sim::install(&[]);
+    assert_eq!(sim.crtmqm("QM1").rc, 0);
+    let log = sim.root.join("uids.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o666)).unwrap();
+    for prog in ["dspmqver", "dspmq"] {
+        replace_by_recorder(&sim, prog, &log);
+    }
+
+    let r = sim.act("validate-all", "QM1");
+    assert_eq!(r.rc, 0, "validate-all: {r:?}");
+    assert_eq!(sim.probe("QM1").rc, 7, "probe of a stopped QM");
+    let r = sim.act("start", "QM1");
+    assert_eq!(r.rc, 0, "start: {r:?}");
+    let r = sim.monitor("QM1", 10);
+    assert_eq!(r.rc, 0, "monitor depth 10: {r:?}");
+    let r = sim.act("stop", "QM1");
+    assert_eq!(r.rc, 0, "stop: {r:?}");
+    assert_eq!(sim.probe("QM1").rc, 7, "probe after stop");
+
+    let recorded = std::fs::read_to_string(&log).unwrap();
+    for prog in ["dspmqver", "dspmq"] {
+        assert!(recorded.lines().any(|l| l.starts_with(&format!("{prog} "))), "{prog} never ran:\n{recorded}");
+    }
+    let as_root: Vec<&str> = recorded.lines().filter(|l| l.split(' ').skip(1).any(|id| id == "0")).collect();
+    assert!(as_root.is_empty(), "replaced programs ran as root:\n{}", as_root.join("\n"));
+
+    // The simulator's own record (`UID EUID PROGRAM ARGS`): nothing of the installation ran
+    // with uid or euid 0.
+    let ran = std::fs::read_to_string(sim.root.join(".mqsim/commands.log")).expect("the simulator's command log");
+    assert!(ran.lines().any(|l| l.split(' ').nth(2) == Some("strmqm")), "{ran}");
+    let by_root: Vec<&str> = ran.lines().filter(|l| l.split(' ').take(2).any(|id| id == "0")).collect();
+    assert!(by_root.is_empty(), "installation programs run by root:\n{}", by_root.join("\n"));
+}
