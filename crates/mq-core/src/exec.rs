@@ -56,6 +56,24 @@ impl Output {
     }
 }
 
+/// The whole environment a program of the installation gets, nothing inherited from the agent
+/// (no MQSERVER, MQCHLLIB, MQ_CONNECT_TYPE, LD_*): the installation's bin first in PATH, the C
+/// locale, and the user's HOME, USER and LOGNAME when it runs as a given user.
+pub fn mq_environment(bin_dir: &Path, user: Option<(&str, &Path)>) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("PATH".to_string(), format!("{}:/usr/bin:/bin", bin_dir.display())),
+        // English messages: AMQ ids are stable anyway, and dspmq is run with -n.
+        ("LANG".to_string(), "C".to_string()),
+        ("LC_ALL".to_string(), "C".to_string()),
+    ];
+    if let Some((name, home)) = user {
+        env.push(("HOME".to_string(), home.display().to_string()));
+        env.push(("USER".to_string(), name.to_string()));
+        env.push(("LOGNAME".to_string(), name.to_string()));
+    }
+    env
+}
+
 /// Runs the commands of one installation as one identity.
 #[derive(Debug, Clone)]
 pub struct Runner {
@@ -74,17 +92,7 @@ pub fn spawned_count() -> usize {
 impl Runner {
     /// `bin_dir` is the installation's bin directory; `identity` None runs as the caller.
     pub fn new(bin_dir: &Path, identity: Option<Identity>) -> Runner {
-        let mut env = vec![
-            ("PATH".to_string(), format!("{}:/usr/bin:/bin", bin_dir.display())),
-            // English messages: AMQ ids are stable anyway, and dspmq is run with -n.
-            ("LANG".to_string(), "C".to_string()),
-            ("LC_ALL".to_string(), "C".to_string()),
-        ];
-        if let Some(id) = &identity {
-            env.push(("HOME".to_string(), id.home.display().to_string()));
-            env.push(("USER".to_string(), id.name.clone()));
-            env.push(("LOGNAME".to_string(), id.name.clone()));
-        }
+        let env = mq_environment(bin_dir, identity.as_ref().map(|id| (id.name.as_str(), id.home.as_path())));
         Runner { identity, env }
     }
 

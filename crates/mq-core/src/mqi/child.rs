@@ -2,11 +2,15 @@
 //! runs the steps and writes one record line per event to its pipe, then _exits. It never returns
 //! into the caller's code.
 
+use std::ffi::CString;
 use std::os::fd::RawFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use libmqm_sys as mq;
+use nix::unistd::{Uid, User};
+
+use crate::exec::mq_environment;
 
 use super::identity::ProbeIdentity;
 use super::library::{Failure, Mqi};
@@ -41,6 +45,42 @@ fn emit(rec: &Record) {
     }
 }
 
+extern "C" {
+    static mut environ: *mut *mut libc::c_char;
+}
+
+/// The probe's whole environment, built in the parent (before fork): what a program of the
+/// installation gets from `exec::mq_environment` as the probe's user, nothing of the agent's.
+pub(super) struct ChildEnv {
+    _vars: Vec<CString>,
+    ptrs: Vec<*const libc::c_char>,
+}
+
+impl ChildEnv {
+    pub(super) fn new(identity: &ProbeIdentity, lib_dir: &Path) -> ChildEnv {
+        let home = User::from_uid(Uid::from_raw(identity.uid))
+            .ok()
+            .flatten()
+            .map(|u| u.dir)
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let bin = lib_dir.parent().unwrap_or(lib_dir).join("bin");
+        let vars: Vec<CString> = mq_environment(&bin, Some((&identity.name, &home)))
+            .into_iter()
+            .filter_map(|(k, v)| CString::new(format!("{k}={v}")).ok())
+            .collect();
+        let mut ptrs: Vec<*const libc::c_char> = vars.iter().map(|v| v.as_ptr()).collect();
+        ptrs.push(std::ptr::null());
+        ChildEnv { _vars: vars, ptrs }
+    }
+
+    /// In the child: make this the environment. Assigning `environ` takes no lock, unlike
+    /// clearenv/setenv, whose lock another thread of the parent may have held at fork.
+    fn install(&self) {
+        // SAFETY: the array and its strings live until the child _exits; it has one thread.
+        unsafe { environ = self.ptrs.as_ptr() as *mut *mut libc::c_char };
+    }
+}
+
 /// Leaves only stdin/stdout on /dev/null, stderr, and the record pipe at fd 3: a test process's
 /// other pipes (or the agent's) must not stay open in the probe, or their readers never see EOF.
 fn tidy_descriptors(pipe_fd: RawFd) {
@@ -64,8 +104,11 @@ fn tidy_descriptors(pipe_fd: RawFd) {
     }
 }
 
-/// Entry point after fork. Never returns.
+/// Entry point after fork, `parent` being the pid of the process that forked. Never returns.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run(
+    parent: libc::pid_t,
+    env: &ChildEnv,
     identity: &ProbeIdentity,
     library: &Path,
     qmgr: &str,
@@ -77,8 +120,6 @@ pub(super) fn run(
         tidy_descriptors(pipe_fd);
         // In ps the probe shows as what it is, not as a second copy of the agent.
         unsafe { libc::prctl(libc::PR_SET_NAME, c"mqha-mqi-probe".as_ptr()) };
-        // Die with the agent: a probe outliving its parent would hold an MQ connection for nobody.
-        unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
         // The MQI installs its own handlers; it must not start with signals the caller blocked.
         unsafe {
             let mut none: libc::sigset_t = std::mem::zeroed();
@@ -89,9 +130,17 @@ pub(super) fn run(
             emit(&Record::Identity { user: identity.name.clone(), detail });
             return 4;
         }
+        // Die with the agent: a probe outliving its parent would hold an MQ connection for nobody.
+        // Only after the identity change, which clears the parent-death signal.
+        unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+        // The parent may have died before the signal was armed: then nobody waits for us.
+        if unsafe { libc::getppid() } != parent {
+            return 6;
+        }
+        // Nothing of the agent's environment (MQSERVER, MQ_CONNECT_TYPE=CLIENT, HOME=/root...)
+        // may change what the check connects to or where MQ looks for its files.
+        env.install();
         unsafe { libc::chdir(c"/".as_ptr()) };
-        // A user-wide MQ_CONNECT_TYPE=CLIENT would turn the bindings check into a client one.
-        unsafe { libc::unsetenv(c"MQ_CONNECT_TYPE".as_ptr()) };
         let mqi = match Mqi::load(library) {
             Ok(m) => m,
             Err(detail) => {

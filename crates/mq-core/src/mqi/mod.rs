@@ -4,8 +4,9 @@
 //!
 //! The library is loaded only in a child process: MQ forbids MQI use in a child forked after its
 //! parent made MQI calls, and the agent must not depend on MQ for meta-data. [`run_probe`] forks;
-//! the child drops to the mq user, dlopens `<lib_dir>/libmqm_r.so`, runs the steps and writes a
-//! line per step to a pipe; the parent polls that pipe and, at the deadline, SIGKILLs the child's
+//! the child drops to the mq user, then arms its parent-death signal (the drop would clear it),
+//! takes an environment of its own (nothing of the agent's), dlopens `<lib_dir>/libmqm_r.so`,
+//! runs the steps and writes a line per step to a pipe; the parent polls that pipe and, at the deadline, SIGKILLs the child's
 //! process group and reports the step that hung. This module does not decide what a failure means
 //! for the cluster; it reports the verb, completion and reason code, and a hint.
 //!
@@ -149,6 +150,8 @@ pub fn run_probe(target: &MqiTarget, steps: &[ProbeStep], deadline: Instant) -> 
     if deadline <= start {
         return Err(MqiError::Timeout { step: phase_label(steps, None), waited: Duration::ZERO });
     }
+    let env = child::ChildEnv::new(&target.identity, &target.lib_dir);
+    let parent = std::process::id() as libc::pid_t;
     let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC).map_err(|e| MqiError::Spawn(format!("pipe: {e}")))?;
     // SAFETY: the child only runs child::run, which keeps to syscalls until it dlopens and leaves
     // with _exit; see the module comment on why fork without exec is sound here.
@@ -157,7 +160,7 @@ pub fn run_probe(target: &MqiTarget, steps: &[ProbeStep], deadline: Instant) -> 
             let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
             let fd = write_end.as_raw_fd();
             std::mem::forget(read_end); // closed by tidy_descriptors, no destructor in the child
-            child::run(&target.identity, &library, target.qmgr.as_str(), steps, deadline, fd)
+            child::run(parent, &env, &target.identity, &library, target.qmgr.as_str(), steps, deadline, fd)
         }
         ForkResult::Parent { child } => {
             // Both sides set the group, so it exists whichever runs first.
