@@ -114,6 +114,9 @@ pub enum DspmqError {
 
 /// The value of `KEY(value)` in a dspmq or MQSC line; values may contain blanks and commas.
 pub fn attr<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    if key.is_empty() {
+        return None; // nothing to look for, and the search below would not advance
+    }
     let bytes = line.as_bytes();
     let mut from = 0;
     while let Some(pos) = line[from..].find(key) {

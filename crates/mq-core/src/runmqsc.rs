@@ -89,12 +89,15 @@ fn parse_attrs(line: &str, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// `AMQnnnnX: text` -> (`AMQnnnnX`, `text`). Checked on bytes: a line such as `AMQ12é:` from a
+/// command's output must not split a character (a panic in stop is a fenced node).
 fn message_id(line: &str) -> Option<(&str, &str)> {
     let l = line.trim_start();
     let rest = l.strip_prefix("AMQ")?;
     let colon = l.find(':')?;
     let id = &l[..colon];
-    if id.len() < 7 || !rest[..4].bytes().all(|c| c.is_ascii_digit()) {
+    let digits = rest.as_bytes().get(..4)?;
+    if id.len() < 7 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
     Some((id, l[colon + 1..].trim()))
@@ -205,5 +208,14 @@ One valid MQSC command could not be processed.
     #[test]
     fn quoting_keeps_case() {
         assert_eq!(quoted("ha.test"), "'ha.test'");
+    }
+
+    #[test]
+    fn a_message_id_with_a_multibyte_character_is_not_a_reply() {
+        for line in ["AMQ123\u{e9}: x", "AMQ12\u{e9}: x", "AMQ\u{e9}\u{e9}1: x", "AMQ1:", "AMQ"] {
+            assert_eq!(message_id(line), None, "{line}");
+        }
+        let r = parse("     1 : DISPLAY QMGR\nAMQ123\u{e9}: odd\nAMQ8409I: Display Queue details.\n");
+        assert_eq!(r.sections[0].replies.len(), 1);
     }
 }

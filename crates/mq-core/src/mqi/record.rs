@@ -273,4 +273,25 @@ mod tests {
         assert_eq!(last_begun(&[]), None);
         assert_eq!(last_begun(&[Record::Begin(0), Record::Begin(1)]), Some(1));
     }
+
+    // The records come from the probe child, which runs the installation's library as the mq
+    // user: whatever it writes to the pipe must come back as an error, never a panic.
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_line_decodes_or_errs_and_any_records_give_a_verdict(
+            lines in proptest::collection::vec("[BOFWXUID] ([0-9]{1,20}|-?[0-9]{1,3}|[ -~]{0,12})( [ -~%]{0,16}){0,4}|.{0,40}", 1..6)
+        ) {
+            let records: Vec<Record> = lines.iter().filter_map(|l| Record::decode(l).ok()).collect();
+            let _ = verdict(&steps(), &records, Duration::ZERO, "exit status 0");
+            let _ = verdict(&[], &records, Duration::ZERO, "exit status 0");
+            let _ = last_begun(&records);
+        }
+
+        #[test]
+        fn escape_round_trips(s in "[^\\x00]{0,40}") {
+            proptest::prop_assert_eq!(unescape(&escape(&s)).unwrap(), s);
+        }
+    }
 }

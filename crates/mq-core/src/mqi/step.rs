@@ -78,7 +78,8 @@ pub(crate) fn phase_label(steps: &[ProbeStep], idx: Option<usize>) -> String {
 
 /// The connection kind in force at step `idx` (the last connect at or before it).
 pub(crate) fn connection_kind_at(steps: &[ProbeStep], idx: usize) -> ConnectionKind {
-    steps[..=idx.min(steps.len().saturating_sub(1))]
+    // idx comes from the child's records: any number, and steps may be empty.
+    steps[..steps.len().min(idx.saturating_add(1))]
         .iter()
         .rev()
         .find_map(|s| match s {
