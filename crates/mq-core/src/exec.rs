@@ -252,13 +252,18 @@ fn pidfd_open(pid: u32) -> Option<OwnedFd> {
     }
 }
 
-/// Reads whatever is available without blocking; false once the writer closed the pipe.
+/// Most of one stream of a command's output kept: MQ's replies are far smaller, and a program
+/// the mq user replaced must not make root's agent hold unbounded memory.
+const OUTPUT_CAP: usize = 4 * 1024 * 1024;
+
+/// Reads whatever is available without blocking, keeping at most `OUTPUT_CAP` bytes (the rest is
+/// read and dropped, so the child never blocks on a full pipe); false once the writer closed it.
 fn drain<R: Read>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Result<bool> {
     let mut chunk = [0u8; 8192];
     loop {
         match r.read(&mut chunk) {
             Ok(0) => return Ok(false),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Ok(n) => buf.extend_from_slice(&chunk[..n.min(OUTPUT_CAP.saturating_sub(buf.len()))]),
             Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(true),
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
@@ -425,6 +430,19 @@ mod tests {
             .unwrap();
         assert_eq!(o.stdout, "started\n");
         assert!(t.elapsed() < Duration::from_millis(1500), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn output_is_kept_up_to_the_cap() {
+        let o = runner()
+            .run(
+                Path::new("/bin/sh"),
+                &["-c", "head -c 6000000 /dev/zero; echo done >&2"],
+                None,
+                Instant::now() + Duration::from_secs(20),
+            )
+            .unwrap();
+        assert_eq!((o.rc, o.stdout.len(), o.stderr.as_str()), (0, OUTPUT_CAP, "done\n"));
     }
 
     #[test]

@@ -53,19 +53,17 @@ void MQCONNX(void) {
     }
     for (;;) pause();
 }
-void MQDISC(void) {}
-void MQOPEN(void) {}
-void MQCLOSE(void) {}
-void MQPUT(void) {}
-void MQGET(void) {}
-void MQINQ(void) {}
 "#;
 
-fn build_hanging_library(dir: &Path) {
+/// The verbs the probe resolves besides MQCONNX, which these libraries never get past.
+const OTHER_VERBS: &str = "void MQDISC(void) {}\nvoid MQOPEN(void) {}\nvoid MQCLOSE(void) {}\nvoid MQPUT(void) {}\nvoid MQGET(void) {}\nvoid MQINQ(void) {}\n";
+
+/// Builds `libmqm_r.so` in `dir` from `source` (its MQCONNX) and the other verbs as stubs.
+fn build_library(dir: &Path, source: &str) {
     // The probe runs as the mq user: it must read the library and write env.log here.
     fs::set_permissions(dir, fs::Permissions::from_mode(0o777)).unwrap();
-    let src = dir.join("hanging_mqi.c");
-    fs::write(&src, HANGING_MQI).unwrap();
+    let src = dir.join("mqi.c");
+    fs::write(&src, format!("{source}{OTHER_VERBS}")).unwrap();
     let st = Command::new("gcc")
         .args(["-shared", "-fPIC", "-O1", "-o"])
         .arg(dir.join("libmqm_r.so"))
@@ -103,7 +101,7 @@ fn no_probe_child_survives_its_killed_parent_and_none_sees_its_environment() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    build_hanging_library(dir.path());
+    build_library(dir.path(), HANGING_MQI);
     let mut helper = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "probe_helper", "--test-threads=1"])
         .env(HELPER_ENV, dir.path())
@@ -138,4 +136,30 @@ fn no_probe_child_survives_its_killed_parent_and_none_sees_its_environment() {
     let leaked: Vec<&String> =
         vars.iter().filter(|v| v.starts_with("MQ") || v.starts_with(HELPER_ENV) || *v == "HOME=/root").collect();
     assert!(leaked.is_empty(), "the agent's environment reached the probe: {leaked:?}");
+}
+
+/// A library that floods the probe's record pipe (fd 3) with one endless line.
+const FLOODING_MQI: &str = r#"
+#include <string.h>
+#include <unistd.h>
+void MQCONNX(void) {
+    char junk[65536];
+    memset(junk, 'x', sizeof junk);
+    for (;;) if (write(3, junk, sizeof junk) < 0) _exit(9);
+}
+"#;
+
+#[test]
+fn a_library_flooding_the_record_pipe_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    build_library(dir.path(), FLOODING_MQI);
+    let target = MqiTarget {
+        lib_dir: dir.path().to_path_buf(),
+        identity: ProbeIdentity::current(),
+        qmgr: QmName::new("QM1").unwrap(),
+    };
+    let t0 = Instant::now();
+    let e = mqi::run_probe(&target, &mqi::depth10_steps(), Instant::now() + Duration::from_secs(30)).unwrap_err();
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    assert!(e.to_string().contains("garbled result"), "{e}");
 }

@@ -77,6 +77,11 @@ pub const DEFAULT_MODEL_QUEUE: &str = "SYSTEM.DEFAULT.MODEL.QUEUE";
 /// answer within its operation timeout (the agent's own exit hands the zombie to init).
 const REAP_GRACE: Duration = Duration::from_millis(500);
 
+/// Longest record line accepted from the child (escaped names and texts are far shorter).
+const MAX_RECORD: usize = 64 * 1024;
+/// Most records accepted from the child: a few per step.
+const MAX_RECORDS: usize = 1024;
+
 /// Whom to probe, how, and as whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MqiTarget {
@@ -221,6 +226,16 @@ fn collect(
                     return Err(MqiError::ChildDied { step, status: format!("garbled result: {why}") });
                 }
             }
+        }
+        // Records are few short lines; the library runs as the mq user and could write anything.
+        if pending.len() > MAX_RECORD || records.len() > MAX_RECORDS {
+            let step = phase_label(steps, last_begun(&records));
+            kill_group(child);
+            reap(child, Instant::now() + REAP_GRACE);
+            return Err(MqiError::ChildDied {
+                step,
+                status: format!("garbled result: over {MAX_RECORDS} records or a line over {MAX_RECORD} bytes"),
+            });
         }
         // The verdict is complete: do not wait for EOF, which anything the MQI library started
         // (and that inherited the pipe) could delay.
