@@ -5,7 +5,7 @@
 use mq_testkit::*;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Replaces `bin/<prog>` by a script that appends `<prog> <uid> <euid>` to `log`, then runs the
 /// real program (kept as a hard link under bin/.real, so it still knows its installation).
@@ -25,16 +25,37 @@ fn replace_by_recorder(sim: &Sim, prog: &str, log: &Path) {
     std::os::unix::fs::chown(sim.bin(prog), Some(mqm.uid), Some(mqm.gid)).unwrap();
 }
 
-#[test]
-fn no_program_the_mq_user_replaced_runs_as_root() {
-    let sim = Sim::install(&[]);
-    assert_eq!(sim.crtmqm("QM1").rc, 0);
+/// A log every user can append to, and `dspmqver` and `dspmq` replaced by recorders writing to it.
+fn plant_recorders(sim: &Sim) -> PathBuf {
     let log = sim.root.join("uids.log");
     std::fs::write(&log, "").unwrap();
     std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o666)).unwrap();
     for prog in ["dspmqver", "dspmq"] {
-        replace_by_recorder(&sim, prog, &log);
+        replace_by_recorder(sim, prog, &log);
     }
+    log
+}
+
+/// The recorders ran, never as root; and the simulator's own record (`UID EUID PROGRAM ARGS`)
+/// shows no program of the installation run with uid or euid 0.
+fn assert_never_root(sim: &Sim, log: &Path, expected: &[&str]) {
+    let recorded = std::fs::read_to_string(log).unwrap();
+    for prog in expected {
+        assert!(recorded.lines().any(|l| l.starts_with(&format!("{prog} "))), "{prog} never ran:\n{recorded}");
+    }
+    let as_root: Vec<&str> = recorded.lines().filter(|l| l.split(' ').skip(1).any(|id| id == "0")).collect();
+    assert!(as_root.is_empty(), "replaced programs ran as root:\n{}", as_root.join("\n"));
+    let ran = std::fs::read_to_string(sim.root.join(".mqsim/commands.log")).expect("the simulator's command log");
+    assert!(!ran.is_empty());
+    let by_root: Vec<&str> = ran.lines().filter(|l| l.split(' ').take(2).any(|id| id == "0")).collect();
+    assert!(by_root.is_empty(), "installation programs run by root:\n{}", by_root.join("\n"));
+}
+
+#[test]
+fn no_program_the_mq_user_replaced_runs_as_root() {
+    let sim = Sim::install(&[]);
+    assert_eq!(sim.crtmqm("QM1").rc, 0);
+    let log = plant_recorders(&sim);
 
     let r = sim.act("validate-all", "QM1");
     assert_eq!(r.rc, 0, "validate-all: {r:?}");
@@ -46,18 +67,25 @@ fn no_program_the_mq_user_replaced_runs_as_root() {
     let r = sim.act("stop", "QM1");
     assert_eq!(r.rc, 0, "stop: {r:?}");
     assert_eq!(sim.probe("QM1").rc, 7, "probe after stop");
-
-    let recorded = std::fs::read_to_string(&log).unwrap();
-    for prog in ["dspmqver", "dspmq"] {
-        assert!(recorded.lines().any(|l| l.starts_with(&format!("{prog} "))), "{prog} never ran:\n{recorded}");
-    }
-    let as_root: Vec<&str> = recorded.lines().filter(|l| l.split(' ').skip(1).any(|id| id == "0")).collect();
-    assert!(as_root.is_empty(), "replaced programs ran as root:\n{}", as_root.join("\n"));
-
-    // The simulator's own record (`UID EUID PROGRAM ARGS`): nothing of the installation ran
-    // with uid or euid 0.
-    let ran = std::fs::read_to_string(sim.root.join(".mqsim/commands.log")).expect("the simulator's command log");
+    let ran = std::fs::read_to_string(sim.root.join(".mqsim/commands.log")).unwrap();
     assert!(ran.lines().any(|l| l.split(' ').nth(2) == Some("strmqm")), "{ran}");
-    let by_root: Vec<&str> = ran.lines().filter(|l| l.split(' ').take(2).any(|id| id == "0")).collect();
-    assert!(by_root.is_empty(), "installation programs run by root:\n{}", by_root.join("\n"));
+    assert_never_root(&sim, &log, &["dspmqver", "dspmq"]);
+}
+
+#[test]
+fn listener_and_trigger_agents_run_no_replaced_program_as_root() {
+    let links = Links::new();
+    let sim = SimQm::create("HU");
+    sim.start();
+    let log = plant_recorders(&sim);
+    let ps = free_port().to_string();
+    let listener = sim.env(&[("OCF_RESKEY_port", &ps)]);
+    let trigger = sim.env(&[]);
+    for (agent, env) in [("ibmmq-listener", &listener), ("ibmmq-trigger", &trigger)] {
+        for (action, want) in [("validate-all", 0), ("monitor", 7), ("start", 0), ("monitor", 0), ("stop", 0)] {
+            let r = links.run(agent, action, env);
+            assert_eq!(r.rc, want, "{agent} {action}: {r:?}");
+        }
+    }
+    assert_never_root(&sim, &log, &["dspmqver"]);
 }
