@@ -1,7 +1,7 @@
 //! The built agent run as Pacemaker runs it: under each of its installed names, with exactly the
 //! OCF environment a test gives it, within a deadline; its exit code and `ocf-exit-reason:`.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -30,7 +30,7 @@ pub fn run_with_env<K: AsRef<OsStr>, V: AsRef<OsStr>>(program: &Path, args: &[&s
 /// One resource's OCF environment, as pacemaker-execd sets it; later settings replace earlier ones.
 #[derive(Debug, Clone)]
 pub struct Ocf {
-    pub vars: Vec<(String, String)>,
+    pub vars: Vec<(String, OsString)>,
 }
 
 impl Ocf {
@@ -49,7 +49,8 @@ impl Ocf {
 
     /// Sets (or replaces) one variable.
     pub fn set(mut self, key: &str, value: impl AsRef<OsStr>) -> Ocf {
-        let value = value.as_ref().to_string_lossy().into_owned();
+        // Kept as bytes: a test may hand the agent a value that is not UTF-8, as Pacemaker can.
+        let value = value.as_ref().to_os_string();
         self.vars.retain(|(k, _)| k != key);
         self.vars.push((key.to_string(), value));
         self
@@ -146,7 +147,7 @@ impl Sim {
 
 impl SimQm {
     /// The OCF environment of a resource (of any of the agents) of this queue manager, plus `extra`.
-    pub fn env(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    pub fn env(&self, extra: &[(&str, &str)]) -> Vec<(String, OsString)> {
         Ocf::new(&format!("test-{}", self.qm), 30000)
             .param("qmgr", &self.qm)
             .param("mq_installation", self.inst())

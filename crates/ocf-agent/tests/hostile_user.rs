@@ -89,3 +89,22 @@ fn listener_and_trigger_agents_run_no_replaced_program_as_root() {
     }
     assert_never_root(&sim, &log, &["dspmqver"]);
 }
+
+/// Pacemaker passes the environment it has; a variable that is not UTF-8 (any local user's
+/// resource parameter can be) must not panic the agent: a stop that exits 101 gets the node fenced.
+#[test]
+fn a_non_utf8_environment_variable_is_no_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let sim = Sim::started("9.3.0.0", "QMU");
+    let bad = std::ffi::OsStr::from_bytes(b"caf\xe9");
+    for (key, action, want) in [
+        ("MQHA_SOMETHING_ELSE", "stop", 0),
+        ("OCF_RESKEY_CRM_meta_notify_type", "stop", 0),
+        ("OCF_RESKEY_CRM_meta_timeout", "stop", 0),
+        ("MQHA_SOMETHING_ELSE", "monitor", 7),
+    ] {
+        let run = sim.ocf("QMU").set(key, bad).run(action);
+        assert_eq!(run.rc, want, "{action} with {key} not UTF-8: {run:?}");
+        assert!(!run.stderr.contains("panicked"), "{action} with {key}: {}", run.stderr);
+    }
+}

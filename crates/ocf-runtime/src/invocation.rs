@@ -2,6 +2,7 @@
 //! offer, read the environment (a stop never fails over configuration), apply the first layer of
 //! parameter validation, and make sure every failure carries an exit reason.
 
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use crate::env::{Action, CheckLevel, Env};
@@ -46,7 +47,13 @@ pub fn run<P>(
     params: impl FnOnce() -> Result<P, ParamError>,
     act: impl FnOnce(&Env, &P) -> OcfExit,
 ) -> OcfExit {
-    let result = run_supported(spec, &action, params, act);
+    // Last resort: a panic must still end as an OCF failure with a reason, never as exit 101.
+    let name = spec.name;
+    std::panic::set_hook(Box::new(move |info| {
+        log::exit_reason(format!("{name}: internal error, please report: {info}"));
+    }));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| run_supported(spec, &action, params, act)))
+        .unwrap_or(OcfExit::ErrGeneric);
     let failed = if action == Action::Monitor { result.is_failure_for_monitor() } else { result != OcfExit::Success };
     if failed && !log::exit_reason_given() {
         // Every failure carries a reason in crm_mon, even one an action forgot to give.
@@ -66,7 +73,7 @@ fn run_supported<P>(
         return OcfExit::Unimplemented;
     }
     let env = match read_env(action.clone()) {
-        Ok(env) => env.with_notify_fields(std::env::vars()),
+        Ok(env) => env.with_notify_fields(utf8_vars()),
         Err(exit) => return exit,
     };
     crate::ocf_debug!(
@@ -79,6 +86,12 @@ fn run_supported<P>(
         Ok(p) => act(&env, &p),
         Err(exit) => exit,
     }
+}
+
+/// The process's variables that are UTF-8 (`std::env::vars` panics on any other): Pacemaker passes
+/// whatever environment it has, and a stop must not die of a variable it does not even read.
+fn utf8_vars() -> impl Iterator<Item = (String, String)> {
+    std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
 }
 
 /// The process's OCF environment; a bad value fails the action with 6 and its exit reason.
@@ -142,6 +155,14 @@ mod tests {
         params: &[],
         actions: &[action("start"), action("stop"), action("monitor"), action("monitor"), action("promote")],
     };
+
+    #[test]
+    fn a_panic_in_the_action_is_a_generic_failure_with_a_reason() {
+        let r = run(&SPEC, Action::Start, || Ok(()), |_, _: &()| panic!("boom"));
+        let _ = std::panic::take_hook();
+        assert_eq!(r, OcfExit::ErrGeneric);
+        assert!(log::exit_reason_given());
+    }
 
     #[test]
     fn optional_actions_only_when_advertised() {
