@@ -50,6 +50,11 @@ impl Report {
             .chain(self.sections.iter().flat_map(|s| s.replies.iter()))
             .find(|r| r.is("AMQ8146") || r.is("AMQ8118"))
     }
+
+    /// The first error reply (severity E) and the command it answers.
+    pub fn first_error(&self) -> Option<(&Section, &Reply)> {
+        self.sections.iter().find_map(|s| s.replies.iter().find(|r| r.id.ends_with('E')).map(|r| (s, r)))
+    }
 }
 
 fn parse_attrs(line: &str, out: &mut Vec<(String, String)>) {

@@ -5,6 +5,7 @@
 //! the action on mq-core's components and maps the outcome to an OCF exit code in one place.
 //! It does not drive MQ itself: commands, /proc and the MQI are mq-core's.
 
+pub mod component;
 pub mod ibmmq;
 pub mod listener;
 pub mod ocf;

@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::sim::{agent, eventually, free_port, port_open, SimQm};
+use support::sim::{agent, agent_on_hung_storage, eventually, free_port, port_open, SimQm};
 use support::*;
 
 const L: &str = "ibmmq-listener";
@@ -368,4 +368,50 @@ fn an_ipv6_bind_address_works_end_to_end() {
     ]);
     check(&agent(&links, L, "monitor", &deep), 0, "depth 10 through ::1");
     check(&agent(&links, L, "stop", &env), 0, "stop");
+}
+
+#[test]
+fn a_hung_data_directory_does_not_hang_the_listener_agent() {
+    let links = Links::new();
+    let sim = SimQm::create("HD");
+    sim.start_qm();
+    let ps = free_port().to_string();
+    let out = sim.mqsc("DEFINE LISTENER(FW.HUNG) TRPTYPE(TCP) PORT(1) CONTROL(MANUAL)\n");
+    assert!(out.contains("AMQ8626"), "DEFINE LISTENER: {out}");
+    let env = sim.env(&[
+        ("OCF_RESKEY_port", &ps),
+        ("OCF_RESKEY_listener", "FW.HUNG"),
+        ("OCF_RESKEY_CRM_meta_timeout", "10000"),
+    ]);
+    check(&agent(&links, L, "start", &env), 0, "start");
+    // The queue manager is down when Pacemaker asks whether this node could run the listener:
+    // the mq user then comes from the data directory's owner, on storage that does not answer.
+    let o = agent_on_hung_storage(&links, L, "stop", &env, &sim.data_dir(), Duration::from_secs(13))
+        .expect("stop with the data directory hung ran past its 10 s timeout");
+    check(&o, 0, "stop with the data directory hung");
+    assert!(eventually(Duration::from_secs(2), || !port_open(ps.parse().unwrap())), "port {ps} still open after stop");
+    sim.stop_qm();
+    let deep =
+        sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_CHECK_LEVEL", "10"), ("OCF_RESKEY_CRM_meta_timeout", "10000")]);
+    let o = agent_on_hung_storage(&links, L, "validate-all", &deep, &sim.data_dir(), Duration::from_secs(13))
+        .expect("validate-all with the data directory hung ran past its 10 s timeout");
+    check(&o, 0, "validate-all with the data directory hung");
+    assert!(stderr(&o).contains("does not answer"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_queue_manager_of_another_installation_is_not_ours() {
+    let links = Links::new();
+    let sim = SimQm::create("OI");
+    let other = sim.twin();
+    other.start_qm();
+    let ps = free_port().to_string();
+    let o = agent(&links, L, "start", &sim.env(&[("OCF_RESKEY_port", &ps)]));
+    check(&o, 1, "start while only the other installation's queue manager runs");
+    assert!(
+        exit_reason(&o).unwrap_or_default().contains(&format!("queue manager {} is not running", sim.qm)),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!port_open(ps.parse().unwrap()), "a runmqlsr was started for the other installation's queue manager");
 }

@@ -13,35 +13,12 @@ use mq_core::placement::{Placement, PlacementError, Wanted};
 use mq_core::qmgr::checks::NodeCheckOptions;
 use mq_core::qmgr::start::StartOptions;
 use mq_core::qmgr::stop::{kill_family, EndMode, StopPlan};
-use mq_core::qmgr::{Journal, Level, Manage, QueueManager};
-use mq_core::{Deadline, Fault, MqError, QmState};
+use mq_core::qmgr::{Journal, Manage, QueueManager};
+use mq_core::{Deadline, MqError, QmState};
 
+use crate::component::{exit_for, Failure, OcfJournal};
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
 use crate::spec::ibmmq::{IbmmqParams, Managed, StopMode};
-
-/// The agent's log as mq-core's journal.
-struct OcfJournal;
-impl Journal for OcfJournal {
-    fn note(&self, level: Level, msg: &str) {
-        match level {
-            Level::Debug => log::debug(msg),
-            Level::Info => log::info(msg),
-            Level::Warn => log::warn(msg),
-        }
-    }
-}
-
-/// A failure: its exit code and the reason crm_mon shows.
-struct Failure(OcfExit, String);
-
-fn exit_for(e: &MqError) -> OcfExit {
-    match e.fault() {
-        Fault::Config => OcfExit::ErrConfigured,
-        Fault::Node => OcfExit::ErrInstalled,
-        Fault::Permission => OcfExit::ErrPerm,
-        Fault::Generic => OcfExit::ErrGeneric,
-    }
-}
 
 fn fail(e: MqError) -> Failure {
     Failure(exit_for(&e), e.to_string())
@@ -78,7 +55,7 @@ fn open(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
             PlacementError::Installation { source, .. } => exit_for(source),
             // Named by the resource but unknown here: invalid on this host (2), per OCF.
             PlacementError::NamedUser { .. } => OcfExit::ErrArgs,
-            PlacementError::DataOwner(_) => OcfExit::ErrInstalled,
+            PlacementError::DataOwner(_) | PlacementError::Missing { .. } => OcfExit::ErrInstalled,
             PlacementError::User(source) => exit_for(source),
         };
         Failure(exit, e.to_string())

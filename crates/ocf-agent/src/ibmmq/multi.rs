@@ -19,7 +19,8 @@ use mq_core::qmgr::{Journal, QueueManager};
 use mq_core::QmState;
 
 use super::table::{self, Verdict};
-use super::{depth0, end_mode, exit_for, fail, finish, manage, node_options, open, Failure, OcfJournal};
+use super::{depth0, end_mode, fail, finish, manage, node_options, open};
+use crate::component::{exit_for, Failure, OcfJournal};
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
 use crate::spec::ibmmq::IbmmqParams;
 

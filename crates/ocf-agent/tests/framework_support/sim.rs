@@ -43,10 +43,19 @@ impl SimQm {
 
     /// The same with another mq user (and its group) for the installation.
     pub fn create_as(tag: &str, user: &str) -> SimQm {
+        let qm = format!("FW{tag}{}X{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed));
+        SimQm::create_named(qm, user)
+    }
+
+    /// A queue manager of the same name in another installation, as a second MQ version would have.
+    pub fn twin(&self) -> SimQm {
+        SimQm::create_named(self.qm.clone(), &self.user)
+    }
+
+    fn create_named(qm: String, user: &str) -> SimQm {
         let dir = tempfile::Builder::new().prefix("mqha-fw-").tempdir().unwrap();
         // The mq user must reach the data below the temp dir.
         std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-        let qm = format!("FW{tag}{}X{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed));
         let sim = SimQm { dir, qm, user: user.to_string() };
         let group = nix::unistd::Group::from_gid(
             nix::unistd::User::from_name(user).unwrap().expect("mq user: run tests/setup.sh").gid,
@@ -120,6 +129,16 @@ impl SimQm {
         );
     }
 
+    pub fn stop_qm(&self) {
+        let o = self.as_mqm(&self.bin("endmqm"), &["-i", &self.qm], None);
+        assert!(o.status.success(), "endmqm -i {}: {}", self.qm, String::from_utf8_lossy(&o.stderr));
+    }
+
+    /// The queue manager's data directory (the installation's default data path).
+    pub fn data_dir(&self) -> PathBuf {
+        self.root().join("var/mqm/qmgrs").join(&self.qm)
+    }
+
     pub fn mqsc(&self, script: &str) -> String {
         let o = self.as_mqm(&self.bin("runmqsc"), &[&self.qm], Some(script));
         String::from_utf8_lossy(&o.stdout).into_owned()
@@ -164,6 +183,79 @@ impl Drop for SimQm {
 pub fn agent(links: &super::Links, name: &str, action: &str, env: &[(String, String)]) -> Output {
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     links.run(name, action, &pairs)
+}
+
+/// Runs the agent in a mount namespace of its own where `hung` is a mount point that never answers
+/// (a FUSE connection nobody serves: every look below it blocks, as on a hard NFS mount whose
+/// server is gone). Returns its output, or None when it was still running after `within`.
+pub fn agent_on_hung_storage(
+    links: &super::Links,
+    name: &str,
+    action: &str,
+    env: &[(String, String)],
+    hung: &Path,
+    within: Duration,
+) -> Option<Output> {
+    use std::ffi::CString;
+    const FD: libc::c_int = 100;
+    let dev = CString::new("/dev/fuse").unwrap();
+    let root = CString::new("/").unwrap();
+    let target = CString::new(hung.as_os_str().as_encoded_bytes()).unwrap();
+    let fstype = CString::new("fuse").unwrap();
+    let source = CString::new("mqha-hung").unwrap();
+    let opts = CString::new(format!("fd={FD},rootmode=40000,user_id=0,group_id=0")).unwrap();
+    let mut c = Command::new(links.path(name));
+    c.arg(action).env_clear().stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    // SAFETY: only system calls between fork and exec; every string was made before the fork.
+    unsafe {
+        c.pre_exec(move || {
+            let fail = || Err(std::io::Error::last_os_error());
+            if libc::unshare(libc::CLONE_NEWNS) != 0 {
+                return fail();
+            }
+            // Nothing of this mount may reach the host's namespace.
+            if libc::mount(
+                std::ptr::null(),
+                root.as_ptr(),
+                std::ptr::null(),
+                libc::MS_REC | libc::MS_PRIVATE,
+                std::ptr::null(),
+            ) != 0
+            {
+                return fail();
+            }
+            let fd = libc::open(dev.as_ptr(), libc::O_RDWR);
+            if fd < 0 || libc::dup2(fd, FD) != FD {
+                return fail();
+            }
+            // The agent inherits the connection and never reads it: nothing ever answers.
+            if libc::mount(
+                source.as_ptr(),
+                target.as_ptr(),
+                fstype.as_ptr(),
+                libc::MS_NOSUID | libc::MS_NODEV,
+                opts.as_ptr().cast(),
+            ) != 0
+            {
+                return fail();
+            }
+            Ok(())
+        });
+    }
+    let mut child = c.spawn().unwrap_or_else(|e| panic!("cannot run {name} on hung storage: {e}"));
+    let end = Instant::now() + within;
+    while Instant::now() < end {
+        if child.try_wait().unwrap().is_some() {
+            return Some(child.wait_with_output().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
 }
 
 /// Waits (bounded) until `f` holds.
