@@ -3,6 +3,7 @@
 //! queue manager's process family in /proc. It knows nothing of OCF or Pacemaker: it returns
 //! typed states and errors, and the agent decides what they mean to the cluster.
 
+pub mod cluster;
 pub mod deadline;
 pub mod dspmq;
 pub mod error;

@@ -9,5 +9,6 @@ pub mod component;
 pub mod ibmmq;
 pub mod listener;
 pub mod ocf;
+pub mod pacemaker;
 pub mod spec;
 pub mod trigger;

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{Journal, Level, QueueManager};
+use crate::cluster::NodeAttributes;
 use crate::error::MqError;
-use crate::exec::Runner;
 use crate::storage::{self, Look};
 use crate::user::{self, MqUser};
 
@@ -20,26 +20,11 @@ pub struct NodeCheckOptions {
     /// The queue manager's data directory when it is not `<Prefix>/qmgrs/<Directory>` (what
     /// `crtmqm -md DIR` made); used while this node has no stanza for it.
     pub data_path: Option<PathBuf>,
-    /// This node's name in the cluster, when the caller knows it (else the host name).
-    pub node_name: Option<String>,
-    /// Compare the mq user's ids with the other nodes' through attrd_updater.
-    pub cluster_ids: bool,
 }
 
 /// The attribute carrying a node's uid:gid of the mq user.
 pub fn ids_attribute(user: &str) -> String {
     format!("mqha-mq-ids-{user}")
-}
-
-/// (host, value) pairs of `attrd_updater -Q -A -n NAME` output lines such as
-/// `name="mqha-mq-ids-mqm" host="node1" value="1001:1001"`.
-pub fn parse_attrd_query(out: &str) -> Vec<(String, String)> {
-    let field = |l: &str, key: &str| -> Option<String> {
-        let start = l.find(&format!("{key}=\""))? + key.len() + 2;
-        let end = l[start..].find('"')? + start;
-        Some(l[start..end].to_string())
-    };
-    out.lines().filter_map(|l| Some((field(l, "host")?, field(l, "value")?))).collect()
 }
 
 /// What the published ids of the mq user say about this node.
@@ -208,9 +193,11 @@ pub fn addmqinf_args(qm: &str, directory: &str, prefix: &Path, data_path: Option
 
 impl QueueManager {
     /// The node checks; Ok carries the warnings (already journaled).
+    /// With `cluster`, the mq user's ids are published and compared with the other nodes'.
     pub fn node_checks(
         &self,
         opts: &NodeCheckOptions,
+        cluster: Option<&dyn NodeAttributes>,
         deadline: Instant,
         j: &dyn Journal,
     ) -> Result<Vec<String>, MqError> {
@@ -243,9 +230,9 @@ impl QueueManager {
                 mq_gid
             )));
         }
-        if opts.cluster_ids {
+        if let Some(cluster) = cluster {
             let owner = data_owner.as_ref().map(|(_, (uid, gid))| format!("{uid}:{gid}"));
-            self.check_cluster_ids(opts, owner.as_deref(), deadline, j)?;
+            self.check_cluster_ids(cluster, owner.as_deref(), deadline, j)?;
         }
         if self.stanza().is_none() {
             if opts.add_mqs_ini {
@@ -309,47 +296,25 @@ impl QueueManager {
 
     /// Publishes this node's uid:gid of the mq user and compares it with the other nodes' and
     /// with the data's owner (`judge_ids`): only the odd node refuses; the others warn.
-    /// Skipped (debug) when Pacemaker's attribute daemon is not there or does not answer.
+    /// Skipped (debug) when the cluster does not take or give the attribute.
     fn check_cluster_ids(
         &self,
-        opts: &NodeCheckOptions,
+        cluster: &dyn NodeAttributes,
         data_owner: Option<&str>,
         deadline: Instant,
         j: &dyn Journal,
     ) -> Result<(), MqError> {
-        let Some(tool) =
-            ["/usr/sbin/attrd_updater", "/usr/bin/attrd_updater"].iter().map(Path::new).find(|p| p.is_file())
-        else {
-            j.note(Level::Debug, "attrd_updater not installed: uid/gid comparison across nodes skipped");
-            return Ok(());
-        };
-        let runner = Runner::new(Path::new("/usr/sbin"), None);
         let name = ids_attribute(&self.user.name);
         let own = format!("{}:{}", self.user.uid, self.user.gid);
         let d = || deadline.min(Instant::now() + Duration::from_secs(5));
-        // -p: kept by the attribute daemons only, not written to the CIB.
-        match runner.run(tool, &["-n", name.as_str(), "-U", own.as_str(), "-p"], None, d()) {
-            Ok(o) if o.rc == 0 => {}
-            Ok(o) => {
-                j.note(
-                    Level::Debug,
-                    &format!("attrd_updater -U exited {} ({}): Pacemaker not running here?", o.rc, o.explaining_line()),
-                );
-                return Ok(());
-            }
+        let all = match cluster.publish(&name, &own, d()).and_then(|_| cluster.read_all(&name, d())) {
+            Ok(all) => all,
             Err(e) => {
-                j.note(Level::Debug, &format!("attrd_updater: {e}"));
+                j.note(Level::Debug, &format!("{e}: uid/gid comparison across nodes skipped"));
                 return Ok(());
             }
-        }
-        let out = match runner.run(tool, &["-n", name.as_str(), "-Q", "-A"], None, d()) {
-            Ok(o) if o.rc == 0 => o.stdout,
-            _ => return Ok(()),
         };
-        let node = opts.node_name.clone().unwrap_or_else(|| {
-            nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default()
-        });
-        match judge_ids(&self.user.name, &node, &own, &parse_attrd_query(&out), data_owner) {
+        match judge_ids(&self.user.name, &cluster.node(), &own, &all, data_owner) {
             IdVerdict::Agree => Ok(()),
             IdVerdict::OthersDiffer(w) => {
                 j.note(Level::Warn, &w);
@@ -421,10 +386,40 @@ mod tests {
         );
     }
 
+    /// The cluster's attributes in memory: what other nodes published, and what this node adds.
+    struct Attributes {
+        node: &'static str,
+        values: std::cell::RefCell<Vec<(String, String)>>,
+    }
+
+    impl NodeAttributes for Attributes {
+        fn node(&self) -> String {
+            self.node.to_string()
+        }
+        fn publish(&self, _: &str, value: &str, _: Instant) -> Result<(), String> {
+            self.values.borrow_mut().push((self.node.to_string(), value.to_string()));
+            Ok(())
+        }
+        fn read_all(&self, _: &str, _: Instant) -> Result<Vec<(String, String)>, String> {
+            Ok(self.values.borrow().clone())
+        }
+    }
+
     #[test]
-    fn attrd_query_parsed() {
-        let out = "name=\"mqha-mq-ids-mqm\" host=\"node1\" value=\"1001:1001\"\nname=\"mqha-mq-ids-mqm\" host=\"node2\" value=\"1002:1001\"\n";
-        assert_eq!(published(&[("node1", "1001:1001"), ("node2", "1002:1001")]), parse_attrd_query(out));
+    fn the_odd_node_refuses_and_publishes_its_ids() {
+        let me = MqUser::lookup("root").unwrap();
+        let inst = crate::installation::Installation { path: "/opt/mqm".into(), data_path: "/var/mqm".into() };
+        let qm = QueueManager::new(crate::QmName::new("QM1").unwrap(), inst, me.clone());
+        let own = format!("{}:{}", me.uid, me.gid);
+        let others =
+            vec![("node2".to_string(), "4001:4001".to_string()), ("node3".to_string(), "4001:4001".to_string())];
+        let cluster = Attributes { node: "node1", values: std::cell::RefCell::new(others) };
+        let d = Instant::now() + Duration::from_secs(5);
+        let e = qm.check_cluster_ids(&cluster, None, d, &crate::qmgr::Silent).unwrap_err();
+        assert!(matches!(e, MqError::Node(_)), "{e}");
+        assert!(cluster.values.borrow().contains(&("node1".to_string(), own)));
+        let alone = Attributes { node: "node1", values: Default::default() };
+        assert!(qm.check_cluster_ids(&alone, None, d, &crate::qmgr::Silent).is_ok());
     }
 
     #[test]

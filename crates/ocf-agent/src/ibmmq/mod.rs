@@ -18,6 +18,7 @@ use mq_core::{Deadline, MqError, QmState};
 
 use crate::component::{exit_for, Failure, OcfJournal};
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
+use crate::pacemaker::Pacemaker;
 use crate::spec::ibmmq::{IbmmqParams, Managed, StopMode};
 
 fn fail(e: MqError) -> Failure {
@@ -123,7 +124,7 @@ pub fn run(action: &Action, env: &Env, params: &IbmmqParams) -> OcfExit {
         Action::Start => finish(start(env, params, deadline)),
         Action::Stop => stop(params, deadline),
         Action::Monitor => finish(monitor(env, params, deadline)),
-        Action::ValidateAll => finish(validate(env, params, deadline)),
+        Action::ValidateAll => finish(validate(params, deadline)),
         Action::ReloadAgent => {
             // The reloadable parameters (test_queue, client_*, stop_mode) are read afresh by every
             // action; a new test queue is created by the next start or here when running.
@@ -136,20 +137,14 @@ pub fn run(action: &Action, env: &Env, params: &IbmmqParams) -> OcfExit {
     }
 }
 
-fn node_options(env: &Env, params: &IbmmqParams, cluster_ids: bool) -> NodeCheckOptions {
-    let _ = env;
-    NodeCheckOptions {
-        add_mqs_ini: params.add_mqs_ini,
-        data_path: params.data_path.clone(),
-        node_name: std::env::var("OCF_RESKEY_CRM_meta_on_node").ok().filter(|s| !s.is_empty()),
-        cluster_ids,
-    }
+fn node_options(params: &IbmmqParams) -> NodeCheckOptions {
+    NodeCheckOptions { add_mqs_ini: params.add_mqs_ini, data_path: params.data_path.clone() }
 }
 
 fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     let j = OcfJournal;
     let qm = open(p, deadline)?;
-    qm.node_checks(&node_options(env, p, true), deadline, &j).map_err(fail)?;
+    qm.node_checks(&node_options(p), Some(&Pacemaker::from_env(env)), deadline, &j).map_err(fail)?;
     let opts = StartOptions {
         strmqm_options: p.strmqm_options.clone(),
         test_queue: p.test_queue.clone(),
@@ -215,8 +210,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             // A recurring monitor that fails runs the node checks: a node that lost its set-up
             // (storage, ownership) gets that reason and a ban from this node.
             if !probe {
-                let o = NodeCheckOptions { add_mqs_ini: false, data_path: None, node_name: None, cluster_ids: false };
-                if let Err(e) = qm.node_checks(&o, deadline, &j) {
+                if let Err(e) = qm.node_checks(&NodeCheckOptions::default(), None, deadline, &j) {
                     log::warn(&verdict.reason);
                     return Err(Failure(exit_for(&e), e.to_string()));
                 }
@@ -291,16 +285,16 @@ fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
 }
 
 /// validate-all at depth 10+: this node's set-up, without changing anything.
-fn validate(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
+fn validate(p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     let j = OcfJournal;
     let qm = open(p, deadline)?;
-    let mut o = node_options(env, p, false);
+    let mut o = node_options(p);
     o.add_mqs_ini = false;
     if p.add_mqs_ini && qm.stanza().is_none() {
         log::info(format!("{} is not in mqs.ini yet; start will add it (add_mqs_ini=true)", p.qmgr));
         return Ok(OcfExit::Success);
     }
-    qm.node_checks(&o, deadline, &j).map_err(fail)?;
+    qm.node_checks(&o, None, deadline, &j).map_err(fail)?;
     Ok(OcfExit::Success)
 }
 

@@ -22,7 +22,9 @@ use super::table::{self, Verdict};
 use super::{depth0, end_mode, fail, finish, manage, node_options, open};
 use crate::component::{exit_for, Failure, OcfJournal};
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
+use crate::pacemaker::Pacemaker;
 use crate::spec::ibmmq::IbmmqParams;
+use mq_core::cluster::PromotionScores;
 
 /// The role Pacemaker last gave this node's clone instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,36 +114,11 @@ fn promotion_score(env: &Env, score: Option<u32>, deadline: Instant) {
     if !env.is_clone {
         return;
     }
-    let Some(bin) =
-        ["/usr/sbin/crm_attribute", "/usr/bin/crm_attribute"].into_iter().map(PathBuf::from).find(|p| p.is_file())
-    else {
-        log::warn("crm_attribute not found: cannot set the promotion score");
-        return;
-    };
-    let value = score.map(|s| s.to_string());
-    // The command runs in a cleared environment: name the resource (the clone's primitive, without
-    // the instance number) and this node instead of leaving them to OCF_RESOURCE_INSTANCE.
-    let rsc = env.instance.split(':').next().unwrap_or_default();
-    if rsc.is_empty() {
-        log::warn("OCF_RESOURCE_INSTANCE is not set: cannot set the promotion score");
-        return;
-    }
-    let promotion = format!("--promotion={rsc}");
-    let mut args: Vec<&str> = vec![&promotion, "--lifetime=reboot"];
-    match &value {
-        Some(v) => args.extend(["--update", v.as_str()]),
-        None => args.push("--delete"),
-    }
-    let node = std::env::var("OCF_RESKEY_CRM_meta_on_node").ok().filter(|n| !n.is_empty());
-    if let Some(n) = &node {
-        args.extend(["--node", n.as_str()]);
-    }
-    let runner = mq_core::exec::Runner::new(std::path::Path::new("/usr/sbin"), None);
-    let d = deadline.min(Instant::now() + Duration::from_secs(10));
-    match runner.run(&bin, &args, None, d) {
-        Ok(o) if o.rc == 0 => log::debug(format!("promotion score {}", value.as_deref().unwrap_or("removed"))),
-        Ok(o) => log::warn(format!("crm_attribute {} exited {}: {}", args.join(" "), o.rc, o.explaining_line())),
-        Err(e) => log::warn(format!("crm_attribute: {e}")),
+    match Pacemaker::from_env(env).set(score, deadline) {
+        Ok(()) => {
+            log::debug(format!("promotion score {}", score.map(|s| s.to_string()).as_deref().unwrap_or("removed")))
+        }
+        Err(e) => log::warn(e),
     }
 }
 
@@ -309,7 +286,7 @@ fn become_unpromoted(
 fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     let j = OcfJournal;
     let qm = open(p, deadline)?;
-    qm.node_checks(&node_options(env, p, true), deadline, &j).map_err(fail)?;
+    qm.node_checks(&node_options(p), Some(&Pacemaker::from_env(env)), deadline, &j).map_err(fail)?;
     let roles = RoleFile::of(p, &qm);
     let state = settled_state(&qm, deadline, &j)?;
     let score = become_unpromoted(&qm, p, &state, deadline, &j)?;
@@ -468,13 +445,8 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         }
         code => {
             if !probe {
-                let o = mq_core::qmgr::checks::NodeCheckOptions {
-                    add_mqs_ini: false,
-                    data_path: None,
-                    node_name: None,
-                    cluster_ids: false,
-                };
-                if let Err(e) = qm.node_checks(&o, deadline, &j) {
+                let o = mq_core::qmgr::checks::NodeCheckOptions::default();
+                if let Err(e) = qm.node_checks(&o, None, deadline, &j) {
                     log::warn(&verdict.reason);
                     return Err(Failure(exit_for(&e), e.to_string()));
                 }
