@@ -146,16 +146,13 @@ impl QueueManager {
     }
 
     /// Kills what a crashed instance of this queue manager left: its own processes only.
-    fn sweep(&self, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
+    pub fn sweep(&self, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
         let qm = self.name.as_str();
         let left = self.scope().list();
         if left.is_empty() {
             return Ok(());
         }
-        j.note(
-            Level::Warn,
-            &format!("{} processes of a previous instance of {qm} are left; killing them before strmqm", left.len()),
-        );
+        j.note(Level::Warn, &format!("{} processes of a previous instance of {qm} are left; killing them", left.len()));
         let (_, still) = kill_family(self.scope(), share(deadline, 0.3), j);
         if still.is_empty() {
             Ok(())
