@@ -201,49 +201,79 @@ impl QueueManager {
         deadline: Instant,
         j: &dyn Journal,
     ) -> Result<Vec<String>, MqError> {
-        let qm = self.name.as_str();
         let mut warnings = Vec::new();
         let mut warn = |w: String| {
             j.note(Level::Warn, &w);
             warnings.push(w);
         };
-        // The mq group: the group owning the data directory when it exists, else mqm.
-        // Without a stanza yet, the data_path parameter is the only pointer to the data.
-        let data_owner = self
-            .data_dir()
-            .or_else(|| opts.data_path.clone())
-            .and_then(|d| storage::stat_soon(&d, deadline).found().map(|m| (d, (m.uid, m.gid))));
-        let (mq_gid, source) = match &data_owner {
-            Some((d, (_, gid))) => (*gid, format!("the group of {}", d.display())),
-            None => (user::group_gid("mqm")?, "the mq group".to_string()),
-        };
-        if !self.user.is_member_of(mq_gid) {
-            if let Some((d, _)) = &data_owner {
-                if let Some(p) = owner_problem(d, &self.user, mq_gid) {
-                    return Err(MqError::Node(format!("data directory of {qm}: {p}")));
-                }
-            }
-            return Err(MqError::Node(format!(
-                "mq user {} is not a member of group {} (gid {}, {source}), which MQ requires",
-                self.user.name,
-                user::group_name(mq_gid),
-                mq_gid
-            )));
-        }
+        let data_owner = self.data_owner(opts, deadline);
+        let mq_gid = self.check_mq_group(data_owner.as_ref())?;
         if let Some(cluster) = cluster {
             let owner = data_owner.as_ref().map(|(_, (uid, gid))| format!("{uid}:{gid}"));
             self.check_cluster_ids(cluster, owner.as_deref(), deadline, j)?;
         }
-        if self.stanza().is_none() {
-            if opts.add_mqs_ini {
-                self.add_stanza(opts.data_path.as_deref(), deadline, j)?;
-            } else {
-                return Err(MqError::Node(format!(
-                    "queue manager {qm} has no QueueManager stanza in {}; add it (dspmqinf -o command {qm} on the node that has it, then addmqinf here) or set add_mqs_ini=true",
-                    self.inst.mqs_ini().display()
-                )));
+        self.check_stanza(opts, deadline, j)?;
+        let (data, log) = self.check_directories(opts, mq_gid, &mut warn)?;
+        self.check_boot_units(&mut warn);
+        self.check_own_mounts(&data, log.as_deref(), &mut warn);
+        self.check_mqconfig(deadline, j, &mut warn);
+        Ok(warnings)
+    }
+
+    /// The data directory and its (uid, gid), when this node sees it in time. Without a stanza
+    /// yet, the data_path parameter is the only pointer to the data.
+    fn data_owner(&self, opts: &NodeCheckOptions, deadline: Instant) -> Option<(PathBuf, (u32, u32))> {
+        self.data_dir()
+            .or_else(|| opts.data_path.clone())
+            .and_then(|d| storage::stat_soon(&d, deadline).found().map(|m| (d, (m.uid, m.gid))))
+    }
+
+    /// The mq user is in the mq group: the group owning the data directory when it exists, else
+    /// mqm. Returns that group's gid.
+    fn check_mq_group(&self, data_owner: Option<&(PathBuf, (u32, u32))>) -> Result<u32, MqError> {
+        let (mq_gid, source) = match data_owner {
+            Some((d, (_, gid))) => (*gid, format!("the group of {}", d.display())),
+            None => (user::group_gid("mqm")?, "the mq group".to_string()),
+        };
+        if self.user.is_member_of(mq_gid) {
+            return Ok(mq_gid);
+        }
+        if let Some((d, _)) = data_owner {
+            if let Some(p) = owner_problem(d, &self.user, mq_gid) {
+                return Err(MqError::Node(format!("data directory of {}: {p}", self.name)));
             }
         }
+        Err(MqError::Node(format!(
+            "mq user {} is not a member of group {} (gid {}, {source}), which MQ requires",
+            self.user.name,
+            user::group_name(mq_gid),
+            mq_gid
+        )))
+    }
+
+    /// This node's mqs.ini has the queue manager's stanza (added when asked to).
+    fn check_stanza(&self, opts: &NodeCheckOptions, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
+        if self.stanza().is_some() {
+            return Ok(());
+        }
+        if opts.add_mqs_ini {
+            return self.add_stanza(opts.data_path.as_deref(), deadline, j);
+        }
+        let qm = &self.name;
+        Err(MqError::Node(format!(
+            "queue manager {qm} has no QueueManager stanza in {}; add it (dspmqinf -o command {qm} on the node that has it, then addmqinf here) or set add_mqs_ini=true",
+            self.inst.mqs_ini().display()
+        )))
+    }
+
+    /// The data and log directories are the mq user's; returns them.
+    fn check_directories(
+        &self,
+        opts: &NodeCheckOptions,
+        mq_gid: u32,
+        warn: &mut dyn FnMut(String),
+    ) -> Result<(PathBuf, Option<PathBuf>), MqError> {
+        let qm = &self.name;
         let data = self.data_dir().ok_or_else(|| MqError::Node(format!("no data directory known for {qm}")))?;
         if let Some(given) = &opts.data_path {
             // The stanza is what MQ itself uses; the parameter only helps a node that has none.
@@ -260,38 +290,49 @@ impl QueueManager {
             return Err(MqError::Node(format!("data directory of {qm}: {p}")));
         }
         let log = self.log_dir();
-        if let Some(log) = &log {
-            if let Some(p) = owner_problem(log, &self.user, mq_gid) {
-                return Err(MqError::Node(format!("log directory of {qm}: {p}")));
-            }
+        if let Some(p) = log.as_deref().and_then(|l| owner_problem(l, &self.user, mq_gid)) {
+            return Err(MqError::Node(format!("log directory of {qm}: {p}")));
         }
+        Ok((data, log))
+    }
+
+    /// No boot-time service also starts the queue manager (a warning).
+    fn check_boot_units(&self, warn: &mut dyn FnMut(String)) {
+        let qm = self.name.as_str();
         for unit in boot_units(Path::new("/etc/systemd/system"), qm) {
             warn(format!(
                 "systemd unit {} also starts {qm} at boot; disable it so that only the cluster starts the queue manager",
                 unit.display()
             ));
         }
-        for (what, dir) in [("data", Some(data.clone())), ("log", log.clone())] {
-            if let Some(dir) = dir {
-                if same_device_as_root(&dir) {
-                    warn(format!(
-                        "{what} directory {} of {qm} is on the root file system, not on its own (shared) mount",
-                        dir.display()
-                    ));
-                }
+    }
+
+    /// The data and log directories are on their own mounts, not the root file system (a warning).
+    fn check_own_mounts(&self, data: &Path, log: Option<&Path>, warn: &mut dyn FnMut(String)) {
+        for (what, dir) in [("data", Some(data)), ("log", log)] {
+            if let Some(dir) = dir.filter(|d| same_device_as_root(d)) {
+                warn(format!(
+                    "{what} directory {} of {} is on the root file system, not on its own (shared) mount",
+                    dir.display(),
+                    self.name
+                ));
             }
         }
-        if self.inst.has("mqconfig") {
-            match self.run("mqconfig", &[], None, deadline.min(Instant::now() + Duration::from_secs(20))) {
-                Ok(o) => {
-                    for l in mqconfig_failures(&o.stdout) {
-                        warn(format!("mqconfig: {l}"));
-                    }
-                }
-                Err(e) => j.note(Level::Debug, &format!("mqconfig: {e}")),
-            }
+    }
+
+    /// mqconfig's failed kernel and limit checks (warnings).
+    fn check_mqconfig(&self, deadline: Instant, j: &dyn Journal, warn: &mut dyn FnMut(String)) {
+        if !self.inst.has("mqconfig") {
+            return;
         }
-        Ok(warnings)
+        match self.run("mqconfig", &[], None, deadline.min(Instant::now() + Duration::from_secs(20))) {
+            Ok(o) => {
+                for l in mqconfig_failures(&o.stdout) {
+                    warn(format!("mqconfig: {l}"));
+                }
+            }
+            Err(e) => j.note(Level::Debug, &format!("mqconfig: {e}")),
+        }
     }
 
     /// Publishes this node's uid:gid of the mq user and compares it with the other nodes' and
