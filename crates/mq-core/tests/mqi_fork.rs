@@ -206,15 +206,6 @@ fn wrong_queue_manager_and_foreign_messages_are_failures() {
 }
 
 #[test]
-fn open_input_count_is_read() {
-    let lib = FakeLib::build(&[]);
-    lib.script("IPC 2\n");
-    let n = mqi::open_input_count(&lib.target("QM1"), "SYSTEM.DEFAULT.INITIATION.QUEUE", secs(20)).unwrap();
-    assert_eq!(n, 2);
-    assert!(lib.log().contains("MQINQ nsel=1 sel0=17 nint=1 clen=0"), "{}", lib.log());
-}
-
-#[test]
 fn a_library_without_a_verb_is_unavailable() {
     let lib = FakeLib::build(&["-DNO_INQ"]);
     let e = mqi::run_probe(&lib.target("QM1"), &mqi::depth10_steps(), secs(20)).unwrap_err();

@@ -309,38 +309,6 @@ fn client_checks_through_the_listener() {
 }
 
 #[test]
-fn open_input_count_of_a_queue() {
-    let sim = SimQm::new("QMPROBE7");
-    sim.start();
-    sim.mqsc("DEFINE QLOCAL(APP.INITQ)\n");
-    let target = sim.target();
-    let n = mqi::open_input_count(&target, "APP.INITQ", secs(30)).expect("inquiry passes");
-    assert_eq!(n, 0);
-    // amqsget holds the queue open for input while it waits for messages.
-    let mut getter = Command::new(sim.inst().join("samp/bin/amqsget"))
-        .args(["APP.INITQ", &sim.qm])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let until = Instant::now() + Duration::from_secs(10);
-    let mut seen = 0;
-    while Instant::now() < until {
-        seen = mqi::open_input_count(&target, "APP.INITQ", secs(30)).expect("inquiry passes");
-        if seen == 1 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = getter.kill();
-    let _ = getter.wait();
-    assert_eq!(seen, 1, "amqsget's open handle was not counted");
-    let e = mqi::open_input_count(&target, "NO.SUCH.QUEUE", secs(30)).unwrap_err();
-    assert_eq!(e.reason(), Some(2085), "{e}");
-}
-
-#[test]
 fn a_permanent_dynamic_model_leaves_no_queue_behind() {
     // An administrator made the default model PERMDYN: the probe must still not leave an MQHA.*
     // queue behind on every depth-20 monitor.
