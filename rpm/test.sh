@@ -76,7 +76,10 @@ for want in 'back\slash.' '.leading dot line' "'leading quote line" '.so /etc/pa
 done
 
 # --- the spec asks for a Rust new enough for every crate the agent is built from -------------------
-msrv=$(cargo metadata --format-version 1 --locked --offline 2>/dev/null | python3 -c '
+# Offline: tests/setup.sh --fetch put every crate of Cargo.lock, for every target, in the cache.
+msrv=""
+if meta=$(cargo metadata --format-version 1 --locked --offline 2>"$scratch/metadata.err") && [ -n "$meta" ]; then
+msrv=$(printf '%s' "$meta" | python3 -c '
 import json, sys
 m = json.load(sys.stdin)
 pk = {p["id"]: p for p in m["packages"]}
@@ -94,6 +97,9 @@ while todo:
 v = [tuple(int(x) for x in pk[i]["rust_version"].split(".")) for i in seen if pk[i].get("rust_version")]
 print(".".join(map(str, max(v))) if v else "")
 ')
+else
+    bad "cargo metadata --locked --offline failed (run tests/setup.sh --fetch first): $(tail -1 "$scratch/metadata.err")"
+fi
 spec_rust=$(sed -n 's/^BuildRequires:[[:space:]]*cargo >= //p' rpm/mqha.spec)
 check "spec's BuildRequires cargo >= $spec_rust covers the agent's crates (highest rust-version: ${msrv:-unknown})" \
     bash -c '[ -n "$1" ] && [ -n "$2" ] && [ "$(printf "%s\n%s\n" "$1" "$2" | sort -V | tail -1)" = "$2" ]' _ "$msrv" "$spec_rust"

@@ -21,9 +21,9 @@ bold "1. Debian packages and users (tests/setup.sh)"
 show "tests/setup.sh"
 tests/setup.sh || exit 1
 
-bold "2. Build (cargo build --release --workspace)"
-show "cargo build --release --workspace"
-cargo build --release --workspace || exit 1
+bold "2. Build (cargo build --release --workspace --locked)"
+show "cargo build --release --workspace --locked"
+cargo build --release --workspace --locked || exit 1
 
 # shellcheck source=tests/cluster/lib.sh
 source tests/cluster/lib.sh

@@ -9,7 +9,7 @@
 # only processes inside namespaces we made.
 #
 # What it is not: a cluster manager; it starts corosync and pacemakerd by hand (no systemd), exactly
-# as reference/pacemaker-ocf.md §6 and examples/multinode-namespaces.md describe.
+# as docs/reference/pacemaker-ocf.md#cluster-without-systemd and #several-nodes-on-one-host describe.
 #
 # ---- For MULTINODE (tests/cluster/multinode.sh) — how to reuse this file -------------------------
 #   source tests/cluster/lib.sh

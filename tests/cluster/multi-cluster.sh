@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/cluster/multi-cluster.sh — a multi-instance queue manager as a promotable clone in a live
-# three-node Pacemaker cluster (issue 8; quorum is real: two of three votes). Each node is a host made of namespaces with its own
+# three-node Pacemaker cluster (quorum is real: two of three votes). Each node is a host made of namespaces with its own
 # simulated MQ installation (tests/cluster/multinode/cluster.sh, used as it is); the queue
 # manager's data and logs are in one host directory every node sees at once, as networked storage
 # is. Asserted and timed:

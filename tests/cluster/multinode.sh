@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/cluster/multinode.sh — three real Pacemaker/Corosync nodes on this machine, and a queue
-# manager failing over between them on shared storage (issue 7).
+# manager failing over between them on shared storage.
 #
 # Each node is an isolated "host" made of Linux namespaces by this script (network, mount, UTS and
 # PID with its own /proc; see multinode/cluster.sh), with its own simulated MQ installation. The

@@ -4,12 +4,13 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use mq_core::mqi::{self, MqiError, MqiTarget, ProbeIdentity, ProbeStep, StepOutcome};
 use mq_core::QmName;
+use mq_testkit::{in_secs as secs, pid_exists};
 
 struct FakeLib {
     dir: tempfile::TempDir,
@@ -63,14 +64,6 @@ fn field<'a>(line: &'a str, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {key}= in {line}"))
 }
 
-fn secs(n: u64) -> Instant {
-    Instant::now() + Duration::from_secs(n)
-}
-
-fn gone(pid: i32) -> bool {
-    !PathBuf::from(format!("/proc/{pid}")).exists()
-}
-
 #[test]
 fn depth20_round_trips_pass_and_pass_the_right_structures() {
     let lib = FakeLib::build(&[]);
@@ -110,7 +103,7 @@ fn depth20_round_trips_pass_and_pass_the_right_structures() {
     // The child ran in its own process group and is gone.
     let pid = lib.probe_pid();
     assert_eq!(field(connx, "pgid"), pid.to_string());
-    assert!(gone(pid));
+    assert!(!pid_exists(pid));
 }
 
 #[test]
@@ -168,7 +161,7 @@ fn a_hung_call_times_out_naming_the_step_and_leaves_no_child() {
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert!(took >= Duration::from_millis(1400) && took < Duration::from_millis(2500), "{took:?}");
-    assert!(gone(lib.probe_pid()), "the hung probe child was left behind");
+    assert!(!pid_exists(lib.probe_pid()), "the hung probe child was left behind");
 }
 
 #[test]
@@ -278,7 +271,8 @@ fn a_helper_process_the_library_left_does_not_delay_or_survive_the_probe() {
     let pid: i32 = field(spawned, "pid").parse().unwrap();
     // Killed with the probe's process group; it is reaped by init, so allow a moment.
     let until = Instant::now() + Duration::from_secs(5);
-    while !gone(pid) && !std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.contains(") Z")).unwrap_or(true)
+    while !!pid_exists(pid)
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.contains(") Z")).unwrap_or(true)
     {
         assert!(Instant::now() < until, "helper {pid} survived the probe");
         std::thread::sleep(Duration::from_millis(10));
@@ -294,7 +288,7 @@ fn a_failure_is_reported_even_when_the_disconnect_after_it_hangs() {
         .unwrap_err();
     assert_eq!(e.reason(), Some(2035), "{e:?}");
     assert!(t0.elapsed() < Duration::from_millis(2000), "{:?}", t0.elapsed());
-    assert!(gone(lib.probe_pid()), "the probe child was left behind");
+    assert!(!pid_exists(lib.probe_pid()), "the probe child was left behind");
 
     // When every step passed and the final MQDISC hangs, that is the timeout's step.
     lib.script("MQDISC hang\n");

@@ -3,151 +3,32 @@
 //! connections through a listener. Needs root (the probe drops to user mqm; tests/setup.sh creates
 //! it) and the workspace built: `cargo build --workspace`.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use mq_core::mqi::{self, MqiError, MqiTarget, ProbeIdentity, ProbeStep, StepOutcome};
 use mq_core::QmName;
+use mq_testkit::{free_port, in_secs as secs, Sim, SimQm};
 
 const TEST_QUEUE: &str = "HA.TESTQUEUE";
 const CHANNEL: &str = "MQHA.SVRCONN";
 
-fn profile_dir() -> PathBuf {
-    // target/<profile>/deps/<test> -> target/<profile>
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(Path::parent).unwrap().to_path_buf()
+/// A created queue manager `qm` in its own simulated installation (torn down on drop).
+fn sim_qm(qm: &str) -> SimQm {
+    SimQm::create_in(Sim::install(&[]), qm)
 }
 
-fn mqsim() -> PathBuf {
-    let p = profile_dir().join("mqsim");
-    assert!(p.exists(), "{} is missing: build first: cargo build --workspace [--release]", p.display());
-    p
+/// runmqsc's report; every command must have worked.
+fn mqsc(sim: &SimQm, text: &str) -> String {
+    let s = sim.mqsc(text);
+    assert!(s.contains("No commands have a syntax error.") && !s.contains("could not be processed"), "runmqsc: {s}");
+    s
 }
 
-/// Runs a command with a deadline; kills it when the deadline passes.
-fn run(cmd: &mut Command, input: Option<&str>, limit: Duration) -> Output {
-    use std::io::Write;
-    let mut child = cmd
-        .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
-    if let Some(text) = input {
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    }
-    let until = Instant::now() + limit;
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if Instant::now() > until {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("{cmd:?} did not finish within {limit:?}: {}", String::from_utf8_lossy(&out.stdout));
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// A simulated installation with one queue manager; everything of it is killed on drop.
-struct SimQm {
-    root: tempfile::TempDir,
-    qm: String,
-    listener: Option<Child>,
-}
-
-impl SimQm {
-    fn new(qm: &str) -> SimQm {
-        let root = tempfile::tempdir().unwrap();
-        let out = run(Command::new(mqsim()).arg("install").arg(root.path()), None, Duration::from_secs(60));
-        assert!(out.status.success(), "mqsim install: {}", String::from_utf8_lossy(&out.stderr));
-        let sim = SimQm { root, qm: qm.to_string(), listener: None };
-        sim.ok("crtmqm", &[qm]);
-        sim
-    }
-
-    fn inst(&self) -> PathBuf {
-        self.root.path().join("opt/mqm")
-    }
-
-    fn cmd(&self, name: &str, args: &[&str]) -> Output {
-        run(Command::new(self.inst().join("bin").join(name)).args(args), None, Duration::from_secs(60))
-    }
-
-    fn ok(&self, name: &str, args: &[&str]) {
-        let out = self.cmd(name, args);
-        assert!(
-            out.status.success(),
-            "{name} {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// runmqsc's report, whatever its exit status.
-    fn mqsc_any(&self, text: &str) -> String {
-        let out = run(Command::new(self.inst().join("bin/runmqsc")).arg(&self.qm), Some(text), Duration::from_secs(60));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// runmqsc's report; every command must have worked.
-    fn mqsc(&self, text: &str) -> String {
-        let s = self.mqsc_any(text);
-        assert!(
-            s.contains("No commands have a syntax error.") && !s.contains("could not be processed"),
-            "runmqsc: {s}"
-        );
-        s
-    }
-
-    fn start(&self) {
-        self.ok("strmqm", &[&self.qm]);
-    }
-
-    fn target(&self) -> MqiTarget {
-        let mqm = ProbeIdentity::lookup("mqm").expect("user mqm: run tests/setup.sh as root first");
-        MqiTarget::new(&self.inst(), mqm, QmName::new(&self.qm).unwrap())
-    }
-
-    /// Starts runmqlsr on a free loopback port; returns the connection name.
-    fn listen(&mut self) -> String {
-        let port = free_port();
-        let child = Command::new(self.inst().join("bin/runmqlsr"))
-            .args(["-m", &self.qm, "-t", "tcp", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.listener = Some(child);
-        let until = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < until, "runmqlsr did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        format!("127.0.0.1({port})")
-    }
-}
-
-impl Drop for SimQm {
-    fn drop(&mut self) {
-        if let Some(mut l) = self.listener.take() {
-            let _ = l.kill();
-            let _ = l.wait();
-        }
-        let _ = run(Command::new(mqsim()).arg("cleanup").arg(self.root.path()), None, Duration::from_secs(60));
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn secs(n: u64) -> Instant {
-    Instant::now() + Duration::from_secs(n)
+/// The probe's target: this queue manager, as the mq user.
+fn target_of(sim: &SimQm) -> MqiTarget {
+    let mqm = ProbeIdentity::lookup("mqm").expect("user mqm: run tests/setup.sh as root first");
+    MqiTarget::new(&sim.inst(), mqm, QmName::new(&sim.qm).unwrap())
 }
 
 fn probe_children_of_root(root: &Path) -> usize {
@@ -170,10 +51,10 @@ fn probe_children_of_root(root: &Path) -> usize {
 
 #[test]
 fn running_queue_manager_passes_depth_10_and_20() {
-    let sim = SimQm::new("QMPROBE1");
+    let sim = sim_qm("QMPROBE1");
     sim.start();
-    sim.mqsc(&format!("DEFINE QLOCAL({TEST_QUEUE}) DEFPSIST(YES)\n"));
-    let target = sim.target();
+    mqsc(&sim, &format!("DEFINE QLOCAL({TEST_QUEUE}) DEFPSIST(YES)\n"));
+    let target = target_of(&sim);
 
     // Wall time as the agent sees it (fork, identity change, dlopen, the calls, reap): the
     // median of 10 runs per depth.
@@ -203,78 +84,72 @@ fn running_queue_manager_passes_depth_10_and_20() {
 
     // The probe read only its own message: the test queue is left as it was (empty), and the
     // temporary dynamic queue is gone.
-    let depth = sim.mqsc(&format!("DISPLAY QLOCAL({TEST_QUEUE}) CURDEPTH\n"));
+    let depth = mqsc(&sim, &format!("DISPLAY QLOCAL({TEST_QUEUE}) CURDEPTH\n"));
     assert!(depth.contains("CURDEPTH(0)"), "{depth}");
-    let dyn_queues = sim.mqsc_any("DISPLAY QLOCAL(MQHA.*)\n");
+    let dyn_queues = sim.mqsc("DISPLAY QLOCAL(MQHA.*)\n");
     assert!(dyn_queues.contains("AMQ8147E") && !dyn_queues.contains("QUEUE(MQHA."), "{dyn_queues}");
-    assert_eq!(probe_children_of_root(sim.root.path()), 0);
+    assert_eq!(probe_children_of_root(&sim.root), 0);
 }
 
 #[test]
 fn a_message_of_someone_else_on_the_test_queue_is_left_alone() {
-    let sim = SimQm::new("QMPROBE2");
+    let sim = sim_qm("QMPROBE2");
     sim.start();
-    sim.mqsc(&format!("DEFINE QLOCAL({TEST_QUEUE}) DEFPSIST(YES)\n"));
-    let put = run(
-        Command::new(sim.inst().join("samp/bin/amqsput")).args([TEST_QUEUE, &sim.qm]),
-        Some("not the probe's\n\n"),
-        Duration::from_secs(30),
-    );
-    assert!(put.status.success(), "amqsput: {}", String::from_utf8_lossy(&put.stdout));
+    mqsc(&sim, &format!("DEFINE QLOCAL({TEST_QUEUE}) DEFPSIST(YES)\n"));
+    let put = sim.sample("amqsput", &[TEST_QUEUE, &sim.qm], "not the probe's\n\n", &[]);
+    assert_eq!(put.rc, 0, "amqsput: {put:?}");
     let steps = [ProbeStep::Connect, ProbeStep::PutGetPersistent { queue: TEST_QUEUE.into() }];
-    mqi::run_probe(&sim.target(), &steps, secs(30)).expect("probe passes");
-    let depth = sim.mqsc(&format!("DISPLAY QLOCAL({TEST_QUEUE}) CURDEPTH\n"));
+    mqi::run_probe(&target_of(&sim), &steps, secs(30)).expect("probe passes");
+    let depth = mqsc(&sim, &format!("DISPLAY QLOCAL({TEST_QUEUE}) CURDEPTH\n"));
     assert!(depth.contains("CURDEPTH(1)"), "{depth}");
 }
 
 #[test]
 fn missing_test_queue_is_2085_with_the_hint() {
-    let sim = SimQm::new("QMPROBE3");
+    let sim = sim_qm("QMPROBE3");
     sim.start();
-    let e = mqi::run_probe(&sim.target(), &mqi::depth20_steps(TEST_QUEUE, None), secs(30)).unwrap_err();
+    let e = mqi::run_probe(&target_of(&sim), &mqi::depth20_steps(TEST_QUEUE, None), secs(30)).unwrap_err();
     assert_eq!(e.reason(), Some(2085), "{e}");
     assert!(e.with_hint().contains("created at start"), "{}", e.with_hint());
 }
 
 #[test]
 fn stopped_queue_manager_is_2059() {
-    let sim = SimQm::new("QMPROBE4");
+    let sim = sim_qm("QMPROBE4");
     sim.start();
     sim.ok("endmqm", &["-i", &sim.qm]);
-    let e = mqi::run_probe(&sim.target(), &mqi::depth10_steps(), secs(30)).unwrap_err();
+    let e = mqi::run_probe(&target_of(&sim), &mqi::depth10_steps(), secs(30)).unwrap_err();
     assert_eq!(e.reason(), Some(2059), "{e}");
     assert!(e.to_string().contains("MQCONNX") && e.to_string().contains("MQRC_Q_MGR_NOT_AVAILABLE"), "{e}");
 }
 
 #[test]
 fn hung_queue_manager_times_out_and_leaves_no_probe_behind() {
-    let sim = SimQm::new("QMPROBE5");
+    let sim = sim_qm("QMPROBE5");
     sim.start();
-    let target = sim.target();
+    let target = target_of(&sim);
     mqi::run_probe(&target, &mqi::depth10_steps(), secs(30)).expect("healthy before the fault");
-    let out = run(
-        Command::new(mqsim()).arg("fault").arg(sim.root.path()).args([&sim.qm, "set", "hang"]),
-        None,
-        Duration::from_secs(30),
-    );
-    assert!(out.status.success(), "mqsim fault: {}", String::from_utf8_lossy(&out.stderr));
+    sim.fault(&sim.qm, "hang", None);
     let t0 = Instant::now();
     let e = mqi::run_probe(&target, &mqi::depth10_steps(), Instant::now() + Duration::from_secs(2)).unwrap_err();
     let took = t0.elapsed();
     assert!(matches!(e, MqiError::Timeout { .. }), "{e:?}");
     eprintln!("hung queue manager: the probe returned after {took:?} for a 2 s deadline: {e}");
     assert!(took < Duration::from_millis(3500), "the probe took {took:?} for a 2 s deadline");
-    assert_eq!(probe_children_of_root(sim.root.path()), 0, "a probe child was left behind");
+    assert_eq!(probe_children_of_root(&sim.root), 0, "a probe child was left behind");
 }
 
 #[test]
 fn client_checks_through_the_listener() {
-    let mut sim = SimQm::new("QMPROBE6");
+    let sim = sim_qm("QMPROBE6");
     sim.start();
-    sim.mqsc(&format!(
-        "DEFINE QLOCAL({TEST_QUEUE}) DEFPSIST(YES)\nDEFINE CHANNEL({CHANNEL}) CHLTYPE(SVRCONN) TRPTYPE(TCP)\n"
-    ));
-    let target = sim.target();
+    mqsc(
+        &sim,
+        &format!(
+            "DEFINE QLOCAL({TEST_QUEUE}) DEFPSIST(YES)\nDEFINE CHANNEL({CHANNEL}) CHLTYPE(SVRCONN) TRPTYPE(TCP)\n"
+        ),
+    );
+    let target = target_of(&sim);
 
     // Nothing listens yet: 2538.
     let nobody = format!("127.0.0.1({})", free_port());
@@ -282,7 +157,8 @@ fn client_checks_through_the_listener() {
     let e = mqi::run_probe(&target, &steps, secs(30)).unwrap_err();
     assert_eq!(e.reason(), Some(2538), "{e}");
 
-    let conname = sim.listen();
+    let (_listener, port) = sim.listen();
+    let conname = format!("127.0.0.1({port})");
     // Unknown channel: 2540.
     let steps = [ProbeStep::ClientConnect { channel: "NO.SUCH.CHANNEL".into(), conname: conname.clone() }];
     let e = mqi::run_probe(&target, &steps, secs(30)).unwrap_err();
@@ -297,12 +173,12 @@ fn client_checks_through_the_listener() {
 
     // The same client check run as a non-administrative user is let in by the default rules:
     // the probe really runs as the identity it is given.
-    let mut as_app = sim.target();
+    let mut as_app = target_of(&sim);
     as_app.identity = ProbeIdentity::lookup("mqm2").expect("user mqm2: run tests/setup.sh as root first");
     let connect_only = [ProbeStep::ClientConnect { channel: CHANNEL.into(), conname: conname.clone() }];
     mqi::run_probe(&as_app, &connect_only, secs(30)).expect("a non-admin client is allowed");
 
-    sim.mqsc("ALTER QMGR CHLAUTH(DISABLED)\nREFRESH SECURITY\n");
+    mqsc(&sim, "ALTER QMGR CHLAUTH(DISABLED)\nREFRESH SECURITY\n");
     let r = mqi::run_probe(&target, &steps, secs(30)).expect("bindings and client checks pass");
     assert_eq!(r.steps.len(), 8);
     assert_eq!(r.steps[5].outcome, StepOutcome::QmName(sim.qm.clone()));
@@ -312,29 +188,24 @@ fn client_checks_through_the_listener() {
 fn a_permanent_dynamic_model_leaves_no_queue_behind() {
     // An administrator made the default model PERMDYN: the probe must still not leave an MQHA.*
     // queue behind on every depth-20 monitor.
-    let sim = SimQm::new("QMPROBE8");
+    let sim = sim_qm("QMPROBE8");
     sim.start();
-    sim.mqsc("ALTER QMODEL(SYSTEM.DEFAULT.MODEL.QUEUE) DEFTYPE(PERMDYN)\n");
+    mqsc(&sim, "ALTER QMODEL(SYSTEM.DEFAULT.MODEL.QUEUE) DEFTYPE(PERMDYN)\n");
     let steps = [ProbeStep::Connect, ProbeStep::TempDynRoundTrip { model_queue: mqi::DEFAULT_MODEL_QUEUE.into() }];
     for _ in 0..3 {
-        mqi::run_probe(&sim.target(), &steps, secs(30)).expect("round trip passes");
+        mqi::run_probe(&target_of(&sim), &steps, secs(30)).expect("round trip passes");
     }
-    let left = sim.mqsc_any("DISPLAY QLOCAL(MQHA.*)\n");
+    let left = sim.mqsc("DISPLAY QLOCAL(MQHA.*)\n");
     assert!(left.contains("AMQ8147E") && !left.contains("QUEUE(MQHA."), "{left}");
 }
 
 #[test]
 fn a_full_log_fails_the_persistent_round_trip_but_not_depth_10() {
-    let sim = SimQm::new("QMPROBE9");
+    let sim = sim_qm("QMPROBE9");
     sim.start();
-    sim.mqsc(&format!("DEFINE QLOCAL({TEST_QUEUE}) DEFPSIST(YES)\n"));
-    let out = run(
-        Command::new(mqsim()).arg("fault").arg(sim.root.path()).args([&sim.qm, "set", "log-full"]),
-        None,
-        Duration::from_secs(30),
-    );
-    assert!(out.status.success(), "mqsim fault: {}", String::from_utf8_lossy(&out.stderr));
-    let target = sim.target();
+    mqsc(&sim, &format!("DEFINE QLOCAL({TEST_QUEUE}) DEFPSIST(YES)\n"));
+    sim.fault(&sim.qm, "log-full", None);
+    let target = target_of(&sim);
     mqi::run_probe(&target, &mqi::depth10_steps(), secs(30)).expect("depth 10 still passes");
     let e = mqi::run_probe(&target, &mqi::depth20_steps(TEST_QUEUE, None), secs(30)).unwrap_err();
     assert!(e.to_string().contains("MQPUT failed during persistent put and get on HA.TESTQUEUE"), "{e}");
@@ -344,16 +215,11 @@ fn a_full_log_fails_the_persistent_round_trip_but_not_depth_10() {
 
 #[test]
 fn a_crashed_queue_manager_is_unavailable() {
-    let sim = SimQm::new("QMPROBE10");
+    let sim = sim_qm("QMPROBE10");
     sim.start();
-    let target = sim.target();
+    let target = target_of(&sim);
     mqi::run_probe(&target, &mqi::depth10_steps(), secs(30)).expect("healthy before the crash");
-    let out = run(
-        Command::new(mqsim()).arg("crash").arg(sim.root.path()).args([&sim.qm, "--leave-children"]),
-        None,
-        Duration::from_secs(30),
-    );
-    assert!(out.status.success(), "mqsim crash: {}", String::from_utf8_lossy(&out.stderr));
+    sim.crash(&sim.qm, true);
     let e = mqi::run_probe(&target, &mqi::depth10_steps(), secs(30)).unwrap_err();
     assert_eq!(e.class(), Some(mqi::ReasonClass::Unavailable), "{e}");
 }

@@ -1,4 +1,4 @@
-//! Byte-level access to the MQI structures at the offsets of mqi.md §3 (x86_64, IBM's headers).
+//! Byte-level access to the MQI structures at IBM's x86_64 offsets (docs/reference/mqi.md#struct-layouts).
 //! Fields are read only when the caller's stated Version contains them, so a caller that
 //! allocated a version-1 structure is never read past its end.
 
@@ -26,7 +26,7 @@ impl Raw {
     pub unsafe fn set_bytes(&self, off: usize, v: &[u8]) {
         std::ptr::copy_nonoverlapping(v.as_ptr(), self.0.add(off), v.len())
     }
-    /// An MQCHARn field: ends at the first NUL, trailing blanks trimmed (mqi.md §8).
+    /// An MQCHARn field: ends at the first NUL, trailing blanks trimmed (docs/reference/mqi.md#mqchar-fields).
     pub unsafe fn text(&self, off: usize, len: usize) -> String {
         field_text(self.bytes(off, len))
     }

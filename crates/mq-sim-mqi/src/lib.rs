@@ -1,4 +1,4 @@
-//! The simulated installation's MQI: a C library with IBM's ABI (mqi.md §2-§3), loaded by
+//! The simulated installation's MQI: a C library with IBM's ABI (docs/reference/mqi.md#c-prototypes), loaded by
 //! applications as ROOT/opt/mqm/lib64/libmqm_r.so (bindings and client) or libmqic_r.so
 //! (client only). It finds its installation from its own file path, talks to the queue
 //! manager's engine over `mq_sim::wire` (a unix socket for bindings, TCP through runmqlsr for
@@ -62,7 +62,7 @@ impl<T: Read + Write + Send> Stream for T {}
 
 struct Connection {
     conn: EngineConn<Box<dyn Stream>>,
-    /// Non-shared handles belong to the thread that connected (mqi.md §2).
+    /// Non-shared handles belong to the thread that connected (docs/reference/mqi.md#handle-scope).
     owner: Option<std::thread::ThreadId>,
     no_block: bool,
     broken: bool,
@@ -74,7 +74,7 @@ fn table() -> &'static Mutex<HashMap<i32, Arc<Mutex<Connection>>>> {
 }
 
 static NEXT_HCONN: AtomicI32 = AtomicI32::new(0x0100_0001);
-/// The process that first used the library: a forked child without exec gets 2012 (mqi.md §7.1).
+/// The process that first used the library: a forked child without exec gets 2012 (docs/reference/mqi.md#fork).
 static USER_PID: AtomicU32 = AtomicU32::new(0);
 
 thread_local! {
@@ -299,7 +299,7 @@ unsafe fn connx(name: *mut libc::c_char, cnop: *mut c_void, hconn: *mut MQLONG) 
                 Err(rc) => return (MQCC_FAILED, rc),
             },
             None => match std::env::var("MQSERVER") {
-                // Unknown transport or bad syntax: a queue-manager name error (mqi.md §1.5).
+                // Unknown transport or bad syntax: a queue-manager name error (docs/reference/mqi.md#mqserver).
                 Ok(v) => match wire::parse_mqserver(&v) {
                     Some(ch) => ch,
                     None => return (MQCC_FAILED, MQRC_Q_MGR_NAME_ERROR),
@@ -405,7 +405,8 @@ unsafe fn read_od(p: *mut c_void) -> Result<(Raw, ObjectDesc), i32> {
 
 unsafe fn write_opened(o: &Raw, object_name: &str, qmgr: &str, given: &ObjectDesc) {
     if object_name != given.object_name {
-        // A model queue became a dynamic queue: the caller learns its name (mqi.md §6).
+        // A model queue became a dynamic queue: the caller learns its name
+        // (docs/reference/mqi.md#temporary-dynamic-queues).
         o.set_text(od::OBJECT_NAME, 48, object_name);
         o.set_text(od::OBJECT_Q_MGR_NAME, 48, qmgr);
     }
@@ -742,8 +743,8 @@ pub unsafe extern "C" fn MQBACK(hconn: MQLONG, cc: PMQLONG, rc: PMQLONG) {
     MQCMIT(hconn, cc, rc)
 }
 
-// The rest of the MQI that libmqm-sys's dlopen2 MqWrapper requires (mqi.md §8): present with
-// IBM's prototypes so a loader finds them, answering MQRC_FUNCTION_NOT_SUPPORTED.
+// The rest of the MQI that libmqm-sys's dlopen2 MqWrapper requires (docs/reference/mqi.md#dlopen2-required-symbols):
+// present with IBM's prototypes so a loader finds them, answering MQRC_FUNCTION_NOT_SUPPORTED.
 type P = *mut c_void;
 
 #[no_mangle]

@@ -1,5 +1,7 @@
-//! Who may run the administrative commands (members of the mq group, the mq user, root: §4), and
-//! running a program as the installation's mq user, as MQ's setuid programs do.
+//! Who may run the administrative commands (members of the mq group and the mq user, as in
+//! docs/reference/mq-processes-and-files.md#mq-group-authority; root too here, although real MQ
+//! refuses root outside the group), and running a program as the installation's mq user, as MQ's
+//! setuid programs do.
 
 use crate::paths::Installation;
 use nix::unistd::{Gid, Group, Uid, User};

@@ -13,7 +13,7 @@ pub const BIN_PROGRAMS: &[&str] = &[
     // control commands
     "crtmqm", "dltmqm", "strmqm", "endmqm", "dspmq", "dspmqver", "dspmqinf", "addmqinf", "rmvmqinf", "runmqsc",
     "runmqlsr", "endmqlsr", "strmqcsv", "endmqcsv", "dspmqcsv", "runmqchi", "runmqtrm", "amqiclen", "mqconfig",
-    "dmpmqmsg", // processes of a running queue manager (§5)
+    "dmpmqmsg", // processes of a running queue manager (docs/reference/mq-processes-and-files.md#process-family)
     "amqzxma0", "amqzfuma", "amqzmuc0", "amqzmur0", "amqzmuf0", "amqrrmfa", "amqzmgr0", "amqzlaa0", "amqpcsea",
     "amqfqpub", "amqfcxba",
 ];

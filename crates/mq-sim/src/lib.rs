@@ -1,8 +1,8 @@
 //! mq-sim is a simulated IBM MQ installation for tests: one multi-call binary that is every MQ
 //! command (strmqm, dspmq, runmqsc, ...) and every queue-manager process (amqzxma0, runmqlsr, ...),
 //! dispatched on the name it was run by, plus `mqsim` for test tooling (install, faults, crash,
-//! cleanup). It behaves as `shared/reference/ibm-mq-commands.md` and `mqi.md` describe a real
-//! installation. It is NOT packaged, and nothing in the agents may know about it.
+//! cleanup). It behaves as docs/reference (mq-commands.md, mq-processes-and-files.md, mqi.md)
+//! describes a real installation. It is NOT packaged, and nothing in the agents may know about it.
 
 pub mod authority;
 pub mod cmd;
@@ -28,7 +28,7 @@ pub fn main_from_args() -> i32 {
 /// `args` excludes argv[0], as every command's `main` expects.
 fn dispatch(prog: &str, args: Vec<String>) -> i32 {
     match prog {
-        // SIM-B's commands.
+        // The engine's commands: MQSC, message dump, samples.
         "runmqsc" => cmd::runmqsc::main(args),
         "dmpmqmsg" => cmd::dmpmqmsg::main(args),
         "amqsput" => cmd::samples::amqsput(args),

@@ -1,5 +1,5 @@
-//! The texts MQ's control commands print, in one place so each is written once, exactly as the
-//! reference gives it (ibm-mq-commands.md §6-§9, §16). Ids carry the 9.x severity letter.
+//! The texts MQ's control commands print, in one place so each is written once, exactly as
+//! docs/reference/mq-commands.md gives them. Ids carry the 9.x severity letter.
 
 pub const AMQ7048: &str = "AMQ7048E: The queue manager name is either not valid or not known.";
 pub const AMQ8118: &str = "AMQ8118E: IBM MQ queue manager does not exist.";
@@ -11,7 +11,8 @@ pub const QM_RUNNING: &str = "IBM MQ queue manager running.";
 pub const QUIESCE_ACCEPTED: &str =
     "Quiesce request accepted. The queue manager will stop when all outstanding work\nis complete.";
 
-/// The AMQ8041 block (§16) for processes still attached to a previous instance.
+/// The AMQ8041 block for processes still attached to a previous instance
+/// (docs/reference/mq-processes-and-files.md#leftover-processes).
 pub fn amq8041(pids: &[i32]) -> String {
     let mut s = String::from(
         "AMQ8041S: The queue manager cannot be restarted or deleted because processes,\nthat were previously connected, are still running.\n",
@@ -23,8 +24,8 @@ pub fn amq8041(pids: &[i32]) -> String {
     s
 }
 
-/// "IBM MQ" from 9.0 on, "WebSphere MQ" before: §11 says the name was WebSphere MQ up to 8.0, and
-/// the MQ 8 fixture of §10.1 reads "AMQ8146: WebSphere MQ queue manager not available.".
+/// "IBM MQ" from 9.0 on, "WebSphere MQ" up to 8.0; MQ 8 output reads
+/// "AMQ8146: WebSphere MQ queue manager not available." (docs/reference/mq-commands.md#message-ids-by-version).
 pub fn product(version: &str) -> &'static str {
     if version_at_least(version, 9, 0) {
         "IBM MQ"
@@ -41,7 +42,7 @@ pub fn set_version(version: &str) {
 }
 
 /// A message as this installation's version prints it: before 9.0 the product is "WebSphere MQ"
-/// and AMQ ids carry no severity letter (§10.1: `AMQ8146: WebSphere MQ ...` in 7.5/8.0 output).
+/// and AMQ ids carry no severity letter (docs/reference/mq-commands.md#message-ids-by-version).
 pub fn localize(text: &str) -> String {
     match VERSION.get() {
         Some(v) if !version_at_least(v, 9, 0) => localize_for(v, text),

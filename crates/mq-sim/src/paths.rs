@@ -214,7 +214,8 @@ impl QmPaths {
     }
 }
 
-/// IBM's rule: `.` -> `!`, `/` -> `&`. (`%` handling is UNCONFIRMED in the reference: kept as is.)
+/// IBM's rule: `.` -> `!`, `/` -> `&`. (`%` handling is UNCONFIRMED: kept as is;
+/// docs/reference/mq-processes-and-files.md#directory-names.)
 pub fn qm_dir_name(name: &str) -> String {
     name.chars()
         .map(|c| match c {

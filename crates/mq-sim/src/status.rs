@@ -135,7 +135,7 @@ pub fn derive(
     if held_elsewhere {
         return QmState::RunningElsewhere;
     }
-    // A fresh queue manager shows "Ended immediately" (crtmqm records it; UNCONFIRMED in the reference).
+    // A fresh queue manager shows "Ended immediately" (crtmqm records it; UNCONFIRMED).
     match recorded {
         Some(s) if s.is_ended() => s,
         // Recorded as running, but no controller and nobody holds the lock: it died without an end.

@@ -109,7 +109,7 @@ pub struct MsgDesc {
 }
 
 impl Default for MsgDesc {
-    /// MQMD_DEFAULT (mqi.md §3.2).
+    /// MQMD_DEFAULT (docs/reference/mqi.md#default-initialisers).
     fn default() -> Self {
         MsgDesc {
             report: 0,
@@ -206,6 +206,7 @@ pub fn proxy_line(peer: &std::net::SocketAddr, listener: &str) -> String {
 
 /// Every MQI reply carries a completion code and reason; MQSC replies carry the report lines.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // one response per frame, sent and dropped: boxing saves nothing
 pub enum Response {
     Mqi { cc: i32, reason: i32, body: MqiBody },
     Mqsc { lines: Vec<String>, outcome: MqscOutcome },
@@ -295,7 +296,7 @@ pub struct ClientChannel {
     pub conname: String,
 }
 
-/// MQSERVER=CHANNEL/TCP/host(port) (mqi.md §1.5); None when malformed or not TCP.
+/// MQSERVER=CHANNEL/TCP/host(port) (docs/reference/mqi.md#mqserver); None when malformed or not TCP.
 pub fn parse_mqserver(v: &str) -> Option<ClientChannel> {
     let mut parts = v.splitn(3, '/');
     let (Some(ch), Some(tr), Some(cn)) = (parts.next(), parts.next(), parts.next()) else { return None };

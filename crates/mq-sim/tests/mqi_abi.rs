@@ -3,11 +3,8 @@
 //! there), linked against ROOT/opt/mqm/lib64/libmqm_r.so as IBM's build line does. It proves
 //! the ABI independently of the simulator's Rust types. Needs gcc and root.
 
-#[path = "mqi_common/mod.rs"]
-mod common;
-mod support;
+use mq_testkit::*;
 
-use common::{mqsc_ok, run_with, runmqsc, started};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -226,11 +223,11 @@ int main(int argc, char **argv) {
 }
 "#;
 
-fn build_probe(sim: &support::Sim, dir: &Path) -> PathBuf {
+fn build_probe(sim: &Sim, dir: &Path) -> PathBuf {
     build_c(sim, dir, "probe", PROBE_C)
 }
 
-fn build_c(sim: &support::Sim, dir: &Path, name: &str, text: &str) -> PathBuf {
+fn build_c(sim: &Sim, dir: &Path, name: &str, text: &str) -> PathBuf {
     let src = dir.join(format!("{name}.c"));
     std::fs::write(&src, text).unwrap();
     let exe = dir.join(name);
@@ -254,11 +251,11 @@ fn field<'a>(out: &'a str, step: &str) -> &'a str {
 
 #[test]
 fn c_program_drives_the_mqi_through_ibm_layouts() {
-    let sim = started("9.3.0.0");
+    let sim = Sim::started("9.3.0.0", "QM1");
     let dir = tempfile::tempdir().unwrap();
     let probe = build_probe(&sim, dir.path());
-    let o = run_with(&probe, &["QM1"], "", &[], Duration::from_secs(30));
-    assert_eq!(o.code, Some(0), "{o:?}");
+    let o = sim.program(None, &probe, &["QM1"], "", &[], Duration::from_secs(30));
+    assert_eq!(o.rc, 0, "{o:?}");
     let out = o.stdout;
     assert_eq!(field(&out, "connx"), "connx 0 0");
     assert_eq!(field(&out, "open_qmgr"), "open_qmgr 0 0");
@@ -285,31 +282,31 @@ fn c_program_drives_the_mqi_through_ibm_layouts() {
     assert_eq!(field(&out, "disc"), "disc 0 0 hconn=-1");
     assert_eq!(field(&out, "conn_bad"), "conn_bad 2 2058");
     // The temporary dynamic queue died with its handle; MQPUT1's message is there.
-    let o = runmqsc(&sim, &["-e", "QM1"], "DISPLAY QLOCAL(MQHA.*)\n");
-    assert_eq!(o.code, Some(10), "dynamic queue survived: {o:?}");
-    let out = mqsc_ok(&sim, "DISPLAY QLOCAL(SYSTEM.DEFAULT.LOCAL.QUEUE) CURDEPTH\n");
+    let o = sim.runmqsc(&["-e", "QM1"], "DISPLAY QLOCAL(MQHA.*)\n");
+    assert_eq!(o.rc, 10, "dynamic queue survived: {o:?}");
+    let out = sim.mqsc_ok("QM1", "DISPLAY QLOCAL(SYSTEM.DEFAULT.LOCAL.QUEUE) CURDEPTH\n");
     assert!(out.contains("CURDEPTH(1)"), "{out}");
 }
 
 #[test]
 fn stopped_queue_manager_is_2059_for_a_c_program() {
-    let sim = started("9.3.0.0");
+    let sim = Sim::started("9.3.0.0", "QM1");
     let dir = tempfile::tempdir().unwrap();
     let probe = build_probe(&sim, dir.path());
     sim.ok("endmqm", &["-i", "QM1"]);
-    assert!(sim.wait_status("QM1", "ENDED IMMEDIATELY", Duration::from_secs(10)));
-    let o = run_with(&probe, &["QM1"], "", &[], Duration::from_secs(30));
-    assert_eq!(o.code, Some(1), "{o:?}");
+    sim.wait_status("QM1", "ENDED IMMEDIATELY", Duration::from_secs(10));
+    let o = sim.program(None, &probe, &["QM1"], "", &[], Duration::from_secs(30));
+    assert_eq!(o.rc, 1, "{o:?}");
     assert_eq!(field(&o.stdout, "connx"), "connx 2 2059");
 }
 
 #[test]
 fn handles_are_thread_scoped_unless_shared_and_bad_structures_are_refused() {
-    let sim = started("9.3.0.0");
+    let sim = Sim::started("9.3.0.0", "QM1");
     let dir = tempfile::tempdir().unwrap();
     let exe = build_c(&sim, dir.path(), "threads", THREADS_C);
-    let o = run_with(&exe, &["QM1"], "", &[], Duration::from_secs(30));
-    assert_eq!(o.code, Some(0), "{o:?}");
+    let o = sim.program(None, &exe, &["QM1"], "", &[], Duration::from_secs(30));
+    assert_eq!(o.rc, 0, "{o:?}");
     let out = o.stdout;
     assert_eq!(field(&out, "conn1"), "conn1 0 0");
     // A second non-shared connect on the same thread: warning 2002 and the same handle.
@@ -335,7 +332,7 @@ fn every_symbol_of_libmqm_sys_dlopen2_wrapper_is_exported() {
         "MQDLTMH", "MQDLTMP", "MQGET", "MQINQ", "MQINQMP", "MQMHBUF", "MQOPEN", "MQPUT", "MQPUT1", "MQSET", "MQSETMP",
         "MQSTAT", "MQSUB", "MQSUBRQ", "MQXCNVC",
     ];
-    let sim = support::Sim::install(&["--version", "9.3.0.0"]);
+    let sim = Sim::install(&["--version", "9.3.0.0"]);
     for lib in ["libmqm_r.so", "libmqic_r.so"] {
         let path = std::ffi::CString::new(sim.root.join("opt/mqm/lib64").join(lib).to_str().unwrap()).unwrap();
         let h = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };

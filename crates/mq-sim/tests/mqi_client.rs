@@ -2,29 +2,18 @@
 //! libmqic_r.so) with MQSERVER, channel authentication per the 7.1+/8.0 defaults the LifeKeeper
 //! seed describes, and the reason codes of reference §15 (rc = reason % 256). Run as root.
 
-#[path = "mqi_common/mod.rs"]
-mod common;
-mod support;
-
-use common::{mqsc_ok, run_as_with, sample, started};
+use mq_testkit::*;
 use std::time::Duration;
-use support::Sim;
 
 /// A running QM1 with a CONTROL(QMGR) listener on a free port and an application channel.
 fn with_listener() -> (Sim, u16) {
-    let sim = started("9.3.0.0");
-    let port = support::free_port();
-    mqsc_ok(
-        &sim,
-        &format!(
+    let sim = Sim::started("9.3.0.0", "QM1");
+    let port = free_port();
+    sim.mqsc_ok("QM1", &format!(
             "DEFINE LISTENER(L1) TRPTYPE(TCP) PORT({port}) IPADDR(127.0.0.1) CONTROL(QMGR)\nSTART LISTENER(L1)\nDEFINE CHANNEL(MQHA.SVRCONN) CHLTYPE(SVRCONN) TRPTYPE(TCP)\nDEFINE QLOCAL(APPQ)\n"
         ),
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "listener never bound {port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually(&format!("the listener to bind {port}"), Duration::from_secs(10), || port_open(port));
     (sim, port)
 }
 
@@ -32,18 +21,18 @@ fn mqserver(channel: &str, port: u16) -> String {
     format!("{channel}/TCP/127.0.0.1({port})")
 }
 
-fn putc(sim: &Sim, who: Option<(u32, u32)>, server: &str, text: &str) -> common::Out {
+fn putc(sim: &Sim, who: Option<User>, server: &str, text: &str) -> Run {
     let exe = sim.root.join("opt/mqm/samp/bin/amqsputc");
-    run_as_with(who, &exe, &["APPQ", "QM1"], &format!("{text}\n\n"), &[("MQSERVER", server)], Duration::from_secs(30))
+    sim.program(who, &exe, &["APPQ", "QM1"], &format!("{text}\n\n"), &[("MQSERVER", server)], Duration::from_secs(30))
 }
 
-fn assert_refused_2035(o: &common::Out) {
+fn assert_refused_2035(o: &Run) {
     assert!(o.stdout.contains("MQCONNX ended with reason code 2035"), "{o:?}");
-    assert_eq!(o.code, Some(2035 % 256), "{o:?}");
+    assert_eq!(o.rc, 2035 % 256, "{o:?}");
 }
 
-fn assert_put_ok(o: &common::Out) {
-    assert_eq!(o.code, Some(0), "{o:?}");
+fn assert_put_ok(o: &Run) {
+    assert_eq!(o.rc, 0, "{o:?}");
     assert!(o.stdout.contains("target queue is APPQ") && o.stdout.ends_with("Sample AMQSPUT0 end\n"), "{o:?}");
 }
 
@@ -52,18 +41,18 @@ fn admin_without_password_gets_2035_until_chlauth_disabled() {
     let (sim, port) = with_listener();
     let server = mqserver("MQHA.SVRCONN", port);
     assert_refused_2035(&putc(&sim, None, &server, "from root"));
-    let mqm = (support::uid_of("mqm"), support::gid_of("mqm"));
+    let mqm = User::named("mqm");
     assert_refused_2035(&putc(&sim, Some(mqm), &server, "from mqm"));
     // An alternate admin (member of group mqm) is an administrator too.
-    let mqadmin = (support::uid_of("mqadmin"), support::gid_of("mqm"));
+    let mqadmin = User::named("mqadmin").with_group("mqm");
     assert_refused_2035(&putc(&sim, Some(mqadmin), &server, "from mqadmin"));
-    mqsc_ok(&sim, "ALTER QMGR CHLAUTH(DISABLED)\n");
+    sim.mqsc_ok("QM1", "ALTER QMGR CHLAUTH(DISABLED)\n");
     assert_put_ok(&putc(&sim, None, &server, "from root"));
     assert_put_ok(&putc(&sim, Some(mqm), &server, "from mqm"));
-    let out = mqsc_ok(&sim, "DISPLAY QLOCAL(APPQ) CURDEPTH\n");
+    let out = sim.mqsc_ok("QM1", "DISPLAY QLOCAL(APPQ) CURDEPTH\n");
     assert!(out.contains("CURDEPTH(2)"), "{out}");
     // The messages travel back through the client library too.
-    let o = sample(&sim, "amqsgetc", &["APPQ", "QM1"], "", &[("MQSERVER", &server)]);
+    let o = sim.sample("amqsgetc", &["APPQ", "QM1"], "", &[("MQSERVER", &server)]);
     assert!(o.stdout.contains("message <from root>") && o.stdout.contains("message <from mqm>"), "{o:?}");
     assert!(o.stdout.contains("no more messages"), "{o:?}");
 }
@@ -72,44 +61,37 @@ fn admin_without_password_gets_2035_until_chlauth_disabled() {
 fn chckclnt_optional_takes_effect_after_refresh_security() {
     let (sim, port) = with_listener();
     let server = mqserver("MQHA.SVRCONN", port);
-    mqsc_ok(&sim, "ALTER AUTHINFO(SYSTEM.DEFAULT.AUTHINFO.IDPWOS) AUTHTYPE(IDPWOS) CHCKCLNT(OPTIONAL)\n");
+    sim.mqsc_ok("QM1", "ALTER AUTHINFO(SYSTEM.DEFAULT.AUTHINFO.IDPWOS) AUTHTYPE(IDPWOS) CHCKCLNT(OPTIONAL)\n");
     // CONNAUTH settings are cached until REFRESH SECURITY, as in MQ.
     assert_refused_2035(&putc(&sim, None, &server, "too early"));
-    mqsc_ok(&sim, "REFRESH SECURITY TYPE(CONNAUTH)\n");
+    sim.mqsc_ok("QM1", "REFRESH SECURITY TYPE(CONNAUTH)\n");
     assert_put_ok(&putc(&sim, None, &server, "after refresh"));
 }
 
 #[test]
 fn non_admin_user_is_allowed_on_an_application_channel_but_not_on_system_channels() {
     let (sim, port) = with_listener();
-    let mqm2 = (support::uid_of("mqm2"), support::gid_of("mqm2"));
+    let mqm2 = User::named("mqm2");
     assert_put_ok(&putc(&sim, Some(mqm2), &mqserver("MQHA.SVRCONN", port), "from mqm2"));
     // IBM's default rule SYSTEM.* ADDRESSMAP USERSRC(NOACCESS) closes SYSTEM.DEF.SVRCONN.
     assert_refused_2035(&putc(&sim, Some(mqm2), &mqserver("SYSTEM.DEF.SVRCONN", port), "x"));
     // While a client is connected, its channel instance shows in CHSTATUS.
-    let exe = sim.root.join("opt/mqm/samp/bin/amqsgetc");
-    use std::os::unix::process::CommandExt;
-    let mut child = std::process::Command::new(&exe)
-        .args(["APPQ", "QM1"])
-        .uid(mqm2.0)
-        .gid(mqm2.1)
-        .current_dir("/")
+    let mut getter = std::process::Command::new(sim.samp("amqsgetc"));
+    mqm2.apply(getter.args(["APPQ", "QM1"]))
         .env("MQSERVER", mqserver("MQHA.SVRCONN", port))
         .env_remove("LD_LIBRARY_PATH")
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let out = loop {
-        let o = common::runmqsc(&sim, &["-e", "QM1"], "DISPLAY CHSTATUS(MQHA.SVRCONN)\n");
-        if o.code == Some(0) || std::time::Instant::now() > deadline {
-            break o.stdout;
+        .stdout(std::process::Stdio::piped());
+    let mut child = Spawned::start(&mut getter);
+    let out = eventually("the client's channel instance in CHSTATUS", Duration::from_secs(10), || {
+        let o = sim.runmqsc(&["-e", "QM1"], "DISPLAY CHSTATUS(MQHA.SVRCONN)\n");
+        if o.rc == 0 {
+            Ok(o.stdout)
+        } else {
+            Err(o.stdout)
         }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let _ = child.kill();
-    let _ = child.wait();
+    });
+    child.kill();
     assert!(out.contains("AMQ8417I: Display Channel Status details."), "{out}");
     assert!(
         out.contains("CHANNEL(MQHA.SVRCONN)") && out.contains("CHLTYPE(SVRCONN)") && out.contains("CONNAME(127.0.0.1)"),
@@ -123,15 +105,15 @@ fn unknown_channel_2540_and_no_listener_2538() {
     let (sim, port) = with_listener();
     let o = putc(&sim, None, &mqserver("NO.SUCH.CHL", port), "x");
     assert!(o.stdout.contains("MQCONNX ended with reason code 2540"), "{o:?}");
-    assert_eq!(o.code, Some(2540 % 256));
-    let dead = support::free_port();
+    assert_eq!(o.rc, 2540 % 256);
+    let dead = free_port();
     let o = putc(&sim, None, &mqserver("MQHA.SVRCONN", dead), "x");
     assert!(o.stdout.contains("MQCONNX ended with reason code 2538"), "{o:?}");
-    assert_eq!(o.code, Some(234), "reference §15: 2538 -> 234");
+    assert_eq!(o.rc, 234, "reference §15: 2538 -> 234");
     // Missing MQSERVER (and no CCDT) is a queue-manager name error for a client.
-    let o = sample(&sim, "amqsputc", &["APPQ", "QM1"], "", &[]);
+    let o = sim.sample("amqsputc", &["APPQ", "QM1"], "", &[]);
     assert!(o.stdout.contains("MQCONNX ended with reason code 2058"), "{o:?}");
-    assert_eq!(o.code, Some(10), "reference §15: 2058 -> 10");
+    assert_eq!(o.rc, 10, "reference §15: 2058 -> 10");
 }
 
 /// crypt(3) SHA-512 hash of "secret" (openssl passwd -6 -salt abcdefgh secret).
@@ -151,10 +133,10 @@ fn admin_with_a_valid_password_is_allowed_a_wrong_one_is_not() {
     let server = mqserver("MQHA.SVRCONN", port);
     let exe = sim.root.join("opt/mqm/samp/bin/amqsputc");
     let env = [("MQSERVER", server.as_str()), ("MQSAMP_USER_ID", "mqm")];
-    let o = common::run_with(&exe, &["APPQ", "QM1"], "secret\nwith password\n\n", &env, Duration::from_secs(30));
+    let o = sim.program(None, &exe, &["APPQ", "QM1"], "secret\nwith password\n\n", &env, Duration::from_secs(30));
     assert!(o.stdout.contains("Enter password: "), "{o:?}");
     assert_put_ok(&o);
-    let o = common::run_with(&exe, &["APPQ", "QM1"], "wrong\nx\n\n", &env, Duration::from_secs(30));
+    let o = sim.program(None, &exe, &["APPQ", "QM1"], "wrong\nx\n\n", &env, Duration::from_secs(30));
     assert_refused_2035(&o);
 }
 
@@ -164,10 +146,9 @@ fn server_library_goes_client_with_mq_connect_type() {
     let server = mqserver("MQHA.SVRCONN", port);
     // amqsput loads libmqm_r.so: bindings by default, a client with MQ_CONNECT_TYPE=CLIENT
     // (then channel authentication applies to root).
-    let o = sample(&sim, "amqsput", &["APPQ", "QM1"], "local\n\n", &[("MQSERVER", server.as_str())]);
+    let o = sim.sample("amqsput", &["APPQ", "QM1"], "local\n\n", &[("MQSERVER", server.as_str())]);
     assert_put_ok(&o);
-    let o = sample(
-        &sim,
+    let o = sim.sample(
         "amqsput",
         &["APPQ", "QM1"],
         "remote\n\n",
@@ -179,9 +160,9 @@ fn server_library_goes_client_with_mq_connect_type() {
 #[test]
 fn runmqsc_as_a_client_with_c() {
     let (sim, port) = with_listener();
-    let mqm2 = (support::uid_of("mqm2"), support::gid_of("mqm2"));
+    let mqm2 = User::named("mqm2");
     let server = mqserver("MQHA.SVRCONN", port);
-    let o = run_as_with(
+    let o = sim.program(
         Some(mqm2),
         &sim.bin("runmqsc"),
         &["-c", "QM1"],
@@ -189,10 +170,10 @@ fn runmqsc_as_a_client_with_c() {
         &[("MQSERVER", server.as_str())],
         Duration::from_secs(20),
     );
-    assert_eq!(o.code, Some(0), "{o:?}");
+    assert_eq!(o.rc, 0, "{o:?}");
     assert!(o.stdout.contains("AMQ8415I") && o.stdout.contains("One MQSC command read."), "{o:?}");
     // Root is an administrator: channel authentication refuses it without a password.
-    let o = run_as_with(
+    let o = sim.program(
         None,
         &sim.bin("runmqsc"),
         &["-c", "QM1"],
@@ -200,8 +181,8 @@ fn runmqsc_as_a_client_with_c() {
         &[("MQSERVER", server.as_str())],
         Duration::from_secs(20),
     );
-    assert_eq!(o.code, Some(20), "{o:?}");
-    let o = run_as_with(None, &sim.bin("runmqsc"), &["-c", "QM1"], "PING QMGR\n", &[], Duration::from_secs(20));
+    assert_eq!(o.rc, 20, "{o:?}");
+    let o = sim.program(None, &sim.bin("runmqsc"), &["-c", "QM1"], "PING QMGR\n", &[], Duration::from_secs(20));
     assert!(o.stdout.contains("AMQ8146E: IBM MQ queue manager not available."), "{o:?}");
-    assert_eq!(o.code, Some(20), "{o:?}");
+    assert_eq!(o.rc, 20, "{o:?}");
 }

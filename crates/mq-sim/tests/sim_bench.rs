@@ -1,13 +1,12 @@
 //! Issue 2, item 8: a crtmqm + strmqm + endmqm cycle well under a second.
 
-mod support;
-use support::*;
+use mq_testkit::*;
 
 #[test]
 fn create_start_end_cycle_is_well_under_a_second() {
     let sim = Sim::install(&[]);
     let r = sim.mqsim(&["bench", "3"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.rc, 0, "{r:?}");
     let summary = r.stdout.lines().last().unwrap().to_string();
     let max: f64 = summary.split("max ").nth(1).unwrap().split(" ms").next().unwrap().parse().unwrap();
     eprintln!("{summary}");

@@ -1,24 +1,23 @@
 //! The control commands' confirmed outputs and exit codes. Every expected string below is copied
 //! from shared/reference/ibm-mq-commands.md (section in the comment), never from our own output.
 
-mod support;
-use support::*;
+use mq_testkit::*;
 
 #[test]
 fn unknown_queue_manager_everywhere() {
     let sim = Sim::install(&[]);
     // §6.3: dspmq -m NOPE -> AMQ7048E, rc 72
     let r = sim.run("dspmq", &["-m", "NOPE"]);
-    assert_eq!(r.code, 72);
+    assert_eq!(r.rc, 72);
     assert_eq!(r.stdout, "AMQ7048E: The queue manager name is either not valid or not known.\n");
     // §8.1: endmqm on a QM that does not exist -> AMQ8118E, rc 16
     let r = sim.run("endmqm", &["NOPE"]);
-    assert_eq!(r.code, 16);
+    assert_eq!(r.rc, 16);
     assert_eq!(r.stdout, "AMQ8118E: IBM MQ queue manager does not exist.\n");
     // §22: strmqm on a QM that does not exist -> rc 16
-    assert_eq!(sim.run("strmqm", &["NOPE"]).code, 16);
+    assert_eq!(sim.run("strmqm", &["NOPE"]).rc, 16);
     // §9: dltmqm rc 16
-    assert_eq!(sim.run("dltmqm", &["NOPE"]).code, 16);
+    assert_eq!(sim.run("dltmqm", &["NOPE"]).rc, 16);
 }
 
 #[test]
@@ -36,7 +35,7 @@ fn crtmqm_output_and_duplicate() {
     assert!(r.stdout.ends_with("Completing setup.\nSetup completed.\n"), "{}", r.stdout);
     // §9: exists -> AMQ8110E rc 8
     let r = sim.run("crtmqm", &["QM1"]);
-    assert_eq!(r.code, 8);
+    assert_eq!(r.rc, 8);
     assert_eq!(r.stdout, "AMQ8110E: IBM MQ queue manager already exists.\n");
     // §2: directory mapping '.' -> '!', '/' -> '&'
     sim.ok("crtmqm", &["SVTBRIDGE.QUEUE.MANAGER"]);
@@ -45,7 +44,7 @@ fn crtmqm_output_and_duplicate() {
     assert!(sim.root.join("var/mqm/qmgrs/a&b").is_dir());
     // The data belongs to the mq user.
     use std::os::unix::fs::MetadataExt;
-    assert_eq!(std::fs::metadata(&dir).unwrap().uid(), uid_of("mqm"));
+    assert_eq!(std::fs::metadata(&dir).unwrap().uid(), User::named("mqm").uid);
 }
 
 #[test]
@@ -54,7 +53,7 @@ fn start_end_cycle_outputs_and_codes() {
     sim.ok("crtmqm", &["QM1"]);
     // §22: not running -> endmqm AMQ8146E rc 40
     let r = sim.run("endmqm", &["QM1"]);
-    assert_eq!((r.code, r.stdout.as_str()), (40, "AMQ8146E: IBM MQ queue manager not available.\n"));
+    assert_eq!((r.rc, r.stdout.as_str()), (40, "AMQ8146E: IBM MQ queue manager not available.\n"));
     // §7.1 start sequence
     let r = sim.ok("strmqm", &["QM1"]);
     let lines: Vec<&str> = r.stdout.lines().collect();
@@ -66,22 +65,22 @@ fn start_end_cycle_outputs_and_codes() {
     assert_eq!(*lines.last().unwrap(), "IBM MQ queue manager 'QM1' started using V9.3.0.0.");
     // §7.1 already running -> rc 5
     let r = sim.run("strmqm", &["QM1"]);
-    assert_eq!((r.code, r.stdout.as_str()), (5, "IBM MQ queue manager running.\n"));
+    assert_eq!((r.rc, r.stdout.as_str()), (5, "IBM MQ queue manager running.\n"));
     // §6.1 column 59 layout and §6.2 values
     let r = sim.ok("dspmq", &[]);
     assert_eq!(r.stdout, "QMNAME(QM1)                                               STATUS(Running)\n");
     assert_eq!(r.stdout.find("STATUS(").unwrap(), 58);
     assert_eq!(sim.status("QM1"), "RUNNING");
     // §9: dltmqm on a running QM -> rc 5
-    assert_eq!(sim.run("dltmqm", &["QM1"]).code, 5);
+    assert_eq!(sim.run("dltmqm", &["QM1"]).rc, 5);
     // §8.1 default/-c: two lines, rc 0
     let r = sim.run("endmqm", &["QM1"]);
-    assert_eq!(r.code, 0);
+    assert_eq!(r.rc, 0);
     assert_eq!(
         r.stdout,
         "Quiesce request accepted. The queue manager will stop when all outstanding work\nis complete.\n"
     );
-    assert!(sim.wait_status("QM1", "ENDED NORMALLY", std::time::Duration::from_secs(10)));
+    sim.wait_status("QM1", "ENDED NORMALLY", std::time::Duration::from_secs(10));
     // §8.1 -w: waiting line then ended line
     sim.ok("strmqm", &["QM1"]);
     let r = sim.ok("endmqm", &["-w", "QM1"]);
@@ -102,7 +101,7 @@ fn start_end_cycle_outputs_and_codes() {
     assert!(sim.processes().is_empty(), "processes left: {:?}", sim.processes());
     // dltmqm
     sim.ok("dltmqm", &["QM1"]);
-    assert_eq!(sim.run("dspmq", &["-m", "QM1"]).code, 72);
+    assert_eq!(sim.run("dspmq", &["-m", "QM1"]).rc, 72);
 }
 
 #[test]
@@ -135,7 +134,7 @@ fn dspmq_output_forms() {
     assert_eq!(r.stdout.split_whitespace().nth(3).unwrap(), "INSTVER(9.3.0.0)");
     // -a: only running ones, rc 5 (§6)
     let r = sim.run("dspmq", &["-a"]);
-    assert_eq!(r.code, 5);
+    assert_eq!(r.rc, 5);
     assert!(r.stdout.contains("QMNAME(QM1)") && !r.stdout.contains("QM2"), "{}", r.stdout);
     sim.ok("endmqm", &["-i", "QM1"]);
 }
@@ -191,11 +190,11 @@ fn dspmqinf_addmqinf_rmvmqinf() {
     assert_eq!(r.stdout, "IBM MQ configuration information added.\n");
     assert_eq!(node2.status("QM1"), "ENDED IMMEDIATELY");
     assert_eq!(node2.ok("rmvmqinf", &["QM1"]).stdout, "IBM MQ configuration information removed.\n");
-    assert_eq!(node2.run("dspmq", &["-m", "QM1"]).code, 72);
+    assert_eq!(node2.run("dspmq", &["-m", "QM1"]).rc, 72);
     // Data stays for the first node.
     assert!(md.join("QM1/qm.ini").exists());
     // dspmqinf on an unknown QM: rc 44 (stanza does not exist)
-    assert_eq!(sim.run("dspmqinf", &["NOPE"]).code, 44);
+    assert_eq!(sim.run("dspmqinf", &["NOPE"]).rc, 44);
 }
 
 #[test]
@@ -204,12 +203,12 @@ fn non_admin_is_refused() {
     sim.ok("crtmqm", &["QM1"]);
     // nobody is not in group mqm: §4 AMQ7077E
     let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
-    let r = sim.run_as(nobody.uid.as_raw(), nobody.gid.as_raw(), "strmqm", &["QM1"]);
+    let r = sim.run_as(User { uid: nobody.uid.as_raw(), gid: nobody.gid.as_raw() }, "strmqm", &["QM1"]);
     assert_eq!(r.stdout, "AMQ7077E: You are not authorized to perform the requested operation.\n");
-    assert_ne!(r.code, 0);
+    assert_ne!(r.rc, 0);
     // an alternate admin in group mqm may
-    let r = sim.run_as(uid_of("mqadmin"), gid_of("mqm"), "dspmq", &["-m", "QM1"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    let r = sim.run_as(User::named("mqadmin").with_group("mqm"), "dspmq", &["-m", "QM1"]);
+    assert_eq!(r.rc, 0, "{r:?}");
 }
 
 #[test]
@@ -251,5 +250,5 @@ fn texts_follow_the_installed_version() {
     let sim = Sim::install(&["--version", "8.0.0.6"]);
     sim.ok("crtmqm", &["QM8"]);
     let r = sim.run("endmqm", &["QM8"]);
-    assert_eq!((r.code, r.stdout.as_str()), (40, "AMQ8146: WebSphere MQ queue manager not available.\n"));
+    assert_eq!((r.rc, r.stdout.as_str()), (40, "AMQ8146: WebSphere MQ queue manager not available.\n"));
 }

@@ -1,19 +1,18 @@
 //! Every fault switch of `mqsim fault`, as a test (and the agent) meets it.
 
-mod support;
+use mq_testkit::*;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::*;
 
 #[test]
 fn slow_start_shows_starting_then_running() {
     let sim = Sim::install(&[]);
     sim.ok("crtmqm", &["QM1"]);
-    assert_eq!(sim.mqsim(&["fault", "QM1", "set", "slow-start", "2"]).code, 0);
+    assert_eq!(sim.mqsim(&["fault", "QM1", "set", "slow-start", "2"]).rc, 0);
     let t = Instant::now();
-    let mut child =
-        std::process::Command::new(sim.bin("strmqm")).arg("QM1").stdout(std::process::Stdio::null()).spawn().unwrap();
-    assert!(sim.wait_status("QM1", "STARTING", Duration::from_secs(2)), "never Starting");
-    assert!(child.wait().unwrap().success());
+    let mut child = Spawned::start(Command::new(sim.bin("strmqm")).arg("QM1").stdout(Stdio::null()));
+    sim.wait_status("QM1", "STARTING", Duration::from_secs(2));
+    assert_eq!(child.wait_within(Duration::from_secs(10)), Some(0));
     assert!(t.elapsed() >= Duration::from_secs(2));
     assert_eq!(sim.status("QM1"), "RUNNING");
     sim.ok("endmqm", &["-i", "QM1"]);
@@ -23,30 +22,19 @@ fn slow_start_shows_starting_then_running() {
 fn strmqm_rc_fault() {
     let sim = Sim::install(&[]);
     sim.ok("crtmqm", &["QM1"]);
-    assert_eq!(sim.mqsim(&["fault", "QM1", "set", "strmqm-rc", "23"]).code, 0);
-    assert_eq!(sim.run("strmqm", &["QM1"]).code, 23);
+    assert_eq!(sim.mqsim(&["fault", "QM1", "set", "strmqm-rc", "23"]).rc, 0);
+    assert_eq!(sim.run("strmqm", &["QM1"]).rc, 23);
     assert_eq!(sim.status("QM1"), "ENDED IMMEDIATELY");
     assert!(sim.processes().is_empty());
     // A bad value is refused when set.
-    assert_ne!(sim.mqsim(&["fault", "QM1", "set", "strmqm-rc", "x"]).code, 0);
+    assert_ne!(sim.mqsim(&["fault", "QM1", "set", "strmqm-rc", "x"]).rc, 0);
     sim.mqsim(&["fault", "QM1", "clear", "strmqm-rc"]);
     sim.ok("strmqm", &["QM1"]);
     sim.ok("endmqm", &["-i", "QM1"]);
 }
 
 fn ends_within(sim: &Sim, args: &[&str], within: Duration) -> Option<i32> {
-    let mut child =
-        std::process::Command::new(sim.bin("endmqm")).args(args).stdout(std::process::Stdio::null()).spawn().unwrap();
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st.code();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
+    Spawned::start(Command::new(sim.bin("endmqm")).args(args).stdout(Stdio::null())).wait_within(within)
 }
 
 #[test]
@@ -55,7 +43,7 @@ fn ignore_endmqm_only_preemptive_ends_it() {
     sim.ok("crtmqm", &["QM1"]);
     sim.ok("strmqm", &["QM1"]);
     sim.mqsim(&["fault", "QM1", "set", "ignore-endmqm"]);
-    assert_eq!(sim.run("endmqm", &["-c", "QM1"]).code, 0);
+    assert_eq!(sim.run("endmqm", &["-c", "QM1"]).rc, 0);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(sim.status("QM1"), "RUNNING");
     assert_eq!(ends_within(&sim, &["-i", "QM1"], Duration::from_secs(2)), None, "endmqm -i must not complete");
@@ -88,32 +76,35 @@ fn lost_storage_is_status_not_available() {
     assert!(r.stdout.contains("STATUS(Status not available)"), "{}", r.stdout);
     assert_eq!(sim.status("QM1"), "STATUS NOT AVAILABLE");
     let r = sim.run("strmqm", &["QM1"]);
-    assert_eq!(r.code, 69, "{r:?}");
+    assert_eq!(r.rc, 69, "{r:?}");
     assert!(sim.processes().is_empty());
     sim.mqsim(&["fault", "QM1", "clear", "storage-lost"]);
     assert_eq!(sim.status("QM1"), "ENDED IMMEDIATELY");
 }
 
-fn ipc_keys() -> String {
-    String::from_utf8_lossy(&std::process::Command::new("ipcs").args(["-m", "-s"]).output().unwrap().stdout)
-        .into_owned()
+/// The `ipcs -m -s` lines of this queue manager's own key: other tests of this binary run queue
+/// managers of their own at the same time, so a before/after diff of all of IPC is not ours alone.
+fn ipc_lines_of(sim: &Sim, qm: &str) -> Vec<String> {
+    let inst = mq_sim::paths::Installation::at(&sim.root).expect("installation");
+    let key = mq_sim::runtime::ipc::key(&inst, &inst.qm(qm).expect("queue manager paths"));
+    let out = std::process::Command::new("ipcs").args(["-m", "-s"]).output().expect("ipcs");
+    let needle = format!("0x{:08x} ", key);
+    String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with(&needle)).map(str::to_string).collect()
 }
 
 #[test]
 fn leftover_ipc_is_removed_by_amqiclen() {
     let sim = Sim::install(&[]);
     sim.ok("crtmqm", &["QM1"]);
-    let before = ipc_keys();
-    assert_eq!(sim.mqsim(&["fault", "QM1", "set", "leftover-ipc"]).code, 0);
-    let during = ipc_keys();
-    let new: Vec<&str> = during.lines().filter(|l| l.starts_with("0x") && !before.contains(*l)).collect();
-    assert_eq!(new.len(), 2, "one segment and one semaphore set expected: {during}");
-    assert!(new.iter().all(|l| l.split_whitespace().nth(2) == Some("mqm")), "owned by mqm: {new:?}");
-    // §16: amqiclen -x -m QM prints nothing, rc 0, resources gone.
+    assert_eq!(ipc_lines_of(&sim, "QM1"), Vec::<String>::new(), "no IPC before the fault");
+    assert_eq!(sim.mqsim(&["fault", "QM1", "set", "leftover-ipc"]).rc, 0);
+    let during = ipc_lines_of(&sim, "QM1");
+    assert_eq!(during.len(), 2, "one segment and one semaphore set expected: {during:?}");
+    assert!(during.iter().all(|l| l.split_whitespace().nth(2) == Some("mqm")), "owned by mqm: {during:?}");
+    // amqiclen -x -m QM prints nothing, rc 0, resources gone.
     let r = sim.ok("amqiclen", &["-x", "-m", "QM1"]);
     assert_eq!(r.stdout, "");
-    let after = ipc_keys();
-    assert!(new.iter().all(|l| !after.contains(*l)), "{after}");
+    assert_eq!(ipc_lines_of(&sim, "QM1"), Vec::<String>::new(), "IPC left after amqiclen");
 }
 
 #[test]
@@ -122,16 +113,12 @@ fn dead_listener_fault_via_kill() {
     sim.ok("crtmqm", &["QM1"]);
     sim.ok("strmqm", &["QM1"]);
     let port = free_port().to_string();
-    let mut child =
-        std::process::Command::new(sim.bin("runmqlsr")).args(["-t", "tcp", "-p", &port, "-m", "QM1"]).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline && !sim.processes().iter().any(|p| p.comm == "runmqlsr") {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(sim.mqsim(&["kill", "QM1", &format!("listener:{port}")]).code, 0);
-    let _ = child.wait();
+    let mut child = Spawned::start(Command::new(sim.bin("runmqlsr")).args(["-t", "tcp", "-p", &port, "-m", "QM1"]));
+    eventually("runmqlsr to run", Duration::from_secs(5), || sim.processes().iter().any(|p| p.comm == "runmqlsr"));
+    sim.kill("QM1", &format!("listener:{port}"));
+    assert!(child.wait_within(Duration::from_secs(10)).is_some(), "runmqlsr outlived its kill");
     assert!(!sim.processes().iter().any(|p| p.comm == "runmqlsr"));
     assert_eq!(sim.status("QM1"), "RUNNING");
-    assert_eq!(sim.mqsim(&["kill", "QM1", "listener"]).code, 1, "nothing left to kill");
+    assert_eq!(sim.mqsim(&["kill", "QM1", "listener"]).rc, 1, "nothing left to kill");
     sim.ok("endmqm", &["-i", "QM1"]);
 }

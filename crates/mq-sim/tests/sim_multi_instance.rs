@@ -2,9 +2,8 @@
 //! reference §19: active/standby (rc 30), Running elsewhere, switchover (endmqm -s), takeover,
 //! rc 31 / 43, and dspmq -x instance lines.
 
-mod support;
+use mq_testkit::*;
 use std::time::Duration;
-use support::*;
 
 struct Pair {
     a: Sim,
@@ -12,20 +11,7 @@ struct Pair {
 }
 
 fn pair() -> Pair {
-    let a = Sim::install(&["--node", "nodea.example.com"]);
-    let b = a.install_beside("nodeb", &["--node", "nodeb.example.com"]);
-    let shared = a.root.parent().unwrap().join("MQHA");
-    for d in ["qmgrs", "logs"] {
-        std::fs::create_dir_all(shared.join(d)).unwrap();
-    }
-    std::process::Command::new("chown").args(["-R", "mqm:mqm"]).arg(&shared).status().unwrap();
-    a.ok(
-        "crtmqm",
-        &["-ld", shared.join("logs").to_str().unwrap(), "-md", shared.join("qmgrs").to_str().unwrap(), "QM1"],
-    );
-    let line = a.ok("dspmqinf", &["-o", "command", "QM1"]).stdout;
-    let args: Vec<&str> = line.trim_end().split(' ').skip(1).collect();
-    b.ok("addmqinf", &args);
+    let (a, b) = Sim::multi_instance("QM1");
     Pair { a, b }
 }
 
@@ -35,14 +21,14 @@ fn active_standby_switchover_takeover() {
     // §19.1 both Ended
     assert_eq!(b.status("QM1"), a.status("QM1"));
     // §19.2 A active, B Running elsewhere
-    assert_eq!(a.run("strmqm", &["-x", "QM1"]).code, 0);
+    assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 0);
     assert_eq!(a.status("QM1"), "RUNNING");
     assert_eq!(b.status("QM1"), "RUNNING ELSEWHERE");
     let r = a.ok("dspmq", &["-o", "standby", "-m", "QM1"]);
     assert!(r.stdout.contains("STANDBY(Permitted)"), "{}", r.stdout);
     // §19.3 B standby, rc 30 and the wrapped message of §7.1
     let r = b.run("strmqm", &["-x", "QM1"]);
-    assert_eq!(r.code, 30, "{r:?}");
+    assert_eq!(r.rc, 30, "{r:?}");
     assert!(
         r.stdout.ends_with(
             "A standby instance of queue manager 'QM1' has been started. The active instance\nis running elsewhere.\n"
@@ -62,26 +48,26 @@ fn active_standby_switchover_takeover() {
     // §8.1 endmqm -i -s: the two lines; B takes over, A Running elsewhere (§19.4)
     let r = a.ok("endmqm", &["-i", "-s", "QM1"]);
     assert_eq!(r.stdout, "IBM MQ queue manager 'QM1' ending.\nIBM MQ queue manager 'QM1' ended, permitting switchover to a standby instance.\n");
-    assert!(b.wait_status("QM1", "RUNNING", Duration::from_secs(10)));
+    b.wait_status("QM1", "RUNNING", Duration::from_secs(10));
     assert_eq!(a.status("QM1"), "RUNNING ELSEWHERE");
     let r = a.ok("dspmq", &["-x", "-m", "QM1"]);
     assert_eq!(r.stdout.lines().skip(1).collect::<Vec<_>>(), ["    INSTANCE(nodeb.example.com) MODE(Active)"]);
     // A plain strmqm on A while an -x active runs elsewhere: rc 31 (§19.6)
-    assert_eq!(a.run("strmqm", &["QM1"]).code, 31);
+    assert_eq!(a.run("strmqm", &["QM1"]).rc, 31);
     // A back as standby; B's processes die (no endmqm): A takes over (§19 failover)
-    assert_eq!(a.run("strmqm", &["-x", "QM1"]).code, 30);
-    assert_eq!(b.mqsim(&["crash", "QM1"]).code, 0);
-    assert!(a.wait_status("QM1", "RUNNING", Duration::from_secs(10)));
+    assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 30);
+    assert_eq!(b.mqsim(&["crash", "QM1"]).rc, 0);
+    a.wait_status("QM1", "RUNNING", Duration::from_secs(10));
     assert_eq!(b.status("QM1"), "RUNNING ELSEWHERE");
     // Standby on B again, then endmqm -x on B ends only the standby (§19.5)
-    assert_eq!(b.run("strmqm", &["-x", "QM1"]).code, 30);
-    assert_eq!(b.run("endmqm", &["-x", "QM1"]).code, 0);
+    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30);
+    assert_eq!(b.run("endmqm", &["-x", "QM1"]).rc, 0);
     assert_eq!(b.status("QM1"), "RUNNING ELSEWHERE");
     assert_eq!(a.status("QM1"), "RUNNING");
     // endmqm on the active without -s ends active and standby (§19.5)
-    assert_eq!(b.run("strmqm", &["-x", "QM1"]).code, 30);
+    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30);
     a.ok("endmqm", &["-w", "QM1"]);
-    assert!(b.wait_status("QM1", "ENDED NORMALLY", Duration::from_secs(10)));
+    b.wait_status("QM1", "ENDED NORMALLY", Duration::from_secs(10));
     assert_eq!(a.status("QM1"), "ENDED NORMALLY");
     assert!(a.processes().is_empty() && b.processes().is_empty());
 }
@@ -93,8 +79,8 @@ fn active_without_x_refuses_standbys() {
     let r = a.ok("dspmq", &["-o", "standby", "-m", "QM1"]);
     assert!(r.stdout.contains("STANDBY(Not permitted)"), "{}", r.stdout);
     // §19.6: rc 43 for strmqm -x (and plain strmqm) elsewhere
-    assert_eq!(b.run("strmqm", &["-x", "QM1"]).code, 43);
-    assert_eq!(b.run("strmqm", &["QM1"]).code, 43);
+    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 43);
+    assert_eq!(b.run("strmqm", &["QM1"]).rc, 43);
     assert!(b.processes().is_empty());
     a.ok("endmqm", &["-i", "QM1"]);
     assert_eq!(b.status("QM1"), "ENDED IMMEDIATELY");
@@ -107,12 +93,12 @@ fn a_third_instance_is_refused_with_47() {
     let line = a.ok("dspmqinf", &["-o", "command", "QM1"]).stdout;
     let args: Vec<&str> = line.trim_end().split(' ').skip(1).collect();
     c.ok("addmqinf", &args);
-    assert_eq!(a.run("strmqm", &["-x", "QM1"]).code, 0);
-    assert_eq!(b.run("strmqm", &["-x", "QM1"]).code, 30);
+    assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 0);
+    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30);
     // §19.6: a third instance -> rc 47, and nothing of it runs.
-    assert_eq!(c.run("strmqm", &["-x", "QM1"]).code, 47);
+    assert_eq!(c.run("strmqm", &["-x", "QM1"]).rc, 47);
     assert!(c.processes().is_empty());
     assert_eq!(c.status("QM1"), "RUNNING ELSEWHERE");
     a.ok("endmqm", &["-i", "QM1"]);
-    assert!(b.wait_status("QM1", "ENDED IMMEDIATELY", Duration::from_secs(10)));
+    b.wait_status("QM1", "ENDED IMMEDIATELY", Duration::from_secs(10));
 }

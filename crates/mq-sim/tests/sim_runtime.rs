@@ -2,9 +2,8 @@
 //! the mq user, parent links, nothing left after an end, the end state surviving restarts, crashes,
 //! applications holding the queue manager (§16), listeners and the command server.
 
-mod support;
-use std::time::{Duration, Instant};
-use support::*;
+use mq_testkit::*;
+use std::time::Duration;
 
 #[test]
 fn process_family_names_users_parents_and_cleanup() {
@@ -18,7 +17,7 @@ fn process_family_names_users_parents_and_cleanup() {
     // §5 newer form: amqzxma0 -m QM -u mqm, running as mqm although root started it.
     assert_eq!(&ctl.cmdline[1..], ["-m", "QM1", "-u", "mqm"]);
     assert!(ctl.cmdline[0].ends_with("/opt/mqm/bin/amqzxma0"));
-    let mqm = uid_of("mqm");
+    let mqm = User::named("mqm").uid;
     assert!(procs.iter().all(|p| p.uid == mqm), "{procs:#?}");
     // Children of the execution controller, with the arguments of §5.
     for (comm, args) in [
@@ -67,7 +66,7 @@ fn crash_is_ended_unexpectedly_and_restartable() {
     let sim = Sim::install(&[]);
     sim.ok("crtmqm", &["QM1"]);
     sim.ok("strmqm", &["QM1"]);
-    assert_eq!(sim.mqsim(&["crash", "QM1"]).code, 0);
+    assert_eq!(sim.mqsim(&["crash", "QM1"]).rc, 0);
     // §5: killing amqzxma0 -> Ended unexpectedly; the children notice and go.
     assert_eq!(sim.status("QM1"), "ENDED UNEXPECTEDLY");
     assert!(sim.processes().is_empty(), "left: {:#?}", sim.processes());
@@ -81,14 +80,14 @@ fn crash_leaving_children_blocks_restart_with_amq8041() {
     let sim = Sim::install(&[]);
     sim.ok("crtmqm", &["QM1"]);
     sim.ok("strmqm", &["QM1"]);
-    assert_eq!(sim.mqsim(&["crash", "QM1", "--leave-children"]).code, 0);
+    assert_eq!(sim.mqsim(&["crash", "QM1", "--leave-children"]).rc, 0);
     assert_eq!(sim.status("QM1"), "ENDED UNEXPECTEDLY");
     let left = sim.processes();
     assert!(left.iter().any(|p| p.comm == "amqzmuc0"), "{left:#?}");
     assert!(!left.iter().any(|p| p.comm == "amqzxma0"));
     // §16: rc 24 and the AMQ8041 block naming the processes.
     let r = sim.run("strmqm", &["QM1"]);
-    assert_eq!(r.code, 24, "{r:?}");
+    assert_eq!(r.rc, 24, "{r:?}");
     assert!(r.stdout.starts_with("AMQ8041S: The queue manager cannot be restarted or deleted because processes,\nthat were previously connected, are still running.\n"), "{}", r.stdout);
     for p in &left {
         assert!(
@@ -99,7 +98,7 @@ fn crash_leaving_children_blocks_restart_with_amq8041() {
         );
     }
     assert!(r.stdout.ends_with("AMQ7018E: The queue manager operation cannot be completed.\n"));
-    assert_eq!(sim.run("dltmqm", &["QM1"]).code, 24);
+    assert_eq!(sim.run("dltmqm", &["QM1"]).rc, 24);
     // Once they are gone (the agent kills them), the QM starts again.
     sim.mqsim(&["cleanup"]);
     sim.ok("strmqm", &["QM1"]);
@@ -112,7 +111,7 @@ fn application_holds_controlled_end_and_restart() {
     sim.ok("crtmqm", &["QM1"]);
     sim.ok("strmqm", &["QM1"]);
     let app = sim.mqsim(&["app", "QM1"]);
-    assert_eq!(app.code, 0, "{app:?}");
+    assert_eq!(app.rc, 0, "{app:?}");
     let pid: i32 = app.stdout.trim().parse().unwrap();
     // endmqm -c returns at once; the QM stays Quiescing while the application is connected.
     sim.ok("endmqm", &["-c", "QM1"]);
@@ -123,14 +122,10 @@ fn application_holds_controlled_end_and_restart() {
     assert_eq!(sim.status("QM1"), "ENDED IMMEDIATELY");
     // ... and then the application blocks a restart (§16: rc 24, listing it).
     let r = sim.run("strmqm", &["QM1"]);
-    assert_eq!(r.code, 24);
+    assert_eq!(r.rc, 24);
     assert!(r.stdout.contains(&format!("Process {pid} is still running.")), "{}", r.stdout);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline && std::path::Path::new(&format!("/proc/{pid}/maps")).exists() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(100));
+    eventually(&format!("the application {pid} to go"), Duration::from_secs(5), || !alive(pid));
     sim.ok("strmqm", &["QM1"]);
     sim.ok("endmqm", &["-i", "QM1"]);
 }
@@ -143,27 +138,17 @@ fn manual_listener_is_a_real_tcp_socket_and_endmqlsr_ends_it() {
     let port = free_port();
     let p = port.to_string();
     let r = sim.run("runmqlsr", &["-t", "tcp", "-p", &p, "-m", "QM1"]);
-    assert_ne!(r.code, 0, "a listener of a stopped QM must not run: {r:?}");
+    assert_ne!(r.rc, 0, "a listener of a stopped QM must not run: {r:?}");
     sim.ok("strmqm", &["QM1"]);
-    let mut child = std::process::Command::new(sim.bin("runmqlsr"))
-        .args(["-t", "tcp", "-p", &p, "-i", "127.0.0.1", "-m", "QM1"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut connected = false;
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            connected = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(connected, "listener did not accept on {port}");
+    let mut child = Spawned::start(
+        std::process::Command::new(sim.bin("runmqlsr"))
+            .args(["-t", "tcp", "-p", &p, "-i", "127.0.0.1", "-m", "QM1"])
+            .stdout(std::process::Stdio::null()),
+    );
+    eventually(&format!("the listener to accept on {port}"), Duration::from_secs(5), || port_open(port));
     assert!(sim.processes().iter().any(|p| p.comm == "runmqlsr"));
     sim.ok("endmqlsr", &["-m", "QM1"]);
-    let st = child.wait().unwrap();
-    assert!(!st.success() || st.success(), "runmqlsr ended");
+    assert!(child.wait_within(Duration::from_secs(10)).is_some(), "runmqlsr did not end after endmqlsr");
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "port {port} still open");
     sim.ok("endmqm", &["-i", "QM1"]);
 }
@@ -174,7 +159,7 @@ fn command_server_stop_start_and_kill() {
     sim.ok("crtmqm", &["QM1"]);
     sim.ok("strmqm", &["QM1"]);
     assert!(sim.processes().iter().any(|p| p.comm == "amqpcsea"));
-    assert_eq!(sim.mqsim(&["kill", "QM1", "cmdserver"]).code, 0);
+    assert_eq!(sim.mqsim(&["kill", "QM1", "cmdserver"]).rc, 0);
     assert!(!sim.processes().iter().any(|p| p.comm == "amqpcsea"));
     assert!(sim.ok("dspmqcsv", &["QM1"]).stdout.contains("Status ..: Stopped"));
     // The queue manager itself stays up.
@@ -202,8 +187,8 @@ fn two_installations_side_by_side_never_touch_each_other() {
     a.ok("strmqm", &["QM1"]);
     assert_eq!(b.status("QM1"), "ENDED IMMEDIATELY");
     b.ok("strmqm", &["QM1"]);
-    assert!(a.processes().iter().all(|p| p.uid == uid_of("mqm")));
-    assert!(b.processes().iter().all(|p| p.uid == uid_of("mqm2")));
+    assert!(a.processes().iter().all(|p| p.uid == User::named("mqm").uid));
+    assert!(b.processes().iter().all(|p| p.uid == User::named("mqm2").uid));
     assert!(b.processes().iter().any(|p| p.comm == "amqzxma0"));
     a.ok("endmqm", &["-i", "QM1"]);
     assert_eq!(a.status("QM1"), "ENDED IMMEDIATELY");
@@ -218,22 +203,22 @@ fn two_installations_side_by_side_never_touch_each_other() {
 fn the_mq_user_runs_the_commands_itself() {
     let sim = Sim::install(&[]);
     sim.ok("crtmqm", &["QM1"]);
-    let (u, g) = (uid_of("mqm"), gid_of("mqm"));
-    let r = sim.run_as(u, g, "strmqm", &["QM1"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    let mqm = User::named("mqm");
+    let r = sim.run_as(mqm, "strmqm", &["QM1"]);
+    assert_eq!(r.rc, 0, "{r:?}");
     assert_eq!(
-        sim.run_as(u, g, "dspmq", &["-n", "-m", "QM1"]).stdout.split_whitespace().nth(1),
+        sim.run_as(mqm, "dspmq", &["-n", "-m", "QM1"]).stdout.split_whitespace().nth(1),
         Some("STATUS(RUNNING)")
     );
     // A crash leaving children, then the mq user's strmqm after the leftovers are gone: the
     // one-shot leave-children switch set by root must not stick.
-    assert_eq!(sim.mqsim(&["crash", "QM1", "--leave-children"]).code, 0);
+    assert_eq!(sim.mqsim(&["crash", "QM1", "--leave-children"]).rc, 0);
     sim.mqsim(&["cleanup"]);
-    assert_eq!(sim.run_as(u, g, "strmqm", &["QM1"]).code, 0);
-    assert_eq!(sim.mqsim(&["crash", "QM1"]).code, 0);
+    assert_eq!(sim.run_as(mqm, "strmqm", &["QM1"]).rc, 0);
+    assert_eq!(sim.mqsim(&["crash", "QM1"]).rc, 0);
     assert!(sim.processes().is_empty(), "children must follow their controller: {:#?}", sim.processes());
-    assert_eq!(sim.run_as(u, g, "strmqm", &["QM1"]).code, 0);
-    let r = sim.run_as(u, g, "endmqm", &["-i", "QM1"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(sim.run_as(mqm, "strmqm", &["QM1"]).rc, 0);
+    let r = sim.run_as(mqm, "endmqm", &["-i", "QM1"]);
+    assert_eq!(r.rc, 0, "{r:?}");
     assert_eq!(sim.status("QM1"), "ENDED IMMEDIATELY");
 }

@@ -2,10 +2,7 @@
 //! is called by, action handling and exit codes, layer-1 validation with exit reasons naming the
 //! bad value, and ocf_log-style log lines.
 
-#[path = "framework_support/mod.rs"]
-mod support;
-
-use support::*;
+use mq_testkit::*;
 
 #[test]
 fn unknown_and_unsupported_actions_exit_3_with_a_reason() {
@@ -13,14 +10,14 @@ fn unknown_and_unsupported_actions_exit_3_with_a_reason() {
     for agent in AGENTS {
         for action in ["frobnicate", "migrate_to", "migrate_from", "reload", "promote", "demote", "notify"] {
             let o = links.run(agent, action, &[("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "1414")]);
-            assert_eq!(code(&o), 3, "{agent} {action}: {}", stderr(&o));
-            let r = exit_reason(&o).unwrap_or_default();
+            assert_eq!(o.rc, 3, "{agent} {action}: {}", o.stderr);
+            let r = o.exit_reason().unwrap_or_default();
             assert!(r.contains(action), "{agent} {action}: reason '{r}'");
         }
     }
     // reload-agent exists only where parameters are reloadable.
     assert_eq!(
-        code(&links.run("ibmmq-listener", "reload-agent", &[("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "1")])),
+        links.run("ibmmq-listener", "reload-agent", &[("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "1")]).rc,
         3
     );
 }
@@ -30,41 +27,41 @@ fn usage_help_and_version_succeed() {
     let links = Links::new();
     for agent in AGENTS {
         for a in ["usage", "help"] {
-            let o = links.run(agent, a, &[]);
-            assert_eq!(code(&o), 0);
-            assert!(stdout(&o).starts_with(&format!("usage: {agent} {{")), "{}", stdout(&o));
+            let o = links.run(agent, a, NO_ENV);
+            assert_eq!(o.rc, 0);
+            assert!(o.stdout.starts_with(&format!("usage: {agent} {{")), "{}", o.stdout);
         }
-        let o = links.run(agent, "--version", &[]);
-        assert_eq!(code(&o), 0);
-        assert!(stdout(&o).starts_with(&format!("{agent} (mqha) ")), "{}", stdout(&o));
+        let o = links.run(agent, "--version", NO_ENV);
+        assert_eq!(o.rc, 0);
+        assert!(o.stdout.starts_with(&format!("{agent} (mqha) ")), "{}", o.stdout);
         // No action at all is a misuse: usage on stderr, 2.
-        let o = run_with_env(&links.path(agent), &[], &[]);
-        assert_eq!(code(&o), 2);
-        assert!(stderr(&o).contains("usage:"));
+        let o = run_with_env(&links.path(agent), &[], NO_ENV);
+        assert_eq!(o.rc, 2);
+        assert!(o.stderr.contains("usage:"));
     }
 }
 
 #[test]
 fn extra_arguments_are_ignored() {
     let links = Links::new();
-    let o = run_with_env(&links.path("ibmmq"), &["meta-data", "--bogus", "x"], &[]);
-    assert_eq!(code(&o), 0);
-    assert!(stdout(&o).contains("<resource-agent name=\"ibmmq\""));
+    let o = run_with_env(&links.path("ibmmq"), &["meta-data", "--bogus", "x"], NO_ENV);
+    assert_eq!(o.rc, 0);
+    assert!(o.stdout.contains("<resource-agent name=\"ibmmq\""));
 }
 
 #[test]
 fn an_unknown_program_name_is_not_installed() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("ibmmq-frob");
-    std::os::unix::fs::symlink(agent_bin(), &bad).unwrap();
-    let o = run_with_env(&bad, &["meta-data"], &[]);
-    assert_eq!(code(&o), 5);
-    assert!(exit_reason(&o).unwrap().contains("'ibmmq-frob'"), "{}", stderr(&o));
+    std::os::unix::fs::symlink(agent_exe(), &bad).unwrap();
+    let o = run_with_env(&bad, &["meta-data"], NO_ENV);
+    assert_eq!(o.rc, 5);
+    assert!(o.exit_reason().unwrap().contains("'ibmmq-frob'"), "{}", o.stderr);
 }
 
 fn validate(links: &Links, agent: &str, env: &[(&str, &str)]) -> (i32, String) {
     let o = links.run(agent, "validate-all", env);
-    (code(&o), exit_reason(&o).unwrap_or_default())
+    (o.rc, o.exit_reason().unwrap_or_default())
 }
 
 #[test]
@@ -163,8 +160,8 @@ fn bad_parameters_exit_6_naming_the_value() {
     for (agent, env, want) in cases {
         for action in ["validate-all", "start", "monitor"] {
             let o = links.run(agent, action, &env);
-            assert_eq!(code(&o), 6, "{agent} {action} {env:?}: {}", stderr(&o));
-            let r = exit_reason(&o).unwrap_or_default();
+            assert_eq!(o.rc, 6, "{agent} {action} {env:?}: {}", o.stderr);
+            let r = o.exit_reason().unwrap_or_default();
             assert!(r.starts_with(&want) || r.contains(&want), "{agent} {action} {env:?}: reason '{r}', want '{want}'");
             assert!(r.chars().count() <= 127);
         }
@@ -177,7 +174,7 @@ fn stop_never_fails_over_configuration() {
     let links = Links::new();
     for agent in AGENTS {
         let o = links.run(agent, "stop", &[("OCF_RESKEY_qmgr", "bad name"), ("OCF_RESKEY_CRM_meta_timeout", "soon")]);
-        assert_eq!(code(&o), 0, "{agent} stop with bad parameters: {}", stderr(&o));
+        assert_eq!(o.rc, 0, "{agent} stop with bad parameters: {}", o.stderr);
     }
 }
 
@@ -185,19 +182,19 @@ fn stop_never_fails_over_configuration() {
 fn bad_op_environment_is_named() {
     let links = Links::new();
     let o = links.run("ibmmq", "monitor", &[("OCF_RESKEY_qmgr", "QM1"), ("OCF_CHECK_LEVEL", "deep")]);
-    assert_eq!(code(&o), 6);
-    assert_eq!(exit_reason(&o).unwrap(), "OCF_CHECK_LEVEL='deep' is not a number");
+    assert_eq!(o.rc, 6);
+    assert_eq!(o.exit_reason().unwrap(), "OCF_CHECK_LEVEL='deep' is not a number");
     let o = links.run("ibmmq", "start", &[("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_CRM_meta_timeout", "60s")]);
-    assert_eq!(code(&o), 6);
-    assert!(exit_reason(&o).unwrap().contains("'60s'"));
+    assert_eq!(o.rc, 6);
+    assert!(o.exit_reason().unwrap().contains("'60s'"));
 }
 
 #[test]
 fn exit_reason_prefix_is_honoured() {
     let links = Links::new();
     let o = links.run("ibmmq", "validate-all", &[("OCF_EXIT_REASON_PREFIX", "REASON>")]);
-    assert_eq!(code(&o), 6);
-    assert_eq!(stderr(&o).lines().last().unwrap(), "REASON>parameter 'qmgr' is required");
+    assert_eq!(o.rc, 6);
+    assert_eq!(o.stderr.lines().last().unwrap(), "REASON>parameter 'qmgr' is required");
 }
 
 /// `Mon DD HH:MM:SS` as ocf_log's default HA_DATEFMT writes it.
@@ -220,7 +217,7 @@ fn log_file_lines_look_like_ocf_log() {
     let log = dir.path().join("agent.log");
     let logs = log.to_str().unwrap();
     let o = links.run("ibmmq", "validate-all", &[("HA_LOGFILE", logs), ("OCF_RESOURCE_INSTANCE", "qm1")]);
-    assert_eq!(code(&o), 6);
+    assert_eq!(o.rc, 6);
     let text = std::fs::read_to_string(&log).expect("HA_LOGFILE written");
     let line = text.lines().find(|l| l.contains("ERROR:")).unwrap_or_else(|| panic!("no ERROR line in {text}"));
     assert!(is_ocf_log_date(&line[..15]), "date in '{line}'");
@@ -232,7 +229,7 @@ fn log_file_lines_look_like_ocf_log() {
     assert!(pid.parse::<u32>().is_ok(), "pid '{pid}'");
     assert_eq!(&rest[tag_end..], ":    ERROR: parameter 'qmgr' is required");
     // The reason is logged to the file, not repeated on stderr as a log line.
-    assert_eq!(stderr(&o).trim_end(), "ocf-exit-reason:parameter 'qmgr' is required");
+    assert_eq!(o.stderr.trim_end(), "ocf-exit-reason:parameter 'qmgr' is required");
 }
 
 #[test]
@@ -253,7 +250,7 @@ fn debug_lines_only_when_asked_for() {
         ];
         env.extend(debug);
         let o = links.run("ibmmq-trigger", "validate-all", &env);
-        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert_eq!(o.rc, 0, "{}", o.stderr);
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         assert_eq!(text.contains("DEBUG: validate-all (check level 0, timeout 30000 ms)"), want, "{debug:?}: {text}");
     }
@@ -263,7 +260,7 @@ fn debug_lines_only_when_asked_for() {
 fn without_log_destinations_lines_go_to_stderr() {
     let links = Links::new();
     let o = links.run("ibmmq", "monitor", &[("OCF_RESKEY_qmgr", "QM1"), ("HA_debug", "1")]);
-    let err = stderr(&o);
+    let err = o.stderr;
     let line = err.lines().find(|l| l.contains("DEBUG:")).unwrap_or_else(|| panic!("no DEBUG on stderr: {err}"));
     assert!(is_ocf_log_date(&line[..15]), "{line}");
     assert!(line.ends_with("DEBUG: monitor (check level 0, probe, timeout 20000 ms)"), "{line}");

@@ -2,16 +2,13 @@
 //! with the facility, a priority per level and the tag `<agent>(<instance>)[pid]`. The agent runs
 //! in its own mount namespace where /dev/log is this test's socket, so nothing else is touched.
 
-#[path = "framework_support/mod.rs"]
-mod support;
-
 use std::ffi::CString;
 use std::os::unix::net::UnixDatagram;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::*;
+use mq_testkit::*;
 
 #[test]
 fn syslog_lines_carry_facility_priority_and_tag() {

@@ -6,8 +6,7 @@
 //!   cargo build --release --workspace
 //!   cargo test --release -p ocf-agent --test ibmmq_bench -- --ignored --nocapture
 
-mod ibmmq_support;
-use ibmmq_support::*;
+use mq_testkit::*;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -30,7 +29,7 @@ fn spawned(sim: &Sim, depth: u32) -> (usize, usize) {
     let out = tempfile::NamedTempFile::new().unwrap();
     let mut c = Command::new("strace");
     c.args(["-f", "-qq", "-e", "trace=execve,fork,vfork,clone,clone3", "-o"]).arg(out.path());
-    c.arg(built("ibmmq")).arg("monitor").env_clear();
+    c.arg(agent_exe()).arg("monitor").env_clear();
     c.env("OCF_RESKEY_qmgr", "QMB")
         .env("OCF_RESKEY_mq_installation", sim.inst())
         .env("OCF_RESKEY_CRM_meta_timeout", "60000")
@@ -74,7 +73,7 @@ fn timed(n: usize, mut f: impl FnMut() -> i32, want: i32) -> Vec<Duration> {
 #[test]
 #[ignore]
 fn bench() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QMB").rc, 0);
     let r = sim.act("start", "QMB");
     assert_eq!(r.rc, 0, "start: {r:?}");

@@ -2,8 +2,7 @@
 //! rules (the mq user is an administrator), with an exit reason that says what to change; passes
 //! once the channel is allowed.
 
-mod ibmmq_support;
-use ibmmq_support::*;
+use mq_testkit::*;
 use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
@@ -20,7 +19,7 @@ fn mqsc(sim: &Sim, qm: &str, script: &str) -> String {
 
 #[test]
 fn client_check_names_chlauth_on_2035_and_passes_once_allowed() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QMCL").rc, 0);
     assert_eq!(sim.act("start", "QMCL").rc, 0);
     let out = mqsc(&sim, "QMCL", "DEFINE CHANNEL('APP.SVRCONN') CHLTYPE(SVRCONN) TRPTYPE(TCP)\n");

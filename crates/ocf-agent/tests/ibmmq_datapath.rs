@@ -1,8 +1,7 @@
 //! data_path: a queue manager created with `crtmqm -md DIR` on one node is registered by
 //! add_mqs_ini on another node that has no stanza for it, with IBM's `addmqinf -v DataPath=`.
 
-mod ibmmq_support;
-use ibmmq_support::*;
+use mq_testkit::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -30,7 +29,7 @@ fn create_on_a(a: &Sim, san: &Path, qm: &str) {
 #[test]
 fn add_mqs_ini_with_data_path_registers_and_runs_on_a_second_node() {
     let san = shared_storage();
-    let a = Sim::new();
+    let a = Sim::install(&[]);
     let b = Sim::install(&["--node", "other"]);
     create_on_a(&a, san.path(), "QMX");
     let data = san.path().join("qmgrs/QMX");
@@ -68,7 +67,7 @@ fn add_mqs_ini_with_data_path_registers_and_runs_on_a_second_node() {
 #[test]
 fn add_mqs_ini_without_data_path_names_where_it_looked() {
     let san = shared_storage();
-    let a = Sim::new();
+    let a = Sim::install(&[]);
     let b = Sim::install(&["--node", "other"]);
     create_on_a(&a, san.path(), "QMY");
     let r = b.agent("start", &[("qmgr", "QMY"), ("add_mqs_ini", "true")], &[]);
@@ -84,7 +83,7 @@ fn add_mqs_ini_without_data_path_names_where_it_looked() {
 
 #[test]
 fn relative_data_path_is_a_configuration_error_naming_it() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     for action in ["start", "validate-all", "monitor"] {
         let r = sim.agent(action, &[("qmgr", "QM1"), ("data_path", "MQHA/qmgrs/QM1")], &[]);
         assert_eq!(r.rc, 6, "{action}: {r:?}");

@@ -1,8 +1,7 @@
 //! Every simulator fault and dspmq state against the built agent: the exit code a cluster gets
 //! and what is left on the node.
 
-mod ibmmq_support;
-use ibmmq_support::*;
+use mq_testkit::*;
 use std::time::Duration;
 
 fn started(sim: &Sim, qm: &str) {
@@ -13,9 +12,9 @@ fn started(sim: &Sim, qm: &str) {
 
 #[test]
 fn crash_is_a_failure_for_a_recurring_monitor_and_stopped_for_a_probe() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     started(&sim, "QMC");
-    assert_eq!(sim.tool(&["crash", "ROOT", "QMC"]).rc, 0);
+    assert_eq!(sim.mqsim(&["crash", "QMC"]).rc, 0);
     eventually("QMC processes gone", Duration::from_secs(10), || qm_pids(&sim.root, "QMC").is_empty());
     let r = sim.monitor("QMC", 0);
     assert_eq!(r.rc, 1, "recurring monitor after a crash: {r:?}");
@@ -27,9 +26,9 @@ fn crash_is_a_failure_for_a_recurring_monitor_and_stopped_for_a_probe() {
 
 #[test]
 fn crash_leaving_children_is_swept_at_start() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     started(&sim, "QML");
-    assert_eq!(sim.tool(&["crash", "ROOT", "QML", "--leave-children"]).rc, 0);
+    assert_eq!(sim.mqsim(&["crash", "QML", "--leave-children"]).rc, 0);
     let r = sim.monitor("QML", 0);
     assert_eq!(r.rc, 1, "monitor with children left: {r:?}");
     assert_eq!(sim.probe("QML").rc, 1, "a probe must not call leftovers stopped");
@@ -42,30 +41,33 @@ fn crash_leaving_children_is_swept_at_start() {
 
 #[test]
 fn application_holding_the_old_instance_is_named_not_killed() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     started(&sim, "QMAPP");
-    let app = sim.tool(&["app", "ROOT", "QMAPP"]);
-    assert_eq!(app.rc, 0, "{app:?}");
-    let app_pid: i32 = app.stdout.trim().parse().expect("mqsim app prints the pid");
-    let alive = |pid: i32| std::path::Path::new(&format!("/proc/{pid}/cmdline")).exists();
-    assert_eq!(sim.tool(&["crash", "ROOT", "QMAPP", "--leave-children"]).rc, 0);
+    // The application runs as the mq user: strmqm (which the agent runs as the mq user) must be
+    // able to see it attached, as MQ sees every attached process through its IPC. (One of root's
+    // processes is invisible to the simulator's strmqm, and the start would then simply succeed.)
+    let app_pid = sim.app("QMAPP", Some(User::named("mqm")));
+    assert_eq!(sim.mqsim(&["crash", "QMAPP", "--leave-children"]).rc, 0);
     let r = sim.act("start", "QMAPP");
-    // Our leftovers are killed; an application strmqm names (rc 24) is named and left alone.
-    match r.rc {
-        0 => {}
-        1 => assert!(r.reason().contains("application") && r.reason().contains(&app_pid.to_string()), "{r:?}"),
-        _ => panic!("start with an application attached: {r:?}"),
-    }
+    // Our leftovers are killed; the application strmqm names (rc 24, AMQ8041) is named and left
+    // alone, and the start fails: the queue manager cannot start while it is attached.
+    assert_eq!(r.rc, 1, "start with an application attached to the old instance: {r:?}");
+    assert!(r.reason().contains("AMQ8041") && r.reason().contains("application"), "{r:?}");
+    let named = format!("(pid {app_pid}, user mqm)");
+    assert!(
+        r.stderr.lines().any(|l| l.contains("application process still connected") && l.contains(&named)),
+        "the application {app_pid} is not named: {r:?}"
+    );
     assert!(alive(app_pid), "the agent killed the application process {app_pid}");
     let r = sim.act("stop", "QMAPP");
     assert_eq!(r.rc, 0, "{r:?}");
-    assert!(qm_pids(&sim.root, "QMAPP").iter().all(|p| *p == app_pid), "queue-manager processes left");
+    assert_eq!(sim.qm_pids("QMAPP"), [app_pid], "queue-manager processes left");
     assert!(alive(app_pid), "stop killed the application process {app_pid}");
 }
 
 #[test]
 fn ignore_endmqm_escalates_to_kill() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     started(&sim, "QMI");
     sim.fault("QMI", "ignore-endmqm", None);
     let r = sim.agent("stop", &[("qmgr", "QMI")], &[("OCF_RESKEY_CRM_meta_timeout", "20000")]);
@@ -76,7 +78,7 @@ fn ignore_endmqm_escalates_to_kill() {
 
 #[test]
 fn hung_queue_manager_fails_monitor_within_its_timeout() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     started(&sim, "QMH");
     sim.fault("QMH", "hang", None);
     // Depth 0 cannot see a hang (dspmq still reports Running, as on real MQ); 10 and 20 must,
@@ -104,7 +106,7 @@ fn hung_queue_manager_fails_monitor_within_its_timeout() {
 
 #[test]
 fn slow_start_is_waited_for_and_a_start_past_its_budget_fails() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QMSL").rc, 0);
     sim.fault("QMSL", "slow-start", Some("2"));
     let r = sim.act("start", "QMSL");
@@ -123,7 +125,7 @@ fn slow_start_is_waited_for_and_a_start_past_its_budget_fails() {
 
 #[test]
 fn strmqm_failures_map_to_exit_codes() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QMRC").rc, 0);
     for (rc, want) in [("69", 5), ("119", 4), ("39", 6), ("71", 1), ("23", 5)] {
         sim.fault("QMRC", "strmqm-rc", Some(rc));
@@ -138,7 +140,7 @@ fn strmqm_failures_map_to_exit_codes() {
 
 #[test]
 fn log_full_fails_depth_20_only() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     started(&sim, "QMLF");
     sim.fault("QMLF", "log-full", None);
     assert_eq!(sim.monitor("QMLF", 0).rc, 0);
@@ -152,7 +154,7 @@ fn log_full_fails_depth_20_only() {
 
 #[test]
 fn storage_lost_under_a_running_queue_manager() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     started(&sim, "QMST");
     sim.fault("QMST", "storage-lost", None);
     let r = sim.monitor("QMST", 0);
@@ -166,7 +168,7 @@ fn storage_lost_under_a_running_queue_manager() {
 
 #[test]
 fn leftover_ipc_does_not_block_a_restart() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     started(&sim, "QMIPC");
     sim.fault("QMIPC", "leftover-ipc", None);
     assert_eq!(sim.agent("stop", &[("qmgr", "QMIPC"), ("ipc_cleanup", "true")], &[]).rc, 0);
@@ -177,12 +179,12 @@ fn leftover_ipc_does_not_block_a_restart() {
 
 #[test]
 fn dead_command_server_is_restarted_in_place() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QMCS").rc, 0);
     let r = sim.agent("start", &[("qmgr", "QMCS"), ("command_server", "yes"), ("channel_initiator", "yes")], &[]);
     assert_eq!(r.rc, 0, "{r:?}");
     let before = qm_pids(&sim.root, "QMCS");
-    assert_eq!(sim.tool(&["kill", "ROOT", "QMCS", "cmdserver"]).rc, 0);
+    assert_eq!(sim.mqsim(&["kill", "QMCS", "cmdserver"]).rc, 0);
     let r = sim.agent(
         "monitor",
         &[("qmgr", "QMCS"), ("command_server", "yes"), ("channel_initiator", "yes")],
@@ -195,7 +197,7 @@ fn dead_command_server_is_restarted_in_place() {
     let after = qm_pids(&sim.root, "QMCS");
     assert!(after.iter().any(|p| before.contains(p)), "the queue manager was restarted");
     // The channel initiator, likewise.
-    assert_eq!(sim.tool(&["kill", "ROOT", "QMCS", "chinit"]).rc, 0);
+    assert_eq!(sim.mqsim(&["kill", "QMCS", "chinit"]).rc, 0);
     let r = sim.agent(
         "monitor",
         &[("qmgr", "QMCS"), ("command_server", "yes"), ("channel_initiator", "yes")],
@@ -220,7 +222,7 @@ fn dead_command_server_is_restarted_in_place() {
 
 #[test]
 fn dspmq_states_as_a_cluster_sees_them() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     // Unknown here.
     assert_eq!(sim.probe("QMX").rc, 7);
     // A recurring monitor of a QM unknown here: a failure, and the node checks name why (5:

@@ -1,13 +1,12 @@
 //! The built ibmmq agent against the simulated installation: the lifecycle a cluster drives,
 //! idempotence, and stop convergence. Run as root (the agent drops to the mq user).
 
-mod ibmmq_support;
-use ibmmq_support::*;
+use mq_testkit::*;
 use std::time::Duration;
 
 #[test]
 fn probe_start_monitor_every_depth_stop() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QM1").rc, 0);
 
     let r = sim.probe("QM1");
@@ -47,7 +46,7 @@ fn probe_start_monitor_every_depth_stop() {
 
 #[test]
 fn test_queue_is_created_persistent() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QMTQ").rc, 0);
     let r = sim.agent("start", &[("qmgr", "QMTQ"), ("test_queue", "MY.HA.Q")], &[]);
     assert_eq!(r.rc, 0, "start: {r:?}");
@@ -69,7 +68,7 @@ fn test_queue_is_created_persistent() {
 
 #[test]
 fn two_queue_managers_never_touch_each_other() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QM1").rc, 0);
     assert_eq!(sim.crtmqm("QM10").rc, 0);
     assert_eq!(sim.act("start", "QM1").rc, 0);
@@ -77,7 +76,7 @@ fn two_queue_managers_never_touch_each_other() {
     let qm10 = qm_pids(&sim.root, "QM10");
     assert!(!qm10.is_empty());
     // Crash QM1 and let start sweep it: QM10 (a name with QM1 as prefix) must be untouched.
-    assert_eq!(sim.tool(&["crash", "ROOT", "QM1", "--leave-children"]).rc, 0);
+    assert_eq!(sim.mqsim(&["crash", "QM1", "--leave-children"]).rc, 0);
     assert_eq!(sim.act("start", "QM1").rc, 0, "restart after crash with leftovers");
     assert_eq!(sim.act("stop", "QM1").rc, 0);
     assert!(qm_pids(&sim.root, "QM1").is_empty());
@@ -89,35 +88,29 @@ fn two_queue_managers_never_touch_each_other() {
 
 #[test]
 fn stop_converges_after_the_agent_was_killed_mid_stop() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QMK").rc, 0);
     assert_eq!(sim.act("start", "QMK").rc, 0);
     // endmqm is ignored, so stop escalates; kill the agent (its process group, as Pacemaker
-    // does at a timeout) in the middle of it.
+    // does at a timeout) while its first step, endmqm -i, is still waiting for the end.
     sim.fault("QMK", "ignore-endmqm", None);
-    let mut c = std::process::Command::new(built("ibmmq"));
-    c.arg("stop")
-        .env_clear()
-        .env("OCF_RESKEY_qmgr", "QMK")
-        .env("OCF_RESKEY_mq_installation", sim.inst())
-        .env("OCF_RESKEY_CRM_meta_timeout", "60000")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut c, 0);
-    let mut child = c.spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(700));
-    let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGKILL);
-    let _ = child.wait();
-    // A new stop with a short budget converges: nothing of QMK is left.
+    let mut agent = sim.ocf("QMK").spawn("stop");
+    eventually("the agent's stop to reach endmqm -i", Duration::from_secs(20), || {
+        sim.processes().iter().any(|p| p.comm == "endmqm" && p.args_are(&["-i", "QMK"]))
+    });
+    assert_eq!(sim.status("QMK"), "RUNNING", "the ignored endmqm -i ended QMK");
+    agent.kill();
+    // Whatever of that step outlived the agent (endmqm runs in a process group of its own), a
+    // new stop must converge.
     let r = sim.agent("stop", &[("qmgr", "QMK")], &[("OCF_RESKEY_CRM_meta_timeout", "20000")]);
     assert_eq!(r.rc, 0, "stop after an interrupted stop: {r:?}");
-    assert!(qm_pids(&sim.root, "QMK").is_empty(), "QMK processes left");
+    assert!(sim.qm_pids("QMK").is_empty(), "QMK processes left");
     assert!(r.elapsed < Duration::from_secs(20));
 }
 
 #[test]
 fn validate_all_checks_the_node_and_reload_creates_a_new_test_queue() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QMV").rc, 0);
     let v = |sim: &Sim| sim.agent("validate-all", &[("qmgr", "QMV")], &[("OCF_CHECK_LEVEL", "10")]);
     assert_eq!(v(&sim).rc, 0, "{:?}", v(&sim));

@@ -3,67 +3,39 @@
 //! every action's exit code and the state dspmq and /proc show after it, switchover by demote,
 //! and a takeover when the active instance's processes die. Run as root (tests/setup.sh first).
 
-mod ibmmq_support;
-use ibmmq_support::{built, ids, profile_dir, qm_pids, Run};
+use mq_testkit::{eventually, qm_pids, Ocf, Run, Sim};
 
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn run(mut c: Command) -> Run {
-    let t = Instant::now();
-    let o = c.stdin(Stdio::null()).output().expect("spawn");
-    Run {
-        rc: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        elapsed: t.elapsed(),
-    }
+/// One simulated node: its installation and its own HA_RSCTMP (as each machine has /run).
+struct Node {
+    sim: Sim,
+    rsctmp: std::path::PathBuf,
 }
 
-/// One simulated node: its installation root and its own HA_RSCTMP (as each machine has /run).
-struct Node {
-    root: PathBuf,
-    rsctmp: PathBuf,
+impl std::ops::Deref for Node {
+    type Target = Sim;
+    fn deref(&self) -> &Sim {
+        &self.sim
+    }
 }
 
 impl Node {
-    fn mq(&self, cmd: &str, args: &[&str]) -> Run {
-        let mut c = Command::new(self.root.join("opt/mqm/bin").join(cmd));
-        c.args(args);
-        let (uid, gid) = ids("mqm");
-        c.uid(uid).gid(gid);
-        run(c)
-    }
-
-    /// This node's dspmq -n STATUS value for `qm`.
-    fn status(&self, qm: &str) -> String {
-        let r = self.mq("dspmq", &["-n", "-m", qm]);
-        r.stdout.split("STATUS(").nth(1).and_then(|s| s.split(')').next()).unwrap_or("").to_string()
+    fn new(sim: Sim, name: &str) -> Node {
+        let rsctmp = sim.dir().join(format!("{name}-rsctmp"));
+        Node { sim, rsctmp }
     }
 
     /// The agent as Pacemaker runs a clone instance's action on this node.
     fn agent(&self, action: &str, qm: &str, extra: &[(&str, &str)]) -> Run {
-        let mut c = Command::new(built("ibmmq"));
-        c.arg(action).env_clear();
-        c.env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-            .env("OCF_ROOT", "/usr/lib/ocf")
-            .env("OCF_RA_VERSION_MAJOR", "1")
-            .env("OCF_RA_VERSION_MINOR", "1")
-            .env("OCF_RESOURCE_INSTANCE", "mi_qm:0")
-            .env("OCF_RESOURCE_TYPE", "ibmmq")
-            .env("OCF_RESOURCE_PROVIDER", "mqha")
-            .env("OCF_EXIT_REASON_PREFIX", "ocf-exit-reason:")
-            .env("OCF_RESKEY_CRM_meta_timeout", "60000")
-            .env("HA_RSCTMP", &self.rsctmp)
-            .env("OCF_RESKEY_qmgr", qm)
-            .env("OCF_RESKEY_multi_instance", "true")
-            .env("OCF_RESKEY_mq_installation", self.root.join("opt/mqm"));
-        for (k, v) in extra {
-            c.env(k, v);
-        }
-        run(c)
+        Ocf::new("mi_qm:0", 60000)
+            .set("OCF_RESOURCE_TYPE", "ibmmq")
+            .set("HA_RSCTMP", &self.rsctmp)
+            .param("qmgr", qm)
+            .param("multi_instance", "true")
+            .param("mq_installation", self.inst())
+            .with(extra)
+            .run(action)
     }
 
     fn act(&self, action: &str, qm: &str) -> Run {
@@ -82,73 +54,24 @@ impl Node {
     fn pids(&self, qm: &str) -> Vec<i32> {
         qm_pids(&self.root, qm)
     }
-
-    fn crash(&self, qm: &str) -> Run {
-        let mut c = Command::new(built("mqsim"));
-        c.arg("crash").arg(&self.root).arg(qm);
-        run(c)
-    }
 }
 
-/// Two nodes sharing the data of queue manager `qm` (crtmqm -md/-ld on A, addmqinf on B); both
-/// torn down (every process of either root killed) on drop, also when a test fails.
+/// Two nodes sharing the data of queue manager `qm`; both torn down on drop, also when a test fails.
 struct Pair {
     a: Node,
     b: Node,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Pair {
-    fn drop(&mut self) {
-        for n in [&self.a, &self.b] {
-            let mut c = Command::new(profile_dir().join("mqsim"));
-            c.arg("cleanup").arg(&n.root).stdout(Stdio::null()).stderr(Stdio::null());
-            let _ = c.status();
-        }
-    }
 }
 
 fn pair(qm: &str) -> Pair {
-    let dir = tempfile::Builder::new().prefix("mqha-multi-").tempdir_in("/tmp").expect("tempdir");
-    let _ = std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755));
-    let node = |name: &str| {
-        let root = dir.path().join(name);
-        let mut c = Command::new(built("mqsim"));
-        c.arg("install").arg(&root).args(["--node", &format!("{name}.example.com")]);
-        let r = run(c);
-        assert_eq!(r.rc, 0, "mqsim install: {r:?}");
-        let rsctmp = dir.path().join(format!("{name}-rsctmp"));
-        Node { root, rsctmp }
-    };
-    let (a, b) = (node("nodea"), node("nodeb"));
-    let shared = dir.path().join("shared");
-    for d in ["qmgrs", "logs"] {
-        std::fs::create_dir_all(shared.join(d)).unwrap();
-    }
-    let (uid, gid) = ids("mqm");
-    for d in [shared.clone(), shared.join("qmgrs"), shared.join("logs")] {
-        std::os::unix::fs::chown(&d, Some(uid), Some(gid)).unwrap();
-    }
-    let s = |p: &Path| p.to_str().unwrap().to_string();
-    let r = a.mq("crtmqm", &["-ld", &s(&shared.join("logs")), "-md", &s(&shared.join("qmgrs")), qm]);
-    assert_eq!(r.rc, 0, "crtmqm: {r:?}");
-    let line = a.mq("dspmqinf", &["-o", "command", qm]).stdout;
-    let args: Vec<&str> = line.trim_end().split(' ').skip(1).collect();
-    let r = b.mq("addmqinf", &args);
-    assert_eq!(r.rc, 0, "addmqinf: {r:?}");
-    Pair { a, b, _dir: dir }
+    let (a, b) = Sim::multi_instance(qm);
+    Pair { a: Node::new(a, "nodea"), b: Node::new(b, "nodeb") }
 }
 
-/// Polls `f` every 20 ms until it holds; the time it took, or a panic at `limit`.
-fn within(what: &str, limit: Duration, mut f: impl FnMut() -> bool) -> Duration {
+/// Polls until `f` holds; the time it took, or a panic naming `what` at `limit`.
+fn within(what: &str, limit: Duration, f: impl FnMut() -> bool) -> Duration {
     let t = Instant::now();
-    while t.elapsed() < limit {
-        if f() {
-            return t.elapsed();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("{what}: not within {limit:?}");
+    eventually(what, limit, f);
+    t.elapsed()
 }
 
 #[test]
@@ -216,7 +139,7 @@ fn promotable_clone_lifecycle_switchover_and_takeover() {
     assert_eq!(b.monitor(qm, 20).rc, 8);
 
     // Takeover: B's execution controller is killed; A's standby becomes active by itself.
-    assert_eq!(b.crash(qm).rc, 0);
+    b.crash(qm, false);
     let took = within("A takes over", Duration::from_secs(20), || a.probe(qm).rc == 8);
     println!("takeover: {} ms", took.as_millis());
     assert_eq!(a.monitor(qm, 0).rc, 0, "A active but not yet promoted by Pacemaker: healthy");

@@ -1,13 +1,12 @@
 //! Bad parameters and a badly set-up node: each gives its exit code and an ocf-exit-reason that
 //! names the offending value. Stop never fails over configuration.
 
-mod ibmmq_support;
-use ibmmq_support::*;
+use mq_testkit::*;
 use std::process::Command;
 
 #[test]
 fn parameter_errors_are_named() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     type Case<'a> = (&'a [(&'a str, &'a str)], i32, &'a str);
     let cases: &[Case] = &[
         (&[], 6, "qmgr"),
@@ -31,7 +30,7 @@ fn parameter_errors_are_named() {
 
 #[test]
 fn unknown_user_wrong_owner_missing_stanza_missing_installation() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QMP").rc, 0);
 
     let r = sim.agent("start", &[("qmgr", "QMP"), ("mq_user", "nosuchmquser")], &[]);
@@ -91,7 +90,7 @@ fn unknown_user_wrong_owner_missing_stanza_missing_installation() {
 
 #[test]
 fn alternate_admin_in_the_mq_group_can_run_it() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QMA").rc, 0);
     let r = sim.agent("start", &[("qmgr", "QMA"), ("mq_user", "mqadmin")], &[]);
     assert_eq!(r.rc, 0, "start as mqadmin (group mqm): {r:?}");
@@ -100,7 +99,7 @@ fn alternate_admin_in_the_mq_group_can_run_it() {
 
 #[test]
 fn add_mqs_ini_restores_a_missing_stanza() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QMS").rc, 0);
     let r = sim.mq("rmvmqinf", &["QMS"]);
     assert_eq!(r.rc, 0, "rmvmqinf: {r:?}");
@@ -116,7 +115,7 @@ fn add_mqs_ini_restores_a_missing_stanza() {
 
 #[test]
 fn storage_not_mounted_here_is_stopped_for_a_probe_and_a_node_error_for_start() {
-    let sim = Sim::new();
+    let sim = Sim::install(&[]);
     assert_eq!(sim.crtmqm("QMU").rc, 0);
     // The shared data directory is not mounted on this node: the stanza is there, the data not.
     let data = sim.data().join("qmgrs/QMU");

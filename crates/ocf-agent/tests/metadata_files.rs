@@ -2,12 +2,9 @@
 //! fails when a parameter table changed and ocf/regen.sh was not run. (The man pages are made
 //! from this meta-data by rpm/render-man.sh, as resource-agents makes its own.)
 
-#[path = "framework_support/mod.rs"]
-mod support;
-
 use std::path::PathBuf;
 
-use support::*;
+use mq_testkit::*;
 
 fn ocf_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ocf")
@@ -18,11 +15,11 @@ fn generated_files_are_current() {
     let links = Links::new();
     let mut stale = Vec::new();
     for agent in AGENTS {
-        let o = links.run(agent, "meta-data", &[]);
-        assert_eq!(code(&o), 0, "{agent} meta-data: {}", stderr(&o));
+        let o = links.run(agent, "meta-data", NO_ENV);
+        assert_eq!(o.rc, 0, "{agent} meta-data: {}", o.stderr);
         let file = format!("{agent}.xml");
         let on_disk = std::fs::read_to_string(ocf_dir().join(&file)).unwrap_or_default();
-        if on_disk != stdout(&o) {
+        if on_disk != o.stdout {
             stale.push(file);
         }
     }

@@ -4,16 +4,13 @@
 //! /usr/lib/ocf/resource.d, so each runs in its own mount namespace where that directory holds
 //! just this build's agents; the machine's own directory is never touched.
 
-#[path = "framework_support/mod.rs"]
-mod support;
-
 use std::ffi::CString;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use support::*;
+use mq_testkit::*;
 
 const OCF_DIR: &str = "/usr/lib/ocf/resource.d";
 
@@ -33,7 +30,7 @@ impl Pcs {
         for d in [agents.path(), mqha.as_path()] {
             std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
-        std::fs::copy(agent_bin(), mqha.join("ibmmq")).unwrap();
+        std::fs::copy(agent_exe(), mqha.join("ibmmq")).unwrap();
         std::fs::set_permissions(mqha.join("ibmmq"), std::fs::Permissions::from_mode(0o755)).unwrap();
         for a in ["ibmmq-listener", "ibmmq-trigger"] {
             std::os::unix::fs::symlink("ibmmq", mqha.join(a)).unwrap();

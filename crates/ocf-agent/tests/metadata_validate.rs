@@ -2,25 +2,22 @@
 //! ra-api-1.dtd exactly as ocf-tester checks it, pcs's OCF 1.1 schema, and it is produced as
 //! `nobody` with an empty environment (how ocf-tester and pcs run it).
 
-#[path = "framework_support/mod.rs"]
-mod support;
-
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use support::*;
+use mq_testkit::*;
 
 const DTD_DIR: &str = "/usr/share/resource-agents";
 const PCS_RNG: &str = "/usr/share/pcs/data/ocf-1.1.rng";
 
 fn meta_data(links: &Links, agent: &str) -> String {
-    let o = links.run(agent, "meta-data", &[]);
-    assert_eq!(code(&o), 0, "{agent} meta-data: {}", stderr(&o));
-    assert!(o.stderr.is_empty(), "{agent} meta-data wrote to stderr: {}", stderr(&o));
-    let xml = stdout(&o);
+    let o = links.run(agent, "meta-data", NO_ENV);
+    assert_eq!(o.rc, 0, "{agent} meta-data: {}", o.stderr);
+    assert!(o.stderr.is_empty(), "{agent} meta-data wrote to stderr: {}", o.stderr);
+    let xml = o.stdout;
     assert!(
         xml.starts_with("<?xml version=\"1.0\"?>\n<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\""),
         "{agent}: {xml}"
@@ -129,7 +126,7 @@ fn meta_data_works_as_nobody_with_an_empty_environment() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let bin = dir.path().join("ibmmq");
-    std::fs::copy(agent_bin(), &bin).unwrap();
+    std::fs::copy(agent_exe(), &bin).unwrap();
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
     let links = Links::new();
     for agent in AGENTS {
@@ -137,16 +134,8 @@ fn meta_data_works_as_nobody_with_an_empty_environment() {
         if agent != "ibmmq" {
             std::os::unix::fs::symlink(&bin, &name).unwrap();
         }
-        let o = Command::new(&name)
-            .arg("meta-data")
-            .env_clear()
-            .current_dir("/")
-            .uid(65534)
-            .gid(65534)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        assert_eq!(code(&o), 0, "{agent} meta-data as nobody: {}", stderr(&o));
-        assert_eq!(stdout(&o), meta_data(&links, agent), "{agent}: output differs as nobody");
+        let o = run(Command::new(&name).arg("meta-data").env_clear().current_dir("/").uid(65534).gid(65534));
+        assert_eq!(o.rc, 0, "{agent} meta-data as nobody: {}", o.stderr);
+        assert_eq!(o.stdout, meta_data(&links, agent), "{agent}: output differs as nobody");
     }
 }

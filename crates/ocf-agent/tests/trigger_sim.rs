@@ -1,16 +1,12 @@
 //! ocf:mqha:ibmmq-trigger against a simulated MQ installation: the lifecycle with both monitor
 //! depths, a killed trigger monitor, a missing initiation queue, and a queue manager that is down.
 
-#[path = "framework_support/mod.rs"]
-mod support;
-
-use support::sim::{agent, SimQm};
-use support::*;
+use mq_testkit::*;
 
 const T: &str = "ibmmq-trigger";
 
-fn check(o: &std::process::Output, want: i32, what: &str) {
-    assert_eq!(code(o), want, "{what}: exit {} (want {want})\nstderr:\n{}", code(o), stderr(o));
+fn check(o: &Run, want: i32, what: &str) {
+    assert_eq!(o.rc, want, "{what}: exit {} (want {want})\nstderr:\n{}", o.rc, o.stderr);
 }
 
 fn runmqtrm_count(qm: &str) -> usize {
@@ -29,46 +25,46 @@ fn runmqtrm_count(qm: &str) -> usize {
 fn lifecycle_probe_start_monitor_stop() {
     let links = Links::new();
     let sim = SimQm::create("TL");
-    sim.start_qm();
+    sim.start();
     let env = sim.env(&[]);
     let recurring = sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")]);
     let deep = sim.env(&[("OCF_RESKEY_CRM_meta_interval", "60000"), ("OCF_CHECK_LEVEL", "10")]);
-    check(&agent(&links, T, "monitor", &env), 7, "probe before start");
-    check(&agent(&links, T, "start", &env), 0, "start");
+    check(&links.run(T, "monitor", &env), 7, "probe before start");
+    check(&links.run(T, "start", &env), 0, "start");
     assert_eq!(runmqtrm_count(&sim.qm), 1);
-    check(&agent(&links, T, "monitor", &recurring), 0, "monitor depth 0");
-    check(&agent(&links, T, "monitor", &deep), 0, "monitor depth 10");
-    check(&agent(&links, T, "start", &env), 0, "start again");
+    check(&links.run(T, "monitor", &recurring), 0, "monitor depth 0");
+    check(&links.run(T, "monitor", &deep), 0, "monitor depth 10");
+    check(&links.run(T, "start", &env), 0, "start again");
     assert_eq!(runmqtrm_count(&sim.qm), 1, "a second start must not add a second runmqtrm");
-    check(&agent(&links, T, "stop", &env), 0, "stop");
+    check(&links.run(T, "stop", &env), 0, "stop");
     assert_eq!(runmqtrm_count(&sim.qm), 0);
-    check(&agent(&links, T, "monitor", &recurring), 7, "monitor after stop");
-    check(&agent(&links, T, "stop", &env), 0, "stop again");
+    check(&links.run(T, "monitor", &recurring), 7, "monitor after stop");
+    check(&links.run(T, "stop", &env), 0, "stop again");
 }
 
 #[test]
 fn a_killed_trigger_monitor_is_reported() {
     let links = Links::new();
     let sim = SimQm::create("TK");
-    sim.start_qm();
+    sim.start();
     let env = sim.env(&[]);
-    check(&agent(&links, T, "start", &env), 0, "start");
+    check(&links.run(T, "start", &env), 0, "start");
     sim.kill("trigger");
-    let o = agent(&links, T, "monitor", &sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")]));
+    let o = links.run(T, "monitor", &sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")]));
     check(&o, 7, "monitor after mqsim kill trigger");
-    assert!(exit_reason(&o).unwrap_or_default().contains("no runmqtrm"), "{}", stderr(&o));
-    check(&agent(&links, T, "start", &env), 0, "restart");
-    check(&agent(&links, T, "stop", &env), 0, "stop");
+    assert!(o.exit_reason().unwrap_or_default().contains("no runmqtrm"), "{}", o.stderr);
+    check(&links.run(T, "start", &env), 0, "restart");
+    check(&links.run(T, "stop", &env), 0, "stop");
 }
 
 #[test]
 fn a_missing_initiation_queue_fails_start_naming_it() {
     let links = Links::new();
     let sim = SimQm::create("TQ");
-    sim.start_qm();
-    let o = agent(&links, T, "start", &sim.env(&[("OCF_RESKEY_initq", "NO.SUCH.INITQ")]));
+    sim.start();
+    let o = links.run(T, "start", &sim.env(&[("OCF_RESKEY_initq", "NO.SUCH.INITQ")]));
     check(&o, 1, "start on a missing initiation queue");
-    assert!(exit_reason(&o).unwrap_or_default().contains("NO.SUCH.INITQ"), "{}", stderr(&o));
+    assert!(o.exit_reason().unwrap_or_default().contains("NO.SUCH.INITQ"), "{}", o.stderr);
     assert_eq!(runmqtrm_count(&sim.qm), 0);
 }
 
@@ -77,23 +73,22 @@ fn start_before_the_queue_manager_fails_and_probe_is_7() {
     let links = Links::new();
     let sim = SimQm::create("TD");
     let env = sim.env(&[]);
-    check(&agent(&links, T, "monitor", &env), 7, "probe");
-    let o = agent(&links, T, "start", &env);
+    check(&links.run(T, "monitor", &env), 7, "probe");
+    let o = links.run(T, "start", &env);
     check(&o, 1, "start with the queue manager down");
-    assert!(exit_reason(&o).unwrap_or_default().contains("is not running"), "{}", stderr(&o));
+    assert!(o.exit_reason().unwrap_or_default().contains("is not running"), "{}", o.stderr);
 }
 
 #[test]
 fn a_node_without_the_installation_is_not_installed() {
     let links = Links::new();
     let sim = SimQm::create("TN");
-    let o = agent(&links, T, "start", &sim.env(&[("OCF_RESKEY_mq_installation", "/nonexistent/mqm")]));
+    let o = links.run(T, "start", &sim.env(&[("OCF_RESKEY_mq_installation", "/nonexistent/mqm")]));
     check(&o, 5, "start without an installation");
-    assert!(exit_reason(&o).unwrap_or_default().contains("/nonexistent/mqm"), "{}", stderr(&o));
+    assert!(o.exit_reason().unwrap_or_default().contains("/nonexistent/mqm"), "{}", o.stderr);
     // A probe there is still "not running" (ocf-tester's OCF_TESTER_FAIL_HAVE_BINARY too).
     check(
-        &agent(
-            &links,
+        &links.run(
             T,
             "monitor",
             &sim.env(&[("OCF_RESKEY_mq_installation", "/nonexistent/mqm"), ("OCF_TESTER_FAIL_HAVE_BINARY", "1")]),
@@ -110,52 +105,41 @@ fn the_mq_user_defaults_to_the_data_directory_owner() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("agent.log");
     let env = sim.env(&[("OCF_CHECK_LEVEL", "10"), ("HA_debug", "1"), ("HA_LOGFILE", log.to_str().unwrap())]);
-    check(&agent(&links, T, "validate-all", &env), 0, "validate-all level 10");
+    check(&links.run(T, "validate-all", &env), 0, "validate-all level 10");
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(text.contains(", mq user mqm2 (uid "), "{text}");
     // An explicit mq_user wins, and one that does not exist is named.
-    let o = agent(
-        &links,
-        T,
-        "validate-all",
-        &sim.env(&[("OCF_CHECK_LEVEL", "10"), ("OCF_RESKEY_mq_user", "nosuchmquser")]),
-    );
+    let o =
+        links.run(T, "validate-all", &sim.env(&[("OCF_CHECK_LEVEL", "10"), ("OCF_RESKEY_mq_user", "nosuchmquser")]));
     check(&o, 5, "validate-all with an unknown mq_user");
-    assert!(exit_reason(&o).unwrap_or_default().contains("'nosuchmquser'"), "{}", stderr(&o));
+    assert!(o.exit_reason().unwrap_or_default().contains("'nosuchmquser'"), "{}", o.stderr);
 }
 
 #[test]
 fn depth_10_on_a_hung_queue_manager_fails_within_the_timeout() {
     let links = Links::new();
     let sim = SimQm::create("TH");
-    sim.start_qm();
-    check(&agent(&links, T, "start", &sim.env(&[])), 0, "start");
-    let o = std::process::Command::new(support::sim::mqsim_bin())
-        .arg("fault")
-        .arg(sim.root())
-        .arg(&sim.qm)
-        .args(["set", "hang"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "mqsim fault set hang: {}", String::from_utf8_lossy(&o.stderr));
+    sim.start();
+    check(&links.run(T, "start", &sim.env(&[])), 0, "start");
+    sim.fault(&sim.qm, "hang", None);
     let deep = sim.env(&[
         ("OCF_RESKEY_CRM_meta_interval", "60000"),
         ("OCF_CHECK_LEVEL", "10"),
         ("OCF_RESKEY_CRM_meta_timeout", "5000"),
     ]);
     let started = std::time::Instant::now();
-    let o = agent(&links, T, "monitor", &deep);
+    let o = links.run(T, "monitor", &deep);
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "monitor took {:?}", started.elapsed());
     check(&o, 1, "depth 10 on a hung queue manager");
-    check(&agent(&links, T, "stop", &sim.env(&[])), 0, "stop while the queue manager hangs");
+    check(&links.run(T, "stop", &sim.env(&[])), 0, "stop while the queue manager hangs");
 }
 
 #[test]
 fn ocf_tester_passes() {
     let sim = SimQm::create("TO");
-    sim.start_qm();
-    let inst = sim.installation().display().to_string();
-    let (rc, out) = support::sim::ocf_tester(T, "trm-ocft", &[("qmgr", sim.qm.clone()), ("mq_installation", inst)]);
+    sim.start();
+    let inst = sim.inst().display().to_string();
+    let (rc, out) = ocf_tester(T, "trm-ocft", &[("qmgr", sim.qm.clone()), ("mq_installation", inst)]);
     assert_eq!(rc, 0, "ocf-tester:\n{out}");
     assert!(out.contains("passed all tests"), "{out}");
     assert_eq!(runmqtrm_count(&sim.qm), 0, "ocf-tester ends with a stop");
@@ -165,45 +149,39 @@ fn ocf_tester_passes() {
 fn two_trigger_monitors_on_different_queues_are_independent() {
     let links = Links::new();
     let sim = SimQm::create("T2");
-    sim.start_qm();
+    sim.start();
     let out = sim.mqsc("DEFINE QLOCAL(FW.APP.INITQ)\n");
     assert!(out.contains("AMQ8006"), "DEFINE QLOCAL: {out}");
     let def = sim.env(&[("OCF_RESOURCE_INSTANCE", "trm-default")]);
     let app = sim.env(&[("OCF_RESKEY_initq", "FW.APP.INITQ"), ("OCF_RESOURCE_INSTANCE", "trm-app")]);
-    check(&agent(&links, T, "start", &def), 0, "start on the default initq");
-    check(&agent(&links, T, "start", &app), 0, "start on FW.APP.INITQ");
+    check(&links.run(T, "start", &def), 0, "start on the default initq");
+    check(&links.run(T, "start", &app), 0, "start on FW.APP.INITQ");
     assert_eq!(runmqtrm_count(&sim.qm), 2);
-    check(&agent(&links, T, "stop", &def), 0, "stop the default one");
+    check(&links.run(T, "stop", &def), 0, "stop the default one");
     assert_eq!(runmqtrm_count(&sim.qm), 1);
     let deep = sim.env(&[
         ("OCF_RESKEY_initq", "FW.APP.INITQ"),
         ("OCF_RESKEY_CRM_meta_interval", "60000"),
         ("OCF_CHECK_LEVEL", "10"),
     ]);
-    check(&agent(&links, T, "monitor", &deep), 0, "the other one still reads its queue");
-    check(&agent(&links, T, "monitor", &sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")])), 7, "the stopped one");
-    check(&agent(&links, T, "stop", &app), 0, "stop the other");
+    check(&links.run(T, "monitor", &deep), 0, "the other one still reads its queue");
+    check(&links.run(T, "monitor", &sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")])), 7, "the stopped one");
+    check(&links.run(T, "stop", &app), 0, "stop the other");
 }
 
 #[test]
 fn a_queue_manager_crash_is_left_to_the_queue_managers_resource() {
     let links = Links::new();
     let sim = SimQm::create("TC");
-    sim.start_qm();
-    check(&agent(&links, T, "start", &sim.env(&[])), 0, "start");
-    let o = std::process::Command::new(support::sim::mqsim_bin())
-        .arg("crash")
-        .arg(sim.root())
-        .arg(&sim.qm)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "mqsim crash: {}", String::from_utf8_lossy(&o.stderr));
+    sim.start();
+    check(&links.run(T, "start", &sim.env(&[])), 0, "start");
+    sim.crash(&sim.qm, false);
     let recurring = sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")]);
-    assert!(support::sim::eventually(std::time::Duration::from_secs(5), || runmqtrm_count(&sim.qm) == 0));
-    check(&agent(&links, T, "monitor", &recurring), 0, "recurring monitor after a queue-manager crash");
-    check(&agent(&links, T, "monitor", &sim.env(&[])), 7, "probe after the crash");
-    sim.start_qm();
-    check(&agent(&links, T, "monitor", &recurring), 7, "recurring monitor once the queue manager runs again");
+    eventually("the crash to take runmqtrm down", std::time::Duration::from_secs(5), || runmqtrm_count(&sim.qm) == 0);
+    check(&links.run(T, "monitor", &recurring), 0, "recurring monitor after a queue-manager crash");
+    check(&links.run(T, "monitor", &sim.env(&[])), 7, "probe after the crash");
+    sim.start();
+    check(&links.run(T, "monitor", &recurring), 7, "recurring monitor once the queue manager runs again");
 }
 
 #[test]
@@ -211,15 +189,9 @@ fn a_hung_data_directory_does_not_hang_the_trigger_agent() {
     let links = Links::new();
     let sim = SimQm::create("TX");
     let deep = sim.env(&[("OCF_CHECK_LEVEL", "10"), ("OCF_RESKEY_CRM_meta_timeout", "10000")]);
-    let o = support::sim::agent_on_hung_storage(
-        &links,
-        T,
-        "validate-all",
-        &deep,
-        &sim.data_dir(),
-        std::time::Duration::from_secs(13),
-    )
-    .expect("validate-all with the data directory hung ran past its 10 s timeout");
+    let limit = std::time::Duration::from_secs(13);
+    let o = links.run_on_hung_storage(T, "validate-all", &deep, &sim.data_dir(), limit);
+    assert!(!o.timed_out, "validate-all with the data directory hung ran past its timeout: {o:?}");
     check(&o, 0, "validate-all with the data directory hung");
 }
 
@@ -228,17 +200,13 @@ fn a_queue_manager_of_another_installation_is_not_ours() {
     let links = Links::new();
     let sim = SimQm::create("TI");
     let other = sim.twin();
-    other.start_qm();
+    other.start();
     // Our queue manager is not running: a recurring monitor leaves the recovery to its resource.
-    let o = agent(&links, T, "monitor", &sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")]));
+    let o = links.run(T, "monitor", &sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")]));
     check(&o, 0, "recurring monitor while only the other installation's queue manager runs");
-    assert!(stderr(&o).contains("leaving the recovery to the queue manager's resource"), "{}", stderr(&o));
-    let o = agent(&links, T, "start", &sim.env(&[]));
+    assert!(o.stderr.contains("leaving the recovery to the queue manager's resource"), "{}", o.stderr);
+    let o = links.run(T, "start", &sim.env(&[]));
     check(&o, 1, "start while only the other installation's queue manager runs");
-    assert!(
-        exit_reason(&o).unwrap_or_default().contains(&format!("queue manager {} is not running", sim.qm)),
-        "{}",
-        stderr(&o)
-    );
+    assert!(o.reason().contains(&format!("queue manager {} is not running", sim.qm)), "{}", o.stderr);
     assert_eq!(runmqtrm_count(&sim.qm), 0);
 }

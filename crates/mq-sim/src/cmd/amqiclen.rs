@@ -1,6 +1,7 @@
-//! amqiclen: removes the System V IPC resources a queue manager left behind (reference §16):
-//! `-x -m QMGR` for one queue manager, `-x` for all of this installation. Prints nothing; a
-//! non-zero rc when some resource is still in use (exact code UNCONFIRMED: 1 here).
+//! amqiclen: removes the System V IPC resources a queue manager left behind
+//! (docs/reference/mq-processes-and-files.md#ipc-cleanup): `-x -m QMGR` for one queue manager, `-x`
+//! for all of this installation. Prints nothing; a non-zero rc when some resource is still in use
+//! (exact code UNCONFIRMED: 1 here).
 
 use super::target;
 use crate::runtime::ipc;

@@ -1,6 +1,6 @@
 //! crtmqm: creates a queue manager: data directory (Prefix/qmgrs/<dir> or -md), recovery log
 //! directory (-ld), qm.ini, the engine's default objects, and its QueueManager stanza in mqs.ini.
-//! Output and codes per reference §9 (8 = already exists).
+//! Output and codes per docs/reference/mq-commands.md#crtmqm (8 = already exists).
 
 use super::target;
 use crate::authority;
@@ -112,7 +112,7 @@ pub fn main(args: Vec<String>) -> i32 {
         qm_ini: data_dir.join("qm.ini"),
         errors_dir: data_dir.join("errors"),
     };
-    // 2770 from 9.1 on (reference §4), 2775 before.
+    // 2770 from 9.1 on, 2775 before (docs/reference/mq-processes-and-files.md#directory-permissions).
     let mode = if version_at_least(&inst.version, 9, 1) { 0o2770 } else { 0o2775 };
     for d in [&data_dir, &qm.errors_dir, &data_dir.join("@ipcc"), &log_dir, &log_dir.join("active")] {
         if let Err(e) =

@@ -1,5 +1,6 @@
-//! dltmqm: deletes a stopped queue manager (data, logs, mqs.ini stanza). Codes per reference §9:
-//! 5 running, 16 does not exist, 24 processes still attached (AMQ8041 block), 26 standby.
+//! dltmqm: deletes a stopped queue manager (data, logs, mqs.ini stanza). Codes per
+//! docs/reference/mq-commands.md#dltmqm: 5 running, 16 does not exist, 24 processes still attached
+//! (AMQ8041 block), 26 standby.
 
 use super::target;
 use crate::authority;

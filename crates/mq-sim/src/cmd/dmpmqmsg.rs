@@ -219,7 +219,7 @@ fn hex(b: &[u8]) -> String {
 
 fn unhex(s: &str) -> Result<Vec<u8>, String> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(format!("odd number of hex digits in '{s}'"));
     }
     (0..s.len())
@@ -346,9 +346,7 @@ mod tests {
 
     #[test]
     fn render_then_parse_round_trips() {
-        let mut md = MsgDesc::default();
-        md.persistence = 1;
-        md.format = "MQSTR   ".into();
+        let md = MsgDesc { persistence: 1, format: "MQSTR   ".into(), ..Default::default() };
         let o = Opts { qm: Some("QM1".into()), input_q: Some("Q".into()), ..Default::default() };
         let text = render(&o, &[(md.clone(), b"hello".to_vec()), (MsgDesc::default(), vec![0u8; 90])]);
         let back = parse_file(&text).unwrap();

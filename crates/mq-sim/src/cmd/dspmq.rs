@@ -1,5 +1,5 @@
 //! dspmq: one line per queue manager, `QMNAME(name)` padded so the next field starts at column 59
-//! (reference §6.1), fields per -o, instance lines with -x, untranslated values with -n.
+//! (docs/reference/mq-commands.md#dspmq-output), fields per -o, instance lines with -x, untranslated values with -n.
 
 use super::target;
 use crate::messages::{self, version_at_least};
@@ -84,7 +84,7 @@ pub fn main(args: Vec<String>) -> i32 {
         printed += 1;
     }
     if active_only {
-        // "Success for dspmq -a is indicated by return code 5" (reference §6).
+        // "Success for dspmq -a is indicated by return code 5" (docs/reference/mq-commands.md#dspmq-syntax).
         let _ = printed;
         return 5;
     }
@@ -144,8 +144,8 @@ fn render(inst: &Installation, qm: &QmPaths, state: QmState, shows: &[Show], ins
                 fields.push(format!("INSTNAME({})", inst.name));
                 fields.push(format!("INSTPATH({})", inst.inst_path.display()));
                 fields.push(format!("INSTVER({})", inst.version));
-                // Field set by version (reference §6.1): 9.2+ ROLE/INSTANCE/INSYNC/QUORUM, 9.4 adds
-                // GRPLSN/GRPNAME/GRPROLE, 9.1 has HA()/DRROLE(), 8.0 none.
+                // Field set by version (docs/reference/mq-commands.md#dspmq-output): 9.2+ ROLE/INSTANCE/INSYNC/QUORUM,
+                // 9.4 adds GRPLSN/GRPNAME/GRPROLE, 9.1 has HA()/DRROLE(), 8.0 none.
                 if version_at_least(&inst.version, 9, 2) {
                     fields.push(format!("ROLE({})", val(raw, "Not configured")));
                     fields.extend(["INSTANCE()", "INSYNC()", "QUORUM()"].map(String::from));

@@ -1,4 +1,4 @@
-//! dspmqcsv: the command server's status (Running / Stopped ...), reference §13.
+//! dspmqcsv: the command server's status (Running / Stopped ...), docs/reference/mq-commands.md#command-server.
 //! Line shape `AMQ8027I: IBM MQ Command Server Status ..: Running` is UNCONFIRMED (commonly seen).
 
 use super::target;

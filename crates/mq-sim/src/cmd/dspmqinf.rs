@@ -1,5 +1,5 @@
 //! dspmqinf: a queue manager's QueueManager stanza (default) or, with -o command, the addmqinf
-//! line that defines it on another node (reference §3.1). rc 44 when it is not defined.
+//! line that defines it on another node (docs/reference/mq-commands.md#dspmqinf). rc 44 when it is not defined.
 
 use super::target;
 use crate::messages;
@@ -37,7 +37,7 @@ pub fn main(args: Vec<String>) -> i32 {
             return 72;
         }
         Err(_) => {
-            // rc 44: stanza does not exist (reference §3.1); text UNCONFIRMED.
+            // rc 44: stanza does not exist (docs/reference/mq-commands.md#dspmqinf); text UNCONFIRMED.
             crate::mqprintln!("AMQ7048E: The queue manager name is either not valid or not known.");
             return 44;
         }

@@ -1,4 +1,4 @@
-//! dspmqver: the version block of reference §11 (labels padded to 13 columns), -b bare values,
+//! dspmqver: the version block of docs/reference/mq-commands.md#dspmqver (labels padded to 13 columns), -b bare values,
 //! -f field mask (1 Name, 2 Version, 4 Level, 8 BuildType confirmed; 8192 LicenseType; the
 //! others follow the printed order — that mapping is UNCONFIRMED).
 

@@ -1,5 +1,5 @@
 //! endmqcsv: ends the command server of a queue manager (-c controlled, default; -i immediate).
-//! rc 0 / 10 / 20 (reference §13); output texts UNCONFIRMED.
+//! rc 0 / 10 / 20 (docs/reference/mq-commands.md#command-server); output texts UNCONFIRMED.
 
 use super::target;
 use crate::runtime::control;

@@ -1,5 +1,5 @@
 //! endmqlsr: ends every listener (runmqlsr) of a queue manager in this installation; -w waits.
-//! rc 0 / 10 / 20 per reference §12.
+//! rc 0 / 10 / 20 per docs/reference/mq-commands.md#runmqlsr.
 
 use super::target;
 use crate::runtime::{family, procs};

@@ -1,6 +1,7 @@
 //! endmqm: ends a queue manager: -c (default, returns at once) / -w (waits) controlled, -i
 //! immediate, -p pre-emptive (kills what does not end), -s switchover, -x standby only, -t/-tp
-//! escalation intervals. Output and codes per reference §8 (0, 16, 40) and §19.
+//! escalation intervals. Output and codes per docs/reference/mq-commands.md#endmqm-output (0, 16, 40)
+//! and #multi-instance.
 
 use super::target;
 use crate::authority;
@@ -76,7 +77,7 @@ pub fn main(args: Vec<String>) -> i32 {
     let state = status::qm_state(&inst, &qm);
     if state == QmState::RunningAsStandby {
         if !standby_only {
-            // Text UNCONFIRMED (reference §8.1): ending a standby needs -x.
+            // Text UNCONFIRMED (docs/reference/mq-commands.md#endmqm-output): ending a standby needs -x.
             say(&format!("IBM MQ queue manager '{name}' is running as a standby instance; use endmqm -x to end it."));
             return 26;
         }
@@ -169,7 +170,8 @@ pub fn main(args: Vec<String>) -> i32 {
         }
         _ => {
             say(&format!("{product} queue manager '{name}' ending."));
-            // Give the controller a moment to end in order; then kill what is left (reference §8: -p escalates).
+            // Give the controller a moment to end in order; then kill what is left (-p escalates:
+            // docs/reference/mq-commands.md#endmqm-modes).
             if !wait_gone(&inst, &qm, Duration::from_millis(1500)) {
                 preempt(&inst, &qm, switchover);
             }

@@ -1,5 +1,5 @@
 //! mqconfig: checks kernel and user limits against IBM's minimums and prints PASS/WARN/FAIL lines
-//! in the layout of reference §18. Exit status UNCONFIRMED: 0 when nothing FAILs, 1 otherwise.
+//! in the layout of docs/reference/mq-commands.md#mqconfig. Exit status UNCONFIRMED: 0 when nothing FAILs, 1 otherwise.
 
 use super::target;
 

@@ -1,5 +1,5 @@
 //! runmqchi: the channel initiator. Started by amqzmgr0 when SCHINIT(QMGR), or by hand (then it
-//! runs in the foreground until the queue manager ends). rc 0 / 10 / 20 (reference §14).
+//! runs in the foreground until the queue manager ends). rc 0 / 10 / 20 (docs/reference/mq-commands.md#runmqchi).
 
 use super::target;
 use crate::runtime::{family, ipc, procs};

@@ -59,7 +59,7 @@ pub fn main(args: Vec<String>) -> i32 {
     let listener = match TcpListener::bind((bind_ip.as_str(), port)) {
         Ok(l) => l,
         Err(e) => {
-            // AMQ9212E-style failure (exact text UNCONFIRMED in the reference).
+            // AMQ9212E-style failure (exact text UNCONFIRMED).
             eprintln!("AMQ9212E: A TCP/IP listener could not bind to port {port} on '{bind_ip}': {e}");
             return 20;
         }

@@ -1,8 +1,11 @@
 //! runmqsc: reads MQSC commands (stdin or -f), sends each to the queue manager's engine and writes
-//! IBM's report (header, echo, replies, summary) with IBM's return codes (0 / 10 / 20), reference §10.
+//! IBM's report (header, echo, replies, summary) with IBM's return codes (0 / 10 / 20):
+//! docs/reference/mq-commands.md#runmqsc-report and #runmqsc-return-codes.
 //! -c connects as an MQ client through MQSERVER (no CCDT); -v verifies syntax only, without
 //! connecting. Not modelled: -n (no queue manager), -u, -w/-x/-m (indirect mode).
 
+use crate::engine::mqsc::replies;
+use crate::messages;
 use crate::paths::Installation;
 use crate::wire::{self, MqiBody, MqscOutcome, Request, Response, WireError};
 use std::io::{BufRead, Write};
@@ -99,7 +102,7 @@ fn usage() -> i32 {
     20
 }
 
-/// Copyright year of the header by release (9.4.2 prints 2025, reference §10.1; earlier
+/// Copyright year of the header by release (9.4.2 prints 2025, docs/reference/mq-commands.md#runmqsc-report; earlier
 /// releases' years are UNCONFIRMED approximations).
 fn copyright_year(version: &str) -> &'static str {
     match version.get(..3) {
@@ -138,10 +141,10 @@ fn run_client(
     let qm_name = qm_arg.unwrap_or_default();
     let _ = writeln!(out, "Starting MQSC for queue manager {qm_name}.\n\n");
     let Some(ch) = std::env::var("MQSERVER").ok().and_then(|v| wire::parse_mqserver(&v)) else {
-        return not_available(out, "AMQ8146E: IBM MQ queue manager not available.");
+        return not_available(out, messages::AMQ8146);
     };
     let Some(tcp) = wire::connect_conname(&ch.conname, std::time::Duration::from_secs(20)) else {
-        return not_available(out, "AMQ8146E: IBM MQ queue manager not available.");
+        return not_available(out, messages::AMQ8146);
     };
     let user = nix::unistd::User::from_uid(nix::unistd::geteuid()).ok().flatten().map(|u| u.name).unwrap_or_default();
     let mut conn = wire::EngineConn::new(tcp);
@@ -158,8 +161,8 @@ fn run_client(
     });
     match reply {
         Ok(Response::Mqi { cc: 0, .. }) => session(conn, echo, input, out),
-        Ok(Response::Mqi { reason: 2035, .. }) => not_available(out, "AMQ8135E: Not authorized."),
-        _ => not_available(out, "AMQ8146E: IBM MQ queue manager not available."),
+        Ok(Response::Mqi { reason: 2035, .. }) => not_available(out, replies::AMQ8135),
+        _ => not_available(out, messages::AMQ8146),
     }
 }
 
@@ -174,22 +177,20 @@ pub fn run_in(
     let _ = writeln!(out, "5724-H72 (C) Copyright IBM Corp. 1994, {}.", copyright_year(&inst.version));
     let Some(qm_name) = qm_name else {
         // No name and no default queue manager.
-        return not_available(out, "AMQ8146E: IBM MQ queue manager not available.");
+        return not_available(out, messages::AMQ8146);
     };
     let _ = writeln!(out, "Starting MQSC for queue manager {qm_name}.\n\n");
     let qm = match inst.qm(&qm_name) {
         Ok(q) => q,
-        Err(_) => return not_available(out, "AMQ8118E: IBM MQ queue manager does not exist."),
+        Err(_) => return not_available(out, messages::AMQ8118),
     };
     let conn = match wire::connect_bindings(inst, &qm, "runmqsc") {
         Ok((c, Response::Mqi { cc: 0, body: MqiBody::Connected { .. }, .. })) => c,
         Ok((_, Response::Mqi { reason: 2035, .. })) => {
             // UNCONFIRMED text for a user without authority.
-            return not_available(out, "AMQ8135E: Not authorized.");
+            return not_available(out, replies::AMQ8135);
         }
-        Ok(_) | Err(WireError::NotRunning(_)) | Err(_) => {
-            return not_available(out, "AMQ8146E: IBM MQ queue manager not available.")
-        }
+        Ok(_) | Err(WireError::NotRunning(_)) | Err(_) => return not_available(out, messages::AMQ8146),
     };
     session(conn, echo, input, out)
 }
@@ -270,7 +271,7 @@ fn session<M: Mqsc>(mut conn: M, echo: bool, input: Box<dyn BufRead + '_>, out: 
             }
             _ => {
                 // The queue manager went away under us.
-                let _ = writeln!(out, "AMQ8146E: IBM MQ queue manager not available.");
+                let _ = writeln!(out, "{}", messages::AMQ8146);
                 failed += 1;
                 break;
             }
@@ -293,7 +294,8 @@ fn not_available(out: &mut dyn Write, line: &str) -> i32 {
     20
 }
 
-/// The three summary lines (reference §10.1; plural forms of the last two are UNCONFIRMED).
+/// The three summary lines (docs/reference/mq-commands.md#runmqsc-report; plural forms of the last
+/// two are UNCONFIRMED).
 pub fn summary(out: &mut dyn Write, read: usize, syntax: usize, failed: usize) {
     let read_line = match read {
         0 => "No MQSC commands read.".to_string(),

@@ -1,7 +1,7 @@
 //! runmqtrm: the trigger monitor. Connects with local bindings, keeps the initiation queue open
 //! for input (so DISPLAY QSTATUS TYPE(HANDLE) shows it), and consumes trigger messages until the
-//! queue manager ends. rc per reference §14: 0 ended because the QM ended (9.2+), 10 interrupted
-//! by an error, 20 not run. Starting the triggered applications is not simulated.
+//! queue manager ends. rc per docs/reference/mq-commands.md#runmqtrm: 0 ended because the QM ended
+//! (9.2+), 10 interrupted by an error, 20 not run. Starting the triggered applications is not simulated.
 
 use super::target;
 use crate::runtime::ipc;

@@ -1,8 +1,9 @@
 //! IBM's sample programs amqsput/amqsget and their client variants amqsputc/amqsgetc, with the
-//! usage, prompts, output and exit codes of amqsput0.c/amqsget0.c (reference §15). They go
-//! THROUGH the installation's C library (dlopen of ROOT/opt/mqm/lib64/libmqm_r.so, or
-//! libmqic_r.so for the client variants) with structures laid out byte for byte as IBM's
-//! *_DEFAULT initialisers (mqi.md §3, §9), so the ABI is exercised as by IBM's compiled samples.
+//! usage, prompts, output and exit codes of amqsput0.c/amqsget0.c
+//! (docs/reference/mq-commands.md#sample-programs). They go THROUGH the installation's C library
+//! (dlopen of ROOT/opt/mqm/lib64/libmqm_r.so, or libmqic_r.so for the client variants) with
+//! structures laid out byte for byte as IBM's *_DEFAULT initialisers
+//! (docs/reference/mqi.md#default-initialisers), so the ABI is exercised as by IBM's compiled samples.
 
 use crate::paths::Installation;
 use std::ffi::{c_char, c_void, CString};
@@ -45,7 +46,8 @@ fn load(client: bool) -> Result<Mqi, LoadError> {
     let path = inst.lib64_dir.join(if client { "libmqic_r.so" } else { "libmqm_r.so" });
     let p = path.display().to_string();
     let c = CString::new(p.clone()).map_err(|e| LoadError::Open(p.clone(), e.to_string()))?;
-    // SAFETY: dlopen/dlsym with NUL-terminated names; the symbols have the MQI prototypes (mqi.md §2).
+    // SAFETY: dlopen/dlsym with NUL-terminated names; the symbols have the MQI prototypes
+    // (docs/reference/mqi.md#c-prototypes).
     unsafe {
         let lib = libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL);
         if lib.is_null() {
@@ -72,7 +74,7 @@ fn load(client: bool) -> Result<Mqi, LoadError> {
     }
 }
 
-// Structure images as IBM's *_DEFAULT initialisers leave them (mqi.md §3, §9). u64 storage
+// Structure images as IBM's *_DEFAULT initialisers leave them (docs/reference/mqi.md#default-initialisers). u64 storage
 // gives the 8-byte alignment the C structures have.
 
 struct Image(Vec<u64>, usize);

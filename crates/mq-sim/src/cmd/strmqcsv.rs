@@ -1,5 +1,5 @@
 //! strmqcsv: starts the command server (amqpcsea, under amqzmgr0) of a running queue manager.
-//! rc 0 / 10 / 20 (reference §13); output texts UNCONFIRMED.
+//! rc 0 / 10 / 20 (docs/reference/mq-commands.md#command-server); output texts UNCONFIRMED.
 
 use super::target;
 use crate::runtime::control;

@@ -1,6 +1,6 @@
 //! strmqm: starts a queue manager as the installation's mq user, detached (own session, stdio on
 //! /dev/null), and returns when it is Running (or a standby, with -x). Output and return codes
-//! per reference §7 and the multi-instance rules of §19 / §22.
+//! per docs/reference/mq-commands.md#strmqm-output, #strmqm-return-codes and #multi-instance.
 
 use super::target;
 use crate::authority;
@@ -79,7 +79,7 @@ pub fn main(args: Vec<String>) -> i32 {
             return 5;
         }
         QmState::Quiescing | QmState::EndingImmediately | QmState::EndingPreemptively => {
-            // rc 49 per the reference's rc table (text UNCONFIRMED).
+            // rc 49 per docs/reference/mq-commands.md#strmqm-return-codes (text UNCONFIRMED).
             say(&format!("IBM MQ queue manager '{name}' ending."));
             return 49;
         }
@@ -90,7 +90,8 @@ pub fn main(args: Vec<String>) -> i32 {
         QmState::RunningElsewhere => return elsewhere(&inst, &qm, permit_standby, &say),
         _ => {}
     }
-    // Leftovers of a previous instance still attached (§16): refuse with the AMQ8041 block.
+    // Leftovers of a previous instance still attached: refuse with the AMQ8041 block
+    // (docs/reference/mq-processes-and-files.md#leftover-processes).
     let left = procs::holders(&inst, &qm);
     if !left.is_empty() {
         crate::mqprintln!("{}", messages::amq8041(&left));
@@ -159,7 +160,7 @@ fn elsewhere(inst: &Installation, qm: &QmPaths, permit_standby: bool, say: &dyn 
                 .count()
         })
         .unwrap_or(0);
-    // Message texts for 31/43/47 are UNCONFIRMED (reference §19.6); codes are from its rc table.
+    // Message texts for 31/43/47 are UNCONFIRMED; the codes are from docs/reference/mq-commands.md#strmqm-return-codes.
     match elsewhere_decision(active_permits, permit_standby, standbys) {
         Elsewhere::Refuse(43) => {
             say(&format!(
@@ -272,7 +273,7 @@ fn spawn_controller(
     }
 }
 
-/// Text for a strmqm-rc fault, from the rc table of reference §7.2 (texts UNCONFIRMED).
+/// Text for a strmqm-rc fault, from docs/reference/mq-commands.md#strmqm-return-codes (texts UNCONFIRMED).
 fn fault_text(rc: i32, name: &str) -> String {
     match rc {
         16 => messages::AMQ8118.to_string(),
@@ -291,7 +292,7 @@ enum Elsewhere {
     Refuse(i32),
 }
 
-/// strmqm while the active instance runs on another node (reference §19.6 / §7.2): 43 when the
+/// strmqm while the active instance runs on another node (docs/reference/mq-commands.md#multi-instance): 43 when the
 /// active does not permit standbys, 31 for a start without -x, 47 when a standby already exists.
 fn elsewhere_decision(active_permits: bool, want_standby: bool, standbys: usize) -> Elsewhere {
     if !active_permits {

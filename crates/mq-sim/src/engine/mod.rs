@@ -1,8 +1,8 @@
-//! The queue manager's brain, hosted by the execution controller (amqzxma0) of SIM-A's runtime:
+//! The queue manager's brain, hosted by the execution controller (amqzxma0) of the runtime:
 //! object definitions (QLOCAL, QMODEL, LISTENER, CHANNEL SVRCONN, QMGR, AUTHINFO, CHLAUTH),
 //! queues and messages with their persistence, MQSC parse/execute/format, MQI verb semantics
 //! and channel authentication. It is not the process family, the control commands or the TCP
-//! listener (SIM-A), and not the C ABI (mq-sim-mqi): it speaks only `crate::wire` frames.
+//! listener (src/runtime, src/cmd), and not the C ABI (mq-sim-mqi): it speaks only `crate::wire` frames.
 
 pub mod auth;
 pub mod mqi;
@@ -66,7 +66,7 @@ pub struct ListenerStatus {
     pub start_time: String,
 }
 
-/// What the engine asks of the runtime that hosts it (SIM-A implements it).
+/// What the engine asks of the runtime that hosts it (src/runtime implements it).
 pub trait QmRuntime: Send + Sync {
     /// START LISTENER: spawn runmqlsr for this listener object; returns its pid.
     fn start_listener(&self, l: &ListenerSpec) -> Result<u32, String>;
@@ -467,11 +467,7 @@ impl Engine {
                 None => return,
             }
         }
-        loop {
-            let req: Request = match wire::read_frame(&mut stream) {
-                Ok(Some(r)) => r,
-                _ => break,
-            };
+        while let Ok(Some(req)) = wire::read_frame::<_, Request>(&mut stream) {
             self.block_while_hung();
             let disconnect = matches!(req, Request::Disconnect);
             let resp = self.handle(&mut session, req);

@@ -1,5 +1,5 @@
 //! MQI verb semantics on the engine's state: MQOPEN (local, model -> dynamic, queue manager),
-//! MQCLOSE, MQPUT, MQPUT1, MQGET (with waits), MQINQ, with IBM's reason codes (mqi.md §5, §6, §8).
+//! MQCLOSE, MQPUT, MQPUT1, MQGET (with waits), MQINQ, with IBM's reason codes (docs/reference/mqi.md#reason-codes).
 
 use super::objects::{ObjType, ObjectDef};
 use super::{Engine, Handle, Msg, Ns, QueueRt, RunState, State, Target};
@@ -207,7 +207,8 @@ fn add_handle(st: &mut State, id: u64, target: Target, options: i32, created_dyn
 }
 
 /// MQOPEN of a model queue: a local queue named from DynamicQName (prefix + `*`), with the
-/// model's attributes. The suffix format on Linux is UNCONFIRMED (mqi.md §6): 16 hex digits.
+/// model's attributes. The suffix format on Linux is UNCONFIRMED
+/// (docs/reference/mqi.md#temporary-dynamic-queues): 16 hex digits.
 fn create_dynamic(engine: &Engine, st: &mut State, id: u64, model: &ObjectDef, dyn_name: &str) -> Result<String, i32> {
     let dyn_name = dyn_name.trim_end();
     if dyn_name.is_empty() {
@@ -349,7 +350,8 @@ fn put(engine: &Engine, st: &mut State, id: u64, q: &str, mut md: MsgDesc, pmo: 
     }
     let persistent = md.persistence == MQPER_PERSISTENT;
     if persistent && def.get("DEFTYPE") == "TEMPDYN" {
-        // Temporary dynamic queues hold non-persistent messages only; 2048 is UNCONFIRMED (mqi.md §10).
+        // Temporary dynamic queues hold non-persistent messages only; 2048 is UNCONFIRMED
+        // (docs/reference/mqi.md#temporary-dynamic-queues).
         return fail(MQRC_PERSISTENT_NOT_ALLOWED);
     }
     if data.len() as i64 > def.int("MAXMSGL") {

@@ -172,7 +172,8 @@ const QMODEL: &[Attr] = &[
     a("USAGE", Kind::Keyword(&["NORMAL", "XMITQ"]), "NORMAL"),
 ];
 
-/// DISPLAY LISTENER(X) ALL on Linux (reference §10.4: CONTROL TRPTYPE PORT IPADDR BACKLOG DESCR ALTDATE ALTTIME).
+/// DISPLAY LISTENER(X) ALL on Linux: CONTROL TRPTYPE PORT IPADDR BACKLOG DESCR ALTDATE ALTTIME
+/// (docs/reference/mq-commands.md#display-listener).
 const LISTENER: &[Attr] = &[
     a("CONTROL", Kind::Keyword(&["MANUAL", "QMGR", "STARTONLY"]), "MANUAL"),
     a("TRPTYPE", Kind::Keyword(&["TCP", "LU62", "NETBIOS", "SPX"]), "TCP"),
@@ -374,7 +375,8 @@ pub fn default_objects(now: &(String, String)) -> Vec<ObjectDef> {
     v.push(q("SYSTEM.CHANNEL.INITQ", ""));
     v.push(q("SYSTEM.CLUSTER.TRANSMIT.QUEUE", ""));
     let mut model = ObjectDef::new(ObjType::QModel, "SYSTEM.DEFAULT.MODEL.QUEUE", now);
-    // UNCONFIRMED in mqi.md §10 (commonly TEMPDYN): the shipped model queue is temporary dynamic.
+    // UNCONFIRMED (commonly TEMPDYN; docs/reference/mqi.md#temporary-dynamic-queues): the shipped model
+    // queue is temporary dynamic.
     model.attrs.insert("DEFTYPE".into(), "TEMPDYN".into());
     v.push(model);
     let mut admin_model = ObjectDef::new(ObjType::QModel, "SYSTEM.MQSC.REPLY.QUEUE", now);

@@ -39,6 +39,7 @@ pub struct StoredMsg {
 /// One line of a queue's journal: appended on each persistent put and get, so a put costs one
 /// append instead of a rewrite of the queue; folded into the snapshot at open and at shutdown.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // one record at a time, written and dropped: boxing saves nothing
 pub enum JournalRecord {
     Put(StoredMsg),
     Del(u64),

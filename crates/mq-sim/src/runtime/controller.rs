@@ -191,7 +191,8 @@ fn component_state(present: bool) -> ComponentState {
 fn listener_args(argv: &[String]) -> (u16, String, u32) {
     let mut port = 1414;
     let mut ip = String::new();
-    // runmqlsr's default backlog is 100 (DISPLAY LSSTATUS shows BACKLOG(100), reference §10.4).
+    // runmqlsr's default backlog is 100 (DISPLAY LSSTATUS shows BACKLOG(100),
+    // docs/reference/mq-commands.md#display-listener).
     let mut backlog = 100;
     let mut it = argv.iter();
     while let Some(a) = it.next() {
@@ -420,7 +421,8 @@ fn run_active(ctrl: &Arc<Controller>, opts: &Options) -> i32 {
     let _ = faults::clear(inst, qm, Fault::LeaveChildren);
     write_role(inst, qm, QmState::Starting);
     write_status(inst, qm, QmState::Starting, opts.permit_standby, false);
-    // Leftover IPC nobody uses is deleted and recreated, as MQ does on restart (§16).
+    // Leftover IPC nobody uses is deleted and recreated, as MQ does on restart
+    // (docs/reference/mq-processes-and-files.md#leftover-processes).
     let _ = ipc::remove_unused(inst, qm);
     if let Err(e) = ipc::create(inst, qm, None) {
         outcome(inst, qm, &format!("error cannot create IPC resources: {e}"));

@@ -1,5 +1,6 @@
 //! The process family below the execution controller. Every process is this binary run under an
-//! IBM program name from ROOT/opt/mqm/bin, with IBM's arguments (§5). A child learns of its
+//! IBM program name from ROOT/opt/mqm/bin, with IBM's arguments
+//! (docs/reference/mq-processes-and-files.md#process-family). A child learns of its
 //! parent's death the way MQ's do in effect — it ends — through a socket pair on fd 3 whose other
 //! end only the parent holds; with the `leave-children` crash fault it survives instead.
 
@@ -152,7 +153,8 @@ pub fn member_main(prog: &str, args: Vec<String>) -> i32 {
     };
     ipc::attach(&inst, &qm);
     start_reaper();
-    // amqzmuf0 -> amqfqpub -> amqfcxba, as the reference's ps listing shows the parents.
+    // amqzmuf0 -> amqfqpub -> amqfcxba, as the ps listing in
+    // docs/reference/mq-processes-and-files.md#process-family shows the parents.
     let mut kids = Vec::new();
     let sub: Option<(&str, bool, Vec<String>)> = match prog {
         "amqzmuf0" => Some(("amqfqpub", false, vec![format!("-m{name}")])),

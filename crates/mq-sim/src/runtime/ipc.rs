@@ -1,7 +1,8 @@
 //! The queue manager's System V IPC: one shared-memory segment and one semaphore set keyed from
 //! the installation root and data directory. Every process of the QM (and every locally bound
 //! application) attaches the segment, so "processes still connected to a previous instance" are
-//! found as MQ finds them (§16): by who still maps it. amqiclen removes what nobody uses.
+//! found as MQ finds them (docs/reference/mq-processes-and-files.md#leftover-processes):
+//! by who still maps it. amqiclen removes what nobody uses.
 
 use crate::paths::{Installation, QmPaths};
 

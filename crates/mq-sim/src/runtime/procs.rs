@@ -81,7 +81,8 @@ pub fn qm_processes(inst: &Installation, qm: &QmPaths) -> Vec<QmProcess> {
         .collect()
 }
 
-/// The programs that make up a running queue manager (IBM's HA scripts' list, reference §5).
+/// The programs that make up a running queue manager (IBM's HA scripts' list,
+/// docs/reference/mq-processes-and-files.md#process-family).
 pub const QM_PROGRAMS: &[&str] = &[
     "amqzmuc0", "amqzxma0", "amqfcxba", "amqfqpub", "amqpcsea", "amqzlaa0", "amqzlsa0", "runmqchi", "runmqlsr",
     "amqcrsta", "amqrrmfa", "amqrmppa", "amqzfuma", "amqzmuf0", "amqzmur0", "amqzmgr0",
