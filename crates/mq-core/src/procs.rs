@@ -328,6 +328,13 @@ pub fn family_in(proc_root: &Path, qm: &str, inst: Option<&Path>) -> Vec<Proc> {
     out
 }
 
+/// A process of `args` (pid 10, uid 999) as /proc would show it, for the matching tests.
+#[cfg(test)]
+pub(crate) fn test_proc(args: &[&str]) -> Proc {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    Proc { pid: 10, ppid: 1, uid: 999, name: basename(&args[0]).to_string(), args }
+}
+
 /// IBM's order for killing a queue manager by hand (prior-art P1): the logger amqzmuc0 first,
 /// then the execution controller amqzxma0 (so it does not report the others' deaths), then the rest.
 pub fn kill_order(mut procs: Vec<Proc>) -> Vec<Proc> {

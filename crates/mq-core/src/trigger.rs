@@ -216,10 +216,7 @@ impl TriggerMonitor {
 mod tests {
     use super::*;
 
-    fn proc_of(args: &[&str]) -> Proc {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        Proc { pid: 10, ppid: 1, uid: 999, name: args[0].rsplit('/').next().unwrap().to_string(), args }
-    }
+    use crate::procs::test_proc as proc_of;
 
     #[test]
     fn matching() {

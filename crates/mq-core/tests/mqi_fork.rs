@@ -271,7 +271,7 @@ fn a_helper_process_the_library_left_does_not_delay_or_survive_the_probe() {
     let pid: i32 = field(spawned, "pid").parse().unwrap();
     // Killed with the probe's process group; it is reaped by init, so allow a moment.
     let until = Instant::now() + Duration::from_secs(5);
-    while !!pid_exists(pid)
+    while pid_exists(pid)
         && !std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.contains(") Z")).unwrap_or(true)
     {
         assert!(Instant::now() < until, "helper {pid} survived the probe");

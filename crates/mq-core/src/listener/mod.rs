@@ -427,10 +427,7 @@ mod tests {
     use super::*;
     use crate::mqi::ConnectionKind;
 
-    fn proc_of(args: &[&str]) -> Proc {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        Proc { pid: 10, ppid: 1, uid: 999, name: args[0].rsplit('/').next().unwrap().to_string(), args }
-    }
+    use crate::procs::test_proc as proc_of;
 
     #[test]
     fn runmqlsr_matching() {
