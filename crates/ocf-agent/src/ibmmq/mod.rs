@@ -8,7 +8,7 @@ pub mod table;
 
 use std::time::Instant;
 
-use mq_core::mqi::{reason_name, ConnectionKind, MqiError, ProbeObject};
+use mq_core::mqi::MqiError;
 use mq_core::placement::{Placement, PlacementError, Wanted};
 use mq_core::qmgr::checks::NodeCheckOptions;
 use mq_core::qmgr::start::StartOptions;
@@ -68,27 +68,7 @@ fn open(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
 /// and what to change come first; the full text with IBM's hint goes to the log.
 fn mqi_reason(qm: &str, e: &MqiError) -> String {
     log::err(format!("{qm}: {}", e.with_hint()));
-    match e {
-        MqiError::Call { verb, reason, kind, object, step, .. } => {
-            let name = reason_name(*reason).unwrap_or("").trim_start_matches("MQRC_");
-            let what = match (kind, object) {
-                (ConnectionKind::Client, Some(ProbeObject::Channel(c))) => format!("client check on {c}"),
-                (ConnectionKind::Client, _) => "client check".to_string(),
-                (_, Some(o)) => format!("check on {}", o.name()),
-                _ => step.clone(),
-            };
-            let todo = match (*reason, kind) {
-                (2035, ConnectionKind::Client) => "; allow it: a CHLAUTH rule for the channel or CHCKCLNT(OPTIONAL)",
-                (2035, ConnectionKind::Bindings) => "; grant the mq user access (setmqaut)",
-                (2540, _) => "; DEFINE the SVRCONN channel or fix client_channel",
-                (2538, _) => "; is the listener running at client_conname?",
-                (2053, _) => "; the test queue is full",
-                _ => "",
-            };
-            format!("{qm} {what}: {verb} {reason} {name}{todo}")
-        }
-        other => format!("{qm}: {other}"),
-    }
+    e.brief(qm)
 }
 
 fn finish(r: Result<OcfExit, Failure>) -> OcfExit {
