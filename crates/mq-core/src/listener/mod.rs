@@ -162,7 +162,7 @@ pub fn client_verdict(result: Result<(), MqiError>) -> ClientVerdict {
 /// Why a listener operation failed; `fault` says who must act.
 #[derive(Debug, thiserror::Error)]
 pub enum ListenerError {
-    #[error("ipaddr='{0}' is not configured on this node; start the IPaddr2 resource first")]
+    #[error("ipaddr='{0}' is not configured on this node")]
     AddressNotHere(IpAddr),
     #[error("cannot list this node's addresses: {0}")]
     Addresses(std::io::Error),

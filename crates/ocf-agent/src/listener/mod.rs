@@ -45,11 +45,10 @@ fn place(env: &Env, p: &ListenerParams, program: &str, deadline: Deadline) -> Re
 
 /// An address not on this node is invalid here (2); the rest by who must act.
 fn failure(e: ListenerError) -> Failure {
-    let code = match &e {
-        ListenerError::AddressNotHere(_) => OcfExit::ErrArgs,
-        e => exit_for_fault(e.fault()),
-    };
-    Failure(code, e.to_string())
+    match &e {
+        ListenerError::AddressNotHere(_) => Failure(OcfExit::ErrArgs, format!("{e}; start the IPaddr2 resource first")),
+        e => Failure(exit_for_fault(e.fault()), e.to_string()),
+    }
 }
 
 /// The installation has runmqlsr, the mq user exists, the bind address is on this node.
