@@ -40,6 +40,16 @@ impl Deadline {
         Deadline { at: Instant::now() + self.remaining().mul_f64(share) }
     }
 
+    /// Time to clean up after a failed step: up to 5 s of what is left, at least 1 s (taken from
+    /// the margin the caller's budget keeps below its own timeout).
+    pub fn cleanup(&self) -> Deadline {
+        if self.remaining() < Duration::from_secs(1) {
+            Deadline::after(Duration::from_secs(1))
+        } else {
+            self.capped(Duration::from_secs(5))
+        }
+    }
+
     /// The earlier of this deadline and `d` from now.
     pub fn capped(&self, d: Duration) -> Deadline {
         Deadline { at: self.at.min(Instant::now() + d) }
@@ -134,5 +144,7 @@ mod tests {
         assert!(d.child(2.0) <= d);
         assert!(Deadline::after(Duration::ZERO).expired());
         assert!(d.capped(Duration::from_secs(1)).remaining() <= Duration::from_secs(1));
+        assert!(d.cleanup().remaining() <= Duration::from_secs(5));
+        assert!(Deadline::after(Duration::ZERO).cleanup().remaining() > Duration::from_millis(900));
     }
 }

@@ -147,6 +147,11 @@ pub fn family_of(qm: &str, inst: Option<&Path>) -> Vec<Proc> {
     family_in(Path::new("/proc"), qm, inst)
 }
 
+/// Whether queue manager `qm` of the installation at `inst` runs here: its execution controller.
+pub fn queue_manager_runs(qm: &crate::QmName, inst: &Path) -> bool {
+    family_of(qm.as_str(), Some(inst)).iter().any(|p| p.name == EXECUTION_CONTROLLER)
+}
+
 /// Which processes of a queue manager an operation looks at.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::deadline::{poll_until, Deadline};
 use crate::error::{Fault, MqError};
-use crate::listener::{cleanup_deadline, queue_manager_runs, APPEAR_WITHIN};
+use crate::listener::APPEAR_WITHIN;
 use crate::name::QmName;
 use crate::placement::Placement;
 use crate::procs::{self, Ending, Ours, Proc};
@@ -143,7 +143,7 @@ impl TriggerMonitor {
 
     pub fn observe(&self) -> Observed {
         let procs = self.processes();
-        let qm_runs = procs.is_empty().then(|| queue_manager_runs(&self.qm, &self.inst));
+        let qm_runs = procs.is_empty().then(|| procs::queue_manager_runs(&self.qm, &self.inst));
         Observed { procs, qm_runs }
     }
 
@@ -162,7 +162,7 @@ impl TriggerMonitor {
         if !self.processes().is_empty() {
             return Ok(Started::AlreadyRunning);
         }
-        if !queue_manager_runs(&self.qm, &self.inst) {
+        if !procs::queue_manager_runs(&self.qm, &self.inst) {
             return Err(TriggerError::QmNotRunning(self.qm.clone()));
         }
         let args = runmqtrm_args(self.qm.as_str(), &self.initq);
@@ -189,7 +189,7 @@ impl TriggerMonitor {
         });
         if !matches!(up, Some(Ok(()))) {
             // Leave nothing behind of a start that failed.
-            procs::end(&Runmqtrm(self), Ending::TermFirst, cleanup_deadline(deadline).instant(), j);
+            procs::end(&Runmqtrm(self), Ending::TermFirst, deadline.cleanup().instant(), j);
         }
         match up {
             Some(Ok(())) => Ok(Started::Now),

@@ -1,22 +1,24 @@
 //! A TCP listener of a queue manager as a component: a runmqlsr the agent starts itself (detached,
 //! as the mq user) or a defined LISTENER object driven through runmqsc. `observe` reads /proc and
-//! the network stack, `decide` says what that means, `start` and `stop` work within one deadline.
+//! the network stack, `decide` says what that means, `start` (start.rs) and `stop` (stop.rs) work
+//! within one deadline, as the queue manager's do in qmgr/.
 //! Only this queue manager's runmqlsr for this port is ever signalled: endmqlsr would end every
 //! listener of the queue manager, so it is not used.
 
 pub mod net;
+mod start;
+mod stop;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::deadline::{poll_until, Deadline};
+use crate::deadline::Deadline;
 use crate::error::{Fault, MqError};
 use crate::mqi::{self, classify, MqiError, MqiTarget, ProbeIdentity, ProbeStep, ReasonClass};
 use crate::name::QmName;
 use crate::placement::Placement;
-use crate::procs::{self, Ending, Ours, Proc};
-use crate::qmgr::{Journal, Level};
+use crate::procs::{self, Ours, Proc};
 use crate::runmqsc::quoted;
 
 /// The listener program.
@@ -210,7 +212,7 @@ pub enum Stopped {
 }
 
 /// Our runmqlsr processes, as the process-ending routine sees them.
-struct Runmqlsr<'a>(&'a Listener);
+pub(super) struct Runmqlsr<'a>(pub(super) &'a Listener);
 
 impl Ours for Runmqlsr<'_> {
     fn list(&self) -> Vec<Proc> {
@@ -219,21 +221,6 @@ impl Ours for Runmqlsr<'_> {
     fn holds(&self, p: &Proc) -> bool {
         is_listener_of(p, self.0.qm.as_str(), self.0.port) && procs::in_installation_of(p.pid, Some(&self.0.inst))
     }
-}
-
-/// Time to clean up after a failed start: up to 5 s of what is left, at least 1 s (taken from
-/// the margin the budget keeps below the caller's timeout).
-pub fn cleanup_deadline(deadline: Deadline) -> Deadline {
-    if deadline.remaining() < Duration::from_secs(1) {
-        Deadline::after(Duration::from_secs(1))
-    } else {
-        deadline.capped(Duration::from_secs(5))
-    }
-}
-
-/// Whether queue manager `qm` of the installation at `inst` runs here: its execution controller.
-pub fn queue_manager_runs(qm: &QmName, inst: &std::path::Path) -> bool {
-    procs::family_of(qm.as_str(), Some(inst)).iter().any(|p| p.name == procs::EXECUTION_CONTROLLER)
 }
 
 impl Listener {
@@ -260,7 +247,7 @@ impl Listener {
     }
 
     /// The inodes of the listening sockets on the endpoint that `procs` hold.
-    fn held_sockets(&self, procs: &[Proc]) -> Vec<u64> {
+    pub(super) fn held_sockets(&self, procs: &[Proc]) -> Vec<u64> {
         procs
             .iter()
             .flat_map(|o| net::sockets_held_by(o.pid, self.port))
@@ -277,7 +264,7 @@ impl Listener {
     pub fn observe(&self, connect_within: Duration) -> Observed {
         let procs = self.processes();
         if procs.is_empty() {
-            return Observed { qm_runs: Some(queue_manager_runs(&self.qm, &self.inst)), ..Observed::default() };
+            return Observed { qm_runs: Some(procs::queue_manager_runs(&self.qm, &self.inst)), ..Observed::default() };
         }
         let held = self.held_sockets(&procs);
         if held.is_empty() {
@@ -298,117 +285,9 @@ impl Listener {
     }
 
     /// Runs `script` and fails on any error reply.
-    fn mqsc(&self, at: &Placement, script: &str, deadline: Deadline) -> Result<(), MqError> {
+    pub(super) fn mqsc(&self, at: &Placement, script: &str, deadline: Deadline) -> Result<(), MqError> {
         at.queue_manager(&self.qm).mqsc_checked(script, deadline.instant()).map(|_| ())
     }
-
-    /// Starts the listener and returns once our runmqlsr holds the socket and the port accepts.
-    pub fn start(&self, at: &Placement, deadline: Deadline, j: &dyn Journal) -> Result<Started, ListenerError> {
-        let addr = self.address();
-        if !self.processes().is_empty() {
-            let serving = || {
-                let o = self.observe(Duration::from_millis(500));
-                (decide(&o, addr) == Health::Serving).then_some(())
-            };
-            if poll_until(deadline, serving).is_none() {
-                return Err(ListenerError::NotServing { qm: self.qm.clone(), port: self.port, addr });
-            }
-            j.note(Level::Info, &format!("{} is already running", self.describe()));
-            if let Some(object) = &self.object {
-                // The queue manager may have started it (CONTROL(QMGR)): align the object anyway.
-                let script = alter_mqsc(object, self.port, self.ipaddr, self.backlog);
-                if let Err(why) = self.mqsc(at, &script, deadline) {
-                    j.note(Level::Warn, &format!("could not align LISTENER({object}): {why}"));
-                }
-            }
-            return Ok(Started::AlreadyRunning);
-        }
-        if !queue_manager_runs(&self.qm, &self.inst) {
-            return Err(ListenerError::QmNotRunning(self.qm.clone()));
-        }
-        if let Some(h) = net::port_holders(self.port, self.ipaddr).first() {
-            return Err(ListenerError::PortHeld { port: self.port, holder: h.describe() });
-        }
-        match &self.object {
-            Some(object) => {
-                let script = alter_and_start_mqsc(object, self.port, self.ipaddr, self.backlog);
-                j.note(Level::Info, &format!("runmqsc {}: {}", self.qm, script.trim().replace('\n', "; ")));
-                self.mqsc(at, &script, deadline.child(0.5))?;
-            }
-            None => {
-                let args = runmqlsr_args(self.qm.as_str(), self.port, self.ipaddr, self.backlog);
-                j.note(Level::Info, &format!("starting runmqlsr {} as {}", args.join(" "), at.user.name));
-                at.runner().spawn_detached(&at.installation.bin(RUNMQLSR), &args).map_err(MqError::from)?;
-            }
-        }
-        // Up means: our runmqlsr is there and holds the socket (a connection accepted by another
-        // program proves nothing) and the port accepts. One that exits, or never shows up, ends
-        // the wait early.
-        let spawned = Instant::now();
-        let mut seen = false;
-        let up = poll_until(deadline, || {
-            let o = self.observe(Duration::from_millis(200));
-            seen |= !o.procs.is_empty();
-            if o.procs.is_empty() && (seen || spawned.elapsed() > APPEAR_WITHIN) {
-                return Some(false);
-            }
-            (decide(&o, addr) == Health::Serving).then_some(true)
-        });
-        if up != Some(true) {
-            // Leave nothing behind of a start that failed.
-            procs::end(&Runmqlsr(self), Ending::TermFirst, cleanup_deadline(deadline).instant(), j);
-        }
-        match up {
-            Some(true) => Ok(Started::Now),
-            Some(false) => Err(ListenerError::ExitedAtOnce { qm: self.qm.clone(), port: self.port }),
-            None => {
-                let state = if self.processes().is_empty() {
-                    "no runmqlsr appeared"
-                } else {
-                    "runmqlsr runs but does not serve the port"
-                };
-                Err(ListenerError::StartTimeout { what: self.describe(), state })
-            }
-        }
-    }
-
-    /// Stops our runmqlsr (a LISTENER object through STOP LISTENER first, when `at` places it)
-    /// and waits briefly for its socket to go; Ok only when no runmqlsr of ours is left.
-    pub fn stop(
-        &self,
-        at: impl FnOnce() -> Option<Placement>,
-        deadline: Deadline,
-        j: &dyn Journal,
-    ) -> Result<Stopped, ListenerError> {
-        let running = self.processes();
-        if running.is_empty() {
-            return Ok(Stopped::NotRunning);
-        }
-        // The listening sockets our runmqlsr holds: stop is done when the kernel has dropped them.
-        let ours = self.held_sockets(&running);
-        if let Some((object, at)) = self.object.as_ref().and_then(|o| Some((o, at()?))) {
-            // Let the queue manager end its own listener first, so DISPLAY LSSTATUS stays true.
-            if let Err(why) = self.mqsc(&at, &stop_mqsc(object), deadline.child(0.3)) {
-                j.note(Level::Warn, &format!("STOP LISTENER({object}) failed ({why}); ending runmqlsr by signal"));
-            } else {
-                poll_until(deadline.child(0.4), || self.processes().is_empty().then_some(()));
-            }
-        }
-        let (_, left) = procs::end(&Runmqlsr(self), Ending::TermFirst, deadline.instant(), j);
-        if !left.is_empty() {
-            let names: Vec<String> = left.iter().map(Proc::describe).collect();
-            return Err(ListenerError::Survived(names.join(", ")));
-        }
-        // The socket goes with the process; wait (briefly) for the kernel to drop it.
-        let closed = poll_until(deadline.capped(Duration::from_secs(5)), || {
-            net::listening_on(self.port).iter().all(|s| !ours.contains(&s.inode)).then_some(())
-        });
-        if closed.is_none() {
-            j.note(Level::Warn, &format!("port {} still shows runmqlsr's listening socket after it ended", self.port));
-        }
-        Ok(Stopped::Now)
-    }
-
     /// An MQ client connection through the listener on CHECK_CHANNEL with an inquiry of the queue
     /// manager's name, in a child that dropped to the mq user.
     pub fn check_client(&self, at: &Placement, deadline: Deadline) -> Result<ClientVerdict, ListenerError> {
