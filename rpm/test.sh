@@ -20,15 +20,9 @@ agents=(ibmmq ibmmq-listener ibmmq-trigger)
 pcs_rng=/usr/share/pcs/data/ocf-1.1.rng
 ra_dtd_dir=/usr/share/resource-agents
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); printf 'ok   %s\n' "$*"; }
-bad() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
-check() { # check DESCRIPTION COMMAND...: one assertion, the command's success
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
+# ok, bad, check (counted; a failed check does not stop the run), summary; exe_pids
+# shellcheck source=tests/cluster/lib.sh
+source tests/cluster/lib.sh
 quiet() { # quiet COMMAND...: its output only when it fails (xmllint talks even when all is well)
     local log rc=0
     log=$("$@" 2>&1) || rc=$?
@@ -239,12 +233,6 @@ else
         check "packaged agent: $what: exit $rc (want $want)" test "$rc" = "$want"
         [ "$rc" = "$want" ] || tail -5 "$scratch/agent.log" | sed 's/^/    | /'
     }
-    qm_procs() { # processes of the simulated installation still running
-        local p
-        for p in /proc/[0-9]*; do
-            case "$(readlink "$p/exe" 2>/dev/null)" in "$mq"/*) echo "${p#/proc/}" ;; esac
-        done
-    }
     if "$mqsim" install "$mq" >"$scratch/sim.log" 2>&1 && "$inst/bin/crtmqm" "$qm" >>"$scratch/sim.log" 2>&1; then
         ok "simulated installation $inst with queue manager $qm"
         mon=(OCF_RESKEY_CRM_meta_interval=20000)
@@ -255,7 +243,7 @@ else
         expect_rc 0 "monitor, OCF_CHECK_LEVEL=20 (persistent put and get)" monitor "${mon[@]}" OCF_CHECK_LEVEL=20
         expect_rc 0 "stop" stop
         expect_rc 7 "monitor after stop" monitor "${mon[@]}"
-        check "no process of the queue manager left after stop" test -z "$(qm_procs)"
+        check "no process of the queue manager left after stop" no_exe_pids "$mq/"
     else
         bad "could not make the simulated installation: $(tail -3 "$scratch/sim.log")"
     fi
@@ -310,5 +298,4 @@ fi
 
 t4=$(date +%s)
 echo "rpm stage: $((t4 - t0)) s"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary

@@ -53,20 +53,8 @@ finish() {
 }
 trap finish EXIT
 trap 'exit 130' INT TERM
-N() { node_exec "$STATE" "$@"; }
+# lib.sh gives N (run in the node), qm_pid, and crm.sh's group_started and fail_count.
 step_fail() { echo "demo: $*" >&2; N crm_mon -1 --show-detail 2>/dev/null; exit 1; }
-mon_xml() { N crm_mon -1 --output-as xml 2>/dev/null; }
-role() { mon_xml | xmllint --xpath "string(//resources//resource[@id='$1']/@role)" - 2>/dev/null; }
-group_started() { [ "$(role qm)$(role lsn)$(role trm)" = StartedStartedStarted ]; }
-fail_count() { local v; v=$(mon_xml | xmllint --xpath "string(//resource_history[@id='$1']/@fail-count)" - 2>/dev/null); echo "${v:-0}"; }
-qm_failed() { [ "$(fail_count qm)" -ge 1 ]; }
-qm_pid() {
-    local p
-    for p in $(netns_pids "$NS"); do
-        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -Eq "^(\S*/)?amqzxma0 (.* )?-m $QM( |$)" && { echo "$p"; return 0; }
-    done
-}
-qm_new() { local p; p=$(qm_pid); [ -n "$p" ] && [ "$p" != "$1" ]; }
 
 bold "3. A simulated IBM MQ installation and queue manager"
 echo "mq-sim lays out what an IBM MQ installation has (opt/mqm/bin, var/mqm, mqs.ini) under $MQROOT;"
@@ -86,7 +74,7 @@ cluster1_start "$STATE" "$NS" "$RUN/agents" || step_fail "the cluster did not st
 echo "cluster up with an elected DC after $((CLUSTER_START_MS / 1000))s (stonith-enabled=false, no-quorum-policy=ignore: one test node)"
 
 bold "5. The mqha resources, created with pcs in one group"
-PORT=$(N python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port N)
 t_create=$(now_ms)
 show "pcs resource create qm ocf:mqha:ibmmq qmgr=$QM mq_installation=$INST op monitor interval=5s timeout=20s --group mq1"
 N pcs resource create qm ocf:mqha:ibmmq qmgr="$QM" mq_installation="$INST" \
@@ -103,7 +91,7 @@ N pcs resource create trm ocf:mqha:ibmmq-trigger qmgr="$QM" initq=SYSTEM.DEFAULT
 echo "waiting (at most 90 s) for the group to start ..."
 wait_for "group mq1 Started" 90 group_started || step_fail "the group did not start"
 t=$(( $(now_ms) - t_create ))
-echo "all three Started $((t / 1000)).$(((t % 1000) / 100))s after the first pcs resource create"
+echo "all three Started $(ms_secs "$t")s after the first pcs resource create"
 show "crm_mon -1"
 N crm_mon -1
 show "dspmq -m $QM"
@@ -114,9 +102,9 @@ old=$(qm_pid)
 show "mqsim crash $MQROOT $QM    # kill -9 of the execution controller, pid $old"
 "$REL/mqsim" crash "$MQROOT" "$QM" || step_fail "mqsim crash failed"
 t0=$(now_ms)
-wait_for "the monitor to notice" 30 qm_failed || step_fail "Pacemaker did not notice the crash within 30 s"
+wait_for "the monitor to notice" 30 fail_count_at_least qm 1 || step_fail "Pacemaker did not notice the crash within 30 s"
 echo "Pacemaker's monitor noticed after $((($(now_ms) - t0) / 1000))s (fail-count of qm: $(fail_count qm)); recovering ..."
-wait_for "a new queue manager" 90 qm_new "$old" || step_fail "no new queue manager within 90 s"
+wait_for "a new queue manager" 90 qm_pid_not "$old" || step_fail "no new queue manager within 90 s"
 wait_for "group mq1 Started" 90 group_started || step_fail "the group did not come back within 90 s"
 echo "queue manager back (new pid $(qm_pid)), group Started $((($(now_ms) - t0) / 1000))s after the crash"
 show "crm_mon -1 --show-detail    # note the failed action and our exit reason"

@@ -25,15 +25,24 @@
 # STATE is a directory you own (node state, logs, pid file); remove it after node_stop.
 # All helpers return non-zero instead of exiting, print to stderr, and never kill by name.
 # ----------------------------------------------------------------------------------------------
+# It also sources assert.sh (ok/bad/check/fail/run_expect/contains/summary) and crm.sh (crm_mon
+# queries), and holds the other helpers two or more suites share: the tool suites' sandbox, MQ
+# processes by namespace or by program, free ports, dspmq status.
 
 PCMK_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PCMK_REPO=$(cd "$PCMK_LIB_DIR/../.." && pwd)
 OCF_PROVIDER_DIR=/usr/lib/ocf/resource.d/mqha
+# shellcheck source=tests/cluster/assert.sh
+source "$PCMK_LIB_DIR/assert.sh"
+# shellcheck source=tests/cluster/crm.sh
+source "$PCMK_LIB_DIR/crm.sh"
 
 say() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 
 now_ms() { date +%s%3N; }
+# ms_secs MS — milliseconds as seconds with one decimal ("4.7").
+ms_secs() { printf '%d.%d' $(($1 / 1000)) $((($1 % 1000) / 100)); }
 
 # wait_for DESC SECONDS CMD... — run CMD every 0.25 s until it succeeds or SECONDS pass.
 # Sets WAITED_MS to the time it took; on timeout prints DESC and returns 1.
@@ -91,6 +100,89 @@ netns_destroy() {
     netns_kill_all "$ns"
     ip netns del "$ns"
 }
+
+# ---- the tool suites' sandbox: Pacemaker's tools without a cluster --------------------------------
+
+# sandbox_run NAME SCRIPT [ARG...] — called first by a suite that needs no cluster. Outside the
+# sandbox it makes one (a state directory RUN, the agents staged in it, a network namespace NS), runs
+# SCRIPT ARG... again inside it under a private mount namespace, cleans up whatever happens (mqsim
+# cleanup of every simulated installation under RUN, the namespace, RUN) and exits with the inner
+# run's status, printing "NAME: PASSED|FAILED in Ns". Inside, it returns with RUN and NS set, the
+# agents bind-mounted at OCF_PROVIDER_DIR and private /var/lib/pacemaker, /var/log/pacemaker and
+# /run/resource-agents (where agents keep their state files).
+sandbox_run() {
+    local name=$1
+    shift
+    if [ -n "${MQHA_SANDBOX_RUN:-}" ]; then
+        RUN=$MQHA_SANDBOX_RUN NS=$MQHA_SANDBOX_NS
+        mount --make-rprivate / || die "mount --make-rprivate"
+        [ -d "$OCF_PROVIDER_DIR" ] || mkdir -p "$OCF_PROVIDER_DIR"
+        mount --bind "$RUN/agents" "$OCF_PROVIDER_DIR" || die "cannot bind the agents over $OCF_PROVIDER_DIR"
+        # crm_resource/pcs need no cluster here; keep their state and logs private all the same
+        mkdir -p "$RUN/var-lib-pacemaker" "$RUN/log-pacemaker" "$RUN/rsctmp" /run/resource-agents
+        mount --bind "$RUN/var-lib-pacemaker" /var/lib/pacemaker
+        mount --bind "$RUN/log-pacemaker" /var/log/pacemaker
+        mount --bind "$RUN/rsctmp" /run/resource-agents
+        return 0
+    fi
+    SANDBOX_T0=$(now_ms) SANDBOX_NAME=$name
+    RUN=$(mktemp -d "/var/tmp/mqha-$name.XXXXXX")
+    chmod 0755 "$RUN"
+    NS=mqha-$name-$$
+    trap sandbox_cleanup EXIT
+    trap 'exit 130' INT TERM
+    agents_stage "$RUN/agents" || exit 1
+    netns_create "$NS" || die "cannot create network namespace $NS"
+    MQHA_SANDBOX_RUN=$RUN MQHA_SANDBOX_NS=$NS ip netns exec "$NS" unshare --mount --fork -- "$@"
+    exit $?
+}
+
+sandbox_cleanup() {
+    local rc=$? inst mqsim=$PCMK_REPO/target/release/mqsim
+    trap - EXIT INT TERM
+    for inst in "$RUN"/*/opt/mqm; do
+        [ -x "$mqsim" ] && [ -d "$inst" ] && "$mqsim" cleanup "${inst%/opt/mqm}" >/dev/null 2>&1
+    done
+    netns_destroy "$NS"
+    rm -rf "$RUN"
+    say "$SANDBOX_NAME: $([ $rc -eq 0 ] && echo PASSED || echo FAILED) in $((($(now_ms) - SANDBOX_T0) / 1000))s"
+    exit $rc
+}
+
+# ---- processes and ports --------------------------------------------------------------------------
+
+# mq_procs NS ROOT — processes of the simulated installation at ROOT still alive in network namespace
+# NS (its programs, mqsim, or anything named like an MQ program), one "PID CMDLINE" a line.
+mq_procs() {
+    local ns=$1 root=$2 p exe c
+    for p in $(netns_pids "$ns"); do
+        exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
+        c=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)
+        case "$exe $c" in
+            *"$root"* | "$PCMK_REPO/target/release/mqsim"* | *" amq"* | */amq* | *amqz* | *runmq* | *strmqm* | *endmqm*)
+                echo "$p $c"
+                ;;
+        esac
+    done
+}
+no_mq_procs() { [ -z "$(mq_procs "$@")" ]; }
+
+# exe_pids PREFIX — pids of the processes whose program's path starts with PREFIX.
+exe_pids() {
+    local p
+    for p in /proc/[0-9]*; do
+        case $(readlink "$p/exe" 2>/dev/null) in "$1"*) echo "${p#/proc/}" ;; esac
+    done
+}
+no_exe_pids() { [ -z "$(exe_pids "$1")" ]; }
+
+# free_port [CMD...] — a TCP port free on 127.0.0.1 now; CMD runs the probe elsewhere (N: in the node).
+free_port() { "$@" python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# status NODE — the STATUS dspmq -n gives queue manager $QM on NODE (RUNNING, RUNNING AS STANDBY,
+# ...); the suite defines `dspmq_on NODE ARG...`, which runs that node's dspmq.
+status() { dspmq_on "$1" -n -m "$QM" | sed -n 's/.*STATUS(\([^)]*\)).*/\1/p'; }
+status_is() { [ "$(status "$1")" = "$2" ]; }
 
 # ---- corosync configuration -----------------------------------------------------------------------
 
@@ -255,6 +347,28 @@ cluster1_start() {
     node_start "$state" "$ns" node1 "$state/corosync.conf.in" "$agents" || return 1
     wait_for "a DC on node1" 90 node_has_dc "$state" || { tail -20 "$state/boot.out" >&2; return 1; }
     CLUSTER_START_MS=$(( $(now_ms) - t0 ))
+}
+
+# N CMD... — run CMD in the node of cluster1_start whose state directory is $STATE.
+N() { node_exec "$STATE" "$@"; }
+
+# qm_pid — the execution controller (amqzxma0 -m $QM) of the suite's queue manager among the
+# processes of its network namespace $NS; empty when there is none.
+qm_pid() {
+    local p
+    for p in $(netns_pids "$NS"); do
+        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -Eq "^(\S*/)?amqzxma0 (.* )?-m $QM( |$)" && {
+            echo "$p"
+            return 0
+        }
+    done
+    return 0
+}
+# qm_pid_not OLD — a queue manager runs, and not as pid OLD: a new instance.
+qm_pid_not() {
+    local p
+    p=$(qm_pid)
+    [ -n "$p" ] && [ "$p" != "$1" ]
 }
 
 # cluster1_stop STATE — stop the node (resources first), delete its namespace and state.

@@ -34,7 +34,8 @@ source "$here/multinode/cluster.sh"
 INST=$MN_MQROOT/opt/mqm
 QM=QMMI
 T_SUITE=$(now_ms)
-declare -a TIMES=()
+# A failed check ends the run: every later step builds on the state it asserted.
+CHECK_FATAL=1
 
 # The suite's own stdout/stderr, kept on fds 7/8: a signal's trap runs inside whatever redirection
 # is in force (`mn_on ... >/dev/null`), and the teardown's diagnosis and times must not vanish there.
@@ -43,38 +44,26 @@ teardown() {
     local rc=$?
     trap - EXIT INT TERM
     exec 1>&7 2>&8
-    if [ $rc -ne 0 ]; then
-        for n in $(seq 1 "$MN_NODES"); do
-            [ -n "${MN_PID1[$n]:-}" ] || continue
-            echo "---- node$n: crm_mon" >&2
-            mn_on "$n" crm_mon -1 -f -o >&2 2>&1 || true
-            grep -E 'Result of|ocf-exit-reason' "$(mn_nodedir "$n")/log-pacemaker/pacemaker.log" 2>/dev/null | tail -15 >&2 || true
-        done
-    fi
+    [ $rc -eq 0 ] || mn_diagnose || true
     mn_teardown
     rm -rf --one-file-system "$MN_STATE"
-    for t in "${TIMES[@]}"; do echo "  $t"; done
+    mn_times
     echo "multi-cluster: $([ $rc -eq 0 ] && echo PASSED || echo FAILED) in $((($(now_ms) - T_SUITE) / 1000)) s"
     exit $rc
 }
 trap teardown EXIT
 trap 'exit 130' INT TERM
 
-fail() { mn_log "FAIL: $*"; exit 1; }
-check() { local d=$1; shift; if "$@"; then mn_log "  ok   $d"; else fail "$d"; fi; }
-record() { TIMES+=("$1"); mn_log "$1"; }
-as_mqm() { local n=$1; shift; mn_on "$n" runuser -u mqm -- "$@"; }
-status() { as_mqm "$1" "$INST/bin/dspmq" -n -m "$QM" | sed -n 's/.*STATUS(\([^)]*\)).*/\1/p'; }
-status_is() { [ "$(status "$1")" = "$2" ]; }
 # The node whose view of the cluster the suite reads (crm_mon, pcs): node1 until it is the one crashed.
 OBS=1
+mon_xml() { mn_crm_xml "$OBS"; }
 # node (nodeN) holding ROLE (Promoted / Unpromoted) of the clone, as node OBS sees it
-role_on() { mn_crm_xml "$OBS" | mn_xpath "string(//clone[@id='mi-clone']/resource[@role='$1']/node/@name)"; }
+role_on() { mon_xml | xq "string(//clone[@id='mi-clone']/resource[@role='$1']/node/@name)"; }
 role_is() { [ "$(role_on "$1")" = "$2" ]; }
 # dspmq prints AMQ7048E (rc 72) for a queue manager this node's mqs.ini does not know
-registered() { as_mqm "$1" "$INST/bin/dspmq" -m "$QM" 2>/dev/null | grep -q "QMNAME($QM)"; }
+registered() { mn_as_mqm "$1" "$INST/bin/dspmq" -m "$QM" 2>/dev/null | grep -q "QMNAME($QM)"; }
 no_instance() { ! mn_on "$1" pgrep -u mqm -x amqzxma0 >/dev/null; }
-no_failed_actions() { ! mn_crm_xml "$OBS" | grep -q '<failure '; }
+no_failed_actions() { ! mon_xml | grep -q '<failure '; }
 # the clone is whole: node P promoted and active, node U unpromoted with a standby
 whole() {
     local p=$1 u=$2
@@ -87,6 +76,19 @@ wait_whole() { # wait_whole P U SECONDS
         sleep 0.2
     done
 }
+# taken_over NEW NEXT T0 CAUSE WHOLE — after CAUSE (at T0) node NEW's standby takes over, Pacemaker
+# promotes it and starts a standby on node NEXT (WHOLE says which): each step asserted and timed.
+taken_over() {
+    local b=$1 s=$2 t0=$3 cause=$4 how=$5
+    wait_for "node$b's standby to take over" 30 status_is "$b" RUNNING || fail "node$b did not take over after $cause"
+    mn_record "takeover: $(($(now_ms) - t0)) ms ($cause -> node$b's dspmq Running)"
+    wait_for "Pacemaker to promote node$b" 60 role_is Promoted "node$b" || fail "Pacemaker did not promote node$b"
+    mn_record "promoted: $(($(now_ms) - t0)) ms (node$b Promoted in crm_mon after $cause)"
+    wait_whole "$b" "$s" 90 || fail "no standby on node$s (status '$(status "$s")', roles P=$(role_on Promoted) U=$(role_on Unpromoted))"
+    mn_record "whole again: $(($(now_ms) - t0)) ms ($how)"
+    mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
+    check "still whole once the cluster settled (node$b active, node$s standby)" whole "$b" "$s"
+}
 
 # ---- bring-up ------------------------------------------------------------------------------------
 mn_log "multi-cluster: state in $MN_STATE, cluster $MN_CLUSTER"
@@ -98,18 +100,18 @@ for n in $NODES; do mn_prepare_node "$n"; done
 t0=$(now_ms)
 for n in $NODES; do mn_node_start "$n" 7>&- 8>&-; done # the nodes' daemons do not hold the suite's output
 mn_wait_cluster 1 "$(for n in $NODES; do printf 'node%s ' "$n"; done | xargs)" 120 || fail "no cluster of $MN_NODES with quorum within 120 s"
-record "cluster of $MN_NODES with quorum: $(($(now_ms) - t0)) ms"
+mn_record "cluster of $MN_NODES with quorum: $(($(now_ms) - t0)) ms"
 
 # Each node's own installation (its dspmq -x shows the node's host name); the queue manager is
 # created once on node1 with its data and logs on the shared storage and registered on the others
 # (any of them may run an instance).
 for n in $NODES; do mn_on "$n" "$REL/mqsim" install "$MN_MQROOT" --user mqm >/dev/null; done
 chown -R mqm:mqm "$SHARED"
-as_mqm 1 "$INST/bin/crtmqm" -md "$SHARED/qmgrs" -ld "$SHARED/logs" "$QM" >/dev/null
-mapfile -t ADD < <(as_mqm 1 "$INST/bin/dspmqinf" -o command "$QM" | tr ' ' '\n' | tail -n +2)
+mn_as_mqm 1 "$INST/bin/crtmqm" -md "$SHARED/qmgrs" -ld "$SHARED/logs" "$QM" >/dev/null
+mapfile -t ADD < <(mn_as_mqm 1 "$INST/bin/dspmqinf" -o command "$QM" | tr ' ' '\n' | tail -n +2)
 for n in $NODES; do
     [ "$n" = 1 ] && continue
-    as_mqm "$n" "$INST/bin/addmqinf" "${ADD[@]}" >/dev/null
+    mn_as_mqm "$n" "$INST/bin/addmqinf" "${ADD[@]}" >/dev/null
     check "node$n sees $QM (registered, not running)" registered "$n"
 done
 
@@ -130,7 +132,7 @@ until { P=$(role_on Promoted); [ -n "$P" ]; } && { U=$(role_on Unpromoted); [ -n
     [ $(($(now_ms) - start)) -lt 120000 ] || fail "the clone did not come up (one active, one standby) within 120 s"
     sleep 0.2
 done
-record "clone up: $(($(now_ms) - t0)) ms (active on $P, standby on $U)"
+mn_record "clone up: $(($(now_ms) - t0)) ms (active on $P, standby on $U)"
 for n in $NODES; do [ "node$n" = "$P" ] || [ "node$n" = "$U" ] || C=$n; done
 check "node$C (the third) runs no instance" no_instance "$C"
 check "no failed actions while coming up" no_failed_actions
@@ -140,14 +142,7 @@ mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
 A=${P#node}; B=${U#node}
 t0=$(now_ms)
 mn_on "$A" "$REL/mqsim" crash "$MN_MQROOT" "$QM" >/dev/null
-wait_for "node$B's standby to take over" 30 status_is "$B" RUNNING || fail "node$B did not take over"
-record "takeover: $(($(now_ms) - t0)) ms (node$A's instance killed -> node$B's dspmq Running)"
-wait_for "Pacemaker to promote node$B" 60 role_is Promoted "node$B" || fail "Pacemaker did not promote node$B"
-record "promoted: $(($(now_ms) - t0)) ms (node$B Promoted in crm_mon)"
-wait_whole "$B" "$A" 90 || fail "node$A did not come back as a standby (status '$(status "$A")', roles P=$(role_on Promoted) U=$(role_on Unpromoted))"
-record "whole again: $(($(now_ms) - t0)) ms (node$A back as a standby, Unpromoted, no administrator)"
-mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
-check "still whole once the cluster settled" whole "$B" "$A"
+taken_over "$B" "$A" "$t0" "node$A's instance killed" "node$A back as a standby, Unpromoted, no administrator"
 mn_on "$OBS" crm_resource --cleanup -r mi >/dev/null 2>&1 || true
 mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
 
@@ -155,7 +150,7 @@ mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
 t0=$(now_ms)
 pcsx constraint location mi-clone rule role=Promoted constraint-id=ban-promoted score=-INFINITY "#uname" eq "node$B" >/dev/null
 wait_whole "$A" "$B" 90 || fail "switchover to node$A: status A='$(status "$A")' B='$(status "$B")', roles P=$(role_on Promoted) U=$(role_on Unpromoted)"
-record "switchover: $(($(now_ms) - t0)) ms (demote on node$B = endmqm -s, node$A promoted, node$B standby again)"
+mn_record "switchover: $(($(now_ms) - t0)) ms (demote on node$B = endmqm -s, node$A promoted, node$B standby again)"
 mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
 check "no failed actions after the switchover" no_failed_actions
 
@@ -167,13 +162,6 @@ check "still whole with node$A active after the ban was removed" whole "$A" "$B"
 [ "$OBS" != "$A" ] || OBS=$B # read the cluster on a node that survives
 t0=$(now_ms)
 mn_node_crash "$A"
-wait_for "node$B's standby to take over" 30 status_is "$B" RUNNING || fail "node$B did not take over after node$A crashed"
-record "takeover: $(($(now_ms) - t0)) ms (node$A crashed -> node$B's dspmq Running)"
-wait_for "Pacemaker to promote node$B" 60 role_is Promoted "node$B" || fail "Pacemaker did not promote node$B"
-record "promoted: $(($(now_ms) - t0)) ms (node$B Promoted in crm_mon, node$A lost)"
-wait_whole "$B" "$C" 90 || fail "no standby on node$C (status '$(status "$C")', roles P=$(role_on Promoted) U=$(role_on Unpromoted))"
-record "whole again: $(($(now_ms) - t0)) ms (a standby on the third node, node$C, Unpromoted)"
-mn_on "$OBS" crm_resource --wait --timeout=60s >/dev/null 2>&1 || true
-check "still whole without node$A once the cluster settled" whole "$B" "$C"
+taken_over "$B" "$C" "$t0" "node$A crashed" "a standby on the third node, node$C, Unpromoted"
 check "no failed actions after the node crash" no_failed_actions
 exit 0

@@ -17,74 +17,25 @@ source "$here/lib.sh"
 [ "$(id -u)" = 0 ] || die "run as root (it creates namespaces)"
 REL=$PCMK_REPO/target/release
 
-# ---- outside: make the sandbox, run this script again inside it, clean up whatever happens ------
-if [ -z "${MQHA_MULTI_RUN:-}" ]; then
-    T0=$(now_ms)
-    RUN=$(mktemp -d /var/tmp/mqha-multi.XXXXXX); chmod 0755 "$RUN"
-    NS=mqha-multi-$$
-    cleanup() {
-        local rc=$?
-        trap - EXIT INT TERM
-        for n in nodea nodeb; do
-            [ -x "$REL/mqsim" ] && [ -d "$RUN/$n" ] && "$REL/mqsim" cleanup "$RUN/$n" >/dev/null 2>&1
-        done
-        netns_destroy "$NS"
-        rm -rf "$RUN"
-        say "multi-tools: $([ $rc -eq 0 ] && echo PASSED || echo FAILED) in $(( ($(now_ms) - T0) / 1000 ))s"
-        exit $rc
-    }
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM
-    agents_stage "$RUN/agents" || exit 1
-    netns_create "$NS" || die "cannot create network namespace $NS"
-    MQHA_MULTI_RUN=$RUN ip netns exec "$NS" unshare --mount --fork -- "$0" "$@"
-    exit $?
-fi
-
-# ---- inside: private mounts, then the checks ---------------------------------------------------
-RUN=$MQHA_MULTI_RUN
-mount --make-rprivate / || die "mount --make-rprivate"
-[ -d "$OCF_PROVIDER_DIR" ] || mkdir -p "$OCF_PROVIDER_DIR"
-mount --bind "$RUN/agents" "$OCF_PROVIDER_DIR" || die "cannot bind the agents over $OCF_PROVIDER_DIR"
-mkdir -p "$RUN/var-lib-pacemaker" "$RUN/log-pacemaker" "$RUN/rsctmp" /run/resource-agents
-mount --bind "$RUN/var-lib-pacemaker" /var/lib/pacemaker
-mount --bind "$RUN/log-pacemaker" /var/log/pacemaker
-mount --bind "$RUN/rsctmp" /run/resource-agents
+# Outside: make the sandbox, run this script again inside it, clean up whatever happens.
+# Inside: RUN, NS and the private mounts (/run/resource-agents for the role files) are there.
+sandbox_run multi-tools "$0" "$@"
 
 QM=PCMK_MI$$
-failures=0
-ok() { printf '  ok   %s\n' "$*"; }
-bad() { printf '  FAIL %s\n' "$*" >&2; failures=$((failures + 1)); }
-section() { printf '\n-- %s\n' "$*"; }
-run_expect() { # run_expect RC DESC CMD... — the command must exit RC; its output is kept in $OUT.
-    local want=$1 desc=$2 rc; shift 2
-    OUT=$("$@" 2>&1); rc=$?
-    if [ "$rc" = "$want" ]; then ok "$desc (rc $rc)"; else bad "$desc: rc $rc, wanted $want"; printf '%s\n' "$OUT" | tail -15 >&2; fi
-}
-contains() {
-    local desc=$1 needle=$2
-    if grep -qF -- "$needle" <<<"$OUT"; then ok "$desc"; else bad "$desc: '$needle' not in output"; printf '%s\n' "$OUT" | tail -15 >&2; fi
-}
 # ibmmq NODE ACTION-OPTION... — crm_resource runs the agent for NODE's installation.
 ibmmq() {
     local node=$1; shift
     crm_resource "$@" --force --class ocf --provider mqha --agent ibmmq \
         --option "qmgr=$QM" --option multi_instance=true --option "mq_installation=$RUN/$node/opt/mqm"
 }
-# status NODE — dspmq -n STATUS on NODE
-status() { "$RUN/$1/opt/mqm/bin/dspmq" -n -m "$QM" | sed -n 's/.*STATUS(\([^)]*\)).*/\1/p'; }
-status_is() { [ "$(status "$1")" = "$2" ]; }
+# dspmq_on NODE ARG... — NODE's own dspmq (lib.sh's status and status_is read it)
+dspmq_on() { "$RUN/$1/opt/mqm/bin/dspmq" "${@:2}"; }
 expect_status() { # expect_status NODE STATUS
     local s; s=$(status "$1")
     if [ "$s" = "$2" ]; then ok "  $1: dspmq says $2"; else bad "  $1: dspmq says '$s', wanted '$2'"; fi
 }
 probe_rc() { ibmmq "$1" --force-check >/dev/null 2>&1; echo $?; }
-node_procs() { # pids of NODE's queue-manager processes (programs under its root)
-    local p
-    for p in /proc/[0-9]*; do
-        case $(readlink "$p/exe" 2>/dev/null) in "$RUN/$1/"*) echo "${p#/proc/}" ;; esac
-    done
-}
+node_procs() { exe_pids "$RUN/$1/"; } # pids of NODE's queue-manager processes (programs under its root)
 
 # ---- two nodes sharing the queue manager's data ------------------------------------------------
 section "two simulated installations sharing $QM's data (crtmqm -md/-ld on nodea, addmqinf on nodeb)"
@@ -160,7 +111,7 @@ run_expect 0 "nodea --force-demote (no standby anywhere: ends, waits unpromoted)
 run_expect 0 "nodea --force-stop" ibmmq nodea --force-stop
 run_expect 7 "nodea --force-check after stop" ibmmq nodea --force-check
 run_expect 7 "nodeb --force-check after stop" ibmmq nodeb --force-check
-if wait_for "queue-manager processes to be gone" 10 bash -c "[ -z \"\$(ls -l /proc/[0-9]*/exe 2>/dev/null | grep -F '$RUN/node')\" ]"; then
+if wait_for "queue-manager processes to be gone" 10 no_exe_pids "$RUN/node"; then
     ok "no queue-manager process left on either node"
 else
     bad "processes left: $(node_procs nodea) $(node_procs nodeb)"
@@ -176,12 +127,11 @@ if grep -qF "support the promote action" <<<"$OUT" || grep -qF "promotable clone
 else
     ok "  including its promote/demote cycle (no 'does not support' for promote, demote or promotable clones)"
 fi
-if wait_for "queue-manager processes to be gone" 10 bash -c "[ -z \"\$(ls -l /proc/[0-9]*/exe 2>/dev/null | grep -F '$RUN/node')\" ]"; then
+if wait_for "queue-manager processes to be gone" 10 no_exe_pids "$RUN/node"; then
     ok "no queue-manager process left after ocf-tester"
 else
     bad "processes left after ocf-tester: $(node_procs nodea)"
 fi
 
 printf '\n'
-[ "$failures" = 0 ] || { echo "multi-tools: $failures check(s) failed" >&2; exit 1; }
-exit 0
+summary multi-tools

@@ -65,12 +65,13 @@ QM=QM1
 QUEUE=MQHA.MULTINODE.PERSISTENT
 PORT=1414 # inside the nodes' own network namespaces: nothing else can hold it there
 SUITE_T0=$(now_ms)
-declare -a TIMES=()
+# A failed check ends the run: every later scenario builds on the state it asserted.
+CHECK_FATAL=1
 
 teardown() {
     local rc=$?
     trap - EXIT INT TERM
-    [ $rc -eq 0 ] || diagnose || true
+    [ $rc -eq 0 ] || mn_diagnose || true
     mn_log "teardown: killing the nodes, deleting namespaces and bridge"
     mn_teardown
     if [ $rc -ne 0 ] && [ -n "${KEEP_LOGS:-}" ]; then
@@ -79,63 +80,25 @@ teardown() {
         rm -rf --one-file-system "$MN_STATE"
     fi
     echo
-    for t in "${TIMES[@]}"; do echo "  $t"; done
+    mn_times
     echo "multinode ($MODE): $([ $rc -eq 0 ] && echo PASSED || echo FAILED) in $((($(now_ms) - SUITE_T0) / 1000)) s"
     exit $rc
 }
 trap teardown EXIT
 trap 'exit 130' INT TERM
 
-# ---- looking at the cluster ----------------------------------------------------------------------
-up_nodes() { for n in $(seq 1 "$MN_NODES"); do [ -n "${MN_PID1[$n]:-}" ] && echo "$n"; done; }
-any_up() { up_nodes | head -1; }
+# ---- looking at the cluster (crm.sh's started_on and fail_count read mon_xml) ---------------------
+any_up() { mn_up_nodes | head -1; }
 # The cluster as node MON_NODE sees it (default: the first running node; during a partition, one of
 # the majority).
-mon() { mn_crm_xml "${MON_NODE:-$(any_up)}"; }
-# The node (nodeN) a resource is Started on, as the cluster sees it; empty when none.
-where() { mon | mn_xpath "string(//resource[@id='$1'][@role='Started']/node/@name)"; }
-fail_count() {
-    local v
-    v=$(mon | mn_xpath "string(//node[@name='$2']/resource_history[@id='$1']/@fail-count)")
-    echo "${v:-0}"
-}
+mon_xml() { mn_crm_xml "${MON_NODE:-$(any_up)}"; }
 # Call id of the last start of resource R on node NAME (changes when Pacemaker starts it again).
-start_call() { mon | mn_xpath "string(//node[@name='$2']/resource_history[@id='$1']/operation_history[@task='start']/@call)"; }
+start_call() { mon_xml | xq "string(//node[@name='$2']/resource_history[@id='$1']/operation_history[@task='start']/@call)"; }
 exit_reason() {
-    mon | mn_xpath "string(//failures/failure[@op_key='$1'][@node='$2']/@exitreason)" |
+    mon_xml | xq "string(//failures/failure[@op_key='$1'][@node='$2']/@exitreason)" |
         sed "s/&apos;/'/g; s/&quot;/\"/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\&/g"
 }
 num() { echo "${1#node}"; }
-
-diagnose() {
-    local n
-    for n in $(up_nodes); do
-        echo "---- node$n: crm_mon -1 --show-detail" >&2
-        mn_on "$n" crm_mon -1 -f -o --show-detail >&2 2>&1 || true
-        echo "---- node$n: pacemaker.log, last 20 results and errors" >&2
-        grep -E 'Result of|error|ocf-exit-reason' "$(mn_nodedir "$n")/log-pacemaker/pacemaker.log" 2>/dev/null |
-            grep -v cib_perform_op | tail -20 >&2 || true
-    done
-}
-fail() {
-    mn_log "FAIL: $*"
-    exit 1
-}
-# A failed assertion that does not stop the run, so the scenarios after it still report.
-SOFT_FAILURES=0
-soft_fail() {
-    mn_log "FAIL: $*"
-    SOFT_FAILURES=$((SOFT_FAILURES + 1))
-}
-check() {
-    local desc=$1
-    shift
-    if "$@"; then mn_log "  ok   $desc"; else fail "$desc"; fi
-}
-record() {
-    TIMES+=("$1")
-    mn_log "$1"
-}
 
 # Waits (bounded) until the cluster has no action pending, so the next fault meets a quiet cluster
 # (a cleanup's re-probes racing an injected crash would test the test, not the agents).
@@ -146,9 +109,9 @@ wait_group_elsewhere() {
     local except=$1 secs=$2 start on lsr
     start=$(now_ms)
     while [ $(($(now_ms) - start)) -lt $((secs * 1000)) ]; do
-        on=$(where qm)
-        lsr=$(where lsr)
-        if [ -n "$on" ] && [ "$on" != "$except" ] && [ "$lsr" = "$on" ] && [ "$(where san)" = "$on" ]; then
+        on=$(started_on qm)
+        lsr=$(started_on lsr)
+        if [ -n "$on" ] && [ "$on" != "$except" ] && [ "$lsr" = "$on" ] && [ "$(started_on san)" = "$on" ]; then
             echo "$on"
             return 0
         fi
@@ -160,7 +123,7 @@ wait_group_elsewhere() {
 # The shared storage is mounted on node A and on no other running node.
 storage_only_on() {
     local a=$1 n
-    for n in $(up_nodes); do
+    for n in $(mn_up_nodes); do
         if [ "node$n" = "$a" ]; then
             mn_on "$n" mountpoint -q "$SAN" || return 1
         else
@@ -187,18 +150,12 @@ else
     LSR_AGENT=ocf:heartbeat:Dummy
 fi
 
-as_mqm() {
-    local n=$1
-    shift
-    mn_on "$n" runuser -u mqm -- "$@"
-}
-
 # Puts COUNT persistent messages TAG-1..COUNT on the active node N.
 put_messages() {
     local n=$1 tag=$2 count=$3 i
     if [ $MODE = mq ]; then
         for i in $(seq 1 "$count"); do echo "$tag-$i"; done |
-            as_mqm "$n" "$INST/samp/bin/amqsput" "$QUEUE" "$QM" >/dev/null
+            mn_as_mqm "$n" "$INST/samp/bin/amqsput" "$QUEUE" "$QM" >/dev/null
     else
         mn_on "$n" mkdir -p "$SAN/messages"
         for i in $(seq 1 "$count"); do mn_on "$n" sh -c "echo $tag-$i > $SAN/messages/$tag-$i"; done
@@ -214,7 +171,7 @@ put_messages_client() {
         return 0
     fi
     out=$(for i in $(seq "$from" "$to"); do echo "$tag-$i"; done |
-        as_mqm "$n" env "MQSERVER=MQHA.SVRCONN/TCP/$(mn_addr "$(num "$target")")($PORT)" \
+        mn_as_mqm "$n" env "MQSERVER=MQHA.SVRCONN/TCP/$(mn_addr "$(num "$target")")($PORT)" \
             "$INST/samp/bin/amqsputc" "$QUEUE" "$QM" 2>&1) || true
     if grep -q 'reason code' <<<"$out"; then
         mn_log "amqsputc on node$n: $out"
@@ -226,7 +183,7 @@ put_messages_client() {
 get_messages() {
     local n=$1
     if [ $MODE = mq ]; then
-        as_mqm "$n" "$INST/samp/bin/amqsget" "$QUEUE" "$QM" </dev/null | sed -n 's/^message <\(.*\)>$/\1/p'
+        mn_as_mqm "$n" "$INST/samp/bin/amqsget" "$QUEUE" "$QM" </dev/null | sed -n 's/^message <\(.*\)>$/\1/p'
     else
         mn_on "$n" sh -c "cat $SAN/messages/* 2>/dev/null; rm -f $SAN/messages/*"
     fi
@@ -278,7 +235,8 @@ no_qm_processes() {
     ! mn_on "$1" pgrep -x amqzxma0 >/dev/null
 }
 node_clean() { no_qm_processes "$1" && ! mn_on "$1" mountpoint -q "$SAN"; }
-qm_pid() {
+# The queue manager's pid on node N (lib.sh's qm_pid looks in one network namespace).
+qm_pid_on() {
     if [ $MODE = mq ]; then mn_on "$1" pgrep -x amqzxma0 || true; else echo dummy; fi
 }
 
@@ -293,7 +251,7 @@ for n in $(seq 1 "$MN_NODES"); do mn_prepare_node "$n"; done
 t0=$(now_ms)
 for n in $(seq 1 "$MN_NODES"); do mn_node_start "$n"; done
 mn_wait_cluster 1 "node1 node2 node3" 120 || fail "no cluster of three with quorum within 120 s"
-record "cluster of 3 with quorum: $(($(now_ms) - t0)) ms"
+mn_record "cluster of 3 with quorum: $(($(now_ms) - t0)) ms"
 
 if [ $MODE = mq ]; then
     for n in $(seq 1 "$MN_NODES"); do
@@ -303,8 +261,8 @@ if [ $MODE = mq ]; then
     # The queue manager is created once, on node1 with the storage mounted, as an administrator
     # would before handing it to the cluster; the other nodes learn of it from the agent.
     mn_on 1 mount --bind "$SHARED" "$SAN"
-    as_mqm 1 mkdir -p "$SAN/qmgrs" "$SAN/log"
-    as_mqm 1 "$INST/bin/crtmqm" -md "$SAN/qmgrs" -ld "$SAN/log" "$QM" >/dev/null
+    mn_as_mqm 1 mkdir -p "$SAN/qmgrs" "$SAN/log"
+    mn_as_mqm 1 "$INST/bin/crtmqm" -md "$SAN/qmgrs" -ld "$SAN/log" "$QM" >/dev/null
     mn_on 1 umount "$SAN"
     for n in 2 3; do
         check "node$n's mqs.ini does not know $QM before the cluster runs it" \
@@ -334,7 +292,7 @@ if [ $MODE = mq ]; then
     printf '%s\n' "DEFINE QLOCAL($QUEUE) DEFPSIST(YES) REPLACE" \
         "DEFINE CHANNEL(MQHA.SVRCONN) CHLTYPE(SVRCONN) TRPTYPE(TCP) REPLACE" \
         "ALTER QMGR CHLAUTH(DISABLED)" |
-        as_mqm "$(num "$A")" "$INST/bin/runmqsc" "$QM" >/dev/null
+        mn_as_mqm "$(num "$A")" "$INST/bin/runmqsc" "$QM" >/dev/null
 fi
 
 # ---- 1. the active node crashes ------------------------------------------------------------------
@@ -347,11 +305,11 @@ until depth20_ok "$(num "$B")"; do
     [ $(($(now_ms) - t0)) -lt 180000 ] || fail "depth-20 monitor on $B did not succeed within 180 s"
     sleep 0.2
 done
-record "failover: $(($(now_ms) - t0)) ms ($A crashed -> depth-20 monitor success on $B)"
+mn_record "failover: $(($(now_ms) - t0)) ms ($A crashed -> depth-20 monitor success on $B)"
 check "nothing of $A is left running" wait_for "$A's processes to vanish" 10 netns_empty "$(mn_ns "$(num "$A")")"
 check "shared storage mounted on $B only" storage_only_on "$B"
 check "the takeover recorded no failed action (the survivors' probes answered 'not running')" \
-    test "$(mon | mn_xpath 'count(//failures/failure)')" = 0
+    test "$(mon_xml | xq 'count(//failures/failure)')" = 0
 check "the 10 persistent messages put before the crash are there on $B" messages_there "$(num "$B")" crash 10
 if [ $MODE = mq ]; then
     check "the agent registered $QM in $B's mqs.ini" \
@@ -360,11 +318,11 @@ fi
 t0=$(now_ms)
 mn_node_start "$(num "$A")"
 mn_wait_cluster "$(num "$B")" "node1 node2 node3" 120 || fail "$A did not rejoin"
-record "crashed node rejoined: $(($(now_ms) - t0)) ms"
+mn_record "crashed node rejoined: $(($(now_ms) - t0)) ms"
 settle # the returning node's probes have run
-check "group stays on $B after $A returns" test "$(where qm)" = "$B"
+check "group stays on $B after $A returns" test "$(started_on qm)" = "$B"
 check "$A runs no queue manager and has no storage mounted" node_clean "$(num "$A")"
-check "probes of the returning node found nothing failed" test "$(mon | mn_xpath 'count(//failures/failure)')" = 0
+check "probes of the returning node found nothing failed" test "$(mon_xml | xq 'count(//failures/failure)')" = 0
 
 # ---- 2. controlled switch: pcs resource move ------------------------------------------------------
 settle
@@ -376,7 +334,7 @@ check "a client on $C puts 2 messages through the listener at $B's address" \
 t0=$(now_ms)
 pcsx resource move mq "$C" --wait=120 >/dev/null 2>&1 || fail "pcs resource move mq $C failed"
 got=$(wait_group_elsewhere "$B" 60) || fail "group not running after the move"
-record "pcs resource move: $(($(now_ms) - t0)) ms ($B -> $got)"
+mn_record "pcs resource move: $(($(now_ms) - t0)) ms ($B -> $got)"
 check "group moved to $C" test "$got" = "$C"
 check "shared storage mounted on $C only" storage_only_on "$C"
 check "$B runs no queue manager after the move" no_qm_processes "$(num "$B")"
@@ -388,19 +346,19 @@ settle
 cn=$(num "$C")
 qm_call=$(start_call qm "$C")
 lsr_call=$(start_call lsr "$C")
-pid=$(qm_pid "$cn")
+pid=$(qm_pid_on "$cn")
 t0=$(now_ms)
 listener_kill "$cn"
-until [ "$(fail_count lsr "$C")" -ge 1 ] && [ "$(where lsr)" = "$C" ] &&
+until [ "$(fail_count lsr "$C")" -ge 1 ] && [ "$(started_on lsr)" = "$C" ] &&
     [ -n "$(start_call lsr "$C")" ] && [ "$(start_call lsr "$C")" != "$lsr_call" ]; do
     [ $(($(now_ms) - t0)) -lt 60000 ] || fail "listener was not restarted on $C within 60 s"
     sleep 0.25
 done
-record "listener failure -> listener restarted: $(($(now_ms) - t0)) ms (on $C)"
+mn_record "listener failure -> listener restarted: $(($(now_ms) - t0)) ms (on $C)"
 check "queue manager not restarted (same start operation)" test "$(start_call qm "$C")" = "$qm_call"
-check "queue manager not restarted (same amqzxma0 pid $pid)" test "$(qm_pid "$cn")" = "$pid"
+check "queue manager not restarted (same amqzxma0 pid $pid)" test "$(qm_pid_on "$cn")" = "$pid"
 check "queue manager has no failures" test "$(fail_count qm "$C")" = 0
-check "group still on $C" test "$(where qm)" = "$C"
+check "group still on $C" test "$(started_on qm)" = "$C"
 pcsx resource cleanup lsr >/dev/null 2>&1
 
 # ---- 4. queue-manager crashes past migration-threshold=2 -----------------------------------------
@@ -409,16 +367,16 @@ put_messages "$cn" threshold 3
 qm_call=$(start_call qm "$C")
 t0=$(now_ms)
 qm_crash "$cn"
-until [ "$(fail_count qm "$C")" = 1 ] && [ "$(where qm)" = "$C" ] && [ "$(where lsr)" = "$C" ] &&
+until [ "$(fail_count qm "$C")" = 1 ] && [ "$(started_on qm)" = "$C" ] && [ "$(started_on lsr)" = "$C" ] &&
     [ "$(start_call qm "$C")" != "$qm_call" ]; do
     [ $(($(now_ms) - t0)) -lt 90000 ] || fail "queue manager not restarted on $C after the first crash"
     sleep 0.25
 done
-record "queue manager crash 1 -> restarted in place: $(($(now_ms) - t0)) ms (on $C)"
+mn_record "queue manager crash 1 -> restarted in place: $(($(now_ms) - t0)) ms (on $C)"
 t0=$(now_ms)
 qm_crash "$cn"
 D=$(wait_group_elsewhere "$C" 120) || fail "group did not leave $C after the second crash"
-record "queue manager crash 2 (migration-threshold) -> moved: $(($(now_ms) - t0)) ms ($C -> $D)"
+mn_record "queue manager crash 2 (migration-threshold) -> moved: $(($(now_ms) - t0)) ms ($C -> $D)"
 check "fail-count of qm on $C is 2" test "$(fail_count qm "$C")" = 2
 check "$C runs no queue manager" no_qm_processes "$cn"
 check "shared storage mounted on $D only" storage_only_on "$D"
@@ -446,7 +404,7 @@ if [ $MODE = mq ]; then
         sleep 0.25
     done
     reason=$(exit_reason qm_start_0 "$F")
-    record "uid mismatch -> start refused on $F: $(($(now_ms) - t0)) ms: $reason"
+    mn_record "uid mismatch -> start refused on $F: $(($(now_ms) - t0)) ms: $reason"
     check "the reason names the data owner's uid $real_uid" grep -q "\b$real_uid\b" <<<"$reason"
     check "the reason names $F's mqm uid $other_uid" grep -q "\b$other_uid\b" <<<"$reason"
     check "$F runs no queue manager" no_qm_processes "$fn"
@@ -457,8 +415,8 @@ if [ $MODE = mq ]; then
         check "group runs on $E, not on $F" test "$E" != "$F"
         check "shared storage mounted on $E only" storage_only_on "$E"
     else
-        soft_fail "while $F's mqm has uid $other_uid, no other node starts the queue manager either:" \
-            "$(for n in $(up_nodes); do echo "node$n: $(exit_reason qm_start_0 "node$n")"; done)"
+        bad "while $F's mqm has uid $other_uid, no other node starts the queue manager either:" \
+            "$(for n in $(mn_up_nodes); do echo "node$n: $(exit_reason qm_start_0 "node$n")"; done)"
     fi
     # The administrator repairs the node and cleans up: the queue manager runs again.
     cat "$(mn_nodedir "$fn").passwd.orig" >"$(mn_nodedir "$fn")/passwd"
@@ -466,7 +424,7 @@ if [ $MODE = mq ]; then
     t0=$(now_ms)
     pcsx resource cleanup >/dev/null 2>&1
     G=$(wait_group_elsewhere none 120) || fail "group not running within 120 s of repairing $F and cleaning up"
-    record "uid repaired on $F + cleanup -> group running: $(($(now_ms) - t0)) ms (on $G)"
+    mn_record "uid repaired on $F + cleanup -> group running: $(($(now_ms) - t0)) ms (on $G)"
     check "the 1 message put before the uid scenario is there on $G" messages_there "$(num "$G")" uid 1
 else
     mn_log "uid check skipped: Dummy has no mq user"
@@ -476,7 +434,7 @@ fi
 # Without fencing both sides act at once: the majority starts the group, the isolated node stops it
 # for lack of quorum. What must never happen is two active instances of the queue manager.
 settle
-P=$(where qm)
+P=$(started_on qm)
 pn=$(num "$P")
 [ -n "$P" ] || fail "group not running before the partition"
 majority=()
@@ -488,7 +446,7 @@ put_messages "$pn" partition 4
 qm_on_majority() {
     local n
     for n in "${majority[@]}"; do
-        as_mqm "$n" "$INST/bin/dspmq" -n -m "$QM" 2>/dev/null | grep -q 'STATUS(RUNNING)' && return 0
+        status_is "$n" RUNNING 2>/dev/null && return 0
     done
     return 1
 }
@@ -500,29 +458,29 @@ until node_clean "$pn"; do
     [ $(($(now_ms) - t0)) -lt 120000 ] || fail "$P still runs the queue manager or has the storage 120 s after losing quorum"
     sleep 0.2
 done
-record "partition: $(($(now_ms) - t0)) ms ($P, without quorum, stopped its queue manager and unmounted the storage)"
+mn_record "partition: $(($(now_ms) - t0)) ms ($P, without quorum, stopped its queue manager and unmounted the storage)"
 [ $MODE = dummy ] || check "never two active instances of $QM (isolated $P and the majority)" test "$dual" = 0
 settle # the majority's transition is over: the group runs, or its starts have failed
 if Q=$(wait_group_elsewhere "$P" 5); then
-    record "partition: $(($(now_ms) - t0)) ms ($P cut off -> group running on $Q, seen by node$MON_NODE)"
+    mn_record "partition: $(($(now_ms) - t0)) ms ($P cut off -> group running on $Q, seen by node$MON_NODE)"
 else
     # The majority's starts came while the isolated instance still held the data: the queue manager
     # refused them ("Running elsewhere"), and the quick retries used up migration-threshold.
-    reasons=$(mon | mn_xpath '//failures/failure[@op_key="qm_start_0"]/@exitreason')
+    reasons=$(mon_xml | xq '//failures/failure[@op_key="qm_start_0"]/@exitreason')
     check "the majority's failed starts were refused because $P still held the data" grep -q 'elsewhere' <<<"$reasons"
-    record "partition: majority's starts refused while $P held the data (Running elsewhere); cleaned up by hand"
+    mn_record "partition: majority's starts refused while $P held the data (Running elsewhere); cleaned up by hand"
     mn_on "$MON_NODE" pcs resource cleanup qm >/dev/null 2>&1
     Q=$(wait_group_elsewhere "$P" 120) || fail "the majority did not run the group after the cleanup"
-    record "partition: $(($(now_ms) - t0)) ms ($P cut off -> group running on $Q after the cleanup)"
+    mn_record "partition: $(($(now_ms) - t0)) ms ($P cut off -> group running on $Q after the cleanup)"
 fi
 check "the 4 messages put before the partition are there on $Q" messages_there "$(num "$Q")" partition 4
 t0=$(now_ms)
 ip -n "$MN_SWITCH" link set "n$pn" up
 mn_wait_cluster "$MON_NODE" "node1 node2 node3" 120 || fail "$P did not rejoin after the partition healed"
-record "partition healed -> $P rejoined: $(($(now_ms) - t0)) ms"
+mn_record "partition healed -> $P rejoined: $(($(now_ms) - t0)) ms"
 unset MON_NODE
 settle
-check "group still on $Q after $P rejoined" test "$(where qm)" = "$Q"
+check "group still on $Q after $P rejoined" test "$(started_on qm)" = "$Q"
 check "$P runs no queue manager and has no storage mounted" node_clean "$pn"
 
 if [ $MODE = mq ]; then
@@ -537,9 +495,9 @@ fi
 
 # Each node's init reaps what is reparented to it: no zombie a /proc scan could mistake for a
 # running queue-manager process.
-for n in $(up_nodes); do
+for n in $(mn_up_nodes); do
     check "no zombie processes on node$n" test "$(mn_on "$n" ps -eo stat= | grep -c '^Z' || true)" = 0
 done
 
-[ "$SOFT_FAILURES" = 0 ] || fail "$SOFT_FAILURES assertion(s) failed above"
+[ "$ASSERT_FAILED" = 0 ] || fail "$ASSERT_FAILED assertion(s) failed above"
 mn_log "all scenarios passed"

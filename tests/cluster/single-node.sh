@@ -34,6 +34,7 @@ SUITE_T0=$(now_ms)
 teardown() {
     local rc=$?
     trap - EXIT INT TERM
+    if [ $rc -ne 0 ] && [ -s "$STATE/node.pid" ]; then diagnose; fi
     say "teardown: stopping the cluster (resources first), then the namespace"
     if [ -s "$STATE/node.pid" ]; then
         node_stop "$STATE" 120 || echo "warning: orderly cluster stop timed out; killed what was left" >&2
@@ -51,22 +52,16 @@ teardown() {
 trap teardown EXIT
 trap 'exit 130' INT TERM
 
-N() { node_exec "$STATE" "$@"; }
+# A failed check or expect ends the run: every later scenario builds on the state they assert.
+CHECK_FATAL=1
 
-# ---- what the cluster says (crm_mon XML; the same data crm_mon -1 shows an administrator) --------
-mon_xml() { N crm_mon -1 --output-as xml 2>/dev/null; }
-xq() { xmllint --xpath "$1" - 2>/dev/null; }
-role() { mon_xml | xq "string(//resources//resource[@id='$1']/@role)"; }
-is_role() { [ "$(role "$1")" = "$2" ]; }
-all_role() { local r; for r in "${@:2}"; do is_role "$r" "$1" || return 1; done; }
-fail_count() { local v; v=$(mon_xml | xq "string(//resource_history[@id='$1']/@fail-count)"); echo "${v:-0}"; }
-fail_count_is() { [ "$(fail_count "$1")" = "$2" ]; }
-fail_count_at_least() { [ "$(fail_count "$1")" -ge "$2" ]; }
+# ---- what the cluster says, beyond crm.sh's queries ------------------------------------------------
 exit_reasons() { mon_xml | xq "//failures/failure[starts-with(@op_key,'$1_')]/@exitreason" | sed 's/^ *exitreason=//'; }
 rsc_absent() { [ "$(mon_xml | xq "count(//resources//resource[@id='$1'])")" = 0 ]; }
 # (output captured first: grep -q closing the pipe early would fail the pipeline under pipefail)
 banned() { local out; out=$(N crm_simulate -L -s 2>/dev/null); grep -q "$1 allocation score on node1: -INFINITY" <<<"$out"; }
 
+# (the teardown prints it when the run fails)
 diagnose() {
     echo "---- crm_mon -1 --show-detail" >&2; N crm_mon -1 --show-detail >&2 2>&1 || true
     echo "---- pacemaker.log (last 40 lines)" >&2; tail -40 "$STATE/log-pacemaker/pacemaker.log" >&2 2>/dev/null || true
@@ -76,20 +71,13 @@ diagnose() {
 expect() {
     local desc=$1 secs=$2; shift 2
     if wait_for "$desc" "$secs" "$@"; then
-        printf '  ok   %-62s %6.1fs\n' "$desc" "$(bc_ms "$WAITED_MS")"
+        ok "$(printf '%-62s %6.1fs' "$desc" "$(ms_secs "$WAITED_MS")")"
     else
-        printf '  FAIL %-62s (not within %ss)\n' "$desc" "$secs" >&2
-        diagnose
-        exit 1
+        fail "$(printf '%-62s (not within %ss)' "$desc" "$secs")"
     fi
 }
-check() {
-    local desc=$1; shift
-    if "$@"; then printf '  ok   %s\n' "$desc"; else printf '  FAIL %s\n' "$desc" >&2; diagnose; exit 1; fi
-}
-bc_ms() { printf '%d.%d' $(($1 / 1000)) $((($1 % 1000) / 100)); }
-scenario() { printf '\n-- %s\n' "$*"; SCEN_T0=$(now_ms); }
-reaction() { printf '  => reaction time (%s): %ss\n' "$1" "$(bc_ms $(( $(now_ms) - SCEN_T0 )))"; REACTIONS+=("$1: $(bc_ms $(( $(now_ms) - SCEN_T0 )))s"); }
+scenario() { section "$@"; SCEN_T0=$(now_ms); }
+reaction() { printf '  => reaction time (%s): %ss\n' "$1" "$(ms_secs $(( $(now_ms) - SCEN_T0 )))"; REACTIONS+=("$1: $(ms_secs $(( $(now_ms) - SCEN_T0 )))s"); }
 REACTIONS=()
 
 # ---- the node --------------------------------------------------------------------------------------
@@ -99,7 +87,7 @@ if [ -z "$harness_only" ]; then
 fi
 say "starting a one-node cluster in network namespace $NS (state in $RUN)"
 cluster1_start "$STATE" "$NS" "$([ -z "$harness_only" ] && echo "$AGENTS")" || die "cluster did not start"
-say "cluster up with a DC after $(bc_ms "$CLUSTER_START_MS")s"
+say "cluster up with a DC after $(ms_secs "$CLUSTER_START_MS")s"
 
 # ---- part 1: the harness itself, proven with resource-agents' Dummy --------------------------------
 scenario "harness: ocf:heartbeat:Dummy created with pcs, monitored every 2 s"
@@ -134,26 +122,6 @@ expect "dummy gone from the cluster" 20 rsc_absent dummy
 INST=$MQROOT/opt/mqm
 INITQ=SYSTEM.DEFAULT.INITIATION.QUEUE
 
-# The queue manager's execution controller (amqzxma0 -m QM1 ...) in our node, by /proc.
-qm_pid() {
-    local p
-    for p in $(netns_pids "$NS"); do
-        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -Eq "^(\S*/)?amqzxma0 (.* )?-m $QM( |$)" && { echo "$p"; return 0; }
-    done
-    return 0
-}
-qm_pid_is() { [ "$(qm_pid)" = "$1" ]; }
-qm_pid_not() { local p; p=$(qm_pid); [ -n "$p" ] && [ "$p" != "$1" ]; }
-# Every process of the simulated installation still alive in our node (the cluster stack excluded).
-mq_procs() {
-    local p exe c
-    for p in $(netns_pids "$NS"); do
-        exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
-        c=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)
-        case "$exe $c" in "$MQROOT"*|"$REL/mqsim"*|*" $MQROOT"*|*amqz*|*runmq*) echo "$p $c" ;; esac
-    done
-}
-no_mq_procs() { [ -z "$(mq_procs)" ]; }
 port_open() { N python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2).close()' "$1" 2>/dev/null; }
 port_closed() { ! port_open "$1"; }
 cmdserver_running() {
@@ -164,7 +132,6 @@ cmdserver_running() {
 trigger_procs() { local p; for p in $(netns_pids "$NS"); do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'runmqtrm' && echo "$p"; done; return 0; }
 has_trigger() { [ -n "$(trigger_procs)" ]; }
 sim() { N "$REL/mqsim" "$@"; }
-group_started() { all_role Started qm lsn trm; }
 fail_counts_zero() { [ "$(fail_count qm)$(fail_count lsn)$(fail_count trm)" = 000 ]; }
 cleanup_all() {
     N pcs resource cleanup >/dev/null 2>&1
@@ -182,7 +149,7 @@ N "$INST/bin/crtmqm" "$QM" >/dev/null || die "crtmqm $QM failed"
 # fails (its queue manager is down) and the listener is banned from the node (start-failure-is-fatal)
 # until its failure expires: hence failure-timeout on listener and trigger monitor (the role of the
 # Solaris agents' Retry_interval). Seen in this suite; see tests/README.md.
-PORT=$(N python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port N)
 # short monitor intervals keep reactions quick; depth 10 (MQI) and 20 (persistent messages) too.
 # migration-threshold=10: one fault may fail all three monitors at once, and each counts; the fault
 # scenarios want the restart in place, the threshold scenario lowers it to 2.
@@ -312,7 +279,7 @@ done
 echo "  banned after $crash crash(es), fail-count $(fail_count qm)"
 expect "qm, lsn and trm Stopped" 60 all_role Stopped qm lsn trm
 check "qm's allocation score on node1 is -INFINITY" banned qm
-expect "no process of the queue manager left" 30 no_mq_procs
+expect "no process of the queue manager left" 30 no_mq_procs "$NS" "$MQROOT"
 reaction "threshold -> banned"
 N pcs resource cleanup >/dev/null 2>&1
 expect "after pcs resource cleanup: qm, lsn and trm Started" 90 group_started
@@ -320,7 +287,7 @@ expect "after pcs resource cleanup: qm, lsn and trm Started" 90 group_started
 scenario "mqha: pcs resource disable mqgrp -> everything stopped, no process left"
 N pcs resource disable mqgrp >/dev/null || die "pcs resource disable failed"
 expect "qm, lsn and trm Stopped" 90 all_role Stopped qm lsn trm
-expect "no process of the simulated installation left in the node" 30 no_mq_procs
+expect "no process of the simulated installation left in the node" 30 no_mq_procs "$NS" "$MQROOT"
 check "port $PORT closed" port_closed "$PORT"
 reaction "disable -> all stopped"
 N pcs resource enable mqgrp >/dev/null || die "pcs resource enable failed"

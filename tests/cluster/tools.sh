@@ -17,37 +17,9 @@ source "$here/lib.sh"
 [ "$(id -u)" = 0 ] || die "run as root (it creates namespaces)"
 REL=$PCMK_REPO/target/release
 
-# ---- outside: make the sandbox, run this script again inside it, clean up whatever happens ------
-if [ -z "${MQHA_TOOLS_RUN:-}" ]; then
-    T0=$(now_ms)
-    RUN=$(mktemp -d /var/tmp/mqha-tools.XXXXXX); chmod 0755 "$RUN"
-    NS=mqha-tools-$$
-    cleanup() {
-        local rc=$?
-        trap - EXIT INT TERM
-        [ -x "$REL/mqsim" ] && [ -d "$RUN/mq" ] && "$REL/mqsim" cleanup "$RUN/mq" >/dev/null 2>&1
-        netns_destroy "$NS"
-        rm -rf "$RUN"
-        say "tools: $([ $rc -eq 0 ] && echo PASSED || echo FAILED) in $(( ($(now_ms) - T0) / 1000 ))s"
-        exit $rc
-    }
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM
-    agents_stage "$RUN/agents" || exit 1
-    netns_create "$NS" || die "cannot create network namespace $NS"
-    MQHA_TOOLS_RUN=$RUN ip netns exec "$NS" unshare --mount --fork -- "$0" "$@"
-    exit $?
-fi
-
-# ---- inside: private mounts, then the checks ---------------------------------------------------
-RUN=$MQHA_TOOLS_RUN
-mount --make-rprivate / || die "mount --make-rprivate"
-[ -d "$OCF_PROVIDER_DIR" ] || mkdir -p "$OCF_PROVIDER_DIR"
-mount --bind "$RUN/agents" "$OCF_PROVIDER_DIR" || die "cannot bind the agents over $OCF_PROVIDER_DIR"
-# crm_resource/pcs need no cluster here; keep their state and logs private all the same
-mkdir -p "$RUN/var-lib-pacemaker" "$RUN/log-pacemaker"
-mount --bind "$RUN/var-lib-pacemaker" /var/lib/pacemaker
-mount --bind "$RUN/log-pacemaker" /var/log/pacemaker
+# Outside: make the sandbox, run this script again inside it, clean up whatever happens.
+# Inside: RUN, NS and the private mounts are there.
+sandbox_run tools "$0" "$@"
 
 MQROOT=$RUN/mq
 MQINST=$MQROOT/opt/mqm
@@ -55,33 +27,6 @@ MQINST=$MQROOT/opt/mqm
 # and the agent recognises a queue manager's processes by program and -m name.
 QM=PCMK_T$$
 AGENTS=(ibmmq ibmmq-listener ibmmq-trigger)
-failures=0
-
-ok() { printf '  ok   %s\n' "$*"; }
-bad() { printf '  FAIL %s\n' "$*" >&2; failures=$((failures + 1)); }
-section() { printf '\n-- %s\n' "$*"; }
-# run_expect RC DESC CMD... — the command must exit RC; its output is kept in $OUT.
-run_expect() {
-    local want=$1 desc=$2 rc; shift 2
-    OUT=$("$@" 2>&1); rc=$?
-    if [ "$rc" = "$want" ]; then ok "$desc (rc $rc)"; else bad "$desc: rc $rc, wanted $want"; printf '%s\n' "$OUT" | tail -15 >&2; fi
-}
-contains() {
-    local desc=$1 needle=$2
-    if grep -qF -- "$needle" <<<"$OUT"; then ok "$desc"; else bad "$desc: '$needle' not in output"; printf '%s\n' "$OUT" | tail -15 >&2; fi
-}
-# MQ processes left in this network namespace (made for this run: nothing else runs in it)
-MYNET=$(stat -L -c %i /proc/self/ns/net)
-mq_procs() {
-    local p c
-    for p in /proc/[0-9]*; do
-        [ "$(stat -L -c %i "$p/ns/net" 2>/dev/null)" = "$MYNET" ] || continue
-        c=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
-        case $c in *"$MQROOT"*|amq*|runmq*|strmqm*|endmqm*) echo "${p#/proc/} $c" ;; esac
-    done
-}
-no_mq_procs() { [ -z "$(mq_procs)" ]; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # ---- 1. meta-data --------------------------------------------------------------------------------
 section "meta-data of the three agents, through the installed agents"
@@ -181,7 +126,7 @@ run_expect 7 "ibmmq-listener --force-check after stop" crm_agent ibmmq-listener 
 run_expect 0 "ibmmq --force-stop" crm_agent ibmmq --force-stop -- "${QM_OPTS[@]}"
 run_expect 7 "ibmmq --force-check after stop" crm_agent ibmmq --force-check -- "${QM_OPTS[@]}"
 run_expect 0 "ibmmq --force-stop again (idempotent)" crm_agent ibmmq --force-stop -- "${QM_OPTS[@]}"
-if wait_for "MQ processes to be gone" 10 no_mq_procs; then ok "no queue-manager process left"; else bad "processes left: $(mq_procs)"; fi
+if wait_for "MQ processes to be gone" 10 no_mq_procs "$NS" "$MQROOT"; then ok "no queue-manager process left"; else bad "processes left: $(mq_procs "$NS" "$MQROOT")"; fi
 
 # ---- 5. the file CIB drives the agents: CIB_file crm_resource -r ------------------------------------
 section "CIB_file=cib.xml crm_resource -r RSC --validate / --force-*"
@@ -196,7 +141,7 @@ run_expect 0 "CIB_file crm_resource -r lsn --force-stop" crm_resource -r lsn --f
 run_expect 0 "CIB_file crm_resource -r qm --force-stop" crm_resource -r qm --force-stop
 run_expect 7 "CIB_file crm_resource -r qm --force-check (stopped again)" crm_resource -r qm --force-check
 unset CIB_file
-if wait_for "MQ processes to be gone" 10 no_mq_procs; then ok "no queue-manager process left"; else bad "processes left: $(mq_procs)"; fi
+if wait_for "MQ processes to be gone" 10 no_mq_procs "$NS" "$MQROOT"; then ok "no queue-manager process left"; else bad "processes left: $(mq_procs "$NS" "$MQROOT")"; fi
 
 # ---- 6. ocf-tester ---------------------------------------------------------------------------------
 section "ocf-tester (resource-agents 4.12.0) for each agent against mq-sim"
@@ -214,8 +159,7 @@ contains "  passed all tests" "passed all tests"
 run_expect 0 "ocf-tester ibmmq-trigger" ocf_tester ibmmq-trigger "${TRM_OPTS[@]}"
 contains "  passed all tests" "passed all tests"
 crm_agent ibmmq --force-stop -- "${QM_OPTS[@]}" >/dev/null 2>&1 || bad "could not stop $QM after the ocf-tester runs"
-if wait_for "MQ processes to be gone" 10 no_mq_procs; then ok "no queue-manager process left"; else bad "processes left: $(mq_procs)"; fi
+if wait_for "MQ processes to be gone" 10 no_mq_procs "$NS" "$MQROOT"; then ok "no queue-manager process left"; else bad "processes left: $(mq_procs "$NS" "$MQROOT")"; fi
 
 printf '\n'
-[ "$failures" = 0 ] || { echo "tools: $failures check(s) failed" >&2; exit 1; }
-exit 0
+summary tools

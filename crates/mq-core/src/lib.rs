@@ -24,6 +24,7 @@ pub mod procs;
 pub mod qmgr;
 pub mod runmqsc;
 pub mod storage;
+pub mod syntax;
 pub mod trigger;
 pub mod user;
 

@@ -23,6 +23,7 @@ MN_STATE=${MN_STATE:-}
 declare -a MN_CREATED=() # namespaces this run created: the only ones teardown deletes
 declare -A MN_PID1=() # node number -> host pid of its namespace's init (node.sh)
 declare -A MN_LAUNCHER=() # node number -> host pid of `ip netns exec ... unshare` that runs it
+declare -a MN_TIMES=() # what `mn_record` measured, repeated by `mn_times` at the end
 
 mn_log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S.%3N)" "$*" >&2; }
 mn_die() {
@@ -119,10 +120,25 @@ mn_on() {
     nsenter -t "${MN_PID1[$n]}" -m -n -u -p -- "$@"
 }
 
-# --- cluster state (crm_mon XML, read on a node) -------------------------------------------------
-mn_crm_xml() { mn_on "$1" crm_mon -1 --output-as=xml 2>/dev/null; }
+# The running nodes' numbers.
+mn_up_nodes() {
+    local n
+    for n in $(seq 1 "$MN_NODES"); do [ -n "${MN_PID1[$n]:-}" ] && echo "$n"; done
+    return 0
+}
 
-mn_xpath() { xmllint --xpath "$1" - 2>/dev/null || true; }
+# Runs a command on node N as the mq user.
+mn_as_mqm() {
+    local n=$1
+    shift
+    mn_on "$n" runuser -u mqm -- "$@"
+}
+
+# dspmq_on N ARG... — node N's dspmq, as the mq user (lib.sh's status and status_is read it).
+dspmq_on() { mn_as_mqm "$1" "$MN_MQROOT/opt/mqm/bin/dspmq" "${@:2}"; }
+
+# --- cluster state (crm_mon XML, read on a node; queries in ../crm.sh) ---------------------------
+mn_crm_xml() { mn_on "$1" crm_mon -1 --output-as=xml 2>/dev/null; }
 
 # Waits until node N sees a DC, quorum and exactly the given nodes online ("node1 node3").
 mn_wait_cluster() {
@@ -130,8 +146,8 @@ mn_wait_cluster() {
     start=$(now_ms)
     while :; do
         x=$(mn_crm_xml "$n" || true)
-        quorum=$(mn_xpath 'string(//current_dc/@with_quorum)' <<<"$x")
-        online=$(mn_xpath '//nodes/node[@online="true"]/@name' <<<"$x" | sed 's/.*name="\([^"]*\)".*/\1/' | sort | xargs)
+        quorum=$(xq 'string(//current_dc/@with_quorum)' <<<"$x")
+        online=$(xq '//nodes/node[@online="true"]/@name' <<<"$x" | sed 's/.*name="\([^"]*\)".*/\1/' | sort | xargs)
         if [ "$quorum" = true ] && [ "$online" = "$want" ]; then
             mn_log "node$n sees [$online] online with quorum after $(($(now_ms) - start)) ms"
             return 0
@@ -144,24 +160,27 @@ mn_wait_cluster() {
     done
 }
 
-# Prints the node resource R is started on (empty when none), as node N sees it.
-mn_resource_node() {
-    mn_crm_xml "$1" | mn_xpath "string(//resource[@id=\"$2\"][@role=\"Started\"]/node/@name)"
+# --- reports -------------------------------------------------------------------------------------
+# mn_record WHAT — a measurement: logged now, and kept for the summary mn_times prints.
+mn_record() {
+    MN_TIMES+=("$1")
+    mn_log "$1"
+}
+mn_times() {
+    local t
+    for t in "${MN_TIMES[@]}"; do echo "  $t"; done
 }
 
-# Waits until resource R is started on a node other than EXCEPT ("" for any), as node N sees it;
-# prints that node.
-mn_wait_started() {
-    local n=$1 r=$2 limit=$3 except=${4:-} start on
-    start=$(now_ms)
-    while :; do
-        on=$(mn_resource_node "$n" "$r")
-        if [ -n "$on" ] && [ "$on" != "$except" ]; then
-            echo "$on"
-            return 0
-        fi
-        [ $(($(now_ms) - start)) -le $((limit * 1000)) ] || return 1
-        sleep 0.2
+# What each running node's Pacemaker says, for a failed run: crm_mon with fail-counts and
+# operations, and the last results and errors of its log.
+mn_diagnose() {
+    local n
+    for n in $(mn_up_nodes); do
+        echo "---- node$n: crm_mon -1 --show-detail" >&2
+        mn_on "$n" crm_mon -1 -f -o --show-detail >&2 2>&1 || true
+        echo "---- node$n: pacemaker.log, last 20 results and errors" >&2
+        grep -E 'Result of|error|ocf-exit-reason' "$(mn_nodedir "$n")/log-pacemaker/pacemaker.log" 2>/dev/null |
+            grep -v cib_perform_op | tail -20 >&2 || true
     done
 }
 

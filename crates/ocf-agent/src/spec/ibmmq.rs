@@ -6,6 +6,7 @@ use mq_core::QmName;
 
 use crate::ocf::params::{ActionSpec, AgentSpec, ParamError, ParamSpec, ParamType, Values};
 
+// Managed and StopMode duplicate mq_core's Manage and EndMode; to be replaced by them.
 /// How the command server or channel initiator is handled by the agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Managed {
@@ -23,17 +24,6 @@ pub enum StopMode {
     Immediate,
     Controlled,
     Wait,
-}
-
-impl StopMode {
-    /// The endmqm flag of this first step.
-    pub fn endmqm_flag(self) -> &'static str {
-        match self {
-            StopMode::Immediate => "-i",
-            StopMode::Controlled => "-c",
-            StopMode::Wait => "-w",
-        }
-    }
 }
 
 /// A client channel and the connection name to reach the listener with (depth-20 client check).
@@ -83,10 +73,11 @@ impl IbmmqParams {
         IbmmqParams::from_lookup(|k| std::env::var(k).ok())
     }
 
-    pub fn from_values(v: &Values) -> Result<IbmmqParams, ParamError> {
-        let qmgr = v.qm("qmgr").cloned().ok_or(ParamError::Missing { name: "qmgr" })?;
+    fn from_values(v: &Values) -> Result<IbmmqParams, ParamError> {
+        let qmgr = super::qmgr(v)?;
         let multi_instance = v.bool("multi_instance").unwrap_or(false);
-        let strmqm_options: Vec<String> = v.words("strmqm_options").map(<[String]>::to_vec).unwrap_or_default();
+        let strmqm_options: Vec<String> =
+            v.str("strmqm_options").unwrap_or_default().split_whitespace().map(str::to_string).collect();
         if strmqm_options.iter().any(|w| w == "-x") && !multi_instance {
             return Err(ParamError::Conflict(
                 "strmqm_options has -x (multi-instance start) but multi_instance is false; set multi_instance=true"
@@ -161,7 +152,7 @@ installation). Default: the primary installation named in /etc/opt/mqm/mqinst.in
 const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "qmgr",
-        ty: ParamType::QmName,
+        ty: super::QM_NAME,
         default: None,
         required: true,
         unique_group: Some("qmgr"),
@@ -175,7 +166,7 @@ moves with this resource (or be shared, for a multi-instance queue manager).",
     MQ_INSTALLATION,
     ParamSpec {
         name: "strmqm_options",
-        ty: ParamType::StrmqmOptions,
+        ty: super::STRMQM_OPTIONS,
         default: Some(""),
         required: false,
         unique_group: None,
@@ -204,7 +195,7 @@ volume resource in the same group); promote and demote then answer 3 (not suppor
     },
     ParamSpec {
         name: "test_queue",
-        ty: ParamType::MqObjectName { max: 48 },
+        ty: super::OBJECT_NAME,
         default: Some("HA.TESTQUEUE"),
         required: false,
         unique_group: None,
@@ -216,7 +207,7 @@ the agent ever reads or discards: do not point it at an application queue.",
     },
     ParamSpec {
         name: "client_channel",
-        ty: ParamType::MqObjectName { max: 20 },
+        ty: super::CHANNEL_NAME,
         default: None,
         required: false,
         unique_group: None,
@@ -229,7 +220,7 @@ connection authentication (CHCKCLNT) for this channel, or unset this parameter."
     },
     ParamSpec {
         name: "client_conname",
-        ty: ParamType::Conname,
+        ty: super::CONNAME,
         default: None,
         required: false,
         unique_group: None,
@@ -336,6 +327,7 @@ const ACTIONS: &[ActionSpec] = &[
 
 pub const SPEC: AgentSpec = AgentSpec {
     name: "ibmmq",
+    version: super::VERSION,
     shortdesc: "IBM MQ queue manager",
     longdesc: "Manages one IBM MQ queue manager: starts it with strmqm once this node is fit to run it \
 (mq user and group ids, data and log directories, mqs.ini), stops it with endmqm, escalating to a \
@@ -403,8 +395,37 @@ mod tests {
         .unwrap();
         assert_eq!(p.client, Some(ClientCheck { channel: "APP.SVRCONN".into(), conname: "127.0.0.1(1414)".into() }));
         assert_eq!(p.stop_mode, StopMode::Wait);
-        assert_eq!(p.stop_mode.endmqm_flag(), "-w");
         assert_eq!(p.command_server, Managed::No);
+    }
+
+    #[test]
+    fn mq_rules_complete_the_parameter_and_value() {
+        let only = "only A-Z a-z 0-9 . / _ % are allowed";
+        let long = "A".repeat(49);
+        let cases: &[(&str, &str, String)] = &[
+            ("qmgr", "QM 1", format!("qmgr='QM 1' has ' ' at position 3; {only}")),
+            ("qmgr", "QM'1", format!("qmgr='QM\\'1' has '\\'' at position 3; {only}")),
+            ("qmgr", &long, format!("qmgr='{long}' is 49 characters long; MQ allows at most 48")),
+            ("strmqm_options", "-c'", "strmqm_options='-c'' has '-c'', which the agent does not pass to strmqm".into()),
+            (
+                "strmqm_options",
+                "-d Verbose",
+                "strmqm_options='-d Verbose' has '-d Verbose'; -d takes Information, All or Minimal".into(),
+            ),
+            ("test_queue", "A B", format!("test_queue='A B' has ' ' at position 2; {only}")),
+            (
+                "client_channel",
+                "A.VERY.LONG.CHANNEL.NAME",
+                "client_channel='A.VERY.LONG.CHANNEL.NAME' is 24 characters long; at most 20 are allowed".into(),
+            ),
+            ("client_conname", "host(99999)", "client_conname='host(99999)' has a bad port '99999' (1-65535)".into()),
+            ("mq_user", "mq$(id)", "mq_user='mq$(id)' is not a valid user name".into()),
+        ];
+        for (name, value, want) in cases {
+            let vars: &[(&str, &str)] =
+                if *name == "qmgr" { &[("qmgr", value)] } else { &[("qmgr", "Q"), (name, value)] };
+            assert_eq!(&params(vars).unwrap_err().to_string(), want);
+        }
     }
 
     #[test]

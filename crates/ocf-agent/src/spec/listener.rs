@@ -31,8 +31,8 @@ impl ListenerParams {
         ListenerParams::from_lookup(|k| std::env::var(k).ok())
     }
 
-    pub fn from_values(v: &Values) -> Result<ListenerParams, ParamError> {
-        let qmgr = v.qm("qmgr").cloned().ok_or(ParamError::Missing { name: "qmgr" })?;
+    fn from_values(v: &Values) -> Result<ListenerParams, ParamError> {
+        let qmgr = super::qmgr(v)?;
         let port = v.int("port").ok_or(ParamError::Missing { name: "port" })?;
         Ok(ListenerParams {
             qmgr,
@@ -54,7 +54,7 @@ impl ListenerParams {
 const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "qmgr",
-        ty: ParamType::QmName,
+        ty: super::QM_NAME,
         default: None,
         required: true,
         unique_group: None,
@@ -100,7 +100,7 @@ the queue manager's TCP stanza (ListenerBacklog) or MQ's built-in default.",
     },
     ParamSpec {
         name: "listener",
-        ty: ParamType::MqObjectName { max: 48 },
+        ty: super::OBJECT_NAME,
         default: None,
         required: false,
         unique_group: None,
@@ -126,6 +126,7 @@ const ACTIONS: &[ActionSpec] = &[
 
 pub const SPEC: AgentSpec = AgentSpec {
     name: "ibmmq-listener",
+    version: super::VERSION,
     shortdesc: "IBM MQ TCP listener of a queue manager",
     longdesc: "Manages one TCP listener of an IBM MQ queue manager: a runmqlsr process for a port (and \
 optionally an address) run as the mq user, or a defined LISTENER object started through runmqsc. Monitor \

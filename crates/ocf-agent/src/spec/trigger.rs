@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use mq_core::QmName;
 
 use super::ibmmq::{MQ_INSTALLATION, MQ_USER};
-use crate::ocf::params::{ActionSpec, AgentSpec, ParamError, ParamSpec, ParamType, Values};
+use crate::ocf::params::{ActionSpec, AgentSpec, ParamError, ParamSpec, Values};
 
 /// The initiation queue runmqtrm reads when none is named.
 pub const DEFAULT_INITQ: &str = "SYSTEM.DEFAULT.INITIATION.QUEUE";
@@ -28,9 +28,9 @@ impl TriggerParams {
         TriggerParams::from_lookup(|k| std::env::var(k).ok())
     }
 
-    pub fn from_values(v: &Values) -> Result<TriggerParams, ParamError> {
+    fn from_values(v: &Values) -> Result<TriggerParams, ParamError> {
         Ok(TriggerParams {
-            qmgr: v.qm("qmgr").cloned().ok_or(ParamError::Missing { name: "qmgr" })?,
+            qmgr: super::qmgr(v)?,
             initq: v.str("initq").unwrap_or(DEFAULT_INITQ).to_string(),
             mq_user: v.str("mq_user").map(str::to_string),
             mq_installation: v.path("mq_installation").cloned(),
@@ -41,7 +41,7 @@ impl TriggerParams {
 const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "qmgr",
-        ty: ParamType::QmName,
+        ty: super::QM_NAME,
         default: None,
         required: true,
         unique_group: None,
@@ -53,7 +53,7 @@ constraints).",
     },
     ParamSpec {
         name: "initq",
-        ty: ParamType::MqObjectName { max: 48 },
+        ty: super::OBJECT_NAME,
         default: Some(DEFAULT_INITQ),
         required: false,
         unique_group: None,
@@ -77,6 +77,7 @@ const ACTIONS: &[ActionSpec] = &[
 
 pub const SPEC: AgentSpec = AgentSpec {
     name: "ibmmq-trigger",
+    version: super::VERSION,
     shortdesc: "IBM MQ trigger monitor of a queue manager",
     longdesc: "Manages one IBM MQ trigger monitor (runmqtrm) on an initiation queue of a queue manager, run \
 as the mq user and detached from the agent. Monitor depth 0 checks that the trigger monitor process of this \

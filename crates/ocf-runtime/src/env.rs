@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 /// Operation timeout Pacemaker applies when none is configured (CRM_DEFAULT_OP_TIMEOUT_S).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// The action named by argv[1].
+/// The action named by `argv[1]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Start,
@@ -73,7 +73,7 @@ pub enum CheckLevel {
     Basic = 0,
     /// 10: the service answers.
     Medium = 10,
-    /// 20: work really flows (messages move).
+    /// 20: work really flows (data is written and read back).
     Deep = 20,
 }
 
@@ -133,7 +133,7 @@ pub struct Env {
     pub timeout: Duration,
     /// Whether the timeout came from Pacemaker or is the default.
     pub timeout_given: bool,
-    /// ocf-tester's OCF_TESTER_FAIL_HAVE_BINARY=1: behave as if MQ's binaries were missing.
+    /// ocf-tester's OCF_TESTER_FAIL_HAVE_BINARY=1: behave as if the service's binaries were missing.
     pub fail_have_binary: bool,
     /// OCF_RESKEY_CRM_meta_clone_max is set.
     pub is_clone: bool,
@@ -304,13 +304,13 @@ mod tests {
         let e = env_of(
             "monitor",
             &[
-                ("OCF_RESOURCE_INSTANCE", "qm1:0"),
+                ("OCF_RESOURCE_INSTANCE", "rsc1:0"),
                 ("OCF_TESTER_FAIL_HAVE_BINARY", "1"),
                 ("OCF_RESKEY_CRM_meta_clone_max", "2"),
             ],
         )
         .unwrap();
-        assert_eq!(e.instance, "qm1:0");
+        assert_eq!(e.instance, "rsc1:0");
         assert!(e.fail_have_binary);
         assert!(e.is_clone);
         let e = env_of("monitor", &[]).unwrap();
@@ -327,7 +327,7 @@ mod tests {
         .unwrap()
         .with_notify_fields(vec![
             ("OCF_RESKEY_CRM_meta_notify_promote_uname".to_string(), "node2".to_string()),
-            ("OCF_RESKEY_qmgr".to_string(), "QM1".to_string()),
+            ("OCF_RESKEY_name".to_string(), "n1".to_string()),
         ]);
         assert_eq!(e.notify.kind.as_deref(), Some("pre"));
         assert_eq!(e.notify.operation.as_deref(), Some("promote"));

@@ -77,7 +77,7 @@ impl LogConfig {
     /// Before `init` (unit tests, early failures): stderr only.
     fn fallback() -> LogConfig {
         LogConfig {
-            tag: format!("mqha[{}]", std::process::id()),
+            tag: format!("ocf-agent[{}]", std::process::id()),
             facility: None,
             logfile: None,
             debuglog: None,
@@ -242,16 +242,16 @@ pub fn exit_reason(msg: impl fmt::Display) {
 
 /// `ocf_info!("fmt", args)`: an INFO line.
 #[macro_export]
-macro_rules! ocf_info { ($($a:tt)*) => { $crate::ocf::log::info(format_args!($($a)*)) } }
+macro_rules! ocf_info { ($($a:tt)*) => { $crate::log::info(format_args!($($a)*)) } }
 /// `ocf_warn!("fmt", args)`: a WARNING line.
 #[macro_export]
-macro_rules! ocf_warn { ($($a:tt)*) => { $crate::ocf::log::warn(format_args!($($a)*)) } }
+macro_rules! ocf_warn { ($($a:tt)*) => { $crate::log::warn(format_args!($($a)*)) } }
 /// `ocf_err!("fmt", args)`: an ERROR line (not an exit reason).
 #[macro_export]
-macro_rules! ocf_err { ($($a:tt)*) => { $crate::ocf::log::err(format_args!($($a)*)) } }
+macro_rules! ocf_err { ($($a:tt)*) => { $crate::log::err(format_args!($($a)*)) } }
 /// `ocf_debug!("fmt", args)`: a DEBUG line, only with HA_debug / OCF_TRACE_RA.
 #[macro_export]
-macro_rules! ocf_debug { ($($a:tt)*) => { if $crate::ocf::log::debug_enabled() { $crate::ocf::log::debug(format_args!($($a)*)) } } }
+macro_rules! ocf_debug { ($($a:tt)*) => { if $crate::log::debug_enabled() { $crate::log::debug(format_args!($($a)*)) } } }
 
 #[cfg(test)]
 mod tests {
@@ -260,12 +260,12 @@ mod tests {
 
     fn cfg(vars: &[(&str, &str)]) -> LogConfig {
         let m: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        LogConfig::from_lookup("ibmmq", "qm1", 42, |k| m.get(k).cloned())
+        LogConfig::from_lookup("myagent", "rsc1", 42, |k| m.get(k).cloned())
     }
 
     #[test]
     fn tag_is_agent_instance_pid() {
-        assert_eq!(cfg(&[]).tag, "ibmmq(qm1)[42]");
+        assert_eq!(cfg(&[]).tag, "myagent(rsc1)[42]");
     }
 
     #[test]
@@ -297,8 +297,8 @@ mod tests {
     #[test]
     fn file_line_format_matches_ocf_log() {
         assert_eq!(
-            file_line("Nov 22 01:02:03", "ibmmq(qm1)[42]", Level::Warn, "a\nb"),
-            "Nov 22 01:02:03 ibmmq(qm1)[42]:    WARNING: a b\n"
+            file_line("Nov 22 01:02:03", "myagent(rsc1)[42]", Level::Warn, "a\nb"),
+            "Nov 22 01:02:03 myagent(rsc1)[42]:    WARNING: a b\n"
         );
         let s = now_stamp();
         // "%b %d %T": three-letter month, day, hh:mm:ss.
@@ -311,7 +311,7 @@ mod tests {
     fn exit_reason_prefix_and_length() {
         assert_eq!(cfg(&[]).exit_reason_prefix, "ocf-exit-reason:");
         assert_eq!(cfg(&[("OCF_EXIT_REASON_PREFIX", "X:")]).exit_reason_prefix, "X:");
-        assert_eq!(exit_reason_line("ocf-exit-reason:", "qmgr is required"), "ocf-exit-reason:qmgr is required");
+        assert_eq!(exit_reason_line("ocf-exit-reason:", "name is required"), "ocf-exit-reason:name is required");
         let long = "é".repeat(300);
         let line = exit_reason_line("p:", &long);
         assert_eq!(line.chars().count(), 2 + EXIT_REASON_MAX);
