@@ -1,5 +1,5 @@
 //! mq-core: everything about driving IBM MQ; it knows nothing of OCF or Pacemaker and asks the
-//! cluster only through the traits in `cluster`. ocf-agent: the Pacemaker face, thin; mq-sim: tests only.
+//! cluster only through `cluster`'s traits. ocf-runtime: OCF without MQ; ocf-agent joins the two.
 //!
 //! mq-core drives an IBM MQ installation: queue-manager names, the installation's files, running
 //! its control commands as the mq user with a deadline, reading their replies, the MQI, and the
