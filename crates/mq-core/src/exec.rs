@@ -81,14 +81,6 @@ pub struct Runner {
     env: Vec<(String, String)>,
 }
 
-/// Count of processes this runner started; the benchmark reports it, nothing decides on it.
-static SPAWNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// How many processes mq-core started in this process so far.
-pub fn spawned_count() -> usize {
-    SPAWNED.load(std::sync::atomic::Ordering::Relaxed)
-}
-
 impl Runner {
     /// `bin_dir` is the installation's bin directory; `identity` None runs as the caller.
     pub fn new(bin_dir: &Path, identity: Option<Identity>) -> Runner {
@@ -173,7 +165,6 @@ impl Runner {
             return Err(ExecError::Timeout { program: name, after: Duration::ZERO });
         }
         let mut child = cmd.spawn().map_err(|e| ExecError::Spawn { program: name.clone(), source: e })?;
-        SPAWNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let (Some(data), Some(mut sin)) = (stdin, child.stdin.take()) {
             // MQSC scripts are far below the pipe buffer; a child that exits early gives EPIPE.
             let _ = sin.write_all(data);
@@ -222,7 +213,6 @@ impl Runner {
             });
         }
         let mut child = cmd.spawn().map_err(|e| ExecError::Spawn { program: name.clone(), source: e })?;
-        SPAWNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         child.wait().map_err(|e| ExecError::Io { program: name, source: e })?;
         Ok(())
     }

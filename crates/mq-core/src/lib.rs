@@ -1,8 +1,15 @@
+//! mq-core: everything about driving IBM MQ; it knows nothing of OCF or Pacemaker and asks the
+//! cluster only through `cluster`'s traits. ocf-runtime: OCF without MQ; ocf-agent joins the two.
+//!
 //! mq-core drives an IBM MQ installation: queue-manager names, the installation's files, running
 //! its control commands as the mq user with a deadline, reading their replies, the MQI, and the
-//! queue manager's process family in /proc. It knows nothing of OCF or Pacemaker: it returns
-//! typed states and errors, and the agent decides what they mean to the cluster.
+//! queue manager's process family in /proc. From those it builds the components an agent manages
+//! (`qmgr::QueueManager` with its multi-instance role, `listener::Listener`,
+//! `trigger::TriggerMonitor`), each placed once (`placement`), observed, decided on and started or
+//! stopped within one `Deadline`. It returns typed states and errors; the agent decides what they
+//! mean to the cluster. docs/architecture.md shows where each concern lives.
 
+pub mod cluster;
 pub mod deadline;
 pub mod dspmq;
 pub mod error;

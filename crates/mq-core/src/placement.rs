@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use crate::deadline::Deadline;
 use crate::error::MqError;
+use crate::exec::Runner;
 use crate::ini::IniFile;
 use crate::installation::{self, Installation};
 use crate::name::QmName;
 use crate::procs;
-use crate::qmgr::{Journal, Level};
+use crate::qmgr::{Journal, Level, QueueManager};
 use crate::storage::{self, Look};
 use crate::user::{self, MqUser};
 
@@ -58,6 +59,9 @@ pub enum PlacementError {
     /// The derived user could not be looked up.
     #[error(transparent)]
     User(MqError),
+    /// A program the component needs is not in the installation.
+    #[error("{program} is missing from the installation at {}", .path.display())]
+    Missing { program: String, path: PathBuf },
 }
 
 /// The installation and mq user one queue manager's components run with on this node.
@@ -83,6 +87,24 @@ impl Placement {
         })?;
         let user = resolve_user(qm, want, &inst, deadline, j)?;
         Ok(Placement { installation: inst, user })
+    }
+
+    /// Fails unless the installation has `program`.
+    pub fn require(&self, program: &str) -> Result<(), PlacementError> {
+        if self.installation.has(program) {
+            return Ok(());
+        }
+        Err(PlacementError::Missing { program: program.to_string(), path: self.installation.path.clone() })
+    }
+
+    /// Runs the installation's commands as the mq user.
+    pub fn runner(&self) -> Runner {
+        Runner::new(&self.installation.path.join("bin"), Some(self.user.identity()))
+    }
+
+    /// Queue manager `qm` as placed here (its commands, runmqsc).
+    pub fn queue_manager(&self, qm: &QmName) -> QueueManager {
+        QueueManager::new(qm.clone(), self.installation.clone(), self.user.clone())
     }
 }
 

@@ -4,6 +4,13 @@
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use crate::deadline::{share, Backoff};
+use crate::qmgr::{Journal, Level};
 
 /// The programs IBM's own HA scripts treat as queue-manager processes, plus the ones newer
 /// releases add (reference §5).
@@ -140,6 +147,11 @@ pub fn family_of(qm: &str, inst: Option<&Path>) -> Vec<Proc> {
     family_in(Path::new("/proc"), qm, inst)
 }
 
+/// Whether queue manager `qm` of the installation at `inst` runs here: its execution controller.
+pub fn queue_manager_runs(qm: &crate::QmName, inst: &Path) -> bool {
+    family_of(qm.as_str(), Some(inst)).iter().any(|p| p.name == EXECUTION_CONTROLLER)
+}
+
 /// Which processes of a queue manager an operation looks at.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
@@ -155,6 +167,131 @@ impl Scope<'_> {
     pub fn holds(&self, p: &Proc) -> bool {
         belongs_to(p, self.qm) && in_installation(Path::new("/proc"), p.pid, self.inst)
     }
+}
+
+impl Ours for Scope<'_> {
+    fn list(&self) -> Vec<Proc> {
+        Scope::list(self)
+    }
+    fn holds(&self, p: &Proc) -> bool {
+        Scope::holds(self, p)
+    }
+}
+
+/// The processes an operation may signal: listed afresh each round, and each one re-checked right
+/// before a signal, so a pid reused by another program is never touched.
+pub trait Ours {
+    fn list(&self) -> Vec<Proc>;
+    /// Whether `p` (freshly read) is still one of them.
+    fn holds(&self, p: &Proc) -> bool;
+}
+
+/// How ending begins: a queue manager is killed at once (its own endmqm steps came before);
+/// a listener or trigger monitor gets SIGTERM and half the time first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    TermFirst,
+    KillAtOnce,
+}
+
+/// Waits until none of `ours` is left; returns what is left at `deadline`.
+pub fn wait_gone(ours: &dyn Ours, deadline: Instant) -> Vec<Proc> {
+    let mut b = Backoff::fast();
+    loop {
+        let left = ours.list();
+        if left.is_empty() || !b.sleep(deadline) {
+            return left;
+        }
+    }
+}
+
+fn signal_each(ours: &dyn Ours, procs: Vec<Proc>, sig: Signal, j: &dyn Journal) -> Vec<i32> {
+    let mut sent = Vec::new();
+    for p in kill_order(procs) {
+        match read(p.pid) {
+            Some(now) if ours.holds(&now) => {
+                if sig == Signal::SIGKILL {
+                    j.note(Level::Warn, &format!("killing {} with SIGKILL", p.describe()));
+                }
+                if kill(Pid::from_raw(p.pid), sig).is_ok() {
+                    sent.push(p.pid);
+                }
+            }
+            _ => {}
+        }
+    }
+    sent
+}
+
+/// Ends `ours` within `deadline`: optionally SIGTERM and half the time, then SIGKILL in IBM's
+/// order (amqzmuc0, amqzxma0, the rest) in a few rounds that catch children appearing while their
+/// parent dies. Returns the pids killed with SIGKILL and the survivors.
+pub fn end(ours: &dyn Ours, how: Ending, deadline: Instant, j: &dyn Journal) -> (Vec<i32>, Vec<Proc>) {
+    if how == Ending::TermFirst {
+        let first = ours.list();
+        if first.is_empty() {
+            return (vec![], first);
+        }
+        signal_each(ours, first, Signal::SIGTERM, j);
+        if wait_gone(ours, share(deadline, 0.5)).is_empty() {
+            return (vec![], vec![]);
+        }
+    }
+    let mut killed = Vec::new();
+    for _ in 0..5 {
+        let fam = ours.list();
+        if fam.is_empty() {
+            break;
+        }
+        killed.extend(signal_each(ours, fam, Signal::SIGKILL, j));
+        let left = wait_gone(ours, share(deadline, 0.5).max(Instant::now() + Duration::from_millis(200)).min(deadline));
+        if left.is_empty() || Instant::now() >= deadline {
+            break;
+        }
+    }
+    let left = wait_gone(ours, deadline);
+    (killed, left)
+}
+
+/// Every process whose argv[0] has basename `program`, in pid order. Only the command line of
+/// each process is read until one matches, so a monitor's scan of a busy node stays cheap.
+pub fn named(program: &str) -> Vec<Proc> {
+    let proc_root = Path::new("/proc");
+    let Ok(dir) = std::fs::read_dir(proc_root) else { return vec![] };
+    let me = std::process::id() as i32;
+    let mut buf = [0u8; 4096];
+    let mut out: Vec<Proc> = dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()))
+        .filter(|pid| *pid != me)
+        .filter(|pid| {
+            read_cmdline(proc_root, *pid, &mut buf).is_some_and(|n| program_of(&buf[..n]) == program.as_bytes())
+        })
+        .filter_map(read)
+        .collect();
+    out.sort_by_key(|p| p.pid);
+    out
+}
+
+/// Whether process `pid` runs a program of the installation at `inst` (None: any installation).
+pub fn in_installation_of(pid: i32, inst: Option<&Path>) -> bool {
+    in_installation(Path::new("/proc"), pid, inst)
+}
+
+/// The value of option `flag` in argv, written `-p 1414` or `-p1414`.
+pub fn option_value<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        if a == flag {
+            return it.next().map(String::as_str);
+        }
+        if let Some(rest) = a.strip_prefix(flag) {
+            if !rest.is_empty() && !rest.starts_with('-') {
+                return Some(rest);
+            }
+        }
+    }
+    None
 }
 
 fn in_installation(proc_root: &Path, pid: i32, inst: Option<&Path>) -> bool {
@@ -194,6 +331,13 @@ pub fn family_in(proc_root: &Path, qm: &str, inst: Option<&Path>) -> Vec<Proc> {
     }
     out.sort_by_key(|p| p.pid);
     out
+}
+
+/// A process of `args` (pid 10, uid 999) as /proc would show it, for the matching tests.
+#[cfg(test)]
+pub(crate) fn test_proc(args: &[&str]) -> Proc {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    Proc { pid: 10, ppid: 1, uid: 999, name: basename(&args[0]).to_string(), args }
 }
 
 /// IBM's order for killing a queue manager by hand (prior-art P1): the logger amqzmuc0 first,
@@ -292,5 +436,51 @@ mod tests {
     #[test]
     fn sees_nothing_for_a_queue_manager_that_is_not_there() {
         assert!(family("NO.SUCH.QM.MQHA.TEST").is_empty());
+    }
+    #[test]
+    fn processes_by_program_name() {
+        let mut child = std::process::Command::new("/bin/sleep").arg("31").spawn().unwrap();
+        let pid = child.id() as i32;
+        let end = std::time::Instant::now() + Duration::from_secs(5);
+        let mut found = false;
+        while !found && std::time::Instant::now() < end {
+            found = named("sleep").iter().any(|p| p.pid == pid && p.args == ["/bin/sleep", "31"]);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(found, "sleep {pid} not found by name");
+        assert!(!named("sleep").iter().any(|p| p.pid == pid));
+        assert!(named("no-such-program-mqha").is_empty());
+    }
+
+    /// A `sleep 30` child as the processes to end.
+    struct Sleeper(i32);
+    impl Ours for Sleeper {
+        fn list(&self) -> Vec<Proc> {
+            read(self.0).filter(|p| self.holds(p)).into_iter().collect()
+        }
+        fn holds(&self, p: &Proc) -> bool {
+            p.name == "sleep" && p.args.get(1).map(String::as_str) == Some("30")
+        }
+    }
+
+    #[test]
+    fn ending_terms_first_when_asked() {
+        use std::os::unix::process::ExitStatusExt;
+        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let s = Sleeper(child.id() as i32);
+        let end_at = Instant::now() + Duration::from_secs(5);
+        while s.list().is_empty() && Instant::now() < end_at {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(!s.list().is_empty(), "sleep never showed up");
+        let reaper = std::thread::spawn(move || child.wait());
+        let started = Instant::now();
+        let (killed, left) = end(&s, Ending::TermFirst, Instant::now() + Duration::from_secs(5), &crate::qmgr::Silent);
+        assert!(left.is_empty() && killed.is_empty());
+        let status = reaper.join().unwrap().unwrap();
+        assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+        assert!(started.elapsed() < Duration::from_secs(3));
     }
 }

@@ -50,6 +50,19 @@ impl Report {
             .chain(self.sections.iter().flat_map(|s| s.replies.iter()))
             .find(|r| r.is("AMQ8146") || r.is("AMQ8118"))
     }
+
+    /// The reply `number` (e.g. "8409") to `command` of the script, found by the command's echo,
+    /// so a script's replies are read by what was asked, not by position.
+    pub fn answer(&self, command: &str, number: &str) -> Option<&Reply> {
+        let words = |c: &str| c.split_whitespace().map(str::to_ascii_uppercase).collect::<Vec<_>>();
+        let want = words(command);
+        self.sections.iter().find(|s| words(&s.command) == want).and_then(|s| s.find(number))
+    }
+
+    /// The first error reply (severity E) and the command it answers.
+    pub fn first_error(&self) -> Option<(&Section, &Reply)> {
+        self.sections.iter().find_map(|s| s.replies.iter().find(|r| r.id.ends_with('E')).map(|r| (s, r)))
+    }
 }
 
 fn parse_attrs(line: &str, out: &mut Vec<(String, String)>) {
@@ -190,6 +203,13 @@ One valid MQSC command could not be processed.
         assert_eq!(ch.attr("DESCR"), Some(""));
         assert_eq!(ch.attr("CURRENT"), Some(""));
         assert!(r.unavailable().is_none());
+        assert_eq!(
+            r.answer("display qmstatus  CMDSERV CHINIT", "8705").and_then(|r| r.attr("CHINIT")),
+            Some("RUNNING")
+        );
+        assert!(r.answer("DISPLAY QLOCAL('HA.TESTQUEUE') DEFPSIST", "8147").is_some());
+        assert!(r.answer("DISPLAY QLOCAL('HA.TESTQUEUE') DEFPSIST", "8409").is_none());
+        assert!(r.answer("DISPLAY QMGR", "8408").is_none());
     }
 
     #[test]

@@ -1,9 +1,20 @@
-//! A trigger monitor of a queue manager (runmqtrm on an initiation queue), as /proc shows it,
-//! and the command that starts one. runmqtrm is not one of the queue manager's own programs:
-//! it is found by program name plus exact `-m QM` and `-q INITQ` arguments.
+//! A trigger monitor (runmqtrm on an initiation queue) as a component: `observe` reads /proc,
+//! `decide` says what it means, `open_for_input` asks the queue manager (DISPLAY QSTATUS
+//! TYPE(HANDLE): our runmqtrm's PID holds the queue open for input), and `start` / `stop` work
+//! within one deadline. runmqtrm is not one of the queue manager's own programs: it is found by
+//! program name plus exact `-m QM` and `-q INITQ` arguments, of this installation.
 
-use crate::listener::option_value;
-use crate::procs::{self, Proc};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::deadline::{poll_until, Deadline};
+use crate::error::{Fault, MqError};
+use crate::listener::APPEAR_WITHIN;
+use crate::name::QmName;
+use crate::placement::Placement;
+use crate::procs::{self, Ending, Ours, Proc};
+use crate::qmgr::{Journal, Level};
+use crate::runmqsc;
 
 pub const RUNMQTRM: &str = "runmqtrm";
 /// runmqtrm's initiation queue when none is given (reference §14).
@@ -13,12 +24,7 @@ pub const DEFAULT_INITQ: &str = "SYSTEM.DEFAULT.INITIATION.QUEUE";
 pub fn is_trigger_monitor_of(p: &Proc, qm: &str, initq: &str) -> bool {
     p.name == RUNMQTRM
         && procs::names_queue_manager(&p.args, qm)
-        && option_value(&p.args, "-q").unwrap_or(DEFAULT_INITQ) == initq
-}
-
-/// The runmqtrm processes of `qm` on `initq` on this host.
-pub fn trigger_monitors_of(qm: &str, initq: &str) -> Vec<Proc> {
-    crate::listener::processes_named(RUNMQTRM).into_iter().filter(|p| is_trigger_monitor_of(p, qm, initq)).collect()
+        && procs::option_value(&p.args, "-q").unwrap_or(DEFAULT_INITQ) == initq
 }
 
 /// runmqtrm's arguments (reference §14).
@@ -26,14 +32,191 @@ pub fn runmqtrm_args(qm: &str, initq: &str) -> Vec<String> {
     vec!["-m".into(), qm.into(), "-q".into(), initq.into()]
 }
 
+/// The MQSC that lists who holds `initq` open.
+pub fn handles_mqsc(initq: &str) -> String {
+    format!("DISPLAY QSTATUS({}) TYPE(HANDLE) ALL\n", runmqsc::quoted(initq))
+}
+
+/// Whether a handle list (DISPLAY QSTATUS TYPE(HANDLE)) shows one of `ours` with the queue open
+/// for input (INPUT(SHARED) or INPUT(EXCL)).
+pub fn read_by(report: &runmqsc::Report, ours: &[Proc]) -> bool {
+    report.sections.iter().flat_map(|s| s.replies.iter()).any(|r| {
+        let pid = r.attr("PID").and_then(|v| v.trim().parse::<i32>().ok());
+        let input = r.attr("INPUT").map(str::trim).unwrap_or("NO");
+        pid.is_some_and(|pid| ours.iter().any(|o| o.pid == pid)) && input != "NO"
+    })
+}
+
+/// One trigger monitor: the queue manager (of the installation at `inst`) and its initiation queue.
+#[derive(Debug, Clone)]
+pub struct TriggerMonitor {
+    pub qm: QmName,
+    /// A runmqtrm or queue manager of another installation is never taken for ours.
+    pub inst: PathBuf,
+    pub initq: String,
+}
+
+/// What /proc says about the trigger monitor now: data, no decision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// Our runmqtrm processes.
+    pub procs: Vec<Proc>,
+    /// Whether the queue manager (of this installation) runs here, looked at when no runmqtrm does.
+    pub qm_runs: Option<bool>,
+}
+
+/// What an observation means (depth 0; the queue's handle list is `open_for_input`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    Running {
+        pid: i32,
+    },
+    /// No runmqtrm of ours; `qm_gone`: the queue manager is not running here either.
+    Absent {
+        qm_gone: bool,
+    },
+}
+
+pub fn decide(o: &Observed) -> Health {
+    match o.procs.first() {
+        Some(p) => Health::Running { pid: p.pid },
+        None => Health::Absent { qm_gone: o.qm_runs == Some(false) },
+    }
+}
+
+/// Why a trigger-monitor operation failed; `fault` says who must act.
+#[derive(Debug, thiserror::Error)]
+pub enum TriggerError {
+    #[error("queue manager {0} is not running on this node; order the trigger monitor after it")]
+    QmNotRunning(QmName),
+    #[error(
+        "runmqtrm for {qm} exited at once; check that the initiation queue {initq} exists and the mq user may get from it"
+    )]
+    ExitedAtOnce { qm: QmName, initq: String },
+    #[error("the initiation queue {initq} does not exist in {qm}")]
+    NoQueue { qm: QmName, initq: String },
+    #[error("{what} did not open its queue within the start timeout")]
+    StartTimeout { what: String },
+    #[error("runmqtrm survived SIGKILL: {0}")]
+    Survived(String),
+    #[error(transparent)]
+    Mq(#[from] MqError),
+}
+
+impl TriggerError {
+    pub fn fault(&self) -> Fault {
+        match self {
+            TriggerError::Mq(e) => e.fault(),
+            _ => Fault::Generic,
+        }
+    }
+}
+
+pub use crate::listener::{Started, Stopped};
+
+/// Our runmqtrm processes, as the process-ending routine sees them.
+struct Runmqtrm<'a>(&'a TriggerMonitor);
+
+impl Ours for Runmqtrm<'_> {
+    fn list(&self) -> Vec<Proc> {
+        self.0.processes()
+    }
+    fn holds(&self, p: &Proc) -> bool {
+        is_trigger_monitor_of(p, self.0.qm.as_str(), &self.0.initq)
+            && procs::in_installation_of(p.pid, Some(&self.0.inst))
+    }
+}
+
+impl TriggerMonitor {
+    pub fn describe(&self) -> String {
+        format!("trigger monitor of {} on {}", self.qm, self.initq)
+    }
+
+    /// This queue manager's runmqtrm processes on this queue, of this installation.
+    pub fn processes(&self) -> Vec<Proc> {
+        procs::named(RUNMQTRM)
+            .into_iter()
+            .filter(|p| is_trigger_monitor_of(p, self.qm.as_str(), &self.initq))
+            .filter(|p| procs::in_installation_of(p.pid, Some(&self.inst)))
+            .collect()
+    }
+
+    pub fn observe(&self) -> Observed {
+        let procs = self.processes();
+        let qm_runs = procs.is_empty().then(|| procs::queue_manager_runs(&self.qm, &self.inst));
+        Observed { procs, qm_runs }
+    }
+
+    /// Whether one of `ours` holds the initiation queue open for input, as the queue manager's
+    /// handle list shows it (by PID): exact, and one runmqsc process.
+    pub fn open_for_input(&self, at: &Placement, ours: &[Proc], deadline: Deadline) -> Result<bool, TriggerError> {
+        let report = at.queue_manager(&self.qm).mqsc(&handles_mqsc(&self.initq), deadline.instant())?;
+        if report.sections.iter().any(|s| s.find("AMQ8147").is_some()) {
+            return Err(TriggerError::NoQueue { qm: self.qm.clone(), initq: self.initq.clone() });
+        }
+        Ok(read_by(&report, ours))
+    }
+
+    /// Starts runmqtrm and returns once it holds the initiation queue open for input.
+    pub fn start(&self, at: &Placement, deadline: Deadline, j: &dyn Journal) -> Result<Started, TriggerError> {
+        if !self.processes().is_empty() {
+            return Ok(Started::AlreadyRunning);
+        }
+        if !procs::queue_manager_runs(&self.qm, &self.inst) {
+            return Err(TriggerError::QmNotRunning(self.qm.clone()));
+        }
+        let args = runmqtrm_args(self.qm.as_str(), &self.initq);
+        j.note(Level::Info, &format!("starting runmqtrm {} as {}", args.join(" "), at.user.name));
+        at.runner().spawn_detached(&at.installation.bin(RUNMQTRM), &args).map_err(MqError::from)?;
+        let spawned = Instant::now();
+        let mut seen = false;
+        // Up means: runmqtrm is alive and the initiation queue is open for input. A runmqtrm that
+        // exits (no such queue, not authorised) ends the wait early.
+        let up = poll_until(deadline, || {
+            let procs = self.processes();
+            seen |= !procs.is_empty();
+            if procs.is_empty() && (seen || spawned.elapsed() > APPEAR_WITHIN) {
+                return Some(Err(TriggerError::ExitedAtOnce { qm: self.qm.clone(), initq: self.initq.clone() }));
+            }
+            if procs.is_empty() {
+                return None;
+            }
+            match self.open_for_input(at, &procs, deadline.capped(Duration::from_secs(10))) {
+                Ok(true) => Some(Ok(())),
+                Ok(false) => None,
+                Err(e) => Some(Err(e)),
+            }
+        });
+        if !matches!(up, Some(Ok(()))) {
+            // Leave nothing behind of a start that failed.
+            procs::end(&Runmqtrm(self), Ending::TermFirst, deadline.cleanup().instant(), j);
+        }
+        match up {
+            Some(Ok(())) => Ok(Started::Now),
+            Some(Err(e)) => Err(e),
+            None => Err(TriggerError::StartTimeout { what: self.describe() }),
+        }
+    }
+
+    /// Ends our runmqtrm: SIGTERM, then SIGKILL; Ok only when none is left.
+    pub fn stop(&self, deadline: Deadline, j: &dyn Journal) -> Result<Stopped, TriggerError> {
+        if self.processes().is_empty() {
+            return Ok(Stopped::NotRunning);
+        }
+        let (_, left) = procs::end(&Runmqtrm(self), Ending::TermFirst, deadline.instant(), j);
+        if !left.is_empty() {
+            let names: Vec<String> = left.iter().map(Proc::describe).collect();
+            return Err(TriggerError::Survived(names.join(", ")));
+        }
+        Ok(Stopped::Now)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn proc_of(args: &[&str]) -> Proc {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        Proc { pid: 10, ppid: 1, uid: 999, name: args[0].rsplit('/').next().unwrap().to_string(), args }
-    }
+    use crate::procs::test_proc as proc_of;
 
     #[test]
     fn matching() {
@@ -47,5 +230,38 @@ mod tests {
         assert!(is_trigger_monitor_of(&joined, "QM1", "APP.INITQ"));
         assert!(!is_trigger_monitor_of(&proc_of(&["runmqlsr", "-m", "QM1"]), "QM1", DEFAULT_INITQ));
         assert_eq!(runmqtrm_args("QM1", "Q"), ["-m", "QM1", "-q", "Q"]);
+        assert_eq!(handles_mqsc("APP.INITQ"), "DISPLAY QSTATUS('APP.INITQ') TYPE(HANDLE) ALL\n");
+    }
+
+    #[test]
+    fn decide_row_by_row() {
+        let t = proc_of(&["runmqtrm", "-m", "QM1"]);
+        let rows = [
+            (Observed { procs: vec![t], qm_runs: None }, Health::Running { pid: 10 }),
+            (Observed { procs: vec![], qm_runs: Some(true) }, Health::Absent { qm_gone: false }),
+            (Observed { procs: vec![], qm_runs: Some(false) }, Health::Absent { qm_gone: true }),
+        ];
+        for (i, (o, want)) in rows.into_iter().enumerate() {
+            assert_eq!(decide(&o), want, "row {i}");
+        }
+    }
+
+    #[test]
+    fn a_handle_of_ours_open_for_input() {
+        let report = |input: &str| runmqsc::Report {
+            preamble: vec![],
+            sections: vec![runmqsc::Section {
+                command: "DISPLAY QSTATUS".into(),
+                replies: vec![runmqsc::Reply {
+                    id: "AMQ8450I".into(),
+                    text: "Display queue status details.".into(),
+                    attrs: vec![("PID".into(), "10".into()), ("INPUT".into(), input.into())],
+                }],
+            }],
+        };
+        let ours = [proc_of(&["runmqtrm", "-m", "QM1"])];
+        assert!(read_by(&report("SHARED"), &ours));
+        assert!(!read_by(&report("NO"), &ours));
+        assert!(!read_by(&report("SHARED"), &[]));
     }
 }

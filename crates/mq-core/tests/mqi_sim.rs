@@ -4,12 +4,11 @@
 //! it) and the workspace built: `cargo build --workspace`.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mq_core::mqi::{self, MqiError, MqiTarget, ProbeIdentity, ProbeStep, StepOutcome};
 use mq_core::QmName;
-use mq_testkit::{eventually, free_port, in_secs as secs, Sim, SimQm, Spawned};
+use mq_testkit::{free_port, in_secs as secs, Sim, SimQm};
 
 const TEST_QUEUE: &str = "HA.TESTQUEUE";
 const CHANNEL: &str = "MQHA.SVRCONN";
@@ -183,33 +182,6 @@ fn client_checks_through_the_listener() {
     let r = mqi::run_probe(&target, &steps, secs(30)).expect("bindings and client checks pass");
     assert_eq!(r.steps.len(), 8);
     assert_eq!(r.steps[5].outcome, StepOutcome::QmName(sim.qm.clone()));
-}
-
-#[test]
-fn open_input_count_of_a_queue() {
-    let sim = sim_qm("QMPROBE7");
-    sim.start();
-    mqsc(&sim, "DEFINE QLOCAL(APP.INITQ)\n");
-    let target = target_of(&sim);
-    let n = mqi::open_input_count(&target, "APP.INITQ", secs(30)).expect("inquiry passes");
-    assert_eq!(n, 0);
-    // amqsget holds the queue open for input while it waits for messages.
-    let mut getter = Spawned::start(
-        Command::new(sim.samp("amqsget"))
-            .args(["APP.INITQ", &sim.qm])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
-    eventually("amqsget's open handle to be counted", Duration::from_secs(10), || {
-        match mqi::open_input_count(&target, "APP.INITQ", secs(30)).expect("inquiry passes") {
-            1 => Ok(()),
-            n => Err(format!("{n} input handles")),
-        }
-    });
-    getter.kill();
-    let e = mqi::open_input_count(&target, "NO.SUCH.QUEUE", secs(30)).unwrap_err();
-    assert_eq!(e.reason(), Some(2085), "{e}");
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! The built agent run as Pacemaker runs it: under each of its installed names, with exactly the
 //! OCF environment a test gives it, within a deadline; its exit code and `ocf-exit-reason:`.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::fs::{symlink, PermissionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -106,6 +107,51 @@ impl Links {
     /// Runs `agent action` with only `env` in its environment.
     pub fn run<K: AsRef<OsStr>, V: AsRef<OsStr>>(&self, agent: &str, action: &str, env: &[(K, V)]) -> Run {
         run_with_env(&self.path(agent), &[action], env)
+    }
+
+    /// Runs `agent action` in a mount namespace of its own where `hung` is a mount point that never
+    /// answers (a FUSE connection nobody serves: every look below it blocks, as on a hard NFS
+    /// mount whose server is gone); past `limit` it is killed and the Run says `timed_out`.
+    pub fn run_on_hung_storage(
+        &self,
+        agent: &str,
+        action: &str,
+        env: &[(String, OsString)],
+        hung: &Path,
+        limit: Duration,
+    ) -> Run {
+        const FD: libc::c_int = 100;
+        let cstr = |b: &[u8]| CString::new(b).expect("no NUL");
+        let (dev, root, target) = (cstr(b"/dev/fuse"), cstr(b"/"), cstr(hung.as_os_str().as_encoded_bytes()));
+        let (fstype, source) = (cstr(b"fuse"), cstr(b"mqha-hung"));
+        let opts = cstr(format!("fd={FD},rootmode=40000,user_id=0,group_id=0").as_bytes());
+        let mut c = Command::new(self.path(agent));
+        c.arg(action).env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+        // SAFETY: only system calls between fork and exec; every string was made before the fork.
+        unsafe {
+            c.pre_exec(move || {
+                let failed = || Err(std::io::Error::last_os_error());
+                if libc::unshare(libc::CLONE_NEWNS) != 0 {
+                    return failed();
+                }
+                // Nothing of this mount may reach the machine's own namespace.
+                let private = libc::MS_REC | libc::MS_PRIVATE;
+                if libc::mount(std::ptr::null(), root.as_ptr(), std::ptr::null(), private, std::ptr::null()) != 0 {
+                    return failed();
+                }
+                let fd = libc::open(dev.as_ptr(), libc::O_RDWR);
+                if fd < 0 || libc::dup2(fd, FD) != FD {
+                    return failed();
+                }
+                // The agent inherits the connection and never reads it: nothing ever answers.
+                let flags = libc::MS_NOSUID | libc::MS_NODEV;
+                if libc::mount(source.as_ptr(), target.as_ptr(), fstype.as_ptr(), flags, opts.as_ptr().cast()) != 0 {
+                    return failed();
+                }
+                Ok(())
+            });
+        }
+        run_input(&mut c, None, limit)
     }
 }
 

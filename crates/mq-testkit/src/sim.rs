@@ -295,6 +295,22 @@ impl SimQm {
         SimQm { sim, qm: qm.to_string() }
     }
 
+    /// The same queue manager name created in another installation, as a second MQ version has it.
+    pub fn twin(&self) -> SimQm {
+        SimQm::create_in(Sim::install(&[]), &self.qm)
+    }
+
+    /// Its data directory (the installation's data path, qmgrs/QM).
+    pub fn data_dir(&self) -> PathBuf {
+        self.data().join("qmgrs").join(&self.qm)
+    }
+
+    /// endmqm -i as the mq user; it must end.
+    pub fn stop(&self) {
+        let r = self.mq("endmqm", &["-i", &self.qm]);
+        assert_eq!(r.rc, 0, "endmqm -i {}: {r:?}", self.qm);
+    }
+
     /// strmqm as the mq user; it must start.
     pub fn start(&self) {
         let r = self.mq("strmqm", &[&self.qm]);

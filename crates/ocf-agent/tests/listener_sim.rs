@@ -348,3 +348,47 @@ fn an_ipv6_bind_address_works_end_to_end() {
     check(&links.run(L, "monitor", &deep), 0, "depth 10 through ::1");
     check(&links.run(L, "stop", &env), 0, "stop");
 }
+
+#[test]
+fn a_hung_data_directory_does_not_hang_the_listener_agent() {
+    let links = Links::new();
+    let sim = SimQm::create("HD");
+    sim.start();
+    let port = free_port();
+    let ps = port.to_string();
+    let out = sim.mqsc("DEFINE LISTENER(FW.HUNG) TRPTYPE(TCP) PORT(1) CONTROL(MANUAL)\n");
+    assert!(out.contains("AMQ8626"), "DEFINE LISTENER: {out}");
+    let env = sim.env(&[
+        ("OCF_RESKEY_port", &ps),
+        ("OCF_RESKEY_listener", "FW.HUNG"),
+        ("OCF_RESKEY_CRM_meta_timeout", "10000"),
+    ]);
+    check(&links.run(L, "start", &env), 0, "start");
+    // Stopping a LISTENER object places the mq user for runmqsc: on storage that does not answer,
+    // the stop must still end within its 10 s timeout.
+    let o = links.run_on_hung_storage(L, "stop", &env, &sim.data_dir(), Duration::from_secs(13));
+    assert!(!o.timed_out, "stop with the data directory hung ran past its timeout: {o:?}");
+    check(&o, 0, "stop with the data directory hung");
+    eventually(&format!("port {port} to close after stop"), Duration::from_secs(2), || !port_open(port));
+    // With the queue manager down, the mq user comes from the data directory's owner.
+    sim.stop();
+    let deep =
+        sim.env(&[("OCF_RESKEY_port", &ps), ("OCF_CHECK_LEVEL", "10"), ("OCF_RESKEY_CRM_meta_timeout", "10000")]);
+    let o = links.run_on_hung_storage(L, "validate-all", &deep, &sim.data_dir(), Duration::from_secs(13));
+    assert!(!o.timed_out, "validate-all with the data directory hung ran past its timeout: {o:?}");
+    check(&o, 0, "validate-all with the data directory hung");
+    assert!(o.stderr.contains("does not answer"), "{}", o.stderr);
+}
+
+#[test]
+fn a_queue_manager_of_another_installation_is_not_ours() {
+    let links = Links::new();
+    let sim = SimQm::create("OI");
+    let other = sim.twin();
+    other.start();
+    let port = free_port();
+    let o = links.run(L, "start", &sim.env(&[("OCF_RESKEY_port", &port.to_string())]));
+    check(&o, 1, "start while only the other installation's queue manager runs");
+    assert!(o.reason().contains(&format!("queue manager {} is not running", sim.qm)), "{}", o.stderr);
+    assert!(!port_open(port), "a runmqlsr was started for the other installation's queue manager");
+}

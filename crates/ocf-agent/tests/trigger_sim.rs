@@ -183,3 +183,30 @@ fn a_queue_manager_crash_is_left_to_the_queue_managers_resource() {
     sim.start();
     check(&links.run(T, "monitor", &recurring), 7, "recurring monitor once the queue manager runs again");
 }
+
+#[test]
+fn a_hung_data_directory_does_not_hang_the_trigger_agent() {
+    let links = Links::new();
+    let sim = SimQm::create("TX");
+    let deep = sim.env(&[("OCF_CHECK_LEVEL", "10"), ("OCF_RESKEY_CRM_meta_timeout", "10000")]);
+    let limit = std::time::Duration::from_secs(13);
+    let o = links.run_on_hung_storage(T, "validate-all", &deep, &sim.data_dir(), limit);
+    assert!(!o.timed_out, "validate-all with the data directory hung ran past its timeout: {o:?}");
+    check(&o, 0, "validate-all with the data directory hung");
+}
+
+#[test]
+fn a_queue_manager_of_another_installation_is_not_ours() {
+    let links = Links::new();
+    let sim = SimQm::create("TI");
+    let other = sim.twin();
+    other.start();
+    // Our queue manager is not running: a recurring monitor leaves the recovery to its resource.
+    let o = links.run(T, "monitor", &sim.env(&[("OCF_RESKEY_CRM_meta_interval", "20000")]));
+    check(&o, 0, "recurring monitor while only the other installation's queue manager runs");
+    assert!(o.stderr.contains("leaving the recovery to the queue manager's resource"), "{}", o.stderr);
+    let o = links.run(T, "start", &sim.env(&[]));
+    check(&o, 1, "start while only the other installation's queue manager runs");
+    assert!(o.reason().contains(&format!("queue manager {} is not running", sim.qm)), "{}", o.stderr);
+    assert_eq!(runmqtrm_count(&sim.qm), 0);
+}

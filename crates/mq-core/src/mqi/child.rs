@@ -222,7 +222,6 @@ impl Session<'_> {
             ProbeStep::TempDynRoundTrip { model_queue } => {
                 self.temp_dyn(model_queue).map(|name| StepOutcome::TempDynQueue { name })
             }
-            ProbeStep::OpenInputCount { queue } => self.open_input_count(queue).map(StepOutcome::OpenInputCount),
         }
     }
 
@@ -276,17 +275,6 @@ impl Session<'_> {
             return Err(StepError::WrongQmName(got));
         }
         Ok(got)
-    }
-
-    fn open_input_count(&mut self, queue: &str) -> Result<i32, StepError> {
-        let mut od = mqod_default();
-        put_chars(&mut od.ObjectName, queue);
-        let hobj = self.mqi.open(self.hconn(), &mut od, mq::MQOO_INQUIRE | mq::MQOO_FAIL_IF_QUIESCING)?;
-        let mut selectors = [mq::MQIA_OPEN_INPUT_COUNT];
-        let mut ints = [mq::MQIAV_NOT_APPLICABLE];
-        let inq = self.mqi.inq(self.hconn(), hobj, &mut selectors, &mut ints, &mut []);
-        self.close(hobj, mq::MQCO_NONE, inq.map_err(StepError::from))?;
-        Ok(ints[0])
     }
 
     fn put_get_persistent(&mut self, queue: &str) -> Result<String, StepError> {

@@ -95,6 +95,25 @@ impl MqiError {
     }
 
     /// The error and its hint in one line, as an exit reason wants it.
+    /// A short reason for queue manager `qm`: the check, the verb, the reason code and name, and
+    /// what to change, first; `with_hint` has the full text.
+    pub fn brief(&self, qm: &str) -> String {
+        match self {
+            MqiError::Call { verb, reason, kind, object, step, .. } => {
+                let name = reason::reason_name(*reason).unwrap_or("").trim_start_matches("MQRC_");
+                let what = match (kind, object) {
+                    (ConnectionKind::Client, Some(ProbeObject::Channel(c))) => format!("client check on {c}"),
+                    (ConnectionKind::Client, _) => "client check".to_string(),
+                    (_, Some(o)) => format!("check on {}", o.name()),
+                    _ => step.clone(),
+                };
+                let todo = reason::short_hint(*reason, *kind).map(|t| format!("; {t}")).unwrap_or_default();
+                format!("{qm} {what}: {verb} {reason} {name}{todo}")
+            }
+            other => format!("{qm}: {other}"),
+        }
+    }
+
     pub fn with_hint(&self) -> String {
         match self.hint() {
             Some(h) => format!("{self}; {h}"),
@@ -123,6 +142,24 @@ mod tests {
         assert_eq!(e.reason(), Some(2035));
         assert_eq!(e.class(), Some(ReasonClass::Security));
         assert!(e.with_hint().contains("CHLAUTH"));
+    }
+
+    #[test]
+    fn brief_puts_code_and_remedy_first() {
+        let e = MqiError::Call {
+            step: "client connect".into(),
+            verb: "MQCONNX".into(),
+            cc: 2,
+            reason: 2035,
+            kind: ConnectionKind::Client,
+            object: Some(ProbeObject::Channel("APP.SVRCONN".into())),
+        };
+        let b = e.brief("QM1");
+        assert_eq!(
+            b,
+            "QM1 client check on APP.SVRCONN: MQCONNX 2035 NOT_AUTHORIZED; allow it: a CHLAUTH rule for the channel or CHCKCLNT(OPTIONAL)"
+        );
+        assert!(b.len() <= 128, "{b}");
     }
 
     #[test]

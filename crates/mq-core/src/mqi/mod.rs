@@ -136,15 +136,6 @@ pub fn depth20_steps(test_queue: &str, client: Option<(&str, &str)>) -> Vec<Prob
     steps
 }
 
-/// How many handles have `queue` open for input (MQINQ MQIA_OPEN_INPUT_COUNT over bindings).
-pub fn open_input_count(target: &MqiTarget, queue: &str, deadline: Instant) -> Result<i32, MqiError> {
-    let steps = [ProbeStep::Connect, ProbeStep::OpenInputCount { queue: queue.into() }];
-    let report = run_probe(target, &steps, deadline)?;
-    report
-        .open_input_count()
-        .ok_or_else(|| MqiError::ChildDied { step: steps[1].label(), status: "no count in the result".into() })
-}
-
 /// Runs `steps` against `target` in a child process, and returns when they all passed, one
 /// failed, or `deadline` passed (then the child's process group is killed; reaping it adds
 /// milliseconds, at most `REAP_GRACE`, so callers keep that margin inside their own budget).

@@ -154,6 +154,19 @@ impl ProbeObject {
     }
 }
 
+/// What to change in a few words, for a reason to fit where only the start of a line is kept
+/// (the full `hint` goes to the log).
+pub fn short_hint(reason: i32, kind: ConnectionKind) -> Option<&'static str> {
+    Some(match (reason, kind) {
+        (2035, ConnectionKind::Client) => "allow it: a CHLAUTH rule for the channel or CHCKCLNT(OPTIONAL)",
+        (2035, ConnectionKind::Bindings) => "grant the mq user access (setmqaut)",
+        (2540, _) => "DEFINE the SVRCONN channel or fix client_channel",
+        (2538, _) => "is the listener running at client_conname?",
+        (2053, _) => "the test queue is full",
+        _ => return None,
+    })
+}
+
 /// What an administrator should change, for the reasons where that is known.
 pub fn hint(reason: i32, kind: ConnectionKind, object: Option<&ProbeObject>) -> Option<String> {
     let channel = match object {

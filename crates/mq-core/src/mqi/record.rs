@@ -68,7 +68,6 @@ impl Record {
                     StepOutcome::QmName(n) => format!("qmname {}", escape(n)),
                     StepOutcome::MessageRoundTrip { msg_id } => format!("msg {}", escape(msg_id)),
                     StepOutcome::TempDynQueue { name } => format!("tempdyn {}", escape(name)),
-                    StepOutcome::OpenInputCount(n) => format!("ipc {n}"),
                 };
                 format!("O {idx} {us} {what}")
             }
@@ -104,7 +103,6 @@ impl Record {
                     Some("qmname") => StepOutcome::QmName(text(4)?),
                     Some("msg") => StepOutcome::MessageRoundTrip { msg_id: text(4)? },
                     Some("tempdyn") => StepOutcome::TempDynQueue { name: text(4)? },
-                    Some("ipc") => StepOutcome::OpenInputCount(num(4)? as i32),
                     _ => return Err(format!("unknown outcome in record '{line}'")),
                 };
                 let us = u64::try_from(num(2)?).map_err(|_| format!("bad time in '{line}'"))?;
@@ -203,7 +201,6 @@ mod tests {
                 elapsed: Duration::ZERO,
                 outcome: StepOutcome::TempDynQueue { name: "MQHA.X".into() },
             },
-            Record::Ok { idx: 4, elapsed: Duration::ZERO, outcome: StepOutcome::OpenInputCount(-1) },
             Record::Failed { idx: 1, verb: "MQINQ".into(), cc: 2, reason: 2059 },
             Record::WrongQmName { idx: 1, expected: "QM1".into(), got: "".into() },
             Record::MessageMismatch { idx: 2, queue: "Q".into() },

@@ -27,9 +27,6 @@ pub enum ProbeStep {
     /// MQOPEN of `model_queue` (a temporary dynamic model) with DynamicQName `MQHA.*`, a
     /// non-persistent put and get by MsgId, MQCLOSE (which deletes the queue).
     TempDynRoundTrip { model_queue: String },
-    /// MQINQ MQIA_OPEN_INPUT_COUNT of `queue`: how many handles have it open for input (a trigger
-    /// monitor holds its initiation queue open for input).
-    OpenInputCount { queue: String },
 }
 
 impl ProbeStep {
@@ -47,7 +44,6 @@ impl ProbeStep {
             ProbeStep::TempDynRoundTrip { model_queue } => {
                 format!("temporary dynamic queue round trip (model {model_queue})")
             }
-            ProbeStep::OpenInputCount { queue } => format!("open-input count of {queue}"),
         }
     }
 
@@ -61,7 +57,6 @@ impl ProbeStep {
             ProbeStep::Connect | ProbeStep::InquireQmName => None,
             ProbeStep::ClientConnect { channel, .. } => Some(ProbeObject::Channel(channel.clone())),
             ProbeStep::PutGetPersistent { queue } => Some(ProbeObject::TestQueue(queue.clone())),
-            ProbeStep::OpenInputCount { queue } => Some(ProbeObject::Queue(queue.clone())),
             ProbeStep::TempDynRoundTrip { model_queue } => Some(ProbeObject::ModelQueue(model_queue.clone())),
         }
     }
@@ -157,9 +152,7 @@ pub fn validate_steps(steps: &[ProbeStep]) -> Result<(), MqiError> {
                 check_mq_name("channel name", channel, 20)?;
                 check_conname(conname)?;
             }
-            ProbeStep::PutGetPersistent { queue } | ProbeStep::OpenInputCount { queue } => {
-                check_mq_name("queue name", queue, 48)?
-            }
+            ProbeStep::PutGetPersistent { queue } => check_mq_name("queue name", queue, 48)?,
             ProbeStep::TempDynRoundTrip { model_queue } => check_mq_name("model queue name", model_queue, 48)?,
         }
     }
@@ -180,7 +173,6 @@ pub enum StepOutcome {
     TempDynQueue {
         name: String,
     },
-    OpenInputCount(i32),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,16 +188,6 @@ pub struct StepReport {
 pub struct ProbeReport {
     pub steps: Vec<StepReport>,
     pub elapsed: Duration,
-}
-
-impl ProbeReport {
-    /// The open-input count the first `OpenInputCount` step found.
-    pub fn open_input_count(&self) -> Option<i32> {
-        self.steps.iter().find_map(|s| match s.outcome {
-            StepOutcome::OpenInputCount(n) => Some(n),
-            _ => None,
-        })
-    }
 }
 
 #[cfg(test)]
@@ -226,7 +208,7 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("'HA;rm -rf'") && e.to_string().contains("';'"), "{e}");
         let long = "Q".repeat(49);
-        let e = validate_steps(&[ProbeStep::Connect, ProbeStep::OpenInputCount { queue: long.clone() }]).unwrap_err();
+        let e = validate_steps(&[ProbeStep::Connect, ProbeStep::PutGetPersistent { queue: long.clone() }]).unwrap_err();
         assert!(e.to_string().contains(&long) && e.to_string().contains("49"), "{e}");
         let e = validate_steps(&[ProbeStep::ClientConnect {
             channel: "A.CHANNEL.NAME.TOO.LONG".into(),

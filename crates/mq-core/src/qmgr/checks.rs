@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{Journal, Level, QueueManager};
+use crate::cluster::NodeAttributes;
 use crate::error::MqError;
-use crate::exec::Runner;
 use crate::storage::{self, Look};
 use crate::user::{self, MqUser};
 
@@ -20,26 +20,11 @@ pub struct NodeCheckOptions {
     /// The queue manager's data directory when it is not `<Prefix>/qmgrs/<Directory>` (what
     /// `crtmqm -md DIR` made); used while this node has no stanza for it.
     pub data_path: Option<PathBuf>,
-    /// This node's name in the cluster, when the caller knows it (else the host name).
-    pub node_name: Option<String>,
-    /// Compare the mq user's ids with the other nodes' through attrd_updater.
-    pub cluster_ids: bool,
 }
 
 /// The attribute carrying a node's uid:gid of the mq user.
 pub fn ids_attribute(user: &str) -> String {
     format!("mqha-mq-ids-{user}")
-}
-
-/// (host, value) pairs of `attrd_updater -Q -A -n NAME` output lines such as
-/// `name="mqha-mq-ids-mqm" host="node1" value="1001:1001"`.
-pub fn parse_attrd_query(out: &str) -> Vec<(String, String)> {
-    let field = |l: &str, key: &str| -> Option<String> {
-        let start = l.find(&format!("{key}=\""))? + key.len() + 2;
-        let end = l[start..].find('"')? + start;
-        Some(l[start..end].to_string())
-    };
-    out.lines().filter_map(|l| Some((field(l, "host")?, field(l, "value")?))).collect()
 }
 
 /// What the published ids of the mq user say about this node.
@@ -208,55 +193,87 @@ pub fn addmqinf_args(qm: &str, directory: &str, prefix: &Path, data_path: Option
 
 impl QueueManager {
     /// The node checks; Ok carries the warnings (already journaled).
+    /// With `cluster`, the mq user's ids are published and compared with the other nodes'.
     pub fn node_checks(
         &self,
         opts: &NodeCheckOptions,
+        cluster: Option<&dyn NodeAttributes>,
         deadline: Instant,
         j: &dyn Journal,
     ) -> Result<Vec<String>, MqError> {
-        let qm = self.name.as_str();
         let mut warnings = Vec::new();
         let mut warn = |w: String| {
             j.note(Level::Warn, &w);
             warnings.push(w);
         };
-        // The mq group: the group owning the data directory when it exists, else mqm.
-        // Without a stanza yet, the data_path parameter is the only pointer to the data.
-        let data_owner = self
-            .data_dir()
+        let data_owner = self.data_owner(opts, deadline);
+        let mq_gid = self.check_mq_group(data_owner.as_ref())?;
+        if let Some(cluster) = cluster {
+            let owner = data_owner.as_ref().map(|(_, (uid, gid))| format!("{uid}:{gid}"));
+            self.check_cluster_ids(cluster, owner.as_deref(), deadline, j)?;
+        }
+        self.check_stanza(opts, deadline, j)?;
+        let (data, log) = self.check_directories(opts, mq_gid, &mut warn)?;
+        self.check_boot_units(&mut warn);
+        self.check_own_mounts(&data, log.as_deref(), &mut warn);
+        self.check_mqconfig(deadline, j, &mut warn);
+        Ok(warnings)
+    }
+
+    /// The data directory and its (uid, gid), when this node sees it in time. Without a stanza
+    /// yet, the data_path parameter is the only pointer to the data.
+    fn data_owner(&self, opts: &NodeCheckOptions, deadline: Instant) -> Option<(PathBuf, (u32, u32))> {
+        self.data_dir()
             .or_else(|| opts.data_path.clone())
-            .and_then(|d| storage::stat_soon(&d, deadline).found().map(|m| (d, (m.uid, m.gid))));
-        let (mq_gid, source) = match &data_owner {
+            .and_then(|d| storage::stat_soon(&d, deadline).found().map(|m| (d, (m.uid, m.gid))))
+    }
+
+    /// The mq user is in the mq group: the group owning the data directory when it exists, else
+    /// mqm. Returns that group's gid.
+    fn check_mq_group(&self, data_owner: Option<&(PathBuf, (u32, u32))>) -> Result<u32, MqError> {
+        let (mq_gid, source) = match data_owner {
             Some((d, (_, gid))) => (*gid, format!("the group of {}", d.display())),
             None => (user::group_gid("mqm")?, "the mq group".to_string()),
         };
-        if !self.user.is_member_of(mq_gid) {
-            if let Some((d, _)) = &data_owner {
-                if let Some(p) = owner_problem(d, &self.user, mq_gid) {
-                    return Err(MqError::Node(format!("data directory of {qm}: {p}")));
-                }
-            }
-            return Err(MqError::Node(format!(
-                "mq user {} is not a member of group {} (gid {}, {source}), which MQ requires",
-                self.user.name,
-                user::group_name(mq_gid),
-                mq_gid
-            )));
+        if self.user.is_member_of(mq_gid) {
+            return Ok(mq_gid);
         }
-        if opts.cluster_ids {
-            let owner = data_owner.as_ref().map(|(_, (uid, gid))| format!("{uid}:{gid}"));
-            self.check_cluster_ids(opts, owner.as_deref(), deadline, j)?;
-        }
-        if self.stanza().is_none() {
-            if opts.add_mqs_ini {
-                self.add_stanza(opts.data_path.as_deref(), deadline, j)?;
-            } else {
-                return Err(MqError::Node(format!(
-                    "queue manager {qm} has no QueueManager stanza in {}; add it (dspmqinf -o command {qm} on the node that has it, then addmqinf here) or set add_mqs_ini=true",
-                    self.inst.mqs_ini().display()
-                )));
+        if let Some((d, _)) = data_owner {
+            if let Some(p) = owner_problem(d, &self.user, mq_gid) {
+                return Err(MqError::Node(format!("data directory of {}: {p}", self.name)));
             }
         }
+        Err(MqError::Node(format!(
+            "mq user {} is not a member of group {} (gid {}, {source}), which MQ requires",
+            self.user.name,
+            user::group_name(mq_gid),
+            mq_gid
+        )))
+    }
+
+    /// This node's mqs.ini has the queue manager's stanza (added when asked to).
+    fn check_stanza(&self, opts: &NodeCheckOptions, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
+        if self.stanza().is_some() {
+            return Ok(());
+        }
+        if opts.add_mqs_ini {
+            return self.add_stanza(opts.data_path.as_deref(), deadline, j);
+        }
+        let qm = &self.name;
+        Err(MqError::Node(format!(
+            "queue manager {qm} has no QueueManager stanza in {}; add it (dspmqinf -o command {qm} on the node that has it, then addmqinf here) or set add_mqs_ini=true",
+            self.inst.mqs_ini().display()
+        )))
+    }
+
+    /// The data and log directories are the mq user's; returns them.
+    fn check_directories(
+        &self,
+        opts: &NodeCheckOptions,
+        mq_gid: u32,
+        warn: &mut dyn FnMut(String),
+    ) -> Result<(PathBuf, Option<PathBuf>), MqError> {
+        let qm = &self.name;
         let data = self.data_dir().ok_or_else(|| MqError::Node(format!("no data directory known for {qm}")))?;
         if let Some(given) = &opts.data_path {
             // The stanza is what MQ itself uses; the parameter only helps a node that has none.
@@ -273,83 +290,72 @@ impl QueueManager {
             return Err(MqError::Node(format!("data directory of {qm}: {p}")));
         }
         let log = self.log_dir();
-        if let Some(log) = &log {
-            if let Some(p) = owner_problem(log, &self.user, mq_gid) {
-                return Err(MqError::Node(format!("log directory of {qm}: {p}")));
-            }
+        if let Some(p) = log.as_deref().and_then(|l| owner_problem(l, &self.user, mq_gid)) {
+            return Err(MqError::Node(format!("log directory of {qm}: {p}")));
         }
+        Ok((data, log))
+    }
+
+    /// No boot-time service also starts the queue manager (a warning).
+    fn check_boot_units(&self, warn: &mut dyn FnMut(String)) {
+        let qm = self.name.as_str();
         for unit in boot_units(Path::new("/etc/systemd/system"), qm) {
             warn(format!(
                 "systemd unit {} also starts {qm} at boot; disable it so that only the cluster starts the queue manager",
                 unit.display()
             ));
         }
-        for (what, dir) in [("data", Some(data.clone())), ("log", log.clone())] {
-            if let Some(dir) = dir {
-                if same_device_as_root(&dir) {
-                    warn(format!(
-                        "{what} directory {} of {qm} is on the root file system, not on its own (shared) mount",
-                        dir.display()
-                    ));
-                }
+    }
+
+    /// The data and log directories are on their own mounts, not the root file system (a warning).
+    fn check_own_mounts(&self, data: &Path, log: Option<&Path>, warn: &mut dyn FnMut(String)) {
+        for (what, dir) in [("data", Some(data)), ("log", log)] {
+            if let Some(dir) = dir.filter(|d| same_device_as_root(d)) {
+                warn(format!(
+                    "{what} directory {} of {} is on the root file system, not on its own (shared) mount",
+                    dir.display(),
+                    self.name
+                ));
             }
         }
-        if self.inst.has("mqconfig") {
-            match self.run("mqconfig", &[], None, deadline.min(Instant::now() + Duration::from_secs(20))) {
-                Ok(o) => {
-                    for l in mqconfig_failures(&o.stdout) {
-                        warn(format!("mqconfig: {l}"));
-                    }
-                }
-                Err(e) => j.note(Level::Debug, &format!("mqconfig: {e}")),
-            }
+    }
+
+    /// mqconfig's failed kernel and limit checks (warnings).
+    fn check_mqconfig(&self, deadline: Instant, j: &dyn Journal, warn: &mut dyn FnMut(String)) {
+        if !self.inst.has("mqconfig") {
+            return;
         }
-        Ok(warnings)
+        match self.run("mqconfig", &[], None, deadline.min(Instant::now() + Duration::from_secs(20))) {
+            Ok(o) => {
+                for l in mqconfig_failures(&o.stdout) {
+                    warn(format!("mqconfig: {l}"));
+                }
+            }
+            Err(e) => j.note(Level::Debug, &format!("mqconfig: {e}")),
+        }
     }
 
     /// Publishes this node's uid:gid of the mq user and compares it with the other nodes' and
     /// with the data's owner (`judge_ids`): only the odd node refuses; the others warn.
-    /// Skipped (debug) when Pacemaker's attribute daemon is not there or does not answer.
+    /// Skipped (debug) when the cluster does not take or give the attribute.
     fn check_cluster_ids(
         &self,
-        opts: &NodeCheckOptions,
+        cluster: &dyn NodeAttributes,
         data_owner: Option<&str>,
         deadline: Instant,
         j: &dyn Journal,
     ) -> Result<(), MqError> {
-        let Some(tool) =
-            ["/usr/sbin/attrd_updater", "/usr/bin/attrd_updater"].iter().map(Path::new).find(|p| p.is_file())
-        else {
-            j.note(Level::Debug, "attrd_updater not installed: uid/gid comparison across nodes skipped");
-            return Ok(());
-        };
-        let runner = Runner::new(Path::new("/usr/sbin"), None);
         let name = ids_attribute(&self.user.name);
         let own = format!("{}:{}", self.user.uid, self.user.gid);
         let d = || deadline.min(Instant::now() + Duration::from_secs(5));
-        // -p: kept by the attribute daemons only, not written to the CIB.
-        match runner.run(tool, &["-n", name.as_str(), "-U", own.as_str(), "-p"], None, d()) {
-            Ok(o) if o.rc == 0 => {}
-            Ok(o) => {
-                j.note(
-                    Level::Debug,
-                    &format!("attrd_updater -U exited {} ({}): Pacemaker not running here?", o.rc, o.explaining_line()),
-                );
-                return Ok(());
-            }
+        let all = match cluster.publish(&name, &own, d()).and_then(|_| cluster.read_all(&name, d())) {
+            Ok(all) => all,
             Err(e) => {
-                j.note(Level::Debug, &format!("attrd_updater: {e}"));
+                j.note(Level::Debug, &format!("{e}: uid/gid comparison across nodes skipped"));
                 return Ok(());
             }
-        }
-        let out = match runner.run(tool, &["-n", name.as_str(), "-Q", "-A"], None, d()) {
-            Ok(o) if o.rc == 0 => o.stdout,
-            _ => return Ok(()),
         };
-        let node = opts.node_name.clone().unwrap_or_else(|| {
-            nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default()
-        });
-        match judge_ids(&self.user.name, &node, &own, &parse_attrd_query(&out), data_owner) {
+        match judge_ids(&self.user.name, &cluster.node(), &own, &all, data_owner) {
             IdVerdict::Agree => Ok(()),
             IdVerdict::OthersDiffer(w) => {
                 j.note(Level::Warn, &w);
@@ -421,10 +427,40 @@ mod tests {
         );
     }
 
+    /// The cluster's attributes in memory: what other nodes published, and what this node adds.
+    struct Attributes {
+        node: &'static str,
+        values: std::cell::RefCell<Vec<(String, String)>>,
+    }
+
+    impl NodeAttributes for Attributes {
+        fn node(&self) -> String {
+            self.node.to_string()
+        }
+        fn publish(&self, _: &str, value: &str, _: Instant) -> Result<(), String> {
+            self.values.borrow_mut().push((self.node.to_string(), value.to_string()));
+            Ok(())
+        }
+        fn read_all(&self, _: &str, _: Instant) -> Result<Vec<(String, String)>, String> {
+            Ok(self.values.borrow().clone())
+        }
+    }
+
     #[test]
-    fn attrd_query_parsed() {
-        let out = "name=\"mqha-mq-ids-mqm\" host=\"node1\" value=\"1001:1001\"\nname=\"mqha-mq-ids-mqm\" host=\"node2\" value=\"1002:1001\"\n";
-        assert_eq!(published(&[("node1", "1001:1001"), ("node2", "1002:1001")]), parse_attrd_query(out));
+    fn the_odd_node_refuses_and_publishes_its_ids() {
+        let me = MqUser::lookup("root").unwrap();
+        let inst = crate::installation::Installation { path: "/opt/mqm".into(), data_path: "/var/mqm".into() };
+        let qm = QueueManager::new(crate::QmName::new("QM1").unwrap(), inst, me.clone());
+        let own = format!("{}:{}", me.uid, me.gid);
+        let others =
+            vec![("node2".to_string(), "4001:4001".to_string()), ("node3".to_string(), "4001:4001".to_string())];
+        let cluster = Attributes { node: "node1", values: std::cell::RefCell::new(others) };
+        let d = Instant::now() + Duration::from_secs(5);
+        let e = qm.check_cluster_ids(&cluster, None, d, &crate::qmgr::Silent).unwrap_err();
+        assert!(matches!(e, MqError::Node(_)), "{e}");
+        assert!(cluster.values.borrow().contains(&("node1".to_string(), own)));
+        let alone = Attributes { node: "node1", values: Default::default() };
+        assert!(qm.check_cluster_ids(&alone, None, d, &crate::qmgr::Silent).is_ok());
     }
 
     #[test]

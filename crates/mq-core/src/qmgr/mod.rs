@@ -9,7 +9,7 @@ pub mod start;
 pub mod stop;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::dspmq::{self, DspmqReport};
 use crate::error::{CommandFailed, MqError};
@@ -63,41 +63,7 @@ pub struct QueueManager {
     runner: Runner,
 }
 
-/// Polling interval that starts short and grows: a state change is seen quickly without
-/// spinning, and no fixed multi-second sleep is ever taken.
-pub(crate) struct Backoff {
-    next: Duration,
-    max: Duration,
-}
-
-impl Backoff {
-    pub(crate) fn new() -> Backoff {
-        Backoff { next: Duration::from_millis(50), max: Duration::from_millis(500) }
-    }
-    /// For waits on another node (its release of the data lock): 100 ms growing to 1 s.
-    pub(crate) fn patient() -> Backoff {
-        Backoff { next: Duration::from_millis(100), max: Duration::from_secs(1) }
-    }
-    pub(crate) fn fast() -> Backoff {
-        Backoff { next: Duration::from_millis(10), max: Duration::from_millis(200) }
-    }
-    /// Sleeps the next interval, never past `deadline`; false when the deadline has passed.
-    pub(crate) fn sleep(&mut self, deadline: Instant) -> bool {
-        let now = Instant::now();
-        if now >= deadline {
-            return false;
-        }
-        std::thread::sleep(self.next.min(deadline - now));
-        self.next = (self.next * 3 / 2).min(self.max);
-        true
-    }
-}
-
-/// A deadline for one step: `share` of the time left before `deadline`.
-pub(crate) fn share(deadline: Instant, share: f64) -> Instant {
-    let now = Instant::now();
-    now + deadline.saturating_duration_since(now).mul_f64(share)
-}
+pub(crate) use crate::deadline::{share, Backoff};
 
 impl QueueManager {
     pub fn new(name: QmName, inst: Installation, user: MqUser) -> QueueManager {
@@ -155,6 +121,16 @@ impl QueueManager {
                 rc: out.rc,
                 line: out.explaining_line(),
             }));
+        }
+        Ok(report)
+    }
+
+    /// `mqsc`, failing on the first error reply (AMQ8147, no such object, is wrong on every node).
+    pub fn mqsc_checked(&self, script: &str, deadline: Instant) -> Result<runmqsc::Report, MqError> {
+        let report = self.mqsc(script, deadline)?;
+        if let Some((s, r)) = report.first_error() {
+            let line = format!("{}: {} {}", s.command.trim(), r.id, r.text);
+            return Err(if r.is("AMQ8147") { MqError::Config(line) } else { MqError::Failed(line) });
         }
         Ok(report)
     }

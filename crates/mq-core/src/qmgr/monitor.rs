@@ -93,22 +93,19 @@ impl QueueManager {
         deadline: Instant,
         j: &dyn Journal,
     ) -> Result<Vec<String>, MqError> {
-        use super::start::{must_manage, Components};
+        use super::start::{must_manage, Components, COMPONENT_STATUS, QMGR_CONTROL, QMGR_DETAILS, QMSTATUS_DETAILS};
         if manage == (super::Manage::No, super::Manage::No) {
             return Ok(vec![]);
         }
         let need_control = manage.0 == super::Manage::Auto || manage.1 == super::Manage::Auto;
         let script = if need_control {
-            "DISPLAY QMGR SCMDSERV SCHINIT\nDISPLAY QMSTATUS CMDSERV CHINIT\n"
+            format!("{QMGR_CONTROL}\n{COMPONENT_STATUS}\n")
         } else {
-            "DISPLAY QMSTATUS CMDSERV CHINIT\n"
+            format!("{COMPONENT_STATUS}\n")
         };
-        let r = self.mqsc(script, share(deadline, 0.4))?;
-        let (control, status) = if need_control {
-            (r.sections.first().and_then(|s| s.find("8408")), r.sections.get(1).and_then(|s| s.find("8705")))
-        } else {
-            (None, r.sections.first().and_then(|s| s.find("8705")))
-        };
+        let r = self.mqsc(&script, share(deadline, 0.4))?;
+        let control = r.answer(QMGR_CONTROL, QMGR_DETAILS);
+        let status = r.answer(COMPONENT_STATUS, QMSTATUS_DETAILS);
         let comps = Components {
             command_server: must_manage(manage.0, control.and_then(|c| c.attr("SCMDSERV"))),
             channel_initiator: must_manage(manage.1, control.and_then(|c| c.attr("SCHINIT"))),

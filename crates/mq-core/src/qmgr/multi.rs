@@ -1,7 +1,8 @@
 //! Multi-instance operations (reference §19): start a standby instance with `strmqm -x`, list the
 //! instances `dspmq -x` knows, switch over from the local active instance (`endmqm -s`), and wait
-//! for the local standby to take over. They act on this node's instance only; which instance
-//! should be active is the caller's decision.
+//! for the local standby to take over; and the role changes built from them (to unpromoted, to
+//! active, handing over). They act on this node's instance only; which instance should be active
+//! is the caller's decision.
 
 use std::time::{Duration, Instant};
 
@@ -45,7 +46,123 @@ impl Instances {
     }
 }
 
+/// Where this node's instance stands in the unpromoted role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Active here (started outside the cluster, or it took over): to be promoted, not ended.
+    Active,
+    /// A standby of the active instance elsewhere.
+    Standby,
+    /// No instance runs anywhere: ready to be promoted.
+    Idle,
+}
+
 impl QueueManager {
+    /// dspmq's state, waited on (half the time left) while starting or ending.
+    pub fn settled_state(&self, deadline: Instant, j: &dyn Journal) -> Result<QmState, MqError> {
+        let s = self.dspmq(deadline)?.state;
+        if s.is_transitional() {
+            return self.wait_settled(share(deadline, 0.5), j);
+        }
+        Ok(s)
+    }
+
+    /// Brings this node's instance to the unpromoted role from `state`: a standby (`strmqm -x`)
+    /// when the active instance runs elsewhere, nothing when none runs anywhere (leftovers of a
+    /// crashed instance are killed first).
+    pub fn become_unpromoted(
+        &self,
+        options: &[String],
+        state: &QmState,
+        deadline: Instant,
+        j: &dyn Journal,
+    ) -> Result<Standing, MqError> {
+        let name = &self.name;
+        match state {
+            QmState::RunningAsStandby => Ok(Standing::Standby),
+            QmState::Running => Ok(Standing::Active),
+            QmState::RunningElsewhere => {
+                self.sweep(deadline, j)?;
+                match self.start_instance(options, deadline, j)? {
+                    XStart::Standby => {
+                        j.note(Level::Info, &format!("{name}: standby instance started here"));
+                        Ok(Standing::Standby)
+                    }
+                    XStart::Active => {
+                        j.note(Level::Warn, &format!("{name}: the active instance ended meanwhile; this node's instance is now the active one"));
+                        Ok(Standing::Active)
+                    }
+                }
+            }
+            s if s.is_ended() => {
+                self.sweep(deadline, j)?;
+                j.note(Level::Info, &format!("{name} runs nowhere ({s}); this node waits unpromoted until an instance is promoted"));
+                Ok(Standing::Idle)
+            }
+            QmState::Unknown => Err(MqError::Node(format!(
+                "queue manager {name} is not known on this node (dspmq: AMQ7048E); add its QueueManager stanza (addmqinf, or add_mqs_ini=true)"
+            ))),
+            other => Err(MqError::Failed(format!("{name} is {other}: cannot start a standby instance here"))),
+        }
+    }
+
+    /// Readies this node's instance to be the active one from `state`: waits for the standby here
+    /// to take over (the active elsewhere is being ended), or clears leftovers when none runs
+    /// anywhere (the caller's start then starts it). An active instance that stays elsewhere
+    /// fails it after a short grace rather than holding the transition for the whole timeout.
+    pub fn take_over(&self, state: &QmState, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
+        let name = &self.name;
+        let still_elsewhere = |host: &str| {
+            MqError::Failed(format!(
+                "{name}: the active instance still runs on {host}; the standby here takes over only when it ends (demote it there)"
+            ))
+        };
+        match state {
+            QmState::Running => Ok(()),
+            QmState::RunningAsStandby => {
+                j.note(Level::Info, &format!("{name}: waiting for the standby here to take over"));
+                let grace = share(deadline, 0.6).min(Instant::now() + Duration::from_secs(5));
+                if !self.wait_takeover(grace, j)? {
+                    if let Some(host) = self.instances(share(deadline, 0.1)).ok().and_then(|i| i.active) {
+                        return Err(still_elsewhere(&host));
+                    }
+                }
+                if self.dspmq(share(deadline, 0.1)).map(|r| r.state).ok() != Some(QmState::Running)
+                    && !self.wait_takeover(share(deadline, 0.6), j)?
+                {
+                    return Err(still_elsewhere("another node"));
+                }
+                Ok(())
+            }
+            QmState::RunningElsewhere => {
+                Err(MqError::Failed(format!("{name} is active on another node and no standby runs here to take over")))
+            }
+            s if s.is_ended() => {
+                self.sweep(deadline, j)?;
+                j.note(Level::Info, &format!("{name} runs nowhere ({s}); starting the active instance here"));
+                Ok(())
+            }
+            other => Err(MqError::Failed(format!("{name} is {other}: cannot promote it here"))),
+        }
+    }
+
+    /// Ends the active instance here, if it is, permitting switchover; when a standby runs
+    /// elsewhere, waits for it to take over. Returns the state afterwards.
+    pub fn hand_over(&self, mode: EndMode, deadline: Instant, j: &dyn Journal) -> Result<QmState, MqError> {
+        let state = self.settled_state(deadline, j)?;
+        if state != QmState::Running {
+            return Ok(state);
+        }
+        let name = &self.name;
+        let standby_elsewhere = self.instances(share(deadline, 0.1)).map(|i| i.standby_elsewhere()).unwrap_or(false);
+        let steps = self.switchover(mode, share(deadline, 0.5), j)?;
+        j.note(Level::Info, &format!("{name}: active instance here ended ({})", steps.join(", ")));
+        if standby_elsewhere && !self.wait_running_elsewhere(share(deadline, 0.4)) {
+            j.note(Level::Warn, &format!("{name}: no instance took over within the switchover wait"));
+        }
+        Ok(self.dspmq(share(deadline, 0.2))?.state)
+    }
+
     /// `dspmq -n -x -m QM`: this node's state and every instance line.
     pub fn instances(&self, deadline: Instant) -> Result<Instances, MqError> {
         let out = self.run("dspmq", &["-n", "-x", "-m", self.name.as_str()], None, deadline)?;

@@ -5,13 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
-
-use super::{share, Backoff, Journal, Level, QueueManager};
+use super::{share, Journal, Level, QueueManager};
 use crate::dspmq::QmState;
 use crate::error::MqError;
-use crate::procs::{self, Proc, Scope};
+use crate::procs::{self, Ending, Proc, Scope};
 
 /// The first endmqm step; -p and the kill always follow when it does not end everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,49 +57,15 @@ pub struct StopReport {
     pub killed: Vec<i32>,
 }
 
-/// Waits until no process of `qm` is left; returns what is left at `deadline`.
+/// Waits until no process of the queue manager is left; returns what is left at `deadline`.
 pub fn wait_gone(scope: Scope, deadline: Instant) -> Vec<Proc> {
-    let mut b = Backoff::fast();
-    loop {
-        let left = scope.list();
-        if left.is_empty() || !b.sleep(deadline) {
-            return left;
-        }
-    }
+    procs::wait_gone(&scope, deadline)
 }
 
-/// SIGKILLs every process of `qm` in IBM's order (amqzmuc0, amqzxma0, the rest) and waits for
-/// them to go. Only processes matched by program and exact -m argument are touched.
+/// SIGKILLs every process of the queue manager in IBM's order and waits for them to go. Only
+/// processes matched by program, exact -m argument and installation are touched.
 pub fn kill_family(scope: Scope, deadline: Instant, j: &dyn Journal) -> (Vec<i32>, Vec<Proc>) {
-    let mut killed = Vec::new();
-    // New children may appear while the parent dies; a few rounds catch them.
-    for _ in 0..5 {
-        let fam = scope.list();
-        if fam.is_empty() {
-            break;
-        }
-        for p in procs::kill_order(fam) {
-            // Re-read right before the kill: the pid must still be this queue manager's process.
-            match procs::read(p.pid) {
-                Some(now) if scope.holds(&now) => {
-                    j.note(Level::Warn, &format!("killing {} with SIGKILL", p.describe()));
-                    if kill(Pid::from_raw(p.pid), Signal::SIGKILL).is_ok() {
-                        killed.push(p.pid);
-                    }
-                }
-                _ => {}
-            }
-        }
-        let left = wait_gone(
-            scope,
-            super::share(deadline, 0.5).max(Instant::now() + Duration::from_millis(200)).min(deadline),
-        );
-        if left.is_empty() || Instant::now() >= deadline {
-            break;
-        }
-    }
-    let left = wait_gone(scope, deadline);
-    (killed, left)
+    procs::end(&scope, Ending::KillAtOnce, deadline, j)
 }
 
 impl QueueManager {

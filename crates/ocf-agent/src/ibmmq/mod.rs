@@ -8,40 +8,18 @@ pub mod table;
 
 use std::time::Instant;
 
-use mq_core::mqi::{reason_name, ConnectionKind, MqiError, ProbeObject};
+use mq_core::mqi::MqiError;
 use mq_core::placement::{Placement, PlacementError, Wanted};
 use mq_core::qmgr::checks::NodeCheckOptions;
 use mq_core::qmgr::start::StartOptions;
 use mq_core::qmgr::stop::{kill_family, EndMode, StopPlan};
-use mq_core::qmgr::{Journal, Level, Manage, QueueManager};
-use mq_core::{Deadline, Fault, MqError, QmState};
+use mq_core::qmgr::{Journal, Manage, QueueManager};
+use mq_core::{Deadline, MqError, QmState};
 
+use crate::component::{exit_for, Failure, OcfJournal};
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
+use crate::pacemaker::Pacemaker;
 use crate::spec::ibmmq::{IbmmqParams, Managed, StopMode};
-
-/// The agent's log as mq-core's journal.
-struct OcfJournal;
-impl Journal for OcfJournal {
-    fn note(&self, level: Level, msg: &str) {
-        match level {
-            Level::Debug => log::debug(msg),
-            Level::Info => log::info(msg),
-            Level::Warn => log::warn(msg),
-        }
-    }
-}
-
-/// A failure: its exit code and the reason crm_mon shows.
-struct Failure(OcfExit, String);
-
-fn exit_for(e: &MqError) -> OcfExit {
-    match e.fault() {
-        Fault::Config => OcfExit::ErrConfigured,
-        Fault::Node => OcfExit::ErrInstalled,
-        Fault::Permission => OcfExit::ErrPerm,
-        Fault::Generic => OcfExit::ErrGeneric,
-    }
-}
 
 fn fail(e: MqError) -> Failure {
     Failure(exit_for(&e), e.to_string())
@@ -78,7 +56,7 @@ fn open(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
             PlacementError::Installation { source, .. } => exit_for(source),
             // Named by the resource but unknown here: invalid on this host (2), per OCF.
             PlacementError::NamedUser { .. } => OcfExit::ErrArgs,
-            PlacementError::DataOwner(_) => OcfExit::ErrInstalled,
+            PlacementError::DataOwner(_) | PlacementError::Missing { .. } => OcfExit::ErrInstalled,
             PlacementError::User(source) => exit_for(source),
         };
         Failure(exit, e.to_string())
@@ -90,27 +68,7 @@ fn open(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
 /// and what to change come first; the full text with IBM's hint goes to the log.
 fn mqi_reason(qm: &str, e: &MqiError) -> String {
     log::err(format!("{qm}: {}", e.with_hint()));
-    match e {
-        MqiError::Call { verb, reason, kind, object, step, .. } => {
-            let name = reason_name(*reason).unwrap_or("").trim_start_matches("MQRC_");
-            let what = match (kind, object) {
-                (ConnectionKind::Client, Some(ProbeObject::Channel(c))) => format!("client check on {c}"),
-                (ConnectionKind::Client, _) => "client check".to_string(),
-                (_, Some(o)) => format!("check on {}", o.name()),
-                _ => step.clone(),
-            };
-            let todo = match (*reason, kind) {
-                (2035, ConnectionKind::Client) => "; allow it: a CHLAUTH rule for the channel or CHCKCLNT(OPTIONAL)",
-                (2035, ConnectionKind::Bindings) => "; grant the mq user access (setmqaut)",
-                (2540, _) => "; DEFINE the SVRCONN channel or fix client_channel",
-                (2538, _) => "; is the listener running at client_conname?",
-                (2053, _) => "; the test queue is full",
-                _ => "",
-            };
-            format!("{qm} {what}: {verb} {reason} {name}{todo}")
-        }
-        other => format!("{qm}: {other}"),
-    }
+    e.brief(qm)
 }
 
 fn finish(r: Result<OcfExit, Failure>) -> OcfExit {
@@ -146,7 +104,7 @@ pub fn run(action: &Action, env: &Env, params: &IbmmqParams) -> OcfExit {
         Action::Start => finish(start(env, params, deadline)),
         Action::Stop => stop(params, deadline),
         Action::Monitor => finish(monitor(env, params, deadline)),
-        Action::ValidateAll => finish(validate(env, params, deadline)),
+        Action::ValidateAll => finish(validate(params, deadline)),
         Action::ReloadAgent => {
             // The reloadable parameters (test_queue, client_*, stop_mode) are read afresh by every
             // action; a new test queue is created by the next start or here when running.
@@ -159,20 +117,14 @@ pub fn run(action: &Action, env: &Env, params: &IbmmqParams) -> OcfExit {
     }
 }
 
-fn node_options(env: &Env, params: &IbmmqParams, cluster_ids: bool) -> NodeCheckOptions {
-    let _ = env;
-    NodeCheckOptions {
-        add_mqs_ini: params.add_mqs_ini,
-        data_path: params.data_path.clone(),
-        node_name: std::env::var("OCF_RESKEY_CRM_meta_on_node").ok().filter(|s| !s.is_empty()),
-        cluster_ids,
-    }
+fn node_options(params: &IbmmqParams) -> NodeCheckOptions {
+    NodeCheckOptions { add_mqs_ini: params.add_mqs_ini, data_path: params.data_path.clone() }
 }
 
 fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     let j = OcfJournal;
     let qm = open(p, deadline)?;
-    qm.node_checks(&node_options(env, p, true), deadline, &j).map_err(fail)?;
+    qm.node_checks(&node_options(p), Some(&Pacemaker::from_env(env)), deadline, &j).map_err(fail)?;
     let opts = StartOptions {
         strmqm_options: p.strmqm_options.clone(),
         test_queue: p.test_queue.clone(),
@@ -238,8 +190,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             // A recurring monitor that fails runs the node checks: a node that lost its set-up
             // (storage, ownership) gets that reason and a ban from this node.
             if !probe {
-                let o = NodeCheckOptions { add_mqs_ini: false, data_path: None, node_name: None, cluster_ids: false };
-                if let Err(e) = qm.node_checks(&o, deadline, &j) {
+                if let Err(e) = qm.node_checks(&NodeCheckOptions::default(), None, deadline, &j) {
                     log::warn(&verdict.reason);
                     return Err(Failure(exit_for(&e), e.to_string()));
                 }
@@ -314,16 +265,16 @@ fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
 }
 
 /// validate-all at depth 10+: this node's set-up, without changing anything.
-fn validate(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
+fn validate(p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     let j = OcfJournal;
     let qm = open(p, deadline)?;
-    let mut o = node_options(env, p, false);
+    let mut o = node_options(p);
     o.add_mqs_ini = false;
     if p.add_mqs_ini && qm.stanza().is_none() {
         log::info(format!("{} is not in mqs.ini yet; start will add it (add_mqs_ini=true)", p.qmgr));
         return Ok(OcfExit::Success);
     }
-    qm.node_checks(&o, deadline, &j).map_err(fail)?;
+    qm.node_checks(&o, None, deadline, &j).map_err(fail)?;
     Ok(OcfExit::Success)
 }
 

@@ -1,0 +1,247 @@
+//! ocf:mqha:ibmmq with multi_instance=true, run as a promotable clone: promoted = the active
+//! instance (`strmqm -x` that holds the data lock), unpromoted = a standby instance on this node,
+//! or, when no instance runs anywhere, a node ready to be promoted ("idle").
+//!
+//! MQ itself moves the active role when the active instance ends (the standby takes over), so
+//! what Pacemaker believes can lag behind: a small role file in HA_RSCTMP (default
+//! /run/resource-agents, cleared by a reboot) records the role Pacemaker last gave this node
+//! (start/demote: unpromoted, promote: promoted; stop removes it). The monitor compares it with
+//! what dspmq and /proc say, and promotion scores (crm_attribute --promotion, in a clone only)
+//! steer Pacemaker to promote the node whose instance is active.
+
+pub mod role;
+pub mod table;
+
+use std::time::Instant;
+
+use mq_core::cluster::PromotionScores;
+use mq_core::deadline::share;
+use mq_core::qmgr::start::StartOptions;
+use mq_core::qmgr::QueueManager;
+use mq_core::QmState;
+
+use super::{depth0, end_mode, fail, finish, manage, node_options, open};
+use crate::component::{exit_for, Failure, OcfJournal};
+use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
+use crate::pacemaker::Pacemaker;
+use crate::spec::ibmmq::IbmmqParams;
+use role::{Role, RoleFile};
+
+/// Runs the actions that differ for a multi-instance queue manager; None for the others
+/// (validate-all, reload-agent), which are the same as for a single instance.
+pub fn run(action: &Action, env: &Env, p: &IbmmqParams) -> Option<OcfExit> {
+    let deadline = env.deadline();
+    Some(match action {
+        Action::Start => finish(start(env, p, deadline)),
+        Action::Stop => stop(env, p, deadline),
+        Action::Monitor => finish(monitor(env, p, deadline)),
+        Action::Promote => finish(promote(env, p, deadline)),
+        Action::Demote => finish(demote(env, p, deadline)),
+        Action::Notify => notify(env, p, deadline),
+        _ => return None,
+    })
+}
+
+/// Sets (Some) or removes (None) this node's promotion score; only inside a clone, where
+/// Pacemaker reads it. A failure is logged: the next monitor sets it again.
+fn promotion_score(env: &Env, score: Option<u32>, deadline: Instant) {
+    if !env.is_clone {
+        return;
+    }
+    match Pacemaker::from_env(env).set(score, deadline) {
+        Ok(()) => {
+            log::debug(format!("promotion score {}", score.map(|s| s.to_string()).as_deref().unwrap_or("removed")))
+        }
+        Err(e) => log::warn(e),
+    }
+}
+
+/// A failed MQI check as an exit reason (the single-instance agent's wording).
+fn mqi_failure(qm: &str, e: &mq_core::mqi::MqiError) -> String {
+    format!("{qm}: {}", e.with_hint())
+}
+
+fn become_unpromoted(qm: &QueueManager, p: &IbmmqParams, state: &QmState, deadline: Instant) -> Result<u32, Failure> {
+    qm.become_unpromoted(&p.strmqm_options, state, deadline, &OcfJournal).map(table::score).map_err(fail)
+}
+
+fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
+    let j = OcfJournal;
+    let qm = open(p, deadline)?;
+    qm.node_checks(&node_options(p), Some(&Pacemaker::from_env(env)), deadline, &j).map_err(fail)?;
+    let roles = RoleFile::of(p, &qm);
+    let state = qm.settled_state(deadline, &j).map_err(fail)?;
+    let score = become_unpromoted(&qm, p, &state, deadline)?;
+    roles.write(Role::Unpromoted)?;
+    promotion_score(env, Some(score), deadline);
+    Ok(OcfExit::Success)
+}
+
+fn stop(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
+    let j = OcfJournal;
+    if let Ok(qm) = open(p, deadline) {
+        RoleFile::of(p, &qm).clear();
+        // Ending the active instance without -s would end every standby too: switch over first.
+        if matches!(qm.dspmq(share(deadline, 0.1)).map(|r| r.state), Ok(QmState::Running)) {
+            log::info(format!("{}: stopping the active instance here, permitting switchover", p.qmgr));
+            if let Err(e) = qm.switchover(end_mode(p.stop_mode), share(deadline, 0.6), &j) {
+                log::warn(e.to_string());
+            }
+        }
+    }
+    promotion_score(env, None, deadline);
+    super::stop(p, deadline)
+}
+
+fn promote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
+    let j = OcfJournal;
+    let name = &p.qmgr;
+    let qm = open(p, deadline)?;
+    let roles = RoleFile::of(p, &qm);
+    let state = qm.settled_state(deadline, &j).map_err(fail)?;
+    let mut opts = StartOptions {
+        strmqm_options: p.strmqm_options.clone(),
+        test_queue: p.test_queue.clone(),
+        command_server: manage(p.command_server),
+        channel_initiator: manage(p.channel_initiator),
+    };
+    if !opts.strmqm_options.iter().any(|o| o == "-x") {
+        opts.strmqm_options.insert(0, "-x".into());
+    }
+    qm.take_over(&state, deadline, &j).map_err(fail)?;
+    // Starts it when it ran nowhere; when it runs (took over), creates the test queue and starts
+    // the managed components as a start does.
+    qm.start(&opts, deadline, &j).map_err(fail)?;
+    let (verdict, _) = depth0(&qm, false, deadline, &j);
+    if verdict.exit != OcfExit::Success {
+        return Err(Failure(OcfExit::ErrGeneric, format!("after promote: {}", verdict.reason)));
+    }
+    qm.check_mqi(deadline)
+        .map_err(|e| Failure(OcfExit::ErrGeneric, format!("after promote: {}", mqi_failure(name.as_str(), &e))))?;
+    roles.write(Role::Promoted)?;
+    promotion_score(env, Some(table::SCORE_ACTIVE), deadline);
+    log::info(format!("{name} is the active instance here"));
+    Ok(OcfExit::Success)
+}
+
+fn demote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
+    let j = OcfJournal;
+    let name = &p.qmgr;
+    let qm = open(p, deadline)?;
+    let roles = RoleFile::of(p, &qm);
+    let state = qm.hand_over(end_mode(p.stop_mode), deadline, &j).map_err(fail)?;
+    let score = become_unpromoted(&qm, p, &state, deadline)?;
+    if score == table::SCORE_ACTIVE {
+        return Err(Failure(OcfExit::ErrGeneric, format!("{name} is still the active instance here after demote")));
+    }
+    roles.write(Role::Unpromoted)?;
+    promotion_score(env, Some(score), deadline);
+    Ok(OcfExit::Success)
+}
+
+fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
+    let j = OcfJournal;
+    let probe = env.is_probe();
+    let qm = match open(p, deadline) {
+        Ok(qm) => qm,
+        // As for a single instance: a probe on a node without installation or data is "not here".
+        Err(_) => return super::monitor(env, p, deadline),
+    };
+    let roles = RoleFile::of(p, &qm);
+    let now = Instant::now();
+    let watch_until = now + deadline.saturating_duration_since(now) / 2;
+    let o = qm.observe_settled(deadline, watch_until, &j);
+    let pids = o.pids();
+    let needs_visibility = matches!(o.state, Ok(QmState::StatusNotAvailable) | Ok(QmState::Unknown) | Err(_));
+    let facts = table::Facts {
+        base: crate::ibmmq::table::Facts {
+            qm: p.qmgr.as_str(),
+            probe,
+            state: &o.state,
+            pids: &pids,
+            controller: o.has_controller(),
+            data_visible: needs_visibility && qm.data_visible(),
+            watched_ms: o.watched.as_millis(),
+        },
+        role: roles.read(),
+    };
+    let (verdict, score) = table::decide(&facts);
+    if !probe {
+        promotion_score(env, score, deadline);
+    }
+    let active = matches!(o.state, Ok(QmState::Running));
+    match verdict.exit {
+        OcfExit::Success | OcfExit::RunningPromoted => log::debug(&verdict.reason),
+        OcfExit::NotRunning => {
+            log::info(&verdict.reason);
+            return Ok(OcfExit::NotRunning);
+        }
+        code => {
+            if !probe {
+                let o = mq_core::qmgr::checks::NodeCheckOptions::default();
+                if let Err(e) = qm.node_checks(&o, None, deadline, &j) {
+                    log::warn(&verdict.reason);
+                    return Err(Failure(exit_for(&e), e.to_string()));
+                }
+            }
+            return Err(Failure(code, verdict.reason));
+        }
+    }
+    if verdict.exit == OcfExit::Success && !active {
+        // A standby or an idle node: nothing answers MQI calls here (a standby gives 2543).
+        return Ok(OcfExit::Success);
+    }
+    if active && verdict.exit == OcfExit::Success {
+        log::warn(&verdict.reason);
+    }
+    // The active instance: the deeper checks of a single instance; failures of the promoted
+    // instance are 9.
+    let failed = if verdict.exit == OcfExit::RunningPromoted { OcfExit::FailedPromoted } else { OcfExit::ErrGeneric };
+    if env.check_level >= CheckLevel::Deep {
+        // Depth 20's steps begin with depth 10's connect and inquiry: one MQI child does both.
+        let client = p.client.as_ref().map(|c| (c.channel.as_str(), c.conname.as_str()));
+        qm.check_messages(&p.test_queue, client, deadline)
+            .map_err(|e| Failure(failed, mqi_failure(p.qmgr.as_str(), &e)))?;
+    } else if env.check_level >= CheckLevel::Medium {
+        qm.check_mqi(deadline).map_err(|e| Failure(failed, mqi_failure(p.qmgr.as_str(), &e)))?;
+    }
+    if env.check_level >= CheckLevel::Medium {
+        let restarted = qm
+            .check_components((manage(p.command_server), manage(p.channel_initiator)), deadline, &j)
+            .map_err(|e| Failure(failed, format!("{}: managed component down and not restartable: {e}", p.qmgr)))?;
+        if !restarted.is_empty() {
+            log::warn(format!("{}: restarted {}", p.qmgr, restarted.join(", ")));
+        }
+    }
+    Ok(verdict.exit)
+}
+
+/// Notifications always succeed. Every one refreshes this node's promotion score from what runs
+/// here, so a transition that follows a takeover promotes the instance that is already active
+/// (the score changes, Pacemaker re-plans). After a promote elsewhere, an idle unpromoted node
+/// also starts its standby at once instead of waiting for its monitor to fail.
+fn notify(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
+    let kind = env.notify.kind.as_deref().unwrap_or("");
+    let op = env.notify.operation.as_deref().unwrap_or("");
+    log::debug(format!("notify {kind}-{op}"));
+    let Ok(qm) = open(p, deadline) else { return OcfExit::Success };
+    let here = !qm.scope().list().is_empty();
+    match qm.dspmq(share(deadline, 0.2)).map(|r| r.state) {
+        Ok(QmState::Running) if here => promotion_score(env, Some(table::SCORE_ACTIVE), deadline),
+        Ok(QmState::RunningAsStandby) if here => promotion_score(env, Some(table::SCORE_STANDBY), deadline),
+        _ => {}
+    }
+    if kind != "post" || op != "promote" {
+        return OcfExit::Success;
+    }
+    if RoleFile::of(p, &qm).read() != Some(Role::Unpromoted) || !qm.scope().list().is_empty() {
+        return OcfExit::Success;
+    }
+    if let Ok(QmState::RunningElsewhere) = qm.dspmq(share(deadline, 0.2)).map(|r| r.state) {
+        match become_unpromoted(&qm, p, &QmState::RunningElsewhere, deadline) {
+            Ok(score) => promotion_score(env, Some(score), deadline),
+            Err(Failure(_, reason)) => log::warn(format!("post-promote: {reason}")),
+        }
+    }
+    OcfExit::Success
+}
