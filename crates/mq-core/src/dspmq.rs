@@ -1,5 +1,5 @@
-//! Reading `dspmq -n -m QM` (untranslated form, reference §6): the queue manager's state as MQ
-//! itself reports it. Decisions on what a state means belong to the caller.
+//! Reading `dspmq -n -m QM` (untranslated form, docs/reference/mq-commands.md#dspmq-states): the queue manager's
+//! state as MQ itself reports it. Decisions on what a state means belong to the caller.
 
 use std::fmt;
 
@@ -176,7 +176,7 @@ fn explaining(output: &str) -> String {
 mod tests {
     use super::*;
 
-    // Lines as captured in reference §6 (column 59 layout) and their -n forms.
+    // Lines as captured in docs/reference/mq-commands.md#dspmq-output (column 59 layout) and their -n forms.
     #[test]
     fn every_status_of_the_reference_table() {
         let cases = [

@@ -1,4 +1,5 @@
-//! MQ's stanza files (mqs.ini, qm.ini; reference §3): `Stanza:` lines followed by indented
+//! MQ's stanza files (mqs.ini, qm.ini; docs/reference/mq-processes-and-files.md#mqs-ini): `Stanza:` lines followed by
+//! indented
 //! `Key=Value` lines. Read-only here: changes go through MQ's own commands (addmqinf).
 
 use std::path::{Path, PathBuf};
@@ -80,7 +81,8 @@ pub struct QmStanza {
 }
 
 impl QmStanza {
-    /// DataPath when set (shared storage), else `<Prefix>/qmgrs/<Directory>` (reference §1).
+    /// DataPath when set (shared storage), else `<Prefix>/qmgrs/<Directory>`
+    /// (docs/reference/mq-processes-and-files.md#data-directory).
     pub fn data_dir(&self, default_prefix: &Path, default_directory: &str) -> PathBuf {
         if let Some(dp) = &self.data_path {
             return dp.clone();

@@ -45,7 +45,7 @@ pub fn default_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_INSTALLATION))
 }
 
-/// (InstPath, DataPath) from `dspmqver` output (reference §11).
+/// (InstPath, DataPath) from `dspmqver` output (docs/reference/mq-commands.md#dspmqver).
 pub fn parse_dspmqver(out: &str) -> (Option<PathBuf>, Option<PathBuf>) {
     let field = |label: &str| {
         out.lines().find_map(|l| l.strip_prefix(label)).map(|v| v.trim()).filter(|v| !v.is_empty()).map(PathBuf::from)

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Longest queue-manager name MQ accepts (reference §2).
+/// Longest queue-manager name MQ accepts (docs/reference/mq-processes-and-files.md#qmgr-names).
 pub const QM_NAME_MAX: usize = 48;
 
 /// Why a string is not a queue-manager name; each variant names the offending value.
@@ -45,7 +45,8 @@ impl QmName {
     }
 
     /// The directory name MQ derives from the queue-manager name: `.` -> `!`, `/` -> `&`
-    /// (reference §2). mqs.ini's `Directory=` is authoritative when present; this is the default.
+    /// (docs/reference/mq-processes-and-files.md#directory-names). mqs.ini's `Directory=` is authoritative when
+    /// present; this is the default.
     pub fn directory(&self) -> String {
         self.0
             .chars()

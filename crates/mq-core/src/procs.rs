@@ -1,5 +1,6 @@
-//! A queue manager's process family as /proc shows it (reference §5): a process belongs to queue
-//! manager QM when its program is one of IBM's queue-manager programs AND its arguments name QM
+//! A queue manager's process family as /proc shows it (docs/reference/mq-processes-and-files.md#process-family): a
+//! process belongs to queue manager QM when its program is one of IBM's queue-manager programs AND its arguments name
+//! QM
 //! exactly (`-m QM`, `-mQM`, or the positional QM of amqpcsea). Never a prefix match: QM1 is not QM10.
 
 use std::os::unix::fs::MetadataExt;
@@ -13,7 +14,7 @@ use crate::deadline::{share, Backoff};
 use crate::qmgr::{Journal, Level};
 
 /// The programs IBM's own HA scripts treat as queue-manager processes, plus the ones newer
-/// releases add (reference §5).
+/// releases add (docs/reference/mq-processes-and-files.md#process-family).
 pub const QM_PROGRAMS: &[&str] = &[
     "amqzxma0", "amqzmuc0", "amqzfuma", "amqzmur0", "amqzmuf0", "amqrrmfa", "amqzdmaa", "amqzmgr0", "amqzlaa0",
     "amqzlsa0", "amqzlwa0", "amqpcsea", "amqfqpub", "amqfcxba", "amqcrsta", "amqrmppa", "amqrcmla", "runmqchi",
@@ -340,8 +341,8 @@ pub(crate) fn test_proc(args: &[&str]) -> Proc {
     Proc { pid: 10, ppid: 1, uid: 999, name: basename(&args[0]).to_string(), args }
 }
 
-/// IBM's order for killing a queue manager by hand (prior-art P1): the logger amqzmuc0 first,
-/// then the execution controller amqzxma0 (so it does not report the others' deaths), then the rest.
+/// IBM's order for killing a queue manager by hand (docs/reference/prior-art.md#manual-kill-order): the logger
+/// amqzmuc0 first, then the execution controller amqzxma0 (so it does not report the others' deaths), then the rest.
 pub fn kill_order(mut procs: Vec<Proc>) -> Vec<Proc> {
     let rank = |p: &Proc| match p.name.as_str() {
         "amqzmuc0" => 0,
@@ -360,7 +361,7 @@ mod tests {
         s.split(' ').map(str::to_string).collect()
     }
 
-    // The `ps -ef` lines of reference §5.
+    // The `ps -ef` lines of docs/reference/mq-processes-and-files.md#process-family.
     #[test]
     fn matches_every_argument_form_of_the_reference() {
         for l in [

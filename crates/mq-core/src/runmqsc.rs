@@ -1,5 +1,5 @@
-//! Talking MQSC through `runmqsc QM` (stdin script, report on stdout; reference §10) and reading
-//! the report: one section per command echo, each with its AMQ replies and their attributes.
+//! Talking MQSC through `runmqsc QM` (stdin script, report on stdout; docs/reference/mq-commands.md#runmqsc-report)
+//! and reading the report: one section per command echo, each with its AMQ replies and their attributes.
 
 /// One reply message of a command: `AMQ8409I: Display Queue details.` plus its attribute block.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -167,7 +167,7 @@ pub fn quoted(name: &str) -> String {
 mod tests {
     use super::*;
 
-    // Reference §10.1 (MQ 9.4.2, instana), trimmed attribute block.
+    // docs/reference/mq-commands.md#runmqsc-report (MQ 9.4.2 output published by Instana), trimmed attribute block.
     const QMSTATUS: &str = r#"5724-H72 (C) Copyright IBM Corp. 1994, 2025.
 Starting MQSC for queue manager QM1.
 

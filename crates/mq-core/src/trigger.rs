@@ -17,7 +17,7 @@ use crate::qmgr::{Journal, Level};
 use crate::runmqsc;
 
 pub const RUNMQTRM: &str = "runmqtrm";
-/// runmqtrm's initiation queue when none is given (reference §14).
+/// runmqtrm's initiation queue when none is given (docs/reference/mq-commands.md#runmqtrm).
 pub const DEFAULT_INITQ: &str = "SYSTEM.DEFAULT.INITIATION.QUEUE";
 
 /// Whether `p` is a runmqtrm of `qm` reading `initq`.
@@ -27,7 +27,7 @@ pub fn is_trigger_monitor_of(p: &Proc, qm: &str, initq: &str) -> bool {
         && procs::option_value(&p.args, "-q").unwrap_or(DEFAULT_INITQ) == initq
 }
 
-/// runmqtrm's arguments (reference §14).
+/// runmqtrm's arguments (docs/reference/mq-commands.md#runmqtrm).
 pub fn runmqtrm_args(qm: &str, initq: &str) -> Vec<String> {
     vec!["-m".into(), qm.into(), "-q".into(), initq.into()]
 }

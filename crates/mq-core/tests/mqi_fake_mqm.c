@@ -1,6 +1,6 @@
 /* A scripted stand-in for libmqm_r.so, compiled by tests/mqi_fork.rs with gcc. It tests the probe's
  * machinery (fork, identity, deadline, decoding) apart from the simulator. Struct fields are read
- * at IBM's raw offsets (mqi.md section 3), independently of the Rust types.
+ * at IBM's raw offsets (docs/reference/mqi.md#struct-layouts), independently of the Rust types.
  *
  * Beside the library: "script" (lines "VERB rc N" | "VERB hang" | "VERB crash", "MQOPEN:OBJECT rc N",
  * "QMNAME name", "SPAWN" (MQCONNX leaves a helper process behind),

@@ -1,6 +1,7 @@
 //! The MQI C library seen from C: a program compiled here with gcc, whose structures are written
-//! by hand from mqi.md §3/§9 (layouts checked with _Static_assert against the offsets printed
-//! there), linked against ROOT/opt/mqm/lib64/libmqm_r.so as IBM's build line does. It proves
+//! by hand from docs/reference/mqi.md#struct-layouts and #default-initialisers (layouts checked with _Static_assert
+//! against the offsets printed there), linked against ROOT/opt/mqm/lib64/libmqm_r.so as IBM's build line does. It
+//! proves
 //! the ABI independently of the simulator's Rust types. Needs gcc and root.
 
 use mq_testkit::*;
@@ -70,7 +71,7 @@ void MQPUT1(MQLONG, void *, void *, void *, MQLONG, void *, MQLONG *, MQLONG *);
 void MQGET(MQLONG, MQLONG, void *, void *, MQLONG, void *, MQLONG *, MQLONG *, MQLONG *);
 void MQINQ(MQLONG, MQLONG, MQLONG, MQLONG *, MQLONG, MQLONG *, MQLONG, char *, MQLONG *, MQLONG *);
 
-/* IBM's *_DEFAULT values, by hand from mqi.md §3 / §9. */
+/* IBM's *_DEFAULT values, by hand from docs/reference/mqi.md#default-initialisers. */
 static void od_default(MQOD *o) { memset(o, 0, sizeof *o); memcpy(o->StrucId, "OD  ", 4); o->Version = 1; o->ObjectType = 1;
   strcpy(o->DynamicQName, "AMQ.*"); o->ObjectString.VSCCSID = o->SelectionString.VSCCSID = o->ResObjectString.VSCCSID = -3; }
 static void md_default(MQMD *m) { memset(m, 0, sizeof *m); memcpy(m->StrucId, "MD  ", 4); m->Version = 1; m->MsgType = 8;
@@ -170,7 +171,8 @@ int main(int argc, char **argv) {
 }
 "#;
 
-/// Handle scoping and structure validation (mqi.md §2, §8), against the same library.
+/// Handle scoping and structure validation (docs/reference/mqi.md#handle-scope, #struct-layouts), against the same
+/// library.
 const THREADS_C: &str = r#"
 #include <stdio.h>
 #include <string.h>
@@ -316,7 +318,7 @@ fn handles_are_thread_scoped_unless_shared_and_bad_structures_are_refused() {
     assert_eq!(field(&out, "thread_shared"), "thread_shared 0 0");
     assert_eq!(field(&out, "close_delete_dyn"), "close_delete_dyn 0 0 hobj=-1");
     assert_eq!(field(&out, "close_delete_predef"), "close_delete_predef 2 2045");
-    // MQI use in a child forked (without exec) after the parent used it: 2012 (mqi.md §7.1).
+    // MQI use in a child forked (without exec) after the parent used it: 2012 (docs/reference/mqi.md#fork).
     assert_eq!(field(&out, "fork_child"), "fork_child 2 2012");
     assert_eq!(field(&out, "bad_od"), "bad_od 2 2044");
     assert_eq!(field(&out, "bad_cno"), "bad_cno 2 2139");
@@ -326,7 +328,8 @@ fn handles_are_thread_scoped_unless_shared_and_bad_structures_are_refused() {
 
 #[test]
 fn every_symbol_of_libmqm_sys_dlopen2_wrapper_is_exported() {
-    // mqi.md: MqWrapper's 26 required MQI functions; a loader fails if one is missing.
+    // docs/reference/mqi.md#dlopen2-required-symbols: MqWrapper's 26 required MQI functions; a loader fails if one is
+    // missing.
     const SYMBOLS: [&str; 26] = [
         "MQBACK", "MQBEGIN", "MQBUFMH", "MQCB", "MQCLOSE", "MQCMIT", "MQCONN", "MQCONNX", "MQCRTMH", "MQCTL", "MQDISC",
         "MQDLTMH", "MQDLTMP", "MQGET", "MQINQ", "MQINQMP", "MQMHBUF", "MQOPEN", "MQPUT", "MQPUT1", "MQSET", "MQSETMP",

@@ -1,6 +1,7 @@
 //! Client connections through the listener: IBM's samples amqsputc/amqsgetc (through
-//! libmqic_r.so) with MQSERVER, channel authentication per the 7.1+/8.0 defaults the LifeKeeper
-//! seed describes, and the reason codes of reference §15 (rc = reason % 256). Run as root.
+//! libmqic_r.so) with MQSERVER, channel authentication per the 7.1+/8.0 defaults
+//! (docs/reference/mqi.md#client-channel-security), and the reason codes of
+//! docs/reference/mq-commands.md#sample-programs (rc = reason % 256). Run as root.
 
 use mq_testkit::*;
 use std::time::Duration;
@@ -109,11 +110,11 @@ fn unknown_channel_2540_and_no_listener_2538() {
     let dead = free_port();
     let o = putc(&sim, None, &mqserver("MQHA.SVRCONN", dead), "x");
     assert!(o.stdout.contains("MQCONNX ended with reason code 2538"), "{o:?}");
-    assert_eq!(o.rc, 234, "reference §15: 2538 -> 234");
+    assert_eq!(o.rc, 234, "docs/reference/mq-commands.md#sample-programs: 2538 -> 234");
     // Missing MQSERVER (and no CCDT) is a queue-manager name error for a client.
     let o = sim.sample("amqsputc", &["APPQ", "QM1"], "", &[]);
     assert!(o.stdout.contains("MQCONNX ended with reason code 2058"), "{o:?}");
-    assert_eq!(o.rc, 10, "reference §15: 2058 -> 10");
+    assert_eq!(o.rc, 10, "docs/reference/mq-commands.md#sample-programs: 2058 -> 10");
 }
 
 /// crypt(3) SHA-512 hash of "secret" (openssl passwd -6 -salt abcdefgh secret).

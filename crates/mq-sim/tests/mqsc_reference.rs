@@ -1,6 +1,7 @@
 //! runmqsc against a running simulated queue manager: every expected string below is copied
-//! from shared/reference/ibm-mq-commands.md §10 (not from the simulator's output), with the
-//! return codes of §10.2. Run as root (tests/setup.sh users exist).
+//! from the public captures behind docs/reference/mq-commands.md#runmqsc-report (not from the simulator's output),
+//! with the return codes of docs/reference/mq-commands.md#runmqsc-return-codes. Run as root (tests/setup.sh users
+//! exist).
 
 use mq_testkit::*;
 
@@ -8,7 +9,8 @@ use std::time::Duration;
 
 #[test]
 fn report_layout_header_echo_block_summary() {
-    // §10.1 is a capture of MQ 9.4.2; install that version so the header year is comparable.
+    // docs/reference/mq-commands.md#runmqsc-report is a capture of MQ 9.4.2; install that version so the header year is
+    // comparable.
     let sim = Sim::started("9.4.2.0", "QM1");
     let o = sim.runmqsc(&["QM1"], "DISPLAY QMSTATUS ALL\n");
     assert_eq!(o.rc, 0, "{o:?}");
@@ -26,7 +28,8 @@ fn report_layout_header_echo_block_summary() {
         &lines[n - 3..],
         &["One MQSC command read.", "No commands have a syntax error.", "All valid MQSC commands were processed."]
     );
-    // Attributes named in §10.4 for ALL, with the values it lists for a running QM.
+    // Attributes named in docs/reference/mq-commands.md#display-qmstatus for ALL, with the values it lists for a
+    // running QM.
     for attr in [
         "CHINIT(RUNNING)",
         "CMDSERV(RUNNING)",
@@ -49,7 +52,7 @@ fn minimal_and_named_qmstatus_and_no_echo_with_e() {
     let o = sim.runmqsc(&["-e", "QM1"], "DISPLAY QMSTATUS\nDISPLAY QMSTATUS CHINIT CMDSERV\n");
     assert_eq!(o.rc, 0, "{o:?}");
     assert!(!o.stdout.contains(" : DISPLAY"), "-e must not echo: {}", o.stdout);
-    // Minimal form: QMNAME(QM1) STATUS(RUNNING) (§10.4).
+    // Minimal form: QMNAME(QM1) STATUS(RUNNING) (docs/reference/mq-commands.md#display-qmstatus).
     assert!(o.stdout.contains("   QMNAME(QM1)                             STATUS(RUNNING)\n"), "{}", o.stdout);
     assert!(o.stdout.contains("CHINIT(RUNNING)") && o.stdout.contains("CMDSERV(RUNNING)"), "{}", o.stdout);
     assert!(o.stdout.contains("2 MQSC commands read."), "{}", o.stdout);
@@ -66,7 +69,7 @@ fn define_display_alter_delete_queue_and_names_fold_to_upper_case() {
         out.contains("DEFPSIST(YES)") && out.contains("DESCR(LifeKeeper test queue)") && out.contains("MAXDEPTH(10)"),
         "{out}"
     );
-    // A quoted lower-case name is another queue (§2).
+    // A quoted lower-case name is another queue (docs/reference/mq-processes-and-files.md#qmgr-names).
     let o = sim.runmqsc(&["QM1"], "DISPLAY QLOCAL('q1')\n");
     assert_eq!(o.rc, 10, "{o:?}");
     assert!(o.stdout.contains("AMQ8147E: IBM MQ object q1 not found."), "{}", o.stdout);
@@ -98,7 +101,8 @@ fn syntax_error_and_not_found_count_and_return_10() {
         "{}",
         o.stdout
     );
-    // The segment shown ends at the unknown keyword (exact cut UNCONFIRMED in the reference).
+    // The segment shown ends at the unknown keyword (exact cut UNCONFIRMED;
+    // docs/reference/mq-commands.md#runmqsc-report).
     assert!(o.stdout.contains("below:-\nDEFINE QLOCAL(X) NOSUCHATTR\n"), "{}", o.stdout);
     assert!(o.stdout.contains("AMQ8420I: Channel Status not found."), "{}", o.stdout);
     assert!(o.stdout.contains("AMQ8415I"), "{}", o.stdout);
@@ -170,14 +174,14 @@ fn qmgr_and_authinfo_security_commands() {
     let out = sim.mqsc_ok("QM1", "DISPLAY QMGR CHLAUTH CONNAUTH SCMDSERV SCHINIT\nALTER QMGR CHLAUTH(DISABLED) SCMDSERV(MANUAL)\nDISPLAY AUTHINFO(SYSTEM.DEFAULT.AUTHINFO.IDPWOS) CHCKCLNT\nALTER AUTHINFO(SYSTEM.DEFAULT.AUTHINFO.IDPWOS) AUTHTYPE(IDPWOS) CHCKCLNT(OPTIONAL)\nREFRESH SECURITY TYPE(CONNAUTH)\nDISPLAY QMGR CHLAUTH SCMDSERV\n",
     );
     assert!(out.contains("AMQ8408I: Display Queue Manager details."), "{out}");
-    // A 39-character attribute takes a line of its own (§10.1).
+    // A 39-character attribute takes a line of its own (docs/reference/mq-commands.md#runmqsc-report).
     assert!(out.contains("\n   CONNAUTH(SYSTEM.DEFAULT.AUTHINFO.IDPWOS)\n"), "{out}");
     assert!(
         out.contains("CHLAUTH(ENABLED)") && out.contains("SCMDSERV(QMGR)") && out.contains("SCHINIT(QMGR)"),
         "{out}"
     );
     assert!(out.contains("AMQ8005I: IBM MQ queue manager changed."), "{out}");
-    assert!(out.contains("CHCKCLNT(REQDADM)"), "8.0+ default of the seed: {out}");
+    assert!(out.contains("CHCKCLNT(REQDADM)"), "8.0+ default (docs/reference/mqi.md#client-channel-security): {out}");
     assert!(out.contains("AMQ8567I: IBM MQ authentication information changed."), "{out}");
     assert!(out.contains("AMQ8560I: IBM MQ security cache refreshed."), "{out}");
     assert!(out.contains("CHLAUTH(DISABLED)") && out.contains("SCMDSERV(MANUAL)"), "{out}");

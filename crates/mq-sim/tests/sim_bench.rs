@@ -1,4 +1,4 @@
-//! Issue 2, item 8: a crtmqm + strmqm + endmqm cycle well under a second.
+//! The simulator's speed requirement: a crtmqm + strmqm + endmqm cycle well under a second.
 
 use mq_testkit::*;
 

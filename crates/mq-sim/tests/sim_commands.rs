@@ -1,22 +1,22 @@
 //! The control commands' confirmed outputs and exit codes. Every expected string below is copied
-//! from shared/reference/ibm-mq-commands.md (section in the comment), never from our own output.
+//! from the public captures behind docs/reference/mq-commands.md (anchor in the comment), never from our own output.
 
 use mq_testkit::*;
 
 #[test]
 fn unknown_queue_manager_everywhere() {
     let sim = Sim::install(&[]);
-    // §6.3: dspmq -m NOPE -> AMQ7048E, rc 72
+    // docs/reference/mq-commands.md#dspmq-errors: dspmq -m NOPE -> AMQ7048E, rc 72
     let r = sim.run("dspmq", &["-m", "NOPE"]);
     assert_eq!(r.rc, 72);
     assert_eq!(r.stdout, "AMQ7048E: The queue manager name is either not valid or not known.\n");
-    // §8.1: endmqm on a QM that does not exist -> AMQ8118E, rc 16
+    // docs/reference/mq-commands.md#endmqm-output: endmqm on a QM that does not exist -> AMQ8118E, rc 16
     let r = sim.run("endmqm", &["NOPE"]);
     assert_eq!(r.rc, 16);
     assert_eq!(r.stdout, "AMQ8118E: IBM MQ queue manager does not exist.\n");
-    // §22: strmqm on a QM that does not exist -> rc 16
+    // docs/reference/mq-commands.md#strmqm-return-codes: strmqm on a QM that does not exist -> rc 16
     assert_eq!(sim.run("strmqm", &["NOPE"]).rc, 16);
-    // §9: dltmqm rc 16
+    // docs/reference/mq-commands.md#dltmqm: dltmqm rc 16
     assert_eq!(sim.run("dltmqm", &["NOPE"]).rc, 16);
 }
 
@@ -25,7 +25,7 @@ fn crtmqm_output_and_duplicate() {
     let sim = Sim::install(&[]);
     let r = sim.ok("crtmqm", &["QM1"]);
     let dir = sim.root.join("var/mqm/qmgrs/QM1");
-    // §9, 9.3 form (miqm-azure): first line names the QM; Directory line; installation line.
+    // docs/reference/mq-commands.md#crtmqm, 9.3 form: first line names the QM; Directory line; installation line.
     let expect_head = format!(
         "IBM MQ queue manager 'QM1' created.\nDirectory '{}' created.\nThe queue manager is associated with installation 'Installation1'.\nCreating or replacing default objects for queue manager 'QM1'.\n",
         std::fs::canonicalize(&dir).unwrap().display()
@@ -33,11 +33,11 @@ fn crtmqm_output_and_duplicate() {
     assert!(r.stdout.starts_with(&expect_head), "{}", r.stdout);
     assert!(r.stdout.contains("Default objects statistics : "), "{}", r.stdout);
     assert!(r.stdout.ends_with("Completing setup.\nSetup completed.\n"), "{}", r.stdout);
-    // §9: exists -> AMQ8110E rc 8
+    // docs/reference/mq-commands.md#crtmqm: exists -> AMQ8110E rc 8
     let r = sim.run("crtmqm", &["QM1"]);
     assert_eq!(r.rc, 8);
     assert_eq!(r.stdout, "AMQ8110E: IBM MQ queue manager already exists.\n");
-    // §2: directory mapping '.' -> '!', '/' -> '&'
+    // docs/reference/mq-processes-and-files.md#directory-names: directory mapping '.' -> '!', '/' -> '&'
     sim.ok("crtmqm", &["SVTBRIDGE.QUEUE.MANAGER"]);
     assert!(sim.root.join("var/mqm/qmgrs/SVTBRIDGE!QUEUE!MANAGER/qm.ini").exists());
     sim.ok("crtmqm", &["a/b"]);
@@ -51,10 +51,10 @@ fn crtmqm_output_and_duplicate() {
 fn start_end_cycle_outputs_and_codes() {
     let sim = Sim::install(&[]);
     sim.ok("crtmqm", &["QM1"]);
-    // §22: not running -> endmqm AMQ8146E rc 40
+    // docs/reference/mq-commands.md#endmqm-output: not running -> endmqm AMQ8146E rc 40
     let r = sim.run("endmqm", &["QM1"]);
     assert_eq!((r.rc, r.stdout.as_str()), (40, "AMQ8146E: IBM MQ queue manager not available.\n"));
-    // §7.1 start sequence
+    // docs/reference/mq-commands.md#strmqm-output start sequence
     let r = sim.ok("strmqm", &["QM1"]);
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines[0], "IBM MQ queue manager 'QM1' starting.");
@@ -63,17 +63,17 @@ fn start_end_cycle_outputs_and_codes() {
     assert_eq!(lines[3], "Log replay for queue manager 'QM1' complete.");
     assert_eq!(lines[4], "Transaction manager state recovered for queue manager 'QM1'.");
     assert_eq!(*lines.last().unwrap(), "IBM MQ queue manager 'QM1' started using V9.3.0.0.");
-    // §7.1 already running -> rc 5
+    // docs/reference/mq-commands.md#strmqm-output already running -> rc 5
     let r = sim.run("strmqm", &["QM1"]);
     assert_eq!((r.rc, r.stdout.as_str()), (5, "IBM MQ queue manager running.\n"));
-    // §6.1 column 59 layout and §6.2 values
+    // docs/reference/mq-commands.md#dspmq-output column 59 layout and #dspmq-states values
     let r = sim.ok("dspmq", &[]);
     assert_eq!(r.stdout, "QMNAME(QM1)                                               STATUS(Running)\n");
     assert_eq!(r.stdout.find("STATUS(").unwrap(), 58);
     assert_eq!(sim.status("QM1"), "RUNNING");
-    // §9: dltmqm on a running QM -> rc 5
+    // docs/reference/mq-commands.md#dltmqm: dltmqm on a running QM -> rc 5
     assert_eq!(sim.run("dltmqm", &["QM1"]).rc, 5);
-    // §8.1 default/-c: two lines, rc 0
+    // docs/reference/mq-commands.md#endmqm-output default/-c: two lines, rc 0
     let r = sim.run("endmqm", &["QM1"]);
     assert_eq!(r.rc, 0);
     assert_eq!(
@@ -81,18 +81,18 @@ fn start_end_cycle_outputs_and_codes() {
         "Quiesce request accepted. The queue manager will stop when all outstanding work\nis complete.\n"
     );
     sim.wait_status("QM1", "ENDED NORMALLY", std::time::Duration::from_secs(10));
-    // §8.1 -w: waiting line then ended line
+    // docs/reference/mq-commands.md#endmqm-output -w: waiting line then ended line
     sim.ok("strmqm", &["QM1"]);
     let r = sim.ok("endmqm", &["-w", "QM1"]);
     assert!(r.stdout.starts_with("Waiting for queue manager 'QM1' to end.\n"), "{}", r.stdout);
     assert!(r.stdout.ends_with("IBM MQ queue manager 'QM1' ended.\n"), "{}", r.stdout);
     assert_eq!(sim.status("QM1"), "ENDED NORMALLY");
-    // -i: ending line first (§8.1), Ended immediately
+    // -i: ending line first (docs/reference/mq-commands.md#endmqm-output), Ended immediately
     sim.ok("strmqm", &["QM1"]);
     let r = sim.ok("endmqm", &["-i", "QM1"]);
     assert!(r.stdout.starts_with("IBM MQ queue manager 'QM1' ending.\n"), "{}", r.stdout);
     assert_eq!(sim.status("QM1"), "ENDED IMMEDIATELY");
-    // -p: Ended pre-emptively (MQ 8+ spelling, §6.2)
+    // -p: Ended pre-emptively (MQ 8+ spelling, docs/reference/mq-commands.md#dspmq-states)
     sim.ok("strmqm", &["QM1"]);
     sim.ok("endmqm", &["-p", "QM1"]);
     assert_eq!(sim.status("QM1"), "ENDED PRE-EMPTIVELY");
@@ -112,7 +112,7 @@ fn dspmq_output_forms() {
     sim.ok("strmqm", &["QM1"]);
     let r = sim.ok("dspmq", &["-o", "all"]);
     let inst_path = std::fs::canonicalize(sim.root.join("opt/mqm")).unwrap();
-    // §6.1 9.2.3 -o all field order (version 9.3 here: same field set).
+    // docs/reference/mq-commands.md#dspmq-output 9.2.3 -o all field order (version 9.3 here: same field set).
     let expect = format!(
         "QMNAME(QM1)                                               STATUS(Running) DEFAULT(yes) STANDBY(Not permitted) INSTNAME(Installation1) INSTPATH({}) INSTVER(9.3.0.0) ROLE(Not configured) INSTANCE() INSYNC() QUORUM()\n",
         inst_path.display()
@@ -123,16 +123,16 @@ fn dspmq_output_forms() {
         "{}",
         r.stdout
     );
-    // -n: upper case values (§6.1)
+    // -n: upper case values (docs/reference/mq-commands.md#dspmq-syntax)
     let r = sim.ok("dspmq", &["-n", "-o", "all", "-m", "QM1"]);
     assert!(r.stdout.contains("STATUS(RUNNING) DEFAULT(YES) STANDBY(NOT PERMITTED)"), "{}", r.stdout);
-    // -x: instance line indented 4 (§6.1)
+    // -x: instance line indented 4 (docs/reference/mq-commands.md#dspmq-instances)
     let r = sim.ok("dspmq", &["-x", "-m", "QM1"]);
     assert_eq!(r.stdout.lines().nth(1).unwrap(), "    INSTANCE(host1.example.com) MODE(Active)");
     // -o installation: the 4th token is INSTVER(...) (mqstart.sh's awk '{print $4}')
     let r = sim.ok("dspmq", &["-o", "inst", "-m", "QM1"]);
     assert_eq!(r.stdout.split_whitespace().nth(3).unwrap(), "INSTVER(9.3.0.0)");
-    // -a: only running ones, rc 5 (§6)
+    // -a: only running ones, rc 5 (docs/reference/mq-commands.md#dspmq-syntax)
     let r = sim.run("dspmq", &["-a"]);
     assert_eq!(r.rc, 5);
     assert!(r.stdout.contains("QMNAME(QM1)") && !r.stdout.contains("QM2"), "{}", r.stdout);
@@ -143,7 +143,7 @@ fn dspmq_output_forms() {
 fn dspmqver_layout() {
     let sim = Sim::install(&["--version", "9.2.0.0"]);
     let r = sim.ok("dspmqver", &[]);
-    // §11: labels padded to 13 columns; values as the real output shows them.
+    // docs/reference/mq-commands.md#dspmqver: labels padded to 13 columns; values as the real output shows them.
     assert!(r.stdout.starts_with("Name:        IBM MQ\nVersion:     9.2.0.0\nLevel:       p920-"), "{}", r.stdout);
     assert!(r.stdout.contains("\nMode:        64-bit\n"));
     assert!(r.stdout.contains("\nInstName:    Installation1\n"));
@@ -166,13 +166,13 @@ fn dspmqinf_addmqinf_rmvmqinf() {
     let md = shared.join("qmgrs");
     sim.ok("crtmqm", &["-ld", shared.join("logs").to_str().unwrap(), "-md", md.to_str().unwrap(), "QM1"]);
     let prefix = std::fs::canonicalize(sim.root.join("var/mqm")).unwrap();
-    // §3.1 stanza form (key order of the mq-container fixture) with DataPath
+    // docs/reference/mq-commands.md#dspmqinf stanza form (key order of the mq-container fixture) with DataPath
     let r = sim.ok("dspmqinf", &["QM1"]);
     assert_eq!(
         r.stdout,
         format!("QueueManager:\n   Name=QM1\n   Directory=QM1\n   Prefix={}\n   DataPath={}/QM1\n   InstallationName=Installation1\n", prefix.display(), md.display())
     );
-    // §3.1 command form
+    // docs/reference/mq-commands.md#dspmqinf command form
     let r = sim.ok("dspmqinf", &["-o", "command", "QM1"]);
     let line = r.stdout.trim_end().to_string();
     assert_eq!(
@@ -201,7 +201,7 @@ fn dspmqinf_addmqinf_rmvmqinf() {
 fn non_admin_is_refused() {
     let sim = Sim::install(&[]);
     sim.ok("crtmqm", &["QM1"]);
-    // nobody is not in group mqm: §4 AMQ7077E
+    // nobody is not in group mqm: AMQ7077E (docs/reference/mq-processes-and-files.md#mq-group-authority)
     let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
     let r = sim.run_as(User { uid: nobody.uid.as_raw(), gid: nobody.gid.as_raw() }, "strmqm", &["QM1"]);
     assert_eq!(r.stdout, "AMQ7077E: You are not authorized to perform the requested operation.\n");
@@ -213,7 +213,8 @@ fn non_admin_is_refused() {
 
 #[test]
 fn texts_follow_the_installed_version() {
-    // §6.1 9.4.2 -o all (instana): the GRP* fields follow QUORUM().
+    // docs/reference/mq-commands.md#dspmq-output 9.4.2 -o all (Instana's published output): the GRP* fields follow
+    // QUORUM().
     let sim = Sim::install(&["--version", "9.4.2.0"]);
     sim.ok("crtmqm", &["QM1"]);
     sim.ok("strmqm", &["QM1"]);
@@ -228,7 +229,8 @@ fn texts_follow_the_installed_version() {
     );
     sim.ok("endmqm", &["-i", "QM1"]);
 
-    // §9 9.1: "IBM MQ queue manager created." without the name; §7.1 9.1 start without "Plain text".
+    // docs/reference/mq-commands.md#crtmqm 9.1: "IBM MQ queue manager created." without the name; #strmqm-output 9.1
+    // start without "Plain text".
     let sim = Sim::install(&["--version", "9.1.0.0"]);
     let r = sim.ok("crtmqm", &["QMA"]);
     assert!(r.stdout.starts_with("IBM MQ queue manager created.\n"), "{}", r.stdout);
@@ -237,7 +239,8 @@ fn texts_follow_the_installed_version() {
     assert!(r.stdout.ends_with("IBM MQ queue manager 'QMA' started using V9.1.0.0.\n"), "{}", r.stdout);
     sim.ok("endmqm", &["-i", "QMA"]);
 
-    // §7.1 old releases: "WebSphere MQ queue manager 'X' starting." ... "started using V7.5.0.2."
+    // docs/reference/mq-commands.md#strmqm-output old releases: "WebSphere MQ queue manager 'X' starting." ... "started
+    // using V7.5.0.2."
     let sim = Sim::install(&["--version", "7.5.0.2"]);
     sim.ok("crtmqm", &["QM7"]);
     let r = sim.ok("strmqm", &["QM7"]);
@@ -246,7 +249,8 @@ fn texts_follow_the_installed_version() {
     assert!(sim.ok("dspmqver", &[]).stdout.starts_with("Name:        WebSphere MQ\n"));
     sim.ok("endmqm", &["-i", "QM7"]);
 
-    // §10.1 MQ 8 wording (checkmk fixture): no severity letter, WebSphere MQ.
+    // docs/reference/mq-commands.md#message-ids-by-version MQ 8 wording (Checkmk test fixture): no severity letter,
+    // WebSphere MQ.
     let sim = Sim::install(&["--version", "8.0.0.6"]);
     sim.ok("crtmqm", &["QM8"]);
     let r = sim.run("endmqm", &["QM8"]);

@@ -71,7 +71,7 @@ fn lost_storage_is_status_not_available() {
     let sim = Sim::install(&[]);
     sim.ok("crtmqm", &["QM1"]);
     sim.mqsim(&["fault", "QM1", "set", "storage-lost"]);
-    // §6.2 "Status not available"
+    // docs/reference/mq-commands.md#dspmq-states "Status not available"
     let r = sim.ok("dspmq", &["-m", "QM1"]);
     assert!(r.stdout.contains("STATUS(Status not available)"), "{}", r.stdout);
     assert_eq!(sim.status("QM1"), "STATUS NOT AVAILABLE");

@@ -1,6 +1,8 @@
-//! The running queue manager as /proc shows it: IBM's process names and arguments (reference §5),
+//! The running queue manager as /proc shows it: IBM's process names and arguments
+//! (docs/reference/mq-processes-and-files.md#process-family),
 //! the mq user, parent links, nothing left after an end, the end state surviving restarts, crashes,
-//! applications holding the queue manager (§16), listeners and the command server.
+//! applications holding the queue manager (docs/reference/mq-processes-and-files.md#leftover-processes), listeners and
+//! the command server.
 
 use mq_testkit::*;
 use std::time::Duration;
@@ -14,12 +16,14 @@ fn process_family_names_users_parents_and_cleanup() {
     let by =
         |comm: &str| procs.iter().find(|p| p.comm == comm).unwrap_or_else(|| panic!("no {comm} in {procs:#?}")).clone();
     let ctl = by("amqzxma0");
-    // §5 newer form: amqzxma0 -m QM -u mqm, running as mqm although root started it.
+    // docs/reference/mq-processes-and-files.md#process-family newer form: amqzxma0 -m QM -u mqm, running as mqm
+    // although root started it.
     assert_eq!(&ctl.cmdline[1..], ["-m", "QM1", "-u", "mqm"]);
     assert!(ctl.cmdline[0].ends_with("/opt/mqm/bin/amqzxma0"));
     let mqm = User::named("mqm").uid;
     assert!(procs.iter().all(|p| p.uid == mqm), "{procs:#?}");
-    // Children of the execution controller, with the arguments of §5.
+    // Children of the execution controller, with the arguments of
+    // docs/reference/mq-processes-and-files.md#process-family.
     for (comm, args) in [
         ("amqzmuc0", vec!["-m", "QM1"]),
         ("amqzmur0", vec!["-m", "QM1"]),
@@ -33,7 +37,8 @@ fn process_family_names_users_parents_and_cleanup() {
         assert_eq!(p.ppid, ctl.pid, "{comm} parent");
         assert_eq!(&p.cmdline[1..], args.as_slice(), "{comm} args");
     }
-    // amqpcsea QM (positional) under amqzmgr0; amqfqpub -mQM under amqzmuf0 (§5).
+    // amqpcsea QM (positional) under amqzmgr0; amqfqpub -mQM under amqzmuf0
+    // (docs/reference/mq-processes-and-files.md#process-family).
     assert_eq!(by("amqpcsea").ppid, by("amqzmgr0").pid);
     assert_eq!(&by("amqpcsea").cmdline[1..], ["QM1"]);
     assert_eq!(by("amqfqpub").ppid, by("amqzmuf0").pid);
@@ -67,7 +72,8 @@ fn crash_is_ended_unexpectedly_and_restartable() {
     sim.ok("crtmqm", &["QM1"]);
     sim.ok("strmqm", &["QM1"]);
     assert_eq!(sim.mqsim(&["crash", "QM1"]).rc, 0);
-    // §5: killing amqzxma0 -> Ended unexpectedly; the children notice and go.
+    // docs/reference/mq-processes-and-files.md#execution-controller: killing amqzxma0 -> Ended unexpectedly; the
+    // children notice and go.
     assert_eq!(sim.status("QM1"), "ENDED UNEXPECTEDLY");
     assert!(sim.processes().is_empty(), "left: {:#?}", sim.processes());
     let r = sim.ok("strmqm", &["QM1"]);
@@ -85,7 +91,7 @@ fn crash_leaving_children_blocks_restart_with_amq8041() {
     let left = sim.processes();
     assert!(left.iter().any(|p| p.comm == "amqzmuc0"), "{left:#?}");
     assert!(!left.iter().any(|p| p.comm == "amqzxma0"));
-    // §16: rc 24 and the AMQ8041 block naming the processes.
+    // docs/reference/mq-processes-and-files.md#leftover-processes: rc 24 and the AMQ8041 block naming the processes.
     let r = sim.run("strmqm", &["QM1"]);
     assert_eq!(r.rc, 24, "{r:?}");
     assert!(r.stdout.starts_with("AMQ8041S: The queue manager cannot be restarted or deleted because processes,\nthat were previously connected, are still running.\n"), "{}", r.stdout);
@@ -120,7 +126,8 @@ fn application_holds_controlled_end_and_restart() {
     // Escalation with -i ends it although the application is still there ...
     sim.ok("endmqm", &["-i", "QM1"]);
     assert_eq!(sim.status("QM1"), "ENDED IMMEDIATELY");
-    // ... and then the application blocks a restart (§16: rc 24, listing it).
+    // ... and then the application blocks a restart (rc 24, listing it:
+    // docs/reference/mq-processes-and-files.md#leftover-processes).
     let r = sim.run("strmqm", &["QM1"]);
     assert_eq!(r.rc, 24);
     assert!(r.stdout.contains(&format!("Process {pid} is still running.")), "{}", r.stdout);
@@ -134,7 +141,8 @@ fn application_holds_controlled_end_and_restart() {
 fn manual_listener_is_a_real_tcp_socket_and_endmqlsr_ends_it() {
     let sim = Sim::install(&[]);
     sim.ok("crtmqm", &["QM1"]);
-    // §12: runmqlsr needs... a running QM here (the simulated listener proxies to the engine).
+    // docs/reference/mq-commands.md#runmqlsr: runmqlsr needs... a running QM here (the simulated listener proxies to
+    // the engine).
     let port = free_port();
     let p = port.to_string();
     let r = sim.run("runmqlsr", &["-t", "tcp", "-p", &p, "-m", "QM1"]);
@@ -168,7 +176,7 @@ fn command_server_stop_start_and_kill() {
     assert!(sim.ok("dspmqcsv", &["QM1"]).stdout.contains("Status ..: Running"));
     sim.ok("endmqcsv", &["QM1"]);
     assert!(!sim.processes().iter().any(|p| p.comm == "amqpcsea"));
-    // -ns: no command server, no channel initiator (§7)
+    // -ns: no command server, no channel initiator (docs/reference/mq-commands.md#strmqm-options)
     sim.ok("endmqm", &["-i", "QM1"]);
     sim.ok("strmqm", &["-ns", "QM1"]);
     let procs = sim.processes();

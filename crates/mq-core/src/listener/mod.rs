@@ -23,7 +23,7 @@ use crate::runmqsc::quoted;
 
 /// The listener program.
 pub const RUNMQLSR: &str = "runmqlsr";
-/// runmqlsr's port when none is given (reference §12).
+/// runmqlsr's port when none is given (docs/reference/mq-commands.md#runmqlsr).
 pub const DEFAULT_PORT: u16 = 1414;
 /// The channel the client check connects through: every queue manager has it. A refusal (2035 by
 /// the default CHLAUTH back-stop rule) still proves the listener handed the connection on.
@@ -41,7 +41,7 @@ pub fn is_listener_of(p: &Proc, qm: &str, port: u16) -> bool {
     p_port == Some(port)
 }
 
-/// runmqlsr's arguments for a TCP listener (reference §12).
+/// runmqlsr's arguments for a TCP listener (docs/reference/mq-commands.md#runmqlsr).
 pub fn runmqlsr_args(qm: &str, port: u16, ipaddr: Option<IpAddr>, backlog: Option<u32>) -> Vec<String> {
     let mut a = vec!["-m".to_string(), qm.to_string(), "-t".into(), "TCP".into(), "-p".into(), port.to_string()];
     if let Some(ip) = ipaddr {
@@ -314,7 +314,8 @@ mod tests {
         assert!(is_listener_of(&by_agent, "QM1", 1414));
         assert!(!is_listener_of(&by_agent, "QM1", 1415));
         assert!(!is_listener_of(&by_agent, "QM10", 1414));
-        // Started by the queue manager for a LISTENER object (reference §5).
+        // Started by the queue manager for a LISTENER object
+        // (docs/reference/mq-processes-and-files.md#listener-process).
         let by_qm = proc_of(&[
             "/opt/mqm/bin/runmqlsr",
             "-r",

@@ -56,7 +56,7 @@ impl ProbeIdentity {
         unistd::setgroups(&groups).map_err(|e| format!("setgroups: {e}"))?;
         unistd::setgid(gid).map_err(|e| format!("setgid({}): {e}", self.gid))?;
         unistd::setuid(uid).map_err(|e| format!("setuid({}): {e}", self.uid))?;
-        // MQ may check the real or the effective id (mqi.md §7.4): both must be the mq user's.
+        // MQ may check the real or the effective id (docs/reference/mqi.md#user-identity): both must be the mq user's.
         if unistd::getuid() != uid || unistd::geteuid() != uid || unistd::getegid() != gid {
             return Err("the real and effective ids did not both change".into());
         }

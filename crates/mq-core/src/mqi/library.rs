@@ -1,6 +1,6 @@
 //! The installation's MQI library, loaded with dlopen in the probe child only. We resolve just the
 //! seven verbs the probe calls (libmqm-sys's dlopen2 wrapper would insist on all 26 MQI entry
-//! points), with the C prototypes of mqi.md §2 over libmqm-sys's types.
+//! points), with the C prototypes of docs/reference/mqi.md#c-prototypes over libmqm-sys's types.
 
 use std::ffi::{c_void, CStr, CString};
 use std::path::Path;
@@ -110,7 +110,8 @@ impl Mqi {
                 Ok(p)
             }
         };
-        // SAFETY: each symbol is IBM's verb with the prototype its type alias states (mqi.md §2).
+        // SAFETY: each symbol is IBM's verb with the prototype its type alias states
+        // (docs/reference/mqi.md#c-prototypes).
         unsafe {
             Ok(Mqi {
                 connx: std::mem::transmute::<*mut c_void, ConnxFn>(sym("MQCONNX")?),

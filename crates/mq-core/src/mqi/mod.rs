@@ -6,8 +6,8 @@
 //! parent made MQI calls, and the agent must not depend on MQ for meta-data. [`run_probe`] forks;
 //! the child drops to the mq user, then arms its parent-death signal (the drop would clear it),
 //! takes an environment of its own (nothing of the agent's), dlopens `<lib_dir>/libmqm_r.so`,
-//! runs the steps and writes a line per step to a pipe; the parent polls that pipe and, at the deadline, SIGKILLs the child's
-//! process group and reports the step that hung. This module does not decide what a failure means
+//! runs the steps and writes a line per step to a pipe; the parent polls that pipe and, at the deadline, SIGKILLs the
+//! child's process group and reports the step that hung. This module does not decide what a failure means
 //! for the cluster; it reports the verb, completion and reason code, and a hint.
 //!
 //! Fork without exec is sound here: IBM requires that the process which uses the MQI did not

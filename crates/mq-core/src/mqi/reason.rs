@@ -1,7 +1,7 @@
 //! MQI completion and reason codes: their IBM names, and what an administrator should change when a
 //! probe meets one. Pure lookups, no I/O.
 
-/// IBM's name of a reason code (reference mqi.md §5), or `None` for one this table does not carry.
+/// IBM's name of a reason code (docs/reference/mqi.md#reason-codes), or `None` for one this table does not carry.
 pub fn reason_name(reason: i32) -> Option<&'static str> {
     Some(match reason {
         0 => "MQRC_NONE",
@@ -100,7 +100,7 @@ pub fn completion_name(cc: i32) -> &'static str {
 }
 
 /// What a failing reason says about the queue manager, so the caller can choose an exit code
-/// without knowing reason numbers (judgement after mqi.md §5's classification).
+/// without knowing reason numbers (a judgement: docs/reference/mqi.md#reason-classes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReasonClass {
     /// The queue manager is down, ending, or cannot be reached (2059, 2009, 2161, 2162, 2538 ...).

@@ -1,7 +1,8 @@
 //! IBM's `*_DEFAULT` initialisers for the MQI structures the probe passes, over libmqm-sys's
 //! generated types. libmqm-sys only carries the defaults when it compiles IBM's headers
 //! (`struct_defaults` needs an MQ installation and bindgen), so the values are written here from
-//! mqi.md §3/§9 (IBM's macros as decoded there), and the tests pin every offset we rely on.
+//! docs/reference/mqi.md#default-initialisers (IBM's macros as decoded there), and the tests pin every offset we rely
+//! on.
 
 use libmqm_sys as mq;
 use std::mem::zeroed;
@@ -101,7 +102,7 @@ pub fn mqcno_default() -> mq::MQCNO {
     cno
 }
 
-// cmqxc.h channel constants that libmqm-sys's MQI bindings leave out (values: mqi.md §4).
+// cmqxc.h channel constants that libmqm-sys's MQI bindings leave out (values: docs/reference/mqi.md#channel-constants).
 const MQPA_DEFAULT: mq::MQLONG = 1;
 const MQMCAT_PROCESS: mq::MQLONG = 1;
 const MQNPMS_FAST: mq::MQLONG = 2;
@@ -150,7 +151,7 @@ mod tests {
     use super::*;
     use std::mem::{align_of, offset_of, size_of};
 
-    // Offsets and sizes from mqi.md §3 and §9 (gcc on IBM's headers, x86_64).
+    // Offsets and sizes from docs/reference/mqi.md#struct-layouts (IBM's headers, x86_64).
     #[test]
     fn mqod_layout() {
         assert_eq!(size_of::<mq::MQOD>(), 424);
@@ -243,7 +244,7 @@ mod tests {
         i32::from_ne_bytes(b[off..off + 4].try_into().unwrap())
     }
 
-    // The decoded default values of §9, checked byte-wise at IBM's offsets.
+    // The decoded default values of docs/reference/mqi.md#default-initialisers, checked byte-wise at IBM's offsets.
     #[test]
     fn defaults_match_ibm_macros() {
         let od = mqod_default();

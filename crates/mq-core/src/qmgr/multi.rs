@@ -1,5 +1,5 @@
-//! Multi-instance operations (reference §19): start a standby instance with `strmqm -x`, list the
-//! instances `dspmq -x` knows, switch over from the local active instance (`endmqm -s`), and wait
+//! Multi-instance operations (docs/reference/mq-commands.md#multi-instance): start a standby instance with `strmqm
+//! -x`, list the instances `dspmq -x` knows, switch over from the local active instance (`endmqm -s`), and wait
 //! for the local standby to take over; and the role changes built from them (to unpromoted, to
 //! active, handing over). They act on this node's instance only; which instance should be active
 //! is the caller's decision.
@@ -301,7 +301,7 @@ mod tests {
 
     #[test]
     fn instances_from_dash_x() {
-        // Reference §6.1 (-x lines under -n are upper case).
+        // docs/reference/mq-commands.md#dspmq-instances (-x lines under -n are upper case).
         let i = report("QMNAME(QM1)                                               STATUS(RUNNING)\n    INSTANCE(a) MODE(ACTIVE)\n    INSTANCE(b) MODE(STANDBY)\n");
         assert_eq!(i.active.as_deref(), Some("a"));
         assert!(i.standby_elsewhere());

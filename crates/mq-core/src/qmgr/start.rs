@@ -1,6 +1,6 @@
 //! Starting a queue manager: sweep what a crashed instance left (this queue manager's processes
-//! only), strmqm, read its exit code (reference §7.2), poll until Running, create the test queue,
-//! start the components the agent manages. The caller verifies depth 0 and 10 afterwards.
+//! only), strmqm, read its exit code (docs/reference/mq-commands.md#strmqm-return-codes), poll until Running, create
+//! the test queue, start the components the agent manages. The caller verifies depth 0 and 10 afterwards.
 
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,7 @@ pub struct StartOptions {
     pub channel_initiator: Manage,
 }
 
-/// What strmqm's exit code means for the start (reference §7.2).
+/// What strmqm's exit code means for the start (docs/reference/mq-commands.md#strmqm-return-codes).
 #[derive(Debug)]
 pub enum StrmqmOutcome {
     /// 0: started (or starting; the state poll decides).
@@ -455,7 +455,7 @@ mod tests {
     use super::*;
     use crate::error::Fault;
 
-    // Reference §16, real dltmqm/strmqm output for rc 24.
+    // docs/reference/mq-processes-and-files.md#leftover-processes, real dltmqm/strmqm output for rc 24.
     const AMQ8041: &str = "AMQ8041S: The queue manager cannot be restarted or deleted because processes,\n\
 that were previously connected, are still running.\nProcess 1973 is still running.\nProcess 2409 is still running.\n\
 AMQ7018E: The queue manager operation cannot be completed.\n";

@@ -2,7 +2,7 @@
 //! mean to Pacemaker, for a probe and for a recurring monitor. docs/ibmmq.md shows the same table
 //! with the reason for each row; the unit tests below pin every row.
 //!
-//! The rules behind it (OCF 1.1, pacemaker-ocf.md §1.3, §2.5):
+//! The rules behind it (OCF 1.1, docs/reference/pacemaker-ocf.md#exit-codes, #failure-classes):
 //! - 7 only when nothing of the queue manager runs here: no process of it in /proc.
 //! - A probe answers "is it active HERE?". A probe that says 1 makes Pacemaker stop the resource
 //!   on that node and, when it is active elsewhere, treat it as multiply active (stop everywhere).

@@ -72,7 +72,8 @@ mod tests {
 
     #[test]
     fn block_layout_matches_reference() {
-        // Reference §10.1: "   QMNAME(QM1)                             TYPE(QMGR)" — second slot at offset 43.
+        // docs/reference/mq-commands.md#runmqsc-report: "   QMNAME(QM1)                             TYPE(QMGR)" —
+        // second slot at offset 43.
         let lines = format_block(replies::AMQ8705, &["QMNAME(QM1)".into(), "TYPE(QMGR)".into()]);
         assert_eq!(lines[1], "   QMNAME(QM1)                             TYPE(QMGR)");
         assert_eq!(lines[1].find("TYPE").unwrap(), 43);

@@ -84,7 +84,8 @@ pub(super) fn display_lsstatus(engine: &Engine, c: Command<'_>) -> Reply {
         lines.extend(format_block(replies::AMQ8631, &attrs));
     }
     if lines.is_empty() {
-        // No running listener matches: UNCONFIRMED reply (reference §21), MQ's "not found".
+        // No running listener matches: UNCONFIRMED reply (docs/reference/mq-commands.md#display-listener), MQ's "not
+        // found".
         return Reply::not_found(&pattern);
     }
     Reply { lines, outcome: MqscOutcome::Processed }

@@ -1,4 +1,5 @@
-//! MQSC: parse one command, execute it on the engine, and format IBM's reply (reference §10:
+//! MQSC: parse one command, execute it on the engine, and format IBM's reply
+//! (docs/reference/mq-commands.md#runmqsc-report:
 //! reply ids with severity letter, attribute blocks two per line in 40-column slots).
 //! This module only dispatches a parsed command to its object family's handlers.
 
@@ -115,7 +116,8 @@ fn run(engine: &Engine, cmd: &str) -> Reply {
         ("DISPLAY", "QMSTATUS") if c.name.is_none() => display_qmstatus(engine, cmd, rest),
         ("DISPLAY", "LSSTATUS") => display_lsstatus(engine, c),
         ("DISPLAY", "SVSTATUS") | ("DISPLAY", "SERVICE") => match c.name {
-            // No SERVICE objects are modelled: every name is unknown (reply UNCONFIRMED, §21).
+            // No SERVICE objects are modelled: every name is unknown (reply UNCONFIRMED,
+            // docs/reference/mq-commands.md#display-svstatus).
             Some(n) => Reply::not_found(&n),
             None => Reply::syntax(cmd, obj_tok.end),
         },

@@ -47,20 +47,20 @@ pub const AMQ8730: &str = "AMQ8730E: Listener not active.";
 pub const AMQ8706: &str = "AMQ8706I: Request to stop IBM MQ Listener accepted.";
 
 // Authentication information.
-// UNCONFIRMED text (not in the reference's reply table).
+// UNCONFIRMED text (not in docs/reference/mq-commands.md#mqsc-replies).
 pub const AMQ8563: &str = "AMQ8563I: IBM MQ authentication information object created.";
 pub const AMQ8567: &str = "AMQ8567I: IBM MQ authentication information changed.";
 // UNCONFIRMED text.
 pub const AMQ8566: &str = "AMQ8566I: Display authentication information details.";
 
-// UNCONFIRMED texts (not in the reference's reply table); MQ 9.x wording.
+// UNCONFIRMED texts (not in docs/reference/mq-commands.md#mqsc-replies); MQ 9.x wording.
 pub const AMQ8007: &str = "AMQ8007I: IBM MQ queue deleted.";
 pub const AMQ8015: &str = "AMQ8015I: IBM MQ channel deleted.";
 pub const AMQ8628: &str = "AMQ8628I: IBM MQ listener deleted.";
 pub const AMQ8564: &str = "AMQ8564I: IBM MQ authentication information object deleted.";
 
 // Channel authentication records.
-// Reply id UNCONFIRMED (not in the reference's table).
+// Reply id UNCONFIRMED (not in docs/reference/mq-commands.md#mqsc-replies).
 pub const AMQ8878: &str = "AMQ8878I: Display channel authentication record details.";
 pub const AMQ8877: &str = "AMQ8877I: IBM MQ channel authentication record set.";
 
