@@ -36,6 +36,8 @@ stage "setup: Debian packages, test users, and every crate and tool from the net
 # From here on nothing downloads: a missing crate is a failure of the setup stage, not a fetch.
 stage "format (cargo fmt --check)" cargo fmt --all --check
 
+stage "lint (cargo clippy -D warnings)" cargo clippy --workspace --all-targets --locked --offline -- -D warnings
+
 stage "build (release, offline)" cargo build --release --workspace --locked --offline
 
 stage "unit and integration tests" cargo test --release --workspace --locked --offline
