@@ -12,33 +12,17 @@ use mq_core::mqi::MqiError;
 use mq_core::placement::{Placement, PlacementError, Wanted};
 use mq_core::qmgr::checks::NodeCheckOptions;
 use mq_core::qmgr::start::StartOptions;
-use mq_core::qmgr::stop::{kill_family, EndMode, StopPlan};
-use mq_core::qmgr::{Journal, Manage, QueueManager};
+use mq_core::qmgr::stop::{kill_family, StopPlan};
+use mq_core::qmgr::{Journal, QueueManager};
 use mq_core::{Deadline, MqError, QmState};
 
 use crate::component::{exit_for, Failure, OcfJournal};
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
 use crate::pacemaker::Pacemaker;
-use crate::spec::ibmmq::{IbmmqParams, Managed, StopMode};
+use crate::spec::ibmmq::IbmmqParams;
 
 fn fail(e: MqError) -> Failure {
     Failure(exit_for(&e), e.to_string())
-}
-
-fn manage(m: Managed) -> Manage {
-    match m {
-        Managed::Auto => Manage::Auto,
-        Managed::Yes => Manage::Yes,
-        Managed::No => Manage::No,
-    }
-}
-
-fn end_mode(m: StopMode) -> EndMode {
-    match m {
-        StopMode::Immediate => EndMode::Immediate,
-        StopMode::Controlled => EndMode::Controlled,
-        StopMode::Wait => EndMode::Wait,
-    }
 }
 
 fn wanted(p: &IbmmqParams) -> Wanted<'_> {
@@ -128,8 +112,8 @@ fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failu
     let opts = StartOptions {
         strmqm_options: p.strmqm_options.clone(),
         test_queue: p.test_queue.clone(),
-        command_server: manage(p.command_server),
-        channel_initiator: manage(p.channel_initiator),
+        command_server: p.command_server,
+        channel_initiator: p.channel_initiator,
     };
     qm.start(&opts, deadline, &j).map_err(fail)?;
     // Return only when depth 0 and depth 10 pass.
@@ -207,11 +191,9 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
     }
     if env.check_level >= CheckLevel::Medium {
-        let restarted = qm
-            .check_components((manage(p.command_server), manage(p.channel_initiator)), deadline, &j)
-            .map_err(|e| {
-                Failure(OcfExit::ErrGeneric, format!("{}: managed component down and not restartable: {e}", p.qmgr))
-            })?;
+        let restarted = qm.check_components((p.command_server, p.channel_initiator), deadline, &j).map_err(|e| {
+            Failure(OcfExit::ErrGeneric, format!("{}: managed component down and not restartable: {e}", p.qmgr))
+        })?;
         if !restarted.is_empty() {
             log::warn(format!("{}: restarted {}", p.qmgr, restarted.join(", ")));
         }
@@ -223,7 +205,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
 /// manager's processes are ended by /proc alone.
 fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
     let j = OcfJournal;
-    let plan = StopPlan::new(end_mode(p.stop_mode), p.ipc_cleanup);
+    let plan = StopPlan::new(p.stop_mode, p.ipc_cleanup);
     match open(p, deadline) {
         Ok(qm) => match qm.stop(&plan, deadline, &j) {
             Ok(r) => {

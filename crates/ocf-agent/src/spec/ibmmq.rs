@@ -2,29 +2,11 @@
 
 use std::path::PathBuf;
 
+use mq_core::qmgr::stop::EndMode;
+use mq_core::qmgr::Manage;
 use mq_core::QmName;
 
 use crate::ocf::params::{ActionSpec, AgentSpec, ParamError, ParamSpec, ParamType, Values};
-
-// Managed and StopMode duplicate mq_core's Manage and EndMode; to be replaced by them.
-/// How the command server or channel initiator is handled by the agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Managed {
-    /// Start and watch it when the queue manager's SCMDSERV / SCHINIT is MANUAL.
-    Auto,
-    /// Always start and watch it.
-    Yes,
-    /// Leave it to the queue manager.
-    No,
-}
-
-/// The first step of stopping the queue manager (endmqm -i, -c or -w); -p and a kill follow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopMode {
-    Immediate,
-    Controlled,
-    Wait,
-}
 
 /// A client channel and the connection name to reach the listener with (depth-20 client check).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,20 +28,20 @@ pub struct IbmmqParams {
     pub multi_instance: bool,
     pub test_queue: String,
     pub client: Option<ClientCheck>,
-    pub command_server: Managed,
-    pub channel_initiator: Managed,
+    pub command_server: Manage,
+    pub channel_initiator: Manage,
     pub ipc_cleanup: bool,
     pub add_mqs_ini: bool,
     /// The queue manager's data directory when it is not under the installation's data path.
     pub data_path: Option<PathBuf>,
-    pub stop_mode: StopMode,
+    pub stop_mode: EndMode,
 }
 
-fn managed(v: &Values, name: &str) -> Managed {
+fn managed(v: &Values, name: &str) -> Manage {
     match v.str(name) {
-        Some("yes") => Managed::Yes,
-        Some("no") => Managed::No,
-        _ => Managed::Auto,
+        Some("yes") => Manage::Yes,
+        Some("no") => Manage::No,
+        _ => Manage::Auto,
     }
 }
 
@@ -99,9 +81,9 @@ impl IbmmqParams {
             }
         };
         let stop_mode = match v.str("stop_mode") {
-            Some("controlled") => StopMode::Controlled,
-            Some("wait") => StopMode::Wait,
-            _ => StopMode::Immediate,
+            Some("controlled") => EndMode::Controlled,
+            Some("wait") => EndMode::Wait,
+            _ => EndMode::Immediate,
         };
         Ok(IbmmqParams {
             qmgr,
@@ -360,11 +342,11 @@ mod tests {
         assert!(!p.multi_instance);
         assert_eq!(p.test_queue, "HA.TESTQUEUE");
         assert_eq!(p.client, None);
-        assert_eq!(p.command_server, Managed::Auto);
-        assert_eq!(p.channel_initiator, Managed::Auto);
+        assert_eq!(p.command_server, Manage::Auto);
+        assert_eq!(p.channel_initiator, Manage::Auto);
         assert!(!p.ipc_cleanup && !p.add_mqs_ini);
         assert_eq!(p.data_path, None);
-        assert_eq!(p.stop_mode, StopMode::Immediate);
+        assert_eq!(p.stop_mode, EndMode::Immediate);
     }
 
     #[test]
@@ -394,8 +376,8 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(p.client, Some(ClientCheck { channel: "APP.SVRCONN".into(), conname: "127.0.0.1(1414)".into() }));
-        assert_eq!(p.stop_mode, StopMode::Wait);
-        assert_eq!(p.command_server, Managed::No);
+        assert_eq!(p.stop_mode, EndMode::Wait);
+        assert_eq!(p.command_server, Manage::No);
     }
 
     #[test]

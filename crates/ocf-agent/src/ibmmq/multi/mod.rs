@@ -20,7 +20,7 @@ use mq_core::qmgr::start::StartOptions;
 use mq_core::qmgr::QueueManager;
 use mq_core::QmState;
 
-use super::{depth0, end_mode, fail, finish, manage, node_options, open};
+use super::{depth0, fail, finish, node_options, open};
 use crate::component::{exit_for, Failure, OcfJournal};
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
 use crate::pacemaker::Pacemaker;
@@ -84,7 +84,7 @@ fn stop(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
         // Ending the active instance without -s would end every standby too: switch over first.
         if matches!(qm.dspmq(share(deadline, 0.1)).map(|r| r.state), Ok(QmState::Running)) {
             log::info(format!("{}: stopping the active instance here, permitting switchover", p.qmgr));
-            if let Err(e) = qm.switchover(end_mode(p.stop_mode), share(deadline, 0.6), &j) {
+            if let Err(e) = qm.switchover(p.stop_mode, share(deadline, 0.6), &j) {
                 log::warn(e.to_string());
             }
         }
@@ -102,8 +102,8 @@ fn promote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     let mut opts = StartOptions {
         strmqm_options: p.strmqm_options.clone(),
         test_queue: p.test_queue.clone(),
-        command_server: manage(p.command_server),
-        channel_initiator: manage(p.channel_initiator),
+        command_server: p.command_server,
+        channel_initiator: p.channel_initiator,
     };
     if !opts.strmqm_options.iter().any(|o| o == "-x") {
         opts.strmqm_options.insert(0, "-x".into());
@@ -129,7 +129,7 @@ fn demote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fail
     let name = &p.qmgr;
     let qm = open(p, deadline)?;
     let roles = RoleFile::of(p, &qm);
-    let state = qm.hand_over(end_mode(p.stop_mode), deadline, &j).map_err(fail)?;
+    let state = qm.hand_over(p.stop_mode, deadline, &j).map_err(fail)?;
     let score = become_unpromoted(&qm, p, &state, deadline)?;
     if score == table::SCORE_ACTIVE {
         return Err(Failure(OcfExit::ErrGeneric, format!("{name} is still the active instance here after demote")));
@@ -207,7 +207,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     }
     if env.check_level >= CheckLevel::Medium {
         let restarted = qm
-            .check_components((manage(p.command_server), manage(p.channel_initiator)), deadline, &j)
+            .check_components((p.command_server, p.channel_initiator), deadline, &j)
             .map_err(|e| Failure(failed, format!("{}: managed component down and not restartable: {e}", p.qmgr)))?;
         if !restarted.is_empty() {
             log::warn(format!("{}: restarted {}", p.qmgr, restarted.join(", ")));
