@@ -1,8 +1,8 @@
 //! The one harness of mqha's integration tests: a throw-away simulated MQ installation (mq-sim) with its queue
 //! managers, the built agent run as Pacemaker runs it, /proc views, and bounded waits — everything a test starts is
 //! ended on Drop, also when the test fails. It is not product code and holds no assertions about the product: it
-//! never ships, is only a [dev-dependencies]
-//! entry, and links no crate of the workspace (it finds the built binaries beside the test binary).
+//! never ships, is only a [dev-dependencies] entry, and links no crate of the workspace (it finds the built binaries
+//! beside the test binary).
 
 pub mod agent;
 pub mod bins;
