@@ -119,7 +119,7 @@ fn resolve_user(
         return MqUser::lookup(name).map_err(|source| PlacementError::NamedUser { name: name.to_string(), source });
     }
     // While it runs, /proc says who it runs as: no look at shared storage at all.
-    let running = procs::family_of(qm.as_str(), Some(&inst.path))
+    let running = procs::family_of(qm.as_str(), Some(&inst.path), procs::Owner::Mq(None))
         .into_iter()
         .find(|p| p.name == procs::EXECUTION_CONTROLLER)
         .map(|p| p.uid);

@@ -49,6 +49,20 @@ impl MqUser {
     }
 }
 
+/// The group MQ's users belong to (docs/reference/mq-processes-and-files.md#mq-group-authority).
+pub const MQ_GROUP: &str = "mqm";
+
+/// Whether `uid` is a user of this node in the mq group and not root: whom a process of the
+/// queue manager may run as, and whom the mq user may be derived as.
+pub fn in_mq_group(uid: u32) -> bool {
+    if uid == 0 {
+        return false;
+    }
+    let Ok(gid) = group_gid(MQ_GROUP) else { return false };
+    let Ok(Some(u)) = User::from_uid(Uid::from_raw(uid)) else { return false };
+    MqUser::lookup(&u.name).is_ok_and(|u| u.uid != 0 && u.is_member_of(gid))
+}
+
 /// A group looked up by name: its gid.
 pub fn group_gid(name: &str) -> Result<u32, MqError> {
     Group::from_name(name)
