@@ -56,7 +56,9 @@ fn open(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
             PlacementError::Installation { source, .. } => exit_for(source),
             // Named by the resource but unknown here: invalid on this host (2), per OCF.
             PlacementError::NamedUser { .. } => OcfExit::ErrArgs,
-            PlacementError::DataOwner(_) | PlacementError::Missing { .. } => OcfExit::ErrInstalled,
+            PlacementError::DataOwner(_) | PlacementError::NotMqUser(_) | PlacementError::Missing { .. } => {
+                OcfExit::ErrInstalled
+            }
             PlacementError::User(source) => exit_for(source),
         };
         Failure(exit, e.to_string())
