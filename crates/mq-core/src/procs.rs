@@ -585,6 +585,36 @@ mod tests {
         }
     }
 
+    /// Sleepers that are never (any more) ours when re-read right before the signal.
+    struct Disowned(i32);
+    impl Ours for Disowned {
+        fn list(&self) -> Vec<Proc> {
+            read(self.0).into_iter().collect()
+        }
+        fn holds(&self, _: &Proc) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_process_that_fails_the_recheck_is_never_signalled() {
+        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = child.id() as i32;
+        let end_at = Instant::now() + Duration::from_secs(5);
+        while read(pid).is_none() && Instant::now() < end_at {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let (killed, left) =
+            end(&Disowned(pid), Ending::TermFirst, Instant::now() + Duration::from_millis(300), &crate::qmgr::Silent);
+        let alive = matches!(child.try_wait(), Ok(None));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(killed.is_empty() && alive, "signalled a process the re-check refused (left {left:?})");
+        // A pid that is gone: nothing to pin, nothing sent.
+        let gone = Proc { pid, ..test_proc(&["sleep", "30"]) };
+        assert!(!signal_pinned(&Sleeper(pid), &gone, Signal::SIGTERM, &crate::qmgr::Silent));
+    }
+
     #[test]
     fn ending_terms_first_when_asked() {
         use std::os::unix::process::ExitStatusExt;
