@@ -71,6 +71,13 @@ fn ran_as(sim: &Sim, program: &str) -> Vec<u32> {
         .collect()
 }
 
+/// The simulator's record (`UID EUID PROGRAM ARGS` per command) shows nothing run as root.
+fn assert_nothing_ran_as_root(sim: &Sim) {
+    let ran = std::fs::read_to_string(sim.root.join(".mqsim/commands.log")).unwrap_or_default();
+    let by_root: Vec<&str> = ran.lines().filter(|l| l.split(' ').take(2).any(|id| id == "0")).collect();
+    assert!(by_root.is_empty(), "installation programs run as root:\n{}", by_root.join("\n"));
+}
+
 #[test]
 fn a_lookalike_execution_controller_is_left_alone_and_not_taken_for_the_mq_user() {
     let sim = SimQm::create("LQ");
@@ -163,10 +170,7 @@ fn a_data_directory_symlinked_to_a_root_owned_place_is_refused() {
         assert_eq!(r.rc, 5, "{agent} validate-all with the data directory a link to root's: {r:?}");
         assert!(r.reason().contains("uid 0"), "{agent}: {}", r.reason());
     }
-    // The simulator's record: `UID EUID PROGRAM ARGS` per command.
-    let ran = std::fs::read_to_string(sim.root.join(".mqsim/commands.log")).unwrap_or_default();
-    let by_root: Vec<&str> = ran.lines().filter(|l| l.split(' ').take(2).any(|id| id == "0")).collect();
-    assert!(by_root.is_empty(), "installation programs run as root:\n{}", by_root.join("\n"));
+    assert_nothing_ran_as_root(&sim);
     assert!(sim.qm_pids(&sim.qm).is_empty(), "started despite the refusal");
 }
 
@@ -186,4 +190,20 @@ fn an_installation_reached_through_a_symlink_still_matches() {
     let r = via_link("stop", &[]);
     assert_eq!(r.rc, 0, "stop through the link: {r:?}");
     assert!(sim.qm_pids(&sim.qm).is_empty(), "stop through the link left processes");
+}
+
+/// A resource that names root as its mq user is refused: no program of MQ runs as root.
+#[test]
+fn mq_user_root_is_refused() {
+    let sim = SimQm::create("LR");
+    let links = Links::new();
+    let env = sim.env(&[("OCF_CHECK_LEVEL", "10"), ("OCF_RESKEY_mq_user", "root")]);
+    let r = links.run("ibmmq-trigger", "validate-all", &env);
+    assert_eq!(r.rc, 5, "trigger validate-all with mq_user=root: {r:?}");
+    assert!(r.reason().contains("uid 0"), "{}", r.reason());
+    // ibmmq gives a named user it cannot use its parameter code.
+    let r = sim.agent("start", &[("qmgr", &sim.qm), ("mq_user", "root")], &[]);
+    assert_eq!(r.rc, 2, "start with mq_user=root: {r:?}");
+    assert!(r.reason().contains("uid 0"), "{}", r.reason());
+    assert_nothing_ran_as_root(&sim);
 }
