@@ -174,7 +174,8 @@ fn ppid_in(proc_root: &Path, pid: i32) -> Option<i32> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Owner {
     /// The mq user's uid when known; any non-root member of the mq group either way (MQ's setuid
-    /// programs run as mqm whoever of the group started them: mq-processes-and-files.md#setuid-programs).
+    /// programs run as mqm whoever of the group started them:
+    /// docs/reference/mq-processes-and-files.md#setuid-programs).
     Mq(Option<u32>),
     /// Any uid: only to find the execution controller whose user is then judged (the derivation).
     Any,
