@@ -56,6 +56,10 @@ pub enum PlacementError {
     /// The queue manager's data is owned by a uid that is no user on this node.
     #[error("{0}")]
     DataOwner(String),
+    /// The user derived from this node's facts is root or outside the mq group: this node is not
+    /// set up (or someone else's process or directory stands in the way).
+    #[error("{0}")]
+    NotMqUser(String),
     /// The derived user could not be looked up.
     #[error(transparent)]
     User(MqError),
@@ -116,19 +120,29 @@ fn resolve_user(
     j: &dyn Journal,
 ) -> Result<MqUser, PlacementError> {
     if let Some(name) = want.mq_user {
-        return MqUser::lookup(name).map_err(|source| PlacementError::NamedUser { name: name.to_string(), source });
+        let u = MqUser::lookup(name).map_err(|source| PlacementError::NamedUser { name: name.to_string(), source })?;
+        if u.uid == 0 {
+            let source = MqError::Config("uid 0: no program of MQ runs as root".into());
+            return Err(PlacementError::NamedUser { name: name.to_string(), source });
+        }
+        return Ok(u);
     }
-    // While it runs, /proc says who it runs as: no look at shared storage at all.
-    let running = procs::family_of(qm.as_str(), Some(&inst.path))
-        .into_iter()
-        .find(|p| p.name == procs::EXECUTION_CONTROLLER)
-        .map(|p| p.uid);
-    if let Some(uid) = running {
-        return MqUser::lookup(&user::user_name(uid)).map_err(PlacementError::User);
+    // While it runs, /proc says who it runs as (the effective uid: MQ's programs are setuid,
+    // docs/reference/mq-processes-and-files.md#setuid-programs). Found by name, -m and exe alone,
+    // then judged: a look-alike another user runs is passed over, so it can neither become the mq
+    // user nor block a start.
+    for p in procs::family_of(qm.as_str(), Some(&inst.path), procs::Owner::Any) {
+        if p.name != procs::EXECUTION_CONTROLLER {
+            continue;
+        }
+        match derived_user(qm, p.uid, &format!("its execution controller (pid {})", p.pid)) {
+            Ok(u) => return Ok(u),
+            Err(e) => j.note(Level::Warn, &format!("{e}; passed over")),
+        }
     }
     match data_dir_owner(qm, want, inst, deadline, j) {
         Some((dir, uid, gid)) => match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
-            Ok(Some(u)) => MqUser::lookup(&u.name).map_err(PlacementError::User),
+            Ok(Some(_)) => derived_user(qm, uid, &format!("the owner of {}", dir.display())),
             // The data's owner is no user here: say so, not "user '999' does not exist".
             _ => Err(PlacementError::DataOwner(user::unknown_owner_reason(
                 qm.as_str(),
@@ -140,6 +154,20 @@ fn resolve_user(
         },
         None => MqUser::lookup(DEFAULT_MQ_USER).map_err(PlacementError::User),
     }
+}
+
+/// The mq user derived from `uid` (what `source` runs as or is owned by): only a user of the mq
+/// group that is not root, since every MQ command and the MQI library then run as that user.
+fn derived_user(qm: &QmName, uid: u32, source: &str) -> Result<MqUser, PlacementError> {
+    if user::in_mq_group(uid) {
+        return MqUser::lookup(&user::user_name(uid)).map_err(PlacementError::User);
+    }
+    let why = if uid == 0 { "is root".to_string() } else { format!("is not in group {}", user::MQ_GROUP) };
+    // What to set comes before the path: crm_mon shows only the first 127 characters.
+    Err(PlacementError::NotMqUser(format!(
+        "{qm}: derived mq user uid {uid} ({}) {why}; set mq_user= to the mq user; uid of {source}",
+        user::user_name(uid)
+    )))
 }
 
 /// The owner of the queue manager's data directory (the stanza's, else the `data_path` the

@@ -2,9 +2,13 @@
 //! process belongs to queue manager QM when its program is one of IBM's queue-manager programs AND its arguments name
 //! QM
 //! exactly (`-m QM`, `-mQM`, or the positional QM of amqpcsea). Never a prefix match: QM1 is not QM10.
+//! And only when it runs a program under the (canonical) installation path with the effective uid of
+//! the mq user (or of a member of the mq group, never root): a look-alike another user runs from
+//! the installation's world-executable files is not ours (docs/security.md#done-and-still-open).
 
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
@@ -32,6 +36,8 @@ pub const EXECUTION_CONTROLLER: &str = "amqzxma0";
 pub struct Proc {
     pub pid: i32,
     pub ppid: i32,
+    /// Effective uid (the second field of `Uid:` in /proc/PID/status): the owner of /proc/PID is
+    /// root for a setuid program.
     pub uid: u32,
     /// Basename of argv[0].
     pub name: String,
@@ -113,22 +119,24 @@ fn program_of(cmdline: &[u8]) -> &[u8] {
     argv0.rsplit(|b| *b == b'/').next().unwrap_or(argv0)
 }
 
-fn proc_from(dir: &Path, pid: i32, raw: &[u8]) -> Option<Proc> {
-    if raw.is_empty() {
-        return None; // kernel thread or zombie
-    }
-    let args: Vec<String> =
-        raw.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect();
-    let name = basename(args.first()?).to_string();
-    let uid = std::fs::metadata(dir).ok()?.uid();
-    Some(Proc { pid, ppid: 0, uid, name, args })
+/// The arguments of a /proc/PID/cmdline: NUL-separated, empty ones dropped, lossily decoded.
+pub fn args_from_cmdline(raw: &[u8]) -> Vec<String> {
+    raw.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
 }
 
-fn ppid_in(proc_root: &Path, pid: i32) -> Option<i32> {
-    let stat = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat")).ok()?;
+/// The effective uid in a /proc/PID/status: the second field of its `Uid:` line.
+pub fn euid_from_status(raw: &[u8]) -> Option<u32> {
+    let line = raw.split(|b| *b == b'\n').find_map(|l| l.strip_prefix(b"Uid:"))?;
+    let text = std::str::from_utf8(line).ok()?;
+    text.split_ascii_whitespace().nth(1)?.parse().ok()
+}
+
+/// The parent pid in a /proc/PID/stat; None for a zombie or a dead process, or malformed input.
+pub fn ppid_from_stat(raw: &[u8]) -> Option<i32> {
     // comm may contain blanks and parentheses: fields start after the last ')'.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let mut f = rest.split(' ');
+    let close = raw.iter().rposition(|b| *b == b')')?;
+    let rest = std::str::from_utf8(raw.get(close + 1..)?).ok()?;
+    let mut f = rest.split_ascii_whitespace();
     let state = f.next()?;
     if state == "Z" || state == "X" {
         return None;
@@ -136,38 +144,101 @@ fn ppid_in(proc_root: &Path, pid: i32) -> Option<i32> {
     f.next()?.parse().ok()
 }
 
+/// Reads at most `cap` bytes of a /proc file (they are small; the cap keeps a read bounded).
+fn read_small(path: &Path, cap: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    std::fs::File::open(path).ok()?.take(cap).read_to_end(&mut out).ok()?;
+    Some(out)
+}
+
+fn euid_in(dir: &Path) -> Option<u32> {
+    euid_from_status(&read_small(&dir.join("status"), 16 * 1024)?)
+}
+
+fn proc_from(dir: &Path, pid: i32, raw: &[u8]) -> Option<Proc> {
+    if raw.is_empty() {
+        return None; // kernel thread or zombie
+    }
+    let args = args_from_cmdline(raw);
+    let name = basename(args.first()?).to_string();
+    let uid = euid_in(dir)?;
+    Some(Proc { pid, ppid: 0, uid, name, args })
+}
+
+fn ppid_in(proc_root: &Path, pid: i32) -> Option<i32> {
+    ppid_from_stat(&read_small(&proc_root.join(pid.to_string()).join("stat"), 4096)?)
+}
+
+/// Whose processes are ours, by effective uid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// The mq user's uid when known; any non-root member of the mq group either way (MQ's setuid
+    /// programs run as mqm whoever of the group started them:
+    /// docs/reference/mq-processes-and-files.md#setuid-programs).
+    Mq(Option<u32>),
+    /// Any uid: only to find the execution controller whose user is then judged (the derivation).
+    Any,
+}
+
+impl Owner {
+    pub fn accepts(self, euid: u32) -> bool {
+        match self {
+            Owner::Any => true,
+            Owner::Mq(_) if euid == 0 => false,
+            Owner::Mq(uid) => uid == Some(euid) || crate::user::in_mq_group(euid),
+        }
+    }
+}
+
+/// The installation path as /proc/PID/exe shows it: symlinks resolved, once per scan.
+pub fn canonical(inst: &Path) -> PathBuf {
+    std::fs::canonicalize(inst).unwrap_or_else(|_| inst.to_path_buf())
+}
+
 /// Every process of queue manager `qm` on this host, with parent pids, in pid order.
 pub fn family(qm: &str) -> Vec<Proc> {
-    family_in(Path::new("/proc"), qm, None)
+    family_in(Path::new("/proc"), qm, None, Owner::Mq(None))
 }
 
 /// The processes of queue manager `qm` that run programs of the installation at `inst`
 /// (/proc/PID/exe under it): a queue manager of the same name in another installation is not
 /// ours. A process whose exe cannot be read is counted (safer to wait for it than to miss it).
-pub fn family_of(qm: &str, inst: Option<&Path>) -> Vec<Proc> {
-    family_in(Path::new("/proc"), qm, inst)
+/// Only processes `owner` accepts.
+pub fn family_of(qm: &str, inst: Option<&Path>, owner: Owner) -> Vec<Proc> {
+    let inst = inst.map(canonical);
+    family_in(Path::new("/proc"), qm, inst.as_deref(), owner)
 }
 
-/// Whether queue manager `qm` of the installation at `inst` runs here: its execution controller.
+/// Whether queue manager `qm` of the installation at `inst` runs here: its execution controller,
+/// run by the mq user or a member of the mq group.
 pub fn queue_manager_runs(qm: &crate::QmName, inst: &Path) -> bool {
-    family_of(qm.as_str(), Some(inst)).iter().any(|p| p.name == EXECUTION_CONTROLLER)
+    family_of(qm.as_str(), Some(inst), Owner::Mq(None)).iter().any(|p| p.name == EXECUTION_CONTROLLER)
 }
 
-/// Which processes of a queue manager an operation looks at.
+/// Which processes of a queue manager an operation looks at: its name, programs of its installation,
+/// run by `uid` (the mq user, when known) or a member of the mq group.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
     pub qm: &'a str,
     pub inst: Option<&'a Path>,
+    pub uid: Option<u32>,
 }
 
 impl Scope<'_> {
     pub fn list(&self) -> Vec<Proc> {
-        family_of(self.qm, self.inst)
+        family_of(self.qm, self.inst, Owner::Mq(self.uid))
     }
     /// Whether `p` (freshly read) is still one of them.
     pub fn holds(&self, p: &Proc) -> bool {
-        belongs_to(p, self.qm) && in_installation(Path::new("/proc"), p.pid, self.inst)
+        belongs_to(p, self.qm) && runs_as_ours(p, self.inst, Owner::Mq(self.uid))
     }
+}
+
+/// Whether `p` runs a program of the installation at `inst` (None: any) with an effective uid
+/// `owner` accepts: what makes a process with the right name and arguments ours.
+pub fn runs_as_ours(p: &Proc, inst: Option<&Path>, owner: Owner) -> bool {
+    owner.accepts(p.uid) && in_installation(Path::new("/proc"), p.pid, inst.map(canonical).as_deref())
 }
 
 impl Ours for Scope<'_> {
@@ -209,19 +280,50 @@ pub fn wait_gone(ours: &dyn Ours, deadline: Instant) -> Vec<Proc> {
 fn signal_each(ours: &dyn Ours, procs: Vec<Proc>, sig: Signal, j: &dyn Journal) -> Vec<i32> {
     let mut sent = Vec::new();
     for p in kill_order(procs) {
-        match read(p.pid) {
-            Some(now) if ours.holds(&now) => {
-                if sig == Signal::SIGKILL {
-                    j.note(Level::Warn, &format!("killing {} with SIGKILL", p.describe()));
-                }
-                if kill(Pid::from_raw(p.pid), sig).is_ok() {
-                    sent.push(p.pid);
-                }
-            }
-            _ => {}
+        if signal_pinned(ours, &p, sig, j) {
+            sent.push(p.pid);
         }
     }
     sent
+}
+
+/// Signals `p` only if it is still ours: a pidfd pins the process first, the identity is re-read
+/// after that (a pid reused before the pidfd fails the check; one reused after it is not the
+/// pidfd's process), and the signal goes through the pidfd (pidfd_open(2), pidfd_send_signal(2)).
+fn signal_pinned(ours: &dyn Ours, p: &Proc, sig: Signal, j: &dyn Journal) -> bool {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, p.pid, 0) };
+    let pidfd = if fd >= 0 {
+        // SAFETY: the descriptor was just returned to us and is owned by nothing else.
+        Some(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    } else if std::io::Error::last_os_error().raw_os_error() == Some(libc::ENOSYS) {
+        None // kernels before 5.3: the check right before kill(2) is all there is
+    } else {
+        return false; // gone
+    };
+    match read(p.pid) {
+        Some(now) if ours.holds(&now) => {}
+        _ => return false,
+    }
+    if sig == Signal::SIGKILL {
+        j.note(Level::Warn, &format!("killing {} with SIGKILL", p.describe()));
+    }
+    match pidfd {
+        Some(fd) => {
+            // SAFETY: a signal number and a null siginfo through a descriptor we own.
+            let rc = unsafe {
+                libc::syscall(
+                    libc::SYS_pidfd_send_signal,
+                    fd.as_raw_fd(),
+                    sig as libc::c_int,
+                    std::ptr::null::<u8>(),
+                    0,
+                )
+            };
+            rc == 0
+        }
+        None => kill(Pid::from_raw(p.pid), sig).is_ok(),
+    }
 }
 
 /// Ends `ours` within `deadline`: optionally SIGTERM and half the time, then SIGKILL in IBM's
@@ -274,11 +376,6 @@ pub fn named(program: &str) -> Vec<Proc> {
     out
 }
 
-/// Whether process `pid` runs a program of the installation at `inst` (None: any installation).
-pub fn in_installation_of(pid: i32, inst: Option<&Path>) -> bool {
-    in_installation(Path::new("/proc"), pid, inst)
-}
-
 /// The value of option `flag` in argv, written `-p 1414` or `-p1414`.
 pub fn option_value<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
     let mut it = args.iter().skip(1);
@@ -303,7 +400,8 @@ fn in_installation(proc_root: &Path, pid: i32, inst: Option<&Path>) -> bool {
     }
 }
 
-pub fn family_in(proc_root: &Path, qm: &str, inst: Option<&Path>) -> Vec<Proc> {
+/// The processes of `qm` under `proc_root`; `inst` must already be canonical.
+pub fn family_in(proc_root: &Path, qm: &str, inst: Option<&Path>, owner: Owner) -> Vec<Proc> {
     let Ok(dir) = std::fs::read_dir(proc_root) else { return vec![] };
     let me = std::process::id() as i32;
     let mut out = Vec::new();
@@ -321,7 +419,7 @@ pub fn family_in(proc_root: &Path, qm: &str, inst: Option<&Path>) -> Vec<Proc> {
             continue;
         }
         let Some(mut p) = proc_from(&proc_root.join(pid.to_string()), pid, &buf[..n]) else { continue };
-        if !belongs_to(&p, qm) || !in_installation(proc_root, pid, inst) {
+        if !belongs_to(&p, qm) || !owner.accepts(p.uid) || !in_installation(proc_root, pid, inst) {
             continue;
         }
         match ppid_in(proc_root, pid) {
@@ -415,23 +513,45 @@ mod tests {
     #[test]
     fn reads_a_fake_proc_tree() {
         let d = tempfile::tempdir().unwrap();
+        let mqm = crate::user::MqUser::lookup("mqm").unwrap().uid;
         let mk = |pid: i32, cmd: &str, stat: &str| {
             let p = d.path().join(pid.to_string());
             std::fs::create_dir(&p).unwrap();
             std::fs::write(p.join("cmdline"), cmd.replace(' ', "\0") + "\0").unwrap();
             std::fs::write(p.join("stat"), stat).unwrap();
+            std::fs::write(p.join("status"), format!("Name:\tx\nUid:\t0\t{mqm}\t0\t{mqm}\n")).unwrap();
         };
         mk(100, "amqzxma0 -m QM1 -u mqm", "100 (amqzxma0) S 1 100 100");
         mk(101, "amqzmuc0 -m QM1", "101 (amq zmuc0)) S 100 100 100");
         mk(102, "amqzmuc0 -m QM10", "102 (amqzmuc0) S 1 102 102");
         mk(103, "amqzmur0 -m QM1", "103 (amqzmur0) Z 100 100 100");
-        let f = family_in(d.path(), "QM1", None);
+        let f = family_in(d.path(), "QM1", None, Owner::Mq(None));
         assert_eq!(f.iter().map(|p| (p.pid, p.ppid)).collect::<Vec<_>>(), [(100, 1), (101, 100)]);
+        assert!(f.iter().all(|p| p.uid == mqm), "the effective uid, not the directory's owner (root)");
         // The same name in another installation is not ours.
         std::os::unix::fs::symlink("/opt/mqm/bin/amqzxma0", d.path().join("100/exe")).unwrap();
         std::os::unix::fs::symlink("/opt/mqm93/bin/amqzmuc0", d.path().join("101/exe")).unwrap();
-        let f = family_in(d.path(), "QM1", Some(Path::new("/opt/mqm")));
+        let f = family_in(d.path(), "QM1", Some(Path::new("/opt/mqm")), Owner::Mq(None));
         assert_eq!(f.iter().map(|p| p.pid).collect::<Vec<_>>(), [100]);
+        // Another user's look-alike (effective uid nobody, or root) is not ours, but is found for
+        // the derivation, which judges its user afterwards.
+        std::fs::write(d.path().join("100/status"), "Uid:\t65534\t65534\t65534\t65534\n").unwrap();
+        assert!(family_in(d.path(), "QM1", None, Owner::Mq(None)).iter().all(|p| p.pid != 100));
+        assert!(family_in(d.path(), "QM1", None, Owner::Mq(Some(65534))).iter().any(|p| p.pid == 100));
+        assert!(family_in(d.path(), "QM1", None, Owner::Any).iter().any(|p| p.pid == 100));
+        std::fs::write(d.path().join("100/status"), "Uid:\t999\t0\t0\t0\n").unwrap();
+        assert!(family_in(d.path(), "QM1", None, Owner::Mq(Some(0))).iter().all(|p| p.pid != 100));
+    }
+
+    #[test]
+    fn proc_file_parsers() {
+        assert_eq!(euid_from_status(b"Name:\tamqzxma0\nUid:\t0\t999\t0\t999\nGid:\t1\t2\t3\t4\n"), Some(999));
+        assert_eq!(euid_from_status(b"Uid:\t5\n"), None);
+        assert_eq!(euid_from_status(b""), None);
+        assert_eq!(ppid_from_stat(b"7 (a) b)) S 3 7 7"), Some(3));
+        assert_eq!(ppid_from_stat(b"7 (a)"), None);
+        assert_eq!(ppid_from_stat(b"7 (a) Z 3"), None);
+        assert_eq!(args_from_cmdline(b"a\0\0b\xff\0"), ["a", "b\u{fffd}"]);
     }
 
     #[test]
@@ -464,6 +584,36 @@ mod tests {
         fn holds(&self, p: &Proc) -> bool {
             p.name == "sleep" && p.args.get(1).map(String::as_str) == Some("30")
         }
+    }
+
+    /// Sleepers that are never (any more) ours when re-read right before the signal.
+    struct Disowned(i32);
+    impl Ours for Disowned {
+        fn list(&self) -> Vec<Proc> {
+            read(self.0).into_iter().collect()
+        }
+        fn holds(&self, _: &Proc) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_process_that_fails_the_recheck_is_never_signalled() {
+        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = child.id() as i32;
+        let end_at = Instant::now() + Duration::from_secs(5);
+        while read(pid).is_none() && Instant::now() < end_at {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let (killed, left) =
+            end(&Disowned(pid), Ending::TermFirst, Instant::now() + Duration::from_millis(300), &crate::qmgr::Silent);
+        let alive = matches!(child.try_wait(), Ok(None));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(killed.is_empty() && alive, "signalled a process the re-check refused (left {left:?})");
+        // A pid that is gone: nothing to pin, nothing sent.
+        let gone = Proc { pid, ..test_proc(&["sleep", "30"]) };
+        assert!(!signal_pinned(&Sleeper(pid), &gone, Signal::SIGTERM, &crate::qmgr::Silent));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::error::{Fault, MqError};
 use crate::listener::APPEAR_WITHIN;
 use crate::name::QmName;
 use crate::placement::Placement;
-use crate::procs::{self, Ending, Ours, Proc};
+use crate::procs::{self, Ending, Ours, Owner, Proc};
 use crate::qmgr::{Journal, Level};
 use crate::runmqsc;
 
@@ -123,7 +123,7 @@ impl Ours for Runmqtrm<'_> {
     }
     fn holds(&self, p: &Proc) -> bool {
         is_trigger_monitor_of(p, self.0.qm.as_str(), &self.0.initq)
-            && procs::in_installation_of(p.pid, Some(&self.0.inst))
+            && procs::runs_as_ours(p, Some(&self.0.inst), Owner::Mq(None))
     }
 }
 
@@ -132,12 +132,13 @@ impl TriggerMonitor {
         format!("trigger monitor of {} on {}", self.qm, self.initq)
     }
 
-    /// This queue manager's runmqtrm processes on this queue, of this installation.
+    /// This queue manager's runmqtrm processes on this queue, of this installation, run by a member of
+    /// the mq group (a look-alike another user runs is not ours).
     pub fn processes(&self) -> Vec<Proc> {
         procs::named(RUNMQTRM)
             .into_iter()
             .filter(|p| is_trigger_monitor_of(p, self.qm.as_str(), &self.initq))
-            .filter(|p| procs::in_installation_of(p.pid, Some(&self.inst)))
+            .filter(|p| procs::runs_as_ours(p, Some(&self.inst), Owner::Mq(None)))
             .collect()
     }
 

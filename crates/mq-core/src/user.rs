@@ -49,6 +49,34 @@ impl MqUser {
     }
 }
 
+/// The group MQ's users belong to (docs/reference/mq-processes-and-files.md#mq-group-authority).
+pub const MQ_GROUP: &str = "mqm";
+
+/// Whether `uid` is a user of this node in the mq group and not root: whom a process of the
+/// queue manager may run as, and whom the mq user may be derived as.
+pub fn in_mq_group(uid: u32) -> bool {
+    if uid == 0 {
+        return false;
+    }
+    // Asked for every candidate process of every scan of a stop's loop: one lookup per uid and
+    // agent run (an action is short; membership does not change under it).
+    static SEEN: std::sync::Mutex<Vec<(u32, bool)>> = std::sync::Mutex::new(Vec::new());
+    let known = SEEN.lock().ok().and_then(|s| s.iter().find(|(u, _)| *u == uid).map(|(_, m)| *m));
+    if let Some(member) = known {
+        return member;
+    }
+    let member = (|| {
+        let gid = group_gid(MQ_GROUP).ok()?;
+        let u = User::from_uid(Uid::from_raw(uid)).ok()??;
+        MqUser::lookup(&u.name).ok().map(|u| u.uid != 0 && u.is_member_of(gid))
+    })()
+    .unwrap_or(false);
+    if let Ok(mut s) = SEEN.lock() {
+        s.push((uid, member));
+    }
+    member
+}
+
 /// A group looked up by name: its gid.
 pub fn group_gid(name: &str) -> Result<u32, MqError> {
     Group::from_name(name)
@@ -98,6 +126,16 @@ mod tests {
         let e = MqUser::lookup("no-such-user-mqha").unwrap_err();
         assert!(e.to_string().contains("'no-such-user-mqha'"), "{e}");
         assert!(group_gid("no-such-group-mqha").is_err());
+    }
+
+    #[test]
+    fn the_mq_group_never_holds_root() {
+        assert!(!in_mq_group(0));
+        assert!(!in_mq_group(4_242_424));
+        if let (Ok(m), Ok(gid)) = (MqUser::lookup("mqm"), group_gid(MQ_GROUP)) {
+            assert_eq!(in_mq_group(m.uid), m.is_member_of(gid));
+            assert_eq!(in_mq_group(m.uid), m.is_member_of(gid), "the cached answer");
+        }
     }
 
     #[test]

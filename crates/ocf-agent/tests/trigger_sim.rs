@@ -101,13 +101,14 @@ fn a_node_without_the_installation_is_not_installed() {
 #[test]
 fn the_mq_user_defaults_to_the_data_directory_owner() {
     let links = Links::new();
-    let sim = SimQm::create_as("TU", "mqm2");
+    // mqadmin: a member of group mqm that is not mqm (a derived user outside the group is refused).
+    let sim = SimQm::create_as("TU", "mqadmin");
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("agent.log");
     let env = sim.env(&[("OCF_CHECK_LEVEL", "10"), ("HA_debug", "1"), ("HA_LOGFILE", log.to_str().unwrap())]);
     check(&links.run(T, "validate-all", &env), 0, "validate-all level 10");
     let text = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(text.contains(", mq user mqm2 (uid "), "{text}");
+    assert!(text.contains(", mq user mqadmin (uid "), "{text}");
     // An explicit mq_user wins, and one that does not exist is named.
     let o =
         links.run(T, "validate-all", &sim.env(&[("OCF_CHECK_LEVEL", "10"), ("OCF_RESKEY_mq_user", "nosuchmquser")]));

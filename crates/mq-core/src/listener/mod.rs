@@ -18,7 +18,7 @@ use crate::error::{Fault, MqError};
 use crate::mqi::{self, classify, MqiError, MqiTarget, ProbeIdentity, ProbeStep, ReasonClass};
 use crate::name::QmName;
 use crate::placement::Placement;
-use crate::procs::{self, Ours, Proc};
+use crate::procs::{self, Ours, Owner, Proc};
 use crate::runmqsc::quoted;
 
 /// The listener program.
@@ -219,7 +219,8 @@ impl Ours for Runmqlsr<'_> {
         self.0.processes()
     }
     fn holds(&self, p: &Proc) -> bool {
-        is_listener_of(p, self.0.qm.as_str(), self.0.port) && procs::in_installation_of(p.pid, Some(&self.0.inst))
+        is_listener_of(p, self.0.qm.as_str(), self.0.port)
+            && procs::runs_as_ours(p, Some(&self.0.inst), Owner::Mq(None))
     }
 }
 
@@ -237,12 +238,13 @@ impl Listener {
         net::probe_address(self.ipaddr, self.port)
     }
 
-    /// This queue manager's runmqlsr processes for this port, of this installation.
+    /// This queue manager's runmqlsr processes for this port, of this installation, run by a member of
+    /// the mq group (a look-alike another user runs is not ours).
     pub fn processes(&self) -> Vec<Proc> {
         procs::named(RUNMQLSR)
             .into_iter()
             .filter(|p| is_listener_of(p, self.qm.as_str(), self.port))
-            .filter(|p| procs::in_installation_of(p.pid, Some(&self.inst)))
+            .filter(|p| procs::runs_as_ours(p, Some(&self.inst), Owner::Mq(None)))
             .collect()
     }
 

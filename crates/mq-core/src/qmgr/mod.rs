@@ -71,9 +71,9 @@ impl QueueManager {
         QueueManager { name, inst, user, runner }
     }
 
-    /// This queue manager's processes: its name, programs of its installation.
+    /// This queue manager's processes: its name, programs of its installation, run by the mq user.
     pub fn scope(&self) -> crate::procs::Scope<'_> {
-        crate::procs::Scope { qm: self.name.as_str(), inst: Some(&self.inst.path) }
+        crate::procs::Scope { qm: self.name.as_str(), inst: Some(&self.inst.path), uid: Some(self.user.uid) }
     }
 
     pub fn runner(&self) -> &Runner {

@@ -183,7 +183,7 @@ mod tests {
     #[test]
     fn kill_family_touches_nothing_when_there_is_no_family() {
         let (killed, left) = kill_family(
-            Scope { qm: "NO.SUCH.QM.MQHA", inst: None },
+            Scope { qm: "NO.SUCH.QM.MQHA", inst: None, uid: None },
             Instant::now() + Duration::from_millis(100),
             &super::super::Silent,
         );

@@ -40,7 +40,9 @@ fn open(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
             PlacementError::Installation { source, .. } => exit_for(source),
             // Named by the resource but unknown here: invalid on this host (2), per OCF.
             PlacementError::NamedUser { .. } => OcfExit::ErrArgs,
-            PlacementError::DataOwner(_) | PlacementError::Missing { .. } => OcfExit::ErrInstalled,
+            PlacementError::DataOwner(_) | PlacementError::NotMqUser(_) | PlacementError::Missing { .. } => {
+                OcfExit::ErrInstalled
+            }
             PlacementError::User(source) => exit_for(source),
         };
         Failure(exit, e.to_string())
@@ -155,7 +157,11 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         // A probe never fails because this node lacks the installation, the user or the data:
         // nothing of the queue manager can run here then, unless /proc says otherwise.
         Err(Failure(code, reason)) => {
-            let left = mq_core::procs::family_of(p.qmgr.as_str(), Some(&wanted(p).installation_path()));
+            let left = mq_core::procs::family_of(
+                p.qmgr.as_str(),
+                Some(&wanted(p).installation_path()),
+                mq_core::procs::Owner::Mq(None),
+            );
             if probe && left.is_empty() {
                 log::info(format!("probe: {reason}; {} is not running here", p.qmgr));
                 return Ok(OcfExit::NotRunning);
@@ -226,7 +232,7 @@ fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
             // Without a usable installation: this name's processes of the configured (or
             // default) installation path.
             let path = wanted(p).installation_path();
-            let scope = mq_core::procs::Scope { qm: p.qmgr.as_str(), inst: Some(&path) };
+            let scope = mq_core::procs::Scope { qm: p.qmgr.as_str(), inst: Some(&path), uid: None };
             let (killed, left) = kill_family(scope, deadline, &j);
             if left.is_empty() {
                 if !killed.is_empty() {

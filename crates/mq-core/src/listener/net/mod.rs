@@ -42,7 +42,8 @@ fn parse_hex_addr(hex: &str) -> Option<IpAddr> {
         32 => {
             let mut bytes = [0u8; 16];
             for i in 0..4 {
-                let w = u32::from_str_radix(&hex[i * 8..i * 8 + 8], 16).ok()?;
+                // get, not indexing: a non-ASCII byte would put a slice inside a character.
+                let w = u32::from_str_radix(hex.get(i * 8..i * 8 + 8)?, 16).ok()?;
                 bytes[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
             }
             Some(IpAddr::V6(Ipv6Addr::from(bytes)))

@@ -83,31 +83,39 @@ fn dump(fd: &OwnedFd, family: u8, out: &mut Vec<ListenSocket>) -> io::Result<()>
             }
             return Err(e);
         }
-        let mut rest = &buf[..n as usize];
-        if rest.is_empty() {
+        let got = &buf[..n as usize];
+        if got.is_empty() {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "netlink closed"));
         }
-        while rest.len() >= NLMSG_HDR {
-            let len = u32::from_ne_bytes(rest[0..4].try_into().unwrap()) as usize;
-            let kind = u16::from_ne_bytes(rest[4..6].try_into().unwrap());
-            if len < NLMSG_HDR || len > rest.len() {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "bad netlink message length"));
-            }
-            match kind {
-                NLMSG_DONE => return Ok(()),
-                NLMSG_ERROR => return Err(io::Error::other("sock_diag answered with an error")),
-                SOCK_DIAG_BY_FAMILY => {
-                    if let Some(s) = parse_msg(&rest[NLMSG_HDR..len]) {
-                        out.push(s);
-                    }
-                }
-                _ => {}
-            }
-            // Messages are 4-byte aligned.
-            let next = (len + 3) & !3;
-            rest = &rest[next.min(rest.len())..];
+        if parse_reply(got, out)? {
+            return Ok(());
         }
     }
+}
+
+/// One datagram of a sock_diag dump: its LISTEN sockets into `out`; true once the dump is done.
+pub(crate) fn parse_reply(mut rest: &[u8], out: &mut Vec<ListenSocket>) -> io::Result<bool> {
+    while rest.len() >= NLMSG_HDR {
+        let len = u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+        let kind = u16::from_ne_bytes([rest[4], rest[5]]);
+        if len < NLMSG_HDR || len > rest.len() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("bad netlink message length {len}")));
+        }
+        match kind {
+            NLMSG_DONE => return Ok(true),
+            NLMSG_ERROR => return Err(io::Error::other("sock_diag answered with an error")),
+            SOCK_DIAG_BY_FAMILY => {
+                if let Some(s) = parse_msg(&rest[NLMSG_HDR..len]) {
+                    out.push(s);
+                }
+            }
+            _ => {}
+        }
+        // Messages are 4-byte aligned.
+        let next = (len + 3) & !3;
+        rest = &rest[next.min(rest.len())..];
+    }
+    Ok(false)
 }
 
 /// Every TCP socket of this network namespace in LISTEN state.
@@ -134,4 +142,66 @@ pub(crate) fn listening() -> io::Result<Vec<ListenSocket>> {
     dump(&fd, libc::AF_INET as u8, &mut out)?;
     dump(&fd, libc::AF_INET6 as u8, &mut out)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A SOCK_DIAG_BY_FAMILY message as the kernel sends it for `s`.
+    fn message(s: &ListenSocket) -> Vec<u8> {
+        let mut m = vec![0u8; MSG_MIN];
+        let (family, src) = match s.addr {
+            IpAddr::V4(a) => (libc::AF_INET as u8, a.octets().to_vec()),
+            IpAddr::V6(a) => (libc::AF_INET6 as u8, a.octets().to_vec()),
+        };
+        m[0] = family;
+        m[1] = TCP_LISTEN as u8;
+        m[4..6].copy_from_slice(&s.port.to_be_bytes());
+        m[8..8 + src.len()].copy_from_slice(&src);
+        m[68..72].copy_from_slice(&(s.inode as u32).to_ne_bytes());
+        let mut b = Vec::new();
+        b.extend_from_slice(&((NLMSG_HDR + m.len()) as u32).to_ne_bytes());
+        b.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+        b.extend_from_slice(&[0u8; 10]);
+        b.extend_from_slice(&m);
+        b
+    }
+
+    fn socket() -> impl Strategy<Value = ListenSocket> {
+        let addr = prop_oneof![
+            any::<[u8; 4]>().prop_map(|a| IpAddr::V4(Ipv4Addr::from(a))),
+            any::<[u8; 16]>().prop_map(|a| IpAddr::V6(Ipv6Addr::from(a))),
+        ];
+        (addr, any::<u16>(), any::<u32>()).prop_map(|(addr, port, inode)| ListenSocket {
+            addr,
+            port,
+            inode: inode as u64,
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_datagram_is_no_panic(datagram in prop::collection::vec(any::<u8>(), 0..600)) {
+            let mut out = Vec::new();
+            let _ = parse_reply(&datagram, &mut out);
+            let _ = parse_msg(&datagram);
+        }
+
+        #[test]
+        fn a_well_formed_dump_reads_back(socks in prop::collection::vec(socket(), 0..8), done in any::<bool>()) {
+            let mut b: Vec<u8> = socks.iter().flat_map(message).collect();
+            if done {
+                b.extend_from_slice(&(NLMSG_HDR as u32).to_ne_bytes());
+                b.extend_from_slice(&NLMSG_DONE.to_ne_bytes());
+                b.extend_from_slice(&[0u8; 10]);
+            }
+            let mut out = Vec::new();
+            prop_assert_eq!(parse_reply(&b, &mut out).unwrap(), done);
+            prop_assert_eq!(out, socks);
+        }
+    }
 }
