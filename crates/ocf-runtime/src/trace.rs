@@ -1,6 +1,6 @@
 //! Action tracing as resource-agents' ocf-shellfuncs switches it on (`ocf_start_trace`): with
-//! OCF_TRACE_RA or the `trace_ra` parameter true, the action's record goes to OCF_TRACE_FILE (an
-//! absolute path or a descriptor 3-9), else to `$OCF_RESKEY_trace_dir/<type>/<instance>.<action>.<%F.%T>`,
+//! OCF_TRACE_RA or the `trace_ra` parameter true, the action's record goes to `trace_file` or OCF_TRACE_FILE
+//! (an absolute path or a descriptor 3-9), else to `$OCF_RESKEY_trace_dir/<type>/<instance>.<action>.<%F.%T>`,
 //! the directory defaulting to `$HA_VARLIB/trace_ra` (docs/logging.md#tracing). A shell agent traces
 //! with `set -x`; this one writes its environment, every log line at full verbosity and its exit code.
 
@@ -41,8 +41,9 @@ pub fn dest_from_lookup(
     if !is_true(&on) {
         return None;
     }
-    // pcs offers `trace_file` for every agent; ocf-shellfuncs reads only OCF_TRACE_FILE, so both are honoured.
-    let file = non_empty("OCF_TRACE_FILE").or_else(|| non_empty("OCF_RESKEY_trace_file"));
+    // pcs offers `trace_file` for every agent (ocf-shellfuncs reads only OCF_TRACE_FILE); the resource's own
+    // setting wins, since crm_resource sets OCF_TRACE_FILE=/dev/stderr for every debug action (docs/logging.md#tracing).
+    let file = non_empty("OCF_RESKEY_trace_file").or_else(|| non_empty("OCF_TRACE_FILE"));
     let mut warning = None;
     if let Some(f) = file {
         let f = f.trim().to_string();
@@ -152,6 +153,9 @@ mod tests {
         assert_eq!(d, TraceDest::File("/tmp/t.log".into()));
         let (d, _) = dest(&[("OCF_RESKEY_trace_ra", "1"), ("OCF_TRACE_FILE", "5")]).unwrap();
         assert_eq!(d, TraceDest::Fd(5));
+        let (d, _) =
+            dest(&[("OCF_TRACE_RA", "1"), ("OCF_TRACE_FILE", "/dev/stderr"), ("OCF_RESKEY_trace_file", "/t")]).unwrap();
+        assert_eq!(d, TraceDest::File("/t".into()));
         let (d, w) = dest(&[("OCF_RESKEY_trace_ra", "1"), ("OCF_RESKEY_trace_file", "rel.log")]).unwrap();
         assert_eq!(d, TraceDest::File("/var/lib/heartbeat/trace_ra/ibmmq/qm1.start.2026-12-03.08:00:00".into()));
         assert!(w.unwrap().contains("rel.log"));
