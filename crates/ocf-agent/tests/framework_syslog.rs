@@ -34,6 +34,26 @@ fn in_private_dev_log(cmd: &mut Command, sock_path: &std::path::Path) {
     }
 }
 
+/// `ibmmq-listener validate-all` with port=99999 (an ERROR and exit 6), only `env` besides, in its
+/// own mount namespace where /dev/log is `sock_path`.
+fn listener_with_bad_port(sock_path: &std::path::Path, instance: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let links = Links::new();
+    let mut cmd = Command::new(links.path("ibmmq-listener"));
+    cmd.arg("validate-all")
+        .env_clear()
+        .envs(env.iter().copied())
+        .env("OCF_RESOURCE_INSTANCE", instance)
+        .env("OCF_RESKEY_qmgr", "QM1")
+        .env("OCF_RESKEY_port", "99999")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    in_private_dev_log(&mut cmd, sock_path);
+    let out = cmd.output().expect("run the agent in a mount namespace");
+    assert_eq!(out.status.code(), Some(6), "{}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
 #[test]
 fn syslog_lines_carry_facility_priority_and_tag() {
     let dir = tempfile::tempdir().unwrap();
@@ -41,20 +61,7 @@ fn syslog_lines_carry_facility_priority_and_tag() {
     let sock = UnixDatagram::bind(&sock_path).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
 
-    let links = Links::new();
-    let mut cmd = Command::new(links.path("ibmmq-listener"));
-    cmd.arg("validate-all")
-        .env_clear()
-        .env("HA_LOGFACILITY", "daemon")
-        .env("OCF_RESOURCE_INSTANCE", "lsr1")
-        .env("OCF_RESKEY_qmgr", "QM1")
-        .env("OCF_RESKEY_port", "99999")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    in_private_dev_log(&mut cmd, &sock_path);
-    let out = cmd.output().expect("run the agent in a mount namespace");
-    assert_eq!(out.status.code(), Some(6), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = listener_with_bad_port(&sock_path, "lsr1", &[("HA_LOGFACILITY", "daemon")]);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     // stderr holds only the exit reason: the log line went to syslog.
     assert_eq!(stderr.trim_end(), "ocf-exit-reason:port='99999' is out of range 1-65535");
@@ -88,25 +95,15 @@ fn pacemaker_debug_mode_sends_each_line_to_syslog_and_the_log_file_as_ocf_log_do
     let logfile = dir.path().join("pacemaker.log");
     let logfile = logfile.to_str().unwrap();
 
-    let links = Links::new();
-    let mut cmd = Command::new(links.path("ibmmq-listener"));
     // What pacemaker-execd 2.1 exports with PCMK_debug=yes: HA_LOGFILE and HA_DEBUGLOG both its log file.
-    cmd.arg("validate-all")
-        .env_clear()
-        .env("HA_LOGFACILITY", "local3")
-        .env("HA_LOGFILE", logfile)
-        .env("HA_DEBUGLOG", logfile)
-        .env("HA_debug", "1")
-        .env("HA_logfile", logfile)
-        .env("OCF_RESOURCE_INSTANCE", "lsr2")
-        .env("OCF_RESKEY_qmgr", "QM1")
-        .env("OCF_RESKEY_port", "99999")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    in_private_dev_log(&mut cmd, &sock_path);
-    let out = cmd.output().expect("run the agent in a mount namespace");
-    assert_eq!(out.status.code(), Some(6), "{}", String::from_utf8_lossy(&out.stderr));
+    let env = [
+        ("HA_LOGFACILITY", "local3"),
+        ("HA_LOGFILE", logfile),
+        ("HA_DEBUGLOG", logfile),
+        ("HA_debug", "1"),
+        ("HA_logfile", logfile),
+    ];
+    listener_with_bad_port(&sock_path, "lsr2", &env);
 
     let lines = datagrams(&sock);
     // local3 (19) * 8 + debug (7) = 159; + err (3) = 155.
