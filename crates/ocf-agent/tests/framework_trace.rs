@@ -38,6 +38,8 @@ fn trace_ra_writes_the_default_path_with_the_action_and_its_decisions() {
     }
     let start = files.iter().find(|p| p.to_string_lossy().contains(".start.")).unwrap();
     let text = std::fs::read_to_string(start).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(start).unwrap().permissions().mode() & 0o777, 0o600);
     assert!(text.lines().next().unwrap().contains("trace of ibmmq start on test_qm"), "{text}");
     assert!(text.contains(&format!("env OCF_RESKEY_qmgr={}", sim.qm)), "{text}");
     // Debug lines (the action's decisions) are in the trace though HA_debug is off...

@@ -7,6 +7,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::FromRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
@@ -85,9 +86,11 @@ pub fn start(dest: &TraceDest, header: &str, env: &[(String, String)]) -> Result
             if let Some(parent) = p.parent() {
                 let _ = std::fs::create_dir_all(parent);
             }
+            // 0600: the trace records the resource's parameters, as a shell agent's set -x output does.
             std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
+                .mode(0o600)
                 .open(p)
                 .map_err(|e| format!("{} not writable ({e}), trace not going to happen", p.display()))?
         }
