@@ -58,6 +58,7 @@ fn main() -> ExitCode {
     }
     let instance = std::env::var("OCF_RESOURCE_INSTANCE").unwrap_or_else(|_| "default".to_string());
     log::init_from_env(kind.name(), &instance);
+    log::start_trace_from_env(kind.name(), &instance, action.as_str());
     run(kind, action).into()
 }
 

@@ -240,11 +240,13 @@ fn debug_lines_only_when_asked_for() {
         (None, false),
         (Some(("HA_debug", "0")), false),
         (Some(("HA_debug", "1")), true),
-        (Some(("OCF_TRACE_RA", "1")), true),
+        (Some(("HA_debug", "")), false),
     ] {
         let log = dir.path().join(format!("d-{want}-{}.log", debug.map(|d| d.0).unwrap_or("none")));
         let mut env = vec![
+            // pacemaker-execd in debug mode points both at its log file; ha_debug writes only HA_DEBUGLOG.
             ("HA_LOGFILE", log.to_str().unwrap()),
+            ("HA_DEBUGLOG", log.to_str().unwrap()),
             ("OCF_RESKEY_qmgr", "QM1"),
             ("OCF_RESKEY_CRM_meta_timeout", "30000"),
         ];

@@ -1,6 +1,7 @@
 //! pcs reads the meta-data the way an administrator meets it: `pcs resource create` enforces the
 //! unique groups (ibmmq's qmgr, the listener's ipaddr + port) and `--agent-validation` shows the
-//! agent's reason for a bad value. pcs and crm_resource find agents only under
+//! agent's reason for a bad value; `pcs resource debug-start --full` with `trace_ra=1` leaves the
+//! trace. pcs and crm_resource find agents only under
 //! /usr/lib/ocf/resource.d, so each runs in its own mount namespace where that directory holds
 //! just this build's agents; the machine's own directory is never touched.
 
@@ -17,7 +18,7 @@ const OCF_DIR: &str = "/usr/lib/ocf/resource.d";
 struct Pcs {
     agents: tempfile::TempDir,
     cib: std::path::PathBuf,
-    _work: tempfile::TempDir,
+    work: tempfile::TempDir,
 }
 
 impl Pcs {
@@ -40,14 +41,27 @@ impl Pcs {
         let o = Command::new("cibadmin").arg("--empty").output().expect("cibadmin (pacemaker-cli-utils)");
         assert!(o.status.success(), "cibadmin --empty: {}", String::from_utf8_lossy(&o.stderr));
         std::fs::write(&cib, &o.stdout).unwrap();
-        Pcs { agents, cib, _work: work }
+        Pcs { agents, cib, work }
     }
 
     /// `pcs -f CIB args`, in a mount namespace where OCF_DIR is this build's agents only.
     fn run(&self, args: &[&str]) -> Output {
+        let mut all = vec!["-f", self.cib.to_str().unwrap()];
+        all.extend(args);
+        self.in_ns("/usr/sbin/pcs", &all)
+    }
+
+    /// What `pcs resource debug-<action> --full RSC` runs (pcs/resource.py, resource_force_action), with the
+    /// file CIB as CIB_file: pcs itself refuses -f for debug actions.
+    fn debug_full(&self, force_action: &str, rsc: &str) -> Output {
+        self.in_ns("crm_resource", &["-r", rsc, force_action, "--verbose", "--verbose"])
+    }
+
+    /// `program args` with CIB_file set, in a mount namespace where OCF_DIR is this build's agents only.
+    fn in_ns(&self, program: &str, args: &[&str]) -> Output {
         let src = CString::new(self.agents.path().to_str().unwrap()).unwrap();
-        let mut c = Command::new("/usr/sbin/pcs");
-        c.arg("-f").arg(&self.cib).args(args).stdin(Stdio::null());
+        let mut c = Command::new(program);
+        c.args(args).env("CIB_file", &self.cib).stdin(Stdio::null());
         // SAFETY: only system calls between fork and exec; the strings were built before.
         unsafe {
             c.pre_exec(move || {
@@ -64,7 +78,7 @@ impl Pcs {
                 ))
             });
         }
-        c.output().expect("pcs")
+        c.output().unwrap_or_else(|e| panic!("{program}: {e}"))
     }
 }
 
@@ -150,4 +164,53 @@ fn agent_validation_shows_the_agents_reason() {
         cfg.contains("interval=20s") && cfg.contains("interval=60s") && cfg.contains("OCF_CHECK_LEVEL=10"),
         "{cfg}"
     );
+}
+
+/// `pcs resource debug-start --full` on a resource configured with `trace_ra=1 trace_file=…` leaves the trace
+/// naming the action and the commands run; crm_resource -V -V sets HA_debug=1, OCF_TRACE_RA=1 and, unless
+/// set, OCF_TRACE_FILE=/dev/stderr for the agent (docs/logging.md#tracing). No cluster daemon runs.
+#[test]
+fn debug_start_full_with_trace_ra_leaves_the_trace_file() {
+    let pcs = Pcs::new();
+    let sim = SimQm::create("DS");
+    let trace = pcs.work.path().join("qm.trace");
+
+    let create = [
+        "resource",
+        "create",
+        "qm",
+        "ocf:mqha:ibmmq",
+        &format!("qmgr={}", sim.qm),
+        &format!("mq_installation={}", sim.inst().display()),
+        "trace_ra=1",
+        &format!("trace_file={}", trace.display()),
+        "--no-default-ops",
+        // pcs offers trace_ra/trace_file itself only for ocf:heartbeat and ocf:pacemaker agents, which
+        // declare neither (pcs lib/resource_agent/facade.py); ours are undeclared too, as docs/logging.md says.
+        "--force",
+    ];
+    let o = pcs.run(&create);
+    assert!(o.status.success(), "pcs resource create:\n{}", text(&o));
+
+    let o = pcs.debug_full("--force-start", "qm");
+    let out = text(&o);
+    assert!(o.status.success(), "crm_resource -r qm --force-start -V -V:\n{out}");
+    sim.wait_status(&sim.qm, "RUNNING", std::time::Duration::from_secs(10));
+
+    let t = std::fs::read_to_string(&trace).unwrap_or_else(|e| panic!("no trace file ({e}); pcs said:\n{out}"));
+    assert!(t.contains("trace of ibmmq start on qm"), "{t}");
+    // crm_resource's own settings are recorded, then the commands and decisions of the start.
+    assert!(t.contains("env OCF_TRACE_RA=1"), "{t}");
+    assert!(t.contains(&format!("running strmqm {}", sim.qm)), "{t}");
+    assert!(t.contains("DEBUG: start"), "{t}");
+    assert!(t.lines().last().unwrap().ends_with("ibmmq start exits 0 (OCF_SUCCESS)"), "{t}");
+
+    // Without trace_file the trace goes where crm_resource points OCF_TRACE_FILE: its stderr, which pcs shows.
+    let o = pcs.run(&["resource", "update", "qm", "trace_file=", "--force"]);
+    assert!(o.status.success(), "pcs resource update:\n{}", text(&o));
+    let o = pcs.debug_full("--force-stop", "qm");
+    let out = text(&o);
+    assert!(o.status.success(), "crm_resource -r qm --force-stop -V -V:\n{out}");
+    assert!(out.contains("trace of ibmmq stop on qm"), "{out}");
+    assert!(out.contains("ibmmq stop exits 0 (OCF_SUCCESS)"), "{out}");
 }

@@ -105,7 +105,7 @@ fn the_mq_user_defaults_to_the_data_directory_owner() {
     let sim = SimQm::create_as("TU", "mqadmin");
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("agent.log");
-    let env = sim.env(&[("OCF_CHECK_LEVEL", "10"), ("HA_debug", "1"), ("HA_LOGFILE", log.to_str().unwrap())]);
+    let env = sim.env(&[("OCF_CHECK_LEVEL", "10"), ("HA_debug", "1"), ("HA_DEBUGLOG", log.to_str().unwrap())]);
     check(&links.run(T, "validate-all", &env), 0, "validate-all level 10");
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(text.contains(", mq user mqadmin (uid "), "{text}");

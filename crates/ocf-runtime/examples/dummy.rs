@@ -68,7 +68,9 @@ fn main() -> ExitCode {
         Action::MetaData => print!("{}", metadata::render(&SPEC)),
         Action::Usage => print!("{}", invocation::usage(&SPEC, "example")),
         _ => {
-            log::init_from_env(SPEC.name, &std::env::var("OCF_RESOURCE_INSTANCE").unwrap_or_default());
+            let instance = std::env::var("OCF_RESOURCE_INSTANCE").unwrap_or_default();
+            log::init_from_env(SPEC.name, &instance);
+            log::start_trace_from_env(SPEC.name, &instance, action.as_str());
             return invocation::run(&SPEC, action, params, act).into();
         }
     }

@@ -59,6 +59,13 @@ pub fn run<P>(
         // Every failure carries a reason in crm_mon, even one an action forgot to give.
         log::exit_reason(format!("{} {} failed with {}", spec.name, action, result));
     }
+    crate::trace::line(&format!(
+        "{} {} {action} exits {} ({})",
+        log::stamp(c"%T"),
+        spec.name,
+        result.code(),
+        result.name()
+    ));
     result
 }
 

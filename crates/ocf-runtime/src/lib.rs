@@ -13,6 +13,7 @@ pub mod invocation;
 pub mod log;
 pub mod metadata;
 pub mod params;
+pub mod trace;
 
 pub use env::{Action, CheckLevel, Env};
 pub use exit::OcfExit;

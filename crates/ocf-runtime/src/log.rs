@@ -1,7 +1,8 @@
 //! Logging as resource-agents' ocf_log does it, so administrators find the agent's lines where
-//! they find every other agent's: syslog when HA_LOGFACILITY is set, appended to HA_LOGFILE /
-//! HA_DEBUGLOG, otherwise stderr; debug only when asked for. Exit reasons go to stderr with the
-//! prefix Pacemaker looks for.
+//! they find every other agent's (docs/logging.md): syslog when HA_LOGFACILITY is set, appended to
+//! HA_LOGFILE and HA_DEBUGLOG, otherwise stderr; debug lines only with HA_debug, and then only to
+//! syslog and HA_DEBUGLOG. Every line also goes to the action's trace when tracing is on. Exit
+//! reasons go to stderr with the prefix Pacemaker looks for.
 
 use std::ffi::CString;
 use std::fmt;
@@ -9,6 +10,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
+
+use crate::trace;
 
 /// Longest exit reason Pacemaker keeps (EXIT_REASON_MAX_LEN is 128 including the terminator).
 pub const EXIT_REASON_MAX: usize = 127;
@@ -60,15 +63,14 @@ pub struct LogConfig {
 impl LogConfig {
     pub fn from_lookup(agent: &str, instance: &str, pid: u32, get: impl Fn(&str) -> Option<String>) -> LogConfig {
         let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-        let facility =
-            non_empty("HA_LOGFACILITY").or_else(|| non_empty("HA_logfacility")).and_then(|f| syslog_facility(&f));
-        let logfile = non_empty("HA_LOGFILE").or_else(|| non_empty("HA_logfile")).map(PathBuf::from);
+        // Only the capitalised names, as ocf_log reads them: pacemaker-execd sets them from PCMK_logfacility and
+        // PCMK_logfile except when those are `none`, while the lower-case HA_logfile keeps `none` (docs/logging.md).
+        let facility = non_empty("HA_LOGFACILITY").and_then(|f| syslog_facility(&f));
+        let logfile = non_empty("HA_LOGFILE").map(PathBuf::from);
         // ocf-directories defaults HA_DEBUGLOG to /dev/null: writing there is pointless.
-        let debuglog = non_empty("HA_DEBUGLOG")
-            .map(PathBuf::from)
-            .filter(|p| p.as_os_str() != "/dev/null" && Some(p) != logfile.as_ref());
-        let truthy = |k: &str| non_empty(k).is_some_and(|v| !matches!(v.trim(), "0" | "no" | "false" | "off"));
-        let debug = truthy("HA_debug") || truthy("HA_DEBUG") || truthy("OCF_TRACE_RA");
+        let debuglog = non_empty("HA_DEBUGLOG").map(PathBuf::from).filter(|p| p.as_os_str() != "/dev/null");
+        // ha_debug: any value but empty or 0 turns debug on (Pacemaker exports HA_debug as 0 or 1).
+        let debug = non_empty("HA_debug").is_some_and(|v| v.trim() != "0");
         let exit_reason_prefix =
             get("OCF_EXIT_REASON_PREFIX").filter(|p| !p.is_empty()).unwrap_or_else(|| "ocf-exit-reason:".to_string());
         LogConfig { tag: format!("{agent}({instance})[{pid}]"), facility, logfile, debuglog, debug, exit_reason_prefix }
@@ -137,13 +139,34 @@ pub fn init_from_env(agent: &str, instance: &str) {
     init(LogConfig::from_lookup(agent, instance, std::process::id(), |k| std::env::var(k).ok()));
 }
 
+/// Starts the action's trace when OCF_TRACE_RA or `trace_ra` asks for it (after `init`), as
+/// ocf-shellfuncs does when it is sourced; a trace that cannot be written is a warning, never a failure.
+pub fn start_trace_from_env(agent: &str, instance: &str, action: &str) {
+    let get = |k: &str| std::env::var(k).ok();
+    let Some((dest, warning)) = trace::dest_from_lookup(get, agent, instance, action, &stamp(c"%F.%T")) else {
+        return;
+    };
+    if let Some(w) = warning {
+        warn(w);
+    }
+    let header = format!(
+        "{} trace of {agent} {action} on {instance}, pid {}, ocf_log tag {}",
+        stamp(c"%F %T"),
+        std::process::id(),
+        config().tag
+    );
+    if let Err(e) = trace::start(&dest, &header, &trace::recorded_env(std::env::vars())) {
+        warn(e);
+    }
+}
+
 fn config() -> &'static LogConfig {
     CONFIG.get_or_init(LogConfig::fallback)
 }
 
-/// Whether debug lines are emitted (so callers can skip building expensive ones).
+/// Whether debug lines are emitted anywhere, the trace included (so callers can skip building expensive ones).
 pub fn debug_enabled() -> bool {
-    config().debug
+    config().debug || trace::active()
 }
 
 /// One line as ocf_log appends it to HA_LOGFILE: `%b %d %T <tag>:    LEVEL: msg`.
@@ -157,6 +180,11 @@ fn one_line(msg: &str) -> String {
 
 /// Local time formatted `%b %d %T`, as ocf_log's HA_DATEFMT.
 pub fn now_stamp() -> String {
+    stamp(c"%b %d %T")
+}
+
+/// Local time formatted with strftime's `fmt`.
+pub fn stamp(fmt: &std::ffi::CStr) -> String {
     let mut buf = [0u8; 64];
     unsafe {
         let t = libc::time(std::ptr::null_mut());
@@ -164,9 +192,7 @@ pub fn now_stamp() -> String {
         if libc::localtime_r(&t, &mut tm).is_null() {
             return String::new();
         }
-        let fmt = b"%b %d %T\0";
-        let n =
-            libc::strftime(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), fmt.as_ptr() as *const libc::c_char, &tm);
+        let n = libc::strftime(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), fmt.as_ptr(), &tm);
         String::from_utf8_lossy(&buf[..n]).into_owned()
     }
 }
@@ -180,27 +206,43 @@ fn append(path: &PathBuf, line: &str) -> bool {
         .is_ok()
 }
 
+/// One line as ocf_log appends it to HA_DEBUGLOG: `<tag>:<TAB>%b %d %T LEVEL: msg`.
+pub fn debug_file_line(date: &str, tag: &str, level: Level, msg: &str) -> String {
+    format!("{tag}:\t{date} {}: {}\n", level.word(), one_line(msg))
+}
+
+/// Sends one line where ocf_log would (__ha_log for the levels above debug, ha_debug for debug).
 fn emit(level: Level, msg: &str, to_stderr_if_nowhere: bool) {
     let cfg = config();
+    trace::line(&format!("{} {}: {}", stamp(c"%T"), level.word(), one_line(msg)));
     if level == Level::Debug && !cfg.debug {
         return;
     }
-    let mut written = false;
     if let Some(_fac) = cfg.facility {
         if let Ok(c) = CString::new(format!("{}: {}", level.word(), one_line(msg)).replace('\0', "")) {
             // "%s" so a '%' in the message is never read as a format.
             unsafe { libc::syslog(level.syslog_priority(), c"%s".as_ptr(), c.as_ptr()) };
-            written = true;
         }
     }
-    if cfg.logfile.is_some() || cfg.debuglog.is_some() {
-        let line = file_line(&now_stamp(), &cfg.tag, level, msg);
-        for p in cfg.logfile.iter().chain(cfg.debuglog.iter()) {
-            written |= append(p, &line);
+    let date = now_stamp();
+    if level == Level::Debug {
+        // ha_debug writes to HA_DEBUGLOG only, even when it names HA_LOGFILE (Pacemaker's debug mode).
+        if let Some(p) = &cfg.debuglog {
+            append(p, &debug_file_line(&date, &cfg.tag, level, msg));
+        } else if cfg.facility.is_none() && cfg.logfile.is_none() {
+            // By hand, with no destination at all: stderr, as ocf_log does on a terminal.
+            let _ = writeln!(std::io::stderr(), "{date} {}: {}", level.word(), one_line(msg));
         }
+        return;
     }
-    if !written && to_stderr_if_nowhere {
-        let _ = writeln!(std::io::stderr(), "{} {}: {}", now_stamp(), level.word(), one_line(msg));
+    if let Some(p) = &cfg.logfile {
+        append(p, &file_line(&date, &cfg.tag, level, msg));
+    }
+    if let Some(p) = cfg.debuglog.as_ref().filter(|p| Some(*p) != cfg.logfile.as_ref()) {
+        append(p, &debug_file_line(&date, &cfg.tag, level, msg));
+    }
+    if cfg.facility.is_none() && cfg.logfile.is_none() && to_stderr_if_nowhere {
+        let _ = writeln!(std::io::stderr(), "{date} {}: {}", level.word(), one_line(msg));
     }
 }
 
@@ -249,7 +291,7 @@ macro_rules! ocf_warn { ($($a:tt)*) => { $crate::log::warn(format_args!($($a)*))
 /// `ocf_err!("fmt", args)`: an ERROR line (not an exit reason).
 #[macro_export]
 macro_rules! ocf_err { ($($a:tt)*) => { $crate::log::err(format_args!($($a)*)) } }
-/// `ocf_debug!("fmt", args)`: a DEBUG line, only with HA_debug / OCF_TRACE_RA.
+/// `ocf_debug!("fmt", args)`: a DEBUG line, logged with HA_debug and traced with trace_ra.
 #[macro_export]
 macro_rules! ocf_debug { ($($a:tt)*) => { if $crate::log::debug_enabled() { $crate::log::debug(format_args!($($a)*)) } } }
 
@@ -278,10 +320,9 @@ mod tests {
         let c = cfg(&[("HA_LOGFACILITY", "none"), ("HA_DEBUGLOG", "/dev/null")]);
         assert_eq!(c.facility, None);
         assert_eq!(c.debuglog, None);
-        // The same file twice would double every line.
-        let c = cfg(&[("HA_LOGFILE", "/a"), ("HA_DEBUGLOG", "/a")]);
-        assert_eq!(c.debuglog, None);
-        assert_eq!(cfg(&[("HA_logfacility", "local3")]).facility, Some(libc::LOG_LOCAL3));
+        // Pacemaker's lower-case names are not ocf_log's: HA_logfile=none must not become a file called none.
+        let c = cfg(&[("HA_logfacility", "local3"), ("HA_logfile", "none")]);
+        assert_eq!((c.facility, c.logfile), (None, None));
     }
 
     #[test]
@@ -289,9 +330,10 @@ mod tests {
         assert!(!cfg(&[]).debug);
         assert!(!cfg(&[("HA_debug", "0")]).debug);
         assert!(cfg(&[("HA_debug", "1")]).debug);
-        assert!(cfg(&[("HA_DEBUG", "1")]).debug);
-        assert!(cfg(&[("OCF_TRACE_RA", "1")]).debug);
-        assert!(!cfg(&[("OCF_TRACE_RA", "")]).debug);
+        assert!(cfg(&[("HA_debug", "pacemaker-execd")]).debug);
+        assert!(!cfg(&[("HA_DEBUG", "1")]).debug);
+        // Tracing sends debug lines to the trace, not to the log destinations.
+        assert!(!cfg(&[("OCF_TRACE_RA", "1")]).debug);
     }
 
     #[test]
@@ -299,6 +341,10 @@ mod tests {
         assert_eq!(
             file_line("Nov 22 01:02:03", "myagent(rsc1)[42]", Level::Warn, "a\nb"),
             "Nov 22 01:02:03 myagent(rsc1)[42]:    WARNING: a b\n"
+        );
+        assert_eq!(
+            debug_file_line("Nov 22 01:02:03", "myagent(rsc1)[42]", Level::Debug, "x"),
+            "myagent(rsc1)[42]:\tNov 22 01:02:03 DEBUG: x\n"
         );
         let s = now_stamp();
         // "%b %d %T": three-letter month, day, hh:mm:ss.
