@@ -108,3 +108,36 @@ fn a_non_utf8_environment_variable_is_no_panic() {
         assert!(!run.stderr.contains("panicked"), "{action} with {key}: {}", run.stderr);
     }
 }
+
+/// Pacemaker SIGKILLs an agent whose operation overran; the MQI probe child it forked (running as
+/// the mq user) must not outlive it, or the next strmqm finds it attached to the queue manager.
+#[test]
+fn no_mqi_probe_outlives_a_killed_agent() {
+    let sim = Sim::started("9.3.0.0", "QMK");
+    sim.fault("QMK", "hang", None);
+    let mut agent =
+        sim.ocf("QMK").set("OCF_CHECK_LEVEL", "10").set("OCF_RESKEY_CRM_meta_interval", "20000").spawn("monitor");
+    let agent_pid = agent.pid();
+    let probe_of = |parent: i32| {
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+            .find(|pid| {
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                let ppid = stat.rsplit(") ").next().and_then(|r| r.split(' ').nth(1)).and_then(|p| p.parse().ok());
+                comm.trim() == "mqha-mqi-probe" && ppid == Some(parent)
+            })
+    };
+    let probe = eventually("the agent's MQI probe child", std::time::Duration::from_secs(10), || probe_of(agent_pid));
+    // Only the agent, as a timeout of its own operation would: not its process group.
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(agent_pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    let _ = agent.child.wait();
+    eventually("the probe child to end with its parent", std::time::Duration::from_secs(5), || {
+        !std::path::Path::new(&format!("/proc/{probe}")).exists()
+            || std::fs::read_to_string(format!("/proc/{probe}/stat")).unwrap_or_default().contains(") Z")
+    });
+    sim.clear_fault("QMK", "hang");
+}
