@@ -149,7 +149,7 @@ fn depth0(qm: &QueueManager, probe: bool, deadline: Instant, j: &dyn Journal) ->
     let watch_until = now + deadline.saturating_duration_since(now) / 2;
     let o = qm.observe_settled(deadline, watch_until, j);
     let needs_visibility = matches!(o.state, Ok(QmState::StatusNotAvailable) | Ok(QmState::Unknown) | Err(_));
-    let data_visible = needs_visibility && qm.data_visible();
+    let data_visible = needs_visibility && qm.data_visible(deadline);
     let pids = o.pids();
     let facts = table::Facts {
         qm: qm.name.as_str(),
