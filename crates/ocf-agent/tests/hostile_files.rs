@@ -84,3 +84,37 @@ fn a_hostile_qm_ini_neither_hangs_nor_crashes_probe_or_stop() {
         }
     });
 }
+
+/// The listener and trigger agents read mqs.ini only to place the mq user: their probes and stops
+/// answer as promptly.
+#[test]
+fn a_hostile_mqs_ini_neither_hangs_nor_crashes_the_component_agents() {
+    let links = Links::new();
+    std::thread::scope(|s| {
+        for how in ALL {
+            let links = &links;
+            s.spawn(move || {
+                let qm = "QMC";
+                let sim = Sim::install(&[]);
+                assert_eq!(sim.crtmqm(qm).rc, 0);
+                let path = sim.data().join("mqs.ini");
+                let text = plant(&path, how);
+                let base = Ocf::new("test_c", TIMEOUT_MS).param("mq_installation", sim.inst()).param("qmgr", qm);
+                let port = free_port().to_string();
+                for (agent, ocf) in
+                    [("ibmmq-listener", base.clone().param("port", &port)), ("ibmmq-trigger", base.clone())]
+                {
+                    for (action, want) in [("monitor", 7), ("stop", 0)] {
+                        within_timeout(
+                            &links.run(agent, action, &ocf.vars),
+                            &format!("{agent} {action} with mqs.ini {how:?}"),
+                            want,
+                        );
+                    }
+                }
+                std::fs::remove_file(&path).unwrap();
+                std::fs::write(&path, text).unwrap();
+            });
+        }
+    });
+}
