@@ -239,20 +239,10 @@ pub fn read_capped_as(path: &Path, cap: usize, who: Option<&LookAs>, deadline: I
     let value = u32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]);
     match code {
         READ_OK => Look::Found(buf[8..].to_vec()),
-        READ_ERRNO if value as i32 == libc::ELOOP => Look::Missing("is a symbolic link, which is not followed".into()),
+        READ_ERRNO if value as i32 == libc::ELOOP => Look::Missing(crate::fsread::SYMLINK_REFUSED.into()),
         READ_ERRNO => Look::Missing(std::io::Error::from_raw_os_error(value as i32).to_string()),
-        READ_NOT_REGULAR => Look::Missing(format!("is {}, not a regular file", kind_of_mode(value))),
-        _ => Look::Missing(format!("is larger than the {cap}-byte limit")),
-    }
-}
-
-fn kind_of_mode(mode: u32) -> &'static str {
-    match mode & libc::S_IFMT {
-        libc::S_IFIFO => "a FIFO",
-        libc::S_IFDIR => "a directory",
-        libc::S_IFCHR | libc::S_IFBLK => "a device",
-        libc::S_IFSOCK => "a socket",
-        _ => "not a file",
+        READ_NOT_REGULAR => Look::Missing(crate::fsread::not_regular(value)),
+        _ => Look::Missing(crate::fsread::too_large_text(cap as u64)),
     }
 }
 
