@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::io::{Error, ErrorKind, Read};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 /// Cap for MQ's stanza files: real ones are a few KiB, even with hundreds of queue managers.
@@ -22,12 +22,12 @@ pub fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
         .map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) => Error::new(ErrorKind::InvalidData, "is a symbolic link, which is not followed"),
+            Some(libc::ELOOP) => Error::new(ErrorKind::InvalidData, SYMLINK_REFUSED),
             _ => e,
         })?;
     let md = file.metadata()?;
     if !md.file_type().is_file() {
-        return Err(Error::new(ErrorKind::InvalidData, format!("is {}, not a regular file", kind(&md.file_type()))));
+        return Err(Error::new(ErrorKind::InvalidData, not_regular(md.mode())));
     }
     if md.len() > cap {
         return Err(too_large(cap));
@@ -46,21 +46,26 @@ fn take_capped(file: File, cap: u64) -> std::io::Result<Vec<u8>> {
 }
 
 fn too_large(cap: u64) -> Error {
-    Error::new(ErrorKind::InvalidData, format!("is larger than the {cap}-byte limit"))
+    Error::new(ErrorKind::InvalidData, too_large_text(cap))
 }
 
-fn kind(t: &std::fs::FileType) -> &'static str {
-    if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_dir() {
-        "a directory"
-    } else if t.is_char_device() || t.is_block_device() {
-        "a device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "not a file"
-    }
+/// What a refused read says; `storage::read_capped_as` says the same from its child.
+pub(crate) const SYMLINK_REFUSED: &str = "is a symbolic link, which is not followed";
+
+pub(crate) fn too_large_text(cap: u64) -> String {
+    format!("is larger than the {cap}-byte limit")
+}
+
+/// "is a FIFO, not a regular file" and the like, from st_mode.
+pub(crate) fn not_regular(mode: u32) -> String {
+    let kind = match mode & libc::S_IFMT {
+        libc::S_IFIFO => "a FIFO",
+        libc::S_IFDIR => "a directory",
+        libc::S_IFCHR | libc::S_IFBLK => "a device",
+        libc::S_IFSOCK => "a socket",
+        _ => "not a file",
+    };
+    format!("is {kind}, not a regular file")
 }
 
 /// `bytes` as text, or an error giving the offset of the first byte that is not UTF-8.

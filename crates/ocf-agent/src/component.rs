@@ -47,9 +47,21 @@ pub fn exit_for_fault(f: Fault) -> OcfExit {
     }
 }
 
+/// The exit code of a placement failure, one per cause for the three agents (the table in
+/// docs/ibmmq.md, "Exit codes by cause"): a user the resource names that does not exist here is
+/// invalid on this node (2); a missing installation, program or default user is this node's (5).
+pub fn exit_for_placement(e: &PlacementError) -> OcfExit {
+    match e {
+        PlacementError::Installation { source, .. } | PlacementError::User(source) => exit_for(source),
+        PlacementError::NamedUser { .. } => OcfExit::ErrArgs,
+        PlacementError::DataOwner(_) | PlacementError::NotMqUser(_) | PlacementError::Missing { .. } => {
+            OcfExit::ErrInstalled
+        }
+    }
+}
+
 /// Where a listener's or trigger monitor's programs run: the installation, which must have
-/// `program`, and the mq user. Any failure is this node's (5), a named unknown user too (the
-/// queue-manager agent gives that one 2).
+/// `program`, and the mq user; failures coded by `exit_for_placement`.
 pub fn place_component(
     env: &Env,
     qm: &QmName,
@@ -69,9 +81,9 @@ pub fn place_component(
             PlacementError::Installation { .. } => "; set mq_installation to the queue manager's installation",
             _ => "; set mq_user or create the user",
         };
-        Failure(OcfExit::ErrInstalled, format!("{e}{advice}"))
+        Failure(exit_for_placement(&e), format!("{e}{advice}"))
     })?;
-    placed.require(program).map_err(|e| Failure(OcfExit::ErrInstalled, e.to_string()))?;
+    placed.require(program).map_err(|e| Failure(exit_for_placement(&e), e.to_string()))?;
     crate::ocf_debug!(
         "installation {} (data {}), mq user {} (uid {})",
         placed.installation.path.display(),

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use super::{Journal, Level, QueueManager};
 use crate::cluster::NodeAttributes;
 use crate::error::MqError;
-use crate::storage::{self, Look};
+use crate::fsread;
+use crate::storage::{self, Look, LookAs};
 use crate::user::{self, MqUser};
 
 /// What the node checks may do besides checking.
@@ -103,17 +104,13 @@ pub fn judge_ids(
 
 /// Whether a directory is usable by the mq user: owned by it, or by its mq group with group rwx.
 /// The look cannot hang: shared storage that does not answer is a problem, not a wait.
-pub fn owner_problem(path: &Path, user: &MqUser, mq_gid: u32) -> Option<String> {
-    let m = match storage::stat_soon(path, Instant::now() + storage::LOOK_TIMEOUT) {
+/// The look runs as the mq user (NFS root_squash would give root another answer), within
+/// LOOK_TIMEOUT and `deadline`.
+pub fn owner_problem(path: &Path, user: &MqUser, mq_gid: u32, deadline: Instant) -> Option<String> {
+    let m = match storage::stat_soon_as(path, Some(&LookAs::user(user)), deadline) {
         Look::Found(m) => m,
         Look::Missing(e) => return Some(format!("{} is not accessible: {e}", path.display())),
-        Look::Hung(_) => {
-            return Some(format!(
-                "{} does not answer within {}s (shared storage hung?)",
-                path.display(),
-                storage::LOOK_TIMEOUT.as_secs()
-            ))
-        }
+        Look::Hung(_) => return Some(format!("{} does not answer in time (shared storage hung?)", path.display())),
     };
     if !m.is_dir() {
         return Some(format!("{} is not a directory", path.display()));
@@ -133,6 +130,9 @@ pub fn owner_problem(path: &Path, user: &MqUser, mq_gid: u32) -> Option<String> 
     ))
 }
 
+/// Cap for a systemd unit file: real ones are a few KiB.
+const UNIT_CAP: u64 = 256 * 1024;
+
 /// Enabled systemd units that start this queue manager at boot (strmqm and its name, or an
 /// instance of a template unit named after it).
 pub fn boot_units(unit_root: &Path, qm: &str) -> Vec<PathBuf> {
@@ -145,7 +145,7 @@ pub fn boot_units(unit_root: &Path, qm: &str) -> Vec<PathBuf> {
         let Ok(units) = std::fs::read_dir(d.path()) else { continue };
         for u in units.flatten() {
             let name = u.file_name().to_string_lossy().into_owned();
-            let Ok(text) = std::fs::read_to_string(u.path()) else { continue };
+            let Ok(text) = fsread::read_capped(&u.path(), UNIT_CAP).and_then(fsread::utf8) else { continue };
             if !text.contains("strmqm") {
                 continue;
             }
@@ -165,8 +165,9 @@ pub fn mqconfig_failures(out: &str) -> Vec<String> {
     out.lines().filter(|l| l.split_whitespace().last() == Some("FAIL")).map(|l| l.trim().to_string()).collect()
 }
 
-fn same_device_as_root(path: &Path) -> bool {
-    match (storage::stat_soon(path, Instant::now() + storage::LOOK_TIMEOUT), std::fs::metadata("/")) {
+/// A mount check: root's view is the one that matters.
+fn same_device_as_root(path: &Path, deadline: Instant) -> bool {
+    match (storage::stat_soon(path, deadline), std::fs::metadata("/")) {
         (Look::Found(a), Ok(b)) => a.dev == b.dev(),
         _ => false,
     }
@@ -207,15 +208,15 @@ impl QueueManager {
             warnings.push(w);
         };
         let data_owner = self.data_owner(opts, deadline);
-        let mq_gid = self.check_mq_group(data_owner.as_ref())?;
+        let mq_gid = self.check_mq_group(data_owner.as_ref(), deadline)?;
         if let Some(cluster) = cluster {
             let owner = data_owner.as_ref().map(|(_, (uid, gid))| format!("{uid}:{gid}"));
             self.check_cluster_ids(cluster, owner.as_deref(), deadline, j)?;
         }
         self.check_stanza(opts, deadline, j)?;
-        let (data, log) = self.check_directories(opts, mq_gid, &mut warn)?;
+        let (data, log) = self.check_directories(opts, mq_gid, deadline, &mut warn)?;
         self.check_boot_units(&mut warn);
-        self.check_own_mounts(&data, log.as_deref(), &mut warn);
+        self.check_own_mounts(&data, log.as_deref(), deadline, &mut warn);
         self.check_mqconfig(deadline, j, &mut warn);
         Ok(warnings)
     }
@@ -223,14 +224,15 @@ impl QueueManager {
     /// The data directory and its (uid, gid), when this node sees it in time. Without a stanza
     /// yet, the data_path parameter is the only pointer to the data.
     fn data_owner(&self, opts: &NodeCheckOptions, deadline: Instant) -> Option<(PathBuf, (u32, u32))> {
-        self.data_dir()
-            .or_else(|| opts.data_path.clone())
-            .and_then(|d| storage::stat_soon(&d, deadline).found().map(|m| (d, (m.uid, m.gid))))
+        self.data_dir().or_else(|| opts.data_path.clone()).and_then(|d| {
+            let who = LookAs::user(&self.user);
+            storage::stat_soon_as(&d, Some(&who), deadline).found().map(|m| (d, (m.uid, m.gid)))
+        })
     }
 
     /// The mq user is in the mq group: the group owning the data directory when it exists, else
     /// mqm. Returns that group's gid.
-    fn check_mq_group(&self, data_owner: Option<&(PathBuf, (u32, u32))>) -> Result<u32, MqError> {
+    fn check_mq_group(&self, data_owner: Option<&(PathBuf, (u32, u32))>, deadline: Instant) -> Result<u32, MqError> {
         let (mq_gid, source) = match data_owner {
             Some((d, (_, gid))) => (*gid, format!("the group of {}", d.display())),
             None => (user::group_gid("mqm")?, "the mq group".to_string()),
@@ -239,7 +241,7 @@ impl QueueManager {
             return Ok(mq_gid);
         }
         if let Some((d, _)) = data_owner {
-            if let Some(p) = owner_problem(d, &self.user, mq_gid) {
+            if let Some(p) = owner_problem(d, &self.user, mq_gid, deadline) {
                 return Err(MqError::Node(format!("data directory of {}: {p}", self.name)));
             }
         }
@@ -271,6 +273,7 @@ impl QueueManager {
         &self,
         opts: &NodeCheckOptions,
         mq_gid: u32,
+        deadline: Instant,
         warn: &mut dyn FnMut(String),
     ) -> Result<(PathBuf, Option<PathBuf>), MqError> {
         let qm = &self.name;
@@ -286,11 +289,11 @@ impl QueueManager {
                 ));
             }
         }
-        if let Some(p) = owner_problem(&data, &self.user, mq_gid) {
+        if let Some(p) = owner_problem(&data, &self.user, mq_gid, deadline) {
             return Err(MqError::Node(format!("data directory of {qm}: {p}")));
         }
-        let log = self.log_dir();
-        if let Some(p) = log.as_deref().and_then(|l| owner_problem(l, &self.user, mq_gid)) {
+        let log = self.log_dir(deadline);
+        if let Some(p) = log.as_deref().and_then(|l| owner_problem(l, &self.user, mq_gid, deadline)) {
             return Err(MqError::Node(format!("log directory of {qm}: {p}")));
         }
         Ok((data, log))
@@ -308,9 +311,9 @@ impl QueueManager {
     }
 
     /// The data and log directories are on their own mounts, not the root file system (a warning).
-    fn check_own_mounts(&self, data: &Path, log: Option<&Path>, warn: &mut dyn FnMut(String)) {
+    fn check_own_mounts(&self, data: &Path, log: Option<&Path>, deadline: Instant, warn: &mut dyn FnMut(String)) {
         for (what, dir) in [("data", Some(data)), ("log", log)] {
-            if let Some(dir) = dir.filter(|d| same_device_as_root(d)) {
+            if let Some(dir) = dir.filter(|d| same_device_as_root(d, deadline)) {
                 warn(format!(
                     "{what} directory {} of {} is on the root file system, not on its own (shared) mount",
                     dir.display(),
@@ -373,7 +376,8 @@ impl QueueManager {
             self.mqs_ini().ok().and_then(|i| i.default_prefix()).unwrap_or_else(|| self.inst.data_path.clone());
         let dir = self.name.directory();
         let data = data_path.map(Path::to_path_buf).unwrap_or_else(|| prefix.join("qmgrs").join(&dir));
-        if !data.join("qm.ini").is_file() {
+        let qm_ini = storage::stat_soon_as(&data.join("qm.ini"), Some(&LookAs::user(&self.user)), deadline);
+        if !qm_ini.found().is_some_and(|m| m.is_file()) {
             let hint = if data_path.is_some() {
                 "mount its storage first"
             } else {
@@ -559,16 +563,17 @@ mod tests {
     #[test]
     fn ownership_rules() {
         let d = tempfile::tempdir().unwrap();
+        let soon = || Instant::now() + Duration::from_secs(5);
         let root = MqUser::lookup("root").unwrap();
-        assert!(owner_problem(d.path(), &root, 0).is_none());
+        assert!(owner_problem(d.path(), &root, 0, soon()).is_none());
         let missing = d.path().join("nope");
-        assert!(owner_problem(&missing, &root, 0).unwrap().contains("nope"));
+        assert!(owner_problem(&missing, &root, 0, soon()).unwrap().contains("nope"));
         let mut other = root.clone();
         other.uid = 4242;
         other.name = "someone".into();
         other.groups = vec![4242];
         other.gid = 4242;
-        let p = owner_problem(d.path(), &other, 4242).unwrap();
+        let p = owner_problem(d.path(), &other, 4242, soon()).unwrap();
         assert!(p.contains("someone") && p.contains("root"), "{p}");
     }
 }

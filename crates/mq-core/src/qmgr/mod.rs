@@ -154,20 +154,26 @@ impl QueueManager {
         Some(st.data_dir(&prefix, &self.name.directory()))
     }
 
-    /// Whether this node can see the queue manager's data (its stanza and its qm.ini); a look
-    /// that does not answer in time (hung shared storage) counts as not visible.
-    pub fn data_visible(&self) -> bool {
+    /// Whether this node can see the queue manager's data (its stanza and its qm.ini), as the mq
+    /// user sees it; a look that does not answer by `deadline` (hung shared storage) counts as
+    /// not visible.
+    pub fn data_visible(&self, deadline: Instant) -> bool {
         let Some(d) = self.data_dir() else { return false };
+        let who = crate::storage::LookAs::user(&self.user);
         matches!(
-            crate::storage::stat_soon(&d.join("qm.ini"), std::time::Instant::now() + std::time::Duration::from_secs(5)),
+            crate::storage::stat_soon_as(&d.join("qm.ini"), Some(&who), deadline),
             crate::storage::Look::Found(m) if !m.is_dir()
         )
     }
 
-    /// The recovery-log directory: qm.ini's LogPath, else `<DataPath>/log/<Directory>`.
-    pub fn log_dir(&self) -> Option<PathBuf> {
+    /// The recovery-log directory: qm.ini's LogPath, else `<DataPath>/log/<Directory>`. qm.ini
+    /// is on shared storage: it is read as the mq user in a child abandoned at `deadline`.
+    pub fn log_dir(&self, deadline: Instant) -> Option<PathBuf> {
         let dd = self.data_dir()?;
-        let qm_ini = IniFile::read(&dd.join("qm.ini")).ok()?;
+        let who = crate::storage::LookAs::user(&self.user);
+        let cap = crate::fsread::INI_CAP as usize;
+        let bytes = crate::storage::read_capped_as(&dd.join("qm.ini"), cap, Some(&who), deadline).found()?;
+        let qm_ini = IniFile::parse(&crate::fsread::utf8(bytes).ok()?);
         Some(ini::log_path(&qm_ini).unwrap_or_else(|| self.inst.data_path.join("log").join(self.name.directory())))
     }
 

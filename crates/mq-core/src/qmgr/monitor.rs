@@ -30,10 +30,11 @@ impl Observation {
 }
 
 impl QueueManager {
-    /// One look: /proc, then one dspmq within `deadline`.
+    /// One look: /proc, then one dspmq within half the time left before `deadline`: a dspmq that
+    /// hangs (on a FIFO as mqs.ini, on hung storage) leaves the rest to judge and answer.
     pub fn observe(&self, deadline: Instant) -> Observation {
         let family = self.scope().list();
-        let state = self.dspmq(deadline).map(|r| r.state).map_err(|e| e.to_string());
+        let state = self.dspmq(share(deadline, 0.5)).map(|r| r.state).map_err(|e| e.to_string());
         Observation { state, family, watched: Duration::ZERO }
     }
 

@@ -9,14 +9,14 @@ pub mod table;
 use std::time::Instant;
 
 use mq_core::mqi::MqiError;
-use mq_core::placement::{Placement, PlacementError, Wanted};
+use mq_core::placement::{Placement, Wanted};
 use mq_core::qmgr::checks::NodeCheckOptions;
 use mq_core::qmgr::start::StartOptions;
 use mq_core::qmgr::stop::{kill_family, StopPlan};
 use mq_core::qmgr::{Journal, QueueManager};
 use mq_core::{Deadline, MqError, QmState};
 
-use crate::component::{exit_for, Failure, OcfJournal};
+use crate::component::{exit_for, exit_for_placement, Failure, OcfJournal};
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
 use crate::pacemaker::Pacemaker;
 use crate::spec::ibmmq::IbmmqParams;
@@ -35,18 +35,8 @@ fn wanted(p: &IbmmqParams) -> Wanted<'_> {
 
 /// The queue manager as this node sees it: installation, data path, user (mq-core's placement).
 fn open(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
-    let placed = Placement::resolve(&p.qmgr, &wanted(p), Deadline::at(deadline), &OcfJournal).map_err(|e| {
-        let exit = match &e {
-            PlacementError::Installation { source, .. } => exit_for(source),
-            // Named by the resource but unknown here: invalid on this host (2), per OCF.
-            PlacementError::NamedUser { .. } => OcfExit::ErrArgs,
-            PlacementError::DataOwner(_) | PlacementError::NotMqUser(_) | PlacementError::Missing { .. } => {
-                OcfExit::ErrInstalled
-            }
-            PlacementError::User(source) => exit_for(source),
-        };
-        Failure(exit, e.to_string())
-    })?;
+    let placed = Placement::resolve(&p.qmgr, &wanted(p), Deadline::at(deadline), &OcfJournal)
+        .map_err(|e| Failure(exit_for_placement(&e), e.to_string()))?;
     Ok(QueueManager::new(p.qmgr.clone(), placed.installation, placed.user))
 }
 
@@ -135,7 +125,7 @@ fn depth0(qm: &QueueManager, probe: bool, deadline: Instant, j: &dyn Journal) ->
     let watch_until = now + deadline.saturating_duration_since(now) / 2;
     let o = qm.observe_settled(deadline, watch_until, j);
     let needs_visibility = matches!(o.state, Ok(QmState::StatusNotAvailable) | Ok(QmState::Unknown) | Err(_));
-    let data_visible = needs_visibility && qm.data_visible();
+    let data_visible = needs_visibility && qm.data_visible(deadline);
     let pids = o.pids();
     let facts = table::Facts {
         qm: qm.name.as_str(),

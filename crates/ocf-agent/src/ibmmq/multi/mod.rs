@@ -160,7 +160,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             state: &o.state,
             pids: &pids,
             controller: o.has_controller(),
-            data_visible: needs_visibility && qm.data_visible(),
+            data_visible: needs_visibility && qm.data_visible(deadline),
             watched_ms: o.watched.as_millis(),
         },
         role: roles.read(),
