@@ -251,8 +251,14 @@ fn dspmq_states_as_a_cluster_sees_them() {
     std::os::unix::process::CommandExt::gid(&mut c, gid);
     c.arg("QMX").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
     let mut strmqm = c.spawn().unwrap();
-    eventually("QMX starting", Duration::from_secs(5), || {
-        sim.mq("dspmq", &["-n", "-m", "QMX"]).stdout.contains("STARTING")
+    // A loaded machine can be slow to get strmqm going; the wait says what it saw if it never does.
+    eventually("QMX starting", Duration::from_secs(15), || {
+        let ds = sim.mq("dspmq", &["-n", "-m", "QMX"]).stdout;
+        match strmqm.try_wait() {
+            _ if ds.contains("STARTING") => Ok(()),
+            Ok(Some(st)) => Err(format!("strmqm already ended ({st}); dspmq: {ds}")),
+            _ => Err(format!("dspmq: {ds}")),
+        }
     });
     let r = sim.agent(
         "monitor",
