@@ -18,7 +18,7 @@ stage() { # stage TITLE COMMAND...: runs one stage, its output to the console an
     local title=$1 t0 rc=0 log
     shift
     n=$((n + 1))
-    log=$logs/$(printf '%02d' "$n")-$(printf '%s' "$1" | tr -c 'A-Za-z0-9.-' '_' | sed 's/__*/_/g; s/_$//').log
+    log=$logs/$(printf '%02d' "$n")-$(printf '%s' "${title%%[(:]*}" | tr -c 'A-Za-z0-9.-' '-' | sed 's/--*/-/g; s/^-//; s/-$//').log
     printf '\n==== %s ====\n' "$title"
     t0=$(date +%s)
     "$@" 2>&1 | tee "$log" || rc=$?
