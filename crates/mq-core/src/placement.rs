@@ -3,7 +3,6 @@
 //! Nothing here can hang: shared storage is looked at only through `storage::stat_soon`.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::deadline::Deadline;
 use crate::error::MqError;
@@ -75,6 +74,10 @@ pub struct Placement {
     pub user: MqUser,
 }
 
+/// The share of an action's time left that dspmqver may take: the user's lookup and the action
+/// itself keep the rest, and a short action's deadline is never overrun.
+const DSPMQVER_SHARE: f64 = 0.5;
+
 impl Placement {
     /// The installation the resource names, else the primary one, else /opt/mqm; the mq user the
     /// resource names, else the user the queue manager's execution controller (of that
@@ -86,7 +89,7 @@ impl Placement {
         j: &dyn Journal,
     ) -> Result<Placement, PlacementError> {
         let path = want.installation_path();
-        let inst = Installation::open(&path, deadline.capped(Duration::from_secs(10)).instant()).map_err(|source| {
+        let inst = Installation::open(&path, deadline.child(DSPMQVER_SHARE).instant()).map_err(|source| {
             PlacementError::Installation { path: path.clone(), named: want.mq_installation.is_some(), source }
         })?;
         let user = resolve_user(qm, want, &inst, deadline, j)?;
@@ -196,5 +199,30 @@ fn data_dir_owner(
             None
         }
         Look::Missing(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_hanging_dspmqver_stays_within_the_action_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let inst = dir.path().join("opt/mqm");
+        std::fs::create_dir_all(inst.join("bin")).unwrap();
+        std::fs::write(inst.join("bin/dspmq"), "").unwrap();
+        let script = inst.join("bin/dspmqver");
+        std::fs::write(&script, "#!/bin/sh\nexec sleep 30\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let qm = QmName::new("QM1").unwrap();
+        let want = Wanted { mq_installation: Some(&inst), ..Wanted::default() };
+        let t = Instant::now();
+        let r = Placement::resolve(&qm, &want, Deadline::after(Duration::from_secs(2)), &crate::qmgr::Silent);
+        assert!(matches!(r, Err(PlacementError::Installation { named: true, .. })), "{r:?}");
+        assert!(t.elapsed() < Duration::from_millis(1800), "dspmqver took {:?} of a 2 s deadline", t.elapsed());
     }
 }
