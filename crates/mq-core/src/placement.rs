@@ -123,7 +123,8 @@ fn resolve_user(
     j: &dyn Journal,
 ) -> Result<MqUser, PlacementError> {
     if let Some(name) = want.mq_user {
-        let u = MqUser::lookup(name).map_err(|source| PlacementError::NamedUser { name: name.to_string(), source })?;
+        let u = MqUser::lookup_within(name, deadline.instant())
+            .map_err(|source| PlacementError::NamedUser { name: name.to_string(), source })?;
         if u.uid == 0 {
             let source = MqError::Config("uid 0: no program of MQ runs as root".into());
             return Err(PlacementError::NamedUser { name: name.to_string(), source });
@@ -144,10 +145,11 @@ fn resolve_user(
         }
     }
     match data_dir_owner(qm, want, inst, deadline, j) {
-        Some((dir, uid, gid)) => match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
+        Some((dir, uid, gid)) => match user::name_of_uid(uid, deadline.instant()) {
             Ok(Some(_)) => derived_user(qm, uid, &format!("the owner of {}", dir.display())),
+            Err(e) => Err(PlacementError::User(e)),
             // The data's owner is no user here: say so, not "user '999' does not exist".
-            _ => Err(PlacementError::DataOwner(user::unknown_owner_reason(
+            Ok(None) => Err(PlacementError::DataOwner(user::unknown_owner_reason(
                 qm.as_str(),
                 &dir,
                 uid,
@@ -155,7 +157,7 @@ fn resolve_user(
                 MqUser::lookup(DEFAULT_MQ_USER).ok().as_ref(),
             ))),
         },
-        None => MqUser::lookup(DEFAULT_MQ_USER).map_err(PlacementError::User),
+        None => MqUser::lookup_within(DEFAULT_MQ_USER, deadline.instant()).map_err(PlacementError::User),
     }
 }
 

@@ -46,11 +46,7 @@ pub struct Proc {
 
 impl Proc {
     pub fn describe(&self) -> String {
-        let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(self.uid))
-            .ok()
-            .flatten()
-            .map(|u| u.name)
-            .unwrap_or_else(|| self.uid.to_string());
+        let user = crate::user::user_name(self.uid);
         format!("{} (pid {}, user {})", self.args.join(" "), self.pid, user)
     }
 }
