@@ -115,6 +115,19 @@ pub(crate) fn in_child<F: FnOnce(libc::c_int)>(
     }
 }
 
+/// Writes all of `buf` to `fd` (a child's answer to its pipe), giving up when the pipe fails.
+pub(crate) fn write_all(fd: libc::c_int, buf: &[u8]) {
+    let mut off = 0;
+    while off < buf.len() {
+        // SAFETY: writes from a live buffer within its length.
+        let k = unsafe { libc::write(fd, buf[off..].as_ptr().cast(), buf.len() - off) };
+        if k <= 0 {
+            break;
+        }
+        off += k as usize;
+    }
+}
+
 fn cstring(path: &Path) -> Result<std::ffi::CString, String> {
     std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| "path contains a NUL byte".to_string())
 }

@@ -101,15 +101,7 @@ fn nss_in_child(
         let mut out = Vec::with_capacity(body.len() + 1);
         out.push(tag);
         out.extend_from_slice(&body);
-        let mut off = 0;
-        while off < out.len() {
-            // SAFETY: writes our own buffer to the pipe the parent reads.
-            let k = unsafe { libc::write(wr, out[off..].as_ptr().cast(), out.len() - off) };
-            if k <= 0 {
-                break;
-            }
-            off += k as usize;
-        }
+        crate::storage::write_all(wr, &out);
     });
     match got {
         Ok(b) if b.first() == Some(&b'+') => Ok(b[1..].to_vec()),
