@@ -3,7 +3,6 @@
 //! Nothing here can hang: shared storage is looked at only through `storage::stat_soon`.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::deadline::Deadline;
 use crate::error::MqError;
@@ -75,6 +74,10 @@ pub struct Placement {
     pub user: MqUser,
 }
 
+/// The share of an action's time left that dspmqver may take: the user's lookup and the action
+/// itself keep the rest, and a short action's deadline is never overrun.
+const DSPMQVER_SHARE: f64 = 0.5;
+
 impl Placement {
     /// The installation the resource names, else the primary one, else /opt/mqm; the mq user the
     /// resource names, else the user the queue manager's execution controller (of that
@@ -86,7 +89,7 @@ impl Placement {
         j: &dyn Journal,
     ) -> Result<Placement, PlacementError> {
         let path = want.installation_path();
-        let inst = Installation::open(&path, deadline.capped(Duration::from_secs(10)).instant()).map_err(|source| {
+        let inst = Installation::open(&path, deadline.child(DSPMQVER_SHARE).instant()).map_err(|source| {
             PlacementError::Installation { path: path.clone(), named: want.mq_installation.is_some(), source }
         })?;
         let user = resolve_user(qm, want, &inst, deadline, j)?;
@@ -120,7 +123,8 @@ fn resolve_user(
     j: &dyn Journal,
 ) -> Result<MqUser, PlacementError> {
     if let Some(name) = want.mq_user {
-        let u = MqUser::lookup(name).map_err(|source| PlacementError::NamedUser { name: name.to_string(), source })?;
+        let u = MqUser::lookup_within(name, deadline.instant())
+            .map_err(|source| PlacementError::NamedUser { name: name.to_string(), source })?;
         if u.uid == 0 {
             let source = MqError::Config("uid 0: no program of MQ runs as root".into());
             return Err(PlacementError::NamedUser { name: name.to_string(), source });
@@ -141,10 +145,11 @@ fn resolve_user(
         }
     }
     match data_dir_owner(qm, want, inst, deadline, j) {
-        Some((dir, uid, gid)) => match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
+        Some((dir, uid, gid)) => match user::name_of_uid(uid, deadline.instant()) {
             Ok(Some(_)) => derived_user(qm, uid, &format!("the owner of {}", dir.display())),
+            Err(e) => Err(PlacementError::User(e)),
             // The data's owner is no user here: say so, not "user '999' does not exist".
-            _ => Err(PlacementError::DataOwner(user::unknown_owner_reason(
+            Ok(None) => Err(PlacementError::DataOwner(user::unknown_owner_reason(
                 qm.as_str(),
                 &dir,
                 uid,
@@ -152,7 +157,7 @@ fn resolve_user(
                 MqUser::lookup(DEFAULT_MQ_USER).ok().as_ref(),
             ))),
         },
-        None => MqUser::lookup(DEFAULT_MQ_USER).map_err(PlacementError::User),
+        None => MqUser::lookup_within(DEFAULT_MQ_USER, deadline.instant()).map_err(PlacementError::User),
     }
 }
 
@@ -196,5 +201,30 @@ fn data_dir_owner(
             None
         }
         Look::Missing(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_hanging_dspmqver_stays_within_the_action_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let inst = dir.path().join("opt/mqm");
+        std::fs::create_dir_all(inst.join("bin")).unwrap();
+        std::fs::write(inst.join("bin/dspmq"), "").unwrap();
+        let script = inst.join("bin/dspmqver");
+        std::fs::write(&script, "#!/bin/sh\nexec sleep 30\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let qm = QmName::new("QM1").unwrap();
+        let want = Wanted { mq_installation: Some(&inst), ..Wanted::default() };
+        let t = Instant::now();
+        let r = Placement::resolve(&qm, &want, Deadline::after(Duration::from_secs(2)), &crate::qmgr::Silent);
+        assert!(matches!(r, Err(PlacementError::Installation { named: true, .. })), "{r:?}");
+        assert!(t.elapsed() < Duration::from_millis(1800), "dspmqver took {:?} of a 2 s deadline", t.elapsed());
     }
 }

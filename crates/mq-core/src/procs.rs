@@ -46,11 +46,7 @@ pub struct Proc {
 
 impl Proc {
     pub fn describe(&self) -> String {
-        let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(self.uid))
-            .ok()
-            .flatten()
-            .map(|u| u.name)
-            .unwrap_or_else(|| self.uid.to_string());
+        let user = crate::user::user_name(self.uid);
         format!("{} (pid {}, user {})", self.args.join(" "), self.pid, user)
     }
 }
@@ -229,10 +225,61 @@ impl Scope<'_> {
     pub fn list(&self) -> Vec<Proc> {
         family_of(self.qm, self.inst, Owner::Mq(self.uid))
     }
+    /// `list` in a forked child abandoned at `deadline`: reading another process's cmdline takes
+    /// its mm lock, which a process stuck on hung storage can hold (proc(5)).
+    pub fn list_within(&self, deadline: Instant) -> Result<Vec<Proc>, String> {
+        scan_in_child(deadline, || self.list())
+    }
     /// Whether `p` (freshly read) is still one of them.
     pub fn holds(&self, p: &Proc) -> bool {
         belongs_to(p, self.qm) && runs_as_ours(p, self.inst, Owner::Mq(self.uid))
     }
+}
+
+/// Runs the /proc scan `scan` in a forked child (as storage looks do) that sends its answer over
+/// a pipe; Err when it gives none before `deadline`. The child allocates: the agent is
+/// single-threaded when it scans, and glibc keeps malloc usable across fork (fork(2)).
+fn scan_in_child(deadline: Instant, scan: impl FnOnce() -> Vec<Proc>) -> Result<Vec<Proc>, String> {
+    let got = crate::storage::in_child(None, 16 << 20, deadline, |wr| {
+        let mut out = Vec::new();
+        for p in scan() {
+            for n in [p.pid as u32, p.ppid as u32, p.uid, p.args.len() as u32] {
+                out.extend_from_slice(&n.to_ne_bytes());
+            }
+            for a in &p.args {
+                out.extend_from_slice(a.as_bytes());
+                out.push(0);
+            }
+        }
+        crate::storage::write_all(wr, &out);
+    });
+    let raw = match got {
+        Ok(b) => b,
+        Err(crate::storage::ChildFailed::Hung) => return Err("could not read /proc in time".into()),
+        Err(crate::storage::ChildFailed::Other(e)) => return Err(format!("could not read /proc: {e}")),
+    };
+    decode_procs(&raw).ok_or_else(|| "could not read /proc: garbled answer from the scan".into())
+}
+
+fn decode_procs(mut raw: &[u8]) -> Option<Vec<Proc>> {
+    let mut out = Vec::new();
+    while !raw.is_empty() {
+        let mut n = [0u32; 4];
+        for v in n.iter_mut() {
+            let (b, rest) = raw.split_first_chunk::<4>()?;
+            *v = u32::from_ne_bytes(*b);
+            raw = rest;
+        }
+        let mut args = Vec::new();
+        for _ in 0..n[3] {
+            let end = raw.iter().position(|b| *b == 0)?;
+            args.push(String::from_utf8_lossy(&raw[..end]).into_owned());
+            raw = &raw[end + 1..];
+        }
+        let name = basename(args.first()?).to_string();
+        out.push(Proc { pid: n[0] as i32, ppid: n[1] as i32, uid: n[2], name, args });
+    }
+    Some(out)
 }
 
 /// Whether `p` runs a program of the installation at `inst` (None: any) with an effective uid
@@ -552,6 +599,27 @@ mod tests {
         assert_eq!(ppid_from_stat(b"7 (a)"), None);
         assert_eq!(ppid_from_stat(b"7 (a) Z 3"), None);
         assert_eq!(args_from_cmdline(b"a\0\0b\xff\0"), ["a", "b\u{fffd}"]);
+    }
+
+    #[test]
+    fn a_scan_in_a_child_answers_or_times_out() {
+        let soon = || Instant::now() + Duration::from_secs(5);
+        let fam = vec![
+            Proc { pid: 100, ppid: 1, ..test_proc(&["/opt/mqm/bin/amqzxma0", "-m", "QM1", "-u", "mqm"]) },
+            Proc { pid: 101, ppid: 100, ..test_proc(&["amqzmuc0", "-m", "QM1"]) },
+        ];
+        assert_eq!(scan_in_child(soon(), || fam.clone()).unwrap(), fam);
+        assert_eq!(scan_in_child(soon(), Vec::new).unwrap(), []);
+        let t = Instant::now();
+        let e = scan_in_child(Instant::now() + Duration::from_millis(300), || {
+            std::thread::sleep(Duration::from_secs(30));
+            vec![]
+        })
+        .unwrap_err();
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        assert_eq!(e, "could not read /proc in time");
+        let none = Scope { qm: "NO.SUCH.QM.MQHA.TEST", inst: None, uid: None };
+        assert_eq!(none.list_within(soon()).unwrap(), []);
     }
 
     #[test]

@@ -64,15 +64,16 @@ impl LookAs {
 }
 
 /// Why a look in a child gave no answer.
-enum ChildFailed {
+pub(crate) enum ChildFailed {
     Hung,
     Other(String),
 }
 
 /// Runs `body` in a forked child (as `who`, when given) that writes its answer to a pipe; up to
 /// `max` bytes of it are read until EOF or `deadline`, after which the child is abandoned.
-/// `body` runs between fork and _exit: only async-signal-safe calls, no allocation.
-fn in_child<F: FnOnce(libc::c_int)>(
+/// `body` runs between fork and _exit: only async-signal-safe calls, no allocation (the NSS
+/// lookups of `user` are the one exception, and say why).
+pub(crate) fn in_child<F: FnOnce(libc::c_int)>(
     who: Option<&LookAs>,
     max: usize,
     deadline: Instant,
@@ -111,6 +112,19 @@ fn in_child<F: FnOnce(libc::c_int)>(
             let _ = nix::sys::wait::waitpid(child, None);
             Ok(buf)
         }
+    }
+}
+
+/// Writes all of `buf` to `fd` (a child's answer to its pipe), giving up when the pipe fails.
+pub(crate) fn write_all(fd: libc::c_int, buf: &[u8]) {
+    let mut off = 0;
+    while off < buf.len() {
+        // SAFETY: writes from a live buffer within its length.
+        let k = unsafe { libc::write(fd, buf[off..].as_ptr().cast(), buf.len() - off) };
+        if k <= 0 {
+            break;
+        }
+        off += k as usize;
     }
 }
 

@@ -1,12 +1,15 @@
 //! The mq user and group: lookup, group membership, and the identity commands run under.
 
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use nix::unistd::{Gid, Group, Uid, User};
 
 use crate::error::MqError;
 use crate::exec::Identity;
+use crate::storage::ChildFailed;
 
 /// The user MQ's processes run as, with the group that administers MQ.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,18 +23,41 @@ pub struct MqUser {
 }
 
 impl MqUser {
-    /// Looks the user up in this node's user database.
+    /// Looks the user up in this node's user database, within LOOKUP_TIMEOUT.
     pub fn lookup(name: &str) -> Result<MqUser, MqError> {
-        let u = User::from_name(name)
-            .map_err(|e| MqError::Node(format!("cannot look up user '{name}': {e}")))?
-            .ok_or_else(|| MqError::Node(format!("mq user '{name}' does not exist on this node")))?;
+        MqUser::lookup_within(name, Instant::now() + LOOKUP_TIMEOUT)
+    }
+
+    /// Looks the user up within `deadline` (or LOOKUP_TIMEOUT, whichever comes first).
+    pub fn lookup_within(name: &str, deadline: Instant) -> Result<MqUser, MqError> {
         let cname = std::ffi::CString::new(name).map_err(|_| MqError::Config(format!("bad user name '{name}'")))?;
-        let groups = nix::unistd::getgrouplist(&cname, u.gid)
-            .map_err(|e| MqError::Node(format!("cannot list the groups of user '{name}': {e}")))?
-            .into_iter()
-            .map(Gid::as_raw)
-            .collect();
-        Ok(MqUser { name: u.name, uid: u.uid.as_raw(), gid: u.gid.as_raw(), home: u.dir, groups })
+        let raw = nss(&format!("user '{name}'"), deadline, || {
+            let u = User::from_name(name)
+                .map_err(|e| format!("cannot look up user '{name}': {e}"))?
+                .ok_or_else(|| format!("mq user '{name}' does not exist on this node"))?;
+            let groups = nix::unistd::getgrouplist(&cname, u.gid)
+                .map_err(|e| format!("cannot list the groups of user '{name}': {e}"))?;
+            let mut out = Vec::new();
+            for field in [u.name.into_bytes(), u.uid.to_string().into_bytes(), u.gid.to_string().into_bytes()] {
+                out.extend_from_slice(&field);
+                out.push(0);
+            }
+            out.extend_from_slice(u.dir.as_os_str().as_bytes());
+            for g in groups {
+                out.push(0);
+                out.extend_from_slice(g.to_string().as_bytes());
+            }
+            Ok(out)
+        })?;
+        let bad = || MqError::Node(format!("garbled answer from the lookup of user '{name}'"));
+        let mut f = raw.split(|b| *b == 0);
+        let mut text = || f.next().map(|b| String::from_utf8_lossy(b).into_owned()).ok_or_else(bad);
+        let uname = text()?;
+        let uid = text()?.parse().map_err(|_| bad())?;
+        let gid = text()?.parse().map_err(|_| bad())?;
+        let home = PathBuf::from(text()?);
+        let groups = f.map(|g| String::from_utf8_lossy(g).parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+        Ok(MqUser { name: uname, uid, gid, home, groups })
     }
 
     pub fn identity(&self) -> Identity {
@@ -52,8 +78,45 @@ impl MqUser {
 /// The group MQ's users belong to (docs/reference/mq-processes-and-files.md#mq-group-authority).
 pub const MQ_GROUP: &str = "mqm";
 
+/// How long one user or group lookup may take: NSS may ask LDAP or SSSD, which can hang.
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs `lookup` in a forked child abandoned at `deadline` (at most LOOKUP_TIMEOUT from now): a
+/// thread stuck in an NSS module would keep the agent from exiting. The child allocates: the
+/// agent forks it while single-threaded, and glibc keeps malloc usable across fork (fork(2)).
+fn nss(what: &str, deadline: Instant, lookup: impl FnOnce() -> Result<Vec<u8>, String>) -> Result<Vec<u8>, MqError> {
+    nss_in_child(what, deadline.min(Instant::now() + LOOKUP_TIMEOUT), lookup)
+}
+
+fn nss_in_child(
+    what: &str,
+    deadline: Instant,
+    lookup: impl FnOnce() -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, MqError> {
+    let got = crate::storage::in_child(None, 1 << 20, deadline, |wr| {
+        let (tag, body) = match lookup() {
+            Ok(b) => (b'+', b),
+            Err(e) => (b'-', e.into_bytes()),
+        };
+        let mut out = Vec::with_capacity(body.len() + 1);
+        out.push(tag);
+        out.extend_from_slice(&body);
+        crate::storage::write_all(wr, &out);
+    });
+    match got {
+        Ok(b) if b.first() == Some(&b'+') => Ok(b[1..].to_vec()),
+        Ok(b) if b.first() == Some(&b'-') => Err(MqError::Node(String::from_utf8_lossy(&b[1..]).into_owned())),
+        Ok(_) => Err(MqError::Node(format!("the lookup of {what} gave no answer"))),
+        Err(ChildFailed::Hung) => Err(MqError::Node(format!(
+            "the lookup of {what} timed out (the user database, e.g. LDAP or SSSD, does not answer)"
+        ))),
+        Err(ChildFailed::Other(e)) => Err(MqError::Node(format!("cannot look up {what}: {e}"))),
+    }
+}
+
 /// Whether `uid` is a user of this node in the mq group and not root: whom a process of the
-/// queue manager may run as, and whom the mq user may be derived as.
+/// queue manager may run as, and whom the mq user may be derived as. A lookup that times out
+/// counts as not a member, and is remembered so a stop's scans do not each wait for it again.
 pub fn in_mq_group(uid: u32) -> bool {
     if uid == 0 {
         return false;
@@ -65,12 +128,19 @@ pub fn in_mq_group(uid: u32) -> bool {
     if let Some(member) = known {
         return member;
     }
-    let member = (|| {
-        let gid = group_gid(MQ_GROUP).ok()?;
-        let u = User::from_uid(Uid::from_raw(uid)).ok()??;
-        MqUser::lookup(&u.name).ok().map(|u| u.uid != 0 && u.is_member_of(gid))
-    })()
-    .unwrap_or(false);
+    // One child for the three lookups: one wait at most per uid.
+    let member = nss(&format!("uid {uid} in group '{MQ_GROUP}'"), Instant::now() + LOOKUP_TIMEOUT, || {
+        let yes = (|| {
+            let gid = Group::from_name(MQ_GROUP).ok()??.gid;
+            let u = User::from_uid(Uid::from_raw(uid)).ok()??;
+            let cname = std::ffi::CString::new(u.name).ok()?;
+            let groups = nix::unistd::getgrouplist(&cname, u.gid).ok()?;
+            Some(!u.uid.is_root() && (u.gid == gid || groups.contains(&gid)))
+        })()
+        .unwrap_or(false);
+        Ok(vec![yes as u8])
+    })
+    .is_ok_and(|b| b == [1]);
     if let Ok(mut s) = SEEN.lock() {
         s.push((uid, member));
     }
@@ -79,18 +149,39 @@ pub fn in_mq_group(uid: u32) -> bool {
 
 /// A group looked up by name: its gid.
 pub fn group_gid(name: &str) -> Result<u32, MqError> {
-    Group::from_name(name)
-        .map_err(|e| MqError::Node(format!("cannot look up group '{name}': {e}")))?
-        .map(|g| g.gid.as_raw())
-        .ok_or_else(|| MqError::Node(format!("group '{name}' does not exist on this node")))
+    let raw = nss(&format!("group '{name}'"), Instant::now() + LOOKUP_TIMEOUT, || {
+        Group::from_name(name)
+            .map_err(|e| format!("cannot look up group '{name}': {e}"))?
+            .map(|g| g.gid.as_raw().to_string().into_bytes())
+            .ok_or_else(|| format!("group '{name}' does not exist on this node"))
+    })?;
+    String::from_utf8_lossy(&raw)
+        .parse()
+        .map_err(|_| MqError::Node(format!("garbled answer from the lookup of group '{name}'")))
 }
 
+/// The name of group `gid` for a message; the number when it has none or the lookup times out.
 pub fn group_name(gid: u32) -> String {
-    Group::from_gid(Gid::from_raw(gid)).ok().flatten().map(|g| g.name).unwrap_or_else(|| gid.to_string())
+    nss(&format!("gid {gid}"), Instant::now() + LOOKUP_TIMEOUT, || {
+        Ok(Group::from_gid(Gid::from_raw(gid)).ok().flatten().map(|g| g.name).unwrap_or_default().into_bytes())
+    })
+    .ok()
+    .and_then(|b| String::from_utf8(b).ok())
+    .filter(|n| !n.is_empty())
+    .unwrap_or_else(|| gid.to_string())
 }
 
+/// The name of user `uid`; the number when it has none or the lookup times out.
 pub fn user_name(uid: u32) -> String {
-    User::from_uid(Uid::from_raw(uid)).ok().flatten().map(|u| u.name).unwrap_or_else(|| uid.to_string())
+    name_of_uid(uid, Instant::now() + LOOKUP_TIMEOUT).ok().flatten().unwrap_or_else(|| uid.to_string())
+}
+
+/// The name of user `uid` within `deadline`; None when no user has that uid.
+pub fn name_of_uid(uid: u32, deadline: Instant) -> Result<Option<String>, MqError> {
+    let raw = nss(&format!("uid {uid}"), deadline, || {
+        Ok(User::from_uid(Uid::from_raw(uid)).ok().flatten().map(|u| u.name).unwrap_or_default().into_bytes())
+    })?;
+    Ok(Some(String::from_utf8_lossy(&raw).into_owned()).filter(|n| !n.is_empty()))
 }
 
 /// The reason given when the queue manager's data directory is owned by a uid that is no user
@@ -136,6 +227,32 @@ mod tests {
             assert_eq!(in_mq_group(m.uid), m.is_member_of(gid));
             assert_eq!(in_mq_group(m.uid), m.is_member_of(gid), "the cached answer");
         }
+    }
+
+    #[test]
+    fn a_hanging_lookup_times_out_naming_what_it_looked_up() {
+        let t = Instant::now();
+        let e = nss_in_child("user 'mqm'", Instant::now() + Duration::from_millis(300), || {
+            std::thread::sleep(Duration::from_secs(30));
+            Ok(vec![])
+        })
+        .unwrap_err();
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        let e = e.to_string();
+        assert!(e.contains("user 'mqm'") && e.contains("timed out"), "{e}");
+        assert!(nss_in_child("x", Instant::now(), || Ok(vec![])).is_err(), "a passed deadline");
+        assert_eq!(nss("x", Instant::now() + Duration::from_secs(5), || Ok(b"a\0b".to_vec())).unwrap(), b"a\0b");
+    }
+
+    #[test]
+    fn names_of_ids() {
+        assert_eq!(user_name(0), "root");
+        assert_eq!(user_name(4_242_424), "4242424");
+        assert_eq!(group_name(0), "root");
+        assert_eq!(group_name(4_242_424), "4242424");
+        let r = MqUser::lookup("root").unwrap();
+        assert_eq!((r.name.as_str(), r.gid, r.home.as_path()), ("root", 0, Path::new("/root")));
+        assert!(r.groups.contains(&0));
     }
 
     #[test]

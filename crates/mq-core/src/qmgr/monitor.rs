@@ -16,6 +16,8 @@ pub struct Observation {
     /// None when dspmq could not answer; the error says why.
     pub state: Result<QmState, String>,
     pub family: Vec<Proc>,
+    /// Why /proc could not be read in time (`family` is then empty and says nothing).
+    pub scan_error: Option<String>,
     /// How long a transitional state was watched before giving up (zero when it was not).
     pub watched: Duration,
 }
@@ -30,12 +32,15 @@ impl Observation {
 }
 
 impl QueueManager {
-    /// One look: /proc, then one dspmq within half the time left before `deadline`: a dspmq that
+    /// One look: /proc (in a child, within a quarter of the time left), then one dspmq within half the time left before `deadline`: a dspmq that
     /// hangs (on a FIFO as mqs.ini, on hung storage) leaves the rest to judge and answer.
     pub fn observe(&self, deadline: Instant) -> Observation {
-        let family = self.scope().list();
+        let (family, scan_error) = match self.scope().list_within(share(deadline, 0.25)) {
+            Ok(f) => (f, None),
+            Err(e) => (Vec::new(), Some(e)),
+        };
         let state = self.dspmq(share(deadline, 0.5)).map(|r| r.state).map_err(|e| e.to_string());
-        Observation { state, family, watched: Duration::ZERO }
+        Observation { state, family, scan_error, watched: Duration::ZERO }
     }
 
     /// Looks, and while the state is transitional (starting, quiescing, ending) looks again until

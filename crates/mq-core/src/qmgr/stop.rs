@@ -74,7 +74,14 @@ impl QueueManager {
         let qm = self.name.as_str();
         let mut report = StopReport::default();
         let scope = self.scope();
-        let family = scope.list();
+        // A first look that cannot read /proc in time is no proof that nothing is left: escalate.
+        let family = match scope.list_within(share(deadline, 0.1)) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                j.note(Level::Warn, &format!("{e} during stop; escalating as if processes were left"));
+                None
+            }
+        };
         // dspmq may hang with the queue manager: give it a small slice only.
         let state = match self.dspmq(share(deadline, 0.15).min(Instant::now() + Duration::from_secs(10))) {
             Ok(r) => Some(r.state),
@@ -83,7 +90,7 @@ impl QueueManager {
                 None
             }
         };
-        j.note(Level::Debug, &format!("stop: dspmq state {:?}, {} processes", state, family.len()));
+        j.note(Level::Debug, &format!("stop: dspmq state {:?}, processes {:?}", state, family.as_ref().map(Vec::len)));
         let running_here = matches!(
             state,
             Some(
@@ -94,7 +101,7 @@ impl QueueManager {
                     | QmState::EndingPreemptively
             )
         );
-        if family.is_empty() && !running_here && state != Some(QmState::RunningAsStandby) {
+        if family.as_ref().is_some_and(Vec::is_empty) && !running_here && state != Some(QmState::RunningAsStandby) {
             report.already_stopped = true;
             self.ipc_cleanup(plan, deadline, j);
             return Ok(report);

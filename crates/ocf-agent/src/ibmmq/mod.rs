@@ -124,6 +124,9 @@ fn depth0(qm: &QueueManager, probe: bool, deadline: Instant, j: &dyn Journal) ->
     let now = Instant::now();
     let watch_until = now + deadline.saturating_duration_since(now) / 2;
     let o = qm.observe_settled(deadline, watch_until, j);
+    if let Some(e) = &o.scan_error {
+        return (table::Verdict { exit: OcfExit::ErrGeneric, reason: format!("{}: {e}", qm.name) }, vec![]);
+    }
     let needs_visibility = matches!(o.state, Ok(QmState::StatusNotAvailable) | Ok(QmState::Unknown) | Err(_));
     let data_visible = needs_visibility && qm.data_visible(deadline);
     let pids = o.pids();

@@ -151,6 +151,9 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     let now = Instant::now();
     let watch_until = now + deadline.saturating_duration_since(now) / 2;
     let o = qm.observe_settled(deadline, watch_until, &j);
+    if let Some(e) = &o.scan_error {
+        return Err(Failure(OcfExit::ErrGeneric, format!("{}: {e}", p.qmgr)));
+    }
     let pids = o.pids();
     let needs_visibility = matches!(o.state, Ok(QmState::StatusNotAvailable) | Ok(QmState::Unknown) | Err(_));
     let facts = table::Facts {
