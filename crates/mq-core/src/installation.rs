@@ -96,20 +96,22 @@ impl Installation {
 
     /// Opens the installation at `path` as [`unprivileged_identity`]; see [`Installation::open_as`].
     pub fn open(path: &Path, deadline: Instant) -> Result<Installation, MqError> {
-        Installation::open_as(path, &unprivileged_identity()?, deadline)
+        // The identity is looked up (an NSS lookup in a child) only when the cache cannot answer.
+        Installation::open_with(path, unprivileged_identity, deadline)
     }
 
     /// Opens the installation at `path`: its data path from the cache written by an earlier
     /// action, else from `dspmqver` run as `identity` (one exec). Root is refused: the
     /// installation's programs belong to the mq user, who could replace them.
     pub fn open_as(path: &Path, identity: &Identity, deadline: Instant) -> Result<Installation, MqError> {
-        if identity.uid == 0 {
-            return Err(MqError::Node(format!(
-                "refusing to run dspmqver of {} as {} (uid 0): installation programs never run as root",
-                path.display(),
-                identity.name
-            )));
-        }
+        Installation::open_with(path, || Ok(identity.clone()), deadline)
+    }
+
+    fn open_with(
+        path: &Path,
+        identity: impl FnOnce() -> Result<Identity, MqError>,
+        deadline: Instant,
+    ) -> Result<Installation, MqError> {
         if !path.join("bin").join("dspmq").is_file() {
             return Err(MqError::Node(format!(
                 "no MQ installation at {} ({}/bin/dspmq is missing)",
@@ -130,7 +132,15 @@ impl Installation {
                 return Ok(Installation { path: path.to_path_buf(), data_path: dp });
             }
         }
-        let runner = Runner::new(&path.join("bin"), Some(identity.clone()));
+        let identity = identity()?;
+        if identity.uid == 0 {
+            return Err(MqError::Node(format!(
+                "refusing to run dspmqver of {} as {} (uid 0): installation programs never run as root",
+                path.display(),
+                identity.name
+            )));
+        }
+        let runner = Runner::new(&path.join("bin"), Some(identity));
         let out = runner.run(&path.join("bin").join("dspmqver"), &[] as &[&str], None, deadline)?;
         let (_, data) = parse_dspmqver(&out.stdout);
         let data_path = match (out.rc, data) {
