@@ -42,6 +42,8 @@ stage "build (release, offline)" cargo build --release --workspace --locked --of
 
 stage "unit and integration tests" cargo test --release --workspace --locked --offline
 
+stage "qualification kit for real MQ, run against the simulator (tests/real-mq/simulated.sh)" tests/real-mq/simulated.sh
+
 stage "cluster tools: meta-data, pcs, crm_resource, ocf-tester (tests/cluster/tools.sh)" tests/cluster/tools.sh
 
 stage "multi-instance queue manager as a promotable clone under crm_resource (tests/cluster/multi-tools.sh)" \
