@@ -382,6 +382,13 @@ mq "dspmqver" expect_rc=0 -- dspmqver
 MQ_VERSION=$(sed -n 's/^Version:[[:space:]]*//p' <<<"$MQ_OUT" | head -1)
 mq "dspmqver -f 2 (the version alone)" expect_rc=0 -- dspmqver -f 2
 record_file "installation registry" /etc/opt/mqm/mqinst.ini
+# The start's node checks read mqconfig's FAIL lines (mq-core qmgr/checks.rs); its exit code is
+# the node's business, not a check of the kit.
+if [ -x "$INST/bin/mqconfig" ]; then
+    mq "mqconfig (kernel and limit checks)" -- mqconfig
+else
+    skipped "mqconfig: $INST/bin/mqconfig is missing, its output is not recorded"
+fi
 # shellcheck disable=SC1091
 os=$(. /etc/os-release 2>/dev/null && printf '%s' "${PRETTY_NAME:-unknown}")
 {

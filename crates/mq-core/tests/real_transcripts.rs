@@ -16,6 +16,7 @@ use mq_core::dspmq::{self, QmState};
 use mq_core::ini::IniFile;
 use mq_core::installation::parse_dspmqver;
 use mq_core::procs::Proc;
+use mq_core::qmgr::checks::mqconfig_failures;
 use mq_core::qmgr::start::{classify_strmqm, StrmqmOutcome};
 use mq_core::runmqsc::{self, Report};
 use mq_core::trigger;
@@ -203,6 +204,26 @@ fn check_mq(step: &Step, h: &Header) -> Result<(), String> {
             _ => Err(format!("endmqm rc {rc}: {output}")),
         },
         ("runmqsc", [qm]) => check_runmqsc(step, qm, rc),
+        ("mqconfig", []) => {
+            // The start warns with the lines whose last word is FAIL: the format must hold, and
+            // no failure may be written another way.
+            let status = |l: &str| matches!(l.split_whitespace().last(), Some("PASS" | "WARN" | "FAIL"));
+            if !step.stdout.lines().any(status) {
+                return Err(format!("no line ends with PASS, WARN or FAIL: {output}"));
+            }
+            let read = mqconfig_failures(&step.stdout);
+            let missed: Vec<&str> = step
+                .stdout
+                .lines()
+                .filter(|l| l.split_whitespace().any(|w| w == "FAIL"))
+                .filter(|l| !read.iter().any(|r| r == l.trim()))
+                .collect();
+            if missed.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("FAIL lines mqconfig_failures does not read: {missed:?}"))
+            }
+        }
         // Recorded for the administrator; the agent reads only their exit code.
         ("crtmqm" | "dltmqm", [qm]) if *qm == h.qm => Ok(()),
         (program, args) => Err(format!(
