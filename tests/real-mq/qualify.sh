@@ -54,7 +54,7 @@ seconds() { [[ $2 =~ ^[1-9][0-9]{0,4}$ ]] || refuse "$1='$2' is not a number of 
 
 INST=/opt/mqm QM=MQHA.QUAL PORT=14141 IPADDR=127.0.0.1 OUTPUT="" MQ_USER=mqm AGENT="" SOURCE=real
 START_TIMEOUT=120 STOP_TIMEOUT=120 MONITOR_TIMEOUT=60 ESCALATION_TIMEOUT=20
-CMD_TIMEOUT=60 # each MQ command the kit runs itself
+CMD_TIMEOUT=120 # each MQ command the kit runs itself (crtmqm, strmqm and dltmqm take a while on real MQ)
 while [ $# -gt 0 ]; do
     case $1 in
         --installation) need "$@"; INST=$2; shift 2 ;;
@@ -128,20 +128,20 @@ qm_known() { as_mq 30 "$INST/bin/dspmq" -n -m "$QM" >/dev/null 2>&1; [ $? != 72 
 # qm_pids [PROGRAM] — pids of the installation's programs (under INST/bin) that name the scratch
 # queue manager as an argument (-m QM, -mQM, or QM): its processes, listeners, trigger monitors.
 qm_pids() {
-    local p exe arg want=${1:-}
+    local want=${1:-} dir exe arg
     local -a args
-    for p in /proc/[0-9]*; do
-        exe=$(readlink "$p/exe" 2>/dev/null) || continue
+    # One find for every process's program (a readlink per process would fork hundreds of times).
+    while IFS=$'\t' read -r dir exe; do
         case $exe in "$INST_REAL/bin/"*) ;; *) continue ;; esac
         [ -z "$want" ] || [ "${exe##*/}" = "$want" ] || continue
-        mapfile -d '' args <"$p/cmdline" 2>/dev/null || continue
+        mapfile -d '' args <"$dir/cmdline" 2>/dev/null || continue
         for arg in "${args[@]:1}"; do
             if [ "$arg" = "$QM" ] || [ "$arg" = "-m$QM" ]; then
-                echo "${p#/proc/}"
+                echo "${dir#/proc/}"
                 break
             fi
         done
-    done
+    done < <(find /proc/[0-9]*/exe -maxdepth 0 -printf '%h\t%l\n' 2>/dev/null)
 }
 no_qm_pids() { [ -z "$(qm_pids)" ]; }
 no_controller() { [ -z "$(qm_pids amqzxma0)" ]; }
