@@ -490,6 +490,21 @@ agent "stop" 0 ibmmq-listener stop -- "${LSN_P[@]}"
 agent "monitor after stop" 7 ibmmq-listener monitor interval=20000 -- "${LSN_P[@]}"
 check_port "the port $IPADDR:$PORT is closed" port_closed
 
+phase "listener as a LISTENER object (listener=): ALTER, START and STOP LISTENER through runmqsc"
+LSR_OBJ=MQHA.QUAL.LSR
+LSO_P=("${LSN_P[@]}" "listener=$LSR_OBJ")
+# Defined as an administrator might have it; the agent's start aligns PORT, IPADDR and CONTROL.
+mqsc "runmqsc: a LISTENER object for the agent to drive" expect_rc=0 -- \
+    "DEFINE LISTENER('$LSR_OBJ') TRPTYPE(TCP) PORT(1) CONTROL(QMGR)"
+agent "start" 0 ibmmq-listener start -- "${LSO_P[@]}"
+check_port "the object's listener accepts connections on $IPADDR:$PORT" port_open
+mqsc "runmqsc: the object as the agent's start left it" expect_rc=0 "listener_port=$PORT" \
+    "listener_ipaddr=$IPADDR" -- "DISPLAY LISTENER('$LSR_OBJ') PORT IPADDR CONTROL"
+agent "monitor" 0 ibmmq-listener monitor depth=0 interval=20000 -- "${LSO_P[@]}"
+agent "stop" 0 ibmmq-listener stop -- "${LSO_P[@]}"
+agent "probe after stop" 7 ibmmq-listener monitor -- "${LSO_P[@]}"
+check_port "the port $IPADDR:$PORT is closed after the object's stop" port_closed
+
 phase "stop"
 agent "stop" 0 ibmmq stop timeout="$STOP_TIMEOUT" -- "${QM_P[@]}"
 [ -z "$(qm_pids)" ]
