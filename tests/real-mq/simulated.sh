@@ -5,7 +5,7 @@
 # nothing of the simulator; --simulated only labels the transcript), then has the parsers read the
 # transcript it wrote (crates/mq-core/tests/real_transcripts.rs with MQHA_TRANSCRIPTS).
 # --transcript DIR keeps the transcript there (how tests/fixtures/real/simulator-* is made).
-# Needs root, tests/setup.sh run once and `cargo build --release --workspace`. About 30 s.
+# Needs root, tests/setup.sh run once and `cargo build --release --workspace`. 15 to 30 s.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/cluster/lib.sh
