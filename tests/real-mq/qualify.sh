@@ -366,7 +366,7 @@ teardown() {
     if [ "$FAILED" != 0 ] && [ "$rc" = 0 ]; then exit 1; fi
     exit "$rc"
 }
-WORK=$(mktemp -d /var/tmp/mqha-qual-work.XXXXXX) || refuse "cannot create a work directory"
+WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/mqha-qual-work.XXXXXX") || refuse "cannot create a work directory"
 trap teardown EXIT
 trap 'exit 130' INT TERM
 chmod 0700 "$WORK"
@@ -375,6 +375,10 @@ chmod 0700 "$WORK"
 install -m 0755 "$AGENT" "$WORK/ibmmq" || { failed "cannot copy $AGENT to $WORK"; exit 1; }
 ln -s ibmmq "$WORK/ibmmq-listener"
 ln -s ibmmq "$WORK/ibmmq-trigger"
+if ! "$WORK/ibmmq" --version >/dev/null 2>&1; then
+    failed "the copy of the agent in $WORK does not run (a noexec mount? set TMPDIR to another directory)"
+    exit 1
+fi
 
 # ---- the transcript's header --------------------------------------------------------------------
 phase "installation"
