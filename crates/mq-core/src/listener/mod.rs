@@ -263,8 +263,8 @@ impl Listener {
             .collect()
     }
 
-    fn holders(&self) -> Vec<String> {
-        net::port_holders(self.port, self.ipaddr).iter().map(|h| h.describe()).collect()
+    fn holders(&self, deadline: Instant) -> Vec<String> {
+        net::port_holders(self.port, self.ipaddr, deadline).iter().map(|h| h.describe()).collect()
     }
 
     /// Reads /proc (within `deadline`) and the network stack; a connection attempt waits at most
@@ -278,7 +278,7 @@ impl Listener {
         }
         let held = self.held_sockets(&procs);
         if held.is_empty() {
-            return Ok(Observed { procs, holders: self.holders(), ..Observed::default() });
+            return Ok(Observed { procs, holders: self.holders(deadline), ..Observed::default() });
         }
         let accepts = Some(net::accepts(self.address(), connect_within));
         Ok(Observed { procs, held, accepts, ..Observed::default() })

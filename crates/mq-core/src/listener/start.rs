@@ -41,7 +41,7 @@ impl Listener {
         {
             return Err(ListenerError::QmNotRunning(self.qm.clone()));
         }
-        if let Some(h) = net::port_holders(self.port, self.ipaddr).first() {
+        if let Some(h) = net::port_holders(self.port, self.ipaddr, deadline.child(0.25).instant()).first() {
             return Err(ListenerError::PortHeld { port: self.port, holder: h.describe() });
         }
         match &self.object {
