@@ -122,7 +122,10 @@ impl Key {
 /// change under it, so a depth-0 monitor forks one lookup child (not one per question: the
 /// derivation asks a uid's name, membership and record). A lookup that timed out is remembered
 /// too, so a stop's scans do not each wait for it again.
-static KNOWN: std::sync::Mutex<Vec<(Key, Result<Option<Known>, String>)>> = std::sync::Mutex::new(Vec::new());
+static KNOWN: std::sync::Mutex<Vec<(Key, Answer)>> = std::sync::Mutex::new(Vec::new());
+
+/// A lookup's answer: the user (None: no such user), or why there is none (e.g. it timed out).
+type Answer = Result<Option<Known>, String>;
 
 /// The keys a child was forked for, in order (for the tests that count them).
 #[cfg(test)]

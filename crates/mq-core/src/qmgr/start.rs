@@ -214,7 +214,7 @@ impl QueueManager {
     fn clear_leftovers(&self, pids: &[i32], deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
         let qm = self.name.as_str();
         let mut foreign = Vec::new();
-        let named = procs::read_within(pids, share(deadline, 0.1)).map_err(|e| MqError::Failed(format!("{e}")))?;
+        let named = procs::read_within(pids, share(deadline, 0.1)).map_err(MqError::Failed)?;
         for p in named {
             if !self.scope().holds(&p) {
                 foreign.push(p.describe());
