@@ -135,7 +135,13 @@ fn resolve_user(
     // docs/reference/mq-processes-and-files.md#setuid-programs). Found by name, -m and exe alone,
     // then judged: a look-alike another user runs is passed over, so it can neither become the mq
     // user nor block a start.
-    for p in procs::family_of(qm.as_str(), Some(&inst.path), procs::Owner::Any) {
+    // A /proc that does not answer in time leaves the data directory's owner to judge.
+    let found = procs::family_of(qm.as_str(), Some(&inst.path), procs::Owner::Any, deadline.child(0.25).instant())
+        .unwrap_or_else(|e| {
+            j.note(Level::Warn, &format!("{e}; deriving the mq user from the data directory"));
+            vec![]
+        });
+    for p in found {
         if p.name != procs::EXECUTION_CONTROLLER {
             continue;
         }

@@ -192,24 +192,48 @@ pub fn canonical(inst: &Path) -> PathBuf {
     std::fs::canonicalize(inst).unwrap_or_else(|_| inst.to_path_buf())
 }
 
-/// Every process of queue manager `qm` on this host, with parent pids, in pid order.
+/// What a look at /proc gave: the processes, or why there is no answer (it did not come in
+/// time). No answer is never "nothing left": whoever decides from it must assume processes are.
+pub type Scan = Result<Vec<Proc>, String>;
+
+/// Why a look at /proc gave no answer before its deadline.
+pub const NO_ANSWER: &str = "could not read /proc in time";
+
+/// Every process of queue manager `qm` on this host, with parent pids, in pid order (read in this
+/// process, without a deadline: for tests and for code already inside a scan's child).
 pub fn family(qm: &str) -> Vec<Proc> {
     family_in(Path::new("/proc"), qm, None, Owner::Mq(None))
 }
 
 /// The processes of queue manager `qm` that run programs of the installation at `inst`
-/// (/proc/PID/exe under it): a queue manager of the same name in another installation is not
-/// ours. A process whose exe cannot be read is counted (safer to wait for it than to miss it).
-/// Only processes `owner` accepts.
-pub fn family_of(qm: &str, inst: Option<&Path>, owner: Owner) -> Vec<Proc> {
+/// (/proc/PID/exe under it), read within `deadline`: a queue manager of the same name in another
+/// installation is not ours. A process whose exe cannot be read is counted (safer to wait for it
+/// than to miss it). Only processes `owner` accepts; that is judged here, after the scan, so a
+/// user lookup is asked once per uid and action (`user::in_mq_group` remembers it).
+pub fn family_of(qm: &str, inst: Option<&Path>, owner: Owner, deadline: Instant) -> Scan {
     let inst = inst.map(canonical);
-    family_in(Path::new("/proc"), qm, inst.as_deref(), owner)
+    let found = within(deadline, || family_in(Path::new("/proc"), qm, inst.as_deref(), Owner::Any))?;
+    Ok(found.into_iter().filter(|p| owner.accepts(p.uid)).collect())
 }
 
 /// Whether queue manager `qm` of the installation at `inst` runs here: its execution controller,
-/// run by the mq user or a member of the mq group.
-pub fn queue_manager_runs(qm: &crate::QmName, inst: &Path) -> bool {
-    family_of(qm.as_str(), Some(inst), Owner::Mq(None)).iter().any(|p| p.name == EXECUTION_CONTROLLER)
+/// run by the mq user or a member of the mq group. Err when /proc gave no answer by `deadline`.
+pub fn queue_manager_runs(qm: &crate::QmName, inst: &Path, deadline: Instant) -> Result<bool, String> {
+    let fam = family_of(qm.as_str(), Some(inst), Owner::Mq(None), deadline)?;
+    Ok(fam.iter().any(|p| p.name == EXECUTION_CONTROLLER))
+}
+
+/// The processes whose argv[0] is `program`, that `keep` accepts and that run a program of the
+/// installation at `inst`, read within `deadline`; then only those `owner` accepts.
+pub fn named_within(program: &str, inst: &Path, keep: impl Fn(&Proc) -> bool, owner: Owner, deadline: Instant) -> Scan {
+    let inst = canonical(inst);
+    let found = within(deadline, || {
+        named(program)
+            .into_iter()
+            .filter(|p| keep(p) && in_installation(Path::new("/proc"), p.pid, Some(&inst)))
+            .collect()
+    })?;
+    Ok(found.into_iter().filter(|p| owner.accepts(p.uid)).collect())
 }
 
 /// Which processes of a queue manager an operation looks at: its name, programs of its installation,
@@ -222,13 +246,10 @@ pub struct Scope<'a> {
 }
 
 impl Scope<'_> {
-    pub fn list(&self) -> Vec<Proc> {
-        family_of(self.qm, self.inst, Owner::Mq(self.uid))
-    }
-    /// `list` in a forked child abandoned at `deadline`: reading another process's cmdline takes
-    /// its mm lock, which a process stuck on hung storage can hold (proc(5)).
-    pub fn list_within(&self, deadline: Instant) -> Result<Vec<Proc>, String> {
-        scan_in_child(deadline, || self.list())
+    /// Them, read within `deadline` (in a forked child: reading another process's cmdline takes
+    /// its mm lock, which a process stuck on hung storage can hold, proc(5)).
+    pub fn list_within(&self, deadline: Instant) -> Scan {
+        family_of(self.qm, self.inst, Owner::Mq(self.uid), deadline)
     }
     /// Whether `p` (freshly read) is still one of them.
     pub fn holds(&self, p: &Proc) -> bool {
@@ -236,10 +257,12 @@ impl Scope<'_> {
     }
 }
 
-/// Runs the /proc scan `scan` in a forked child (as storage looks do) that sends its answer over
-/// a pipe; Err when it gives none before `deadline`. The child allocates: the agent is
-/// single-threaded when it scans, and glibc keeps malloc usable across fork (fork(2)).
-fn scan_in_child(deadline: Instant, scan: impl FnOnce() -> Vec<Proc>) -> Result<Vec<Proc>, String> {
+/// Runs the /proc reads of `scan` in a forked child (as storage looks do) that sends its answer
+/// over a pipe, abandoned at `deadline`: the one place the agents read other processes' /proc
+/// files for a decision. Err (`NO_ANSWER`) when it gives none in time. The child allocates: the
+/// agent is single-threaded when it scans, and glibc keeps malloc usable across fork (fork(2)).
+/// `scan` must not look users up (that forks again and forgets the answer): judge owners after.
+pub fn within(deadline: Instant, scan: impl FnOnce() -> Vec<Proc>) -> Scan {
     let got = crate::storage::in_child(None, 16 << 20, deadline, |wr| {
         let mut out = Vec::new();
         for p in scan() {
@@ -255,10 +278,15 @@ fn scan_in_child(deadline: Instant, scan: impl FnOnce() -> Vec<Proc>) -> Result<
     });
     let raw = match got {
         Ok(b) => b,
-        Err(crate::storage::ChildFailed::Hung) => return Err("could not read /proc in time".into()),
+        Err(crate::storage::ChildFailed::Hung) => return Err(NO_ANSWER.into()),
         Err(crate::storage::ChildFailed::Other(e)) => return Err(format!("could not read /proc: {e}")),
     };
     decode_procs(&raw).ok_or_else(|| "could not read /proc: garbled answer from the scan".into())
+}
+
+/// The processes `pids` as /proc shows them now (gone ones left out), read within `deadline`.
+pub fn read_within(pids: &[i32], deadline: Instant) -> Scan {
+    within(deadline, || pids.iter().filter_map(|pid| read(*pid)).collect())
 }
 
 fn decode_procs(mut raw: &[u8]) -> Option<Vec<Proc>> {
@@ -289,8 +317,8 @@ pub fn runs_as_ours(p: &Proc, inst: Option<&Path>, owner: Owner) -> bool {
 }
 
 impl Ours for Scope<'_> {
-    fn list(&self) -> Vec<Proc> {
-        Scope::list(self)
+    fn list(&self, deadline: Instant) -> Scan {
+        self.list_within(deadline)
     }
     fn holds(&self, p: &Proc) -> bool {
         Scope::holds(self, p)
@@ -300,8 +328,10 @@ impl Ours for Scope<'_> {
 /// The processes an operation may signal: listed afresh each round, and each one re-checked right
 /// before a signal, so a pid reused by another program is never touched.
 pub trait Ours {
-    fn list(&self) -> Vec<Proc>;
-    /// Whether `p` (freshly read) is still one of them.
+    /// Them, read within `deadline`; Err when /proc gave no answer in time (then processes may
+    /// be left: never take it for "none").
+    fn list(&self, deadline: Instant) -> Scan;
+    /// Whether `p` (freshly read, in this process) is still one of them.
     fn holds(&self, p: &Proc) -> bool;
 }
 
@@ -313,48 +343,84 @@ pub enum Ending {
     KillAtOnce,
 }
 
-/// Waits until none of `ours` is left; returns what is left at `deadline`.
-pub fn wait_gone(ours: &dyn Ours, deadline: Instant) -> Vec<Proc> {
+/// Waits until none of `ours` is left; returns what is left at `deadline`, or Err when the last
+/// look gave no answer (processes may be left).
+pub fn wait_gone(ours: &dyn Ours, deadline: Instant) -> Scan {
     let mut b = Backoff::fast();
     loop {
-        let left = ours.list();
-        if left.is_empty() || !b.sleep(deadline) {
+        let left = ours.list(deadline);
+        if left.as_ref().is_ok_and(Vec::is_empty) || !b.sleep(deadline) {
             return left;
         }
     }
 }
 
-fn signal_each(ours: &dyn Ours, procs: Vec<Proc>, sig: Signal, j: &dyn Journal) -> Vec<i32> {
-    let mut sent = Vec::new();
+/// Whether a look proved that nothing is left.
+pub fn none_left(scan: &Scan) -> bool {
+    scan.as_ref().is_ok_and(Vec::is_empty)
+}
+
+/// Signals those of `procs` that are still ours, in IBM's order. Each is pinned by a pidfd first;
+/// then all are re-read in one child within `deadline` (a pid reused before its pidfd opened fails
+/// the check; one reused after it is not the pidfd's process), and the signal goes through the
+/// pidfd (pidfd_open(2), pidfd_send_signal(2)). Nothing is signalled that was not re-read in time.
+fn signal_each(ours: &dyn Ours, procs: Vec<Proc>, sig: Signal, deadline: Instant, j: &dyn Journal) -> Vec<i32> {
+    let mut pinned = Vec::new();
     for p in kill_order(procs) {
-        if signal_pinned(ours, &p, sig, j) {
+        match pin(p.pid) {
+            Pinned::Fd(fd) => pinned.push((p, Some(fd))),
+            Pinned::NoPidfd => pinned.push((p, None)),
+            Pinned::Gone => {}
+        }
+    }
+    if pinned.is_empty() {
+        return vec![];
+    }
+    let pids: Vec<i32> = pinned.iter().map(|(p, _)| p.pid).collect();
+    let fresh = match read_within(&pids, deadline) {
+        Ok(f) => f,
+        Err(e) => {
+            j.note(Level::Warn, &format!("{e} to re-check pids {pids:?} before {sig}; none signalled"));
+            return vec![];
+        }
+    };
+    let mut sent = Vec::new();
+    for (p, fd) in pinned {
+        match fresh.iter().find(|f| f.pid == p.pid) {
+            Some(now) if ours.holds(now) => {}
+            _ => continue,
+        }
+        if sig == Signal::SIGKILL {
+            j.note(Level::Warn, &format!("killing {} with SIGKILL", p.describe()));
+        }
+        if send(p.pid, fd.as_ref(), sig) {
             sent.push(p.pid);
         }
     }
     sent
 }
 
-/// Signals `p` only if it is still ours: a pidfd pins the process first, the identity is re-read
-/// after that (a pid reused before the pidfd fails the check; one reused after it is not the
-/// pidfd's process), and the signal goes through the pidfd (pidfd_open(2), pidfd_send_signal(2)).
-fn signal_pinned(ours: &dyn Ours, p: &Proc, sig: Signal, j: &dyn Journal) -> bool {
+enum Pinned {
+    Fd(OwnedFd),
+    /// Kernels before 5.3: the check right before kill(2) is all there is.
+    NoPidfd,
+    Gone,
+}
+
+fn pin(pid: i32) -> Pinned {
     // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, p.pid, 0) };
-    let pidfd = if fd >= 0 {
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd >= 0 {
         // SAFETY: the descriptor was just returned to us and is owned by nothing else.
-        Some(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+        Pinned::Fd(unsafe { OwnedFd::from_raw_fd(fd as i32) })
     } else if std::io::Error::last_os_error().raw_os_error() == Some(libc::ENOSYS) {
-        None // kernels before 5.3: the check right before kill(2) is all there is
+        Pinned::NoPidfd
     } else {
-        return false; // gone
-    };
-    match read(p.pid) {
-        Some(now) if ours.holds(&now) => {}
-        _ => return false,
+        Pinned::Gone
     }
-    if sig == Signal::SIGKILL {
-        j.note(Level::Warn, &format!("killing {} with SIGKILL", p.describe()));
-    }
+}
+
+fn send(pid: i32, pidfd: Option<&OwnedFd>, sig: Signal) -> bool {
     match pidfd {
         Some(fd) => {
             // SAFETY: a signal number and a null siginfo through a descriptor we own.
@@ -369,33 +435,37 @@ fn signal_pinned(ours: &dyn Ours, p: &Proc, sig: Signal, j: &dyn Journal) -> boo
             };
             rc == 0
         }
-        None => kill(Pid::from_raw(p.pid), sig).is_ok(),
+        None => kill(Pid::from_raw(pid), sig).is_ok(),
     }
 }
 
 /// Ends `ours` within `deadline`: optionally SIGTERM and half the time, then SIGKILL in IBM's
 /// order (amqzmuc0, amqzxma0, the rest) in a few rounds that catch children appearing while their
-/// parent dies. Returns the pids killed with SIGKILL and the survivors.
-pub fn end(ours: &dyn Ours, how: Ending, deadline: Instant, j: &dyn Journal) -> (Vec<i32>, Vec<Proc>) {
+/// parent dies. Returns the pids killed with SIGKILL and what is left (Err: the last look gave no
+/// answer, so processes may be left). A look without an answer escalates, never ends early.
+pub fn end(ours: &dyn Ours, how: Ending, deadline: Instant, j: &dyn Journal) -> (Vec<i32>, Scan) {
     if how == Ending::TermFirst {
-        let first = ours.list();
-        if first.is_empty() {
-            return (vec![], first);
-        }
-        signal_each(ours, first, Signal::SIGTERM, j);
-        if wait_gone(ours, share(deadline, 0.5)).is_empty() {
-            return (vec![], vec![]);
+        match ours.list(share(deadline, 0.25)) {
+            Ok(first) if first.is_empty() => return (vec![], Ok(first)),
+            Ok(first) => {
+                signal_each(ours, first, Signal::SIGTERM, share(deadline, 0.25), j);
+                if none_left(&wait_gone(ours, share(deadline, 0.5))) {
+                    return (vec![], Ok(vec![]));
+                }
+            }
+            Err(e) => j.note(Level::Warn, &format!("{e}; going on to SIGKILL as if processes were left")),
         }
     }
     let mut killed = Vec::new();
     for _ in 0..5 {
-        let fam = ours.list();
-        if fam.is_empty() {
-            break;
+        let round = share(deadline, 0.5).max(Instant::now() + Duration::from_millis(200)).min(deadline);
+        match ours.list(round) {
+            Ok(fam) if fam.is_empty() => break,
+            Ok(fam) => killed.extend(signal_each(ours, fam, Signal::SIGKILL, round, j)),
+            Err(e) => j.note(Level::Warn, &format!("{e}; looking again")),
         }
-        killed.extend(signal_each(ours, fam, Signal::SIGKILL, j));
-        let left = wait_gone(ours, share(deadline, 0.5).max(Instant::now() + Duration::from_millis(200)).min(deadline));
-        if left.is_empty() || Instant::now() >= deadline {
+        let round = share(deadline, 0.5).max(Instant::now() + Duration::from_millis(200)).min(deadline);
+        if none_left(&wait_gone(ours, round)) || Instant::now() >= deadline {
             break;
         }
     }
@@ -608,10 +678,10 @@ mod tests {
             Proc { pid: 100, ppid: 1, ..test_proc(&["/opt/mqm/bin/amqzxma0", "-m", "QM1", "-u", "mqm"]) },
             Proc { pid: 101, ppid: 100, ..test_proc(&["amqzmuc0", "-m", "QM1"]) },
         ];
-        assert_eq!(scan_in_child(soon(), || fam.clone()).unwrap(), fam);
-        assert_eq!(scan_in_child(soon(), Vec::new).unwrap(), []);
+        assert_eq!(within(soon(), || fam.clone()).unwrap(), fam);
+        assert_eq!(within(soon(), Vec::new).unwrap(), []);
         let t = Instant::now();
-        let e = scan_in_child(Instant::now() + Duration::from_millis(300), || {
+        let e = within(Instant::now() + Duration::from_millis(300), || {
             std::thread::sleep(Duration::from_secs(30));
             vec![]
         })
@@ -646,8 +716,8 @@ mod tests {
     /// A `sleep 30` child as the processes to end.
     struct Sleeper(i32);
     impl Ours for Sleeper {
-        fn list(&self) -> Vec<Proc> {
-            read(self.0).filter(|p| self.holds(p)).into_iter().collect()
+        fn list(&self, deadline: Instant) -> Scan {
+            Ok(read_within(&[self.0], deadline)?.into_iter().filter(|p| self.holds(p)).collect())
         }
         fn holds(&self, p: &Proc) -> bool {
             p.name == "sleep" && p.args.get(1).map(String::as_str) == Some("30")
@@ -657,8 +727,8 @@ mod tests {
     /// Sleepers that are never (any more) ours when re-read right before the signal.
     struct Disowned(i32);
     impl Ours for Disowned {
-        fn list(&self) -> Vec<Proc> {
-            read(self.0).into_iter().collect()
+        fn list(&self, deadline: Instant) -> Scan {
+            read_within(&[self.0], deadline)
         }
         fn holds(&self, _: &Proc) -> bool {
             false
@@ -681,7 +751,51 @@ mod tests {
         assert!(killed.is_empty() && alive, "signalled a process the re-check refused (left {left:?})");
         // A pid that is gone: nothing to pin, nothing sent.
         let gone = Proc { pid, ..test_proc(&["sleep", "30"]) };
-        assert!(!signal_pinned(&Sleeper(pid), &gone, Signal::SIGTERM, &crate::qmgr::Silent));
+        let soon = Instant::now() + Duration::from_secs(5);
+        assert!(signal_each(&Sleeper(pid), vec![gone], Signal::SIGTERM, soon, &crate::qmgr::Silent).is_empty());
+    }
+
+    /// Processes whose /proc never answers in time (a process stuck on hung storage holding its
+    /// mm lock): every look runs until its deadline and gives no answer.
+    struct Mute;
+    impl Ours for Mute {
+        fn list(&self, deadline: Instant) -> Scan {
+            within(deadline, || {
+                std::thread::sleep(Duration::from_secs(30));
+                vec![]
+            })
+        }
+        fn holds(&self, _: &Proc) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn a_look_without_an_answer_is_never_taken_for_nothing_left() {
+        for how in [Ending::TermFirst, Ending::KillAtOnce] {
+            let t = Instant::now();
+            let deadline = t + Duration::from_millis(600);
+            let (killed, left) = end(&Mute, how, deadline, &crate::qmgr::Silent);
+            assert!(killed.is_empty(), "{how:?}: nothing known, nothing signalled");
+            assert_eq!(left, Err(NO_ANSWER.to_string()), "{how:?}: no answer must not read as none left");
+            let over = Instant::now().saturating_duration_since(deadline);
+            assert!(over < Duration::from_millis(300), "{how:?}: ran {over:?} past the deadline");
+        }
+        let left = wait_gone(&Mute, Instant::now() + Duration::from_millis(200));
+        assert!(!none_left(&left), "{left:?}");
+        // A stop's decision: only a look that answered "none" ends it.
+        assert!(none_left(&Ok(vec![])) && !none_left(&Ok(vec![test_proc(&["amqzxma0", "-m", "QM1"])])));
+    }
+
+    #[test]
+    fn family_scans_take_a_deadline() {
+        let soon = Instant::now() + Duration::from_secs(5);
+        assert_eq!(family_of("NO.SUCH.QM.MQHA.TEST", None, Owner::Any, soon), Ok(vec![]));
+        let qm = crate::QmName::new("NO.SUCH.QM.MQHA").unwrap();
+        assert_eq!(queue_manager_runs(&qm, Path::new("/opt/mqm"), soon), Ok(false));
+        assert_eq!(named_within("no-such-program-mqha", Path::new("/"), |_| true, Owner::Any, soon), Ok(vec![]));
+        // A deadline already passed: no answer, not "nothing".
+        assert_eq!(family_of("QM1", None, Owner::Any, Instant::now()), Err(NO_ANSWER.to_string()));
     }
 
     #[test]
@@ -690,14 +804,14 @@ mod tests {
         let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
         let s = Sleeper(child.id() as i32);
         let end_at = Instant::now() + Duration::from_secs(5);
-        while s.list().is_empty() && Instant::now() < end_at {
+        while !s.list(end_at).is_ok_and(|l| !l.is_empty()) && Instant::now() < end_at {
             std::thread::sleep(Duration::from_millis(10));
         }
-        assert!(!s.list().is_empty(), "sleep never showed up");
+        assert!(s.list(end_at).is_ok_and(|l| !l.is_empty()), "sleep never showed up");
         let reaper = std::thread::spawn(move || child.wait());
         let started = Instant::now();
         let (killed, left) = end(&s, Ending::TermFirst, Instant::now() + Duration::from_secs(5), &crate::qmgr::Silent);
-        assert!(left.is_empty() && killed.is_empty());
+        assert!(none_left(&left) && killed.is_empty());
         let status = reaper.join().unwrap().unwrap();
         assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
         assert!(started.elapsed() < Duration::from_secs(3));

@@ -99,6 +99,9 @@ pub enum TriggerError {
     StartTimeout { what: String },
     #[error("runmqtrm survived SIGKILL: {0}")]
     Survived(String),
+    /// /proc gave no answer in time: whether runmqtrm runs is unknown.
+    #[error("{0} (looking for runmqtrm)")]
+    Scan(String),
     #[error(transparent)]
     Mq(#[from] MqError),
 }
@@ -118,8 +121,8 @@ pub use crate::listener::{Started, Stopped};
 struct Runmqtrm<'a>(&'a TriggerMonitor);
 
 impl Ours for Runmqtrm<'_> {
-    fn list(&self) -> Vec<Proc> {
-        self.0.processes()
+    fn list(&self, deadline: Instant) -> procs::Scan {
+        self.0.scan(deadline)
     }
     fn holds(&self, p: &Proc) -> bool {
         is_trigger_monitor_of(p, self.0.qm.as_str(), &self.0.initq)
@@ -133,19 +136,23 @@ impl TriggerMonitor {
     }
 
     /// This queue manager's runmqtrm processes on this queue, of this installation, run by a member of
-    /// the mq group (a look-alike another user runs is not ours).
-    pub fn processes(&self) -> Vec<Proc> {
-        procs::named(RUNMQTRM)
-            .into_iter()
-            .filter(|p| is_trigger_monitor_of(p, self.qm.as_str(), &self.initq))
-            .filter(|p| procs::runs_as_ours(p, Some(&self.inst), Owner::Mq(None)))
-            .collect()
+    /// the mq group (a look-alike another user runs is not ours), read within `deadline`.
+    pub fn processes(&self, deadline: Instant) -> Result<Vec<Proc>, TriggerError> {
+        self.scan(deadline).map_err(TriggerError::Scan)
     }
 
-    pub fn observe(&self) -> Observed {
-        let procs = self.processes();
-        let qm_runs = procs.is_empty().then(|| procs::queue_manager_runs(&self.qm, &self.inst));
-        Observed { procs, qm_runs }
+    fn scan(&self, deadline: Instant) -> procs::Scan {
+        let (qm, initq) = (self.qm.as_str(), self.initq.as_str());
+        procs::named_within(RUNMQTRM, &self.inst, |p| is_trigger_monitor_of(p, qm, initq), Owner::Mq(None), deadline)
+    }
+
+    /// Reads /proc within `deadline`; Err when it gave no answer (nothing can be said then).
+    pub fn observe(&self, deadline: Instant) -> Result<Observed, TriggerError> {
+        let procs = self.processes(deadline)?;
+        // Unknown (no answer in time) is not "gone".
+        let qm_runs =
+            if procs.is_empty() { procs::queue_manager_runs(&self.qm, &self.inst, deadline).ok() } else { None };
+        Ok(Observed { procs, qm_runs })
     }
 
     /// Whether one of `ours` holds the initiation queue open for input, as the queue manager's
@@ -160,10 +167,12 @@ impl TriggerMonitor {
 
     /// Starts runmqtrm and returns once it holds the initiation queue open for input.
     pub fn start(&self, at: &Placement, deadline: Deadline, j: &dyn Journal) -> Result<Started, TriggerError> {
-        if !self.processes().is_empty() {
+        if !self.processes(deadline.child(0.25).instant())?.is_empty() {
             return Ok(Started::AlreadyRunning);
         }
-        if !procs::queue_manager_runs(&self.qm, &self.inst) {
+        if !procs::queue_manager_runs(&self.qm, &self.inst, deadline.child(0.25).instant())
+            .map_err(TriggerError::Scan)?
+        {
             return Err(TriggerError::QmNotRunning(self.qm.clone()));
         }
         let args = runmqtrm_args(self.qm.as_str(), &self.initq);
@@ -174,7 +183,8 @@ impl TriggerMonitor {
         // Up means: runmqtrm is alive and the initiation queue is open for input. A runmqtrm that
         // exits (no such queue, not authorised) ends the wait early.
         let up = poll_until(deadline, || {
-            let procs = self.processes();
+            // A look without an answer in time says nothing: look again.
+            let procs = self.processes(deadline.instant()).ok()?;
             seen |= !procs.is_empty();
             if procs.is_empty() && (seen || spawned.elapsed() > APPEAR_WITHIN) {
                 return Some(Err(TriggerError::ExitedAtOnce { qm: self.qm.clone(), initq: self.initq.clone() }));
@@ -190,7 +200,7 @@ impl TriggerMonitor {
         });
         if !matches!(up, Some(Ok(()))) {
             // Leave nothing behind of a start that failed.
-            procs::end(&Runmqtrm(self), Ending::TermFirst, deadline.cleanup().instant(), j);
+            let _ = procs::end(&Runmqtrm(self), Ending::TermFirst, deadline.cleanup().instant(), j);
         }
         match up {
             Some(Ok(())) => Ok(Started::Now),
@@ -201,10 +211,12 @@ impl TriggerMonitor {
 
     /// Ends our runmqtrm: SIGTERM, then SIGKILL; Ok only when none is left.
     pub fn stop(&self, deadline: Deadline, j: &dyn Journal) -> Result<Stopped, TriggerError> {
-        if self.processes().is_empty() {
+        // No answer from /proc in time is an error, never "not running".
+        if self.processes(deadline.child(0.25).instant())?.is_empty() {
             return Ok(Stopped::NotRunning);
         }
         let (_, left) = procs::end(&Runmqtrm(self), Ending::TermFirst, deadline.instant(), j);
+        let left = left.map_err(|e| TriggerError::Scan(format!("{e}: runmqtrm may be left")))?;
         if !left.is_empty() {
             let names: Vec<String> = left.iter().map(Proc::describe).collect();
             return Err(TriggerError::Survived(names.join(", ")));

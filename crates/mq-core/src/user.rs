@@ -28,36 +28,16 @@ impl MqUser {
         MqUser::lookup_within(name, Instant::now() + LOOKUP_TIMEOUT)
     }
 
-    /// Looks the user up within `deadline` (or LOOKUP_TIMEOUT, whichever comes first).
+    /// Looks the user up within `deadline` (or LOOKUP_TIMEOUT, whichever comes first); asked
+    /// once per run (see `known`).
     pub fn lookup_within(name: &str, deadline: Instant) -> Result<MqUser, MqError> {
-        let cname = std::ffi::CString::new(name).map_err(|_| MqError::Config(format!("bad user name '{name}'")))?;
-        let raw = nss(&format!("user '{name}'"), deadline, || {
-            let u = User::from_name(name)
-                .map_err(|e| format!("cannot look up user '{name}': {e}"))?
-                .ok_or_else(|| format!("mq user '{name}' does not exist on this node"))?;
-            let groups = nix::unistd::getgrouplist(&cname, u.gid)
-                .map_err(|e| format!("cannot list the groups of user '{name}': {e}"))?;
-            let mut out = Vec::new();
-            for field in [u.name.into_bytes(), u.uid.to_string().into_bytes(), u.gid.to_string().into_bytes()] {
-                out.extend_from_slice(&field);
-                out.push(0);
-            }
-            out.extend_from_slice(u.dir.as_os_str().as_bytes());
-            for g in groups {
-                out.push(0);
-                out.extend_from_slice(g.to_string().as_bytes());
-            }
-            Ok(out)
-        })?;
-        let bad = || MqError::Node(format!("garbled answer from the lookup of user '{name}'"));
-        let mut f = raw.split(|b| *b == 0);
-        let mut text = || f.next().map(|b| String::from_utf8_lossy(b).into_owned()).ok_or_else(bad);
-        let uname = text()?;
-        let uid = text()?.parse().map_err(|_| bad())?;
-        let gid = text()?.parse().map_err(|_| bad())?;
-        let home = PathBuf::from(text()?);
-        let groups = f.map(|g| String::from_utf8_lossy(g).parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
-        Ok(MqUser { name: uname, uid, gid, home, groups })
+        if name.contains('\0') {
+            return Err(MqError::Config(format!("bad user name '{name}'")));
+        }
+        match known(&Key::Name(name.to_string()), deadline)? {
+            Some(k) => Ok(k.user),
+            None => Err(MqError::Node(format!("mq user '{name}' does not exist on this node"))),
+        }
     }
 
     pub fn identity(&self) -> Identity {
@@ -114,37 +94,114 @@ fn nss_in_child(
     }
 }
 
+/// What one lookup learns of a user: its record, and whether it is a member of the mq group
+/// and not root (whom a process of the queue manager may run as, and the mq user may be).
+#[derive(Debug, Clone)]
+struct Known {
+    user: MqUser,
+    member: bool,
+}
+
+/// A user asked for by uid or by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Key {
+    Uid(u32),
+    Name(String),
+}
+
+impl Key {
+    fn describe(&self) -> String {
+        match self {
+            Key::Uid(u) => format!("uid {u}"),
+            Key::Name(n) => format!("user '{n}'"),
+        }
+    }
+}
+
+/// This run's answers, by uid and by name: an action is one short run and its users do not
+/// change under it, so a depth-0 monitor forks one lookup child (not one per question: the
+/// derivation asks a uid's name, membership and record). A lookup that timed out is remembered
+/// too, so a stop's scans do not each wait for it again.
+static KNOWN: std::sync::Mutex<Vec<(Key, Answer)>> = std::sync::Mutex::new(Vec::new());
+
+/// A lookup's answer: the user (None: no such user), or why there is none (e.g. it timed out).
+type Answer = Result<Option<Known>, String>;
+
+/// The keys a child was forked for, in order (for the tests that count them).
+#[cfg(test)]
+static ASKED: std::sync::Mutex<Vec<Key>> = std::sync::Mutex::new(Vec::new());
+
+/// The user `key` names (None: no such user), its record and mq-group membership in one child.
+fn known(key: &Key, deadline: Instant) -> Result<Option<Known>, MqError> {
+    let cached = KNOWN.lock().ok().and_then(|k| k.iter().find(|(c, _)| c == key).map(|(_, a)| a.clone()));
+    let answer = match cached {
+        Some(a) => a,
+        None => {
+            #[cfg(test)]
+            if let Ok(mut a) = ASKED.lock() {
+                a.push(key.clone());
+            }
+            let a = ask(key, deadline).map_err(|e| e.to_string());
+            if let Ok(mut k) = KNOWN.lock() {
+                if let Ok(Some(found)) = &a {
+                    // The same user by its other key: a later question about it costs nothing.
+                    for other in [Key::Uid(found.user.uid), Key::Name(found.user.name.clone())] {
+                        if other != *key && !k.iter().any(|(c, _)| *c == other) {
+                            k.push((other, a.clone()));
+                        }
+                    }
+                }
+                k.push((key.clone(), a.clone()));
+            }
+            a
+        }
+    };
+    answer.map_err(MqError::Node)
+}
+
+fn ask(key: &Key, deadline: Instant) -> Result<Option<Known>, MqError> {
+    let what = key.describe();
+    let raw = nss(&what, deadline, || {
+        let found = match key {
+            Key::Uid(uid) => User::from_uid(Uid::from_raw(*uid)),
+            Key::Name(name) => User::from_name(name),
+        }
+        .map_err(|e| format!("cannot look up {what}: {e}"))?;
+        let Some(u) = found else { return Ok(Vec::new()) };
+        let cname = std::ffi::CString::new(u.name.clone()).map_err(|_| format!("bad user name of {what}"))?;
+        let groups = nix::unistd::getgrouplist(&cname, u.gid)
+            .map_err(|e| format!("cannot list the groups of user '{}': {e}", u.name))?;
+        let mq_gid = Group::from_name(MQ_GROUP).ok().flatten().map(|g| g.gid);
+        let member = !u.uid.is_root() && mq_gid.is_some_and(|g| u.gid == g || groups.contains(&g));
+        let mut out = vec![if member { b'1' } else { b'0' }];
+        for field in [u.name.into_bytes(), u.uid.to_string().into_bytes(), u.gid.to_string().into_bytes()] {
+            out.extend_from_slice(&field);
+            out.push(0);
+        }
+        out.extend_from_slice(u.dir.as_os_str().as_bytes());
+        for g in groups {
+            out.push(0);
+            out.extend_from_slice(g.to_string().as_bytes());
+        }
+        Ok(out)
+    })?;
+    let Some((flag, rest)) = raw.split_first() else { return Ok(None) };
+    let bad = || MqError::Node(format!("garbled answer from the lookup of {what}"));
+    let mut f = rest.split(|b| *b == 0);
+    let mut text = || f.next().map(|b| String::from_utf8_lossy(b).into_owned()).ok_or_else(bad);
+    let name = text()?;
+    let uid = text()?.parse().map_err(|_| bad())?;
+    let gid = text()?.parse().map_err(|_| bad())?;
+    let home = PathBuf::from(text()?);
+    let groups = f.map(|g| String::from_utf8_lossy(g).parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    Ok(Some(Known { user: MqUser { name, uid, gid, home, groups }, member: *flag == b'1' }))
+}
+
 /// Whether `uid` is a user of this node in the mq group and not root: whom a process of the
 /// queue manager may run as, and whom the mq user may be derived as. A lookup that times out
-/// counts as not a member, and is remembered so a stop's scans do not each wait for it again.
+/// counts as not a member.
 pub fn in_mq_group(uid: u32) -> bool {
-    if uid == 0 {
-        return false;
-    }
-    // Asked for every candidate process of every scan of a stop's loop: one lookup per uid and
-    // agent run (an action is short; membership does not change under it).
-    static SEEN: std::sync::Mutex<Vec<(u32, bool)>> = std::sync::Mutex::new(Vec::new());
-    let known = SEEN.lock().ok().and_then(|s| s.iter().find(|(u, _)| *u == uid).map(|(_, m)| *m));
-    if let Some(member) = known {
-        return member;
-    }
-    // One child for the three lookups: one wait at most per uid.
-    let member = nss(&format!("uid {uid} in group '{MQ_GROUP}'"), Instant::now() + LOOKUP_TIMEOUT, || {
-        let yes = (|| {
-            let gid = Group::from_name(MQ_GROUP).ok()??.gid;
-            let u = User::from_uid(Uid::from_raw(uid)).ok()??;
-            let cname = std::ffi::CString::new(u.name).ok()?;
-            let groups = nix::unistd::getgrouplist(&cname, u.gid).ok()?;
-            Some(!u.uid.is_root() && (u.gid == gid || groups.contains(&gid)))
-        })()
-        .unwrap_or(false);
-        Ok(vec![yes as u8])
-    })
-    .is_ok_and(|b| b == [1]);
-    if let Ok(mut s) = SEEN.lock() {
-        s.push((uid, member));
-    }
-    member
+    uid != 0 && known(&Key::Uid(uid), Instant::now() + LOOKUP_TIMEOUT).is_ok_and(|k| k.is_some_and(|k| k.member))
 }
 
 /// A group looked up by name: its gid.
@@ -178,10 +235,7 @@ pub fn user_name(uid: u32) -> String {
 
 /// The name of user `uid` within `deadline`; None when no user has that uid.
 pub fn name_of_uid(uid: u32, deadline: Instant) -> Result<Option<String>, MqError> {
-    let raw = nss(&format!("uid {uid}"), deadline, || {
-        Ok(User::from_uid(Uid::from_raw(uid)).ok().flatten().map(|u| u.name).unwrap_or_default().into_bytes())
-    })?;
-    Ok(Some(String::from_utf8_lossy(&raw).into_owned()).filter(|n| !n.is_empty()))
+    Ok(known(&Key::Uid(uid), deadline)?.map(|k| k.user.name))
 }
 
 /// The reason given when the queue manager's data directory is owned by a uid that is no user
@@ -242,6 +296,24 @@ mod tests {
         assert!(e.contains("user 'mqm'") && e.contains("timed out"), "{e}");
         assert!(nss_in_child("x", Instant::now(), || Ok(vec![])).is_err(), "a passed deadline");
         assert_eq!(nss("x", Instant::now() + Duration::from_secs(5), || Ok(b"a\0b".to_vec())).unwrap(), b"a\0b");
+    }
+
+    #[test]
+    fn one_lookup_child_answers_every_question_about_a_user() {
+        // mqm2 (tests/setup.sh): no other test of this binary asks about it.
+        let asked = |uid: u32| {
+            ASKED.lock().unwrap().iter().filter(|k| **k == Key::Uid(uid) || **k == Key::Name("mqm2".into())).count()
+        };
+        let soon = Instant::now() + LOOKUP_TIMEOUT;
+        let uid = nix::unistd::User::from_name("mqm2").unwrap().expect("test user mqm2 (tests/setup.sh)").uid.as_raw();
+        // What the derivation asks of a data directory's owner: its name, membership and record.
+        let name = name_of_uid(uid, soon).unwrap().unwrap();
+        let member = in_mq_group(uid);
+        assert_eq!(user_name(uid), name);
+        let u = MqUser::lookup(&name).unwrap();
+        assert_eq!((u.uid, u.name.as_str()), (uid, "mqm2"));
+        assert_eq!(member, group_gid(MQ_GROUP).is_ok_and(|g| u.is_member_of(g)));
+        assert_eq!(asked(uid), 1, "{:?}", ASKED.lock().unwrap());
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod stop;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::deadline::Deadline;
 use crate::error::{Fault, MqError};
@@ -180,6 +180,10 @@ pub enum ListenerError {
     StartTimeout { what: String, state: &'static str },
     #[error("runmqlsr survived SIGKILL: {0}")]
     Survived(String),
+    /// /proc gave no answer in time: whether runmqlsr runs is unknown.
+    #[error("{0} (looking for runmqlsr)")]
+    Scan(String),
+
     #[error(transparent)]
     Identity(MqiError),
     #[error(transparent)]
@@ -215,8 +219,8 @@ pub enum Stopped {
 pub(super) struct Runmqlsr<'a>(pub(super) &'a Listener);
 
 impl Ours for Runmqlsr<'_> {
-    fn list(&self) -> Vec<Proc> {
-        self.0.processes()
+    fn list(&self, deadline: Instant) -> procs::Scan {
+        self.0.scan(deadline)
     }
     fn holds(&self, p: &Proc) -> bool {
         is_listener_of(p, self.0.qm.as_str(), self.0.port)
@@ -239,13 +243,14 @@ impl Listener {
     }
 
     /// This queue manager's runmqlsr processes for this port, of this installation, run by a member of
-    /// the mq group (a look-alike another user runs is not ours).
-    pub fn processes(&self) -> Vec<Proc> {
-        procs::named(RUNMQLSR)
-            .into_iter()
-            .filter(|p| is_listener_of(p, self.qm.as_str(), self.port))
-            .filter(|p| procs::runs_as_ours(p, Some(&self.inst), Owner::Mq(None)))
-            .collect()
+    /// the mq group (a look-alike another user runs is not ours), read within `deadline`.
+    pub fn processes(&self, deadline: Instant) -> Result<Vec<Proc>, ListenerError> {
+        self.scan(deadline).map_err(ListenerError::Scan)
+    }
+
+    fn scan(&self, deadline: Instant) -> procs::Scan {
+        let (qm, port) = (self.qm.as_str(), self.port);
+        procs::named_within(RUNMQLSR, &self.inst, |p| is_listener_of(p, qm, port), Owner::Mq(None), deadline)
     }
 
     /// The inodes of the listening sockets on the endpoint that `procs` hold.
@@ -258,22 +263,25 @@ impl Listener {
             .collect()
     }
 
-    fn holders(&self) -> Vec<String> {
-        net::port_holders(self.port, self.ipaddr).iter().map(|h| h.describe()).collect()
+    fn holders(&self, deadline: Instant) -> Vec<String> {
+        net::port_holders(self.port, self.ipaddr, deadline).iter().map(|h| h.describe()).collect()
     }
 
-    /// Reads /proc and the network stack; a connection attempt waits at most `connect_within`.
-    pub fn observe(&self, connect_within: Duration) -> Observed {
-        let procs = self.processes();
+    /// Reads /proc (within `deadline`) and the network stack; a connection attempt waits at most
+    /// `connect_within`. Err when /proc gave no answer: nothing can be said then.
+    pub fn observe(&self, connect_within: Duration, deadline: Instant) -> Result<Observed, ListenerError> {
+        let procs = self.processes(deadline)?;
         if procs.is_empty() {
-            return Observed { qm_runs: Some(procs::queue_manager_runs(&self.qm, &self.inst)), ..Observed::default() };
+            // Unknown (no answer in time) is not "gone": the listener is then just absent.
+            let qm_runs = procs::queue_manager_runs(&self.qm, &self.inst, deadline).ok();
+            return Ok(Observed { qm_runs, ..Observed::default() });
         }
         let held = self.held_sockets(&procs);
         if held.is_empty() {
-            return Observed { procs, holders: self.holders(), ..Observed::default() };
+            return Ok(Observed { procs, holders: self.holders(deadline), ..Observed::default() });
         }
         let accepts = Some(net::accepts(self.address(), connect_within));
-        Observed { procs, held, accepts, ..Observed::default() }
+        Ok(Observed { procs, held, accepts, ..Observed::default() })
     }
 
     /// The node can bind the listener: its address is configured here.

@@ -18,9 +18,9 @@ impl Listener {
     /// Starts the listener and returns once our runmqlsr holds the socket and the port accepts.
     pub fn start(&self, at: &Placement, deadline: Deadline, j: &dyn Journal) -> Result<Started, ListenerError> {
         let addr = self.address();
-        if !self.processes().is_empty() {
+        if !self.processes(deadline.child(0.25).instant())?.is_empty() {
             let serving = || {
-                let o = self.observe(Duration::from_millis(500));
+                let o = self.observe(Duration::from_millis(500), deadline.instant()).ok()?;
                 (decide(&o, addr) == Health::Serving).then_some(())
             };
             if poll_until(deadline, serving).is_none() {
@@ -36,10 +36,12 @@ impl Listener {
             }
             return Ok(Started::AlreadyRunning);
         }
-        if !procs::queue_manager_runs(&self.qm, &self.inst) {
+        if !procs::queue_manager_runs(&self.qm, &self.inst, deadline.child(0.25).instant())
+            .map_err(ListenerError::Scan)?
+        {
             return Err(ListenerError::QmNotRunning(self.qm.clone()));
         }
-        if let Some(h) = net::port_holders(self.port, self.ipaddr).first() {
+        if let Some(h) = net::port_holders(self.port, self.ipaddr, deadline.child(0.25).instant()).first() {
             return Err(ListenerError::PortHeld { port: self.port, holder: h.describe() });
         }
         match &self.object {
@@ -60,7 +62,8 @@ impl Listener {
         let spawned = Instant::now();
         let mut seen = false;
         let up = poll_until(deadline, || {
-            let o = self.observe(Duration::from_millis(200));
+            // A look without an answer in time says nothing: look again.
+            let o = self.observe(Duration::from_millis(200), deadline.instant()).ok()?;
             seen |= !o.procs.is_empty();
             if o.procs.is_empty() && (seen || spawned.elapsed() > APPEAR_WITHIN) {
                 return Some(false);
@@ -69,13 +72,13 @@ impl Listener {
         });
         if up != Some(true) {
             // Leave nothing behind of a start that failed.
-            procs::end(&Runmqlsr(self), Ending::TermFirst, deadline.cleanup().instant(), j);
+            let _ = procs::end(&Runmqlsr(self), Ending::TermFirst, deadline.cleanup().instant(), j);
         }
         match up {
             Some(true) => Ok(Started::Now),
             Some(false) => Err(ListenerError::ExitedAtOnce { qm: self.qm.clone(), port: self.port }),
             None => {
-                let state = if self.processes().is_empty() {
+                let state = if self.processes(deadline.cleanup().instant()).is_ok_and(|p| p.is_empty()) {
                     "no runmqlsr appeared"
                 } else {
                     "runmqlsr runs but does not serve the port"

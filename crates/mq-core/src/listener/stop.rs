@@ -19,7 +19,8 @@ impl Listener {
         deadline: Deadline,
         j: &dyn Journal,
     ) -> Result<Stopped, ListenerError> {
-        let running = self.processes();
+        // No answer from /proc in time is an error, never "not running".
+        let running = self.processes(deadline.child(0.25).instant())?;
         if running.is_empty() {
             return Ok(Stopped::NotRunning);
         }
@@ -30,10 +31,12 @@ impl Listener {
             if let Err(why) = self.mqsc(&at, &stop_mqsc(object), deadline.child(0.3)) {
                 j.note(Level::Warn, &format!("STOP LISTENER({object}) failed ({why}); ending runmqlsr by signal"));
             } else {
-                poll_until(deadline.child(0.4), || self.processes().is_empty().then_some(()));
+                let d = deadline.child(0.4);
+                poll_until(d, || self.processes(d.instant()).is_ok_and(|p| p.is_empty()).then_some(()));
             }
         }
         let (_, left) = procs::end(&Runmqlsr(self), Ending::TermFirst, deadline.instant(), j);
+        let left = left.map_err(|e| ListenerError::Scan(format!("{e}: runmqlsr may be left")))?;
         if !left.is_empty() {
             let names: Vec<String> = left.iter().map(Proc::describe).collect();
             return Err(ListenerError::Survived(names.join(", ")));

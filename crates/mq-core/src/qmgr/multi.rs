@@ -10,7 +10,7 @@ use super::stop::{kill_family, wait_gone, EndMode};
 use super::{share, Backoff, Journal, Level, QueueManager};
 use crate::dspmq::{self, DspmqReport};
 use crate::error::{CommandFailed, MqError};
-use crate::procs::Proc;
+use crate::procs::{none_left, Proc};
 use crate::qmgr::start::{classify_strmqm, StrmqmOutcome};
 use crate::QmState;
 
@@ -220,7 +220,7 @@ impl QueueManager {
         let qm = self.name.as_str();
         let mut steps = Vec::new();
         for (flag, part) in [(mode.flag(), 0.5), ("-p", 0.5)] {
-            if self.scope().list().is_empty() {
+            if none_left(&self.scope().list_within(share(deadline, 0.1))) {
                 break;
             }
             let step_deadline = share(deadline, part);
@@ -234,16 +234,21 @@ impl QueueManager {
                 Ok(o) => j.note(Level::Warn, &format!("{cmd} exited {}: {}", o.rc, o.explaining_line())),
                 Err(e) => j.note(Level::Warn, &format!("{cmd}: {e}")),
             }
-            wait_gone(self.scope(), step_deadline);
+            let _ = wait_gone(self.scope(), step_deadline); // the next look decides
         }
-        if !self.scope().list().is_empty() {
+        if !none_left(&self.scope().list_within(share(deadline, 0.1))) {
             steps.push("SIGKILL".into());
-            let (_, left) = kill_family(self.scope(), deadline, j);
-            if !left.is_empty() {
-                return Err(MqError::Failed(format!(
-                    "processes of queue manager {qm} survived SIGKILL after endmqm -s: {}",
-                    left.iter().map(Proc::describe).collect::<Vec<_>>().join("; ")
-                )));
+            match kill_family(self.scope(), deadline, j).1 {
+                Ok(left) if left.is_empty() => {}
+                Ok(left) => {
+                    return Err(MqError::Failed(format!(
+                        "processes of queue manager {qm} survived SIGKILL after endmqm -s: {}",
+                        left.iter().map(Proc::describe).collect::<Vec<_>>().join("; ")
+                    )))
+                }
+                Err(e) => {
+                    return Err(MqError::Failed(format!("{e} after endmqm -s {qm}: its processes may be left here")))
+                }
             }
         }
         Ok(steps)

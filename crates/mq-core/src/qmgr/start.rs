@@ -148,19 +148,22 @@ impl QueueManager {
     /// Kills what a crashed instance of this queue manager left: its own processes only.
     pub fn sweep(&self, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
         let qm = self.name.as_str();
-        let left = self.scope().list();
-        if left.is_empty() {
-            return Ok(());
+        // No answer from /proc in time: some may be left, so the kill rounds look again.
+        match self.scope().list_within(share(deadline, 0.1)) {
+            Ok(left) if left.is_empty() => return Ok(()),
+            Ok(left) => j.note(
+                Level::Warn,
+                &format!("{} processes of a previous instance of {qm} are left; killing them", left.len()),
+            ),
+            Err(e) => j.note(Level::Warn, &format!("{e}; killing what a previous instance of {qm} may have left")),
         }
-        j.note(Level::Warn, &format!("{} processes of a previous instance of {qm} are left; killing them", left.len()));
-        let (_, still) = kill_family(self.scope(), share(deadline, 0.3), j);
-        if still.is_empty() {
-            Ok(())
-        } else {
-            Err(MqError::Failed(format!(
+        match kill_family(self.scope(), share(deadline, 0.3), j).1 {
+            Ok(still) if still.is_empty() => Ok(()),
+            Ok(still) => Err(MqError::Failed(format!(
                 "processes of a previous instance of {qm} survive SIGKILL: {}",
                 still.iter().map(Proc::describe).collect::<Vec<_>>().join("; ")
-            )))
+            ))),
+            Err(e) => Err(MqError::Failed(format!("{e}: processes of a previous instance of {qm} may be left"))),
         }
     }
 
@@ -211,14 +214,14 @@ impl QueueManager {
     fn clear_leftovers(&self, pids: &[i32], deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
         let qm = self.name.as_str();
         let mut foreign = Vec::new();
-        for &pid in pids {
-            match procs::read(pid) {
-                Some(p) if self.scope().holds(&p) => {}
-                Some(p) => foreign.push(p.describe()),
-                None => {}
+        let named = procs::read_within(pids, share(deadline, 0.1)).map_err(MqError::Failed)?;
+        for p in named {
+            if !self.scope().holds(&p) {
+                foreign.push(p.describe());
             }
         }
         let (_, left) = kill_family(self.scope(), share(deadline, 0.3), j);
+        let left = left.map_err(|e| MqError::Failed(format!("{e}: processes of {qm} may be left")))?;
         if !foreign.is_empty() {
             for f in &foreign {
                 j.note(
@@ -247,11 +250,12 @@ impl QueueManager {
         let started = Instant::now();
         let mut b = Backoff::new();
         loop {
-            let state = self.dspmq(deadline.max(Instant::now() + Duration::from_millis(500)))?.state;
+            // Never past `deadline`: no floor for dspmq, and no look once it has passed.
+            let state = self.dspmq(deadline)?.state;
             if !state.is_transitional() {
                 return Ok(state);
             }
-            if !b.sleep(deadline) {
+            if !b.sleep(deadline) || Instant::now() >= deadline {
                 j.note(Level::Warn, &format!("{} still {state} after {:?}", self.name, started.elapsed()));
                 return Err(MqError::Failed(format!(
                     "queue manager {} is stuck {state} after {}s",
@@ -270,13 +274,13 @@ impl QueueManager {
         j.note(Level::Info, &format!("{qm} is Running elsewhere: waiting for the other instance to release its data"));
         let mut b = Backoff::patient();
         loop {
-            if !b.sleep(deadline) {
+            if !b.sleep(deadline) || Instant::now() >= deadline {
                 return Err(MqError::Failed(format!(
                     "queue manager {qm} is still Running elsewhere after {}s of this start's budget (an instance on another node holds its data); stop it there, or fence that node",
                     started.elapsed().as_secs()
                 )));
             }
-            let state = self.dspmq(deadline.max(Instant::now() + Duration::from_millis(500)))?.state;
+            let state = self.dspmq(deadline)?.state;
             if state == QmState::RunningElsewhere {
                 continue;
             }
@@ -305,7 +309,11 @@ impl QueueManager {
             let state = self.dspmq(deadline)?.state;
             match state {
                 QmState::Running => {
-                    if self.scope().list().iter().any(|p| p.name == procs::EXECUTION_CONTROLLER) {
+                    if self
+                        .scope()
+                        .list_within(poll_deadline)
+                        .is_ok_and(|f| f.iter().any(|p| p.name == procs::EXECUTION_CONTROLLER))
+                    {
                         j.note(Level::Info, &format!("{qm} is running after {}ms", started.elapsed().as_millis()));
                         return Ok(());
                     }
@@ -411,7 +419,7 @@ impl QueueManager {
         let mut b = Backoff::new();
         let d = share(deadline, 0.5);
         loop {
-            let (cs, ci) = self.component_status(d.max(Instant::now() + Duration::from_secs(1)))?;
+            let (cs, ci) = self.component_status(d.max(Instant::now() + Duration::from_secs(1)).min(deadline))?;
             let ok = (!comps.command_server || cs.as_deref() == Some("RUNNING"))
                 && (!comps.channel_initiator || ci.as_deref() == Some("RUNNING"));
             if ok {

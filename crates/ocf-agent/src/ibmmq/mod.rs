@@ -150,12 +150,14 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         // A probe never fails because this node lacks the installation, the user or the data:
         // nothing of the queue manager can run here then, unless /proc says otherwise.
         Err(Failure(code, reason)) => {
+            // Without an answer from /proc in time, nothing says it is not running here.
             let left = mq_core::procs::family_of(
                 p.qmgr.as_str(),
                 Some(&wanted(p).installation_path()),
                 mq_core::procs::Owner::Mq(None),
+                mq_core::deadline::share(deadline, 0.5),
             );
-            if probe && left.is_empty() {
+            if probe && mq_core::procs::none_left(&left) {
                 log::info(format!("probe: {reason}; {} is not running here", p.qmgr));
                 return Ok(OcfExit::NotRunning);
             }
@@ -227,19 +229,27 @@ fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
             let path = wanted(p).installation_path();
             let scope = mq_core::procs::Scope { qm: p.qmgr.as_str(), inst: Some(&path), uid: None };
             let (killed, left) = kill_family(scope, deadline, &j);
-            if left.is_empty() {
-                if !killed.is_empty() {
-                    log::warn(format!("killed {} processes of {}", killed.len(), p.qmgr));
+            match left {
+                Ok(left) if left.is_empty() => {
+                    if !killed.is_empty() {
+                        log::warn(format!("killed {} processes of {}", killed.len(), p.qmgr));
+                    }
+                    OcfExit::Success
                 }
-                OcfExit::Success
-            } else {
-                log::exit_reason(format!(
-                    "{} processes of {} survive SIGKILL: pids {:?}",
-                    left.len(),
-                    p.qmgr,
-                    left.iter().map(|p| p.pid).collect::<Vec<_>>()
-                ));
-                OcfExit::ErrGeneric
+                Ok(left) => {
+                    log::exit_reason(format!(
+                        "{} processes of {} survive SIGKILL: pids {:?}",
+                        left.len(),
+                        p.qmgr,
+                        left.iter().map(|p| p.pid).collect::<Vec<_>>()
+                    ));
+                    OcfExit::ErrGeneric
+                }
+                // Never success without proof that nothing is left.
+                Err(e) => {
+                    log::exit_reason(format!("{e}: processes of {} may be left", p.qmgr));
+                    OcfExit::ErrGeneric
+                }
             }
         }
     }

@@ -84,7 +84,8 @@ fn stop(env: &Env, p: &ListenerParams, l: &Listener, deadline: Deadline) -> Resu
 }
 
 fn monitor(env: &Env, p: &ListenerParams, l: &Listener, deadline: Deadline) -> Result<OcfExit, Failure> {
-    let o = l.observe(deadline.remaining().min(Duration::from_secs(3)));
+    let o =
+        l.observe(deadline.remaining().min(Duration::from_secs(3)), deadline.child(0.5).instant()).map_err(failure)?;
     match lsr::decide(&o, l.address()) {
         Health::Serving => {}
         Health::Absent { qm_gone } if !env.is_probe() => {

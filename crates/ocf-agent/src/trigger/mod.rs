@@ -53,7 +53,7 @@ fn stop(t: &TriggerMonitor, deadline: Deadline) -> Result<OcfExit, Failure> {
 }
 
 fn monitor(env: &Env, p: &TriggerParams, t: &TriggerMonitor, deadline: Deadline) -> Result<OcfExit, Failure> {
-    let o = t.observe();
+    let o = t.observe(deadline.child(0.5).instant()).map_err(failure)?;
     let pid = match trm::decide(&o) {
         Health::Running { pid } => pid,
         Health::Absent { qm_gone } if !env.is_probe() => {

@@ -112,11 +112,25 @@ pub fn socket_inode(link: &str) -> Option<u64> {
 
 /// The processes holding a listening socket that clashes with binding `want`:`port`; a socket
 /// whose owner cannot be found (another namespace, a process gone meanwhile) is reported with pid 0.
-pub fn port_holders(port: u16, want: Option<IpAddr>) -> Vec<PortHolder> {
-    port_holders_in(Path::new("/proc"), port, want)
+/// The holders' command lines are read within `deadline` (reading another process's cmdline can
+/// block, proc(5)); "?" when they are not.
+pub fn port_holders(port: u16, want: Option<IpAddr>, deadline: std::time::Instant) -> Vec<PortHolder> {
+    let mut found = holders_in(Path::new("/proc"), port, want, false);
+    let pids: Vec<i32> = found.iter().map(|h| h.pid).filter(|p| *p > 0).collect();
+    if !pids.is_empty() {
+        let procs = crate::procs::read_within(&pids, deadline).unwrap_or_default();
+        for h in found.iter_mut().filter(|h| h.pid > 0) {
+            h.command = procs.iter().find(|p| p.pid == h.pid).map(|p| p.args.join(" ")).unwrap_or_else(|| "?".into());
+        }
+    }
+    found
 }
 
 pub fn port_holders_in(proc_root: &Path, port: u16, want: Option<IpAddr>) -> Vec<PortHolder> {
+    holders_in(proc_root, port, want, true)
+}
+
+fn holders_in(proc_root: &Path, port: u16, want: Option<IpAddr>, commands: bool) -> Vec<PortHolder> {
     let listening = if proc_root == Path::new("/proc") { listening_on(port) } else { listening_on_in(proc_root, port) };
     let sockets: Vec<ListenSocket> = listening.into_iter().filter(|s| clashes(s.addr, want)).collect();
     if sockets.is_empty() {
@@ -134,7 +148,8 @@ pub fn port_holders_in(proc_root: &Path, port: u16, want: Option<IpAddr>) -> Vec
                     if found.iter().any(|h| h.pid == pid && h.socket.inode == inode) {
                         continue;
                     }
-                    let command = command_line(proc_root, pid).unwrap_or_else(|| "?".into());
+                    let command =
+                        if commands { command_line(proc_root, pid) } else { None }.unwrap_or_else(|| "?".into());
                     found.push(PortHolder { pid, command, socket: s.clone() });
                 }
             }
@@ -303,7 +318,8 @@ mod tests {
     fn live_port_holder_and_locality() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
-        let holders = port_holders(port, Some("127.0.0.1".parse().unwrap()));
+        let soon = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let holders = port_holders(port, Some("127.0.0.1".parse().unwrap()), soon);
         assert_eq!(holders.len(), 1, "{holders:?}");
         assert_eq!(holders[0].pid, std::process::id() as i32);
         assert!(accepts(l.local_addr().unwrap(), Duration::from_secs(1)));
@@ -311,9 +327,9 @@ mod tests {
         assert_eq!(mine.len(), 1);
         assert_eq!(mine[0].inode, holders[0].socket.inode);
         assert!(sockets_held_by(1, port).is_empty());
-        assert!(port_holders(port, Some("192.0.2.99".parse().unwrap())).is_empty());
+        assert!(port_holders(port, Some("192.0.2.99".parse().unwrap()), soon).is_empty());
         drop(l);
-        assert!(port_holders(port, None).is_empty());
+        assert!(port_holders(port, None, soon).is_empty());
         assert!(address_is_local("127.0.0.1".parse().unwrap()).unwrap());
         assert!(address_is_local("127.0.0.2".parse().unwrap()).unwrap());
         assert!(!address_is_local("192.0.2.254".parse().unwrap()).unwrap());

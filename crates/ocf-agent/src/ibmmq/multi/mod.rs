@@ -228,7 +228,8 @@ fn notify(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
     let op = env.notify.operation.as_deref().unwrap_or("");
     log::debug(format!("notify {kind}-{op}"));
     let Ok(qm) = open(p, deadline) else { return OcfExit::Success };
-    let here = !qm.scope().list().is_empty();
+    // Without an answer from /proc in time the score is left as it is.
+    let here = qm.scope().list_within(share(deadline, 0.2)).is_ok_and(|l| !l.is_empty());
     match qm.dspmq(share(deadline, 0.2)).map(|r| r.state) {
         Ok(QmState::Running) if here => promotion_score(env, Some(table::SCORE_ACTIVE), deadline),
         Ok(QmState::RunningAsStandby) if here => promotion_score(env, Some(table::SCORE_STANDBY), deadline),
@@ -237,7 +238,9 @@ fn notify(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
     if kind != "post" || op != "promote" {
         return OcfExit::Success;
     }
-    if RoleFile::of(p, &qm).read() != Some(Role::Unpromoted) || !qm.scope().list().is_empty() {
+    if RoleFile::of(p, &qm).read() != Some(Role::Unpromoted)
+        || !mq_core::procs::none_left(&qm.scope().list_within(share(deadline, 0.2)))
+    {
         return OcfExit::Success;
     }
     if let Ok(QmState::RunningElsewhere) = qm.dspmq(share(deadline, 0.2)).map(|r| r.state) {
