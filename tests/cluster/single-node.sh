@@ -293,4 +293,22 @@ reaction "disable -> all stopped"
 N pcs resource enable mqgrp >/dev/null || die "pcs resource enable failed"
 expect "pcs resource enable: qm, lsn and trm Started" 90 group_started
 
+scenario "crmsh: a second queue manager configured with crm configure primitive, stopped and deleted with crm"
+QMC=${QM}C
+N runuser -u mqm -- "$INST/bin/crtmqm" "$QMC" >/dev/null || die "crtmqm $QMC failed"
+qmc_state() { N runuser -u mqm -- "$INST/bin/dspmq" -m "$QMC" | sed -n 's/.*STATUS(\([^)]*\)).*/\1/p'; }
+qmc_is() { [ "$(qmc_state)" = "$1" ]; }
+check "crm configure primitive qmc ocf:mqha:ibmmq (live CIB)" \
+    N crm configure primitive qmc ocf:mqha:ibmmq params qmgr="$QMC" mq_installation="$INST" \
+    op monitor interval=4s timeout=20s op monitor interval=6s timeout=20s OCF_CHECK_LEVEL=10
+expect "qmc Started" 60 is_role qmc Started
+check "  its queue manager is Running (dspmq)" qmc_is Running
+check "crm resource stop qmc" N crm resource stop qmc
+expect "qmc Stopped" 60 is_role qmc Stopped
+check "  its queue manager ended (dspmq)" bash -c '[[ $1 == Ended* ]]' _ "$(qmc_state)"
+check "  the first group still runs" group_started
+check "crm configure delete qmc" N crm configure delete qmc
+expect "qmc gone from the cluster" 20 rsc_absent qmc
+reaction "crmsh create -> stop -> delete"
+
 printf '\nreaction times:\n'; printf '  %s\n' "${REACTIONS[@]}"
