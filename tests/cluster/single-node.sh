@@ -307,6 +307,17 @@ check "crm resource stop qmc" N crm resource stop qmc
 expect "qmc Stopped" 60 is_role qmc Stopped
 check "  its queue manager ended (dspmq)" bash -c '[[ $1 == Ended* ]]' _ "$(qmc_state)"
 check "  the first group still runs" group_started
+# trace_ra as an administrator turns it on: declared by the agent, so pcs takes it without --force.
+QMTRACE=$RUN/qmc.trace
+check "pcs resource update qmc trace_ra=1 trace_file=... (no --force)" \
+    N pcs resource update qmc trace_ra=1 "trace_file=$QMTRACE"
+run_expect 0 "pcs resource debug-start qmc --full" N pcs resource debug-start qmc --full
+run_expect 0 "pcs resource debug-stop qmc --full" N pcs resource debug-stop qmc --full
+OUT=$(cat "$QMTRACE" 2>/dev/null || true)
+contains "  the trace_file names the action" "trace of ibmmq start on qmc"
+contains "  and strmqm, the command start ran, with its user" "/bin/strmqm $QMC as mqm (uid "
+contains "  and the exit code" "ibmmq start exits 0"
+contains "  and the stop's endmqm" "/bin/endmqm "
 check "crm configure delete qmc" N crm configure delete qmc
 expect "qmc gone from the cluster" 20 rsc_absent qmc
 reaction "crmsh create -> stop -> delete"
