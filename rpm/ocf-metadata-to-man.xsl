@@ -230,39 +230,123 @@
     <xsl:value-of select="$nl"/>
   </xsl:template>
 
-  <!-- An example resource as administrators create it with pcs: required parameters and monitors -->
+  <!-- Examples as administrators create resources: with pcs and with crmsh, a primitive with the
+       role-less operations, and, for an agent that can be promoted, a promotable clone with the
+       role-specific monitors. The role-less monitors never go into the clone's example and the
+       role-specific ones never into the primitive's (pcs copies every advertised monitor). -->
   <xsl:template name="example">
+    <xsl:variable name="rid" select="concat('example_', translate($agent, '-', '_'))"/>
     <xsl:text>.SH "EXAMPLE PCS USAGE"&#10;</xsl:text>
     <xsl:text>.PP&#10;A resource of this type, with its required parameters and advised operations:&#10;</xsl:text>
     <xsl:text>.PP&#10;.nf&#10;.RS 4&#10;</xsl:text>
-    <xsl:text>pcs resource create example_</xsl:text>
-    <xsl:value-of select="translate($agent, '-', '_')"/>
+    <xsl:text>pcs resource create </xsl:text>
+    <xsl:value-of select="$rid"/>
     <xsl:text> ocf:</xsl:text>
     <xsl:value-of select="concat($provider, ':', $agent)"/>
+    <xsl:call-template name="example-params">
+      <xsl:with-param name="sep" select="' \e&#10;    '"/>
+    </xsl:call-template>
+    <xsl:for-each select="actions/action[(@name = 'start' or @name = 'stop' or @name = 'monitor') and not(@role)]">
+      <xsl:text> \e&#10;    op </xsl:text>
+      <xsl:call-template name="example-op"/>
+    </xsl:for-each>
+    <xsl:text>&#10;.RE&#10;.fi&#10;</xsl:text>
+    <xsl:if test="actions/action[@name = 'promote']">
+      <xsl:text>.PP&#10;As a promotable clone of two instances (one promoted), with the monitors of each role:&#10;</xsl:text>
+      <xsl:text>.PP&#10;.nf&#10;.RS 4&#10;</xsl:text>
+      <xsl:text>pcs resource create </xsl:text>
+      <xsl:value-of select="$rid"/>
+      <xsl:text> ocf:</xsl:text>
+      <xsl:value-of select="concat($provider, ':', $agent)"/>
+      <xsl:call-template name="example-params">
+        <xsl:with-param name="sep" select="' \e&#10;    '"/>
+        <xsl:with-param name="promotable" select="true()"/>
+      </xsl:call-template>
+      <xsl:for-each select="actions/action[@name = 'monitor' and @role]">
+        <xsl:text> \e&#10;    op </xsl:text>
+        <xsl:call-template name="example-op"/>
+      </xsl:for-each>
+      <xsl:text> \e&#10;    promotable promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true</xsl:text>
+      <xsl:text>&#10;.RE&#10;.fi&#10;</xsl:text>
+    </xsl:if>
+    <xsl:text>.SH "EXAMPLE CRM SHELL USAGE"&#10;</xsl:text>
+    <xsl:text>.PP&#10;The same resource with crmsh:&#10;</xsl:text>
+    <xsl:text>.PP&#10;.nf&#10;.RS 4&#10;</xsl:text>
+    <xsl:text>crm configure primitive </xsl:text>
+    <xsl:value-of select="$rid"/>
+    <xsl:text> ocf:</xsl:text>
+    <xsl:value-of select="concat($provider, ':', $agent)"/>
+    <xsl:text> \e&#10;    params</xsl:text>
+    <xsl:call-template name="example-params">
+      <xsl:with-param name="sep" select="' '"/>
+    </xsl:call-template>
+    <xsl:for-each select="actions/action[(@name = 'start' or @name = 'stop' or @name = 'monitor') and not(@role)]">
+      <xsl:text> \e&#10;    op </xsl:text>
+      <xsl:call-template name="example-op"/>
+    </xsl:for-each>
+    <xsl:text>&#10;.RE&#10;.fi&#10;</xsl:text>
+    <xsl:if test="actions/action[@name = 'promote']">
+      <xsl:text>.PP&#10;As a promotable clone:&#10;</xsl:text>
+      <xsl:text>.PP&#10;.nf&#10;.RS 4&#10;</xsl:text>
+      <xsl:text>crm configure primitive </xsl:text>
+      <xsl:value-of select="$rid"/>
+      <xsl:text> ocf:</xsl:text>
+      <xsl:value-of select="concat($provider, ':', $agent)"/>
+      <xsl:text> \e&#10;    params</xsl:text>
+      <xsl:call-template name="example-params">
+        <xsl:with-param name="sep" select="' '"/>
+        <xsl:with-param name="promotable" select="true()"/>
+      </xsl:call-template>
+      <xsl:for-each select="actions/action[@name = 'monitor' and @role]">
+        <xsl:text> \e&#10;    op </xsl:text>
+        <xsl:call-template name="example-op"/>
+      </xsl:for-each>
+      <xsl:text>&#10;crm configure clone </xsl:text>
+      <xsl:value-of select="$rid"/>
+      <xsl:text>_clone </xsl:text>
+      <xsl:value-of select="$rid"/>
+      <xsl:text> \e&#10;    meta promotable=true promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true</xsl:text>
+      <xsl:text>&#10;.RE&#10;.fi&#10;</xsl:text>
+    </xsl:if>
+  </xsl:template>
+
+  <!-- The required parameters as NAME=VALUE, each after $sep; in a promotable example also a
+       boolean parameter named multi_instance set to true (the agent's switch for the clone). -->
+  <xsl:template name="example-params">
+    <xsl:param name="sep"/>
+    <xsl:param name="promotable" select="false()"/>
     <xsl:for-each select="parameters/parameter[@required = '1']">
-      <xsl:text> \e&#10;    </xsl:text>
+      <xsl:value-of select="$sep"/>
       <xsl:value-of select="@name"/>
       <xsl:text>=\fI</xsl:text>
       <xsl:call-template name="placeholder"/>
       <xsl:text>\fR</xsl:text>
     </xsl:for-each>
-    <xsl:for-each select="actions/action[@name = 'start' or @name = 'stop' or @name = 'monitor']">
-      <xsl:text> \e&#10;    op </xsl:text>
-      <xsl:value-of select="@name"/>
-      <xsl:if test="@interval">
-        <xsl:text> interval=</xsl:text>
-        <xsl:value-of select="@interval"/>
-      </xsl:if>
-      <xsl:if test="@timeout">
-        <xsl:text> timeout=</xsl:text>
-        <xsl:value-of select="@timeout"/>
-      </xsl:if>
-      <xsl:if test="@depth and @depth != '0'">
-        <xsl:text> OCF_CHECK_LEVEL=</xsl:text>
-        <xsl:value-of select="@depth"/>
-      </xsl:if>
-    </xsl:for-each>
-    <xsl:text>&#10;.RE&#10;.fi&#10;</xsl:text>
+    <xsl:if test="$promotable and parameters/parameter[@name = 'multi_instance']">
+      <xsl:value-of select="$sep"/>
+      <xsl:text>multi_instance=true</xsl:text>
+    </xsl:if>
+  </xsl:template>
+
+  <!-- One operation: name, interval, timeout, role and depth as pcs and crmsh both write them -->
+  <xsl:template name="example-op">
+    <xsl:value-of select="@name"/>
+    <xsl:if test="@interval">
+      <xsl:text> interval=</xsl:text>
+      <xsl:value-of select="@interval"/>
+    </xsl:if>
+    <xsl:if test="@timeout">
+      <xsl:text> timeout=</xsl:text>
+      <xsl:value-of select="@timeout"/>
+    </xsl:if>
+    <xsl:if test="@role">
+      <xsl:text> role=</xsl:text>
+      <xsl:value-of select="@role"/>
+    </xsl:if>
+    <xsl:if test="@depth and @depth != '0'">
+      <xsl:text> OCF_CHECK_LEVEL=</xsl:text>
+      <xsl:value-of select="@depth"/>
+    </xsl:if>
   </xsl:template>
 
   <xsl:template name="see-also">

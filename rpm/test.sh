@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The RPM stage of tests/run.sh (root, Debian 12, after tests/setup.sh): builds the package with
 # rpm/build.sh and checks it as an administrator would meet it:
-#  - the payload is the OCF layout (agent, two links to it, three man pages, README, LICENSE)
+#  - the payload is the OCF layout (agent, two links to it, three man pages, README, docs/, LICENSE)
 #    and nothing of the simulator;
 #  - rpmlint finds no errors (its warnings are listed);
 #  - extracted into a scratch directory, every agent name prints meta-data, run as nobody with an
@@ -126,11 +126,13 @@ expected_files() {
         /usr/share/man/man7/ocf_mqha_ibmmq-listener.7.gz \
         /usr/share/man/man7/ocf_mqha_ibmmq-trigger.7.gz \
         /usr/share/man/man7/ocf_mqha_ibmmq.7.gz
+    # docs/ as it is in the repository (what the README links to), directories included.
+    (cd "$root" && find docs \( -type d -o -name '*.md' \)) | sed "s|^|/usr/share/doc/mqha-$version/|"
 }
 rpm -qlp "$bin_rpm" | sort >"$scratch/files"
 expected_files | sort >"$scratch/expected"
 if diff -u "$scratch/expected" "$scratch/files" >"$scratch/files.diff"; then
-    ok "rpm -qlp: exactly the OCF agent layout, man pages (gzipped), README and LICENSE"
+    ok "rpm -qlp: exactly the OCF agent layout, man pages (gzipped), README, docs/ and LICENSE"
 else
     bad "rpm -qlp differs from the expected layout:"
     cat "$scratch/files.diff"

@@ -56,6 +56,9 @@ stage "multi-instance queue manager as a promotable clone in a live three-node c
 
 stage "RPM package: build, layout, rpmlint, meta-data, GLIBC <= 2.28, offline rebuild (rpm/test.sh)" rpm/test.sh
 
+stage "Debian package: repackaged from the RPM, lintian, dpkg -i, Pacemaker's tools and crmsh on the installed agents, dpkg -r (deb/test.sh)" \
+    deb/test.sh
+
 stage "three Pacemaker nodes: failover on shared storage (tests/cluster/multinode.sh)" tests/cluster/multinode.sh
 
 printf '\n==== all stages passed in %d s ====\n' "$(($(date +%s) - t_run))"

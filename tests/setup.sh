@@ -37,8 +37,11 @@ done
 # pacemaker-cli-utils: crm_mon, crm_resource, cibadmin, crm_attribute (pacemaker only recommends it).
 # xsltproc cpio groff-base binutils gzip: rpm/build.sh and rpm/test.sh (man pages from meta-data,
 # payload and ELF checks); strace: the agent benchmark counts processes with it; python3-venv: the
-# RPM build's zig lives in a virtual environment (Debian's python3 refuses pip outside one).
-pkgs=(gcc libc6-dev pacemaker pacemaker-cli-utils corosync pcs resource-agents libxml2-utils rpm rpmlint
+# RPM build's zig lives in a virtual environment (Debian's python3 refuses pip outside one); crmsh:
+# the cluster tools suite runs the man pages' crm examples and crm ra info (SUSE's shell); lintian,
+# man-db: deb/test.sh checks the Debian package and finds its installed man pages.
+pkgs=(gcc libc6-dev pacemaker pacemaker-cli-utils corosync pcs crmsh resource-agents libxml2-utils rpm rpmlint
+    lintian man-db
     iproute2 procps psmisc util-linux kmod netcat-openbsd xsltproc cpio groff-base binutils gzip strace
     python3 python3-venv ca-certificates)
 # The packages whose install enables a service on a systemd machine, and the unit each enables.

@@ -293,4 +293,33 @@ reaction "disable -> all stopped"
 N pcs resource enable mqgrp >/dev/null || die "pcs resource enable failed"
 expect "pcs resource enable: qm, lsn and trm Started" 90 group_started
 
+scenario "crmsh: a second queue manager configured with crm configure primitive, stopped and deleted with crm"
+QMC=${QM}C
+N runuser -u mqm -- "$INST/bin/crtmqm" "$QMC" >/dev/null || die "crtmqm $QMC failed"
+qmc_state() { N runuser -u mqm -- "$INST/bin/dspmq" -m "$QMC" | sed -n 's/.*STATUS(\([^)]*\)).*/\1/p'; }
+qmc_is() { [ "$(qmc_state)" = "$1" ]; }
+check "crm configure primitive qmc ocf:mqha:ibmmq (live CIB)" \
+    N crm configure primitive qmc ocf:mqha:ibmmq params qmgr="$QMC" mq_installation="$INST" \
+    op monitor interval=4s timeout=20s op monitor interval=6s timeout=20s OCF_CHECK_LEVEL=10
+expect "qmc Started" 60 is_role qmc Started
+check "  its queue manager is Running (dspmq)" qmc_is Running
+check "crm resource stop qmc" N crm resource stop qmc
+expect "qmc Stopped" 60 is_role qmc Stopped
+check "  its queue manager ended (dspmq)" bash -c '[[ $1 == Ended* ]]' _ "$(qmc_state)"
+check "  the first group still runs" group_started
+# trace_ra as an administrator turns it on: declared by the agent, so pcs takes it without --force.
+QMTRACE=$RUN/qmc.trace
+check "pcs resource update qmc trace_ra=1 trace_file=... (no --force)" \
+    N pcs resource update qmc trace_ra=1 "trace_file=$QMTRACE"
+run_expect 0 "pcs resource debug-start qmc --full" N pcs resource debug-start qmc --full
+run_expect 0 "pcs resource debug-stop qmc --full" N pcs resource debug-stop qmc --full
+OUT=$(cat "$QMTRACE" 2>/dev/null || true)
+contains "  the trace_file names the action" "trace of ibmmq start on qmc"
+contains "  and strmqm, the command start ran, with its user" "/bin/strmqm $QMC as mqm (uid "
+contains "  and the exit code" "ibmmq start exits 0"
+contains "  and the stop's endmqm" "/bin/endmqm "
+check "crm configure delete qmc" N crm configure delete qmc
+expect "qmc gone from the cluster" 20 rsc_absent qmc
+reaction "crmsh create -> stop -> delete"
+
 printf '\nreaction times:\n'; printf '  %s\n' "${REACTIONS[@]}"

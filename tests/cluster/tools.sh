@@ -102,6 +102,82 @@ run_expect 1 "pcs -f: a second resource for the same qmgr is refused (unique-gro
 contains "  because the value is not unique" "is not unique"
 run_expect 0 "crm_verify of the file CIB" crm_verify --xml-file "$CIB"
 
+# ---- 3b. the man pages' examples as written, and crmsh -------------------------------------------
+section "the man pages' examples run as written (pcs -f and crm on file CIBs); crm ra info; crmsh uniqueness"
+MAN=$RUN/man
+run_expect 0 "man pages rendered from the installed agent's meta-data (rpm/render-man.sh)" \
+    "$PCMK_REPO/rpm/render-man.sh" "$OCF_PROVIDER_DIR/ibmmq" "$MAN"
+# fresh_cib FILE — an empty CIB that crm_verify (which crm configure runs) accepts on a file.
+fresh_cib() {
+    cibadmin --empty >"$1" &&
+        CIB_file=$1 crm_attribute --type crm_config --name stonith-enabled --update false &&
+        CIB_file=$1 crm_attribute --type crm_config --name no-quorum-policy --update ignore
+}
+# run_example CIB WORD... — one example command (pcs or crm) against the file CIB.
+run_example() {
+    local cib=$1
+    shift
+    case $1 in
+    pcs) pcs -f "$cib" "${@:2}" ;;
+    crm) CIB_file=$cib crm "${@:2}" ;;
+    *) echo "not a pcs or crm command: $*" >&2; return 2 ;;
+    esac
+}
+# xcount CIB XPATH — how many nodes XPATH selects in the file CIB.
+xcount() { xmllint --xpath "count($2)" "$1"; }
+for a in "${AGENTS[@]}"; do
+    n=0 block=() cmds=()
+    mapfile -t cmds < <(awk -v vals="qmgr=$QM port=1414 initq=$INITQ" -f "$here/man-examples.awk" "$MAN/ocf_mqha_$a.7"
+        echo)
+    tools_seen=""
+    for line in "${cmds[@]}"; do
+        if [ -n "$line" ]; then block+=("$line"); continue; fi
+        [ ${#block[@]} -gt 0 ] || continue
+        n=$((n + 1))
+        ex=$RUN/example-$a-$n.xml
+        fresh_cib "$ex" >/dev/null 2>&1 || bad "$a example $n: an empty file CIB"
+        promotable=""
+        for cmd in "${block[@]}"; do
+            case $cmd in *promotable*) promotable=1 ;; esac
+            case $cmd in
+            *'\f'* | *[!A-Za-z0-9_=.:/\ -]*) bad "$a example $n: unresolved placeholder or shell character in: $cmd"; continue ;;
+            esac
+            read -ra words <<<"$cmd"
+            tools_seen="$tools_seen ${words[0]}"
+            run_expect 0 "$a example $n as written: ${cmd:0:70}..." run_example "$ex" "${words[@]}"
+        done
+        prim="//primitive[@provider='mqha' and @type='$a']"
+        check "  example $n: the CIB has the $a primitive" test "$(xcount "$ex" "$prim")" = 1
+        if [ -n "$promotable" ]; then
+            check "  example $n: a promotable clone" test "$(xcount "$ex" "//clone[meta_attributes/nvpair[@name='promotable' and @value='true']]$prim")" = 1
+            check "  example $n: its monitors all name a role (Promoted, Unpromoted)" \
+                test "$(xcount "$ex" "$prim//op[@name='monitor' and not(@role)]")" = 0 -a \
+                "$(xcount "$ex" "$prim//op[@name='monitor' and @role='Promoted']")" -ge 1 -a \
+                "$(xcount "$ex" "$prim//op[@name='monitor' and @role='Unpromoted']")" -ge 1
+        else
+            check "  example $n: no monitor with a role on a plain primitive" \
+                test "$(xcount "$ex" "$prim//op[@name='monitor' and @role]")" = 0
+            check "  example $n: a deeper monitor carries OCF_CHECK_LEVEL" \
+                test "$(xcount "$ex" "$prim//op[@name='monitor']//nvpair[@name='OCF_CHECK_LEVEL']")" -ge 1
+        fi
+        block=()
+    done
+    check "$a: the man page has pcs and crm examples" bash -c '[[ $1 == *pcs* && $1 == *crm* ]]' _ "$tools_seen"
+    run_expect 0 "crm ra info ocf:mqha:$a" crm ra info "ocf:mqha:$a"
+    contains "  names the required qmgr" "qmgr* (string)"
+done
+CRMCIB=$RUN/crm.xml
+fresh_cib "$CRMCIB" >/dev/null 2>&1
+run_expect 0 "crm configure primitive qm (ibmmq)" run_example "$CRMCIB" crm configure primitive qm ocf:mqha:ibmmq params "qmgr=$QM"
+run_expect 1 "crm configure primitive qm2 for the same qmgr is refused (unique=\"1\" beside unique-group)" \
+    run_example "$CRMCIB" crm configure primitive qm2 ocf:mqha:ibmmq params "qmgr=$QM"
+contains "  crmsh names the parameter" 'violate uniqueness for parameter "qmgr"'
+run_expect 0 "crm configure primitive for another qmgr is accepted" \
+    run_example "$CRMCIB" crm configure primitive qm3 ocf:mqha:ibmmq params "qmgr=${QM}B"
+run_expect 1 "crm configure primitive with a parameter the agent does not have is refused" \
+    run_example "$CRMCIB" crm configure primitive qm4 ocf:mqha:ibmmq params "qmgr=${QM}C" bogus=1
+contains "  crmsh names it" 'parameter "bogus" is not known'
+
 # ---- 4. a simulated installation and queue manager, driven by crm_resource ---------------------
 section "simulated MQ installation at $MQROOT, queue manager $QM"
 [ -x "$REL/mqsim" ] || { bad "build first: cargo build --workspace --release ($REL/mqsim missing)"; exit 1; }

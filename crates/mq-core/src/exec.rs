@@ -134,7 +134,27 @@ impl Runner {
 
     /// Runs `program args` with `stdin` as its input until it exits or `deadline` passes; at the
     /// deadline the child's process group gets SIGKILL. A non-zero exit is an `Output`, not an error.
+    /// The command and its outcome go to the command observer, if one is set.
     pub fn run<S: AsRef<OsStr>>(
+        &self,
+        program: &Path,
+        args: &[S],
+        stdin: Option<&[u8]>,
+        deadline: Instant,
+    ) -> Result<Output, ExecError> {
+        let start = Instant::now();
+        let result = self.run_unobserved(program, args, stdin, deadline);
+        observe(|| {
+            let outcome = match &result {
+                Ok(o) => format!("exit {}", o.rc),
+                Err(e) => e.to_string(),
+            };
+            describe(program, args, self.identity.as_ref(), &outcome, start.elapsed())
+        });
+        result
+    }
+
+    fn run_unobserved<S: AsRef<OsStr>>(
         &self,
         program: &Path,
         args: &[S],
@@ -193,6 +213,19 @@ impl Runner {
     /// session, detached from the agent: it must outlive the action and Pacemaker's kill of the
     /// agent's process group. Its output goes to /dev/null.
     pub fn spawn_detached<S: AsRef<OsStr>>(&self, program: &Path, args: &[S]) -> Result<(), ExecError> {
+        let start = Instant::now();
+        let result = self.spawn_detached_unobserved(program, args);
+        observe(|| {
+            let outcome = match &result {
+                Ok(()) => "started detached".to_string(),
+                Err(e) => e.to_string(),
+            };
+            describe(program, args, self.identity.as_ref(), &outcome, start.elapsed())
+        });
+        result
+    }
+
+    fn spawn_detached_unobserved<S: AsRef<OsStr>>(&self, program: &Path, args: &[S]) -> Result<(), ExecError> {
         let name = program.display().to_string();
         let mut cmd = self.command(program, args)?;
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
@@ -216,6 +249,49 @@ impl Runner {
         child.wait().map_err(|e| ExecError::Io { program: name, source: e })?;
         Ok(())
     }
+}
+
+/// Who hears of every command a `Runner` runs: the agents trace them (trace_ra, HA_debug). Set
+/// once per process; without it commands are not described at all.
+static OBSERVER: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+
+/// Sets the function that receives one line per command run through a `Runner`: its argv, the
+/// user it ran as, its outcome and how long it took. A second call is ignored.
+pub fn observe_commands(observer: fn(&str)) {
+    let _ = OBSERVER.set(observer);
+}
+
+fn observe(line: impl FnOnce() -> String) {
+    if let Some(f) = OBSERVER.get() {
+        f(&line());
+    }
+}
+
+/// `command /opt/mqm/bin/dspmq -n -m QM1 as mqm (uid 1001): exit 0 in 12 ms`; arguments that
+/// are empty or hold blanks or quotes are shown quoted and escaped.
+fn describe<S: AsRef<OsStr>>(
+    program: &Path,
+    args: &[S],
+    identity: Option<&Identity>,
+    outcome: &str,
+    took: Duration,
+) -> String {
+    let mut line = format!("command {}", program.display());
+    for a in args {
+        let a = a.as_ref().to_string_lossy();
+        if a.is_empty() || a.contains(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c.is_control()) {
+            line.push_str(&format!(" '{}'", a.escape_default()));
+        } else {
+            line.push(' ');
+            line.push_str(&a);
+        }
+    }
+    match identity {
+        Some(id) => line.push_str(&format!(" as {} (uid {})", id.name, id.uid)),
+        None => line.push_str(&format!(" as the agent's own user (uid {})", nix::unistd::geteuid())),
+    }
+    line.push_str(&format!(": {outcome} in {} ms", took.as_millis()));
+    line
 }
 
 /// How long a killed child may take to be reaped before the caller gets its answer anyway.
@@ -344,6 +420,16 @@ fn collect(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_command_is_described_with_argv_user_outcome_and_time() {
+        let id = Identity { name: "mqm".into(), uid: 1001, gid: 1001, groups: vec![], home: "/var/mqm".into() };
+        let line =
+            describe(Path::new("/opt/mqm/bin/dspmq"), &["-n", "-m", "QM1"], Some(&id), "exit 0", Duration::from_millis(12));
+        assert_eq!(line, "command /opt/mqm/bin/dspmq -n -m QM1 as mqm (uid 1001): exit 0 in 12 ms");
+        let line = describe(Path::new("/x"), &["a b", "", "it's"], None, "timed out", Duration::ZERO);
+        assert!(line.starts_with("command /x 'a b' '' 'it\\'s' as the agent's own user (uid "), "{line}");
+    }
 
     fn runner() -> Runner {
         Runner::new(Path::new("/nonexistent/bin"), None)

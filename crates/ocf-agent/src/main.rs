@@ -59,6 +59,12 @@ fn main() -> ExitCode {
     let instance = std::env::var("OCF_RESOURCE_INSTANCE").unwrap_or_else(|_| "default".to_string());
     log::init_from_env(kind.name(), &instance);
     log::start_trace_from_env(kind.name(), &instance, action.as_str());
+    // Every MQ and Pacemaker command the action runs: a DEBUG line (HA_debug) and a trace line (trace_ra).
+    mq_core::exec::observe_commands(|line| {
+        if log::debug_enabled() {
+            log::debug(line)
+        }
+    });
     run(kind, action).into()
 }
 

@@ -82,18 +82,18 @@ impl PromotionScores for Pacemaker {
         if self.resource.is_empty() {
             return Err("OCF_RESOURCE_INSTANCE is not set: cannot set the promotion score".into());
         }
-        let value = score.map(|s| s.to_string());
-        let promotion = format!("--promotion={}", self.resource);
-        let mut args: Vec<&str> = vec![&promotion, "--lifetime=reboot"];
-        match &value {
-            Some(v) => args.extend(["--update", v.as_str()]),
-            None => args.push("--delete"),
-        }
-        if let Some(n) = &self.node {
-            args.extend(["--node", n.as_str()]);
-        }
         let d = deadline.min(Instant::now() + Duration::from_secs(10));
-        match runner().run(&bin, &args, None, d) {
+        let run = |style| {
+            let args = promotion_args(style, &self.resource, score, self.node.as_deref());
+            let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+            (runner().run(&bin, &argv, None, d), args)
+        };
+        let (mut result, mut args) = run(ScoreOption::Promotion);
+        if matches!(&result, Ok(o) if promotion_option_unknown(o.rc, &o.stderr)) {
+            // Pacemaker 2.0: crm_attribute has no --promotion yet; the same node attribute by name.
+            (result, args) = run(ScoreOption::Name);
+        }
+        match result {
             Ok(o) if o.rc == 0 => Ok(()),
             Ok(o) => Err(format!("crm_attribute {} exited {}: {}", args.join(" "), o.rc, o.explaining_line())),
             Err(e) => Err(format!("crm_attribute: {e}")),
@@ -101,9 +101,63 @@ impl PromotionScores for Pacemaker {
     }
 }
 
+/// How a promotion score is named to crm_attribute.
+#[derive(Clone, Copy, Debug)]
+enum ScoreOption {
+    /// `--promotion=RSC` (Pacemaker 2.1 and later), which names the node attribute `master-RSC`.
+    Promotion,
+    /// `--name master-RSC`: the same attribute for Pacemaker 2.0, whose crm_attribute lacks
+    /// `--promotion` (its crm_master wrapper did this).
+    Name,
+}
+
+/// The arguments of crm_attribute that set (Some) or delete (None) this node's promotion score,
+/// kept until the node reboots.
+fn promotion_args(style: ScoreOption, resource: &str, score: Option<u32>, node: Option<&str>) -> Vec<String> {
+    let mut args = match style {
+        ScoreOption::Promotion => vec![format!("--promotion={resource}")],
+        ScoreOption::Name => vec!["--name".to_string(), format!("master-{resource}")],
+    };
+    args.push("--lifetime=reboot".into());
+    match score {
+        Some(v) => args.extend(["--update".to_string(), v.to_string()]),
+        None => args.push("--delete".into()),
+    }
+    if let Some(n) = node {
+        args.extend(["--node".to_string(), n.to_string()]);
+    }
+    args
+}
+
+/// Whether crm_attribute refused `--promotion` as an option it does not know (a usage error,
+/// exit 64 = CRM_EX_USAGE, naming the option), rather than failing to set the score.
+fn promotion_option_unknown(rc: i32, stderr: &str) -> bool {
+    rc == 64 && stderr.contains("promotion")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn promotion_scores_name_the_same_attribute_on_pacemaker_2_1_and_2_0() {
+        assert_eq!(
+            promotion_args(ScoreOption::Promotion, "qm1", Some(10), Some("node1")),
+            ["--promotion=qm1", "--lifetime=reboot", "--update", "10", "--node", "node1"]
+        );
+        assert_eq!(
+            promotion_args(ScoreOption::Name, "qm1", None, None),
+            ["--name", "master-qm1", "--lifetime=reboot", "--delete"]
+        );
+    }
+
+    #[test]
+    fn only_a_usage_error_about_promotion_falls_back() {
+        assert!(promotion_option_unknown(64, "crm_attribute: unrecognized option '--promotion=qm1'\n"));
+        assert!(!promotion_option_unknown(64, "crm_attribute: option '--node' requires an argument\n"));
+        assert!(!promotion_option_unknown(105, "Could not connect to the CIB: promotion failed"));
+        assert!(!promotion_option_unknown(0, ""));
+    }
 
     #[test]
     fn attrd_query_parsed() {

@@ -48,7 +48,7 @@ fn write_document(w: &mut Xml, spec: &AgentSpec) -> quick_xml::Result<()> {
             w.create_element("version").write_text_content(BytesText::new("1.1"))?;
             write_descriptions(w, spec.longdesc.trim(), spec.shortdesc)?;
             w.create_element("parameters")
-                .write_inner_content(|w| spec.params.iter().try_for_each(|p| parameter(w, p)))?;
+                .write_inner_content(|w| spec.params.iter().try_for_each(|p| parameter(w, p, sole_member(spec, p))))?;
             w.create_element("actions").write_inner_content(|w| spec.actions.iter().try_for_each(|a| action(w, a)))?;
             Ok::<(), quick_xml::Error>(())
         })?;
@@ -77,9 +77,18 @@ fn action(w: &mut Xml, a: &ActionSpec) -> quick_xml::Result<()> {
     Ok(())
 }
 
-fn parameter(w: &mut Xml, p: &ParamSpec) -> quick_xml::Result<()> {
+/// Whether `p` is the only parameter of its unique group. Such a group means the same as OCF 1.0's
+/// `unique="1"`, which crmsh and pcs before 0.10.9 understand and OCF 1.1 keeps (deprecated) for
+/// them, so the parameter carries both; a group of several parameters must not be split that way
+/// (`unique="1"` on each would forbid equal values of one member alone).
+fn sole_member(spec: &AgentSpec, p: &ParamSpec) -> bool {
+    p.unique_group.is_some_and(|g| spec.params.iter().filter(|q| q.unique_group == Some(g)).count() == 1)
+}
+
+fn parameter(w: &mut Xml, p: &ParamSpec, sole_member: bool) -> quick_xml::Result<()> {
     let mut attrs = vec![("name", p.name)];
     attrs.extend(p.required.then_some(("required", "1")));
+    attrs.extend(sole_member.then_some(("unique", "1")));
     attrs.extend(p.unique_group.map(|g| ("unique-group", g)));
     attrs.extend(p.reloadable.then_some(("reloadable", "1")));
     w.create_element("parameter").with_attributes(attrs).write_inner_content(|w| {
@@ -124,11 +133,25 @@ mod tests {
         assert!(xml.starts_with("<?xml version=\"1.0\"?>\n<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\" [\n"));
         assert!(xml.contains("<resource-agent name=\"demo\" version=\"1.0\">\n<version>1.1</version>\n"), "{xml}");
         assert!(xml.contains(
-            "<parameter name=\"path\" unique-group=\"g\" reloadable=\"1\">\n<longdesc lang=\"en\">\nLong &amp; &apos;quoted&apos;.\n</longdesc>\n<shortdesc lang=\"en\">Short &lt;b&gt;</shortdesc>\n<content type=\"string\" default=\"a&lt;b&gt;&amp;&quot;c&apos;\"/>\n</parameter>\n"
+            "<parameter name=\"path\" unique=\"1\" unique-group=\"g\" reloadable=\"1\">\n<longdesc lang=\"en\">\nLong &amp; &apos;quoted&apos;.\n</longdesc>\n<shortdesc lang=\"en\">Short &lt;b&gt;</shortdesc>\n<content type=\"string\" default=\"a&lt;b&gt;&amp;&quot;c&apos;\"/>\n</parameter>\n"
         ), "{xml}");
         assert!(xml.contains(
             "<actions>\n<action name=\"monitor\" timeout=\"20s\" interval=\"10s\" depth=\"0\" role=\"Promoted\"/>\n</actions>\n</resource-agent>\n"
         ));
         assert!(xml.ends_with("</resource-agent>\n"));
+    }
+
+    #[test]
+    fn a_group_of_two_is_not_split_into_two_unique_parameters() {
+        const TWO: &[ParamSpec] = &[
+            ParamSpec { name: "port", unique_group: Some("endpoint"), ..PARAMS[0] },
+            ParamSpec { name: "ipaddr", unique_group: Some("endpoint"), ..PARAMS[0] },
+            ParamSpec { name: "other", unique_group: None, ..PARAMS[0] },
+        ];
+        let xml = render(&AgentSpec { params: TWO, ..SPEC });
+        assert!(xml.contains("<parameter name=\"port\" unique-group=\"endpoint\" reloadable=\"1\">"), "{xml}");
+        assert!(xml.contains("<parameter name=\"ipaddr\" unique-group=\"endpoint\" reloadable=\"1\">"), "{xml}");
+        assert!(xml.contains("<parameter name=\"other\" reloadable=\"1\">"), "{xml}");
+        assert!(!xml.contains("unique=\"1\""), "{xml}");
     }
 }

@@ -19,6 +19,8 @@ pub fn run(action: &Action, env: &Env, p: &ListenerParams) -> OcfExit {
         Action::Stop => stop(env, p, &l, deadline),
         Action::Monitor => monitor(env, p, &l, deadline),
         Action::ValidateAll => node_checks(env, p, &l, deadline).map(|_| OcfExit::Success),
+        // Only trace_ra and trace_file are reloadable; each action reads them afresh.
+        Action::ReloadAgent => Ok(OcfExit::Success),
         other => Err(Failure(OcfExit::Unimplemented, format!("action '{other}' is not supported by ibmmq-listener"))),
     };
     done.unwrap_or_else(Failure::exit)

@@ -288,6 +288,8 @@ installation's data path (<Prefix>/qmgrs/<Directory>).",
 endmqm -p and then kills the queue manager's own processes, so the stop always finishes within the \
 timeout and leaves nothing that holds the queue manager's storage.",
     },
+    super::TRACE_RA,
+    super::TRACE_FILE,
 ];
 
 const ACTIONS: &[ActionSpec] = &[

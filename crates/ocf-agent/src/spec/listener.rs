@@ -113,6 +113,8 @@ queue manager never starts a second copy of it on a node that does not own the a
     },
     MQ_USER,
     MQ_INSTALLATION,
+    super::TRACE_RA,
+    super::TRACE_FILE,
 ];
 
 const ACTIONS: &[ActionSpec] = &[
@@ -121,6 +123,7 @@ const ACTIONS: &[ActionSpec] = &[
     ActionSpec { name: "monitor", timeout_s: 30, interval_s: Some(20), depth: Some(0), role: None },
     ActionSpec { name: "monitor", timeout_s: 40, interval_s: Some(60), depth: Some(10), role: None },
     ActionSpec { name: "validate-all", timeout_s: 30, interval_s: None, depth: None, role: None },
+    ActionSpec { name: "reload-agent", timeout_s: 30, interval_s: None, depth: None, role: None },
     ActionSpec { name: "meta-data", timeout_s: 5, interval_s: None, depth: None, role: None },
 ];
 

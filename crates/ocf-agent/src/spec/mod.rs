@@ -7,7 +7,7 @@ pub mod trigger;
 
 use mq_core::{syntax, QmName};
 
-use crate::ocf::params::{AgentSpec, Custom, ParamError, ParamType, Values};
+use crate::ocf::params::{AgentSpec, Custom, ParamError, ParamSpec, ParamType, Values};
 
 /// The agents' version, shown in their meta-data and by `--version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -23,6 +23,37 @@ pub const STRMQM_OPTIONS: ParamType = ParamType::Custom(Custom {
     rule: syntax::STRMQM_OPTIONS_RULE,
     escape_value: false,
 });
+
+/// resource-agents' tracing switches, declared by every agent so that pcs accepts them without
+/// --force (pcs adds them on its own only to the heartbeat and pacemaker providers) and so that
+/// turning tracing on or off reloads the agent instead of restarting the resource
+/// (docs/logging.md#tracing).
+pub const TRACE_RA: ParamSpec = ParamSpec {
+    name: "trace_ra",
+    ty: ParamType::Boolean,
+    default: None,
+    required: false,
+    unique_group: None,
+    reloadable: true,
+    shortdesc: "Trace every action (as resource-agents' trace_ra)",
+    longdesc: "Set to 1 to record a trace of each action of this resource: the action and its environment, \
+every command the agent runs (argv, the user it runs as, exit code, duration), every decision, and the exit \
+code. The trace goes to trace_file when set, else to $HA_VARLIB/trace_ra/<agent>/<resource>.<action>.<date>, the \
+place and names resource-agents uses (crm resource trace and pcs resource update ... trace_ra=1 set it). \
+Changing it reloads the agent; the resource keeps running.",
+};
+
+pub const TRACE_FILE: ParamSpec = ParamSpec {
+    name: "trace_file",
+    ty: ParamType::AbsolutePath,
+    default: None,
+    required: false,
+    unique_group: None,
+    reloadable: true,
+    shortdesc: "File that receives the traces of trace_ra",
+    longdesc: "With trace_ra set, every action's trace is appended to this file instead of a file of its own \
+under $HA_VARLIB/trace_ra.",
+};
 
 /// A rule whose refused values are shown escaped, as free text is.
 const fn mq_rule(check: fn(&str) -> Result<(), String>, rule: &'static str) -> ParamType {

@@ -64,6 +64,8 @@ applications it starts run on this node as the mq user.",
     },
     MQ_USER,
     MQ_INSTALLATION,
+    super::TRACE_RA,
+    super::TRACE_FILE,
 ];
 
 const ACTIONS: &[ActionSpec] = &[
@@ -72,6 +74,7 @@ const ACTIONS: &[ActionSpec] = &[
     ActionSpec { name: "monitor", timeout_s: 30, interval_s: Some(20), depth: Some(0), role: None },
     ActionSpec { name: "monitor", timeout_s: 40, interval_s: Some(60), depth: Some(10), role: None },
     ActionSpec { name: "validate-all", timeout_s: 30, interval_s: None, depth: None, role: None },
+    ActionSpec { name: "reload-agent", timeout_s: 30, interval_s: None, depth: None, role: None },
     ActionSpec { name: "meta-data", timeout_s: 5, interval_s: None, depth: None, role: None },
 ];
 

@@ -17,6 +17,8 @@ pub fn run(action: &Action, env: &Env, p: &TriggerParams) -> OcfExit {
         Action::Stop => stop(&t, deadline),
         Action::Monitor => monitor(env, p, &t, deadline),
         Action::ValidateAll => place(env, p, deadline).map(|_| OcfExit::Success),
+        // Only trace_ra and trace_file are reloadable; each action reads them afresh.
+        Action::ReloadAgent => Ok(OcfExit::Success),
         other => Err(Failure(OcfExit::Unimplemented, format!("action '{other}' is not supported by ibmmq-trigger"))),
     };
     done.unwrap_or_else(Failure::exit)
