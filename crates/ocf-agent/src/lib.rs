@@ -6,6 +6,7 @@
 //! It does not drive MQ itself (commands, /proc and the MQI are mq-core's), nor hold the OCF
 //! machinery (environment, parameter tables, meta-data, logging, exit codes are ocf-runtime's).
 
+pub mod check;
 pub mod component;
 pub mod ibmmq;
 pub mod listener;

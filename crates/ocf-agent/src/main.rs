@@ -35,6 +35,10 @@ fn main() -> ExitCode {
         return OcfExit::ErrArgs.into();
     };
     let arg = arg.to_string_lossy();
+    // The administrators' command line; Pacemaker never calls an action named "check".
+    if kind == AgentKind::Ibmmq && arg == "check" {
+        return ExitCode::from(ocf_agent::check::main(&args[2..]));
+    }
     match arg.as_ref() {
         "--version" | "-V" => {
             println!("{} ({PROVIDER}) {}", kind.name(), kind.spec().version);

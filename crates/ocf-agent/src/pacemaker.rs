@@ -28,6 +28,11 @@ pub struct Pacemaker {
 }
 
 impl Pacemaker {
+    /// This node, outside any action (`ibmmq check`): its host name, no resource.
+    pub fn this_node() -> Pacemaker {
+        Pacemaker { node: None, resource: String::new() }
+    }
+
     pub fn from_env(env: &Env) -> Pacemaker {
         Pacemaker {
             node: std::env::var("OCF_RESKEY_CRM_meta_on_node").ok().filter(|n| !n.is_empty()),

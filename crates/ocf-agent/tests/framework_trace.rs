@@ -46,9 +46,10 @@ fn trace_ra_writes_the_default_path_with_the_action_and_its_decisions() {
     assert!(text.contains("DEBUG: start (check level 0"), "{text}");
     assert!(text.lines().last().unwrap().ends_with("ibmmq start exits 0 (OCF_SUCCESS)"), "{text}");
     // Every command the action ran, with its argv, its user, its exit code and how long it took.
-    let strmqm = text.lines().find(|l| l.contains("DEBUG: command ") && l.contains("/bin/strmqm ")).unwrap_or_else(|| {
-        panic!("no strmqm command line in the trace:\n{text}")
-    });
+    let strmqm = text
+        .lines()
+        .find(|l| l.contains("DEBUG: command ") && l.contains("/bin/strmqm "))
+        .unwrap_or_else(|| panic!("no strmqm command line in the trace:\n{text}"));
     assert!(strmqm.contains(&format!(" {} as ", sim.qm)), "{strmqm}");
     assert!(strmqm.contains(" (uid ") && strmqm.contains("): exit 0 in ") && strmqm.ends_with(" ms"), "{strmqm}");
     assert!(!strmqm.contains("(uid 0)"), "an MQ command ran as root: {strmqm}");

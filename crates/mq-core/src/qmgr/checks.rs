@@ -192,7 +192,161 @@ pub fn addmqinf_args(qm: &str, directory: &str, prefix: &Path, data_path: Option
     args
 }
 
+/// One line of a readiness report: a check's name and what it found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub check: &'static str,
+    pub verdict: Verdict,
+}
+
+/// PASS (what was found), WARN or FAIL (what is wrong and what to do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Pass(String),
+    Warn(String),
+    Fail(String),
+}
+
+impl Verdict {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Verdict::Pass(_) => "PASS",
+            Verdict::Warn(_) => "WARN",
+            Verdict::Fail(_) => "FAIL",
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            Verdict::Pass(t) | Verdict::Warn(t) | Verdict::Fail(t) => t,
+        }
+    }
+}
+
 impl QueueManager {
+    /// Every node check of `node_checks`, through the same steps, read-only and to the end: the
+    /// missing stanza is reported, not added; the cluster's published ids are read, never
+    /// written; a failed check does not stop the ones after it. For `ibmmq check`.
+    pub fn readiness(
+        &self,
+        opts: &NodeCheckOptions,
+        cluster: Option<&dyn NodeAttributes>,
+        deadline: Instant,
+        j: &dyn Journal,
+    ) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut add = |check, verdict| out.push(Finding { check, verdict });
+        let data_owner = self.data_owner(opts, deadline);
+        let mq_gid = match self.check_mq_group(data_owner.as_ref(), deadline) {
+            Ok(gid) => {
+                add(
+                    "mq user and group",
+                    Verdict::Pass(format!(
+                        "{} (uid {}, gid {}) is a member of {} (gid {gid})",
+                        self.user.name,
+                        self.user.uid,
+                        self.user.gid,
+                        user::group_name(gid)
+                    )),
+                );
+                Some(gid)
+            }
+            Err(e) => {
+                add("mq user and group", Verdict::Fail(e.to_string()));
+                data_owner.as_ref().map(|(_, (_, gid))| *gid)
+            }
+        };
+        let own = format!("{}:{}", self.user.uid, self.user.gid);
+        let ids = match cluster {
+            None => Verdict::Warn("not compared: no cluster attributes here (run it on a cluster node)".into()),
+            Some(c) => match c
+                .read_all(&ids_attribute(&self.user.name), deadline.min(Instant::now() + Duration::from_secs(5)))
+            {
+                Err(e) => Verdict::Warn(format!("not compared with the other nodes: {e}")),
+                Ok(all) => {
+                    let owner = data_owner.as_ref().map(|(_, (uid, gid))| format!("{uid}:{gid}"));
+                    match judge_ids(&self.user.name, &c.node(), &own, &all, owner.as_deref()) {
+                        IdVerdict::Agree => Verdict::Pass(format!(
+                            "{} is {own} here and on every node that published it ({} published)",
+                            self.user.name,
+                            all.len()
+                        )),
+                        IdVerdict::OthersDiffer(w) => Verdict::Warn(w),
+                        IdVerdict::ThisNodeDiffers(m) => Verdict::Fail(m),
+                    }
+                }
+            },
+        };
+        add("uid and gid across nodes", ids);
+        let read_only = NodeCheckOptions { add_mqs_ini: false, ..opts.clone() };
+        let stanza = match self.check_stanza(&read_only, deadline, j) {
+            Ok(()) => {
+                Verdict::Pass(format!("{} has its QueueManager stanza in {}", self.name, self.inst.mqs_ini().display()))
+            }
+            Err(e) if opts.add_mqs_ini => Verdict::Warn(format!("{e} (start adds it: add_mqs_ini=true)")),
+            Err(e) => Verdict::Fail(e.to_string()),
+        };
+        add("mqs.ini stanza", stanza);
+        let mut warnings = Vec::new();
+        let mut mounts = Vec::new();
+        let dirs = match mq_gid {
+            None => Verdict::Fail("not checked: the mq group is unknown (see the mq user and group check)".into()),
+            Some(gid) => match self.check_directories(opts, gid, deadline, &mut |w| warnings.push(w)) {
+                Ok((data, log)) => {
+                    self.check_own_mounts(&data, log.as_deref(), deadline, &mut |w| mounts.push(w));
+                    if mounts.is_empty() {
+                        mounts.push(String::new());
+                    }
+                    Verdict::Pass(match log {
+                        Some(l) => {
+                            format!("data {} and log {} belong to {}", data.display(), l.display(), self.user.name)
+                        }
+                        None => format!(
+                            "data {} belongs to {} (log directory not found in qm.ini)",
+                            data.display(),
+                            self.user.name
+                        ),
+                    })
+                }
+                Err(e) => Verdict::Fail(e.to_string()),
+            },
+        };
+        add("data and log directories", dirs);
+        for w in warnings.drain(..) {
+            add("data and log directories", Verdict::Warn(w));
+        }
+        for w in mounts {
+            let verdict = if w.is_empty() {
+                Verdict::Pass("data and log directories are on mounts of their own, not the root file system".into())
+            } else {
+                Verdict::Warn(w)
+            };
+            add("storage mounts", verdict);
+        }
+        self.check_boot_units(&mut |w| warnings.push(w));
+        if warnings.is_empty() {
+            add("boot-time start", Verdict::Pass(format!("no systemd unit starts {} at boot", self.name)));
+        }
+        for w in warnings.drain(..) {
+            add("boot-time start", Verdict::Warn(w));
+        }
+        if self.inst.has("mqconfig") {
+            self.check_mqconfig(deadline, j, &mut |w| warnings.push(w));
+            if warnings.is_empty() {
+                add("mqconfig", Verdict::Pass("every kernel and limit check passed".into()));
+            }
+            for w in warnings.drain(..) {
+                add("mqconfig", Verdict::Warn(w));
+            }
+        } else {
+            add(
+                "mqconfig",
+                Verdict::Warn(format!("{} has no mqconfig: kernel and limit checks not run", self.inst.path.display())),
+            );
+        }
+        out
+    }
+
     /// The node checks; Ok carries the warnings (already journaled).
     /// With `cluster`, the mq user's ids are published and compared with the other nodes'.
     pub fn node_checks(
