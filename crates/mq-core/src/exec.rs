@@ -424,8 +424,13 @@ mod tests {
     #[test]
     fn a_command_is_described_with_argv_user_outcome_and_time() {
         let id = Identity { name: "mqm".into(), uid: 1001, gid: 1001, groups: vec![], home: "/var/mqm".into() };
-        let line =
-            describe(Path::new("/opt/mqm/bin/dspmq"), &["-n", "-m", "QM1"], Some(&id), "exit 0", Duration::from_millis(12));
+        let line = describe(
+            Path::new("/opt/mqm/bin/dspmq"),
+            &["-n", "-m", "QM1"],
+            Some(&id),
+            "exit 0",
+            Duration::from_millis(12),
+        );
         assert_eq!(line, "command /opt/mqm/bin/dspmq -n -m QM1 as mqm (uid 1001): exit 0 in 12 ms");
         let line = describe(Path::new("/x"), &["a b", "", "it's"], None, "timed out", Duration::ZERO);
         assert!(line.starts_with("command /x 'a b' '' 'it\\'s' as the agent's own user (uid "), "{line}");
