@@ -141,6 +141,29 @@ impl Runner {
         stdin: Option<&[u8]>,
         deadline: Instant,
     ) -> Result<Output, ExecError> {
+        self.run_inner(program, args, stdin, deadline, None)
+    }
+
+    /// `run`, handing each line of the command's standard output to `on_line` as it comes (a
+    /// long strmqm's progress), not only once it has exited.
+    pub fn run_watched<S: AsRef<OsStr>>(
+        &self,
+        program: &Path,
+        args: &[S],
+        deadline: Instant,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<Output, ExecError> {
+        self.run_inner(program, args, None, deadline, Some(on_line))
+    }
+
+    fn run_inner<S: AsRef<OsStr>>(
+        &self,
+        program: &Path,
+        args: &[S],
+        stdin: Option<&[u8]>,
+        deadline: Instant,
+        on_line: Option<&mut dyn FnMut(&str)>,
+    ) -> Result<Output, ExecError> {
         let name = program.display().to_string();
         let start = Instant::now();
         let mut cmd = self.command(program, args)?;
@@ -169,7 +192,7 @@ impl Runner {
             // MQSC scripts are far below the pipe buffer; a child that exits early gives EPIPE.
             let _ = sin.write_all(data);
         }
-        let result = collect(&mut child, &name, deadline);
+        let result = collect(&mut child, &name, deadline, on_line);
         match result {
             Ok((status, stdout, stderr)) => {
                 let rc = match (status.code(), status.signal()) {
@@ -261,11 +284,21 @@ fn drain<R: Read>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Result<bool> {
     }
 }
 
+/// Hands the complete lines of `buf` after `seen` to `f`, moving `seen` past them.
+fn emit_lines(buf: &[u8], seen: &mut usize, f: &mut dyn FnMut(&str)) {
+    while let Some(nl) = buf[*seen..].iter().position(|b| *b == b'\n') {
+        f(String::from_utf8_lossy(&buf[*seen..*seen + nl]).trim_end());
+        *seen += nl + 1;
+    }
+}
+
 fn collect(
     child: &mut Child,
     name: &str,
     deadline: Instant,
+    mut on_line: Option<&mut dyn FnMut(&str)>,
 ) -> Result<(std::process::ExitStatus, Vec<u8>, Vec<u8>), ExecError> {
+    let mut seen = 0;
     let io = |e| ExecError::Io { program: name.to_string(), source: e };
     let mut out = child.stdout.take();
     let mut err = child.stderr.take();
@@ -286,6 +319,9 @@ fn collect(
             }
             if let Some(e) = err.as_mut() {
                 drain(e, &mut ebuf).map_err(io)?;
+            }
+            if let Some(f) = on_line.as_mut() {
+                emit_lines(&obuf, &mut seen, &mut **f);
             }
             return Ok((status, obuf, ebuf));
         }
@@ -332,6 +368,9 @@ fn collect(
             if !drain(o, &mut obuf).map_err(io)? {
                 out = None;
             }
+        }
+        if let Some(f) = on_line.as_mut() {
+            emit_lines(&obuf, &mut seen, &mut **f);
         }
         if let Some(e) = err.as_mut() {
             if !drain(e, &mut ebuf).map_err(io)? {
