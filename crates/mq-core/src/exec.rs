@@ -389,6 +389,37 @@ mod tests {
     }
 
     #[test]
+    fn watched_lines_arrive_while_the_command_runs_and_at_its_deadline() {
+        let t = Instant::now();
+        let mut seen: Vec<(String, Duration)> = Vec::new();
+        let mut on_line = |l: &str| seen.push((l.to_string(), t.elapsed()));
+        let o = runner()
+            .run_watched(
+                Path::new("/bin/sh"),
+                &["-c", "echo one; sleep 1; printf 'two\\nthree'"],
+                Instant::now() + Duration::from_secs(5),
+                &mut on_line,
+            )
+            .unwrap();
+        assert_eq!(o.stdout, "one\ntwo\nthree");
+        let lines: Vec<&str> = seen.iter().map(|(l, _)| l.as_str()).collect();
+        // A last line without its newline is not a line yet.
+        assert_eq!(lines, ["one", "two"]);
+        assert!(seen[0].1 < Duration::from_millis(900), "the first line came only at exit: {:?}", seen[0].1);
+        // A command killed at its deadline has handed over what it printed before.
+        let mut got = Vec::new();
+        let mut on_line = |l: &str| got.push(l.to_string());
+        let e = runner().run_watched(
+            Path::new("/bin/sh"),
+            &["-c", "echo progress; sleep 10"],
+            Instant::now() + Duration::from_millis(500),
+            &mut on_line,
+        );
+        assert!(matches!(e, Err(ExecError::Timeout { .. })), "{e:?}");
+        assert_eq!(got, ["progress"]);
+    }
+
+    #[test]
     fn captures_stdout_stderr_and_rc() {
         let o = runner()
             .run(

@@ -220,7 +220,7 @@ impl QueueManager {
     /// its controller running is a log replay that needs longer (StillStarting, so the caller can
     /// say which timeout would cover it); anything else is the timeout itself.
     fn still_starting(&self, since: Instant, progress: Option<String>, e: ExecError, deadline: Instant) -> MqError {
-        let state = self.dspmq(deadline.max(Instant::now() + Duration::from_millis(500))).map(|r| r.state);
+        let state = self.dspmq(deadline).map(|r| r.state);
         let controller = self.scope().list().iter().any(|p| p.name == procs::EXECUTION_CONTROLLER);
         match state {
             Ok(QmState::Starting) if controller => {
@@ -599,6 +599,35 @@ AMQ7018E: The queue manager operation cannot be completed.\n";
             assert_eq!(f, want, "{rc}");
             assert!(msg.contains(&format!("exited {rc}")), "{msg}");
         }
+    }
+
+    #[test]
+    fn replay_progress_is_logged_at_info_at_most_every_ten_seconds() {
+        let notes = std::cell::RefCell::new(Vec::new());
+        let j = |l: Level, m: &str| notes.borrow_mut().push((l, m.to_string()));
+        let mut p = Progress::new(Instant::now());
+        p.strmqm_line("QM1", "IBM MQ queue manager 'QM1' starting.", &j);
+        for n in [1700, 3400, 5100] {
+            p.strmqm_line(
+                "QM1",
+                &format!("{n} log records accessed on queue manager 'QM1' during the log replay phase."),
+                &j,
+            );
+        }
+        p.strmqm_line("QM1", "Log replay for queue manager 'QM1' complete.", &j);
+        let levels: Vec<Level> = notes.borrow().iter().map(|(l, _)| *l).collect();
+        assert_eq!(levels, [Level::Info, Level::Info, Level::Debug, Level::Debug, Level::Info]);
+        assert!(notes.borrow()[1].1.contains("Starting for 0s: 1700 log records"), "{:?}", notes.borrow());
+        assert_eq!(
+            p.last.as_deref(),
+            Some("5100 log records accessed on queue manager 'QM1' during the log replay phase.")
+        );
+        // dspmq's Starting shares the same pace.
+        p.starting("QM1", &j);
+        assert_eq!(notes.borrow().last().unwrap().0, Level::Debug);
+        p.told = Some(Instant::now() - PROGRESS_EVERY);
+        p.starting("QM1", &j);
+        assert_eq!(notes.borrow().last().unwrap().0, Level::Info);
     }
 
     #[test]

@@ -325,3 +325,17 @@ fn reload(p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     log::info(format!("{}: reloaded parameters (test_queue={}, stop_mode={:?})", p.qmgr, p.test_queue, p.stop_mode));
     Ok(OcfExit::Success)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_start_timeout_suggested_after_a_replay_outlasted_it() {
+        // Twice the longer of the timeout and the time seen Starting, in whole minutes.
+        assert_eq!(replay_timeout_advice(10, 7), 60);
+        assert_eq!(replay_timeout_advice(120, 100), 240);
+        assert_eq!(replay_timeout_advice(300, 700), 1440);
+        assert_eq!(replay_timeout_advice(0, 0), 60);
+    }
+}
