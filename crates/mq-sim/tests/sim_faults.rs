@@ -26,7 +26,7 @@ fn log_replay_keeps_starting_and_strmqm_prints_its_progress() {
     let t = Instant::now();
     let mut c = Command::new(sim.bin("strmqm"));
     c.arg("QM1").stdout(Stdio::piped());
-    let mut child = c.spawn().unwrap();
+    let child = c.spawn().unwrap();
     // dspmq shows Starting while the log is replayed, with the execution controller already there.
     sim.wait_status("QM1", "STARTING", Duration::from_secs(2));
     assert!(sim.processes().iter().any(|p| p.comm == "amqzxma0"), "no controller while Starting");
