@@ -305,3 +305,25 @@ fn a_takeover_behind_a_lock_lease_then_a_log_replay_is_not_failed() {
     }
     assert!(a.pids(qm).is_empty() && b.pids(qm).is_empty(), "processes left");
 }
+
+/// A failover group on shared storage whose active node died: its NFSv4 lease keeps the data
+/// Running elsewhere; the start here waits it out within its budget and then starts (the log
+/// replay included).
+#[test]
+fn single_instance_start_waits_out_a_dead_nodes_lock_lease() {
+    let qm = "QMMI6";
+    let Pair { a, b, .. } = &pair(qm);
+    a.fault(qm, "lock-lease", Some("3"));
+    b.fault(qm, "log-replay", Some("2"));
+    assert_eq!(a.mq("strmqm", &[qm]).rc, 0);
+    a.crash(qm, false);
+    let t = Instant::now();
+    assert_eq!(b.status(qm), "RUNNING ELSEWHERE");
+    let r = b.agent("start", qm, &[("OCF_RESKEY_multi_instance", "false"), ("OCF_RESKEY_CRM_meta_timeout", "30000")]);
+    assert_eq!(r.rc, 0, "start behind the lease: {r:?}");
+    assert!(t.elapsed() >= Duration::from_secs(4), "started inside lease + replay: {:?}", t.elapsed());
+    assert!(r.stderr.contains("released the data"), "{}", r.stderr);
+    assert_eq!(b.status(qm), "RUNNING");
+    assert_eq!(b.act("stop", qm).rc, 0);
+    assert!(b.pids(qm).is_empty());
+}
