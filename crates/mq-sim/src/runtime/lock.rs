@@ -55,6 +55,8 @@ pub fn held_elsewhere(qm: &QmPaths, node: &str) -> bool {
 // node that still runs releases its locks at once, so this models the node's death: the active
 // instance renews `<data>/master.lease` ("NODE SECS", renewed by rewriting it) while it runs and
 // removes it when it ends; after a crash the file stays and counts until its mtime + SECS.
+// UNCONFIRMED: what MQ itself prints meanwhile; the simulator answers as for a live active
+// instance elsewhere (dspmq "Running elsewhere", strmqm rc 31/43, a standby keeps waiting).
 
 fn lease_path(qm: &QmPaths) -> PathBuf {
     qm.data_dir.join("master.lease")
