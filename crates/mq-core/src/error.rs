@@ -70,6 +70,14 @@ pub enum MqError {
     Permission(String),
     #[error("{0}")]
     Failed(String),
+    /// The queue manager was still Starting (log replay) when the operation's time ran out:
+    /// `secs` is how long it had been Starting as far as the operation saw, `progress` the last
+    /// replay line strmqm printed.
+    #[error(
+        "queue manager {qm} is still Starting (log replay) after {secs}s{}",
+        .progress.as_ref().map(|p| format!(" (last progress: {})", p.trim_end_matches('.'))).unwrap_or_default()
+    )]
+    StillStarting { qm: String, secs: u64, progress: Option<String> },
 }
 
 impl MqError {

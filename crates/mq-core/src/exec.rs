@@ -142,8 +142,32 @@ impl Runner {
         stdin: Option<&[u8]>,
         deadline: Instant,
     ) -> Result<Output, ExecError> {
+        self.run_observed(program, args, stdin, deadline, None)
+    }
+
+    /// `run`, handing each line of the command's standard output to `on_line` as it comes (a
+    /// long strmqm's progress), not only once it has exited.
+    pub fn run_watched<S: AsRef<OsStr>>(
+        &self,
+        program: &Path,
+        args: &[S],
+        deadline: Instant,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<Output, ExecError> {
+        self.run_observed(program, args, None, deadline, Some(on_line))
+    }
+
+    /// `run_inner`, then the command and its outcome to the command observer.
+    fn run_observed<S: AsRef<OsStr>>(
+        &self,
+        program: &Path,
+        args: &[S],
+        stdin: Option<&[u8]>,
+        deadline: Instant,
+        on_line: Option<&mut dyn FnMut(&str)>,
+    ) -> Result<Output, ExecError> {
         let start = Instant::now();
-        let result = self.run_unobserved(program, args, stdin, deadline);
+        let result = self.run_inner(program, args, stdin, deadline, on_line);
         observe(|| {
             let outcome = match &result {
                 Ok(o) => format!("exit {}", o.rc),
@@ -154,12 +178,13 @@ impl Runner {
         result
     }
 
-    fn run_unobserved<S: AsRef<OsStr>>(
+    fn run_inner<S: AsRef<OsStr>>(
         &self,
         program: &Path,
         args: &[S],
         stdin: Option<&[u8]>,
         deadline: Instant,
+        on_line: Option<&mut dyn FnMut(&str)>,
     ) -> Result<Output, ExecError> {
         let name = program.display().to_string();
         let start = Instant::now();
@@ -189,7 +214,7 @@ impl Runner {
             // MQSC scripts are far below the pipe buffer; a child that exits early gives EPIPE.
             let _ = sin.write_all(data);
         }
-        let result = collect(&mut child, &name, deadline);
+        let result = collect(&mut child, &name, deadline, on_line);
         match result {
             Ok((status, stdout, stderr)) => {
                 let rc = match (status.code(), status.signal()) {
@@ -337,11 +362,21 @@ fn drain<R: Read>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Result<bool> {
     }
 }
 
+/// Hands the complete lines of `buf` after `seen` to `f`, moving `seen` past them.
+fn emit_lines(buf: &[u8], seen: &mut usize, f: &mut dyn FnMut(&str)) {
+    while let Some(nl) = buf[*seen..].iter().position(|b| *b == b'\n') {
+        f(String::from_utf8_lossy(&buf[*seen..*seen + nl]).trim_end());
+        *seen += nl + 1;
+    }
+}
+
 fn collect(
     child: &mut Child,
     name: &str,
     deadline: Instant,
+    mut on_line: Option<&mut dyn FnMut(&str)>,
 ) -> Result<(std::process::ExitStatus, Vec<u8>, Vec<u8>), ExecError> {
+    let mut seen = 0;
     let io = |e| ExecError::Io { program: name.to_string(), source: e };
     let mut out = child.stdout.take();
     let mut err = child.stderr.take();
@@ -362,6 +397,9 @@ fn collect(
             }
             if let Some(e) = err.as_mut() {
                 drain(e, &mut ebuf).map_err(io)?;
+            }
+            if let Some(f) = on_line.as_mut() {
+                emit_lines(&obuf, &mut seen, &mut **f);
             }
             return Ok((status, obuf, ebuf));
         }
@@ -409,6 +447,9 @@ fn collect(
                 out = None;
             }
         }
+        if let Some(f) = on_line.as_mut() {
+            emit_lines(&obuf, &mut seen, &mut **f);
+        }
         if let Some(e) = err.as_mut() {
             if !drain(e, &mut ebuf).map_err(io)? {
                 err = None;
@@ -438,6 +479,37 @@ mod tests {
 
     fn runner() -> Runner {
         Runner::new(Path::new("/nonexistent/bin"), None)
+    }
+
+    #[test]
+    fn watched_lines_arrive_while_the_command_runs_and_at_its_deadline() {
+        let t = Instant::now();
+        let mut seen: Vec<(String, Duration)> = Vec::new();
+        let mut on_line = |l: &str| seen.push((l.to_string(), t.elapsed()));
+        let o = runner()
+            .run_watched(
+                Path::new("/bin/sh"),
+                &["-c", "echo one; sleep 1; printf 'two\\nthree'"],
+                Instant::now() + Duration::from_secs(5),
+                &mut on_line,
+            )
+            .unwrap();
+        assert_eq!(o.stdout, "one\ntwo\nthree");
+        let lines: Vec<&str> = seen.iter().map(|(l, _)| l.as_str()).collect();
+        // A last line without its newline is not a line yet.
+        assert_eq!(lines, ["one", "two"]);
+        assert!(seen[0].1 < Duration::from_millis(900), "the first line came only at exit: {:?}", seen[0].1);
+        // A command killed at its deadline has handed over what it printed before.
+        let mut got = Vec::new();
+        let mut on_line = |l: &str| got.push(l.to_string());
+        let e = runner().run_watched(
+            Path::new("/bin/sh"),
+            &["-c", "echo progress; sleep 10"],
+            Instant::now() + Duration::from_millis(500),
+            &mut on_line,
+        );
+        assert!(matches!(e, Err(ExecError::Timeout { .. })), "{e:?}");
+        assert_eq!(got, ["progress"]);
     }
 
     #[test]

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
-    /// strmqm stays in Starting for N seconds before Running.
-    SlowStart,
+    /// Log replay: the queue manager stays Starting for N seconds before Running (after strmqm and
+    /// after a standby takes over); strmqm prints replay progress meanwhile. `slow-start` is its old name.
+    LogReplay,
     /// strmqm fails at once with this return code.
     StrmqmRc,
     /// endmqm -c / -w / -i are accepted but ignored; only -p or a kill ends the QM.
@@ -21,25 +22,32 @@ pub enum Fault {
     StorageLost,
     /// SysV IPC of the QM left behind (made when set), for amqiclen to remove.
     LeftoverIpc,
+    /// endmqm -c / -w / -i: the queue manager takes N seconds to end (Quiescing / Ending immediately).
+    SlowEndmqm,
+    /// NFSv4 lock lease: when this node's active instance dies without ending, its lock on the data is
+    /// still held for N seconds ("Running elsewhere" on the other nodes), as when the node itself died.
+    LockLease,
     /// Internal: set by `mqsim crash --leave-children` so children survive their controller.
     LeaveChildren,
 }
 
-pub const ALL: [Fault; 8] = [
-    Fault::SlowStart,
+pub const ALL: [Fault; 10] = [
+    Fault::LogReplay,
     Fault::StrmqmRc,
     Fault::IgnoreEndmqm,
     Fault::Hang,
     Fault::LogFull,
     Fault::StorageLost,
     Fault::LeftoverIpc,
+    Fault::SlowEndmqm,
+    Fault::LockLease,
     Fault::LeaveChildren,
 ];
 
 #[derive(Debug, thiserror::Error)]
 pub enum FaultError {
     #[error(
-        "unknown fault '{0}' (known: slow-start, strmqm-rc, ignore-endmqm, hang, log-full, storage-lost, leftover-ipc)"
+        "unknown fault '{0}' (known: log-replay, strmqm-rc, ignore-endmqm, hang, log-full, storage-lost, leftover-ipc, slow-endmqm, lock-lease)"
     )]
     Unknown(String),
     #[error("fault '{0}' needs a value: {1}")]
@@ -51,18 +59,23 @@ pub enum FaultError {
 impl Fault {
     pub fn name(self) -> &'static str {
         match self {
-            Fault::SlowStart => "slow-start",
+            Fault::LogReplay => "log-replay",
             Fault::StrmqmRc => "strmqm-rc",
             Fault::IgnoreEndmqm => "ignore-endmqm",
             Fault::Hang => "hang",
             Fault::LogFull => "log-full",
             Fault::StorageLost => "storage-lost",
             Fault::LeftoverIpc => "leftover-ipc",
+            Fault::SlowEndmqm => "slow-endmqm",
+            Fault::LockLease => "lock-lease",
             Fault::LeaveChildren => "leave-children",
         }
     }
 
     pub fn parse(s: &str) -> Result<Fault, FaultError> {
+        if s == "slow-start" {
+            return Ok(Fault::LogReplay);
+        }
         ALL.iter().copied().find(|f| f.name() == s).ok_or_else(|| FaultError::Unknown(s.to_string()))
     }
 
@@ -76,7 +89,7 @@ impl Fault {
             )),
         };
         match self {
-            Fault::SlowStart => need_num("a number of seconds"),
+            Fault::LogReplay | Fault::SlowEndmqm | Fault::LockLease => need_num("a number of seconds"),
             Fault::StrmqmRc => need_num("a return code 0-255"),
             _ => Ok(()),
         }
@@ -96,7 +109,7 @@ pub fn is_set(inst: &Installation, qm: &QmPaths, f: Fault) -> bool {
     dir(inst, &qm.dir_name).join(f.name()).exists()
 }
 
-/// A numeric fault value (slow-start seconds, strmqm rc).
+/// A numeric fault value (seconds, strmqm rc).
 pub fn number(inst: &Installation, qm: &QmPaths, f: Fault) -> Option<u32> {
     get(inst, qm, f).and_then(|v| v.parse().ok())
 }

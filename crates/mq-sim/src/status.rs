@@ -113,7 +113,7 @@ pub fn qm_state(inst: &Installation, qm: &QmPaths) -> QmState {
     }
     let local = procs::controller(inst, qm).map(|_| local_role(inst, qm));
     // Probing the lock is only needed when nothing runs here.
-    let elsewhere = local.is_none() && lock::held_elsewhere(qm);
+    let elsewhere = local.is_none() && lock::held_elsewhere(qm, &inst.node);
     derive(true, local, elsewhere, recorded_state(qm))
 }
 

@@ -19,6 +19,74 @@ fn slow_start_shows_starting_then_running() {
 }
 
 #[test]
+fn log_replay_keeps_starting_and_strmqm_prints_its_progress() {
+    let sim = Sim::install(&[]);
+    sim.ok("crtmqm", &["QM1"]);
+    assert_eq!(sim.mqsim(&["fault", "QM1", "set", "log-replay", "3"]).rc, 0);
+    let t = Instant::now();
+    let mut c = Command::new(sim.bin("strmqm"));
+    c.arg("QM1").stdout(Stdio::piped());
+    let child = c.spawn().unwrap();
+    // dspmq shows Starting while the log is replayed, with the execution controller already there.
+    sim.wait_status("QM1", "STARTING", Duration::from_secs(2));
+    assert!(sim.processes().iter().any(|p| p.comm == "amqzxma0"), "no controller while Starting");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // strmqm returns only when the queue manager runs (IBM: it does not return before).
+    assert!(t.elapsed() >= Duration::from_secs(3), "strmqm returned during the replay: {:?}", t.elapsed());
+    assert_eq!(sim.status("QM1"), "RUNNING");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let counts: Vec<u64> = text
+        .lines()
+        .filter_map(|l| l.strip_suffix(" log records accessed on queue manager 'QM1' during the log replay phase."))
+        .map(|n| n.parse().unwrap())
+        .collect();
+    // Intermittent progress (about one a second), growing, then the end of the replay.
+    assert!(counts.len() >= 2, "{text}");
+    assert!(counts.windows(2).all(|w| w[0] < w[1]), "{text}");
+    let after: Vec<&str> = text.lines().skip_while(|l| !l.starts_with("Log replay")).collect();
+    assert_eq!(after[0], "Log replay for queue manager 'QM1' complete.", "{text}");
+    assert_eq!(after[1], "Transaction manager state recovered for queue manager 'QM1'.", "{text}");
+    // The error log records the same with IBM's message ids.
+    let log = std::fs::read_to_string(sim.data().join("qmgrs/QM1/errors/AMQERR01.LOG")).unwrap();
+    for id in ["AMQ7229I: ", "AMQ7230I: ", "AMQ7231I: ", "AMQ7232I: "] {
+        assert!(log.contains(id), "{id} missing from the error log");
+    }
+    sim.ok("endmqm", &["-i", "QM1"]);
+    // The old name still works.
+    assert_eq!(sim.mqsim(&["fault", "QM1", "clear", "slow-start"]).rc, 0);
+    assert!(!sim.mqsim(&["fault", "QM1", "list"]).stdout.contains("log-replay"));
+}
+
+#[test]
+fn slow_endmqm_stays_ending_and_p_cuts_it_short() {
+    let sim = Sim::install(&[]);
+    sim.ok("crtmqm", &["QM1"]);
+    sim.ok("strmqm", &["QM1"]);
+    assert_eq!(sim.mqsim(&["fault", "QM1", "set", "slow-endmqm", "3"]).rc, 0);
+    // endmqm -w waits out the slow end.
+    let t = Instant::now();
+    assert_eq!(ends_within(&sim, &["-w", "QM1"], Duration::from_secs(20)), Some(0));
+    assert!(t.elapsed() >= Duration::from_secs(3), "the end was not slow: {:?}", t.elapsed());
+    assert_eq!(sim.status("QM1"), "ENDED NORMALLY");
+    // endmqm -c returns at once and the queue manager stays Quiescing for the time set.
+    sim.ok("strmqm", &["QM1"]);
+    let t = Instant::now();
+    sim.ok("endmqm", &["-c", "QM1"]);
+    assert!(t.elapsed() < Duration::from_secs(2));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(sim.status("QM1"), "QUIESCING");
+    // endmqm -i meanwhile: Ending immediately, still slow; -p ends it at once.
+    let t = Instant::now();
+    let mut i = Spawned::start(Command::new(sim.bin("endmqm")).args(["-i", "QM1"]).stdout(Stdio::null()));
+    sim.wait_status("QM1", "ENDING IMMEDIATELY", Duration::from_secs(2));
+    assert_eq!(ends_within(&sim, &["-p", "QM1"], Duration::from_secs(10)), Some(0));
+    assert_eq!(i.wait_within(Duration::from_secs(10)), Some(0));
+    assert!(t.elapsed() < Duration::from_secs(3), "-p did not cut the slow end short: {:?}", t.elapsed());
+    assert!(sim.processes().is_empty());
+}
+
+#[test]
 fn strmqm_rc_fault() {
     let sim = Sim::install(&[]);
     sim.ok("crtmqm", &["QM1"]);

@@ -106,3 +106,56 @@ fn a_third_instance_is_refused_with_47() {
     a.ok("endmqm", &["-i", "QM1"]);
     b.wait_status("QM1", "ENDED IMMEDIATELY", Duration::from_secs(10));
 }
+
+#[test]
+fn a_takeover_replays_the_log_starting_then_running() {
+    let Pair { a, b } = pair();
+    assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 0);
+    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30);
+    // The replay is B's: faults are node-local.
+    assert_eq!(b.mqsim(&["fault", "QM1", "set", "log-replay", "3"]).rc, 0);
+    let t = std::time::Instant::now();
+    assert_eq!(a.mqsim(&["crash", "QM1"]).rc, 0);
+    b.wait_status("QM1", "STARTING", Duration::from_secs(5));
+    assert!(b.processes().iter().any(|p| p.comm == "amqzxma0"), "B's controller is gone while Starting");
+    b.wait_status("QM1", "RUNNING", Duration::from_secs(15));
+    assert!(t.elapsed() >= Duration::from_secs(3), "B ran before its replay ended: {:?}", t.elapsed());
+    let log = std::fs::read_to_string(a.dir().join("shared/qmgrs/QM1/errors/AMQERR01.LOG")).unwrap();
+    let takeover = log.find("AMQ7806I").expect("no takeover entry");
+    assert!(log[takeover..].contains("AMQ7230I"), "no replay after the takeover");
+    assert_eq!(a.status("QM1"), "RUNNING ELSEWHERE");
+}
+
+#[test]
+fn a_dead_nodes_lock_lease_keeps_running_elsewhere_until_it_runs_out() {
+    let Pair { a, b } = pair();
+    // A's NFS client holds its lock as a 3 s lease (the default of a Linux NFS server is 90 s).
+    assert_eq!(a.mqsim(&["fault", "QM1", "set", "lock-lease", "3"]).rc, 0);
+    assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 0);
+    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30);
+    let t = std::time::Instant::now();
+    assert_eq!(a.mqsim(&["crash", "QM1"]).rc, 0);
+    // The standby cannot take the lock while the lease lasts.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(b.status("QM1"), "RUNNING AS STANDBY", "B took over inside the lease");
+    b.wait_status("QM1", "RUNNING", Duration::from_secs(10));
+    assert!(t.elapsed() >= Duration::from_secs(2), "B took over inside the lease: {:?}", t.elapsed());
+    b.ok("endmqm", &["-w", "QM1"]);
+
+    // Without a standby: B's plain strmqm sees Running elsewhere until the lease runs out, then starts.
+    assert_eq!(a.run("strmqm", &["QM1"]).rc, 0);
+    assert_eq!(a.mqsim(&["crash", "QM1"]).rc, 0);
+    let t = std::time::Instant::now();
+    assert_eq!(b.status("QM1"), "RUNNING ELSEWHERE");
+    assert_ne!(b.run("strmqm", &["QM1"]).rc, 0, "strmqm inside the lease");
+    eventually("the lease to run out", Duration::from_secs(10), || match b.status("QM1") {
+        s if s == "ENDED UNEXPECTEDLY" => Ok(()),
+        s => Err(s),
+    });
+    assert!(t.elapsed() >= Duration::from_secs(2), "the lease ran out early: {:?}", t.elapsed());
+    assert_eq!(b.run("strmqm", &["QM1"]).rc, 0);
+    assert_eq!(b.status("QM1"), "RUNNING");
+    // An orderly end releases the lock at once: no lease is left behind.
+    b.ok("endmqm", &["-w", "QM1"]);
+    assert_eq!(a.status("QM1"), "ENDED NORMALLY");
+}

@@ -243,7 +243,8 @@ fn dspmq_states_as_a_cluster_sees_them() {
         assert_eq!(sim.act("start", "QMX").rc, 0);
     }
     assert_eq!(sim.act("stop", "QMX").rc, 0);
-    // Starting for longer than the monitor may watch: a failure, never success.
+    // Starting with its controller running is a log replay: running, within replay_timeout
+    // (the cap is tested in monitor_during_a_replay_is_running_until_replay_timeout).
     sim.fault("QMX", "slow-start", Some("4"));
     let mut c = std::process::Command::new(sim.bin("strmqm"));
     let (uid, gid) = ids("mqm");
@@ -265,12 +266,130 @@ fn dspmq_states_as_a_cluster_sees_them() {
         &[("qmgr", "QMX")],
         &[("OCF_RESKEY_CRM_meta_interval", "20000"), ("OCF_RESKEY_CRM_meta_timeout", "2000")],
     );
-    assert_eq!(r.rc, 1, "monitor of a QM stuck Starting: {r:?}");
-    assert!(r.reason().contains("Starting"), "{}", r.reason());
+    assert_eq!(r.rc, 0, "monitor of a QM replaying its log: {r:?}");
+    assert!(r.stderr.contains("Starting (log replay)"), "{r:?}");
     assert!(r.elapsed < Duration::from_secs(2));
     let _ = strmqm.wait();
     sim.clear_fault("QMX", "slow-start");
     let r = sim.act("start", "QMX");
     assert_eq!(r.rc, 0, "{r:?}");
     assert_eq!(sim.act("stop", "QMX").rc, 0);
+}
+
+/// strmqm run by hand as the mq user (a start that is not the agent's), in the background.
+fn strmqm_by_hand(sim: &Sim, qm: &str) -> std::process::Child {
+    let mut c = std::process::Command::new(sim.bin("strmqm"));
+    let (uid, gid) = ids("mqm");
+    std::os::unix::process::CommandExt::uid(&mut c, uid);
+    std::os::unix::process::CommandExt::gid(&mut c, gid);
+    c.arg(qm).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    c.spawn().unwrap()
+}
+
+#[test]
+fn start_waits_out_a_log_replay_and_reports_it_without_flooding() {
+    let sim = Sim::install(&[]);
+    assert_eq!(sim.crtmqm("QMRP").rc, 0);
+    sim.fault("QMRP", "log-replay", Some("5"));
+    let r = sim.agent("start", &[("qmgr", "QMRP")], &[("OCF_RESKEY_CRM_meta_timeout", "20000")]);
+    assert_eq!(r.rc, 0, "start under a 5 s replay with a 20 s timeout: {r:?}");
+    assert!(r.elapsed >= Duration::from_secs(5), "start returned before the replay ended: {:?}", r.elapsed);
+    // strmqm printed about one progress line a second; the log shows the first (and the end).
+    let progress = r.stderr.lines().filter(|l| l.contains("during the log replay phase")).count();
+    assert!((1..=2).contains(&progress), "{progress} replay lines logged: {}", r.stderr);
+    assert!(r.stderr.contains("Log replay for queue manager 'QMRP' complete."), "{}", r.stderr);
+    assert_eq!(sim.monitor("QMRP", 10).rc, 0);
+    assert_eq!(sim.act("stop", "QMRP").rc, 0);
+}
+
+#[test]
+fn start_past_a_long_replay_names_how_long_and_the_timeout_to_set() {
+    let sim = Sim::install(&[]);
+    assert_eq!(sim.crtmqm("QMRL").rc, 0);
+    sim.fault("QMRL", "log-replay", Some("30"));
+    let r = sim.agent("start", &[("qmgr", "QMRL")], &[("OCF_RESKEY_CRM_meta_timeout", "10000")]);
+    assert_eq!(r.rc, 1, "start under a 30 s replay with a 10 s timeout: {r:?}");
+    assert!(r.elapsed < Duration::from_secs(10), "start overran its timeout: {:?}", r.elapsed);
+    let reason = r.reason();
+    // Starting from strmqm's launch until its share of the 9 s budget ran out.
+    let secs: u64 = reason
+        .split("still Starting (log replay) after ")
+        .nth(1)
+        .and_then(|t| t.split('s').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no duration in: {reason}"));
+    assert!((5..=9).contains(&secs), "{reason}");
+    assert!(reason.contains("timeout=10s"), "{reason}");
+    assert!(reason.starts_with("pcs resource update test_qm op start timeout=60s"), "{reason}");
+    // Pacemaker's stop then ends the replaying queue manager within its own budget.
+    let r = sim.agent("stop", &[("qmgr", "QMRL")], &[("OCF_RESKEY_CRM_meta_timeout", "20000")]);
+    assert_eq!(r.rc, 0, "{r:?}");
+    assert!(r.elapsed < Duration::from_secs(20));
+    assert!(qm_pids(&sim.root, "QMRL").is_empty());
+}
+
+#[test]
+fn monitor_during_a_replay_is_running_until_replay_timeout() {
+    let sim = Sim::install(&[]);
+    assert_eq!(sim.crtmqm("QMRM").rc, 0);
+    sim.fault("QMRM", "log-replay", Some("12"));
+    let mut strmqm = strmqm_by_hand(&sim, "QMRM");
+    eventually("QMRM starting", Duration::from_secs(15), || {
+        let ds = sim.mq("dspmq", &["-n", "-m", "QMRM"]).stdout;
+        if ds.contains("STARTING") {
+            Ok(())
+        } else {
+            Err(ds)
+        }
+    });
+    let monitor = |depth: &str| {
+        sim.agent(
+            "monitor",
+            &[("qmgr", "QMRM"), ("replay_timeout", "4")],
+            &[
+                ("OCF_RESKEY_CRM_meta_interval", "20000"),
+                ("OCF_CHECK_LEVEL", depth),
+                ("OCF_RESKEY_CRM_meta_timeout", "10000"),
+            ],
+        )
+    };
+    // A replay in progress: running, at every depth (the MQI checks wait for it), and at once.
+    for depth in ["0", "10", "20"] {
+        let r = monitor(depth);
+        assert_eq!(r.rc, 0, "depth {depth} during the replay: {r:?}");
+        assert!(r.elapsed < Duration::from_secs(3), "depth {depth} took {:?}", r.elapsed);
+    }
+    assert_eq!(sim.probe("QMRM").rc, 0, "a probe: it is active here");
+    // Past replay_timeout (counted from the first monitor that saw it): a failure.
+    std::thread::sleep(Duration::from_secs(5));
+    let r = monitor("0");
+    assert_eq!(r.rc, 1, "Starting past replay_timeout: {r:?}");
+    assert!(r.reason().contains("past replay_timeout=4s"), "{}", r.reason());
+    let _ = strmqm.wait();
+    assert_eq!(monitor("10").rc, 0, "running after the replay");
+    assert_eq!(sim.act("stop", "QMRM").rc, 0);
+}
+
+#[test]
+fn stop_with_a_slow_endmqm_escalates_within_its_budget() {
+    let sim = Sim::install(&[]);
+    started(&sim, "QMSE");
+    let stop = |timeout: &str| {
+        sim.agent("stop", &[("qmgr", "QMSE"), ("stop_mode", "controlled")], &[("OCF_RESKEY_CRM_meta_timeout", timeout)])
+    };
+    // An end that fits the budget: no escalation.
+    sim.fault("QMSE", "slow-endmqm", Some("2"));
+    let r = stop("20000");
+    assert_eq!(r.rc, 0, "{r:?}");
+    assert!(r.elapsed >= Duration::from_secs(2), "{:?}", r.elapsed);
+    assert!(!r.stderr.contains("endmqm -p"), "escalated an end that fitted: {}", r.stderr);
+    assert!(qm_pids(&sim.root, "QMSE").is_empty());
+    // An end slower than the whole stop: escalated (-p, then kill), and still within the timeout.
+    assert_eq!(sim.act("start", "QMSE").rc, 0);
+    sim.fault("QMSE", "slow-endmqm", Some("60"));
+    let r = stop("10000");
+    assert_eq!(r.rc, 0, "{r:?}");
+    assert!(r.elapsed < Duration::from_secs(10), "stop overran its timeout: {:?}", r.elapsed);
+    assert!(r.stderr.contains("endmqm -p"), "no escalation: {}", r.stderr);
+    assert!(qm_pids(&sim.root, "QMSE").is_empty(), "processes left after the escalation");
 }

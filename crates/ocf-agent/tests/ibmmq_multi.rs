@@ -253,3 +253,77 @@ fn single_instance_start_fails_when_the_data_is_never_released() {
     assert!(b.pids(qm).is_empty(), "B started processes: {:?}", b.pids(qm));
     assert_eq!(a.status(qm), "RUNNING");
 }
+
+#[test]
+fn a_takeover_behind_a_lock_lease_then_a_log_replay_is_not_failed() {
+    let qm = "QMMIL";
+    let Pair { a, b, .. } = &pair(qm);
+    // A's lock is a 3 s NFSv4 lease (90 s by default on a Linux NFS server); B replays for 4 s.
+    a.fault(qm, "lock-lease", Some("3"));
+    b.fault(qm, "log-replay", Some("4"));
+    for n in [a, b] {
+        assert_eq!(n.act("start", qm).rc, 0);
+    }
+    assert_eq!(a.act("promote", qm).rc, 0);
+    let r = b.agent(
+        "notify",
+        qm,
+        &[("OCF_RESKEY_CRM_meta_notify_type", "post"), ("OCF_RESKEY_CRM_meta_notify_operation", "promote")],
+    );
+    assert_eq!(r.rc, 0, "notify: {r:?}");
+    assert_eq!(b.status(qm), "RUNNING AS STANDBY");
+
+    // A's node dies: its lock stays leased; B stays a healthy standby meanwhile.
+    a.crash(qm, false);
+    let t = Instant::now();
+    let short = |n: &Node| {
+        n.agent("monitor", qm, &[("OCF_RESKEY_CRM_meta_interval", "15000"), ("OCF_RESKEY_CRM_meta_timeout", "4000")])
+    };
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(b.status(qm), "RUNNING AS STANDBY", "B took over inside A's lease");
+    assert_eq!(short(b).rc, 0, "B's standby during the lease");
+
+    // The lease runs out: B takes over and replays its log. A monitor meanwhile does not fail it
+    // (a short monitor timeout: it cannot wait the replay out).
+    within("B taking over (Starting)", Duration::from_secs(10), || b.status(qm) == "STARTING");
+    assert!(t.elapsed() >= Duration::from_secs(2), "B took over inside the lease: {:?}", t.elapsed());
+    let r = short(b);
+    assert_eq!(r.rc, 0, "B's monitor during the takeover's replay: {r:?}");
+    assert!(r.elapsed < Duration::from_secs(4), "{:?}", r.elapsed);
+    // Pacemaker promotes B during the replay: promote waits for it within its own timeout.
+    let r = b.act("promote", qm);
+    assert_eq!(r.rc, 0, "promote during the replay: {r:?}");
+    assert_eq!(b.status(qm), "RUNNING");
+    assert!(t.elapsed() >= Duration::from_secs(5), "B ran before lease + replay: {:?}", t.elapsed());
+    assert_eq!(b.monitor(qm, 10).rc, 8);
+    // A was promoted and its instance is gone: failed promoted, recovered as a standby by demote.
+    assert_eq!(a.monitor(qm, 0).rc, 9);
+    assert_eq!(a.act("demote", qm).rc, 0);
+    assert_eq!(a.status(qm), "RUNNING AS STANDBY");
+    for n in [a, b] {
+        assert_eq!(n.act("stop", qm).rc, 0);
+    }
+    assert!(a.pids(qm).is_empty() && b.pids(qm).is_empty(), "processes left");
+}
+
+/// A failover group on shared storage whose active node died: its NFSv4 lease keeps the data
+/// Running elsewhere; the start here waits it out within its budget and then starts (the log
+/// replay included).
+#[test]
+fn single_instance_start_waits_out_a_dead_nodes_lock_lease() {
+    let qm = "QMMI6";
+    let Pair { a, b, .. } = &pair(qm);
+    a.fault(qm, "lock-lease", Some("3"));
+    b.fault(qm, "log-replay", Some("2"));
+    assert_eq!(a.mq("strmqm", &[qm]).rc, 0);
+    a.crash(qm, false);
+    let t = Instant::now();
+    assert_eq!(b.status(qm), "RUNNING ELSEWHERE");
+    let r = b.agent("start", qm, &[("OCF_RESKEY_multi_instance", "false"), ("OCF_RESKEY_CRM_meta_timeout", "30000")]);
+    assert_eq!(r.rc, 0, "start behind the lease: {r:?}");
+    assert!(t.elapsed() >= Duration::from_secs(4), "started inside lease + replay: {:?}", t.elapsed());
+    assert!(r.stderr.contains("released the data"), "{}", r.stderr);
+    assert_eq!(b.status(qm), "RUNNING");
+    assert_eq!(b.act("stop", qm).rc, 0);
+    assert!(b.pids(qm).is_empty());
+}

@@ -2,7 +2,8 @@
 //! here (docs/reference/pacemaker-ocf.md#exit-codes: 7 means stopped cleanly; Pacemaker then
 //! starts the resource elsewhere, and two live copies of a queue manager is the worst outcome).
 //! Any dspmq state or failure, any process list, probe or recurring, any role: a verdict of 7
-//! implies an observation with no process of the queue manager.
+//! implies an observation with no process of the queue manager. And a Starting queue manager is
+//! never reported running (0/8) without its execution controller or past replay_timeout.
 
 use mq_core::QmState;
 use ocf_agent::ibmmq::multi::role::Role;
@@ -10,6 +11,7 @@ use ocf_agent::ibmmq::multi::table as multi;
 use ocf_agent::ibmmq::table::{self, Facts};
 use ocf_agent::ocf::OcfExit;
 use proptest::prelude::*;
+use std::time::Duration;
 
 /// Cases per property: the tables are pure and fast, so many cases cost little.
 const CASES: u32 = 20_000;
@@ -58,8 +60,10 @@ proptest! {
         probe in any::<bool>(),
         data_visible in any::<bool>(),
         watched_ms in 0u128..200_000,
+        (starting_s, limit_s) in (0u64..2_000, 1u64..1_000),
     ) {
-        let f = Facts { qm: "QM1", probe, state: &state, pids: &pids, controller, data_visible, watched_ms };
+        let (starting_for, replay_limit) = (Duration::from_secs(starting_s), Duration::from_secs(limit_s));
+        let f = Facts { qm: "QM1", probe, state: &state, pids: &pids, controller, data_visible, watched_ms, starting_for, replay_limit };
         let v = table::decide(&f);
         if v.exit == OcfExit::NotRunning {
             prop_assert!(pids.is_empty(), "7 with processes {pids:?} (controller {controller}): {v:?}");
@@ -74,11 +78,30 @@ proptest! {
         data_visible in any::<bool>(),
         watched_ms in 0u128..200_000,
         role in role(),
+        (starting_s, limit_s) in (0u64..2_000, 1u64..1_000),
     ) {
-        let base = Facts { qm: "QM1", probe, state: &state, pids: &pids, controller, data_visible, watched_ms };
+        let (starting_for, replay_limit) = (Duration::from_secs(starting_s), Duration::from_secs(limit_s));
+        let base = Facts { qm: "QM1", probe, state: &state, pids: &pids, controller, data_visible, watched_ms, starting_for, replay_limit };
         let (v, _) = multi::decide(&multi::Facts { base, role });
         if v.exit == OcfExit::NotRunning {
             prop_assert!(pids.is_empty(), "7 with processes {pids:?} (controller {controller}): {v:?}");
         }
+    }
+
+    #[test]
+    fn starting_is_running_only_with_its_controller_within_replay_timeout(
+        (pids, controller) in processes(),
+        probe in any::<bool>(),
+        role in role(),
+        (starting_s, limit_s) in (0u64..2_000, 1u64..1_000),
+    ) {
+        let state = Ok(QmState::Starting);
+        let (starting_for, replay_limit) = (Duration::from_secs(starting_s), Duration::from_secs(limit_s));
+        let base = Facts { qm: "QM1", probe, state: &state, pids: &pids, controller, data_visible: true, watched_ms: 0, starting_for, replay_limit };
+        let up = |e: OcfExit| matches!(e, OcfExit::Success | OcfExit::RunningPromoted);
+        let allowed = controller && starting_for < replay_limit;
+        prop_assert_eq!(up(table::decide(&base).exit), allowed);
+        let (v, _) = multi::decide(&multi::Facts { base, role });
+        prop_assert_eq!(up(v.exit), allowed, "{:?}", v);
     }
 }

@@ -29,6 +29,10 @@ impl Observation {
     pub fn pids(&self) -> Vec<i32> {
         self.family.iter().map(|p| p.pid).collect()
     }
+    /// The execution controller's pid, when it is in /proc.
+    pub fn controller_pid(&self) -> Option<i32> {
+        self.family.iter().find(|p| p.name == procs::EXECUTION_CONTROLLER).map(|p| p.pid)
+    }
 }
 
 impl QueueManager {
@@ -44,12 +48,15 @@ impl QueueManager {
     }
 
     /// Looks, and while the state is transitional (starting, quiescing, ending) looks again until
-    /// it settles or `watch_until` passes: a queue manager stuck there is reported stuck.
+    /// it settles or `watch_until` passes: a queue manager stuck there is reported stuck. Starting
+    /// with the execution controller in /proc is a log replay that may last minutes: one look says
+    /// it (the caller decides how long it may last), without watching.
     pub fn observe_settled(&self, deadline: Instant, watch_until: Instant, j: &dyn Journal) -> Observation {
         let first = Instant::now();
         let mut o = self.observe(deadline);
         let mut b = Backoff::new();
-        while matches!(&o.state, Ok(s) if s.is_transitional()) {
+        let replaying = |o: &Observation| matches!(o.state, Ok(QmState::Starting)) && o.has_controller();
+        while matches!(&o.state, Ok(s) if s.is_transitional()) && !replaying(&o) {
             if !b.sleep(watch_until.min(deadline)) {
                 break;
             }
@@ -57,7 +64,7 @@ impl QueueManager {
         }
         o.watched = first.elapsed();
         if let Ok(s) = &o.state {
-            if s.is_transitional() {
+            if s.is_transitional() && !replaying(&o) {
                 j.note(Level::Warn, &format!("{} stayed {s} for {}ms", self.name, o.watched.as_millis()));
             }
         }

@@ -67,6 +67,17 @@ impl QueueManager {
         Ok(s)
     }
 
+    /// dspmq's state, waited on (half the time left) while quiescing or ending; Starting is
+    /// returned at once (a takeover's log replay: the caller's start waits for it within its own
+    /// budget and reports it).
+    pub fn settled_or_starting(&self, deadline: Instant, j: &dyn Journal) -> Result<QmState, MqError> {
+        let s = self.dspmq(deadline)?.state;
+        if s.is_transitional() && s != QmState::Starting {
+            return self.wait_settled(share(deadline, 0.5), j);
+        }
+        Ok(s)
+    }
+
     /// Brings this node's instance to the unpromoted role from `state`: a standby (`strmqm -x`)
     /// when the active instance runs elsewhere, nothing when none runs anywhere (leftovers of a
     /// crashed instance are killed first).
@@ -117,18 +128,24 @@ impl QueueManager {
                 "{name}: the active instance still runs on {host}; the standby here takes over only when it ends (demote it there)"
             ))
         };
+        // Taking over here: the log replay under way; the caller's start waits for it.
+        let here = |s: Option<QmState>| matches!(s, Some(QmState::Running) | Some(QmState::Starting));
         match state {
-            QmState::Running => Ok(()),
+            QmState::Running | QmState::Starting => Ok(()),
             QmState::RunningAsStandby => {
                 j.note(Level::Info, &format!("{name}: waiting for the standby here to take over"));
                 let grace = share(deadline, 0.6).min(Instant::now() + Duration::from_secs(5));
                 if !self.wait_takeover(grace, j)? {
+                    if here(self.dspmq(share(deadline, 0.1)).map(|r| r.state).ok()) {
+                        return Ok(());
+                    }
                     if let Some(host) = self.instances(share(deadline, 0.1)).ok().and_then(|i| i.active) {
                         return Err(still_elsewhere(&host));
                     }
                 }
-                if self.dspmq(share(deadline, 0.1)).map(|r| r.state).ok() != Some(QmState::Running)
+                if !here(self.dspmq(share(deadline, 0.1)).map(|r| r.state).ok())
                     && !self.wait_takeover(share(deadline, 0.6), j)?
+                    && !here(self.dspmq(share(deadline, 0.1)).map(|r| r.state).ok())
                 {
                     return Err(still_elsewhere("another node"));
                 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::stop::kill_family;
 use super::{share, Backoff, Journal, Level, Manage, QueueManager};
 use crate::dspmq::QmState;
-use crate::error::MqError;
+use crate::error::{ExecError, MqError};
 use crate::procs::{self, Proc};
 use crate::runmqsc::quoted;
 
@@ -174,7 +174,17 @@ impl QueueManager {
         // Two tries at most: after killing our leftovers (rc 24) or after an end completes (49).
         for attempt in 0..2 {
             j.note(Level::Info, &format!("running strmqm {}", args.join(" ")));
-            let out = self.run("strmqm", &args, None, share(deadline, 0.8))?;
+            let launched = Instant::now();
+            let mut progress = Progress::new(launched);
+            let mut on_line = |l: &str| progress.strmqm_line(qm, l, j);
+            let run = self.runner().run_watched(&self.inst.bin("strmqm"), &args, share(deadline, 0.8), &mut on_line);
+            let out = match run {
+                Ok(out) => out,
+                Err(e @ ExecError::Timeout { .. }) => {
+                    return Err(self.still_starting(launched, progress.last, e, deadline))
+                }
+                Err(e) => return Err(e.into()),
+            };
             let text = format!("{}{}", out.stdout, out.stderr);
             match classify_strmqm(qm, out.rc, &text) {
                 StrmqmOutcome::Started | StrmqmOutcome::AlreadyRunning => return Ok(()),
@@ -207,6 +217,25 @@ impl QueueManager {
             }
         }
         Err(MqError::Failed(format!("strmqm {qm} did not start the queue manager")))
+    }
+
+    /// strmqm did not return within its share of the budget: a queue manager still Starting with
+    /// its controller running is a log replay that needs longer (StillStarting, so the caller can
+    /// say which timeout would cover it); anything else is the timeout itself.
+    fn still_starting(&self, since: Instant, progress: Option<String>, e: ExecError, deadline: Instant) -> MqError {
+        let state = self.dspmq(deadline).map(|r| r.state);
+        // No answer from /proc in time counts as no controller: the start fails as a timeout.
+        let controller = self
+            .scope()
+            .list_within(deadline)
+            .is_ok_and(|found| found.iter().any(|p| p.name == procs::EXECUTION_CONTROLLER));
+        match state {
+            Ok(QmState::Starting) if controller => {
+                MqError::StillStarting { qm: self.name.to_string(), secs: since.elapsed().as_secs(), progress }
+            }
+            Ok(other) => MqError::Failed(format!("{e} (dspmq then said {other}); see {}", self.error_log())),
+            Err(_) => e.into(),
+        }
     }
 
     /// rc 24: kill the listed processes that are ours; name the others and refuse to touch them
@@ -299,12 +328,15 @@ impl QueueManager {
         }
     }
 
-    /// Polls until dspmq says Running and the execution controller is in /proc.
+    /// Polls until dspmq says Running and the execution controller is in /proc. While it says
+    /// Starting (a log replay: after a takeover, or a strmqm that is not ours) the wait goes on
+    /// to 85% of the budget, reported at info every PROGRESS_EVERY; past that, StillStarting.
     fn wait_running(&self, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
         let qm = self.name.as_str();
         let started = Instant::now();
         let mut b = Backoff::new();
         let poll_deadline = share(deadline, 0.85);
+        let mut progress = Progress::new(started);
         loop {
             let state = self.dspmq(deadline)?.state;
             match state {
@@ -318,7 +350,17 @@ impl QueueManager {
                         return Ok(());
                     }
                 }
-                QmState::Starting => {}
+                QmState::Starting => {
+                    progress.starting(qm, j);
+                    if !b.sleep(poll_deadline) {
+                        return Err(MqError::StillStarting {
+                            qm: qm.to_string(),
+                            secs: started.elapsed().as_secs(),
+                            progress: None,
+                        });
+                    }
+                    continue;
+                }
                 other => {
                     return Err(MqError::Failed(format!(
                         "queue manager {qm} did not start: dspmq says {other}; see {}",
@@ -446,6 +488,57 @@ impl QueueManager {
     }
 }
 
+/// How often a long start (log replay) is reported at info; in between only at debug, so a
+/// replay of many minutes leaves a few lines in the log, not one per progress message.
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+/// What a start reports of a long log replay: strmqm's progress lines (IBM's AMQ7229I, "N log
+/// records accessed ... during the log replay phase", docs/reference/mq-commands.md#log-replay)
+/// and dspmq's Starting, each at most once per PROGRESS_EVERY at info.
+struct Progress {
+    since: Instant,
+    told: Option<Instant>,
+    /// The last replay line strmqm printed.
+    last: Option<String>,
+}
+
+impl Progress {
+    fn new(since: Instant) -> Progress {
+        Progress { since, told: None, last: None }
+    }
+
+    /// Whether it is time for an info line (the first one at once).
+    fn due(&mut self) -> bool {
+        let due = self.told.map(|t| t.elapsed() >= PROGRESS_EVERY).unwrap_or(true);
+        if due {
+            self.told = Some(Instant::now());
+        }
+        due
+    }
+
+    fn strmqm_line(&mut self, qm: &str, line: &str, j: &dyn Journal) {
+        let line = line.trim();
+        if line.is_empty() {
+            return;
+        }
+        if !line.contains("during the log replay phase") {
+            j.note(Level::Info, &format!("strmqm {qm}: {line}"));
+            return;
+        }
+        self.last = Some(line.to_string());
+        let level = if self.due() { Level::Info } else { Level::Debug };
+        j.note(level, &format!("strmqm {qm}: Starting for {}s: {line}", self.since.elapsed().as_secs()));
+    }
+
+    fn starting(&mut self, qm: &str, j: &dyn Journal) {
+        let level = if self.due() { Level::Info } else { Level::Debug };
+        j.note(
+            level,
+            &format!("{qm} is Starting (log replay) for {}s; waiting for it to run", self.since.elapsed().as_secs()),
+        );
+    }
+}
+
 /// The MQSC the start and monitor ask, and the reply (AMQ message number) each is read by.
 pub(crate) const QMGR_CONTROL: &str = "DISPLAY QMGR SCMDSERV SCHINIT";
 pub(crate) const QMGR_DETAILS: &str = "8408";
@@ -518,6 +611,35 @@ AMQ7018E: The queue manager operation cannot be completed.\n";
             assert_eq!(f, want, "{rc}");
             assert!(msg.contains(&format!("exited {rc}")), "{msg}");
         }
+    }
+
+    #[test]
+    fn replay_progress_is_logged_at_info_at_most_every_ten_seconds() {
+        let notes = std::cell::RefCell::new(Vec::new());
+        let j = |l: Level, m: &str| notes.borrow_mut().push((l, m.to_string()));
+        let mut p = Progress::new(Instant::now());
+        p.strmqm_line("QM1", "IBM MQ queue manager 'QM1' starting.", &j);
+        for n in [1700, 3400, 5100] {
+            p.strmqm_line(
+                "QM1",
+                &format!("{n} log records accessed on queue manager 'QM1' during the log replay phase."),
+                &j,
+            );
+        }
+        p.strmqm_line("QM1", "Log replay for queue manager 'QM1' complete.", &j);
+        let levels: Vec<Level> = notes.borrow().iter().map(|(l, _)| *l).collect();
+        assert_eq!(levels, [Level::Info, Level::Info, Level::Debug, Level::Debug, Level::Info]);
+        assert!(notes.borrow()[1].1.contains("Starting for 0s: 1700 log records"), "{:?}", notes.borrow());
+        assert_eq!(
+            p.last.as_deref(),
+            Some("5100 log records accessed on queue manager 'QM1' during the log replay phase.")
+        );
+        // dspmq's Starting shares the same pace.
+        p.starting("QM1", &j);
+        assert_eq!(notes.borrow().last().unwrap().0, Level::Debug);
+        p.told = Some(Instant::now() - PROGRESS_EVERY);
+        p.starting("QM1", &j);
+        assert_eq!(notes.borrow().last().unwrap().0, Level::Info);
     }
 
     #[test]

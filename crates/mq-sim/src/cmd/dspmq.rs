@@ -181,7 +181,7 @@ fn instance_list(inst: &Installation, qm: &QmPaths, state: QmState) -> Vec<(Stri
             | QmState::Quiescing
             | QmState::EndingImmediately
             | QmState::EndingPreemptively
-    ) || lock::held_elsewhere(qm);
+    ) || lock::held_elsewhere(qm, &inst.node);
     if active_somewhere {
         let host = if state.is_local_instance() && state != QmState::RunningAsStandby {
             inst.node.clone()

@@ -100,7 +100,14 @@ pub fn main(args: Vec<String>) -> i32 {
     let product = messages::product(&inst.version);
     say(&format!("{product} queue manager '{name}' starting."));
     say(&format!("The queue manager is associated with installation '{}'.", inst.name));
-    let outcome = match spawn_controller(&inst, &qm, permit_standby, no_services) {
+    let replay_line =
+        |records: u64| format!("{records} log records accessed on queue manager '{name}' during the log replay phase.");
+    let mut replayed = None;
+    let mut progress = |records: u64| {
+        replayed = Some(records);
+        say(&replay_line(records));
+    };
+    let outcome = match spawn_controller(&inst, &qm, permit_standby, no_services, &mut progress) {
         Ok(o) => o,
         Err(e) => {
             crate::mqprintln!("AMQ7018E: The queue manager operation cannot be completed.");
@@ -110,8 +117,10 @@ pub fn main(args: Vec<String>) -> i32 {
     };
     match outcome.as_str() {
         "running" => {
-            let records = 5 + (std::process::id() % 7);
-            say(&format!("{records} log records accessed on queue manager '{name}' during the log replay phase."));
+            // A long replay has printed its progress; a short one prints its one count line.
+            if replayed.is_none() {
+                say(&replay_line(5 + u64::from(std::process::id() % 7)));
+            }
             say(&format!("Log replay for queue manager '{name}' complete."));
             say(&format!("Transaction manager state recovered for queue manager '{name}'."));
             if version_at_least(&inst.version, 9, 3) {
@@ -181,7 +190,11 @@ fn elsewhere(inst: &Installation, qm: &QmPaths, permit_standby: bool, say: &dyn 
     }
     say(&format!("{} queue manager '{}' starting.", messages::product(&inst.version), qm.name));
     say(&format!("The queue manager is associated with installation '{}'.", inst.name));
-    match spawn_controller(inst, qm, true, false).as_deref() {
+    // A standby that takes over at once replays its log like any start.
+    let mut progress = |records: u64| {
+        say(&format!("{records} log records accessed on queue manager '{}' during the log replay phase.", qm.name))
+    };
+    match spawn_controller(inst, qm, true, false, &mut progress).as_deref() {
         Ok("standby") => {
             if version_at_least(&inst.version, 9, 3) {
                 say("Plain text communication is enabled.");
@@ -216,12 +229,15 @@ fn elsewhere(inst: &Installation, qm: &QmPaths, permit_standby: bool, say: &dyn 
 }
 
 /// Starts `amqzxma0 -m QM [-x] -u mqm` detached, as the mq user, and waits for its outcome:
-/// "running", "standby", "elsewhere", "standby-exists" or "error ...".
+/// "running", "standby", "elsewhere", "standby-exists" or "error ...". Meanwhile each new count of
+/// log records the controller's replay has accessed goes to `progress` (strmqm prints them, as
+/// IBM's strmqm shows "intermittent messages detailing the startup progress" of a long start).
 fn spawn_controller(
     inst: &Installation,
     qm: &QmPaths,
     permit_standby: bool,
     no_services: bool,
+    progress: &mut dyn FnMut(u64),
 ) -> Result<String, String> {
     let run = inst.run_dir(qm);
     std::fs::create_dir_all(&run).map_err(|e| format!("cannot create {}: {e}", run.display()))?;
@@ -232,6 +248,9 @@ fn spawn_controller(
     }
     let outcome_file = run.join(controller::OUTCOME_FILE);
     let _ = std::fs::remove_file(&outcome_file);
+    let replay_file = run.join(controller::REPLAY_FILE);
+    let _ = std::fs::remove_file(&replay_file);
+    let mut shown = None;
     let exe = inst.bin_dir.join("amqzxma0");
     let mut cmd = Command::new(&exe);
     cmd.arg0(&exe).arg("-m").arg(&qm.name);
@@ -268,6 +287,11 @@ fn spawn_controller(
         }
         if Instant::now() > deadline {
             return Err(format!("the queue manager did not start within {}s", START_DEADLINE.as_secs()));
+        }
+        let records = std::fs::read_to_string(&replay_file).ok().and_then(|t| t.trim().parse::<u64>().ok());
+        if records.is_some() && records != shown {
+            shown = records;
+            progress(records.unwrap_or(0));
         }
         std::thread::sleep(Duration::from_millis(5));
     }

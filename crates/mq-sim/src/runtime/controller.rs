@@ -341,8 +341,12 @@ pub fn main(args: Vec<String>) -> i32 {
         std::thread::spawn(move || serve_control(c, ctl));
     }
 
-    // Take the queue manager, or wait as a standby.
-    let master = match lock::try_lock(&qm.master_lock()) {
+    // Take the queue manager, or wait as a standby. A dead node's lease still holds it.
+    let got = match lock::try_lock(&qm.master_lock()) {
+        Ok(Some(_)) if lock::lease_elsewhere(&qm, &inst.node).is_some() => Ok(None),
+        other => other,
+    };
+    let master = match got {
         Ok(Some(l)) => l,
         Ok(None) if opts.permit_standby => match standby(&ctrl) {
             Some(l) => l,
@@ -386,6 +390,16 @@ fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
     loop {
         if let Ok(got) = rx.recv_timeout(Duration::from_millis(100)) {
             let Ok(held) = got else { return None };
+            // The lock came free, but a dead node's NFSv4 lease may still hold it on the server.
+            while lock::lease_elsewhere(qm, &inst.node).is_some() {
+                if ctrl.shared.lock().unwrap().standby_end {
+                    drop(standby_lock);
+                    let _ = std::fs::remove_file(&mark);
+                    let _ = std::fs::remove_file(inst.run_dir(qm).join("role"));
+                    return None;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
             // The active instance ended: take over after a crash or a switchover, not after a plain end.
             let st = read_status(qm);
             let state = st.as_ref().and_then(|s| s.get("CurrentStatus")).and_then(QmState::from_text);
@@ -419,6 +433,7 @@ fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
 fn run_active(ctrl: &Arc<Controller>, opts: &Options) -> i32 {
     let (inst, qm) = (&ctrl.inst, &ctrl.qm);
     let _ = faults::clear(inst, qm, Fault::LeaveChildren);
+    let renewing = renew_lease(inst, qm);
     write_role(inst, qm, QmState::Starting);
     write_status(inst, qm, QmState::Starting, opts.permit_standby, false);
     // Leftover IPC nobody uses is deleted and recreated, as MQ does on restart
@@ -430,9 +445,7 @@ fn run_active(ctrl: &Arc<Controller>, opts: &Options) -> i32 {
         return 71;
     }
     ipc::attach(inst, qm);
-    if let Some(secs) = faults::number(inst, qm, Fault::SlowStart) {
-        std::thread::sleep(Duration::from_secs(secs as u64));
-    }
+    replay_log(inst, qm);
     let runtime: Arc<dyn QmRuntime> = ctrl.clone();
     let engine = match Engine::open(inst, qm, runtime) {
         Ok(e) => e,
@@ -535,6 +548,28 @@ fn run_active(ctrl: &Arc<Controller>, opts: &Options) -> i32 {
             }
         }
     }
+    // The slow-endmqm fault: a controlled or immediate end takes its number of seconds (a long
+    // checkpoint); a later endmqm -p cuts it short, a later -i shows as Ending immediately.
+    if mode_in_force != EndMode::Preemptive {
+        if let Some(secs) = faults::number(inst, qm, Fault::SlowEndmqm) {
+            let until = Instant::now() + Duration::from_secs(secs as u64);
+            while Instant::now() < until && mode_in_force != EndMode::Preemptive {
+                let s = ctrl.shared.lock().unwrap();
+                let wait = until.saturating_duration_since(Instant::now()).min(Duration::from_millis(50));
+                let (s, _) = ctrl.cond.wait_timeout(s, wait).unwrap();
+                if let Some(r) = s.end {
+                    req.switchover |= r.switchover;
+                    if severity(r.mode) > severity(mode_in_force) {
+                        mode_in_force = r.mode;
+                        drop(s);
+                        write_role(inst, qm, mode_in_force.ending_state());
+                        write_status(inst, qm, mode_in_force.ending_state(), opts.permit_standby, false);
+                        engine.set_state(RunState::Stopping);
+                    }
+                }
+            }
+        }
+    }
     // Services first (as MQ stops listeners and the command server), then the rest of the family.
     let named: Vec<String> = ctrl.listeners.lock().unwrap().keys().cloned().collect();
     for n in named {
@@ -550,9 +585,90 @@ fn run_active(ctrl: &Arc<Controller>, opts: &Options) -> i32 {
     write_status(inst, qm, ended, opts.permit_standby, req.switchover);
     ipc::detach();
     let _ = ipc::remove_unused(inst, qm);
+    renewing.end(inst, qm);
     let tail = if req.switchover { ", permitting switchover to a standby instance" } else { "" };
     error_log(inst, qm, &format!("AMQ8004I: IBM MQ queue manager '{}' ended{tail}.", qm.name));
     0
+}
+
+/// Where the controller publishes the log replay's progress (records accessed so far) for strmqm.
+pub const REPLAY_FILE: &str = "replay";
+
+/// How often a long replay reports progress (strmqm and the error log). IBM: "If the queue manager
+/// startup takes more than a few seconds IBM MQ shows intermittent messages detailing the startup
+/// progress" (docs/reference/mq-commands.md#strmqm-output); the interval is UNCONFIRMED.
+pub const REPLAY_PROGRESS: Duration = Duration::from_secs(1);
+
+/// Log records a simulated replay reads per second (any steady rate; the count only grows).
+const REPLAY_RATE: u64 = 1700;
+
+/// The log-replay fault: Starting for its number of seconds, reporting AMQ7229I progress every
+/// REPLAY_PROGRESS (after strmqm and after a takeover alike), then AMQ7230I/AMQ7231I/AMQ7232I.
+fn replay_log(inst: &Installation, qm: &QmPaths) {
+    let file = inst.run_dir(qm).join(REPLAY_FILE);
+    let _ = std::fs::remove_file(&file);
+    let Some(secs) = faults::number(inst, qm, Fault::LogReplay) else { return };
+    let t = Instant::now();
+    let end = t + Duration::from_secs(secs as u64);
+    let mut records = 0;
+    while Instant::now() < end {
+        std::thread::sleep(REPLAY_PROGRESS.min(end.saturating_duration_since(Instant::now())));
+        records = t.elapsed().as_millis() as u64 * REPLAY_RATE / 1000;
+        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+        let _ = std::fs::write(&tmp, records.to_string());
+        let _ = std::fs::rename(&tmp, &file);
+        error_log(
+            inst,
+            qm,
+            &format!(
+                "AMQ7229I: {records} log records accessed on queue manager '{}' during the log replay phase.",
+                qm.name
+            ),
+        );
+    }
+    error_log(inst, qm, &format!("AMQ7230I: Log replay for queue manager '{}' complete.", qm.name));
+    error_log(
+        inst,
+        qm,
+        &format!(
+            "AMQ7231I: {} log records accessed on queue manager '{}' during the recovery phase.",
+            records / 100,
+            qm.name
+        ),
+    );
+    error_log(inst, qm, &format!("AMQ7232I: Transaction manager state recovered for queue manager '{}'.", qm.name));
+}
+
+/// With the lock-lease fault, holds this node's lease on the lock and renews it every second on a
+/// thread of its own until `Lease::end` (an orderly end); a killed controller stops renewing and
+/// its lease runs out SECS after the last renewal. Without it, clears a stale lease.
+struct Lease(Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>);
+
+impl Lease {
+    fn end(self, inst: &Installation, qm: &QmPaths) {
+        if let Some((stop, renewer)) = self.0 {
+            drop(stop);
+            let _ = renewer.join();
+        }
+        lock::drop_lease(qm, &inst.node);
+    }
+}
+
+fn renew_lease(inst: &Installation, qm: &QmPaths) -> Lease {
+    let Some(secs) = faults::number(inst, qm, Fault::LockLease) else {
+        lock::drop_lease(qm, &inst.node);
+        return Lease(None);
+    };
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let (qm, node) = (qm.clone(), inst.node.clone());
+    let renewer = std::thread::spawn(move || loop {
+        lock::renew_lease(&qm, &node, secs);
+        // Ends when the sender is dropped.
+        if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) = rx.recv_timeout(Duration::from_secs(1)) {
+            return;
+        }
+    });
+    Lease(Some((tx, renewer)))
 }
 
 /// Blocks until an end request arrives that this queue manager honours (the ignore-endmqm and

@@ -4,6 +4,7 @@
 //! permission 4, anything else 1; monitor states by the table in table.rs).
 
 pub mod multi;
+pub mod replay;
 pub mod table;
 
 use std::time::Instant;
@@ -23,6 +24,30 @@ use crate::spec::ibmmq::IbmmqParams;
 
 fn fail(e: MqError) -> Failure {
     Failure(exit_for(&e), e.to_string())
+}
+
+/// A start or promote whose time ran out during the log replay: the reason says how long the
+/// queue manager had been Starting and which operation timeout to set (crm_mon keeps 128
+/// characters: the command comes first); the log gets the whole story.
+fn start_fail(env: &Env, op: &str, e: MqError) -> Failure {
+    let MqError::StillStarting { qm, secs, .. } = &e else { return fail(e) };
+    let timeout = env.timeout.as_secs();
+    let want = replay_timeout_advice(timeout, *secs);
+    let rsc = env.instance.split(':').next().unwrap_or(&env.instance);
+    let cmd = format!("pcs resource update {rsc} op {op} timeout={want}s");
+    log::err(format!(
+        "{e}; the {op} timeout of {timeout}s does not cover this log replay (it needs more than {secs}s, how much more MQ does not say): give {op} more time, e.g. {cmd}, and replay_timeout at least as much"
+    ));
+    Failure(
+        OcfExit::ErrGeneric,
+        format!("{cmd}: {qm} still Starting (log replay) after {secs}s of {op} timeout={timeout}s"),
+    )
+}
+
+/// A start timeout to suggest when a replay outlasted `timeout` after `secs` of Starting: twice
+/// the longer of the two, in whole minutes.
+fn replay_timeout_advice(timeout: u64, secs: u64) -> u64 {
+    (2 * timeout.max(secs)).div_ceil(60).max(1) * 60
 }
 
 fn wanted(p: &IbmmqParams) -> Wanted<'_> {
@@ -107,9 +132,9 @@ fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failu
         command_server: p.command_server,
         channel_initiator: p.channel_initiator,
     };
-    qm.start(&opts, deadline, &j).map_err(fail)?;
+    qm.start(&opts, deadline, &j).map_err(|e| start_fail(env, "start", e))?;
     // Return only when depth 0 and depth 10 pass.
-    let (verdict, _) = depth0(&qm, false, deadline, &j);
+    let (verdict, _) = depth0(&qm, p, false, deadline, &j);
     if verdict.exit != OcfExit::Success {
         return Err(Failure(OcfExit::ErrGeneric, format!("after start: {}", verdict.reason)));
     }
@@ -119,13 +144,30 @@ fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failu
     Ok(OcfExit::Success)
 }
 
+/// How long this node has seen `o`'s controller Starting (zero unless it is).
+pub(crate) fn starting_for(qm: &QueueManager, o: &mq_core::qmgr::monitor::Observation) -> std::time::Duration {
+    match (&o.state, o.controller_pid()) {
+        (Ok(QmState::Starting), Some(pid)) => replay::seen_starting(&qm.inst.path, &qm.name.directory(), pid),
+        _ => std::time::Duration::ZERO,
+    }
+}
+
 /// Depth 0: /proc plus one dspmq, watched while transitional for up to half the budget.
-fn depth0(qm: &QueueManager, probe: bool, deadline: Instant, j: &dyn Journal) -> (table::Verdict, Vec<i32>) {
+fn depth0(
+    qm: &QueueManager,
+    p: &IbmmqParams,
+    probe: bool,
+    deadline: Instant,
+    j: &dyn Journal,
+) -> (table::Verdict, Depth0Extra) {
     let now = Instant::now();
     let watch_until = now + deadline.saturating_duration_since(now) / 2;
     let o = qm.observe_settled(deadline, watch_until, j);
     if let Some(e) = &o.scan_error {
-        return (table::Verdict { exit: OcfExit::ErrGeneric, reason: format!("{}: {e}", qm.name) }, vec![]);
+        return (
+            table::Verdict { exit: OcfExit::ErrGeneric, reason: format!("{}: {e}", qm.name) },
+            Depth0Extra { replaying: false },
+        );
     }
     let needs_visibility = matches!(o.state, Ok(QmState::StatusNotAvailable) | Ok(QmState::Unknown) | Err(_));
     let data_visible = needs_visibility && qm.data_visible(deadline);
@@ -138,8 +180,18 @@ fn depth0(qm: &QueueManager, probe: bool, deadline: Instant, j: &dyn Journal) ->
         controller: o.has_controller(),
         data_visible,
         watched_ms: o.watched.as_millis(),
+        starting_for: starting_for(qm, &o),
+        replay_limit: p.replay_timeout,
     };
-    (table::decide(&facts), pids)
+    let verdict = table::decide(&facts);
+    let replaying = verdict.exit == OcfExit::Success && matches!(o.state, Ok(QmState::Starting));
+    (verdict, Depth0Extra { replaying })
+}
+
+/// Depth 0's findings beside its verdict.
+pub(crate) struct Depth0Extra {
+    /// A log replay accepted as running: the deeper checks cannot run yet (MQI calls get 2059).
+    pub replaying: bool,
 }
 
 fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
@@ -164,8 +216,12 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             return Err(Failure(if probe { OcfExit::ErrGeneric } else { code }, reason));
         }
     };
-    let (verdict, _) = depth0(&qm, probe, deadline, &j);
+    let (verdict, extra) = depth0(&qm, p, probe, deadline, &j);
     match verdict.exit {
+        OcfExit::Success if extra.replaying => {
+            log::info(&verdict.reason);
+            return Ok(OcfExit::Success);
+        }
         OcfExit::Success => {}
         OcfExit::NotRunning => {
             log::info(&verdict.reason);
@@ -278,4 +334,18 @@ fn reload(p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     }
     log::info(format!("{}: reloaded parameters (test_queue={}, stop_mode={:?})", p.qmgr, p.test_queue, p.stop_mode));
     Ok(OcfExit::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_start_timeout_suggested_after_a_replay_outlasted_it() {
+        // Twice the longer of the timeout and the time seen Starting, in whole minutes.
+        assert_eq!(replay_timeout_advice(10, 7), 60);
+        assert_eq!(replay_timeout_advice(120, 100), 240);
+        assert_eq!(replay_timeout_advice(300, 700), 1440);
+        assert_eq!(replay_timeout_advice(0, 0), 60);
+    }
 }

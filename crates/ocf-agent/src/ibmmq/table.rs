@@ -10,7 +10,11 @@
 //!   Running elsewhere, storage not mounted) with no process here answers 7.
 //! - A recurring monitor answers "is it still healthy where it should run?": a crash, a state
 //!   dspmq cannot give, a queue manager unknown here (its storage or stanza gone) are failures (1).
-//! - Starting, quiescing or ending that outlasts the monitor's watch is a failure, never success.
+//! - Quiescing or ending that outlasts the monitor's watch is a failure, never success; so is
+//!   Starting without its execution controller. Starting WITH it is a log replay: running, until
+//!   it has lasted replay_timeout (then a failure).
+
+use std::time::Duration;
 
 use mq_core::QmState;
 
@@ -31,6 +35,10 @@ pub struct Facts<'a> {
     pub data_visible: bool,
     /// How long a transitional state was watched before the verdict.
     pub watched_ms: u128,
+    /// How long this node's monitors have seen it Starting with its controller (replay.rs).
+    pub starting_for: Duration,
+    /// replay_timeout: how long Starting with a running controller counts as a log replay.
+    pub replay_limit: Duration,
 }
 
 /// The exit code and, for anything but 0, the reason (also for 7: it goes to the log).
@@ -66,6 +74,24 @@ pub fn decide(f: &Facts) -> Verdict {
     match state {
         QmState::Running if f.controller => v(Up, format!("{qm} is Running")),
         QmState::Running => v(Fail, format!("dspmq says {qm} is Running but its amqzxma0 -m {qm} is not in /proc")),
+        // A log replay (after a takeover, or a start that is not the agent's): its controller
+        // runs; failing it would only restart the replay elsewhere (docs/reference/mq-commands.md#log-replay).
+        QmState::Starting if f.controller && f.starting_for < f.replay_limit => v(
+            Up,
+            format!(
+                "{qm} is Starting (log replay) for {}s with its amqzxma0 running; accepted up to replay_timeout={}s",
+                f.starting_for.as_secs(),
+                f.replay_limit.as_secs()
+            ),
+        ),
+        QmState::Starting if f.controller => v(
+            Fail,
+            format!(
+                "{qm} has been Starting for {}s, past replay_timeout={}s",
+                f.starting_for.as_secs(),
+                f.replay_limit.as_secs()
+            ),
+        ),
         s if s.is_transitional() => v(Fail, format!("{qm} is stuck {s} ({} ms watched)", f.watched_ms)),
         QmState::EndedNormally | QmState::EndedImmediately | QmState::EndedPreemptively if none_here => {
             v(Stopped, format!("{qm} is {state}, no process left"))
@@ -101,9 +127,22 @@ mod tests {
     use super::*;
     use OcfExit::*;
 
+    const LIMIT: Duration = Duration::from_secs(600);
+
     fn run(state: Result<QmState, String>, pids: &[i32], probe: bool, data_visible: bool) -> OcfExit {
         let controller = !pids.is_empty();
-        decide(&Facts { qm: "QM1", probe, state: &state, pids, controller, data_visible, watched_ms: 0 }).exit
+        decide(&Facts {
+            qm: "QM1",
+            probe,
+            state: &state,
+            pids,
+            controller,
+            data_visible,
+            watched_ms: 0,
+            starting_for: Duration::ZERO,
+            replay_limit: LIMIT,
+        })
+        .exit
     }
 
     /// Every row: (state, processes?, data visible?) -> (probe, recurring).
@@ -114,7 +153,9 @@ mod tests {
         let n: &[i32] = &[];
         let rows: Vec<(QmState, &[i32], bool, OcfExit, OcfExit)> = vec![
             (Running, p, true, Success, Success),
-            (Starting, p, true, ErrGeneric, ErrGeneric),
+            // With its controller (p): a log replay within replay_timeout.
+            (Starting, p, true, Success, Success),
+            (Starting, n, true, ErrGeneric, ErrGeneric),
             (Quiescing, p, true, ErrGeneric, ErrGeneric),
             (EndingImmediately, p, true, ErrGeneric, ErrGeneric),
             (EndingPreemptively, p, true, ErrGeneric, ErrGeneric),
@@ -152,9 +193,36 @@ mod tests {
             controller: false,
             data_visible: true,
             watched_ms: 0,
+            starting_for: Duration::ZERO,
+            replay_limit: LIMIT,
         };
         assert_eq!(decide(&f).exit, ErrGeneric);
         assert!(decide(&f).reason.contains("amqzxma0"));
+    }
+
+    #[test]
+    fn a_replay_counts_as_running_until_replay_timeout() {
+        let st = Ok(QmState::Starting);
+        let at = |secs: u64, controller: bool| {
+            decide(&Facts {
+                qm: "QM1",
+                probe: false,
+                state: &st,
+                pids: &[7],
+                controller,
+                data_visible: true,
+                watched_ms: 0,
+                starting_for: Duration::from_secs(secs),
+                replay_limit: Duration::from_secs(300),
+            })
+        };
+        assert_eq!(at(0, true).exit, Success);
+        assert_eq!(at(299, true).exit, Success);
+        let past = at(300, true);
+        assert_eq!(past.exit, ErrGeneric);
+        assert!(past.reason.contains("300s") && past.reason.contains("replay_timeout"), "{}", past.reason);
+        // Starting without its execution controller is no replay: stuck, whatever the time.
+        assert_eq!(at(0, false).exit, ErrGeneric);
     }
 
     #[test]
@@ -177,6 +245,8 @@ mod tests {
                 controller: false,
                 data_visible: true,
                 watched_ms: 9,
+                starting_for: Duration::ZERO,
+                replay_limit: LIMIT,
             };
             let r = decide(&f).reason;
             assert!(r.contains("QM1"), "{r}");

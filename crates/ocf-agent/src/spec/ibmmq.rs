@@ -35,6 +35,8 @@ pub struct IbmmqParams {
     /// The queue manager's data directory when it is not under the installation's data path.
     pub data_path: Option<PathBuf>,
     pub stop_mode: EndMode,
+    /// How long a monitor accepts the queue manager Starting with its controller running (a log replay).
+    pub replay_timeout: std::time::Duration,
 }
 
 fn managed(v: &Values, name: &str) -> Manage {
@@ -99,6 +101,7 @@ impl IbmmqParams {
             add_mqs_ini: v.bool("add_mqs_ini").unwrap_or(false),
             data_path: v.path("data_path").cloned(),
             stop_mode,
+            replay_timeout: std::time::Duration::from_secs(v.int("replay_timeout").unwrap_or(600) as u64),
         })
     }
 }
@@ -287,6 +290,16 @@ installation's data path (<Prefix>/qmgrs/<Directory>).",
 (endmqm -c) or wait (endmqm -w). If it has not ended within its share of the stop timeout, stop goes on with \
 endmqm -p and then kills the queue manager's own processes, so the stop always finishes within the \
 timeout and leaves nothing that holds the queue manager's storage.",
+    },
+    ParamSpec {
+        name: "replay_timeout",
+        ty: ParamType::Integer { min: 1, max: 86400 },
+        default: Some("600"),
+        required: false,
+        unique_group: None,
+        reloadable: true,
+        shortdesc: "Longest log replay a monitor accepts, in seconds",
+        longdesc: "A queue manager that dspmq shows Starting while its execution controller (amqzxma0) runs is replaying its recovery log: after a standby instance took over, or after a start that was not the agent's. A monitor reports it running (the depth-10 and 20 checks wait for the next monitor) until this node's monitors have seen it Starting for this many seconds; after that the monitor fails. A start of the agent's waits for the replay within the start timeout instead: give start (and promote) a timeout that covers the longest replay, and this parameter at least the same.",
     },
     super::TRACE_RA,
     super::TRACE_FILE,

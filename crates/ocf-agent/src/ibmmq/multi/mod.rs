@@ -98,7 +98,7 @@ fn promote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     let name = &p.qmgr;
     let qm = open(p, deadline)?;
     let roles = RoleFile::of(p, &qm);
-    let state = qm.settled_state(deadline, &j).map_err(fail)?;
+    let state = qm.settled_or_starting(deadline, &j).map_err(fail)?;
     let mut opts = StartOptions {
         strmqm_options: p.strmqm_options.clone(),
         test_queue: p.test_queue.clone(),
@@ -111,8 +111,8 @@ fn promote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     qm.take_over(&state, deadline, &j).map_err(fail)?;
     // Starts it when it ran nowhere; when it runs (took over), creates the test queue and starts
     // the managed components as a start does.
-    qm.start(&opts, deadline, &j).map_err(fail)?;
-    let (verdict, _) = depth0(&qm, false, deadline, &j);
+    qm.start(&opts, deadline, &j).map_err(|e| super::start_fail(env, "promote", e))?;
+    let (verdict, _) = depth0(&qm, p, false, deadline, &j);
     if verdict.exit != OcfExit::Success {
         return Err(Failure(OcfExit::ErrGeneric, format!("after promote: {}", verdict.reason)));
     }
@@ -165,6 +165,8 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             controller: o.has_controller(),
             data_visible: needs_visibility && qm.data_visible(deadline),
             watched_ms: o.watched.as_millis(),
+            starting_for: super::starting_for(&qm, &o),
+            replay_limit: p.replay_timeout,
         },
         role: roles.read(),
     };
@@ -173,6 +175,11 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         promotion_score(env, score, deadline);
     }
     let active = matches!(o.state, Ok(QmState::Running));
+    if matches!(o.state, Ok(QmState::Starting)) && matches!(verdict.exit, OcfExit::Success | OcfExit::RunningPromoted) {
+        // A takeover's log replay: nothing answers MQI calls until it runs.
+        log::info(&verdict.reason);
+        return Ok(verdict.exit);
+    }
     match verdict.exit {
         OcfExit::Success | OcfExit::RunningPromoted => log::debug(&verdict.reason),
         OcfExit::NotRunning => {

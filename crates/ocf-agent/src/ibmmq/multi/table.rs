@@ -78,6 +78,10 @@ pub fn decide(f: &Facts) -> (Verdict, Option<u32>) {
                 (v(ErrGeneric, format!("{qm} is active on another node and no standby instance runs here")), None)
             }
         },
+        Ok(QmState::Starting) if b.controller && b.starting_for < b.replay_limit => {
+            let exit = if role == Some(Role::Promoted) { RunningPromoted } else { Success };
+            (v(exit, table::decide(b).reason), Some(SCORE_ACTIVE))
+        }
         // Started here while no instance runs anywhere: unpromoted and ready, also to a probe
         // (the role file lives until stop or reboot, so it never outlasts what Pacemaker started).
         Ok(s) if s.is_ended() && none_here && b.probe && f.role == Some(Role::Unpromoted) => (
@@ -119,6 +123,8 @@ mod tests {
                 controller: !pids.is_empty(),
                 data_visible: true,
                 watched_ms: 0,
+                starting_for: std::time::Duration::ZERO,
+                replay_limit: std::time::Duration::from_secs(600),
             },
             role,
         };
@@ -159,7 +165,12 @@ mod tests {
             (EndedNormally, n, true, Some(Promoted), NotRunning, None),
             (EndedNormally, n, false, None, NotRunning, None),
             (EndedNormally, p, false, Some(Promoted), FailedPromoted, None),
-            (Starting, p, false, Some(Unpromoted), ErrGeneric, None),
+            // A takeover's log replay (controller running, within replay_timeout): this node
+            // holds the data, so it asks to be promoted; promote waits for Running.
+            (Starting, p, false, Some(Unpromoted), Success, Some(100)),
+            (Starting, p, true, None, Success, Some(100)),
+            (Starting, p, false, Some(Promoted), RunningPromoted, Some(100)),
+            (Starting, n, false, Some(Unpromoted), ErrGeneric, None),
         ];
         for (s, pids, probe, role, exit, score) in rows {
             assert_eq!(
@@ -187,6 +198,8 @@ mod tests {
                     controller: false,
                     data_visible: true,
                     watched_ms: 0,
+                    starting_for: std::time::Duration::ZERO,
+                    replay_limit: std::time::Duration::from_secs(600),
                 },
                 role: Some(role),
             };
