@@ -17,6 +17,7 @@ pub mod exec;
 pub mod fsread;
 pub mod ini;
 pub mod installation;
+pub mod limits;
 pub mod listener;
 pub mod mqi;
 pub mod name;

@@ -80,6 +80,12 @@ impl QueueManager {
         &self.runner
     }
 
+    /// The same queue manager, every program of it started with these resource limits.
+    pub fn with_limits(mut self, planned: &[crate::limits::Planned]) -> QueueManager {
+        self.runner = self.runner.with_limits(planned);
+        self
+    }
+
     /// Runs one of the installation's commands as the mq user.
     pub fn run(
         &self,

@@ -8,6 +8,7 @@ pub mod table;
 
 use std::time::Instant;
 
+use mq_core::limits;
 use mq_core::mqi::MqiError;
 use mq_core::placement::{Placement, Wanted};
 use mq_core::qmgr::checks::NodeCheckOptions;
@@ -33,11 +34,48 @@ fn wanted(p: &IbmmqParams) -> Wanted<'_> {
     }
 }
 
-/// The queue manager as this node sees it: installation, data path, user (mq-core's placement).
+/// The queue manager as this node sees it: installation, data path, user (mq-core's placement),
+/// its programs started with the resource limits of `launch_limits`.
 fn open(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
     let placed = Placement::resolve(&p.qmgr, &wanted(p), Deadline::at(deadline), &OcfJournal)
         .map_err(|e| Failure(exit_for_placement(&e), e.to_string()))?;
-    Ok(QueueManager::new(p.qmgr.clone(), placed.installation, placed.user))
+    let (planned, problems) = launch_limits(p, &placed.user);
+    for why in problems {
+        log::debug(why);
+    }
+    Ok(QueueManager::new(p.qmgr.clone(), placed.installation, placed.user).with_limits(&planned))
+}
+
+/// The resource limits every MQ program gets (docs/ibmmq.md#resource-limits): the `limits`
+/// parameter's, else the higher of pam_limits' values for the mq user and IBM's minimums; and the
+/// pam_limits files that could not be read.
+fn launch_limits(p: &IbmmqParams, user: &mq_core::user::MqUser) -> (Vec<limits::Planned>, Vec<String>) {
+    let (pam, mut problems) = limits::pam_for(user, std::path::Path::new(limits::PAM_DIR));
+    let (planned, cut) = limits::plan_all(&p.limits, pam);
+    problems.extend(cut);
+    (planned, problems)
+}
+
+/// Depth 10: the execution controller's limits (/proc/PID/limits) against IBM's minimums; a
+/// warning naming the parameter that fixes it, never a failure (the queue manager works, until
+/// it runs out).
+fn warn_low_limits(qm: &QueueManager, pids: &[i32]) {
+    let Some(pid) = pids
+        .iter()
+        .copied()
+        .find(|pid| mq_core::procs::read(*pid).is_some_and(|pr| pr.name == mq_core::procs::EXECUTION_CONTROLLER))
+    else {
+        return;
+    };
+    let Some(text) = mq_core::procs::read_limits(pid) else { return };
+    let low = limits::below_minimum(&text);
+    if !low.is_empty() {
+        log::warn(format!(
+            "{}: its execution controller (pid {pid}) runs with {}; restart it through the agent, or set limits=\"nofile=10240 nproc=4096\" (or higher) and restart",
+            qm.name,
+            low.join(", ")
+        ));
+    }
 }
 
 /// A short exit reason for a failed MQI check: crm_mon keeps 128 characters, so the reason code
@@ -100,6 +138,15 @@ fn node_options(params: &IbmmqParams) -> NodeCheckOptions {
 fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     let j = OcfJournal;
     let qm = open(p, deadline)?;
+    let (planned, problems) = launch_limits(p, &qm.user);
+    for why in problems {
+        log::warn(why);
+    }
+    log::info(format!(
+        "{}: limits of its processes: {}",
+        p.qmgr,
+        planned.iter().map(limits::Planned::describe).collect::<Vec<_>>().join(", ")
+    ));
     qm.node_checks(&node_options(p), Some(&Pacemaker::from_env(env)), deadline, &j).map_err(fail)?;
     let opts = StartOptions {
         strmqm_options: p.strmqm_options.clone(),
@@ -162,7 +209,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             return Err(Failure(if probe { OcfExit::ErrGeneric } else { code }, reason));
         }
     };
-    let (verdict, _) = depth0(&qm, probe, deadline, &j);
+    let (verdict, pids) = depth0(&qm, probe, deadline, &j);
     match verdict.exit {
         OcfExit::Success => {}
         OcfExit::NotRunning => {
@@ -190,6 +237,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
     }
     if env.check_level >= CheckLevel::Medium {
+        warn_low_limits(&qm, &pids);
         let restarted = qm.check_components((p.command_server, p.channel_initiator), deadline, &j).map_err(|e| {
             Failure(OcfExit::ErrGeneric, format!("{}: managed component down and not restartable: {e}", p.qmgr))
         })?;

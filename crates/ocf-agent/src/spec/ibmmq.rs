@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use mq_core::limits::{self, Resource, Setting};
 use mq_core::qmgr::stop::EndMode;
 use mq_core::qmgr::Manage;
 use mq_core::QmName;
@@ -35,6 +36,8 @@ pub struct IbmmqParams {
     /// The queue manager's data directory when it is not under the installation's data path.
     pub data_path: Option<PathBuf>,
     pub stop_mode: EndMode,
+    /// Resource limits the `limits` parameter sets (the others: limits.conf and IBM's minimums).
+    pub limits: Vec<(Resource, Setting)>,
 }
 
 fn managed(v: &Values, name: &str) -> Manage {
@@ -99,6 +102,11 @@ impl IbmmqParams {
             add_mqs_ini: v.bool("add_mqs_ini").unwrap_or(false),
             data_path: v.path("data_path").cloned(),
             stop_mode,
+            limits: limits::parse_settings(v.str("limits").unwrap_or_default()).map_err(|why| ParamError::Invalid {
+                name: "limits",
+                value: v.str("limits").unwrap_or_default().escape_default().to_string(),
+                why,
+            })?,
         })
     }
 }
@@ -287,6 +295,23 @@ installation's data path (<Prefix>/qmgrs/<Directory>).",
 (endmqm -c) or wait (endmqm -w). If it has not ended within its share of the stop timeout, stop goes on with \
 endmqm -p and then kills the queue manager's own processes, so the stop always finishes within the \
 timeout and leaves nothing that holds the queue manager's storage.",
+    },
+    ParamSpec {
+        name: "limits",
+        ty: super::LIMITS,
+        default: Some(""),
+        required: false,
+        unique_group: None,
+        reloadable: false,
+        shortdesc: "Resource limits of the queue manager's processes",
+        longdesc: "Resource limits the agent sets (setrlimit, before dropping to the mq user) for every MQ \
+program it runs, so strmqm and the queue manager's processes it starts (execution controller, listeners, \
+command server, channel initiator) have them, e.g. \"nofile=65536 core=unlimited\". The agent starts MQ \
+without a PAM session, so for each of nofile, nproc, core and stack it otherwise applies the higher of the \
+mq user's pam_limits values (/etc/security/limits.conf and limits.d/*.conf, read as pam_limits reads them) \
+and IBM's documented minimum (nofile 10240, nproc 4096), raising the hard limit as needed; a limit \
+neither sets is inherited from Pacemaker. A value set here wins, even below IBM's minimum (the depth-10 \
+monitor then warns). Takes effect at the next start.",
     },
 ];
 
