@@ -90,6 +90,14 @@ impl Runner {
         Runner { identity, env, limits: Vec::new() }
     }
 
+    /// The same runner, these variables (an `envfile`'s, already checked) added to the
+    /// environment of its programs.
+    pub fn with_env(mut self, vars: &[(String, String)]) -> Runner {
+        self.env.retain(|(k, _)| !vars.iter().any(|(n, _)| n == k));
+        self.env.extend(vars.iter().cloned());
+        self
+    }
+
     /// The same runner, its programs started with these resource limits (`limits::plan_all`).
     pub fn with_limits(mut self, planned: &[crate::limits::Planned]) -> Runner {
         self.limits = planned.iter().map(|p| (p.resource, p.limit)).collect();

@@ -12,6 +12,7 @@
 pub mod cluster;
 pub mod deadline;
 pub mod dspmq;
+pub mod envfile;
 pub mod error;
 pub mod exec;
 pub mod fsread;

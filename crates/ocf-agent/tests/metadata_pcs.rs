@@ -178,6 +178,7 @@ fn agent_validation_refuses_bad_production_parameters() {
     };
     refused("limits=nofile=lots", "limits='nofile=lots' has 'nofile=lots': the value must be");
     refused("limits=nofile=10:5", "limits='nofile=10:5' has 'nofile=10:5': the hard limit 5 is below");
+    refused("env_file=etc/qm.env", "env_file='etc/qm.env'");
 }
 
 /// `pcs resource debug-start --full` on a resource configured with `trace_ra=1 trace_file=…` leaves the trace

@@ -35,15 +35,34 @@ fn wanted(p: &IbmmqParams) -> Wanted<'_> {
 }
 
 /// The queue manager as this node sees it: installation, data path, user (mq-core's placement),
-/// its programs started with the resource limits of `launch_limits`.
+/// its programs started with the resource limits of `launch_limits` and the variables of
+/// `env_file`. A bad env_file fails it (6, or 5 when missing here).
 fn open(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
+    open_as(p, deadline, true)
+}
+
+/// `open` for stop, which never fails over configuration: a bad env_file is a warning and the
+/// queue manager is stopped without its variables.
+fn open_for_stop(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
+    open_as(p, deadline, false)
+}
+
+fn open_as(p: &IbmmqParams, deadline: Instant, strict: bool) -> Result<QueueManager, Failure> {
     let placed = Placement::resolve(&p.qmgr, &wanted(p), Deadline::at(deadline), &OcfJournal)
         .map_err(|e| Failure(exit_for_placement(&e), e.to_string()))?;
     let (planned, problems) = launch_limits(p, &placed.user);
     for why in problems {
         log::debug(why);
     }
-    Ok(QueueManager::new(p.qmgr.clone(), placed.installation, placed.user).with_limits(&planned))
+    let mut qm = QueueManager::new(p.qmgr.clone(), placed.installation, placed.user).with_limits(&planned);
+    if let Some(f) = &p.env_file {
+        match mq_core::envfile::read(f) {
+            Ok(vars) => qm = qm.with_env(&vars),
+            Err(e) if strict => return Err(fail(e)),
+            Err(e) => log::warn(format!("{e}; stopping {} without its variables", p.qmgr)),
+        }
+    }
+    Ok(qm)
 }
 
 /// The resource limits every MQ program gets (docs/ibmmq.md#resource-limits): the `limits`
@@ -253,7 +272,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
 fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
     let j = OcfJournal;
     let plan = StopPlan::new(p.stop_mode, p.ipc_cleanup);
-    match open(p, deadline) {
+    match open_for_stop(p, deadline) {
         Ok(qm) => match qm.stop(&plan, deadline, &j) {
             Ok(r) => {
                 if r.already_stopped {

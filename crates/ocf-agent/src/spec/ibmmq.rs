@@ -38,6 +38,8 @@ pub struct IbmmqParams {
     pub stop_mode: EndMode,
     /// Resource limits the `limits` parameter sets (the others: limits.conf and IBM's minimums).
     pub limits: Vec<(Resource, Setting)>,
+    /// A root-owned file of NAME=value lines added to MQ programs' environment.
+    pub env_file: Option<PathBuf>,
 }
 
 fn managed(v: &Values, name: &str) -> Manage {
@@ -102,6 +104,7 @@ impl IbmmqParams {
             add_mqs_ini: v.bool("add_mqs_ini").unwrap_or(false),
             data_path: v.path("data_path").cloned(),
             stop_mode,
+            env_file: v.path("env_file").cloned(),
             limits: limits::parse_settings(v.str("limits").unwrap_or_default()).map_err(|why| ParamError::Invalid {
                 name: "limits",
                 value: v.str("limits").unwrap_or_default().escape_default().to_string(),
@@ -312,6 +315,24 @@ mq user's pam_limits values (/etc/security/limits.conf and limits.d/*.conf, read
 and IBM's documented minimum (nofile 10240, nproc 4096), raising the hard limit as needed; a limit \
 neither sets is inherited from Pacemaker. A value set here wins, even below IBM's minimum (the depth-10 \
 monitor then warns). Takes effect at the next start.",
+    },
+    ParamSpec {
+        name: "env_file",
+        ty: ParamType::AbsolutePath,
+        default: None,
+        required: false,
+        unique_group: None,
+        reloadable: false,
+        shortdesc: "File of environment variables for the queue manager",
+        longdesc: "A file of NAME=value lines (blank lines and # comments allowed; no quotes, no export, no \
+shell expansion: the value is taken as written) whose variables are added to the clean environment of \
+every MQ program the agent runs, strmqm included, so the queue manager's processes have them: what an \
+XA resource manager needs (DB2INSTANCE, ORACLE_HOME, ORACLE_SID, LD_LIBRARY_PATH for switch files) or \
+IBM's AMQ_* and MQS_* tuning variables. It must be a regular file owned by root and not writable by group \
+or others, named directly (not through a symbolic link), on every node. PATH, HOME, USER, LOGNAME, LANG, \
+LC_ALL (the agent sets them), LD_PRELOAD, LD_AUDIT, MQ_CONNECT_TYPE, MQSERVER, MQCHLLIB, MQCHLTAB and \
+MQCCDTURL are refused. A bad line or file fails with exit 6 naming the file and line. The file is read by \
+every action; a change reaches the running queue manager at its next start.",
     },
 ];
 

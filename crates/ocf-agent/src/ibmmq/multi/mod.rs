@@ -20,7 +20,7 @@ use mq_core::qmgr::start::StartOptions;
 use mq_core::qmgr::QueueManager;
 use mq_core::QmState;
 
-use super::{depth0, fail, finish, node_options, open};
+use super::{depth0, fail, finish, node_options, open, open_for_stop};
 use crate::component::{exit_for, Failure, OcfJournal};
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
 use crate::pacemaker::Pacemaker;
@@ -79,7 +79,7 @@ fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failu
 
 fn stop(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
     let j = OcfJournal;
-    if let Ok(qm) = open(p, deadline) {
+    if let Ok(qm) = open_for_stop(p, deadline) {
         RoleFile::of(p, &qm).clear();
         // Ending the active instance without -s would end every standby too: switch over first.
         if matches!(qm.dspmq(share(deadline, 0.1)).map(|r| r.state), Ok(QmState::Running)) {
