@@ -271,7 +271,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
 /// manager's processes are ended by /proc alone.
 fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
     let j = OcfJournal;
-    let plan = StopPlan::new(p.stop_mode, p.ipc_cleanup);
+    let plan = StopPlan::new(p.stop_mode, p.ipc_cleanup).reconnecting(p.reconnect_clients);
     match open_for_stop(p, deadline) {
         Ok(qm) => match qm.stop(&plan, deadline, &j) {
             Ok(r) => {

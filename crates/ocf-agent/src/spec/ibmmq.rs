@@ -40,6 +40,8 @@ pub struct IbmmqParams {
     pub limits: Vec<(Resource, Setting)>,
     /// A root-owned file of NAME=value lines added to MQ programs' environment.
     pub env_file: Option<PathBuf>,
+    /// Planned stops: endmqm -r (and -tp) on the first step, -s -r for a switchover.
+    pub reconnect_clients: bool,
 }
 
 fn managed(v: &Values, name: &str) -> Manage {
@@ -105,6 +107,7 @@ impl IbmmqParams {
             data_path: v.path("data_path").cloned(),
             stop_mode,
             env_file: v.path("env_file").cloned(),
+            reconnect_clients: v.bool("reconnect_clients").unwrap_or(false),
             limits: limits::parse_settings(v.str("limits").unwrap_or_default()).map_err(|why| ParamError::Invalid {
                 name: "limits",
                 value: v.str("limits").unwrap_or_default().escape_default().to_string(),
@@ -298,6 +301,21 @@ installation's data path (<Prefix>/qmgrs/<Directory>).",
 (endmqm -c) or wait (endmqm -w). If it has not ended within its share of the stop timeout, stop goes on with \
 endmqm -p and then kills the queue manager's own processes, so the stop always finishes within the \
 timeout and leaves nothing that holds the queue manager's storage.",
+    },
+    ParamSpec {
+        name: "reconnect_clients",
+        ty: ParamType::Boolean,
+        default: Some("false"),
+        required: false,
+        unique_group: None,
+        reloadable: true,
+        shortdesc: "Stops are planned moves: tell reconnectable clients to reconnect",
+        longdesc: "When true, the first endmqm step of a stop also has -r, so that reconnectable MQ clients \
+reconnect at once (to the node the queue manager moves to, behind its virtual IP) instead of ending, and, \
+on MQ 9.2 and later (dspmqver), -tp with the seconds of that step, so MQ itself escalates within the step; \
+a multi-instance switchover (demote, stop of the active instance) uses endmqm -s -r. The budgets of the \
+steps (half the stop timeout for the first, then endmqm -p, then killing) are unchanged. Off by default: \
+endmqm without -r or -s tells reconnectable clients not to reconnect, which suits a stop that is not a move.",
     },
     ParamSpec {
         name: "limits",
