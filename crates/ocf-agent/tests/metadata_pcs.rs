@@ -179,6 +179,19 @@ fn agent_validation_refuses_bad_production_parameters() {
     refused("limits=nofile=lots", "limits='nofile=lots' has 'nofile=lots': the value must be");
     refused("limits=nofile=10:5", "limits='nofile=10:5' has 'nofile=10:5': the hard limit 5 is below");
     refused("env_file=etc/qm.env", "env_file='etc/qm.env'");
+    refused("reconnect_clients=maybe", "reconnect_clients='maybe'");
+    let o = pcs.run(&[
+        "resource",
+        "create",
+        "q2",
+        "ocf:mqha:ibmmq",
+        "qmgr=QM2",
+        "limits=nofile=65536 core=unlimited",
+        "env_file=/etc/mqha/QM2.env",
+        "reconnect_clients=true",
+        "--agent-validation",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
 }
 
 /// `pcs resource debug-start --full` on a resource configured with `trace_ra=1 trace_file=…` leaves the trace
