@@ -79,13 +79,29 @@ pub fn mq_environment(bin_dir: &Path, user: Option<(&str, &Path)>) -> Vec<(Strin
 pub struct Runner {
     identity: Option<Identity>,
     env: Vec<(String, String)>,
+    /// Set in the child before it drops to the identity, so a hard limit can be raised.
+    limits: Vec<(crate::limits::Resource, crate::limits::Rlimit)>,
 }
 
 impl Runner {
     /// `bin_dir` is the installation's bin directory; `identity` None runs as the caller.
     pub fn new(bin_dir: &Path, identity: Option<Identity>) -> Runner {
         let env = mq_environment(bin_dir, identity.as_ref().map(|id| (id.name.as_str(), id.home.as_path())));
-        Runner { identity, env }
+        Runner { identity, env, limits: Vec::new() }
+    }
+
+    /// The same runner, these variables (an `envfile`'s, already checked) added to the
+    /// environment of its programs.
+    pub fn with_env(mut self, vars: &[(String, String)]) -> Runner {
+        self.env.retain(|(k, _)| !vars.iter().any(|(n, _)| n == k));
+        self.env.extend(vars.iter().cloned());
+        self
+    }
+
+    /// The same runner, its programs started with these resource limits (`limits::plan_all`).
+    pub fn with_limits(mut self, planned: &[crate::limits::Planned]) -> Runner {
+        self.limits = planned.iter().map(|p| (p.resource, p.limit)).collect();
+        self
     }
 
     pub fn identity(&self) -> Option<&Identity> {
@@ -110,6 +126,26 @@ impl Runner {
             }
         }
         Ok(cmd)
+    }
+
+    /// setrlimit in the child, registered before `drop_privileges` so it runs while still root.
+    fn set_limits(&self, cmd: &mut Command) {
+        if self.limits.is_empty() {
+            return;
+        }
+        let limits: Vec<(libc::__rlimit_resource_t, libc::rlimit)> =
+            self.limits.iter().map(|(r, l)| (r.raw(), libc::rlimit { rlim_cur: l.soft, rlim_max: l.hard })).collect();
+        // SAFETY: setrlimit is async-signal-safe; the vector was built before the fork.
+        unsafe {
+            cmd.pre_exec(move || {
+                for (res, rl) in &limits {
+                    if libc::setrlimit(*res, rl) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
     }
 
     fn drop_privileges(cmd: &mut Command, identity: Option<&Identity>) {
@@ -193,6 +229,7 @@ impl Runner {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        self.set_limits(&mut cmd);
         Self::drop_privileges(&mut cmd, self.identity.as_ref());
         let parent = std::process::id() as libc::pid_t;
         // SAFETY: prctl/getppid/_exit are async-signal-safe.
@@ -254,6 +291,7 @@ impl Runner {
         let name = program.display().to_string();
         let mut cmd = self.command(program, args)?;
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        self.set_limits(&mut cmd);
         Self::drop_privileges(&mut cmd, self.identity.as_ref());
         // SAFETY: fork/setsid/_exit are async-signal-safe. The intermediate child exits at once so
         // the program is re-parented to init and never becomes our zombie.
@@ -596,6 +634,20 @@ mod tests {
             )
             .unwrap();
         assert_eq!((o.rc, o.stdout.len(), o.stderr.as_str()), (0, OUTPUT_CAP, "done\n"));
+    }
+
+    #[test]
+    fn limits_are_set_in_the_child() {
+        use crate::limits::{Planned, Resource, Rlimit, Source};
+        let cur = crate::limits::current(Resource::Nofile);
+        let soft = cur.hard.min(777);
+        let planned =
+            [Planned { resource: Resource::Nofile, limit: Rlimit { soft, hard: cur.hard }, source: Source::Parameter }];
+        let o = runner()
+            .with_limits(&planned)
+            .run(Path::new("/bin/sh"), &["-c", "ulimit -Sn"], None, Instant::now() + Duration::from_secs(5))
+            .unwrap();
+        assert_eq!(o.stdout.trim(), soft.to_string());
     }
 
     #[test]

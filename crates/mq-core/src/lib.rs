@@ -12,11 +12,13 @@
 pub mod cluster;
 pub mod deadline;
 pub mod dspmq;
+pub mod envfile;
 pub mod error;
 pub mod exec;
 pub mod fsread;
 pub mod ini;
 pub mod installation;
+pub mod limits;
 pub mod listener;
 pub mod mqi;
 pub mod name;

@@ -148,6 +148,11 @@ fn read_small(path: &Path, cap: u64) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// /proc/PID/limits, read bounded (a few hundred bytes on every kernel).
+pub fn read_limits(pid: i32) -> Option<String> {
+    String::from_utf8(read_small(&Path::new("/proc").join(pid.to_string()).join("limits"), 16 * 1024)?).ok()
+}
+
 fn euid_in(dir: &Path) -> Option<u32> {
     euid_from_status(&read_small(&dir.join("status"), 16 * 1024)?)
 }

@@ -256,3 +256,20 @@ fn texts_follow_the_installed_version() {
     let r = sim.run("endmqm", &["QM8"]);
     assert_eq!((r.rc, r.stdout.as_str()), (40, "AMQ8146: WebSphere MQ queue manager not available.\n"));
 }
+
+#[test]
+fn endmqm_target_times_only_from_9_2() {
+    // docs/reference/mq-commands.md#endmqm-target-time: documented from 9.2; an older endmqm
+    // refusing them (usage, rc 36) is the simulator's UNCONFIRMED stricter reading.
+    let old = Sim::install(&["--version", "9.1.0.0"]);
+    old.ok("crtmqm", &["QMT"]);
+    old.ok("strmqm", &["QMT"]);
+    let r = old.run("endmqm", &["-i", "-tp", "5", "QMT"]);
+    assert_eq!(r.rc, 36, "{r:?}");
+    assert_eq!(old.status("QMT"), "RUNNING");
+    old.ok("endmqm", &["-i", "-r", "QMT"]);
+    let new = Sim::install(&["--version", "9.2.0.0"]);
+    new.ok("crtmqm", &["QMT"]);
+    new.ok("strmqm", &["QMT"]);
+    new.ok("endmqm", &["-i", "-r", "-tp", "5", "QMT"]);
+}

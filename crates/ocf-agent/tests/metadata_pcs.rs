@@ -166,6 +166,34 @@ fn agent_validation_shows_the_agents_reason() {
     );
 }
 
+/// The production parameters of ocf:mqha:ibmmq (limits, env_file, planned stops): pcs shows the
+/// agent's reason for a bad value, and creates the resource with good ones.
+#[test]
+fn agent_validation_refuses_bad_production_parameters() {
+    let pcs = Pcs::new();
+    let refused = |param: &str, reason: &str| {
+        let o = pcs.run(&["resource", "create", "q1", "ocf:mqha:ibmmq", "qmgr=QM1", param, "--agent-validation"]);
+        assert!(!o.status.success(), "pcs accepted {param}:\n{}", text(&o));
+        assert!(text(&o).contains(&format!("ocf-exit-reason:{reason}")), "{param}: {}", text(&o));
+    };
+    refused("limits=nofile=lots", "limits='nofile=lots' has 'nofile=lots': the value must be");
+    refused("limits=nofile=10:5", "limits='nofile=10:5' has 'nofile=10:5': the hard limit 5 is below");
+    refused("env_file=etc/qm.env", "env_file='etc/qm.env'");
+    refused("reconnect_clients=maybe", "reconnect_clients='maybe'");
+    let o = pcs.run(&[
+        "resource",
+        "create",
+        "q2",
+        "ocf:mqha:ibmmq",
+        "qmgr=QM2",
+        "limits=nofile=65536 core=unlimited",
+        "env_file=/etc/mqha/QM2.env",
+        "reconnect_clients=true",
+        "--agent-validation",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
 /// `pcs resource debug-start --full` on a resource configured with `trace_ra=1 trace_file=…` leaves the trace
 /// naming the action and the commands run; crm_resource -V -V sets HA_debug=1, OCF_TRACE_RA=1 and, unless
 /// set, OCF_TRACE_FILE=/dev/stderr for the agent (docs/logging.md#tracing). No cluster daemon runs.

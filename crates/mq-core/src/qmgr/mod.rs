@@ -80,6 +80,19 @@ impl QueueManager {
         &self.runner
     }
 
+    /// The same queue manager, these variables (an `envfile`'s) added to the environment of every
+    /// program of it.
+    pub fn with_env(mut self, vars: &[(String, String)]) -> QueueManager {
+        self.runner = self.runner.with_env(vars);
+        self
+    }
+
+    /// The same queue manager, every program of it started with these resource limits.
+    pub fn with_limits(mut self, planned: &[crate::limits::Planned]) -> QueueManager {
+        self.runner = self.runner.with_limits(planned);
+        self
+    }
+
     /// Runs one of the installation's commands as the mq user.
     pub fn run(
         &self,

@@ -164,15 +164,22 @@ impl QueueManager {
     }
 
     /// Ends the active instance here, if it is, permitting switchover; when a standby runs
-    /// elsewhere, waits for it to take over. Returns the state afterwards.
-    pub fn hand_over(&self, mode: EndMode, deadline: Instant, j: &dyn Journal) -> Result<QmState, MqError> {
+    /// elsewhere, waits for it to take over. Returns the state afterwards. `reconnect`: see
+    /// `switchover`.
+    pub fn hand_over(
+        &self,
+        mode: EndMode,
+        reconnect: bool,
+        deadline: Instant,
+        j: &dyn Journal,
+    ) -> Result<QmState, MqError> {
         let state = self.settled_state(deadline, j)?;
         if state != QmState::Running {
             return Ok(state);
         }
         let name = &self.name;
         let standby_elsewhere = self.instances(share(deadline, 0.1)).map(|i| i.standby_elsewhere()).unwrap_or(false);
-        let steps = self.switchover(mode, share(deadline, 0.5), j)?;
+        let steps = self.switchover(mode, reconnect, share(deadline, 0.5), j)?;
         j.note(Level::Info, &format!("{name}: active instance here ended ({})", steps.join(", ")));
         if standby_elsewhere && !self.wait_running_elsewhere(share(deadline, 0.4)) {
             j.note(Level::Warn, &format!("{name}: no instance took over within the switchover wait"));
@@ -233,18 +240,30 @@ impl QueueManager {
     /// Ends the local active instance permitting switchover (`endmqm <mode> -s QM`): a standby
     /// elsewhere takes over. Escalates to `endmqm -p -s`, then kills this node's processes of the
     /// queue manager; Ok once none is left here.
-    pub fn switchover(&self, mode: EndMode, deadline: Instant, j: &dyn Journal) -> Result<Vec<String>, MqError> {
+    /// With `reconnect` (a planned move) the first step is `endmqm <mode> -s -r`: reconnectable
+    /// clients go to the standby at once.
+    pub fn switchover(
+        &self,
+        mode: EndMode,
+        reconnect: bool,
+        deadline: Instant,
+        j: &dyn Journal,
+    ) -> Result<Vec<String>, MqError> {
         let qm = self.name.as_str();
         let mut steps = Vec::new();
-        for (flag, part) in [(mode.flag(), 0.5), ("-p", 0.5)] {
+        let first: &[&str] = if reconnect { &["-s", "-r"] } else { &["-s"] };
+        for (flag, extra, part) in [(mode.flag(), first, 0.5), ("-p", &["-s"][..], 0.5)] {
             if none_left(&self.scope().list_within(share(deadline, 0.1))) {
                 break;
             }
             let step_deadline = share(deadline, part);
-            let cmd = format!("endmqm {flag} -s {qm}");
+            let mut args = vec![flag];
+            args.extend_from_slice(extra);
+            args.push(qm);
+            let cmd = format!("endmqm {}", args.join(" "));
             j.note(Level::Info, &format!("running {cmd}"));
             steps.push(cmd.clone());
-            match self.run("endmqm", &[flag, "-s", qm], None, step_deadline) {
+            match self.run("endmqm", &args, None, step_deadline) {
                 Ok(o) if o.rc == 0 || o.rc == 40 => {
                     j.note(Level::Debug, &format!("{cmd}: rc {} {}", o.rc, o.explaining_line()))
                 }

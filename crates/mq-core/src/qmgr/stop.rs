@@ -39,13 +39,47 @@ pub struct StopPlan {
     pub first_share: f64,
     pub preemptive_share: f64,
     pub ipc_cleanup: bool,
+    /// A planned stop: the first endmqm also gets -r (reconnectable clients reconnect at once,
+    /// to wherever the queue manager comes up next) and, where MQ has it, -tp with that step's
+    /// time (docs/reference/mq-commands.md#endmqm-reconnect, #endmqm-target-time).
+    pub reconnect: bool,
 }
 
 impl StopPlan {
     pub fn new(first: EndMode, ipc_cleanup: bool) -> StopPlan {
         // Half the budget for the orderly end, half the rest for -p, the rest for the kill and
         // the wait after it: a kill is quick, but processes in D state on lost storage are not.
-        StopPlan { first, first_share: 0.5, preemptive_share: 0.5, ipc_cleanup }
+        StopPlan { first, first_share: 0.5, preemptive_share: 0.5, ipc_cleanup, reconnect: false }
+    }
+
+    /// The same plan as a planned stop (`reconnect`).
+    pub fn reconnecting(self, reconnect: bool) -> StopPlan {
+        StopPlan { reconnect, ..self }
+    }
+}
+
+/// The first endmqm step's flags: the mode, then for a planned stop -r and, when the
+/// installation knows target times, `-tp SECS` with the step's whole seconds less one (MQ then
+/// escalates by itself within the step; at least 1).
+pub fn first_flags(mode: EndMode, reconnect: bool, target_time: bool, step: Duration) -> Vec<String> {
+    let mut flags = vec![mode.flag().to_string()];
+    if reconnect {
+        flags.push("-r".into());
+        if target_time {
+            flags.push("-tp".into());
+            flags.push(step.as_secs().saturating_sub(1).max(1).to_string());
+        }
+    }
+    flags
+}
+
+/// Whether endmqm of MQ `version` (dspmqver's `9.3.0.0`) takes -t/-tp: IBM documents target
+/// times from 9.2 (docs/reference/mq-commands.md#endmqm-target-time); an unreadable version does not.
+pub fn has_target_time(version: &str) -> bool {
+    let mut v = version.trim().split('.').map(|n| n.parse::<u32>().ok());
+    match (v.next().flatten(), v.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor) >= (9, 2),
+        _ => false,
     }
 }
 
@@ -112,7 +146,10 @@ impl QueueManager {
             // endmqm without -x is refused on a standby; -x ends only this standby instance.
             self.end_step(&["-x"], share(deadline, plan.first_share), &mut report, j);
         } else if state.is_some() {
-            self.end_step(&[plan.first.flag()], share(deadline, plan.first_share), &mut report, j);
+            let step = share(deadline, plan.first_share);
+            let tp = plan.reconnect && self.target_time_known(step, j);
+            let flags = first_flags(plan.first, plan.reconnect, tp, step.saturating_duration_since(Instant::now()));
+            self.end_step(&flags.iter().map(String::as_str).collect::<Vec<_>>(), step, &mut report, j);
         }
         // A look without an answer (/proc did not answer in time) counts as processes left.
         if !none_left(&scope.list_within(share(deadline, 0.1))) && state.is_some() {
@@ -140,6 +177,23 @@ impl QueueManager {
         }
         self.ipc_cleanup(plan, deadline, j);
         Ok(report)
+    }
+
+    /// Whether this installation's endmqm takes -tp: `dspmqver -b -f 2` (its version), given a
+    /// small slice of the step; no answer means no -tp.
+    pub fn target_time_known(&self, step: Instant, j: &dyn Journal) -> bool {
+        let d = share(step, 0.1).min(Instant::now() + Duration::from_secs(5));
+        match self.run("dspmqver", &["-b", "-f", "2"], None, d) {
+            Ok(o) if o.rc == 0 => has_target_time(o.stdout.lines().next().unwrap_or("")),
+            Ok(o) => {
+                j.note(Level::Debug, &format!("dspmqver -b -f 2 exited {}; endmqm without -tp", o.rc));
+                false
+            }
+            Err(e) => {
+                j.note(Level::Debug, &format!("dspmqver -b -f 2: {e}; endmqm without -tp"));
+                false
+            }
+        }
     }
 
     /// One endmqm step: run it within `step_deadline`, then wait for the processes to go.
@@ -195,6 +249,15 @@ mod tests {
         let second = (1.0 - first) * p.preemptive_share;
         assert!(1.0 - first - second >= 0.2, "the kill must keep a fifth of the budget");
         assert_eq!(EndMode::Controlled.flag(), "-c");
+        let secs = Duration::from_secs(30);
+        assert_eq!(first_flags(EndMode::Immediate, false, true, secs), ["-i"]);
+        assert_eq!(first_flags(EndMode::Wait, true, false, secs), ["-w", "-r"]);
+        assert_eq!(first_flags(EndMode::Wait, true, true, secs), ["-w", "-r", "-tp", "29"]);
+        assert_eq!(first_flags(EndMode::Immediate, true, true, Duration::from_millis(800)), ["-i", "-r", "-tp", "1"]);
+        assert!(has_target_time("9.2.0.0") && has_target_time("9.3.0.15") && has_target_time("10.0.0.0"));
+        assert!(
+            !has_target_time("9.1.5.0") && !has_target_time("8.0.0.4") && !has_target_time("") && !has_target_time("x")
+        );
         assert_eq!(EndMode::Wait.flag(), "-w");
     }
 

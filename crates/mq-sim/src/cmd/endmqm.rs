@@ -65,6 +65,12 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     }
     let Some(name) = name else { return messages::usage(USAGE) };
+    // Target times are documented from MQ 9.2 (docs/reference/mq-commands.md#endmqm-target-time);
+    // an older endmqm refuses the flag (the text and rc of that refusal are UNCONFIRMED: usage, 36).
+    if (t.is_some() || tp.is_some()) && !messages::version_at_least(&inst.version, 9, 2) {
+        eprintln!("endmqm: unknown flag '{}'", if tp.is_some() { "-tp" } else { "-t" });
+        return messages::usage(USAGE);
+    }
     let qm = match target::qm(&inst, &name, messages::AMQ8118, 16) {
         Ok(q) => q,
         Err(rc) => return rc,

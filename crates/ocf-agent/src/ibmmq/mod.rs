@@ -9,6 +9,7 @@ pub mod table;
 
 use std::time::Instant;
 
+use mq_core::limits;
 use mq_core::mqi::MqiError;
 use mq_core::placement::{Placement, Wanted};
 use mq_core::qmgr::checks::NodeCheckOptions;
@@ -58,11 +59,67 @@ fn wanted(p: &IbmmqParams) -> Wanted<'_> {
     }
 }
 
-/// The queue manager as this node sees it: installation, data path, user (mq-core's placement).
+/// The queue manager as this node sees it: installation, data path, user (mq-core's placement),
+/// its programs started with the resource limits of `launch_limits` and the variables of
+/// `env_file`. A bad env_file fails it (6, or 5 when missing here).
 fn open(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
+    open_as(p, deadline, true)
+}
+
+/// `open` for stop, which never fails over configuration: a bad env_file is a warning and the
+/// queue manager is stopped without its variables.
+fn open_for_stop(p: &IbmmqParams, deadline: Instant) -> Result<QueueManager, Failure> {
+    open_as(p, deadline, false)
+}
+
+fn open_as(p: &IbmmqParams, deadline: Instant, strict: bool) -> Result<QueueManager, Failure> {
     let placed = Placement::resolve(&p.qmgr, &wanted(p), Deadline::at(deadline), &OcfJournal)
         .map_err(|e| Failure(exit_for_placement(&e), e.to_string()))?;
-    Ok(QueueManager::new(p.qmgr.clone(), placed.installation, placed.user))
+    let (planned, problems) = launch_limits(p, &placed.user);
+    for why in problems {
+        log::debug(why);
+    }
+    let mut qm = QueueManager::new(p.qmgr.clone(), placed.installation, placed.user).with_limits(&planned);
+    if let Some(f) = &p.env_file {
+        match mq_core::envfile::read(f) {
+            Ok(vars) => qm = qm.with_env(&vars),
+            Err(e) if strict => return Err(fail(e)),
+            Err(e) => log::warn(format!("{e}; stopping {} without its variables", p.qmgr)),
+        }
+    }
+    Ok(qm)
+}
+
+/// The resource limits every MQ program gets (docs/ibmmq.md#resource-limits): the `limits`
+/// parameter's, else the higher of pam_limits' values for the mq user and IBM's minimums; and the
+/// pam_limits files that could not be read.
+fn launch_limits(p: &IbmmqParams, user: &mq_core::user::MqUser) -> (Vec<limits::Planned>, Vec<String>) {
+    let (pam, mut problems) = limits::pam_for(user, std::path::Path::new(limits::PAM_DIR));
+    let (planned, cut) = limits::plan_all(&p.limits, pam);
+    problems.extend(cut);
+    (planned, problems)
+}
+
+/// Depth 10: the execution controller's limits (/proc/PID/limits) against IBM's minimums; a
+/// warning naming the parameter that fixes it, never a failure (the queue manager works, until
+/// it runs out).
+fn warn_low_limits(qm: &QueueManager, pids: &[i32]) {
+    let Some(pid) = pids
+        .iter()
+        .copied()
+        .find(|pid| mq_core::procs::read(*pid).is_some_and(|pr| pr.name == mq_core::procs::EXECUTION_CONTROLLER))
+    else {
+        return;
+    };
+    let Some(text) = mq_core::procs::read_limits(pid) else { return };
+    let low = limits::below_minimum(&text);
+    if !low.is_empty() {
+        log::warn(format!(
+            "{}: its execution controller (pid {pid}) runs with {}; restart it through the agent, or set limits=\"nofile=10240 nproc=4096\" (or higher) and restart",
+            qm.name,
+            low.join(", ")
+        ));
+    }
 }
 
 /// A short exit reason for a failed MQI check: crm_mon keeps 128 characters, so the reason code
@@ -125,6 +182,15 @@ fn node_options(params: &IbmmqParams) -> NodeCheckOptions {
 fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     let j = OcfJournal;
     let qm = open(p, deadline)?;
+    let (planned, problems) = launch_limits(p, &qm.user);
+    for why in problems {
+        log::warn(why);
+    }
+    log::info(format!(
+        "{}: limits of its processes: {}",
+        p.qmgr,
+        planned.iter().map(limits::Planned::describe).collect::<Vec<_>>().join(", ")
+    ));
     qm.node_checks(&node_options(p), Some(&Pacemaker::from_env(env)), deadline, &j).map_err(fail)?;
     let opts = StartOptions {
         strmqm_options: p.strmqm_options.clone(),
@@ -166,7 +232,7 @@ fn depth0(
     if let Some(e) = &o.scan_error {
         return (
             table::Verdict { exit: OcfExit::ErrGeneric, reason: format!("{}: {e}", qm.name) },
-            Depth0Extra { replaying: false },
+            Depth0Extra { replaying: false, pids: vec![] },
         );
     }
     let needs_visibility = matches!(o.state, Ok(QmState::StatusNotAvailable) | Ok(QmState::Unknown) | Err(_));
@@ -185,13 +251,15 @@ fn depth0(
     };
     let verdict = table::decide(&facts);
     let replaying = verdict.exit == OcfExit::Success && matches!(o.state, Ok(QmState::Starting));
-    (verdict, Depth0Extra { replaying })
+    (verdict, Depth0Extra { replaying, pids })
 }
 
 /// Depth 0's findings beside its verdict.
 pub(crate) struct Depth0Extra {
     /// A log replay accepted as running: the deeper checks cannot run yet (MQI calls get 2059).
     pub replaying: bool,
+    /// The queue manager's processes it saw (the depth-10 limits look reads the controller's).
+    pub pids: Vec<i32>,
 }
 
 fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
@@ -248,6 +316,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
     }
     if env.check_level >= CheckLevel::Medium {
+        warn_low_limits(&qm, &extra.pids);
         let restarted = qm.check_components((p.command_server, p.channel_initiator), deadline, &j).map_err(|e| {
             Failure(OcfExit::ErrGeneric, format!("{}: managed component down and not restartable: {e}", p.qmgr))
         })?;
@@ -262,8 +331,8 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
 /// manager's processes are ended by /proc alone.
 fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
     let j = OcfJournal;
-    let plan = StopPlan::new(p.stop_mode, p.ipc_cleanup);
-    match open(p, deadline) {
+    let plan = StopPlan::new(p.stop_mode, p.ipc_cleanup).reconnecting(p.reconnect_clients);
+    match open_for_stop(p, deadline) {
         Ok(qm) => match qm.stop(&plan, deadline, &j) {
             Ok(r) => {
                 if r.already_stopped {

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use mq_core::limits::{self, Resource, Setting};
 use mq_core::qmgr::stop::EndMode;
 use mq_core::qmgr::Manage;
 use mq_core::QmName;
@@ -37,6 +38,12 @@ pub struct IbmmqParams {
     pub stop_mode: EndMode,
     /// How long a monitor accepts the queue manager Starting with its controller running (a log replay).
     pub replay_timeout: std::time::Duration,
+    /// Resource limits the `limits` parameter sets (the others: limits.conf and IBM's minimums).
+    pub limits: Vec<(Resource, Setting)>,
+    /// A root-owned file of NAME=value lines added to MQ programs' environment.
+    pub env_file: Option<PathBuf>,
+    /// Planned stops: endmqm -r (and -tp) on the first step, -s -r for a switchover.
+    pub reconnect_clients: bool,
 }
 
 fn managed(v: &Values, name: &str) -> Manage {
@@ -102,6 +109,13 @@ impl IbmmqParams {
             data_path: v.path("data_path").cloned(),
             stop_mode,
             replay_timeout: std::time::Duration::from_secs(v.int("replay_timeout").unwrap_or(600) as u64),
+            env_file: v.path("env_file").cloned(),
+            reconnect_clients: v.bool("reconnect_clients").unwrap_or(false),
+            limits: limits::parse_settings(v.str("limits").unwrap_or_default()).map_err(|why| ParamError::Invalid {
+                name: "limits",
+                value: v.str("limits").unwrap_or_default().escape_default().to_string(),
+                why,
+            })?,
         })
     }
 }
@@ -300,6 +314,56 @@ timeout and leaves nothing that holds the queue manager's storage.",
         reloadable: true,
         shortdesc: "Longest log replay a monitor accepts, in seconds",
         longdesc: "A queue manager that dspmq shows Starting while its execution controller (amqzxma0) runs is replaying its recovery log: after a standby instance took over, or after a start that was not the agent's. A monitor reports it running (the depth-10 and 20 checks wait for the next monitor) until this node's monitors have seen it Starting for this many seconds; after that the monitor fails. A start of the agent's waits for the replay within the start timeout instead: give start (and promote) a timeout that covers the longest replay, and this parameter at least the same.",
+    },
+    ParamSpec {
+        name: "reconnect_clients",
+        ty: ParamType::Boolean,
+        default: Some("false"),
+        required: false,
+        unique_group: None,
+        reloadable: true,
+        shortdesc: "Stops are planned moves: tell reconnectable clients to reconnect",
+        longdesc: "When true, the first endmqm step of a stop also has -r, so that reconnectable MQ clients \
+reconnect at once (to the node the queue manager moves to, behind its virtual IP) instead of ending, and, \
+on MQ 9.2 and later (dspmqver), -tp with the seconds of that step, so MQ itself escalates within the step; \
+a multi-instance switchover (demote, stop of the active instance) uses endmqm -s -r. The budgets of the \
+steps (half the stop timeout for the first, then endmqm -p, then killing) are unchanged. Off by default: \
+endmqm without -r or -s tells reconnectable clients not to reconnect, which suits a stop that is not a move.",
+    },
+    ParamSpec {
+        name: "limits",
+        ty: super::LIMITS,
+        default: Some(""),
+        required: false,
+        unique_group: None,
+        reloadable: false,
+        shortdesc: "Resource limits of the queue manager's processes",
+        longdesc: "Resource limits the agent sets (setrlimit, before dropping to the mq user) for every MQ \
+program it runs, so strmqm and the queue manager's processes it starts (execution controller, listeners, \
+command server, channel initiator) have them, e.g. \"nofile=65536 core=unlimited\". The agent starts MQ \
+without a PAM session, so for each of nofile, nproc, core and stack it otherwise applies the higher of the \
+mq user's pam_limits values (/etc/security/limits.conf and limits.d/*.conf, read as pam_limits reads them) \
+and IBM's documented minimum (nofile 10240, nproc 4096), raising the hard limit as needed; a limit \
+neither sets is inherited from Pacemaker. A value set here wins, even below IBM's minimum (the depth-10 \
+monitor then warns). Takes effect at the next start.",
+    },
+    ParamSpec {
+        name: "env_file",
+        ty: ParamType::AbsolutePath,
+        default: None,
+        required: false,
+        unique_group: None,
+        reloadable: false,
+        shortdesc: "File of environment variables for the queue manager",
+        longdesc: "A file of NAME=value lines (blank lines and # comments allowed; no quotes, no export, no \
+shell expansion: the value is taken as written) whose variables are added to the clean environment of \
+every MQ program the agent runs, strmqm included, so the queue manager's processes have them: what an \
+XA resource manager needs (DB2INSTANCE, ORACLE_HOME, ORACLE_SID, LD_LIBRARY_PATH for switch files) or \
+IBM's AMQ_* and MQS_* tuning variables. It must be a regular file owned by root and not writable by group \
+or others, named directly (not through a symbolic link), on every node. PATH, HOME, USER, LOGNAME, LANG, \
+LC_ALL (the agent sets them), LD_PRELOAD, LD_AUDIT, MQ_CONNECT_TYPE, MQSERVER, MQCHLLIB, MQCHLTAB and \
+MQCCDTURL are refused. A bad line or file fails with exit 6 naming the file and line. The file is read by \
+every action; a change reaches the running queue manager at its next start.",
     },
     super::TRACE_RA,
     super::TRACE_FILE,

@@ -17,6 +17,8 @@ pub const QM_NAME: ParamType = mq_rule(syntax::check_qm_name, syntax::QM_NAME_RU
 pub const OBJECT_NAME: ParamType = mq_rule(syntax::check_object_name, syntax::OBJECT_NAME_RULE);
 pub const CHANNEL_NAME: ParamType = mq_rule(syntax::check_channel_name, syntax::CHANNEL_NAME_RULE);
 pub const CONNAME: ParamType = mq_rule(syntax::check_conname, syntax::CONNAME_RULE);
+/// The `limits` parameter of ocf:mqha:ibmmq (mq_core::limits).
+pub const LIMITS: ParamType = mq_rule(mq_core::limits::check_settings, mq_core::limits::SETTINGS_RULE);
 /// Refused options are quoted as given (not escaped), as they always were.
 pub const STRMQM_OPTIONS: ParamType = ParamType::Custom(Custom {
     check: syntax::check_strmqm_options,

@@ -20,7 +20,7 @@ use mq_core::qmgr::start::StartOptions;
 use mq_core::qmgr::QueueManager;
 use mq_core::QmState;
 
-use super::{depth0, fail, finish, node_options, open};
+use super::{depth0, fail, finish, node_options, open, open_for_stop};
 use crate::component::{exit_for, Failure, OcfJournal};
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
 use crate::pacemaker::Pacemaker;
@@ -79,12 +79,12 @@ fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failu
 
 fn stop(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
     let j = OcfJournal;
-    if let Ok(qm) = open(p, deadline) {
+    if let Ok(qm) = open_for_stop(p, deadline) {
         RoleFile::of(p, &qm).clear();
         // Ending the active instance without -s would end every standby too: switch over first.
         if matches!(qm.dspmq(share(deadline, 0.1)).map(|r| r.state), Ok(QmState::Running)) {
             log::info(format!("{}: stopping the active instance here, permitting switchover", p.qmgr));
-            if let Err(e) = qm.switchover(p.stop_mode, share(deadline, 0.6), &j) {
+            if let Err(e) = qm.switchover(p.stop_mode, p.reconnect_clients, share(deadline, 0.6), &j) {
                 log::warn(e.to_string());
             }
         }
@@ -129,7 +129,7 @@ fn demote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fail
     let name = &p.qmgr;
     let qm = open(p, deadline)?;
     let roles = RoleFile::of(p, &qm);
-    let state = qm.hand_over(p.stop_mode, deadline, &j).map_err(fail)?;
+    let state = qm.hand_over(p.stop_mode, p.reconnect_clients, deadline, &j).map_err(fail)?;
     let score = become_unpromoted(&qm, p, &state, deadline)?;
     if score == table::SCORE_ACTIVE {
         return Err(Failure(OcfExit::ErrGeneric, format!("{name} is still the active instance here after demote")));
