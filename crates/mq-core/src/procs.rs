@@ -187,9 +187,10 @@ impl Owner {
     }
 }
 
-/// The installation path as /proc/PID/exe shows it: symlinks resolved, once per scan.
+/// The installation path as /proc/PID/exe shows it: symlinks resolved, once per scan (the one
+/// canonicalisation of installation paths, `installation::canonical`).
 pub fn canonical(inst: &Path) -> PathBuf {
-    std::fs::canonicalize(inst).unwrap_or_else(|_| inst.to_path_buf())
+    crate::installation::canonical(inst)
 }
 
 /// Every process of queue manager `qm` on this host, with parent pids, in pid order.

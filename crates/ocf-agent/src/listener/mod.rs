@@ -27,7 +27,7 @@ pub fn run(action: &Action, env: &Env, p: &ListenerParams) -> OcfExit {
 fn listener(p: &ListenerParams) -> Listener {
     Listener {
         qm: p.qmgr.clone(),
-        inst: wanted(p).installation_path(),
+        inst: wanted(p).installation_path(&p.qmgr),
         port: p.port,
         ipaddr: p.ipaddr,
         backlog: p.backlog,
