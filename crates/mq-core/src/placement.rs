@@ -29,16 +29,21 @@ pub struct Wanted<'a> {
 
 impl Wanted<'_> {
     /// The installation the resource names, else the one `qm`'s stanza names, else the primary
-    /// one, else /opt/mqm, from what this node says without running anything (data paths from
-    /// the cache only): where to look for `qm`'s processes when the placement cannot be resolved,
-    /// and which installation a listener's or trigger monitor's processes must belong to.
-    pub fn installation_path(&self, qm: &QmName) -> PathBuf {
+    /// one, else /opt/mqm, with no error: where to look for `qm`'s processes when the placement
+    /// cannot be resolved, and which installation a listener's or trigger monitor's processes
+    /// must belong to. The data path (where mqs.ini is) comes from the cache, else from one
+    /// `dspmqver` within a quarter of the time left (a fresh node has no cache).
+    pub fn installation_path(&self, qm: &QmName, deadline: Deadline) -> PathBuf {
         if let Some(p) = self.mq_installation {
             return p.to_path_buf();
         }
         let mqinst = Path::new(installation::MQINST_INI);
         let link = Path::new(installation::PRIMARY_LINK);
-        installation::choose(qm.as_str(), mqinst, link, &mut |c| installation::cached_data_path(c))
+        let mut data_path = |c: &Path| {
+            installation::cached_data_path(c)
+                .or_else(|| Installation::open(c, deadline.child(0.25).instant()).ok().map(|i| i.data_path))
+        };
+        installation::choose(qm.as_str(), mqinst, link, &mut data_path)
             .map(|c| c.path)
             .unwrap_or_else(|_| PathBuf::from(installation::DEFAULT_INSTALLATION))
     }

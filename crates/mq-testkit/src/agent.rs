@@ -78,6 +78,11 @@ impl Ocf {
     /// read-only overlays of the machine's own directories. The agent reads the real paths, as on
     /// a node where MQ is installed; nothing of the mounts reaches the machine's namespace.
     pub fn run_on_node(&self, root: &Path, action: &str) -> Run {
+        self.run_on_node_as(&agent_exe(), root, action)
+    }
+
+    /// The same for the agent installed as `program` (a link of `Links`: ibmmq-listener, ...).
+    pub fn run_on_node_as(&self, program: &Path, root: &Path, action: &str) -> Run {
         let cstr = |b: &[u8]| CString::new(b).expect("no NUL");
         let mut overlays = Vec::new();
         for (mine, system) in [("etc/opt", "/etc/opt"), ("usr/bin", "/usr/bin")] {
@@ -88,7 +93,7 @@ impl Ocf {
             }
         }
         let (slash, overlay) = (cstr(b"/"), cstr(b"overlay"));
-        let mut c = Command::new(agent_exe());
+        let mut c = Command::new(program);
         c.arg(action).env_clear().envs(self.vars.iter().map(|(k, v)| (k, v)));
         // SAFETY: only system calls between fork and exec; every string was made before the fork.
         unsafe {

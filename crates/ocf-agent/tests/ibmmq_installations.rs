@@ -125,3 +125,26 @@ fn a_registry_other_users_could_write_is_refused() {
     assert!(reason.contains("mqinst.ini") && reason.contains("writable by every user"), "{reason}");
     assert_eq!(resource(&qm).run_on_node(&one.root, "monitor").rc, 7, "a probe still answers");
 }
+
+#[test]
+fn a_listener_of_a_queue_manager_of_the_second_installation_is_found_on_a_fresh_node() {
+    // Started by hand, not by the agent: nothing is cached about these installations yet (as
+    // after a reboot, /run/mqha is gone).
+    let (one, two) = migration_node();
+    let qm = qm_name("L");
+    assert_eq!(two.mq("crtmqm", &[&qm]).rc, 0);
+    assert_eq!(two.mq("strmqm", &[&qm]).rc, 0);
+    let links = Links::new();
+    let port = free_port().to_string();
+    let res = Ocf::new("test_lsn", 30000).param("qmgr", &qm).param("port", &port);
+    let lsn = links.path("ibmmq-listener");
+    let r = res.run_on_node_as(&lsn, &one.root, "start");
+    assert_eq!(r.rc, 0, "start: {r:?}");
+    let recurring = res.clone().set("OCF_RESKEY_CRM_meta_interval", "10000");
+    assert_eq!(recurring.run_on_node_as(&lsn, &one.root, "monitor").rc, 0);
+    assert_eq!(ran(&one, "runmqlsr"), ["Installation2"]);
+    let r = res.run_on_node_as(&lsn, &one.root, "stop");
+    assert_eq!(r.rc, 0, "stop: {r:?}");
+    assert!(!port_open(port.parse().unwrap()), "the listener is gone");
+    assert_eq!(two.mq("endmqm", &["-i", &qm]).rc, 0);
+}
