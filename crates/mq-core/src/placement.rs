@@ -28,9 +28,24 @@ pub struct Wanted<'a> {
 }
 
 impl Wanted<'_> {
-    /// The installation the resource names, else the primary one, else /opt/mqm.
-    pub fn installation_path(&self) -> PathBuf {
-        self.mq_installation.map(Path::to_path_buf).unwrap_or_else(installation::default_path)
+    /// The installation the resource names, else the one `qm`'s stanza names, else the primary
+    /// one, else /opt/mqm, with no error: where to look for `qm`'s processes when the placement
+    /// cannot be resolved, and which installation a listener's or trigger monitor's processes
+    /// must belong to. The data path (where mqs.ini is) comes from the cache, else from one
+    /// `dspmqver` within a quarter of the time left (a fresh node has no cache).
+    pub fn installation_path(&self, qm: &QmName, deadline: Deadline) -> PathBuf {
+        if let Some(p) = self.mq_installation {
+            return p.to_path_buf();
+        }
+        let mqinst = Path::new(installation::MQINST_INI);
+        let link = Path::new(installation::PRIMARY_LINK);
+        let mut data_path = |c: &Path| {
+            installation::cached_data_path(c)
+                .or_else(|| Installation::open(c, deadline.child(0.25).instant()).ok().map(|i| i.data_path))
+        };
+        installation::choose(qm.as_str(), mqinst, link, &mut data_path)
+            .map(|c| c.path)
+            .unwrap_or_else(|_| PathBuf::from(installation::DEFAULT_INSTALLATION))
     }
 }
 
@@ -65,6 +80,13 @@ pub enum PlacementError {
     /// A program the component needs is not in the installation.
     #[error("{program} is missing from the installation at {}", .path.display())]
     Missing { program: String, path: PathBuf },
+    /// The resource names an installation the queue manager is not associated with: its commands
+    /// would refuse the queue manager (AMQ5691E, docs/reference/mq-commands.md#wrong-installation).
+    #[error(
+        "mq_installation={} is {named}, but {qm} is associated with {associated} (InstallationName in mqs.ini); set mq_installation= to {associated}'s path, or move {qm} with setmqm",
+        .path.display()
+    )]
+    WrongInstallation { qm: String, path: PathBuf, named: String, associated: String },
 }
 
 /// The installation and mq user one queue manager's components run with on this node.
@@ -79,19 +101,39 @@ pub struct Placement {
 const DSPMQVER_SHARE: f64 = 0.5;
 
 impl Placement {
-    /// The installation the resource names, else the primary one, else /opt/mqm; the mq user the
-    /// resource names, else the user the queue manager's execution controller (of that
-    /// installation) runs as, else the owner of its data directory, else mqm.
+    /// The installation the resource names (refused when the queue manager's stanza names
+    /// another), else the one the stanza names (InstallationName, through the registry), else the
+    /// primary one, else /opt/mqm; the mq user the resource names, else the user the queue
+    /// manager's execution controller (of that installation) runs as, else the owner of its data
+    /// directory, else mqm.
     pub fn resolve(
         qm: &QmName,
         want: &Wanted,
         deadline: Deadline,
         j: &dyn Journal,
     ) -> Result<Placement, PlacementError> {
-        let path = want.installation_path();
-        let inst = Installation::open(&path, deadline.child(DSPMQVER_SHARE).instant()).map_err(|source| {
-            PlacementError::Installation { path: path.clone(), named: want.mq_installation.is_some(), source }
-        })?;
+        let named = want.mq_installation.is_some();
+        let path = match want.mq_installation {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let mqinst = Path::new(installation::MQINST_INI);
+                let link = Path::new(installation::PRIMARY_LINK);
+                // The installations share one data path: the first one that answers tells where mqs.ini is.
+                let mut data_path = |c: &Path| {
+                    Installation::open(c, deadline.child(DSPMQVER_SHARE).instant()).ok().map(|i| i.data_path)
+                };
+                let choice = installation::choose(qm.as_str(), mqinst, link, &mut data_path).map_err(|source| {
+                    PlacementError::Installation { path: mqinst.to_path_buf(), named: false, source }
+                })?;
+                j.note(Level::Debug, &format!("installation {} ({})", choice.path.display(), choice.why));
+                choice.path
+            }
+        };
+        let inst = Installation::open(&path, deadline.child(DSPMQVER_SHARE).instant())
+            .map_err(|source| PlacementError::Installation { path: path.clone(), named, source })?;
+        if named {
+            check_association(qm, &inst, j)?;
+        }
         let user = resolve_user(qm, want, &inst, deadline, j)?;
         Ok(Placement { installation: inst, user })
     }
@@ -112,6 +154,29 @@ impl Placement {
     /// Queue manager `qm` as placed here (its commands, runmqsc).
     pub fn queue_manager(&self, qm: &QmName) -> QueueManager {
         QueueManager::new(qm.clone(), self.installation.clone(), self.user.clone())
+    }
+}
+
+/// The installation the resource names must be the one the queue manager's stanza names, when
+/// the registry says which installation that is (names compared as MQ does, ignoring case).
+fn check_association(qm: &QmName, inst: &Installation, j: &dyn Journal) -> Result<(), PlacementError> {
+    let associated = IniFile::read(&inst.mqs_ini()).ok().and_then(|i| i.queue_manager(qm.as_str())?.installation);
+    let Some(associated) = associated else { return Ok(()) };
+    let registry = match installation::read_registry(Path::new(installation::MQINST_INI)) {
+        Ok(r) => r.unwrap_or_default(),
+        Err(e) => {
+            j.note(Level::Warn, &format!("{e}; not checking that {qm} belongs to {}", inst.path.display()));
+            return Ok(());
+        }
+    };
+    match installation::name_of(&inst.path, &registry) {
+        Some(name) if !name.eq_ignore_ascii_case(&associated) => Err(PlacementError::WrongInstallation {
+            qm: qm.to_string(),
+            path: inst.path.clone(),
+            named: name,
+            associated,
+        }),
+        _ => Ok(()),
     }
 }
 

@@ -192,9 +192,10 @@ impl Owner {
     }
 }
 
-/// The installation path as /proc/PID/exe shows it: symlinks resolved, once per scan.
+/// The installation path as /proc/PID/exe shows it: symlinks resolved, once per scan (the one
+/// canonicalisation of installation paths, `installation::canonical`).
 pub fn canonical(inst: &Path) -> PathBuf {
-    std::fs::canonicalize(inst).unwrap_or_else(|_| inst.to_path_buf())
+    crate::installation::canonical(inst)
 }
 
 /// What a look at /proc gave: the processes, or why there is no answer (it did not come in

@@ -1,10 +1,11 @@
 //! Who ran each command of the installation: every program dispatched by `mqsim` except its own
-//! test tooling appends `UID EUID PROGRAM ARGS...` to `ROOT/.mqsim/commands.log`, so tests can
-//! assert, for example, that the agent never ran a program of the installation as root.
+//! test tooling appends `UID EUID PROGRAM INSTALLATION ARGS...` to `ROOT/.mqsim/commands.log`
+//! (one log for every installation under ROOT), so tests can assert, for example, that the agent
+//! never ran a program of an installation as root, or which installation's program it ran.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The log's place under an installation root.
 pub const COMMAND_LOG: &str = ".mqsim/commands.log";
@@ -15,12 +16,9 @@ pub struct CommandRecord {
     pub uid: u32,
     pub euid: u32,
     pub program: String,
+    /// The name of the installation whose program ran (Installation1, ...).
+    pub installation: String,
     pub args: Vec<String>,
-}
-
-/// The installation root of the running program (ROOT/opt/mqm/.../X -> ROOT), from its path.
-fn root_of(exe: &Path) -> Option<PathBuf> {
-    exe.ancestors().find(|d| d.ends_with("opt/mqm")).and_then(|d| d.parent()?.parent()).map(Path::to_path_buf)
 }
 
 /// An argument as one word of the log: spaces, backslashes and control characters escaped.
@@ -44,8 +42,11 @@ pub fn record(program: &str, args: &[String]) {
     if program == "mqsim" {
         return;
     }
-    let Some(root) = std::fs::read_link("/proc/self/exe").ok().and_then(|e| root_of(&e)) else { return };
-    let mut line = format!("{} {} {}", nix::unistd::getuid(), nix::unistd::geteuid(), word(program));
+    let exe = std::fs::read_link("/proc/self/exe").ok();
+    let Some(inst) = exe.and_then(|e| crate::paths::Installation::from_program(&e).ok()) else { return };
+    let root = inst.root;
+    let (uid, euid) = (nix::unistd::getuid(), nix::unistd::geteuid());
+    let mut line = format!("{uid} {euid} {} {}", word(program), word(&inst.name));
     for a in args {
         line.push(' ');
         line.push_str(&word(a));
@@ -80,7 +81,8 @@ fn parse(line: &str) -> Option<CommandRecord> {
     let uid = w.next()?.parse().ok()?;
     let euid = w.next()?.parse().ok()?;
     let program = w.next()?.to_string();
-    Some(CommandRecord { uid, euid, program, args: w.map(str::to_string).collect() })
+    let installation = w.next()?.to_string();
+    Some(CommandRecord { uid, euid, program, installation, args: w.map(str::to_string).collect() })
 }
 
 #[cfg(test)]
@@ -88,12 +90,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn root_and_lines() {
-        assert_eq!(root_of(Path::new("/tmp/r/opt/mqm/bin/dspmq")), Some(PathBuf::from("/tmp/r")));
-        assert_eq!(root_of(Path::new("/tmp/r/opt/mqm/samp/bin/amqsput")), Some(PathBuf::from("/tmp/r")));
-        assert_eq!(root_of(Path::new("/usr/bin/x")), None);
+    fn lines() {
         assert_eq!(word("a b\n"), "a\\x20b\\n");
-        let r = parse("999 0 strmqm -x QM1").unwrap();
-        assert_eq!((r.uid, r.euid, r.program.as_str(), r.args.len()), (999, 0, "strmqm", 2));
+        let r = parse("999 0 strmqm Installation2 -x QM1").unwrap();
+        assert_eq!((r.uid, r.euid, r.program.as_str(), r.installation.as_str()), (999, 0, "strmqm", "Installation2"));
+        assert_eq!(r.args, ["-x", "QM1"]);
     }
 }

@@ -56,6 +56,9 @@ fn dispatch(prog: &str, args: Vec<String>) -> i32 {
         "runmqtrm" => cmd::runmqtrm::main(args),
         "amqiclen" => cmd::amqiclen::main(args),
         "mqconfig" => cmd::mqconfig::main(args),
+        "setmqinst" => cmd::setmqinst::main(args),
+        "dspmqinst" => cmd::dspmqinst::main(args),
+        "setmqm" => cmd::setmqm::main(args),
         // Processes of a running queue manager.
         "amqzxma0" => runtime::controller::main(args),
         "amqzmgr0" => runtime::family::amqzmgr0_main(args),

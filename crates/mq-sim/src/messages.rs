@@ -7,6 +7,11 @@ pub const AMQ8146: &str = "AMQ8146E: IBM MQ queue manager not available.";
 pub const AMQ8110: &str = "AMQ8110E: IBM MQ queue manager already exists.";
 pub const AMQ7077: &str = "AMQ7077E: You are not authorized to perform the requested operation.";
 pub const AMQ7018: &str = "AMQ7018E: The queue manager operation cannot be completed.";
+/// A control command of one installation used on a queue manager associated with another
+/// (docs/reference/mq-commands.md#wrong-installation: the text is UNCONFIRMED, the refusal is not).
+pub fn amq5691(qm: &str, installation: &str) -> String {
+    format!("AMQ5691E: Queue manager '{qm}' is associated with a different installation ('{installation}').")
+}
 pub const QM_RUNNING: &str = "IBM MQ queue manager running.";
 pub const QUIESCE_ACCEPTED: &str =
     "Quiesce request accepted. The queue manager will stop when all outstanding work\nis complete.";

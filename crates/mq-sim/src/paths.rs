@@ -1,13 +1,18 @@
 //! Where an installation and its queue managers live: the installation found from the running
-//! program's own path (ROOT/opt/mqm/bin/X -> ROOT), the queue-manager name <-> directory mapping,
-//! and the QueueManager stanzas of mqs.ini. No knowledge of processes or state here.
+//! program's own path (ROOT/PREFIX/bin/X, PREFIX `opt/mqm` unless installed elsewhere), the
+//! installation registry (ROOT/etc/opt/mqm/mqinst.ini) shared by every installation under ROOT,
+//! the queue-manager name <-> directory mapping, and the QueueManager stanzas of mqs.ini (one data
+//! root, ROOT/var/mqm, for every installation, as /var/mqm is on a real machine). No knowledge of
+//! processes or state here.
 
 use crate::ini::{IniFile, Stanza};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PathError {
-    #[error("cannot tell which installation {0} belongs to (expected .../opt/mqm/bin/<command>)")]
+    #[error(
+        "cannot tell which installation {0} belongs to (no mqsim.ini above it: expected ROOT/<prefix>/bin/<command>)"
+    )]
     NotInInstallation(PathBuf),
     #[error("{0} is not an installation root (no {1})")]
     NoInstallation(PathBuf, PathBuf),
@@ -29,11 +34,14 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
     h
 }
 
-/// One simulated installation: ROOT/opt/mqm (code) + ROOT/var/mqm (data) + ROOT/etc/opt/mqm.
+/// One simulated installation: ROOT/PREFIX (code) + ROOT/var/mqm (data, shared) + ROOT/etc/opt/mqm
+/// (the registry, shared).
 #[derive(Debug, Clone)]
 pub struct Installation {
     pub root: PathBuf,
-    /// ROOT/opt/mqm, what dspmqver prints as InstPath.
+    /// Where the code lives under ROOT: `opt/mqm` unless `mqsim install --prefix` said otherwise.
+    pub prefix: PathBuf,
+    /// ROOT/PREFIX, what dspmqver prints as InstPath.
     pub inst_path: PathBuf,
     pub bin_dir: PathBuf,
     pub lib64_dir: PathBuf,
@@ -49,8 +57,52 @@ pub struct Installation {
     pub node: String,
 }
 
-/// The simulator's own record of how the installation was made (user, group, version, node).
-pub const SIM_INSTALL_FILE: &str = "opt/mqm/mqsim.ini";
+/// The simulator's own record of how the installation was made (prefix, name, user, group,
+/// version, node), in the installation's directory.
+pub const SIM_INSTALL_FILE: &str = "mqsim.ini";
+
+/// Where the code lives under ROOT when no prefix is given, as `/opt/mqm` on a real machine.
+pub const DEFAULT_PREFIX: &str = "opt/mqm";
+
+/// The installation registry under ROOT (docs/reference/mq-processes-and-files.md#mqinst-ini).
+pub const REGISTRY: &str = "etc/opt/mqm/mqinst.ini";
+
+/// Where `setmqinst -i` puts the primary installation's command links under ROOT
+/// (docs/reference/mq-processes-and-files.md#primary-installation).
+pub const PRIMARY_BIN: &str = "usr/bin";
+/// ... and its library links.
+pub const PRIMARY_LIB: &str = "usr/lib64";
+
+/// One `Installation:` stanza of the registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub name: String,
+    pub description: String,
+    pub identifier: u32,
+    pub path: PathBuf,
+}
+
+/// The registry of the installations under `root` (empty when there is none yet).
+pub fn registry(root: &Path) -> Vec<Registered> {
+    let Ok(ini) = IniFile::read(&root.join(REGISTRY)) else { return vec![] };
+    ini.all("Installation")
+        .filter_map(|s| {
+            Some(Registered {
+                name: s.get("Name")?.to_string(),
+                description: s.get("Description").unwrap_or_default().to_string(),
+                identifier: s.get("Identifier").and_then(|i| i.parse().ok()).unwrap_or(0),
+                path: PathBuf::from(s.get("FilePath")?),
+            })
+        })
+        .collect()
+}
+
+/// The primary installation's path under `root`: the target of ROOT/usr/bin/dspmq
+/// (ROOT/PREFIX/bin/dspmq) made by `setmqinst -i`, if any.
+pub fn primary_path(root: &Path) -> Option<PathBuf> {
+    let target = std::fs::read_link(root.join(PRIMARY_BIN).join("dspmq")).ok()?;
+    Some(target.parent()?.parent()?.to_path_buf())
+}
 
 impl Installation {
     /// The installation of the running program: /proc/self/exe is ROOT/opt/mqm/bin/X or
@@ -64,23 +116,33 @@ impl Installation {
     pub fn from_program(exe: &Path) -> Result<Installation, PathError> {
         let mut dir = exe.parent();
         while let Some(d) = dir {
-            if d.ends_with("opt/mqm") {
-                let root = d.parent().and_then(|p| p.parent()).unwrap_or(Path::new("/"));
-                return Installation::at(root);
+            if d.join(SIM_INSTALL_FILE).is_file() {
+                return Installation::at_path(d);
             }
             dir = d.parent();
         }
         Err(PathError::NotInInstallation(exe.to_path_buf()))
     }
 
+    /// The installation at ROOT/opt/mqm (the default prefix).
     pub fn at(root: &Path) -> Result<Installation, PathError> {
         let root = std::fs::canonicalize(root).map_err(|e| PathError::Io(root.to_path_buf(), e))?;
-        let sim = root.join(SIM_INSTALL_FILE);
-        let ini = IniFile::read(&sim).map_err(|_| PathError::NoInstallation(root.clone(), sim.clone()))?;
+        Installation::at_path(&root.join(DEFAULT_PREFIX))
+    }
+
+    /// The installation whose code is in `dir` (ROOT/PREFIX, holding mqsim.ini).
+    pub fn at_path(dir: &Path) -> Result<Installation, PathError> {
+        let dir = std::fs::canonicalize(dir).map_err(|e| PathError::Io(dir.to_path_buf(), e))?;
+        let sim = dir.join(SIM_INSTALL_FILE);
+        let ini = IniFile::read(&sim).map_err(|_| PathError::NoInstallation(dir.clone(), sim.clone()))?;
         let s = ini.first("Installation").cloned().unwrap_or_else(|| Stanza::new("Installation"));
-        let inst_path = root.join("opt/mqm");
+        let prefix = PathBuf::from(s.get("Prefix").filter(|p| !p.is_empty()).unwrap_or(DEFAULT_PREFIX));
+        let depth = prefix.components().count();
+        let root = dir.ancestors().nth(depth).unwrap_or(Path::new("/")).to_path_buf();
+        let inst_path = dir;
         let node = s.get("Node").map(str::to_string).filter(|n| !n.is_empty()).unwrap_or_else(this_host);
         Ok(Installation {
+            prefix,
             bin_dir: inst_path.join("bin"),
             lib64_dir: inst_path.join("lib64"),
             samp_bin_dir: inst_path.join("samp/bin"),
@@ -97,6 +159,29 @@ impl Installation {
 
     pub fn mqs_ini(&self) -> PathBuf {
         self.data_root.join("mqs.ini")
+    }
+
+    /// Whether `setmqinst -i` made this installation the primary one (its links in ROOT/usr/bin).
+    pub fn is_primary(&self) -> bool {
+        primary_path(&self.root).is_some_and(|p| p == self.inst_path)
+    }
+
+    /// This installation's entry in the registry.
+    pub fn registered(&self) -> Option<Registered> {
+        registry(&self.root).into_iter().find(|r| r.path == self.inst_path)
+    }
+
+    /// The installation a queue manager is associated with (its stanza's InstallationName,
+    /// through the registry); this one when the stanza names none or it cannot be found.
+    pub fn owner_of(&self, qm: &QmPaths) -> Installation {
+        match &qm.installation {
+            Some(n) if !n.eq_ignore_ascii_case(&self.name) => registry(&self.root)
+                .into_iter()
+                .find(|r| r.name.eq_ignore_ascii_case(n))
+                .and_then(|r| Installation::at_path(&r.path).ok())
+                .unwrap_or_else(|| self.clone()),
+            _ => self.clone(),
+        }
     }
 
     pub fn read_mqs_ini(&self) -> Result<IniFile, PathError> {
@@ -164,6 +249,8 @@ pub struct QmPaths {
     pub log_dir: PathBuf,
     pub qm_ini: PathBuf,
     pub errors_dir: PathBuf,
+    /// The stanza's InstallationName: the installation whose commands administer it.
+    pub installation: Option<String>,
 }
 
 impl QmPaths {
@@ -182,6 +269,7 @@ impl QmPaths {
             .unwrap_or_else(|| prefix.join("log").join(&dir_name));
         QmPaths {
             errors_dir: data_dir.join("errors"),
+            installation: s.get("InstallationName").map(str::to_string),
             name,
             dir_name,
             prefix,
@@ -201,7 +289,9 @@ impl QmPaths {
         if self.data_path_explicit {
             s = s.with("DataPath", self.data_dir.display().to_string());
         }
-        s.with("InstallationName", inst.name.clone())
+        // The installation the queue manager is associated with: the one whose crtmqm/addmqinf
+        // made the stanza, or the one setmqm moved it to (docs/reference/mq-processes-and-files.md#mqs-ini).
+        s.with("InstallationName", self.installation.clone().unwrap_or_else(|| inst.name.clone()))
     }
 
     pub fn status_file(&self) -> PathBuf {
@@ -260,7 +350,7 @@ mod tests {
     }
 
     #[test]
-    fn installation_from_program_path_needs_opt_mqm() {
+    fn installation_from_program_path_needs_its_record() {
         assert!(matches!(
             Installation::from_program(Path::new("/usr/bin/strmqm")),
             Err(PathError::NotInInstallation(_))

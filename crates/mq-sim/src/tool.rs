@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage:
   mqsim install ROOT [--version 9.3.0.0] [--user mqm] [--group mqm] [--node HOSTNAME]
+                     [--prefix opt/mqm] [--name InstallationN]
   mqsim fault ROOT QMGR set NAME [VALUE] | clear NAME | list
   mqsim crash ROOT QMGR [--leave-children]
   mqsim kill ROOT QMGR listener[:PORT] | cmdserver | chinit | trigger
@@ -45,7 +46,8 @@ fn with_qm(root: &str, qm: &str, f: impl FnOnce(&Installation, &QmPaths) -> i32)
         }
     };
     match inst.qm(qm) {
-        Ok(q) => f(&inst, &q),
+        // The queue manager's own installation runs it (ROOT may hold several).
+        Ok(q) => f(&inst.owner_of(&q), &q),
         Err(e) => {
             eprintln!("mqsim: {e}");
             2
@@ -54,7 +56,7 @@ fn with_qm(root: &str, qm: &str, f: impl FnOnce(&Installation, &QmPaths) -> i32)
 }
 
 fn cmd_install(root: &Path, rest: &[&str]) -> i32 {
-    let mut o = InstallOptions { version: "9.3.0.0".into(), user: "mqm".into(), group: "mqm".into(), node: None };
+    let mut o = InstallOptions::new();
     let mut it = rest.iter();
     while let Some(a) = it.next() {
         let Some(v) = it.next() else {
@@ -66,6 +68,8 @@ fn cmd_install(root: &Path, rest: &[&str]) -> i32 {
             "--user" => o.user = v.to_string(),
             "--group" => o.group = v.to_string(),
             "--node" => o.node = Some(v.to_string()),
+            "--prefix" => o.prefix = Some(v.to_string()),
+            "--name" => o.name = Some(v.to_string()),
             _ => {
                 eprintln!("mqsim install: unknown option '{a}'\n{USAGE}");
                 return 2;
@@ -75,8 +79,9 @@ fn cmd_install(root: &Path, rest: &[&str]) -> i32 {
     match install::install(root, &o) {
         Ok(inst) => {
             println!(
-                "Installed simulated IBM MQ {} at {} (mq user {}, group {})",
+                "Installed simulated IBM MQ {} as {} at {} (mq user {}, group {})",
                 inst.version,
+                inst.name,
                 inst.inst_path.display(),
                 inst.user,
                 inst.group
@@ -292,7 +297,7 @@ pub fn cmd_cleanup(root: &Path) -> i32 {
 fn cmd_bench(root: &Path, rest: &[&str]) -> i32 {
     let cycles: u32 = rest.first().and_then(|c| c.parse().ok()).unwrap_or(5);
     if Installation::at(root).is_err() {
-        let o = InstallOptions { version: "9.3.0.0".into(), user: "mqm".into(), group: "mqm".into(), node: None };
+        let o = InstallOptions::new();
         if let Err(e) = install::install(root, &o) {
             eprintln!("mqsim bench: {e}");
             return 1;

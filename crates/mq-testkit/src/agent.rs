@@ -72,6 +72,54 @@ impl Ocf {
         run_with_env(&agent_exe(), &[action], &self.vars)
     }
 
+    /// Runs the agent (as `ibmmq`) on the node the simulated installations under `root` stand for:
+    /// in a mount namespace of its own where ROOT/etc/opt is seen at /etc/opt (the registry
+    /// /etc/opt/mqm/mqinst.ini) and ROOT/usr/bin over /usr/bin (the primary installation's links),
+    /// read-only overlays of the machine's own directories. The agent reads the real paths, as on
+    /// a node where MQ is installed; nothing of the mounts reaches the machine's namespace.
+    pub fn run_on_node(&self, root: &Path, action: &str) -> Run {
+        self.run_on_node_as(&agent_exe(), root, action)
+    }
+
+    /// The same for the agent installed as `program` (a link of `Links`: ibmmq-listener, ...).
+    pub fn run_on_node_as(&self, program: &Path, root: &Path, action: &str) -> Run {
+        let cstr = |b: &[u8]| CString::new(b).expect("no NUL");
+        let mut overlays = Vec::new();
+        for (mine, system) in [("etc/opt", "/etc/opt"), ("usr/bin", "/usr/bin")] {
+            let lower = root.join(mine);
+            if lower.is_dir() {
+                let opts = format!("lowerdir={}:{system}", lower.display());
+                overlays.push((cstr(system.as_bytes()), cstr(opts.as_bytes())));
+            }
+        }
+        let (slash, overlay) = (cstr(b"/"), cstr(b"overlay"));
+        let mut c = Command::new(program);
+        c.arg(action).env_clear().envs(self.vars.iter().map(|(k, v)| (k, v)));
+        // SAFETY: only system calls between fork and exec; every string was made before the fork.
+        unsafe {
+            c.pre_exec(move || {
+                let failed = || Err(std::io::Error::last_os_error());
+                if libc::unshare(libc::CLONE_NEWNS) != 0 {
+                    return failed();
+                }
+                let private = libc::MS_REC | libc::MS_PRIVATE;
+                if libc::mount(std::ptr::null(), slash.as_ptr(), std::ptr::null(), private, std::ptr::null()) != 0 {
+                    return failed();
+                }
+                for (target, opts) in &overlays {
+                    let flags = libc::MS_RDONLY;
+                    if libc::mount(overlay.as_ptr(), target.as_ptr(), overlay.as_ptr(), flags, opts.as_ptr().cast())
+                        != 0
+                    {
+                        return failed();
+                    }
+                }
+                Ok(())
+            });
+        }
+        run_input(&mut c, None, AGENT_LIMIT)
+    }
+
     /// Starts the agent in the background in its own process group (killed on Drop).
     pub fn spawn(&self, action: &str) -> Spawned {
         let mut c = Command::new(agent_exe());

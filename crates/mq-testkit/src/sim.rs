@@ -20,6 +20,8 @@ pub struct Sim {
     pub root: PathBuf,
     /// The installation's mq user (`mqsim install --user`).
     pub user: String,
+    /// Where its code is under ROOT (`mqsim install --prefix`, default `opt/mqm`).
+    pub prefix: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -76,11 +78,23 @@ impl Sim {
         (a, b)
     }
 
+    /// Another installation under this same ROOT, in ROOT/`prefix` (`mqsim install ROOT --prefix
+    /// PREFIX options`, e.g. `--name Installation2 --version 9.4.0.0`): it shares ROOT/var/mqm, the
+    /// registry and the command log, as a second MQ version does on one machine. Its Drop cleans
+    /// up ROOT too.
+    pub fn install_in_root(&self, prefix: &str, options: &[&str]) -> Sim {
+        let mut all = vec!["--prefix", prefix];
+        all.extend_from_slice(options);
+        Sim::install_at(self.root.clone(), &all)
+    }
+
     fn install_at(root: PathBuf, options: &[&str]) -> Sim {
         let r = run(Command::new(mqsim_exe()).arg("install").arg(&root).args(options));
         assert_eq!(r.rc, 0, "mqsim install {options:?}: {r:?}");
-        let user = options.windows(2).find(|w| w[0] == "--user").map(|w| w[1]).unwrap_or("mqm").to_string();
-        Sim { root, user, _dir: None }
+        let opt = |name: &str| options.windows(2).find(|w| w[0] == name).map(|w| w[1].to_string());
+        let user = opt("--user").unwrap_or_else(|| "mqm".into());
+        let prefix = opt("--prefix").unwrap_or_else(|| "opt/mqm".into());
+        Sim { root, user, prefix, _dir: None }
     }
 
     /// The temporary directory holding this root (and any installed beside it).
@@ -88,9 +102,9 @@ impl Sim {
         self.root.parent().unwrap()
     }
 
-    /// ROOT/opt/mqm: the installation's directory.
+    /// ROOT/opt/mqm (or ROOT/PREFIX): the installation's directory.
     pub fn inst(&self) -> PathBuf {
-        self.root.join("opt/mqm")
+        self.root.join(&self.prefix)
     }
 
     /// ROOT/var/mqm: the data directory.

@@ -54,6 +54,8 @@ pub fn exit_for_placement(e: &PlacementError) -> OcfExit {
     match e {
         PlacementError::Installation { source, .. } | PlacementError::User(source) => exit_for(source),
         PlacementError::NamedUser { .. } => OcfExit::ErrArgs,
+        // The resource names the wrong installation on every node: a configuration error (6).
+        PlacementError::WrongInstallation { .. } => OcfExit::ErrConfigured,
         PlacementError::DataOwner(_) | PlacementError::NotMqUser(_) | PlacementError::Missing { .. } => {
             OcfExit::ErrInstalled
         }

@@ -111,6 +111,7 @@ pub fn main(args: Vec<String>) -> i32 {
         log_dir: log_dir.clone(),
         qm_ini: data_dir.join("qm.ini"),
         errors_dir: data_dir.join("errors"),
+        installation: Some(inst.name.clone()),
     };
     // 2770 from 9.1 on, 2775 before (docs/reference/mq-processes-and-files.md#directory-permissions).
     let mode = if version_at_least(&inst.version, 9, 1) { 0o2770 } else { 0o2775 };

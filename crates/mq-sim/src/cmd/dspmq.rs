@@ -76,11 +76,15 @@ pub fn main(args: Vec<String>) -> i32 {
     let mut printed = 0;
     for n in names {
         let Ok(qm) = inst.qm(&n) else { continue };
-        let state = status::qm_state(&inst, &qm);
-        if active_only && !matches!(state, QmState::Running | QmState::Starting | QmState::Quiescing) {
+        // dspmq shows every queue manager of the machine, each as its own installation runs it;
+        // -a only those of this installation (docs/reference/mq-commands.md#wrong-installation).
+        let owner = inst.owner_of(&qm);
+        let state = status::qm_state(&owner, &qm);
+        let active = matches!(state, QmState::Running | QmState::Starting | QmState::Quiescing);
+        if active_only && !(active && owner.name == inst.name) {
             continue;
         }
-        print!("{}", render(&inst, &qm, state, &shows, instances, raw));
+        print!("{}", render(&inst, &owner, &qm, state, &shows, instances, raw));
         printed += 1;
     }
     if active_only {
@@ -121,7 +125,17 @@ fn standby_field(qm: &QmPaths, state: QmState) -> &'static str {
 }
 
 /// One queue manager's line(s), exactly as dspmq prints them.
-fn render(inst: &Installation, qm: &QmPaths, state: QmState, shows: &[Show], instances: bool, raw: bool) -> String {
+/// `inst` is dspmq's own installation (its version decides the field set), `owner` the one the
+/// queue manager is associated with (INSTNAME, INSTPATH, INSTVER).
+fn render(
+    inst: &Installation,
+    owner: &Installation,
+    qm: &QmPaths,
+    state: QmState,
+    shows: &[Show],
+    instances: bool,
+    raw: bool,
+) -> String {
     let mut fields: Vec<String> = Vec::new();
     let is_default = inst.default_qm().as_deref() == Some(qm.name.as_str());
     let yes_no = if is_default { "yes" } else { "no" };
@@ -133,17 +147,17 @@ fn render(inst: &Installation, qm: &QmPaths, state: QmState, shows: &[Show], ins
             Show::Default => fields.push(format!("DEFAULT({})", val(raw, yes_no))),
             Show::Standby => fields.push(format!("STANDBY({})", val(raw, standby_field(qm, state)))),
             Show::Installation => {
-                fields.push(format!("INSTNAME({})", inst.name));
-                fields.push(format!("INSTPATH({})", inst.inst_path.display()));
-                fields.push(format!("INSTVER({})", inst.version));
+                fields.push(format!("INSTNAME({})", owner.name));
+                fields.push(format!("INSTPATH({})", owner.inst_path.display()));
+                fields.push(format!("INSTVER({})", owner.version));
             }
             Show::All => {
                 fields.push(format!("STATUS({})", if raw { state.untranslated() } else { state.text().to_string() }));
                 fields.push(format!("DEFAULT({})", val(raw, yes_no)));
                 fields.push(format!("STANDBY({})", val(raw, standby_field(qm, state))));
-                fields.push(format!("INSTNAME({})", inst.name));
-                fields.push(format!("INSTPATH({})", inst.inst_path.display()));
-                fields.push(format!("INSTVER({})", inst.version));
+                fields.push(format!("INSTNAME({})", owner.name));
+                fields.push(format!("INSTPATH({})", owner.inst_path.display()));
+                fields.push(format!("INSTVER({})", owner.version));
                 // Field set by version (docs/reference/mq-commands.md#dspmq-output): 9.2+ ROLE/INSTANCE/INSYNC/QUORUM,
                 // 9.4 adds GRPLSN/GRPNAME/GRPROLE, 9.1 has HA()/DRROLE(), 8.0 none.
                 if version_at_least(&inst.version, 9, 2) {
@@ -164,7 +178,7 @@ fn render(inst: &Installation, qm: &QmPaths, state: QmState, shows: &[Show], ins
     let pad = if head.len() < 58 { 58 - head.len() } else { 1 };
     let mut out = format!("{head}{}{}\n", " ".repeat(pad), fields.join(" "));
     if instances {
-        for (host, mode) in instance_list(inst, qm, state) {
+        for (host, mode) in instance_list(owner, qm, state) {
             out.push_str(&format!("    INSTANCE({host}) MODE({})\n", val(raw, mode)));
         }
     }

@@ -55,7 +55,8 @@ pub fn main(args: Vec<String>) -> i32 {
     rows.extend([
         (256, "InstName", inst.name.clone()),
         (512, "InstDesc", String::new()),
-        (1024, "Primary", "Yes".into()),
+        // Primary: whether setmqinst -i made this one primary (its links in ROOT/usr/bin).
+        (1024, "Primary", if inst.is_primary() { "Yes" } else { "No" }.into()),
         (2048, "InstPath", inst.inst_path.display().to_string()),
         (4096, "DataPath", inst.data_root.display().to_string()),
         // MaxCmdLevel has no confirmed bit; LicenseType is 8192 (mq-container).

@@ -184,6 +184,10 @@ pub fn run_in(
         Ok(q) => q,
         Err(_) => return not_available(out, messages::AMQ8118),
     };
+    // Only the associated installation's runmqsc administers it (docs/reference/mq-commands.md#wrong-installation).
+    if let Some(other) = qm.installation.as_ref().filter(|n| !n.eq_ignore_ascii_case(&inst.name)) {
+        return not_available(out, &messages::amq5691(&qm.name, other));
+    }
     let conn = match wire::connect_bindings(inst, &qm, "runmqsc") {
         Ok((c, Response::Mqi { cc: 0, body: MqiBody::Connected { .. }, .. })) => c,
         Ok((_, Response::Mqi { reason: 2035, .. })) => {

@@ -14,9 +14,36 @@ pub fn installation(prog: &str) -> Result<Installation, i32> {
     Ok(inst)
 }
 
-/// Resolves a queue manager; prints `missing` (e.g. AMQ8118E) and returns `missing_rc` when it is
-/// not defined, AMQ7048E / 72 when the name is not valid.
+/// strmqm's return code for a queue manager of another installation
+/// (docs/reference/mq-commands.md#strmqm-return-codes, #wrong-installation).
+pub const RC_OTHER_INSTALLATION: i32 = 62;
+
+/// Resolves a queue manager this installation administers; prints `missing` (e.g. AMQ8118E) and
+/// returns `missing_rc` when it is not defined, AMQ7048E / 72 when the name is not valid, and
+/// AMQ5691E when the queue manager is associated with another installation: 62 for the commands
+/// that answer 16 for a missing one (strmqm, endmqm, dltmqm), `missing_rc` for the others.
 pub fn qm(inst: &Installation, name: &str, missing: &str, missing_rc: i32) -> Result<QmPaths, i32> {
+    let q = resolve(inst, name, missing, missing_rc)?;
+    associated(inst, &q, if missing_rc == 16 { RC_OTHER_INSTALLATION } else { missing_rc })?;
+    Ok(q)
+}
+
+/// Only the commands of the installation a queue manager is associated with administer it
+/// (docs/reference/mq-commands.md#wrong-installation); the others print AMQ5691E and fail with `rc`.
+/// UNCONFIRMED beyond strmqm: IBM says "only by commands from that installation", so every
+/// control command that names the queue manager refuses (the stricter reading).
+pub fn associated(inst: &Installation, qm: &QmPaths, rc: i32) -> Result<(), i32> {
+    match &qm.installation {
+        Some(n) if !n.eq_ignore_ascii_case(&inst.name) => {
+            crate::mqprintln!("{}", messages::amq5691(&qm.name, n));
+            Err(rc)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Resolves a queue manager of any installation (dspmq, dspmqinf, setmqm look at them all).
+pub fn resolve(inst: &Installation, name: &str, missing: &str, missing_rc: i32) -> Result<QmPaths, i32> {
     match inst.qm(name) {
         Ok(q) => Ok(q),
         Err(PathError::BadName(_)) => {

@@ -273,7 +273,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             // Without an answer from /proc in time, nothing says it is not running here.
             let left = mq_core::procs::family_of(
                 p.qmgr.as_str(),
-                Some(&wanted(p).installation_path()),
+                Some(&wanted(p).installation_path(&p.qmgr, Deadline::at(deadline))),
                 mq_core::procs::Owner::Mq(None),
                 mq_core::deadline::share(deadline, 0.5),
             );
@@ -351,7 +351,7 @@ fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
             log::warn(format!("{reason}; stopping {} by its processes alone", p.qmgr));
             // Without a usable installation: this name's processes of the configured (or
             // default) installation path.
-            let path = wanted(p).installation_path();
+            let path = wanted(p).installation_path(&p.qmgr, Deadline::at(deadline));
             let scope = mq_core::procs::Scope { qm: p.qmgr.as_str(), inst: Some(&path), uid: None };
             let (killed, left) = kill_family(scope, deadline, &j);
             match left {

@@ -13,7 +13,7 @@ use crate::spec::listener::ListenerParams;
 
 pub fn run(action: &Action, env: &Env, p: &ListenerParams) -> OcfExit {
     let deadline = Deadline::at(env.deadline());
-    let l = listener(p);
+    let l = listener(p, deadline);
     let done = match action {
         Action::Start => start(env, p, &l, deadline),
         Action::Stop => stop(env, p, &l, deadline),
@@ -26,10 +26,10 @@ pub fn run(action: &Action, env: &Env, p: &ListenerParams) -> OcfExit {
     done.unwrap_or_else(Failure::exit)
 }
 
-fn listener(p: &ListenerParams) -> Listener {
+fn listener(p: &ListenerParams, deadline: Deadline) -> Listener {
     Listener {
         qm: p.qmgr.clone(),
-        inst: wanted(p).installation_path(),
+        inst: wanted(p).installation_path(&p.qmgr, deadline),
         port: p.port,
         ipaddr: p.ipaddr,
         backlog: p.backlog,

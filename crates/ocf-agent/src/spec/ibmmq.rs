@@ -145,7 +145,9 @@ pub const MQ_INSTALLATION: ParamSpec = ParamSpec {
     shortdesc: "Path of the MQ installation",
     longdesc: "The installation path (InstPath in dspmqver) whose commands and libraries are used for this \
 queue manager, e.g. /opt/mqm. It must be the installation the queue manager is associated with (dspmq -o \
-installation). Default: the primary installation named in /etc/opt/mqm/mqinst.ini, else /opt/mqm.",
+installation); naming another is refused (exit 6). Default: the installation the queue manager's mqs.ini stanza \
+names (InstallationName, looked up in /etc/opt/mqm/mqinst.ini), else the primary installation (the /usr/bin links \
+setmqinst -i makes), else /opt/mqm.",
 };
 
 const PARAMS: &[ParamSpec] = &[

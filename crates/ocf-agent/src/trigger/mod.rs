@@ -11,7 +11,11 @@ use crate::spec::trigger::TriggerParams;
 
 pub fn run(action: &Action, env: &Env, p: &TriggerParams) -> OcfExit {
     let deadline = Deadline::at(env.deadline());
-    let t = TriggerMonitor { qm: p.qmgr.clone(), inst: wanted(p).installation_path(), initq: p.initq.clone() };
+    let t = TriggerMonitor {
+        qm: p.qmgr.clone(),
+        inst: wanted(p).installation_path(&p.qmgr, deadline),
+        initq: p.initq.clone(),
+    };
     let done = match action {
         Action::Start => start(env, p, &t, deadline),
         Action::Stop => stop(&t, deadline),
