@@ -10,7 +10,7 @@ fn endmqm_runs(sim: &Sim) -> Vec<Vec<String>> {
     log.lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.split(' ').collect();
-            (f.len() > 2 && f[2].ends_with("endmqm")).then(|| f[3..].iter().map(|s| s.to_string()).collect())
+            (f.len() > 3 && f[2].ends_with("endmqm")).then(|| f[4..].iter().map(|s| s.to_string()).collect())
         })
         .collect()
 }
