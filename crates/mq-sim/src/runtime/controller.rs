@@ -342,10 +342,14 @@ pub fn main(args: Vec<String>) -> i32 {
     }
 
     // Take the queue manager, or wait as a standby.
+    let mut standby_kids = Vec::new();
     let master = match lock::try_lock(&qm.master_lock()) {
         Ok(Some(l)) => l,
         Ok(None) if opts.permit_standby => match standby(&ctrl) {
-            Some(l) => l,
+            Some((l, kids)) => {
+                standby_kids = kids;
+                l
+            }
             None => return 0,
         },
         Ok(None) => {
@@ -357,14 +361,39 @@ pub fn main(args: Vec<String>) -> i32 {
             return 69;
         }
     };
-    let rc = run_active(&ctrl, &opts);
+    let rc = run_active(&ctrl, &opts, standby_kids);
     drop(master);
     let _ = std::fs::remove_file(run.join("role"));
     rc
 }
 
-/// Waits for the lock as a standby; Some(lock) when this instance must take over.
-fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
+/// The processes a standby instance runs below its execution controller, by version
+/// (docs/reference/mq-processes-and-files.md#standby-processes): from 9.3 the OAM (amqzfuma),
+/// the process controller (amqzmgr0) and the critical process manager (amqzmuc0); before 9.3
+/// only amqzfuma. amqzmur0 runs only on the active instance. Each as IBM's ps listing shows it
+/// (full path).
+pub fn standby_set(version: &str) -> &'static [&'static str] {
+    if crate::messages::version_at_least(version, 9, 3) {
+        &["amqzfuma", "amqzmgr0", "amqzmuc0"]
+    } else {
+        &["amqzfuma"]
+    }
+}
+
+type Kids = Vec<(&'static str, family::ChildLink)>;
+
+/// Ends the standby's own children (they would end on their own when we exit; the caller of
+/// endmqm -x expects them gone when we are).
+fn end_kids(kids: Kids) {
+    let pids: Vec<i32> = kids.iter().map(|(_, k)| k.pid as i32).collect();
+    drop(kids);
+    family::terminate(&pids, Duration::from_secs(2));
+    family::reap_all(Duration::from_secs(1));
+}
+
+/// Waits for the lock as a standby; Some(lock, the standby's children) when this instance must
+/// take over.
+fn standby(ctrl: &Arc<Controller>) -> Option<(lock::Held, Kids)> {
     let (inst, qm) = (&ctrl.inst, &ctrl.qm);
     let mark = qm.data_dir.join(format!("standby.{}", inst.node));
     let standby_lock = match lock::try_lock(&mark) {
@@ -374,6 +403,12 @@ fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
             return None;
         }
     };
+    let mut kids: Kids = Vec::new();
+    for prog in standby_set(&inst.version) {
+        if let Ok(k) = family::spawn(inst, prog, true, &["-m".to_string(), qm.name.clone()]) {
+            kids.push((prog, k));
+        }
+    }
     write_role(inst, qm, QmState::RunningAsStandby);
     outcome(inst, qm, "standby");
     error_log(inst, qm, &format!("AMQ7805I: IBM MQ queue manager '{}' is running as a standby instance.", qm.name));
@@ -385,7 +420,10 @@ fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
     });
     loop {
         if let Ok(got) = rx.recv_timeout(Duration::from_millis(100)) {
-            let Ok(held) = got else { return None };
+            let Ok(held) = got else {
+                end_kids(kids);
+                return None;
+            };
             // The active instance ended: take over after a crash or a switchover, not after a plain end.
             let st = read_status(qm);
             let state = st.as_ref().and_then(|s| s.get("CurrentStatus")).and_then(QmState::from_text);
@@ -394,6 +432,7 @@ fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
             let _ = std::fs::remove_file(&mark);
             return match state {
                 Some(s) if s.is_ended() && !switchover => {
+                    end_kids(kids);
                     let _ = std::fs::remove_file(inst.run_dir(qm).join("role"));
                     None
                 }
@@ -403,11 +442,12 @@ fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
                         qm,
                         &format!("AMQ7806I: IBM MQ queue manager '{}' is taking over as the active instance.", qm.name),
                     );
-                    Some(held)
+                    Some((held, kids))
                 }
             };
         }
         if ctrl.shared.lock().unwrap().standby_end {
+            end_kids(kids);
             drop(standby_lock);
             let _ = std::fs::remove_file(&mark);
             let _ = std::fs::remove_file(inst.run_dir(qm).join("role"));
@@ -416,7 +456,9 @@ fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
     }
 }
 
-fn run_active(ctrl: &Arc<Controller>, opts: &Options) -> i32 {
+/// Runs the active instance; `standby_kids` are the processes a standby that takes over already
+/// runs (they stay, the rest of the family is started).
+fn run_active(ctrl: &Arc<Controller>, opts: &Options, standby_kids: Kids) -> i32 {
     let (inst, qm) = (&ctrl.inst, &ctrl.qm);
     let _ = faults::clear(inst, qm, Fault::LeaveChildren);
     write_role(inst, qm, QmState::Starting);
@@ -452,6 +494,15 @@ fn run_active(ctrl: &Arc<Controller>, opts: &Options) -> i32 {
     let name = qm.name.clone();
     let m = || vec!["-m".to_string(), name.clone()];
     let mut kids = Vec::new();
+    let mut mgr_running = None;
+    let already: Vec<&str> = standby_kids.iter().map(|(prog, _)| *prog).collect();
+    for (prog, k) in standby_kids {
+        if prog == "amqzmgr0" {
+            mgr_running = Some(k);
+        } else {
+            kids.push(k);
+        }
+    }
     let plan: Vec<(&str, bool, Vec<String>)> = vec![
         ("amqzfuma", true, m()),
         ("amqzmuc0", false, m()),
@@ -465,11 +516,18 @@ fn run_active(ctrl: &Arc<Controller>, opts: &Options) -> i32 {
         ("amqzlaa0", false, vec![format!("-m{name}"), "-fip0".into()]),
     ];
     for (prog, full, args) in plan {
+        if already.contains(&prog) {
+            continue;
+        }
         if let Ok(k) = family::spawn(inst, prog, full, &args) {
             kids.push(k);
         }
     }
-    match family::spawn(inst, "amqzmgr0", true, &m()) {
+    let mgr = match mgr_running {
+        Some(k) => Ok(k),
+        None => family::spawn(inst, "amqzmgr0", true, &m()),
+    };
+    match mgr {
         Ok(k) => {
             let r = BufReader::new(k.link.try_clone().expect("clone link"));
             *ctrl.mgr.lock().unwrap() = Some((r, k.link.try_clone().expect("clone link")));
