@@ -63,7 +63,12 @@ struct Pair {
 }
 
 fn pair(qm: &str) -> Pair {
-    let (a, b) = Sim::multi_instance(qm);
+    pair_of("9.3.0.0", qm)
+}
+
+/// `pair` at MQ `version`.
+fn pair_of(version: &str, qm: &str) -> Pair {
+    let (a, b) = Sim::multi_instance_of(version, qm);
     Pair { a: Node::new(a, "nodea"), b: Node::new(b, "nodeb") }
 }
 
@@ -74,10 +79,30 @@ fn within(what: &str, limit: Duration, f: impl FnMut() -> bool) -> Duration {
     t.elapsed()
 }
 
+// Every supported release: the standby's process set differs before 9.3
+// (crates/mq-sim/README.md#versions).
 #[test]
-fn promotable_clone_lifecycle_switchover_and_takeover() {
-    let qm = "QMMI1";
-    let Pair { a, b, .. } = &pair(qm);
+fn promotable_clone_lifecycle_switchover_and_takeover_mq_9_2() {
+    promotable_clone_lifecycle_switchover_and_takeover("9.2.0.0", "QMMI1");
+}
+
+#[test]
+fn promotable_clone_lifecycle_switchover_and_takeover_mq_9_3() {
+    promotable_clone_lifecycle_switchover_and_takeover("9.3.0.0", "QMMI1");
+}
+
+#[test]
+fn promotable_clone_lifecycle_switchover_and_takeover_mq_9_4() {
+    promotable_clone_lifecycle_switchover_and_takeover("9.4.0.0", "QMMI1");
+}
+
+#[test]
+fn promotable_clone_lifecycle_switchover_and_takeover_mq_10_0() {
+    promotable_clone_lifecycle_switchover_and_takeover("10.0.0.0", "QMMI1");
+}
+
+fn promotable_clone_lifecycle_switchover_and_takeover(version: &str, qm: &str) {
+    let Pair { a, b, .. } = &pair_of(version, qm);
 
     // Probes on both nodes: nothing runs.
     assert_eq!(a.probe(qm).rc, 7, "{:?}", a.probe(qm));
