@@ -257,13 +257,13 @@ fn texts_follow_the_installed_version() {
     assert_eq!((r.rc, r.stdout.as_str()), (40, "AMQ8146: WebSphere MQ queue manager not available.\n"));
 }
 
-/// dspmqver's block without the lines that come from the host (O/S, O/S Details) or the ROOT
-/// (InstPath, DataPath).
+/// dspmqver's block without the lines that come from the host (O/S, O/S Details), the ROOT
+/// (InstPath, DataPath) or the installation registry (Primary).
 fn dspmqver_fixed_lines(version: &str) -> Vec<String> {
     let sim = Sim::install(&["--version", version]);
     let out = sim.ok("dspmqver", &[]).stdout;
     out.lines()
-        .filter(|l| !["O/S:", "O/S Details:", "InstPath:", "DataPath:"].iter().any(|p| l.starts_with(p)))
+        .filter(|l| !["O/S:", "O/S Details:", "Primary:", "InstPath:", "DataPath:"].iter().any(|p| l.starts_with(p)))
         .map(String::from)
         .collect()
 }
@@ -283,7 +283,6 @@ fn dspmqver_by_version() {
             "Mode:        64-bit".into(),
             "InstName:    Installation1".into(),
             "InstDesc:".into(),
-            "Primary:     Yes".into(),
             format!("MaxCmdLevel: {cmdlevel}"),
             "LicenseType: Production".into(),
         ]

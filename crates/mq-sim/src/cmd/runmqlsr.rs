@@ -116,9 +116,8 @@ fn proxy(inst: &Installation, qm: &QmPaths, tcp: TcpStream) {
 }
 
 /// A listener on the node of a standby instance (an administrator may run one there) reaches
-/// no engine: the client's MQCONNX fails with 2543 MQRC_STANDBY_Q_MGR, "the application
-/// attempted to connect to a standby queue manager instance"
-/// (docs/reference/mqi.md#standby-reason). The connect frame is read first, as a channel
+/// no engine: the client's MQCONNX fails with 2543 MQRC_STANDBY_Q_MGR, as IBM documents for a
+/// connection to a standby instance (docs/reference/mqi.md#standby-reason). The connect frame is read first, as a channel
 /// would read the client's connect request, within a bounded time.
 fn refuse_as_standby(tcp: &TcpStream) {
     let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
