@@ -3,7 +3,7 @@
 //! every action's exit code and the state dspmq and /proc show after it, switchover by demote,
 //! and a takeover when the active instance's processes die. Run as root (tests/setup.sh first).
 
-use mq_testkit::{eventually, qm_pids, Ocf, Run, Sim};
+use mq_testkit::{eventually, free_port, port_open, qm_pids, Ocf, Run, Sim, Spawned, User};
 
 use std::time::{Duration, Instant};
 
@@ -276,5 +276,51 @@ fn single_instance_start_fails_when_the_data_is_never_released() {
     assert!(r.reason().contains("still Running elsewhere"), "{}", r.reason());
     assert!(r.elapsed >= Duration::from_millis(2000) && r.elapsed < Duration::from_secs(5), "waited {:?}", r.elapsed);
     assert!(b.pids(qm).is_empty(), "B started processes: {:?}", b.pids(qm));
+    assert_eq!(a.status(qm), "RUNNING");
+}
+
+// docs/reference/mqi.md#standby-reason: a client check whose client_conname reaches the standby
+// instance gets 2543. The promoted instance serves (its bindings checks pass): the monitor says
+// degraded (191) with the reason, never failed (9), so Pacemaker does not bounce a healthy active
+// over where the connection name points.
+#[test]
+fn a_client_check_reaching_the_standby_degrades_not_fails() {
+    let qm = "QMMI6";
+    let Pair { a, b, .. } = &pair(qm);
+    assert_eq!(a.act("start", qm).rc, 0);
+    assert_eq!(b.act("start", qm).rc, 0);
+    assert_eq!(a.act("promote", qm).rc, 0);
+    let r = b.agent(
+        "notify",
+        qm,
+        &[("OCF_RESKEY_CRM_meta_notify_type", "post"), ("OCF_RESKEY_CRM_meta_notify_operation", "promote")],
+    );
+    assert_eq!(r.rc, 0, "notify: {r:?}");
+    assert_eq!(b.status(qm), "RUNNING AS STANDBY");
+    let port = free_port();
+    let mut lsr = Spawned::start(User::named("mqm").apply(std::process::Command::new(b.bin("runmqlsr")).args([
+        "-t",
+        "tcp",
+        "-p",
+        &port.to_string(),
+        "-m",
+        qm,
+    ])));
+    eventually(&format!("the standby's listener to bind {port}"), Duration::from_secs(10), || port_open(port));
+    let conname = format!("127.0.0.1({port})");
+    let r = a.agent(
+        "monitor",
+        qm,
+        &[
+            ("OCF_RESKEY_CRM_meta_interval", "15000"),
+            ("OCF_CHECK_LEVEL", "20"),
+            ("OCF_RESKEY_client_channel", "SYSTEM.DEF.SVRCONN"),
+            ("OCF_RESKEY_client_conname", &conname),
+        ],
+    );
+    lsr.kill();
+    assert_eq!(r.rc, 191, "depth 20 with client_conname at the standby: {r:?}");
+    assert!(r.reason().contains("2543"), "the exit reason names the code: {r:?}");
+    assert!(r.stderr.contains("standby instance"), "the log has the hint: {r:?}");
     assert_eq!(a.status(qm), "RUNNING");
 }
