@@ -218,6 +218,26 @@ mod tests {
         assert!(parse("QM", 0, out).is_err());
     }
 
+    // `dspmq -o all` lines grow with the release (docs/reference/mq-commands.md#dspmq-output):
+    // 9.4 (and 10.0, taken as 9.4) carry an empty INSTANCE() field on the QMNAME line, which is
+    // not an instance line of -x.
+    #[test]
+    fn the_field_sets_of_9_2_to_10_0() {
+        let base = "QMNAME(QM1)                                               STATUS(RUNNING) DEFAULT(NO) \
+                    STANDBY(NOT PERMITTED) INSTNAME(Installation1) INSTPATH(/opt/mqm) INSTVER(9.4.0.0)";
+        for extra in [
+            "",
+            " HA() DRROLE()",
+            " ROLE(NOT CONFIGURED) INSTANCE() INSYNC() QUORUM()",
+            " ROLE(NOT CONFIGURED) INSTANCE() INSYNC() QUORUM() GRPLSN() GRPNAME() GRPROLE(NOT CONFIGURED)",
+        ] {
+            let out = format!("{base}{extra}\n    INSTANCE(node-a) MODE(ACTIVE)\n");
+            let r = parse("QM1", 0, &out).unwrap();
+            assert_eq!(r.state, QmState::Running, "{extra}");
+            assert_eq!(r.instances, vec![Instance { host: "node-a".into(), mode: "ACTIVE".into() }], "{extra}");
+        }
+    }
+
     #[test]
     fn instance_lines_of_dash_x() {
         let out = "QMNAME(PSAP)                                              STATUS(RUNNING)\n    INSTANCE(node-a) MODE(ACTIVE)\n    INSTANCE(node-b) MODE(STANDBY)\n";

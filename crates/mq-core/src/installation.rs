@@ -313,6 +313,23 @@ mod tests {
         let out = "Name:        IBM MQ\nVersion:     9.2.0.0\nInstName:    Installation1\nInstDesc:\nPrimary:     Yes\nInstPath:    /opt/mqm\nDataPath:    /var/mqm\nMaxCmdLevel: 920\n";
         assert_eq!(parse_dspmqver(out), (Some("/opt/mqm".into()), Some("/var/mqm".into())));
         assert_eq!(parse_dspmqver("Name: IBM MQ\n"), (None, None));
+        // 9.4 adds a ReleaseType line; an unzipped installation reads Primary N/A
+        // (docs/reference/mq-commands.md#dspmqver-by-version); 10.0 as taken to print like 9.4.
+        for (v, level, cmd, release) in [
+            ("9.4.0.0", "p940-L240605.1", "940", "Long Term Support (LTS) and Continuous Delivery (CD)"),
+            ("9.4.4.1", "p944-001-251203", "944", "Continuous Delivery (CD)"),
+            ("10.0.0.0", "p1000-L260605", "1000", "Long Term Support (LTS) and Continuous Delivery (CD)"),
+        ] {
+            let out = format!(
+                "Name:        IBM MQ\nVersion:     {v}\nLevel:       {level}\nBuildType:   IKAP - (Production)\n\
+                 Platform:    IBM MQ for Linux (x86-64 platform)\nMode:        64-bit\n\
+                 O/S:         Linux 6.8.0-86-generic\nO/S Details: Red Hat Enterprise Linux 9.7 (Plow)\n\
+                 InstName:    Installation1\nInstDesc:    IBM MQ V{v} (Unzipped)\nPrimary:     N/A\n\
+                 InstPath:    /opt/mqm\nDataPath:    /mnt/mqm/data\nMaxCmdLevel: {cmd}\n\
+                 LicenseType: Developer\nReleaseType: {release}\n"
+            );
+            assert_eq!(parse_dspmqver(&out), (Some("/opt/mqm".into()), Some("/mnt/mqm/data".into())), "{v}");
+        }
     }
 
     #[test]

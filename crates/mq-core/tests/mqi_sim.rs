@@ -223,3 +223,33 @@ fn a_crashed_queue_manager_is_unavailable() {
     let e = mqi::run_probe(&target, &mqi::depth10_steps(), secs(30)).unwrap_err();
     assert_eq!(e.class(), Some(mqi::ReasonClass::Unavailable), "{e}");
 }
+
+// A client check whose connection name reaches the standby instance of a multi-instance pair (a
+// listener runs on the standby's node) fails with 2543, which the agent reads as "a standby
+// answered", not as "the queue manager is down" (docs/reference/mqi.md#standby-reason).
+#[test]
+fn a_client_check_reaching_the_standby_is_classed_standby() {
+    use mq_testkit::{eventually, port_open, Spawned, User};
+    let (a, b) = Sim::multi_instance("QM1");
+    assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 0);
+    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30);
+    let port = free_port();
+    let mut lsr = Spawned::start(User::named("mqm").apply(std::process::Command::new(b.bin("runmqlsr")).args([
+        "-t",
+        "tcp",
+        "-p",
+        &port.to_string(),
+        "-m",
+        "QM1",
+    ])));
+    eventually(&format!("the standby's listener to bind {port}"), Duration::from_secs(10), || port_open(port));
+    let mqm = ProbeIdentity::lookup("mqm").expect("user mqm: run tests/setup.sh as root first");
+    let target = MqiTarget::new(&b.inst(), mqm, QmName::new("QM1").unwrap());
+    let steps =
+        [ProbeStep::ClientConnect { channel: "SYSTEM.DEF.SVRCONN".into(), conname: format!("127.0.0.1({port})") }];
+    let e = mqi::run_probe(&target, &steps, secs(30)).unwrap_err();
+    lsr.kill();
+    assert_eq!(e.reason(), Some(2543), "{e}");
+    assert_eq!(e.class(), Some(mqi::ReasonClass::Standby), "{e}");
+    assert!(e.with_hint().contains("standby instance"), "{}", e.with_hint());
+}

@@ -96,7 +96,11 @@ proptest! {
     fn dspmqver_finds_both_paths(
         inst in "/[A-Za-z0-9_./-]{0,60}",
         data in "/[A-Za-z0-9_./-]{0,60}",
-        noise in prop::collection::vec("(Name|Version|InstName|InstDesc|Primary|MaxCmdLevel): [ -~]{0,30}", 0..6),
+        // Every label of a 7.5 to 10.0 block (docs/reference/mq-commands.md#dspmqver-by-version).
+        noise in prop::collection::vec(
+            "(Name|Version|Level|BuildType|Platform|Mode|O/S|O/S Details|InstName|InstDesc|Primary|MaxCmdLevel|LicenseType|ReleaseType): [ -~]{0,30}",
+            0..8,
+        ),
     ) {
         let mut lines = noise.clone();
         lines.insert(noise.len() / 2, format!("InstPath:    {inst}"));

@@ -68,7 +68,15 @@ pub enum InstallError {
     BadPrefix(String),
     #[error("bad installation name '{0}' (1-16 of a-z A-Z 0-9, unique regardless of case)")]
     BadName(String),
+    #[error(
+        "version '{0}' is not a release the simulator knows the texts of (its version.release must be one of {1})"
+    )]
+    UnknownRelease(String, String),
 }
+
+/// The releases whose outputs the simulator reproduces (docs/reference/mq-commands.md#dspmqver-by-version,
+/// #message-ids-by-version); any modification and fix level of them is accepted.
+pub const RELEASES: &[(u32, u32)] = &[(7, 5), (8, 0), (9, 0), (9, 1), (9, 2), (9, 3), (9, 4), (10, 0)];
 
 #[derive(Debug, Clone)]
 pub struct InstallOptions {
@@ -131,6 +139,11 @@ fn built_library(exe: &Path) -> Option<PathBuf> {
 pub fn install(root: &Path, opts: &InstallOptions) -> Result<Installation, InstallError> {
     if opts.version.split('.').count() != 4 || opts.version.split('.').any(|p| p.parse::<u32>().is_err()) {
         return Err(InstallError::BadVersion(opts.version.clone()));
+    }
+    let vr: Vec<u32> = opts.version.split('.').take(2).map(|p| p.parse().unwrap_or(0)).collect();
+    if !RELEASES.contains(&(vr[0], vr[1])) {
+        let known: Vec<String> = RELEASES.iter().map(|(v, r)| format!("{v}.{r}")).collect();
+        return Err(InstallError::UnknownRelease(opts.version.clone(), known.join(", ")));
     }
     let exe = io(Path::new("/proc/self/exe"), std::fs::read_link("/proc/self/exe"))?;
     // The root and its parents must be traversable by the mq user when root made them (tempdirs are 0700).

@@ -29,8 +29,10 @@ pub fn amq8041(pids: &[i32]) -> String {
     s
 }
 
-/// "IBM MQ" from 9.0 on, "WebSphere MQ" up to 8.0; MQ 8 output reads
-/// "AMQ8146: WebSphere MQ queue manager not available." (docs/reference/mq-commands.md#message-ids-by-version).
+/// "IBM MQ" from 9.0 on, "WebSphere MQ" up to 8.0: IBM renamed the product with 8.0 and its 8.0
+/// documentation writes "IBM MQ", but 8.0's programs print "WebSphere MQ" (public 8.0.0.2 and
+/// 8.0.0.4 output: "AMQ8146: WebSphere MQ queue manager not available.", "WebSphere MQ queue
+/// manager 'QM1' started using V8.0.0.4."; docs/reference/mq-commands.md#message-ids-by-version).
 pub fn product(version: &str) -> &'static str {
     if version_at_least(version, 9, 0) {
         "IBM MQ"

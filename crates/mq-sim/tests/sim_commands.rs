@@ -273,3 +273,102 @@ fn endmqm_target_times_only_from_9_2() {
     new.ok("strmqm", &["QMT"]);
     new.ok("endmqm", &["-i", "-r", "-tp", "5", "QMT"]);
 }
+
+/// dspmqver's block without the lines that come from the host (O/S, O/S Details), the ROOT
+/// (InstPath, DataPath) or the installation registry (Primary).
+fn dspmqver_fixed_lines(version: &str) -> Vec<String> {
+    let sim = Sim::install(&["--version", version]);
+    let out = sim.ok("dspmqver", &[]).stdout;
+    out.lines()
+        .filter(|l| !["O/S:", "O/S Details:", "Primary:", "InstPath:", "DataPath:"].iter().any(|p| l.starts_with(p)))
+        .map(String::from)
+        .collect()
+}
+
+// docs/reference/mq-commands.md#dspmqver-by-version: the block of each release as public output
+// shows it (Level of a first build and of a fix pack; MaxCmdLevel VRM, 8.0 fix packs 801/802;
+// ReleaseType from 9.4, after LicenseType; WebSphere MQ up to 8.0).
+#[test]
+fn dspmqver_by_version() {
+    let block = |name: &str, version: &str, level: &str, cmdlevel: &str, release: Option<&str>| {
+        let mut v: Vec<String> = [
+            format!("Name:        {name}"),
+            format!("Version:     {version}"),
+            format!("Level:       {level}"),
+            "BuildType:   IKAP - (Production)".into(),
+            format!("Platform:    {name} for Linux (x86-64 platform)"),
+            "Mode:        64-bit".into(),
+            "InstName:    Installation1".into(),
+            "InstDesc:".into(),
+            format!("MaxCmdLevel: {cmdlevel}"),
+            "LicenseType: Production".into(),
+        ]
+        .into();
+        if let Some(r) = release {
+            v.push(format!("ReleaseType: {r}"));
+        }
+        v
+    };
+    let lts_cd = Some("Long Term Support (LTS) and Continuous Delivery (CD)");
+    for (version, name, level, cmdlevel, release) in [
+        ("8.0.0.4", "WebSphere MQ", "p800-004-260605", "802", None),
+        ("9.2.0.0", "IBM MQ", "p920-L200710", "920", None),
+        ("9.3.0.0", "IBM MQ", "p930-L220607", "930", None),
+        ("9.4.0.0", "IBM MQ", "p940-L240605.1", "940", lts_cd),
+        ("9.4.0.10", "IBM MQ", "p940-010-260605", "940", Some("Long Term Support (LTS)")),
+        ("9.4.4.1", "IBM MQ", "p944-001-260605", "944", Some("Continuous Delivery (CD)")),
+        ("10.0.0.0", "IBM MQ", "p1000-L260605", "1000", lts_cd),
+    ] {
+        assert_eq!(dspmqver_fixed_lines(version), block(name, version, level, cmdlevel, release), "{version}");
+    }
+    // O/S Details from 9.2 (a 9.1 block has none).
+    let sim = Sim::install(&["--version", "9.4.0.0"]);
+    assert!(sim.ok("dspmqver", &[]).stdout.contains("\nO/S Details: "));
+    assert_eq!(sim.ok("dspmqver", &["-b", "-f", "2"]).stdout, "9.4.0.0\n");
+}
+
+// docs/reference/mq-commands.md#crtmqm, #strmqm-output by version: the texts of 9.2 to 10.0, and
+// of 8.0 as a public 8.0.0.4 transcript shows them ("WebSphere MQ", ids without a severity
+// letter), although IBM's 8.0 documentation already writes "IBM MQ".
+#[test]
+fn crtmqm_and_strmqm_texts_by_version() {
+    for version in ["9.2.0.0", "9.3.0.0", "9.4.0.0", "10.0.0.0"] {
+        let sim = Sim::install(&["--version", version]);
+        let r = sim.ok("crtmqm", &["QMV"]);
+        assert!(r.stdout.starts_with("IBM MQ queue manager 'QMV' created.\nDirectory '"), "{version}: {}", r.stdout);
+        assert!(r.stdout.ends_with("Completing setup.\nSetup completed.\n"), "{version}: {}", r.stdout);
+        let r = sim.ok("strmqm", &["QMV"]);
+        assert!(r.stdout.starts_with("IBM MQ queue manager 'QMV' starting.\n"), "{version}: {}", r.stdout);
+        assert_eq!(r.stdout.contains("\nPlain text communication is enabled.\n"), version != "9.2.0.0", "{version}");
+        assert!(
+            r.stdout.ends_with(&format!("IBM MQ queue manager 'QMV' started using V{version}.\n")),
+            "{version}: {}",
+            r.stdout
+        );
+        sim.ok("endmqm", &["-i", "QMV"]);
+    }
+    let sim = Sim::install(&["--version", "8.0.0.4"]);
+    let r = sim.ok("crtmqm", &["QM1"]);
+    assert!(r.stdout.starts_with("WebSphere MQ queue manager created.\nDirectory '"), "{}", r.stdout);
+    let r = sim.ok("strmqm", &["QM1"]);
+    assert!(r.stdout.starts_with("WebSphere MQ queue manager 'QM1' starting.\n"), "{}", r.stdout);
+    assert!(r.stdout.ends_with("WebSphere MQ queue manager 'QM1' started using V8.0.0.4.\n"), "{}", r.stdout);
+    let r = sim.ok("dspmq", &["-o", "all", "-m", "QM1"]);
+    assert!(!r.stdout.contains("ROLE(") && !r.stdout.contains("HA("), "{}", r.stdout);
+    sim.ok("endmqm", &["-i", "QM1"]);
+}
+
+// --version takes only releases whose texts the simulator reproduces: a typo (9.5, 11.0) fails
+// the install instead of silently printing another release's texts.
+#[test]
+fn install_refuses_an_unknown_release() {
+    let dir = tempfile::tempdir().unwrap();
+    for v in ["9.5.0.0", "11.0.0.0", "9.4"] {
+        let r = run(std::process::Command::new(mqsim_exe())
+            .arg("install")
+            .arg(dir.path().join("r"))
+            .args(["--version", v]));
+        assert_ne!(r.rc, 0, "{v}: {r:?}");
+        assert!(r.stderr.contains(&format!("'{v}'")), "{v}: {r:?}");
+    }
+}

@@ -3,6 +3,7 @@
 //! takeover, rc 31 / 43, and dspmq -x instance lines.
 
 use mq_testkit::*;
+use std::process::Command;
 use std::time::Duration;
 
 struct Pair {
@@ -158,4 +159,75 @@ fn a_dead_nodes_lock_lease_keeps_running_elsewhere_until_it_runs_out() {
     // An orderly end releases the lock at once: no lease is left behind.
     b.ok("endmqm", &["-w", "QM1"]);
     assert_eq!(a.status("QM1"), "ENDED NORMALLY");
+}
+
+/// The programs (comm) of this node's processes of QM1, sorted.
+fn programs(n: &Sim) -> Vec<String> {
+    let mut v: Vec<String> = n.processes().into_iter().map(|p| p.comm).collect();
+    v.sort();
+    v
+}
+
+// docs/reference/mq-processes-and-files.md#standby-processes: from 9.3 a standby runs amqzxma0,
+// amqzfuma, amqzmgr0 and amqzmuc0 (amqzmur0 only on the active); before 9.3 amqzxma0 and amqzfuma.
+// After a takeover the former standby runs the whole family, each program once.
+#[test]
+fn standby_runs_the_documented_process_set_per_version() {
+    for (version, standby) in [
+        ("9.2.0.0", vec!["amqzfuma", "amqzxma0"]),
+        ("9.3.0.0", vec!["amqzfuma", "amqzmgr0", "amqzmuc0", "amqzxma0"]),
+        ("9.4.0.0", vec!["amqzfuma", "amqzmgr0", "amqzmuc0", "amqzxma0"]),
+        ("10.0.0.0", vec!["amqzfuma", "amqzmgr0", "amqzmuc0", "amqzxma0"]),
+    ] {
+        let (a, b) = Sim::multi_instance_of(version, "QM1");
+        assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 0, "{version}");
+        assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30, "{version}");
+        assert_eq!(programs(&b), standby, "{version}: the standby's processes");
+        assert!(programs(&a).contains(&"amqzmur0".to_string()), "{version}: {:?}", programs(&a));
+        // The standby's programs run as IBM's ps listing shows them: full path, -m QM.
+        for p in b.processes().into_iter().filter(|p| p.comm != "amqzxma0") {
+            assert!(p.cmdline[0].ends_with(&format!("/opt/mqm/bin/{}", p.comm)), "{version}: {:?}", p.cmdline);
+            assert!(p.args_are(&["-m", "QM1"]), "{version}: {:?}", p.cmdline);
+        }
+        let active = programs(&a);
+        a.ok("endmqm", &["-i", "-s", "QM1"]);
+        b.wait_status("QM1", "RUNNING", Duration::from_secs(10));
+        assert_eq!(programs(&b), active, "{version}: after the takeover B runs A's family, each once");
+        // endmqm -x on a standby leaves none of its processes.
+        assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 30, "{version}");
+        assert_eq!(a.run("endmqm", &["-x", "QM1"]).rc, 0, "{version}");
+        assert!(a.processes().is_empty(), "{version}: {:?}", programs(&a));
+        b.ok("endmqm", &["-i", "QM1"]);
+    }
+}
+
+// docs/reference/mqi.md#standby-reason: a client that reaches a standby instance (through a
+// listener an administrator runs on the standby's node) gets 2543 MQRC_STANDBY_Q_MGR, not 2059.
+#[test]
+fn a_client_reaching_the_standby_gets_2543() {
+    let Pair { a, b } = pair();
+    assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 0);
+    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30);
+    let port = free_port();
+    let mut lsr = Spawned::start(User::named("mqm").apply(Command::new(b.bin("runmqlsr")).args([
+        "-t",
+        "tcp",
+        "-p",
+        &port.to_string(),
+        "-m",
+        "QM1",
+    ])));
+    eventually(&format!("the standby's listener to bind {port}"), Duration::from_secs(10), || port_open(port));
+    let server = format!("SYSTEM.DEF.SVRCONN/TCP/127.0.0.1({port})");
+    let o = b.program(
+        Some(User::named("mqm")),
+        &b.samp("amqsputc"),
+        &["APPQ", "QM1"],
+        "x\n\n",
+        &[("MQSERVER", &server)],
+        Duration::from_secs(30),
+    );
+    assert!(o.stdout.contains("MQCONNX ended with reason code 2543"), "{o:?}");
+    assert_eq!(o.rc, 2543 % 256, "{o:?}");
+    lsr.kill();
 }

@@ -60,8 +60,13 @@ impl Sim {
     /// Two "nodes" (nodea.example.com, nodeb.example.com) sharing the data and logs of queue
     /// manager `qm` in DIR/shared: crtmqm -md/-ld on A, addmqinf on B, both as the mq user.
     pub fn multi_instance(qm: &str) -> (Sim, Sim) {
-        let a = Sim::install(&["--node", "nodea.example.com"]);
-        let b = a.install_beside("nodeb", &["--node", "nodeb.example.com"]);
+        Sim::multi_instance_of("9.3.0.0", qm)
+    }
+
+    /// `multi_instance` with both installations at MQ `version` (e.g. 9.4.0.0).
+    pub fn multi_instance_of(version: &str, qm: &str) -> (Sim, Sim) {
+        let a = Sim::install(&["--node", "nodea.example.com", "--version", version]);
+        let b = a.install_beside("nodeb", &["--node", "nodeb.example.com", "--version", version]);
         let shared = a.dir().join("shared");
         let mqm = User::named(&a.user);
         for d in [shared.clone(), shared.join("qmgrs"), shared.join("logs")] {

@@ -4,9 +4,41 @@
 use mq_testkit::*;
 use std::time::Duration;
 
+/// The MQ releases every lifecycle runs against (crates/mq-sim/README.md#versions): the LTS
+/// releases in support and 10.0.
+const VERSIONS: &[&str] = &["9.2.0.0", "9.3.0.0", "9.4.0.0", "10.0.0.0"];
+
 #[test]
-fn probe_start_monitor_every_depth_stop() {
-    let sim = Sim::install(&[]);
+fn probe_start_monitor_every_depth_stop_mq_9_2() {
+    probe_start_monitor_every_depth_stop(VERSIONS[0]);
+}
+
+#[test]
+fn probe_start_monitor_every_depth_stop_mq_9_3() {
+    probe_start_monitor_every_depth_stop(VERSIONS[1]);
+}
+
+#[test]
+fn probe_start_monitor_every_depth_stop_mq_9_4() {
+    probe_start_monitor_every_depth_stop(VERSIONS[2]);
+}
+
+#[test]
+fn probe_start_monitor_every_depth_stop_mq_10_0() {
+    probe_start_monitor_every_depth_stop(VERSIONS[3]);
+}
+
+/// A fix pack and a CD release print other Level and ReleaseType lines than a first build.
+#[test]
+fn probe_start_monitor_every_depth_stop_mq_9_4_fix_pack_and_cd() {
+    probe_start_monitor_every_depth_stop("9.4.0.10");
+    probe_start_monitor_every_depth_stop("9.4.4.1");
+}
+
+fn probe_start_monitor_every_depth_stop(version: &str) {
+    let sim = Sim::install(&["--version", version]);
+    let ver = sim.mq("dspmqver", &["-b", "-f", "2"]);
+    assert_eq!(ver.stdout.trim(), version, "the installation under test: {ver:?}");
     assert_eq!(sim.crtmqm("QM1").rc, 0);
 
     let r = sim.probe("QM1");

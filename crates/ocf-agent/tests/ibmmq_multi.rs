@@ -3,7 +3,7 @@
 //! every action's exit code and the state dspmq and /proc show after it, switchover by demote,
 //! and a takeover when the active instance's processes die. Run as root (tests/setup.sh first).
 
-use mq_testkit::{eventually, qm_pids, Ocf, Run, Sim};
+use mq_testkit::{eventually, free_port, port_open, qm_pids, Ocf, Run, Sim, Spawned, User};
 
 use std::time::{Duration, Instant};
 
@@ -63,7 +63,12 @@ struct Pair {
 }
 
 fn pair(qm: &str) -> Pair {
-    let (a, b) = Sim::multi_instance(qm);
+    pair_of("9.3.0.0", qm)
+}
+
+/// `pair` at MQ `version`.
+fn pair_of(version: &str, qm: &str) -> Pair {
+    let (a, b) = Sim::multi_instance_of(version, qm);
     Pair { a: Node::new(a, "nodea"), b: Node::new(b, "nodeb") }
 }
 
@@ -74,10 +79,30 @@ fn within(what: &str, limit: Duration, f: impl FnMut() -> bool) -> Duration {
     t.elapsed()
 }
 
+// Every supported release: the standby's process set differs before 9.3
+// (crates/mq-sim/README.md#versions).
 #[test]
-fn promotable_clone_lifecycle_switchover_and_takeover() {
-    let qm = "QMMI1";
-    let Pair { a, b, .. } = &pair(qm);
+fn promotable_clone_lifecycle_switchover_and_takeover_mq_9_2() {
+    promotable_clone_lifecycle_switchover_and_takeover("9.2.0.0", "QMMI1");
+}
+
+#[test]
+fn promotable_clone_lifecycle_switchover_and_takeover_mq_9_3() {
+    promotable_clone_lifecycle_switchover_and_takeover("9.3.0.0", "QMMI1");
+}
+
+#[test]
+fn promotable_clone_lifecycle_switchover_and_takeover_mq_9_4() {
+    promotable_clone_lifecycle_switchover_and_takeover("9.4.0.0", "QMMI1");
+}
+
+#[test]
+fn promotable_clone_lifecycle_switchover_and_takeover_mq_10_0() {
+    promotable_clone_lifecycle_switchover_and_takeover("10.0.0.0", "QMMI1");
+}
+
+fn promotable_clone_lifecycle_switchover_and_takeover(version: &str, qm: &str) {
+    let Pair { a, b, .. } = &pair_of(version, qm);
 
     // Probes on both nodes: nothing runs.
     assert_eq!(a.probe(qm).rc, 7, "{:?}", a.probe(qm));
@@ -326,4 +351,50 @@ fn single_instance_start_waits_out_a_dead_nodes_lock_lease() {
     assert_eq!(b.status(qm), "RUNNING");
     assert_eq!(b.act("stop", qm).rc, 0);
     assert!(b.pids(qm).is_empty());
+}
+
+// docs/reference/mqi.md#standby-reason: a client check whose client_conname reaches the standby
+// instance gets 2543. The promoted instance serves (its bindings checks pass): the monitor says
+// degraded (191) with the reason, never failed (9), so Pacemaker does not bounce a healthy active
+// over where the connection name points.
+#[test]
+fn a_client_check_reaching_the_standby_degrades_not_fails() {
+    let qm = "QMMI6";
+    let Pair { a, b, .. } = &pair(qm);
+    assert_eq!(a.act("start", qm).rc, 0);
+    assert_eq!(b.act("start", qm).rc, 0);
+    assert_eq!(a.act("promote", qm).rc, 0);
+    let r = b.agent(
+        "notify",
+        qm,
+        &[("OCF_RESKEY_CRM_meta_notify_type", "post"), ("OCF_RESKEY_CRM_meta_notify_operation", "promote")],
+    );
+    assert_eq!(r.rc, 0, "notify: {r:?}");
+    assert_eq!(b.status(qm), "RUNNING AS STANDBY");
+    let port = free_port();
+    let mut lsr = Spawned::start(User::named("mqm").apply(std::process::Command::new(b.bin("runmqlsr")).args([
+        "-t",
+        "tcp",
+        "-p",
+        &port.to_string(),
+        "-m",
+        qm,
+    ])));
+    eventually(&format!("the standby's listener to bind {port}"), Duration::from_secs(10), || port_open(port));
+    let conname = format!("127.0.0.1({port})");
+    let r = a.agent(
+        "monitor",
+        qm,
+        &[
+            ("OCF_RESKEY_CRM_meta_interval", "15000"),
+            ("OCF_CHECK_LEVEL", "20"),
+            ("OCF_RESKEY_client_channel", "SYSTEM.DEF.SVRCONN"),
+            ("OCF_RESKEY_client_conname", &conname),
+        ],
+    );
+    lsr.kill();
+    assert_eq!(r.rc, 191, "depth 20 with client_conname at the standby: {r:?}");
+    assert!(r.reason().contains("2543"), "the exit reason names the code: {r:?}");
+    assert!(r.stderr.contains("standby instance"), "the log has the hint: {r:?}");
+    assert_eq!(a.status(qm), "RUNNING");
 }

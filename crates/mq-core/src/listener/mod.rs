@@ -154,6 +154,9 @@ pub fn client_verdict(result: Result<(), MqiError>) -> ClientVerdict {
         Ok(()) => ClientVerdict::Works,
         Err(e) => match e.reason() {
             Some(2537) => ClientVerdict::Refused(e.to_string()),
+            // A standby instance answered through this listener: it does not serve the active
+            // queue manager, which is what a listener resource is for (mq-core's Standby class).
+            Some(r) if classify(r) == ReasonClass::Standby => ClientVerdict::Fails(e.with_hint()),
             Some(r) if classify(r) == ReasonClass::Unavailable => ClientVerdict::Fails(e.with_hint()),
             Some(_) => ClientVerdict::Refused(e.to_string()),
             None => ClientVerdict::Fails(e.with_hint()),
@@ -382,7 +385,7 @@ mod tests {
         assert!(matches!(client_verdict(call(2537)), ClientVerdict::Refused(_)));
         assert!(matches!(client_verdict(call(2538)), ClientVerdict::Fails(_)));
         assert!(matches!(client_verdict(call(2059)), ClientVerdict::Fails(_)));
-        // mq-core's Unavailable class, not a list of its own: a standby or a failed reconnect.
+        // A standby answering does not serve the active instance; a failed reconnect (Unavailable).
         assert!(matches!(client_verdict(call(2543)), ClientVerdict::Fails(_)));
         assert!(matches!(client_verdict(call(2548)), ClientVerdict::Fails(_)));
         let wrong = Err(MqiError::WrongQmName { expected: "QM1".into(), got: "QM2".into() });

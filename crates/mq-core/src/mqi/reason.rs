@@ -105,6 +105,9 @@ pub fn completion_name(cc: i32) -> &'static str {
 pub enum ReasonClass {
     /// The queue manager is down, ending, or cannot be reached (2059, 2009, 2161, 2162, 2538 ...).
     Unavailable,
+    /// A standby instance answered (2543 MQRC_STANDBY_Q_MGR): the queue manager runs, as a
+    /// standby where the connection went; not "down" (docs/reference/mqi.md#standby-reason).
+    Standby,
     /// Something is defined wrongly: a name, a channel, an object (2058, 2540, 2085 ...).
     Configuration,
     /// The connecting user may not do this (2035, 2063, 2217 ...).
@@ -117,7 +120,8 @@ pub enum ReasonClass {
 
 pub fn classify(reason: i32) -> ReasonClass {
     match reason {
-        2009 | 2059 | 2161 | 2162 | 2202 | 2203 | 2223 | 2537 | 2538 | 2543 | 2548 => ReasonClass::Unavailable,
+        2009 | 2059 | 2161 | 2162 | 2202 | 2203 | 2223 | 2537 | 2538 | 2548 => ReasonClass::Unavailable,
+        2543 => ReasonClass::Standby,
         2058 | 2085 | 2152 | 2153 | 2277 | 2278 | 2139 | 2539 | 2540 | 2011 | 2016 | 2051 => ReasonClass::Configuration,
         2035 | 2063 | 2217 | 2393 | 2594 => ReasonClass::Security,
         2024 | 2025 | 2053 | 2071 | 2102 | 2101 => ReasonClass::Resource,
@@ -162,6 +166,7 @@ pub fn short_hint(reason: i32, kind: ConnectionKind) -> Option<&'static str> {
         (2035, ConnectionKind::Bindings) => "grant the mq user access (setmqaut)",
         (2540, _) => "DEFINE the SVRCONN channel or fix client_channel",
         (2538, _) => "is the listener running at client_conname?",
+        (2543, ConnectionKind::Client) => "client_conname reaches a standby instance, not the active",
         (2053, _) => "the test queue is full",
         _ => return None,
     })
@@ -234,7 +239,11 @@ pub fn hint(reason: i32, kind: ConnectionKind, object: Option<&ProbeObject>) -> 
             let q = object?.name();
             format!("gets are inhibited on {q}: ALTER QLOCAL({q}) GET(ENABLED)")
         }
-        (2543, _) => "this queue manager instance is a standby (multi-instance)".into(),
+        (2543, ConnectionKind::Client) => "the connection name reached a standby instance of this \
+             queue manager, not the active one: point the connection name at the active instance \
+             (its virtual IP or its node)"
+            .into(),
+        (2543, ConnectionKind::Bindings) => "this queue manager instance is a standby (multi-instance)".into(),
         (2012, _) => "the MQI refused the calling environment (the library was used in a process \
                       forked after MQI calls); report this as a defect"
             .into(),
@@ -311,6 +320,10 @@ mod tests {
     fn classification() {
         assert_eq!(classify(2059), ReasonClass::Unavailable);
         assert_eq!(classify(2538), ReasonClass::Unavailable);
+        // A standby answering is not a queue manager that is down.
+        assert_eq!(classify(2543), ReasonClass::Standby);
+        assert!(hint(2543, ConnectionKind::Client, None).unwrap().contains("standby instance"));
+        assert!(short_hint(2543, ConnectionKind::Client).unwrap().contains("standby"));
         assert_eq!(classify(2035), ReasonClass::Security);
         assert_eq!(classify(2540), ReasonClass::Configuration);
         assert_eq!(classify(2102), ReasonClass::Resource);

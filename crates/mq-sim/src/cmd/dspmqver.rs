@@ -30,7 +30,16 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     }
     let v: Vec<u32> = inst.version.split('.').map(|p| p.parse().unwrap_or(0)).collect();
-    let vrm = format!("{}{}{}", v[0], v[1], v[2]);
+    // MaxCmdLevel is V*100 + R*10 + M: 920, 930, 940 (945 on 9.4.5), 1000 on 10.0 (that value
+    // UNCONFIRMED) (docs/reference/mq-commands.md#dspmqver-by-version).
+    let vrm = (v[0] * 100 + v[1] * 10 + v[2]).to_string();
+    // 8.0 raised its command level in fix packs: 801 from 8.0.0.2, 802 from 8.0.0.3 (IBM,
+    // MQCMDL_* constants); LTS fix packs of 9.x do not (9.4.0.10 prints 940).
+    let max_cmd_level = match (v[0], v[1], v[2], v[3]) {
+        (8, 0, 0, 2) => "801".to_string(),
+        (8, 0, 0, f) if f >= 3 => "802".to_string(),
+        _ => vrm.clone(),
+    };
     let uname = nix::sys::utsname::uname().ok();
     let os = uname
         .as_ref()
@@ -43,7 +52,7 @@ pub fn main(args: Vec<String>) -> i32 {
     let mut rows: Vec<(u32, &str, String)> = vec![
         (1, "Name", messages::product(&inst.version).to_string()),
         (2, "Version", inst.version.clone()),
-        (4, "Level", format!("p{vrm}-L220606")),
+        (4, "Level", level(&v, &vrm)),
         (8, "BuildType", "IKAP - (Production)".into()),
         (16, "Platform", format!("{} for Linux (x86-64 platform)", messages::product(&inst.version))),
         (32, "Mode", "64-bit".into()),
@@ -60,9 +69,13 @@ pub fn main(args: Vec<String>) -> i32 {
         (2048, "InstPath", inst.inst_path.display().to_string()),
         (4096, "DataPath", inst.data_root.display().to_string()),
         // MaxCmdLevel has no confirmed bit; LicenseType is 8192 (mq-container).
-        (1 << 14, "MaxCmdLevel", vrm.clone()),
+        (1 << 14, "MaxCmdLevel", max_cmd_level),
     ]);
     rows.push((8192, "LicenseType", "Production".into()));
+    if let Some(t) = release_type(&v) {
+        // The bit of ReleaseType is not documented (UNCONFIRMED): the next free one.
+        rows.push((1 << 15, "ReleaseType", t.into()));
+    }
     for (bit, label, value) in rows {
         if mask != u32::MAX && mask & bit == 0 {
             continue;
@@ -79,4 +92,36 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     }
     0
+}
+
+/// `Level:` as builds print it (docs/reference/mq-commands.md#dspmqver-by-version): a release's
+/// first build `pVRM-Lyymmdd` (9.2.0.0 p920-L200710, 9.3.0.0 p930-L220607, 9.4.0.0
+/// p940-L240605.1), a fix pack `pVRM-FFF-yymmdd` (9.4.4.1 p944-001-251203). The dates of other
+/// builds, and every 10.0 level, are UNCONFIRMED (a fixed date stands in).
+fn level(v: &[u32], vrm: &str) -> String {
+    let ga = match (v[0], v[1], v[2]) {
+        (9, 2, 0) => "L200710",
+        (9, 3, 0) => "L220607",
+        (9, 4, 0) => "L240605.1",
+        _ => "L260605",
+    };
+    if v[3] == 0 {
+        format!("p{vrm}-{ga}")
+    } else {
+        format!("p{vrm}-{:03}-260605", v[3])
+    }
+}
+
+/// `ReleaseType:` (printed from 9.4, after LicenseType; docs/reference/mq-commands.md#dspmqver-by-version):
+/// a release's first build is both LTS and CD, its fix packs LTS, its later modification levels
+/// CD. 10.0 is taken to print it as 9.4 does (UNCONFIRMED).
+fn release_type(v: &[u32]) -> Option<&'static str> {
+    if (v[0], v[1]) < (9, 4) {
+        return None;
+    }
+    Some(match (v[2], v[3]) {
+        (0, 0) => "Long Term Support (LTS) and Continuous Delivery (CD)",
+        (0, _) => "Long Term Support (LTS)",
+        _ => "Continuous Delivery (CD)",
+    })
 }

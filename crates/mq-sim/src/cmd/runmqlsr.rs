@@ -5,7 +5,8 @@
 use super::target;
 use crate::paths::{Installation, QmPaths};
 use crate::runtime::{family, ipc, procs};
-use crate::wire;
+use crate::status::{self, QmState};
+use crate::wire::{self, MqiBody, Request, Response};
 use std::io::Write;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::time::Duration;
@@ -94,6 +95,9 @@ pub fn main(args: Vec<String>) -> i32 {
 fn proxy(inst: &Installation, qm: &QmPaths, tcp: TcpStream) {
     let Ok(peer) = tcp.peer_addr() else { return };
     let Ok(mut unix) = wire::connect_engine(inst, qm) else {
+        if status::qm_state(inst, qm) == QmState::RunningAsStandby {
+            refuse_as_standby(&tcp);
+        }
         let _ = tcp.shutdown(Shutdown::Both);
         return;
     };
@@ -109,4 +113,23 @@ fn proxy(inst: &Installation, qm: &QmPaths, tcp: TcpStream) {
     let _ = std::io::copy(&mut unix, &mut t3);
     let _ = t3.shutdown(Shutdown::Both);
     let _ = up.join();
+}
+
+/// A listener on the node of a standby instance (an administrator may run one there) reaches
+/// no engine: the client's MQCONNX fails with 2543 MQRC_STANDBY_Q_MGR, as IBM documents for a
+/// connection to a standby instance (docs/reference/mqi.md#standby-reason). The connect frame is read first, as a channel
+/// would read the client's connect request, within a bounded time.
+fn refuse_as_standby(tcp: &TcpStream) {
+    let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = tcp.set_write_timeout(Some(Duration::from_secs(5)));
+    let mut r = tcp;
+    if let Ok(Some(Request::Connect { .. })) = wire::read_frame::<_, Request>(&mut r) {
+        const MQCC_FAILED: i32 = 2;
+        const MQRC_STANDBY_Q_MGR: i32 = 2543;
+        let mut w = tcp;
+        let _ = wire::write_frame(
+            &mut w,
+            &Response::Mqi { cc: MQCC_FAILED, reason: MQRC_STANDBY_Q_MGR, body: MqiBody::None },
+        );
+    }
 }

@@ -342,6 +342,7 @@ pub fn main(args: Vec<String>) -> i32 {
     }
 
     // Take the queue manager, or wait as a standby. A dead node's lease still holds it.
+    let mut standby_kids = Vec::new();
     let got = match lock::try_lock(&qm.master_lock()) {
         Ok(Some(_)) if lock::lease_elsewhere(&qm, &inst.node).is_some() => Ok(None),
         other => other,
@@ -349,7 +350,10 @@ pub fn main(args: Vec<String>) -> i32 {
     let master = match got {
         Ok(Some(l)) => l,
         Ok(None) if opts.permit_standby => match standby(&ctrl) {
-            Some(l) => l,
+            Some((l, kids)) => {
+                standby_kids = kids;
+                l
+            }
             None => return 0,
         },
         Ok(None) => {
@@ -361,14 +365,39 @@ pub fn main(args: Vec<String>) -> i32 {
             return 69;
         }
     };
-    let rc = run_active(&ctrl, &opts);
+    let rc = run_active(&ctrl, &opts, standby_kids);
     drop(master);
     let _ = std::fs::remove_file(run.join("role"));
     rc
 }
 
-/// Waits for the lock as a standby; Some(lock) when this instance must take over.
-fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
+/// The processes a standby instance runs below its execution controller, by version
+/// (docs/reference/mq-processes-and-files.md#standby-processes): from 9.3 the OAM (amqzfuma),
+/// the process controller (amqzmgr0) and the critical process manager (amqzmuc0); before 9.3
+/// only amqzfuma. amqzmur0 runs only on the active instance. Each as IBM's ps listing shows it
+/// (full path).
+pub fn standby_set(version: &str) -> &'static [&'static str] {
+    if crate::messages::version_at_least(version, 9, 3) {
+        &["amqzfuma", "amqzmgr0", "amqzmuc0"]
+    } else {
+        &["amqzfuma"]
+    }
+}
+
+type Kids = Vec<(&'static str, family::ChildLink)>;
+
+/// Ends the standby's own children (they would end on their own when we exit; the caller of
+/// endmqm -x expects them gone when we are).
+fn end_kids(kids: Kids) {
+    let pids: Vec<i32> = kids.iter().map(|(_, k)| k.pid as i32).collect();
+    drop(kids);
+    family::terminate(&pids, Duration::from_secs(2));
+    family::reap_all(Duration::from_secs(1));
+}
+
+/// Waits for the lock as a standby; Some(lock, the standby's children) when this instance must
+/// take over.
+fn standby(ctrl: &Arc<Controller>) -> Option<(lock::Held, Kids)> {
     let (inst, qm) = (&ctrl.inst, &ctrl.qm);
     let mark = qm.data_dir.join(format!("standby.{}", inst.node));
     let standby_lock = match lock::try_lock(&mark) {
@@ -378,6 +407,12 @@ fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
             return None;
         }
     };
+    let mut kids: Kids = Vec::new();
+    for prog in standby_set(&inst.version) {
+        if let Ok(k) = family::spawn(inst, prog, true, &["-m".to_string(), qm.name.clone()]) {
+            kids.push((prog, k));
+        }
+    }
     write_role(inst, qm, QmState::RunningAsStandby);
     outcome(inst, qm, "standby");
     error_log(inst, qm, &format!("AMQ7805I: IBM MQ queue manager '{}' is running as a standby instance.", qm.name));
@@ -389,10 +424,14 @@ fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
     });
     loop {
         if let Ok(got) = rx.recv_timeout(Duration::from_millis(100)) {
-            let Ok(held) = got else { return None };
+            let Ok(held) = got else {
+                end_kids(kids);
+                return None;
+            };
             // The lock came free, but a dead node's NFSv4 lease may still hold it on the server.
             while lock::lease_elsewhere(qm, &inst.node).is_some() {
                 if ctrl.shared.lock().unwrap().standby_end {
+                    end_kids(kids);
                     drop(standby_lock);
                     let _ = std::fs::remove_file(&mark);
                     let _ = std::fs::remove_file(inst.run_dir(qm).join("role"));
@@ -408,6 +447,7 @@ fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
             let _ = std::fs::remove_file(&mark);
             return match state {
                 Some(s) if s.is_ended() && !switchover => {
+                    end_kids(kids);
                     let _ = std::fs::remove_file(inst.run_dir(qm).join("role"));
                     None
                 }
@@ -417,11 +457,12 @@ fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
                         qm,
                         &format!("AMQ7806I: IBM MQ queue manager '{}' is taking over as the active instance.", qm.name),
                     );
-                    Some(held)
+                    Some((held, kids))
                 }
             };
         }
         if ctrl.shared.lock().unwrap().standby_end {
+            end_kids(kids);
             drop(standby_lock);
             let _ = std::fs::remove_file(&mark);
             let _ = std::fs::remove_file(inst.run_dir(qm).join("role"));
@@ -430,7 +471,9 @@ fn standby(ctrl: &Arc<Controller>) -> Option<lock::Held> {
     }
 }
 
-fn run_active(ctrl: &Arc<Controller>, opts: &Options) -> i32 {
+/// Runs the active instance; `standby_kids` are the processes a standby that takes over already
+/// runs (they stay, the rest of the family is started).
+fn run_active(ctrl: &Arc<Controller>, opts: &Options, standby_kids: Kids) -> i32 {
     let (inst, qm) = (&ctrl.inst, &ctrl.qm);
     let _ = faults::clear(inst, qm, Fault::LeaveChildren);
     let renewing = renew_lease(inst, qm);
@@ -465,6 +508,15 @@ fn run_active(ctrl: &Arc<Controller>, opts: &Options) -> i32 {
     let name = qm.name.clone();
     let m = || vec!["-m".to_string(), name.clone()];
     let mut kids = Vec::new();
+    let mut mgr_running = None;
+    let already: Vec<&str> = standby_kids.iter().map(|(prog, _)| *prog).collect();
+    for (prog, k) in standby_kids {
+        if prog == "amqzmgr0" {
+            mgr_running = Some(k);
+        } else {
+            kids.push(k);
+        }
+    }
     let plan: Vec<(&str, bool, Vec<String>)> = vec![
         ("amqzfuma", true, m()),
         ("amqzmuc0", false, m()),
@@ -478,11 +530,18 @@ fn run_active(ctrl: &Arc<Controller>, opts: &Options) -> i32 {
         ("amqzlaa0", false, vec![format!("-m{name}"), "-fip0".into()]),
     ];
     for (prog, full, args) in plan {
+        if already.contains(&prog) {
+            continue;
+        }
         if let Ok(k) = family::spawn(inst, prog, full, &args) {
             kids.push(k);
         }
     }
-    match family::spawn(inst, "amqzmgr0", true, &m()) {
+    let mgr = match mgr_running {
+        Some(k) => Ok(k),
+        None => family::spawn(inst, "amqzmgr0", true, &m()),
+    };
+    match mgr {
         Ok(k) => {
             let r = BufReader::new(k.link.try_clone().expect("clone link"));
             *ctrl.mgr.lock().unwrap() = Some((r, k.link.try_clone().expect("clone link")));

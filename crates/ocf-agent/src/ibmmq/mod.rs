@@ -124,6 +124,18 @@ fn warn_low_limits(qm: &QueueManager, pids: &[i32]) {
 
 /// A short exit reason for a failed MQI check: crm_mon keeps 128 characters, so the reason code
 /// and what to change come first; the full text with IBM's hint goes to the log.
+/// The monitor's code for a failed MQI check: `failed`, except when a standby instance answered
+/// the client check (2543, docs/reference/mqi.md#standby-reason): the queue manager serves here
+/// (the bindings steps passed) and client_conname reaches its standby, which restarting it cannot
+/// fix: degraded (190, 191 for the promoted instance), so Pacemaker does not bounce it.
+fn mqi_exit(e: &MqiError, failed: OcfExit) -> OcfExit {
+    match (e.class(), failed) {
+        (Some(mq_core::mqi::ReasonClass::Standby), OcfExit::FailedPromoted) => OcfExit::DegradedPromoted,
+        (Some(mq_core::mqi::ReasonClass::Standby), _) => OcfExit::Degraded,
+        _ => failed,
+    }
+}
+
 fn mqi_reason(qm: &str, e: &MqiError) -> String {
     log::err(format!("{qm}: {}", e.with_hint()));
     e.brief(qm)
@@ -311,7 +323,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         // Depth 20's steps begin with depth 10's connect and inquiry: one MQI child does both.
         let client = p.client.as_ref().map(|c| (c.channel.as_str(), c.conname.as_str()));
         qm.check_messages(&p.test_queue, client, deadline)
-            .map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
+            .map_err(|e| Failure(mqi_exit(&e, OcfExit::ErrGeneric), mqi_reason(p.qmgr.as_str(), &e)))?;
     } else if env.check_level >= CheckLevel::Medium {
         qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
     }

@@ -20,7 +20,7 @@ use mq_core::qmgr::start::StartOptions;
 use mq_core::qmgr::QueueManager;
 use mq_core::QmState;
 
-use super::{depth0, fail, finish, node_options, open, open_for_stop};
+use super::{depth0, fail, finish, mqi_exit, node_options, open, open_for_stop};
 use crate::component::{exit_for, Failure, OcfJournal};
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
 use crate::pacemaker::Pacemaker;
@@ -57,8 +57,10 @@ fn promotion_score(env: &Env, score: Option<u32>, deadline: Instant) {
 }
 
 /// A failed MQI check as an exit reason (the single-instance agent's wording).
+/// As a single instance reports it: the full text with its hint in the log, a brief reason with
+/// the reason code first (the exit reason is cut after its start, which lost the code).
 fn mqi_failure(qm: &str, e: &mq_core::mqi::MqiError) -> String {
-    format!("{qm}: {}", e.with_hint())
+    super::mqi_reason(qm, e)
 }
 
 fn become_unpromoted(qm: &QueueManager, p: &IbmmqParams, state: &QmState, deadline: Instant) -> Result<u32, Failure> {
@@ -211,7 +213,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         // Depth 20's steps begin with depth 10's connect and inquiry: one MQI child does both.
         let client = p.client.as_ref().map(|c| (c.channel.as_str(), c.conname.as_str()));
         qm.check_messages(&p.test_queue, client, deadline)
-            .map_err(|e| Failure(failed, mqi_failure(p.qmgr.as_str(), &e)))?;
+            .map_err(|e| Failure(mqi_exit(&e, failed), mqi_failure(p.qmgr.as_str(), &e)))?;
     } else if env.check_level >= CheckLevel::Medium {
         qm.check_mqi(deadline).map_err(|e| Failure(failed, mqi_failure(p.qmgr.as_str(), &e)))?;
     }
