@@ -34,7 +34,7 @@ impl MqUser {
         let raw = nss(&format!("user '{name}'"), deadline, || {
             let u = User::from_name(name)
                 .map_err(|e| format!("cannot look up user '{name}': {e}"))?
-                .ok_or_else(|| format!("mq user '{name}' does not exist on this node"))?;
+                .ok_or_else(|| format!("user '{name}' does not exist on this node"))?;
             let groups = nix::unistd::getgrouplist(&cname, u.gid)
                 .map_err(|e| format!("cannot list the groups of user '{name}': {e}"))?;
             let mut out = Vec::new();
