@@ -13,7 +13,7 @@ pub fn user_name(uid: u32) -> String {
 
 /// A privileged user of this installation: uid 0 or a member of the mq group (the mq user
 /// included) — what CHLAUTH's `*MQADMIN` and CHCKCLNT(REQDADM) mean
-/// (docs/reference/mqi.md#privileged-users; counting root is the stricter reading).
+/// (docs/reference/mqi.md#privileged-users; counting root is the stricter reading, UNCONFIRMED).
 pub fn is_admin(user: &str, inst: &Installation) -> bool {
     matches!(User::from_name(user), Ok(Some(u)) if u.uid.is_root()) || user == "root" || is_mq_group_member(user, inst)
 }
@@ -116,6 +116,8 @@ pub(crate) fn check_client(st: &State, inst: &Installation, hello: &ClientHello<
                         _ => false,
                     }
             })
+            // Channel profile first (confirmed); USERMAP before ADDRESSMAP and the more specific
+            // address next: UNCONFIRMED (docs/reference/mqi.md#chlauth-most-specific-rule).
             .max_by_key(|r| (specificity(&r.profile), (r.rule_type == "USERMAP") as u8, specificity(&r.address)));
         if let Some(rule) = best {
             match rule.usersrc.as_str() {
