@@ -285,13 +285,16 @@ A=$(wait_group_elsewhere none 120) || fail "group mq did not start within 120 s"
 mn_log "group mq runs on $A"
 check "shared storage mounted on $A only" storage_only_on "$A"
 if [ $MODE = mq ]; then
-    # The application queue, and a client channel the test's client (the mq user, no password) may
-    # use: channel authentication off, acceptable for a test queue manager on a private network
-    # only. (IBM's narrower recipe, a BLOCKUSER rule of the channel's own replacing *MQADMIN, is
-    # not honoured by mq-sim, which applies every matching BLOCKUSER rule.)
+    # The application queue, and a client channel the test's own client (the mq user, no password)
+    # may use. As on real MQ 8.0+ that takes both the channel's own BLOCKUSER rule (replacing the
+    # '*' back-stop for this channel) and CHCKCLNT(OPTIONAL): acceptable for a test queue manager on
+    # a private network only, never advice for production (the agent's client check uses
+    # client_user instead, README "Client check").
     printf '%s\n' "DEFINE QLOCAL($QUEUE) DEFPSIST(YES) REPLACE" \
         "DEFINE CHANNEL(MQHA.SVRCONN) CHLTYPE(SVRCONN) TRPTYPE(TCP) REPLACE" \
-        "ALTER QMGR CHLAUTH(DISABLED)" |
+        "SET CHLAUTH(MQHA.SVRCONN) TYPE(BLOCKUSER) USERLIST('nobody')" \
+        "ALTER AUTHINFO(SYSTEM.DEFAULT.AUTHINFO.IDPWOS) AUTHTYPE(IDPWOS) CHCKCLNT(OPTIONAL)" \
+        "REFRESH SECURITY TYPE(CONNAUTH)" |
         mn_as_mqm "$(num "$A")" "$INST/bin/runmqsc" "$QM" >/dev/null
 fi
 

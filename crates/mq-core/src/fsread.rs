@@ -16,6 +16,34 @@ pub const INI_CAP: u64 = 1024 * 1024;
 /// larger than `cap` is an error rather than a truncated read. Errors say which rule was broken;
 /// the caller names the path (as `MqError::File` does).
 pub fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    let (file, md) = open_regular(path)?;
+    if md.len() > cap {
+        return Err(too_large(cap));
+    }
+    take_capped(file, cap)
+}
+
+/// Reads a secret that only root may know, like `read_capped`, and refuses it unless the file
+/// that was opened (checked on the open descriptor, not by path) is owned by root and neither
+/// readable nor writable by its group or others.
+pub fn read_private(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    let (file, md) = open_regular(path)?;
+    if md.uid() != 0 {
+        return Err(Error::new(ErrorKind::InvalidData, format!("is owned by uid {}, not by root", md.uid())));
+    }
+    if md.mode() & 0o066 != 0 {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            format!("has mode {:04o}: its group or others may read or write it (chmod 600)", md.mode() & 0o7777),
+        ));
+    }
+    if md.len() > cap {
+        return Err(too_large(cap));
+    }
+    take_capped(file, cap)
+}
+
+fn open_regular(path: &Path) -> std::io::Result<(File, std::fs::Metadata)> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         // O_NONBLOCK: opening a FIFO with no writer would otherwise block forever.
@@ -29,10 +57,7 @@ pub fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
     if !md.file_type().is_file() {
         return Err(Error::new(ErrorKind::InvalidData, not_regular(md.mode())));
     }
-    if md.len() > cap {
-        return Err(too_large(cap));
-    }
-    take_capped(file, cap)
+    Ok((file, md))
 }
 
 fn take_capped(file: File, cap: u64) -> std::io::Result<Vec<u8>> {

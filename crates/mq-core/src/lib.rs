@@ -9,6 +9,7 @@
 //! stopped within one `Deadline`. It returns typed states and errors; the agent decides what they
 //! mean to the cluster. docs/architecture.md shows where each concern lives.
 
+pub mod client_check;
 pub mod cluster;
 pub mod deadline;
 pub mod dspmq;

@@ -47,6 +47,7 @@ impl FakeLib {
             lib_dir: self.dir.path().to_path_buf(),
             identity: ProbeIdentity::current(),
             qmgr: QmName::new(qm).unwrap(),
+            credentials: None,
         }
     }
 
@@ -145,7 +146,7 @@ fn reason_codes_come_back_with_verb_step_and_hint() {
     lib.script("MQCONNX rc 2035\n");
     let steps = [ProbeStep::ClientConnect { channel: "APP.SVRCONN".into(), conname: "127.0.0.1(1)".into() }];
     let e = mqi::run_probe(&lib.target("QM1"), &steps, secs(20)).unwrap_err();
-    assert!(e.with_hint().contains("CHLAUTH") && e.with_hint().contains("CHCKCLNT"), "{}", e.with_hint());
+    assert!(e.with_hint().contains("client_user") && e.with_hint().contains("AMQ9776E"), "{}", e.with_hint());
 }
 
 #[test]
@@ -236,7 +237,8 @@ fn the_child_drops_to_the_given_user() {
 
     let mut bad = target.clone();
     // (uid_t)-1 is not an id the kernel accepts.
-    bad.identity = ProbeIdentity { name: "ghost".into(), uid: u32::MAX, gid: u32::MAX, groups: vec![] };
+    bad.identity =
+        ProbeIdentity { name: "ghost".into(), uid: u32::MAX, gid: u32::MAX, groups: vec![], home: "/".into() };
     // Ids the kernel rejects give an Identity error naming the user, not an MQ reason.
     let e = mqi::run_probe(&bad, &mqi::depth10_steps(), secs(20)).unwrap_err();
     assert!(matches!(&e, MqiError::Identity { user, .. } if user == "ghost"), "{e:?}");

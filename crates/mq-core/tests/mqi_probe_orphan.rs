@@ -23,6 +23,7 @@ fn probe_helper() {
         lib_dir: dir.into(),
         identity: ProbeIdentity::lookup("mqm").expect("user mqm"),
         qmgr: QmName::new("QM1").unwrap(),
+        credentials: None,
     };
     let _ = mqi::run_probe(&target, &mqi::depth10_steps(), Instant::now() + Duration::from_secs(120));
 }
@@ -157,6 +158,7 @@ fn a_library_flooding_the_record_pipe_is_cut_off() {
         lib_dir: dir.path().to_path_buf(),
         identity: ProbeIdentity::current(),
         qmgr: QmName::new("QM1").unwrap(),
+        credentials: None,
     };
     let t0 = Instant::now();
     let e = mqi::run_probe(&target, &mqi::depth10_steps(), Instant::now() + Duration::from_secs(30)).unwrap_err();

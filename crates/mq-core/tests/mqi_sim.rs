@@ -169,20 +169,44 @@ fn client_checks_through_the_listener() {
     let client_steps = &steps[4..];
     let e = mqi::run_probe(&target, client_steps, secs(30)).unwrap_err();
     assert_eq!(e.reason(), Some(2035), "{e}");
-    assert!(e.with_hint().contains("CHLAUTH"), "{}", e.with_hint());
+    assert!(e.with_hint().contains("client_user"), "{}", e.with_hint());
 
-    // The same client check run as a non-administrative user is let in by the default rules:
-    // the probe really runs as the identity it is given.
+    // The same client check run as a non-administrative user is let in by the default rules
+    // once the OAM grants it connect and inq: the probe really runs as the identity it is given.
     let mut as_app = target_of(&sim);
     as_app.identity = ProbeIdentity::lookup("mqm2").expect("user mqm2: run tests/setup.sh as root first");
-    let connect_only = [ProbeStep::ClientConnect { channel: CHANNEL.into(), conname: conname.clone() }];
-    mqi::run_probe(&as_app, &connect_only, secs(30)).expect("a non-admin client is allowed");
+    let e = mqi::run_probe(&as_app, &mqi::client_steps(CHANNEL, &conname), secs(30)).unwrap_err();
+    assert_eq!(e.reason(), Some(2035), "no +connect yet: {e}");
+    mqsc(&sim, "SET AUTHREC OBJTYPE(QMGR) PRINCIPAL('mqm2') AUTHADD(CONNECT,INQ)\n");
+    mqi::run_probe(&as_app, &mqi::client_steps(CHANNEL, &conname), secs(30)).expect("a non-admin client is allowed");
 
-    mqsc(&sim, "ALTER QMGR CHLAUTH(DISABLED)\nREFRESH SECURITY\n");
+    // The mq user's process presenting mqm2's MQCSP credentials: authenticated and adopted.
+    let shadow = sim.root.join(".mqsim/shadow");
+    std::fs::create_dir_all(shadow.parent().unwrap()).unwrap();
+    std::fs::write(&shadow, format!("mqm2:{SECRET_HASH}:19000:0:99999:7:::\n")).unwrap();
+    let mut with_csp = target_of(&sim);
+    with_csp.credentials = Some(mqi::Credentials::new("mqm2".into(), "wrong".into()));
+    let e = mqi::run_probe(&with_csp, &mqi::client_steps(CHANNEL, &conname), secs(30)).unwrap_err();
+    assert_eq!(e.reason(), Some(2035), "a wrong password: {e}");
+    with_csp.credentials = Some(mqi::Credentials::new("mqm2".into(), "secret".into()));
+    mqi::run_probe(&with_csp, &mqi::client_steps(CHANNEL, &conname), secs(30)).expect("MQCSP credentials of mqm2");
+
+    // For the test only, as real MQ needs: the channel's own BLOCKUSER rule and CHCKCLNT(OPTIONAL).
+    mqsc(
+        &sim,
+        &format!(
+            "SET CHLAUTH({CHANNEL}) TYPE(BLOCKUSER) USERLIST('nobody')\n\
+             ALTER AUTHINFO(SYSTEM.DEFAULT.AUTHINFO.IDPWOS) AUTHTYPE(IDPWOS) CHCKCLNT(OPTIONAL)\nREFRESH SECURITY\n"
+        ),
+    );
     let r = mqi::run_probe(&target, &steps, secs(30)).expect("bindings and client checks pass");
     assert_eq!(r.steps.len(), 8);
     assert_eq!(r.steps[5].outcome, StepOutcome::QmName(sim.qm.clone()));
 }
+
+/// crypt(3) SHA-512 hash of "secret" (openssl passwd -6 -salt abcdefgh secret).
+const SECRET_HASH: &str =
+    "$6$abcdefgh$ltjgWl6579NluT/Vi1nwEvcil.G5Nbc4NiXZaNGStk8PSwGfQv72N2CKPPrVACtLtip/cZ/1GM/O6IND4WQhG.";
 
 #[test]
 fn a_permanent_dynamic_model_leaves_no_queue_behind() {

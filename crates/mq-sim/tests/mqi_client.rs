@@ -37,42 +37,139 @@ fn assert_put_ok(o: &Run) {
     assert!(o.stdout.contains("target queue is APPQ") && o.stdout.ends_with("Sample AMQSPUT0 end\n"), "{o:?}");
 }
 
+fn error_log(sim: &Sim) -> String {
+    std::fs::read_to_string(sim.data().join("qmgrs/QM1/errors/AMQERR01.LOG")).unwrap_or_default()
+}
+
 #[test]
-fn admin_without_password_gets_2035_until_chlauth_disabled() {
+fn admin_without_password_is_refused_by_either_of_the_two_defaults() {
     let (sim, port) = with_listener();
     let server = mqserver("MQHA.SVRCONN", port);
-    assert_refused_2035(&putc(&sim, None, &server, "from root"));
     let mqm = User::named("mqm");
-    assert_refused_2035(&putc(&sim, Some(mqm), &server, "from mqm"));
-    // An alternate admin (member of group mqm) is an administrator too.
     let mqadmin = User::named("mqadmin").with_group("mqm");
+    // A stock queue manager: the back-stop BLOCKUSER('*MQADMIN') and CHCKCLNT(REQDADM) both apply.
+    assert_refused_2035(&putc(&sim, None, &server, "from root"));
+    assert_refused_2035(&putc(&sim, Some(mqm), &server, "from mqm"));
+    // An alternate admin (member of group mqm) is privileged too.
     assert_refused_2035(&putc(&sim, Some(mqadmin), &server, "from mqadmin"));
+    // CHLAUTH(DISABLED) alone: CHCKCLNT(REQDADM) still wants a password from a privileged user.
     sim.mqsc_ok("QM1", "ALTER QMGR CHLAUTH(DISABLED)\n");
-    assert_put_ok(&putc(&sim, None, &server, "from root"));
+    assert_refused_2035(&putc(&sim, Some(mqm), &server, "from mqm"));
+    assert!(error_log(&sim).contains("AMQ5540E") && error_log(&sim).contains("AMQ5541E"), "{}", error_log(&sim));
+    // CHCKCLNT(OPTIONAL) alone (CHLAUTH back on): the back-stop still blocks the mq group.
+    sim.mqsc_ok(
+        "QM1",
+        "ALTER QMGR CHLAUTH(ENABLED)\nALTER AUTHINFO(SYSTEM.DEFAULT.AUTHINFO.IDPWOS) AUTHTYPE(IDPWOS) CHCKCLNT(OPTIONAL)\nREFRESH SECURITY TYPE(CONNAUTH)\n",
+    );
+    assert_refused_2035(&putc(&sim, Some(mqm), &server, "from mqm"));
+    assert!(error_log(&sim).contains("AMQ9776E: Channel was blocked by userid"), "{}", error_log(&sim));
+    // Both relaxed: the mq group is in. Root, outside the mq group, has no OAM authority.
+    sim.mqsc_ok("QM1", "ALTER QMGR CHLAUTH(DISABLED)\n");
     assert_put_ok(&putc(&sim, Some(mqm), &server, "from mqm"));
+    assert_put_ok(&putc(&sim, Some(mqadmin), &server, "from mqadmin"));
+    assert_refused_2035(&putc(&sim, None, &server, "from root"));
+    assert!(error_log(&sim).contains("AMQ8077W: Entity 'root'"), "{}", error_log(&sim));
     let out = sim.mqsc_ok("QM1", "DISPLAY QLOCAL(APPQ) CURDEPTH\n");
     assert!(out.contains("CURDEPTH(2)"), "{out}");
     // The messages travel back through the client library too.
-    let o = sim.sample("amqsgetc", &["APPQ", "QM1"], "", &[("MQSERVER", &server)]);
-    assert!(o.stdout.contains("message <from root>") && o.stdout.contains("message <from mqm>"), "{o:?}");
+    let o = sim.program(
+        Some(mqm),
+        &sim.samp("amqsgetc"),
+        &["APPQ", "QM1"],
+        "",
+        &[("MQSERVER", &server)],
+        Duration::from_secs(30),
+    );
+    assert!(o.stdout.contains("message <from mqm>") && o.stdout.contains("message <from mqadmin>"), "{o:?}");
     assert!(o.stdout.contains("no more messages"), "{o:?}");
 }
 
 #[test]
-fn chckclnt_optional_takes_effect_after_refresh_security() {
+fn a_channel_rule_overrides_the_back_stop_and_chckclnt_optional_takes_effect_after_refresh() {
     let (sim, port) = with_listener();
     let server = mqserver("MQHA.SVRCONN", port);
+    // The channel's own BLOCKUSER rule replaces the generic '*' one for this channel only.
+    sim.mqsc_ok("QM1", "SET CHLAUTH(MQHA.SVRCONN) TYPE(BLOCKUSER) USERLIST('nobody')\n");
     sim.mqsc_ok("QM1", "ALTER AUTHINFO(SYSTEM.DEFAULT.AUTHINFO.IDPWOS) AUTHTYPE(IDPWOS) CHCKCLNT(OPTIONAL)\n");
     // CONNAUTH settings are cached until REFRESH SECURITY, as in MQ.
-    assert_refused_2035(&putc(&sim, None, &server, "too early"));
+    let mqm = User::named("mqm");
+    assert_refused_2035(&putc(&sim, Some(mqm), &server, "too early"));
     sim.mqsc_ok("QM1", "REFRESH SECURITY TYPE(CONNAUTH)\n");
-    assert_put_ok(&putc(&sim, None, &server, "after refresh"));
+    assert_put_ok(&putc(&sim, Some(mqm), &server, "after refresh"));
+    // Another channel still has the back-stop.
+    sim.mqsc_ok("QM1", "DEFINE CHANNEL(OTHER.SVRCONN) CHLTYPE(SVRCONN) TRPTYPE(TCP)\n");
+    assert_refused_2035(&putc(&sim, Some(mqm), &mqserver("OTHER.SVRCONN", port), "x"));
+    assert!(error_log(&sim).contains("matched by CHLAUTH('*') TYPE(BLOCKUSER)"), "{}", error_log(&sim));
+}
+
+#[test]
+fn the_documented_monitoring_channel_lets_only_its_user_in_with_connect_and_inq() {
+    let (sim, port) = with_listener();
+    let mqm2 = User::named("mqm2");
+    let server = mqserver("MQHA.MON.SVRCONN", port);
+    let inq = |who: User| {
+        sim.program(
+            Some(who),
+            &sim.bin("runmqsc"),
+            &["-c", "QM1"],
+            "PING QMGR\n",
+            &[("MQSERVER", server.as_str())],
+            Duration::from_secs(20),
+        )
+    };
+    // The README's minimal MQSC (README.md "Client check"), for user mqm2.
+    sim.mqsc_ok(
+        "QM1",
+        "DEFINE CHANNEL(MQHA.MON.SVRCONN) CHLTYPE(SVRCONN) TRPTYPE(TCP)\n\
+         SET CHLAUTH(MQHA.MON.SVRCONN) TYPE(ADDRESSMAP) ADDRESS('*') USERSRC(NOACCESS)\n\
+         SET CHLAUTH(MQHA.MON.SVRCONN) TYPE(USERMAP) CLNTUSER('mqm2') USERSRC(MAP) MCAUSER('mqm2') ADDRESS('127.0.0.1')\n",
+    );
+    // Without the OAM grant the non-privileged user cannot connect.
+    let o = inq(mqm2);
+    assert_eq!(o.rc, 20, "{o:?}");
+    assert!(error_log(&sim).contains("AMQ8077W: Entity 'mqm2' has insufficient authority"), "{}", error_log(&sim));
+    let out = sim.mqsc_ok("QM1", "SET AUTHREC OBJTYPE(QMGR) PRINCIPAL('mqm2') AUTHADD(CONNECT,INQ)\n");
+    assert!(out.contains("AMQ8862I"), "{out}");
+    let o = inq(mqm2);
+    assert_eq!(o.rc, 0, "{o:?}");
+    // Anyone else on that channel matches the NOACCESS address rule (the USERMAP is more specific
+    // only for its CLNTUSER).
+    assert_refused_2035(&putc(&sim, Some(User::named("nobody")), &server, "x"));
+    assert!(error_log(&sim).contains("AMQ9777E: Channel was blocked"), "{}", error_log(&sim));
+    // And the mq group is still blocked there by the back-stop, even mapped: *MQADMIN is judged
+    // on the user it would run as, mqm's CLNTUSER has no USERMAP and hits NOACCESS first.
+    assert_refused_2035(&putc(&sim, Some(User::named("mqm")), &server, "x"));
+}
+
+#[test]
+fn usermap_maps_and_adoptctx_decides_whose_identity_counts() {
+    let (sim, port) = with_listener();
+    let shadow = sim.root.join(".mqsim/shadow");
+    std::fs::create_dir_all(shadow.parent().unwrap()).unwrap();
+    std::fs::write(&shadow, format!("mqm2:{SECRET_HASH}:19000:0:99999:7:::\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&shadow, std::fs::Permissions::from_mode(0o644)).unwrap();
+    sim.mqsc_ok("QM1", "SET AUTHREC OBJTYPE(QMGR) PRINCIPAL('mqm2') AUTHADD(CONNECT,INQ)\n");
+    let server = mqserver("MQHA.SVRCONN", port);
+    let exe = sim.root.join("opt/mqm/samp/bin/amqsputc");
+    // Root (privileged) authenticates as mqm2: ADOPTCTX(YES) makes the connection mqm2's, which
+    // the back-stop does not block and REQDADM is satisfied by the password.
+    let env = [("MQSERVER", server.as_str()), ("MQSAMP_USER_ID", "mqm2")];
+    assert_put_ok(&sim.program(None, &exe, &["APPQ", "QM1"], "secret\nadopted\n\n", &env, Duration::from_secs(30)));
+    // ADOPTCTX(NO): the connection stays root's, and the back-stop blocks it.
+    sim.mqsc_ok("QM1", "ALTER AUTHINFO(SYSTEM.DEFAULT.AUTHINFO.IDPWOS) AUTHTYPE(IDPWOS) ADOPTCTX(NO)\nREFRESH SECURITY TYPE(CONNAUTH)\n");
+    assert_refused_2035(&sim.program(None, &exe, &["APPQ", "QM1"], "secret\nx\n\n", &env, Duration::from_secs(30)));
+    // A wrong password is refused and logged as IBM logs it.
+    assert_refused_2035(&sim.program(None, &exe, &["APPQ", "QM1"], "wrong\nx\n\n", &env, Duration::from_secs(30)));
+    assert!(error_log(&sim).contains("AMQ5534E: User ID 'mqm2' authentication failed"), "{}", error_log(&sim));
 }
 
 #[test]
 fn non_admin_user_is_allowed_on_an_application_channel_but_not_on_system_channels() {
     let (sim, port) = with_listener();
     let mqm2 = User::named("mqm2");
+    // Outside the mq group the OAM wants +connect (queues' authorities are not modelled).
+    sim.mqsc_ok("QM1", "SET AUTHREC OBJTYPE(QMGR) PRINCIPAL('mqm2') AUTHADD(CONNECT,INQ)\n");
     assert_put_ok(&putc(&sim, Some(mqm2), &mqserver("MQHA.SVRCONN", port), "from mqm2"));
     // IBM's default rule SYSTEM.* ADDRESSMAP USERSRC(NOACCESS) closes SYSTEM.DEF.SVRCONN.
     assert_refused_2035(&putc(&sim, Some(mqm2), &mqserver("SYSTEM.DEF.SVRCONN", port), "x"));
@@ -134,8 +231,13 @@ fn admin_with_a_valid_password_is_allowed_a_wrong_one_is_not() {
     let server = mqserver("MQHA.SVRCONN", port);
     let exe = sim.root.join("opt/mqm/samp/bin/amqsputc");
     let env = [("MQSERVER", server.as_str()), ("MQSAMP_USER_ID", "mqm")];
+    // A valid password is not enough on its own: the back-stop blocks the mq group however it
+    // authenticated, until the channel has its own BLOCKUSER rule.
     let o = sim.program(None, &exe, &["APPQ", "QM1"], "secret\nwith password\n\n", &env, Duration::from_secs(30));
     assert!(o.stdout.contains("Enter password: "), "{o:?}");
+    assert_refused_2035(&o);
+    sim.mqsc_ok("QM1", "SET CHLAUTH(MQHA.SVRCONN) TYPE(BLOCKUSER) USERLIST('nobody')\n");
+    let o = sim.program(None, &exe, &["APPQ", "QM1"], "secret\nwith password\n\n", &env, Duration::from_secs(30));
     assert_put_ok(&o);
     let o = sim.program(None, &exe, &["APPQ", "QM1"], "wrong\nx\n\n", &env, Duration::from_secs(30));
     assert_refused_2035(&o);
@@ -162,6 +264,7 @@ fn server_library_goes_client_with_mq_connect_type() {
 fn runmqsc_as_a_client_with_c() {
     let (sim, port) = with_listener();
     let mqm2 = User::named("mqm2");
+    sim.mqsc_ok("QM1", "SET AUTHREC OBJTYPE(QMGR) PRINCIPAL('mqm2') AUTHADD(CONNECT,INQ)\n");
     let server = mqserver("MQHA.SVRCONN", port);
     let o = sim.program(
         Some(mqm2),

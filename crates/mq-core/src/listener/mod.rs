@@ -304,7 +304,8 @@ impl Listener {
     /// An MQ client connection through the listener on CHECK_CHANNEL with an inquiry of the queue
     /// manager's name, in a child that dropped to the mq user.
     pub fn check_client(&self, at: &Placement, deadline: Deadline) -> Result<ClientVerdict, ListenerError> {
-        let identity = ProbeIdentity::lookup(&at.user.name).map_err(ListenerError::Identity)?;
+        // The mq user was looked up (within the deadline) when the placement was resolved.
+        let identity = ProbeIdentity::from(&at.user);
         let target = MqiTarget::new(&at.installation.path, identity, self.qm.clone());
         let steps = [
             ProbeStep::ClientConnect { channel: CHECK_CHANNEL.into(), conname: net::conname(self.address()) },

@@ -4,22 +4,21 @@
 
 use std::ffi::CString;
 use std::os::fd::RawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use libmqm_sys as mq;
-use nix::unistd::{Uid, User};
-
 use crate::exec::mq_environment;
+use libmqm_sys as mq;
 
 use super::identity::ProbeIdentity;
 use super::library::{Failure, Mqi};
 use super::record::Record;
 use super::step::{ProbeStep, StepOutcome, TEMP_DYN_PREFIX};
 use super::structs::{
-    get_chars, mqcd_client_conn_default, mqcno_default, mqgmo_default, mqmd_default, mqod_default, mqpmo_default,
-    put_chars,
+    get_chars, mqcd_client_conn_default, mqcno_default, mqcsp_user_password, mqgmo_default, mqmd_default, mqod_default,
+    mqpmo_default, put_chars,
 };
+use super::Credentials;
 
 /// The record pipe's descriptor in the child, after everything else is closed.
 const RECORD_FD: RawFd = 3;
@@ -58,13 +57,10 @@ pub(super) struct ChildEnv {
 
 impl ChildEnv {
     pub(super) fn new(identity: &ProbeIdentity, lib_dir: &Path) -> ChildEnv {
-        let home = User::from_uid(Uid::from_raw(identity.uid))
-            .ok()
-            .flatten()
-            .map(|u| u.dir)
-            .unwrap_or_else(|| PathBuf::from("/"));
+        // The home was looked up with the identity, within the action's deadline.
+        let home: &Path = if identity.home.as_os_str().is_empty() { Path::new("/") } else { &identity.home };
         let bin = lib_dir.parent().unwrap_or(lib_dir).join("bin");
-        let vars: Vec<CString> = mq_environment(&bin, Some((&identity.name, &home)))
+        let vars: Vec<CString> = mq_environment(&bin, Some((&identity.name, home)))
             .into_iter()
             .filter_map(|(k, v)| CString::new(format!("{k}={v}")).ok())
             .collect();
@@ -110,6 +106,7 @@ pub(super) fn run(
     parent: libc::pid_t,
     env: &ChildEnv,
     identity: &ProbeIdentity,
+    csp: Option<&Credentials>,
     library: &Path,
     qmgr: &str,
     steps: &[ProbeStep],
@@ -148,7 +145,7 @@ pub(super) fn run(
                 return 5;
             }
         };
-        let mut s = Session { mqi: &mqi, hconn: None, qmgr, deadline };
+        let mut s = Session { mqi: &mqi, hconn: None, qmgr, deadline, csp };
         for (idx, step) in steps.iter().enumerate() {
             emit(&Record::Begin(idx));
             let t0 = Instant::now();
@@ -206,6 +203,8 @@ struct Session<'a> {
     hconn: Option<mq::MQHCONN>,
     qmgr: &'a str,
     deadline: Instant,
+    /// MQCSP user id and password for client connects.
+    csp: Option<&'a Credentials>,
 }
 
 impl Session<'_> {
@@ -241,14 +240,26 @@ impl Session<'_> {
         let mut name: mq::MQCHAR48 = [0; 48];
         put_chars(&mut name, self.qmgr);
         let mut cno = mqcno_default();
-        // Boxed: the MQCD must stay put while MQCONNX reads it through ClientConnPtr.
+        // Boxed: the MQCD and MQCSP must stay put while MQCONNX reads them through the pointers.
         let mut cd = Box::new(mqcd_client_conn_default());
+        let mut csp = Box::new(mqcsp_user_password());
+        let (mut user, mut password) = (Vec::new(), Vec::new());
         if let Some((channel, conname)) = client {
             put_chars(&mut cd.ChannelName, channel);
             put_chars(&mut cd.ConnectionName, conname);
             cno.Version = mq::MQCNO_VERSION_2;
             cno.Options = mq::MQCNO_CLIENT_BINDING;
             cno.ClientConnPtr = (&mut *cd as *mut mq::MQCD).cast();
+            if let Some(c) = self.csp {
+                user.extend_from_slice(c.user.as_bytes());
+                password.extend_from_slice(c.password().as_bytes());
+                csp.CSPUserIdPtr = user.as_mut_ptr().cast();
+                csp.CSPUserIdLength = user.len() as mq::MQLONG;
+                csp.CSPPasswordPtr = password.as_mut_ptr().cast();
+                csp.CSPPasswordLength = password.len() as mq::MQLONG;
+                cno.Version = mq::MQCNO_VERSION_5;
+                cno.SecurityParmsPtr = &mut *csp as *mut mq::MQCSP;
+            }
         }
         let h = self.mqi.connx(&mut name, &mut cno)?;
         self.hconn = Some(h);

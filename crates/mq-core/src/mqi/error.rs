@@ -157,7 +157,7 @@ mod tests {
         let b = e.brief("QM1");
         assert_eq!(
             b,
-            "QM1 client check on APP.SVRCONN: MQCONNX 2035 NOT_AUTHORIZED; allow it: a CHLAUTH rule for the channel or CHCKCLNT(OPTIONAL)"
+            "QM1 client check on APP.SVRCONN: MQCONNX 2035 NOT_AUTHORIZED; set client_user and its monitoring channel (man ocf_mqha_ibmmq)"
         );
         assert!(b.len() <= 128, "{b}");
     }

@@ -1,11 +1,15 @@
-//! The identity the probe child takes before it loads the MQI: the mq user's uid, gid and group
-//! list, resolved in the parent (NSS lookups are not safe in a child forked from a threaded
-//! process), applied in the child with setgroups, setgid, setuid in that order.
+//! The identity the probe child takes before it loads the MQI: the mq user's (or the client
+//! check's user's) uid, gid, group list and home, resolved in the parent before the fork (NSS
+//! lookups are not safe in a child forked from a threaded process) and within the action's
+//! deadline (in a forked child of their own, `user.rs`, abandoned at the deadline: NSS may ask
+//! LDAP or SSSD, which can hang); applied in the child with setgroups, setgid, setuid in that order.
 
-use nix::unistd::{self, Gid, Uid, User};
-use std::ffi::CString;
+use nix::unistd::{self, Gid, Uid};
+use std::path::PathBuf;
+use std::time::Instant;
 
 use super::error::MqiError;
+use crate::user::{MqUser, LOOKUP_TIMEOUT};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeIdentity {
@@ -14,35 +18,45 @@ pub struct ProbeIdentity {
     pub gid: u32,
     /// Supplementary groups, as initgroups(name, gid) would set them.
     pub groups: Vec<u32>,
+    /// The user's home directory (HOME of the probe).
+    pub home: PathBuf,
+}
+
+impl From<&MqUser> for ProbeIdentity {
+    fn from(u: &MqUser) -> Self {
+        ProbeIdentity { name: u.name.clone(), uid: u.uid, gid: u.gid, groups: u.groups.clone(), home: u.home.clone() }
+    }
 }
 
 impl ProbeIdentity {
-    /// Looks `name` up in the user database, with its group list.
+    /// Looks `name` up in the user database, with its group list, within LOOKUP_TIMEOUT.
     pub fn lookup(name: &str) -> Result<Self, MqiError> {
-        let err = |detail: String| MqiError::Identity { user: name.to_string(), detail };
-        let user = User::from_name(name)
-            .map_err(|e| err(format!("user lookup failed: {e}")))?
-            .ok_or_else(|| err("no such user".into()))?;
-        let cname = CString::new(name).map_err(|_| err("name contains a NUL byte".into()))?;
-        let groups =
-            unistd::getgrouplist(&cname, user.gid).map_err(|e| err(format!("group list lookup failed: {e}")))?;
-        Ok(ProbeIdentity {
-            name: name.to_string(),
-            uid: user.uid.as_raw(),
-            gid: user.gid.as_raw(),
-            groups: groups.into_iter().map(Gid::as_raw).collect(),
-        })
+        ProbeIdentity::lookup_within(name, Instant::now() + LOOKUP_TIMEOUT)
     }
 
-    /// Whoever this process runs as: no identity change in the child.
+    /// Looks `name` up within `deadline`: the lookup runs in a forked child that is abandoned
+    /// when the deadline passes (a hung LDAP or SSSD then costs the deadline, not the action).
+    pub fn lookup_within(name: &str, deadline: Instant) -> Result<Self, MqiError> {
+        MqUser::lookup_within(name, deadline)
+            .map(|u| ProbeIdentity::from(&u))
+            .map_err(|e| MqiError::Identity { user: name.to_string(), detail: e.to_string() })
+    }
+
+    /// Whoever this process runs as: no identity change in the child. The name and home come
+    /// from a bounded lookup; without an answer the uid stands for the name and / for home.
     pub fn current() -> Self {
         let uid = unistd::getuid();
-        let name = User::from_uid(uid).ok().flatten().map(|u| u.name).unwrap_or_else(|| uid.to_string());
+        let deadline = Instant::now() + LOOKUP_TIMEOUT;
+        let known = crate::user::name_of_uid(uid.as_raw(), deadline)
+            .ok()
+            .flatten()
+            .and_then(|n| MqUser::lookup_within(&n, deadline).ok());
         ProbeIdentity {
-            name,
+            name: known.as_ref().map(|u| u.name.clone()).unwrap_or_else(|| uid.to_string()),
             uid: uid.as_raw(),
             gid: unistd::getgid().as_raw(),
             groups: unistd::getgroups().unwrap_or_default().into_iter().map(Gid::as_raw).collect(),
+            home: known.map(|u| u.home).unwrap_or_else(|| PathBuf::from("/")),
         }
     }
 
@@ -71,7 +85,19 @@ mod tests {
     #[test]
     fn unknown_user_is_named() {
         let e = ProbeIdentity::lookup("no-such-user-mqha").unwrap_err();
-        assert!(e.to_string().contains("no-such-user-mqha") && e.to_string().contains("no such user"), "{e}");
+        assert!(e.to_string().contains("no-such-user-mqha") && e.to_string().contains("does not exist"), "{e}");
+    }
+
+    #[test]
+    fn the_lookup_keeps_the_deadline() {
+        // The lookup runs in a child abandoned at the deadline: a deadline already passed gives
+        // a timeout naming the user, never a wait for the user database.
+        let t0 = Instant::now();
+        let e = ProbeIdentity::lookup_within("root", t0).unwrap_err();
+        assert!(t0.elapsed() < std::time::Duration::from_secs(2), "{:?}", t0.elapsed());
+        assert!(e.to_string().contains("root") && e.to_string().contains("timed out"), "{e}");
+        let r = ProbeIdentity::lookup_within("root", Instant::now() + std::time::Duration::from_secs(5)).unwrap();
+        assert_eq!(r.home, PathBuf::from("/root"));
     }
 
     #[test]

@@ -46,7 +46,9 @@ mod structs;
 
 pub use error::MqiError;
 pub use identity::ProbeIdentity;
-pub use reason::{classify, describe_reason, reason_name, ConnectionKind, ProbeObject, ReasonClass};
+pub use reason::{
+    classify, describe_reason, reason_name, restart_cannot_fix, ConnectionKind, ProbeObject, ReasonClass,
+};
 pub use step::{validate_steps, ProbeReport, ProbeStep, StepOutcome, StepReport, TEMP_DYN_PREFIX};
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -87,15 +89,40 @@ const MAX_RECORDS: usize = 1024;
 pub struct MqiTarget {
     /// The installation's library directory, `<MQ_INSTALLATION_PATH>/lib64`.
     pub lib_dir: PathBuf,
-    /// The identity the child takes: the mq user for bindings checks.
+    /// The identity the child takes: the mq user for bindings checks, `client_user` (or the mq
+    /// user) for the client check.
     pub identity: ProbeIdentity,
     pub qmgr: QmName,
+    /// MQCSP user id and password a client connect presents (never used in bindings mode).
+    pub credentials: Option<Credentials>,
+}
+
+/// A user id and password for MQCSP. Debug never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub user: String,
+    password: String,
+}
+
+impl Credentials {
+    pub fn new(user: String, password: String) -> Self {
+        Credentials { user, password }
+    }
+    pub(crate) fn password(&self) -> &str {
+        &self.password
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("user", &self.user).field("password", &"<hidden>").finish()
+    }
 }
 
 impl MqiTarget {
     /// A target in the installation at `installation` (e.g. /opt/mqm).
     pub fn new(installation: &Path, identity: ProbeIdentity, qmgr: QmName) -> Self {
-        MqiTarget { lib_dir: installation.join("lib64"), identity, qmgr }
+        MqiTarget { lib_dir: installation.join("lib64"), identity, qmgr, credentials: None }
     }
 
     /// The library the steps need: libmqm_r.so, or libmqic_r.so on a client-only installation
@@ -136,6 +163,14 @@ pub fn depth20_steps(test_queue: &str, client: Option<(&str, &str)>) -> Vec<Prob
     steps
 }
 
+/// The client check: connect through `channel` at `conname` as an MQ client and inquire the
+/// queue manager's name. What it proves (listener, channel, channel authentication, a client
+/// reaching this queue manager) needs only +connect and +inq of its user; the messages were
+/// proven by the bindings steps of the same monitor.
+pub fn client_steps(channel: &str, conname: &str) -> Vec<ProbeStep> {
+    vec![ProbeStep::ClientConnect { channel: channel.into(), conname: conname.into() }, ProbeStep::InquireQmName]
+}
+
 /// Runs `steps` against `target` in a child process, and returns when they all passed, one
 /// failed, or `deadline` passed (then the child's process group is killed; reaping it adds
 /// milliseconds, at most `REAP_GRACE`, so callers keep that margin inside their own budget).
@@ -156,7 +191,8 @@ pub fn run_probe(target: &MqiTarget, steps: &[ProbeStep], deadline: Instant) -> 
             let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
             let fd = write_end.as_raw_fd();
             std::mem::forget(read_end); // closed by tidy_descriptors, no destructor in the child
-            child::run(parent, &env, &target.identity, &library, target.qmgr.as_str(), steps, deadline, fd)
+            let csp = target.credentials.as_ref();
+            child::run(parent, &env, &target.identity, csp, &library, target.qmgr.as_str(), steps, deadline, fd)
         }
         ForkResult::Parent { child } => {
             // Both sides set the group, so it exists whichever runs first.
@@ -321,7 +357,12 @@ mod tests {
     use super::*;
 
     fn target(dir: &Path) -> MqiTarget {
-        MqiTarget { lib_dir: dir.to_path_buf(), identity: ProbeIdentity::current(), qmgr: QmName::new("QM1").unwrap() }
+        MqiTarget {
+            lib_dir: dir.to_path_buf(),
+            identity: ProbeIdentity::current(),
+            qmgr: QmName::new("QM1").unwrap(),
+            credentials: None,
+        }
     }
 
     #[test]

@@ -158,11 +158,36 @@ impl ProbeObject {
     }
 }
 
+/// Reasons of a client check that restarting the queue manager cannot fix: its security or
+/// channel configuration refuses the check, the queue manager itself is serving. The monitor
+/// reports them as degraded (OCF 190) instead of failed, so Pacemaker does not bounce a healthy
+/// queue manager over a security setting (docs/ibmmq.md "Client check"). Not in the list: 2059
+/// and 2538 (nothing answers at the connection name: a dead listener or a queue manager that is
+/// not there, which a restart or failover can fix), 2009 (a broken connection).
+pub fn restart_cannot_fix(reason: i32) -> bool {
+    matches!(
+        reason,
+        // NOT_AUTHORIZED: CHLAUTH, CONNAUTH or OAM refused the check's user; the same after a restart.
+        2035
+        // UNKNOWN_CHANNEL_NAME: client_channel is not defined; definitions survive a restart.
+        | 2540
+        // SSL_INITIALIZATION_ERROR: the channel wants TLS the check does not offer; configuration.
+        | 2393
+        // Q_MGR_NAME_ERROR: the listener at client_conname belongs to another queue manager.
+        | 2058
+        // CHANNEL_NOT_AVAILABLE: the channel is STOPPED or at MAXINST; a stopped channel stays so.
+        | 2537
+        // STANDBY_Q_MGR: client_conname reaches the standby instance; restarting the active cannot
+        // move where the connection name points (docs/reference/mqi.md#standby-reason).
+        | 2543
+    )
+}
+
 /// What to change in a few words, for a reason to fit where only the start of a line is kept
 /// (the full `hint` goes to the log).
 pub fn short_hint(reason: i32, kind: ConnectionKind) -> Option<&'static str> {
     Some(match (reason, kind) {
-        (2035, ConnectionKind::Client) => "allow it: a CHLAUTH rule for the channel or CHCKCLNT(OPTIONAL)",
+        (2035, ConnectionKind::Client) => "set client_user and its monitoring channel (man ocf_mqha_ibmmq)",
         (2035, ConnectionKind::Bindings) => "grant the mq user access (setmqaut)",
         (2540, _) => "DEFINE the SVRCONN channel or fix client_channel",
         (2538, _) => "is the listener running at client_conname?",
@@ -180,11 +205,12 @@ pub fn hint(reason: i32, kind: ConnectionKind, object: Option<&ProbeObject>) -> 
     };
     Some(match (reason, kind) {
         (2035, ConnectionKind::Client) => format!(
-            "the queue manager refused the client connection on {channel}: an administrative \
-             user (member of the mq group) is blocked by the default CHLAUTH rules and by \
-             CHCKCLNT(REQDADM) on the connection-authentication AUTHINFO; either add a CHLAUTH \
-             rule for this channel (or ALTER QMGR CHLAUTH(DISABLED)), set CHCKCLNT(OPTIONAL) and \
-             REFRESH SECURITY, or run the client check as a non-administrative user"
+            "the queue manager refused the client connection on {channel} (its error log names the \
+             rule: AMQ9776E/AMQ9777E channel authentication, AMQ5534E/AMQ5540E connection \
+             authentication, AMQ8077W authority); run the check as a dedicated user outside the mq \
+             group (client_user) on a monitoring channel whose CHLAUTH USERMAP rule maps that user \
+             and grant it connect and inq on the queue manager (SET AUTHREC or setmqaut), as the \
+             README's monitoring-channel MQSC shows; do not weaken the back-stop rule for the mq group"
         ),
         (2035, ConnectionKind::Bindings) => format!(
             "the probe's user is not authorised for {}: grant it with setmqaut (connect, inq, \
@@ -299,10 +325,14 @@ mod tests {
     }
 
     #[test]
-    fn client_2035_hint_names_chlauth_and_chckclnt() {
+    fn client_2035_hint_points_at_client_user_and_never_at_weakening_the_back_stop() {
         let h = hint(2035, ConnectionKind::Client, Some(&ProbeObject::Channel("APP.SVRCONN".into()))).unwrap();
-        assert!(h.contains("CHLAUTH") && h.contains("CHCKCLNT") && h.contains("APP.SVRCONN"), "{h}");
-        assert!(h.contains("non-administrative"), "{h}");
+        assert!(h.contains("client_user") && h.contains("USERMAP") && h.contains("APP.SVRCONN"), "{h}");
+        for weaker in ["CHLAUTH(DISABLED)", "CHCKCLNT(OPTIONAL)", "USERLIST"] {
+            assert!(!h.contains(weaker), "{h}");
+        }
+        let s = short_hint(2035, ConnectionKind::Client).unwrap();
+        assert!(s.contains("client_user") && !s.contains("OPTIONAL"), "{s}");
         let b = hint(2035, ConnectionKind::Bindings, Some(&ProbeObject::TestQueue("HA.TESTQUEUE".into()))).unwrap();
         assert!(b.contains("setmqaut") && !b.contains("CHLAUTH"), "{b}");
     }

@@ -102,6 +102,17 @@ pub fn mqcno_default() -> mq::MQCNO {
     cno
 }
 
+/// `MQCSP_DEFAULT` with user id and password (AuthenticationType MQCSP_AUTH_USER_ID_AND_PWD);
+/// the caller points CSPUserIdPtr/CSPPasswordPtr at buffers that outlive the MQCONNX.
+pub fn mqcsp_user_password() -> mq::MQCSP {
+    // SAFETY: integers, arrays, nullable pointers.
+    let mut csp: mq::MQCSP = unsafe { zeroed() };
+    csp.StrucId = struc_id(b"CSP ");
+    csp.Version = mq::MQCSP_VERSION_1;
+    csp.AuthenticationType = mq::MQCSP_AUTH_USER_ID_AND_PWD;
+    csp
+}
+
 // cmqxc.h channel constants that libmqm-sys's MQI bindings leave out (values: docs/reference/mqi.md#channel-constants).
 const MQPA_DEFAULT: mq::MQLONG = 1;
 const MQMCAT_PROCESS: mq::MQLONG = 1;

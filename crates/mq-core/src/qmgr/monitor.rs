@@ -10,6 +10,16 @@ use crate::error::MqError;
 use crate::mqi::{self, MqiError, MqiTarget, ProbeIdentity};
 use crate::procs::{self, Proc};
 
+/// The depth-20 client check: where to connect, as whom (None: the mq user) and with which MQCSP
+/// credentials.
+#[derive(Debug, Clone)]
+pub struct ClientProbe {
+    pub channel: String,
+    pub conname: String,
+    pub identity: Option<ProbeIdentity>,
+    pub credentials: Option<mqi::Credentials>,
+}
+
 /// Depth 0: the state dspmq reports and the processes /proc shows.
 #[derive(Debug, Clone)]
 pub struct Observation {
@@ -72,13 +82,7 @@ impl QueueManager {
     }
 
     fn mqi_target(&self) -> MqiTarget {
-        let identity = ProbeIdentity {
-            name: self.user.name.clone(),
-            uid: self.user.uid,
-            gid: self.user.gid,
-            groups: self.user.groups.clone(),
-        };
-        MqiTarget::new(&self.inst.path, identity, self.name.clone())
+        MqiTarget::new(&self.inst.path, ProbeIdentity::from(&self.user), self.name.clone())
     }
 
     /// Depth 10: MQI connect and inquiry of the queue manager's name.
@@ -86,15 +90,24 @@ impl QueueManager {
         mqi::run_probe(&self.mqi_target(), &mqi::depth10_steps(), deadline).map(|_| ())
     }
 
-    /// Depth 20: persistent put/get on the test queue, a temporary dynamic queue, and with a
-    /// client channel the same through the listener.
+    /// Depth 20: persistent put/get on the test queue and a temporary dynamic queue in bindings
+    /// mode as the mq user, then with a client check a client connect and inquiry through the
+    /// listener, in a second child as the check's own user with its credentials. A client
+    /// failure is an `MqiError::Call` of `ConnectionKind::Client`.
     pub fn check_messages(
         &self,
         test_queue: &str,
-        client: Option<(&str, &str)>,
+        client: Option<&ClientProbe>,
         deadline: Instant,
     ) -> Result<(), MqiError> {
-        mqi::run_probe(&self.mqi_target(), &mqi::depth20_steps(test_queue, client), deadline).map(|_| ())
+        mqi::run_probe(&self.mqi_target(), &mqi::depth20_steps(test_queue, None), deadline)?;
+        let Some(c) = client else { return Ok(()) };
+        let target = MqiTarget {
+            identity: c.identity.clone().unwrap_or_else(|| ProbeIdentity::from(&self.user)),
+            credentials: c.credentials.clone(),
+            ..self.mqi_target()
+        };
+        mqi::run_probe(&target, &mqi::client_steps(&c.channel, &c.conname), deadline).map(|_| ())
     }
 
     /// Depth 10, managed components: restarts a dead one in place (the queue manager keeps

@@ -176,6 +176,7 @@ pub fn create_qm_files(inst: &Installation, qm: &QmPaths, opts: &CreateOptions) 
         qmid: format!("{}_{}", qm.name, format_qmid_stamp()),
         objects,
         chlauth,
+        authrecs: Vec::new(),
     };
     let _ = inst;
     store::save_catalogue(&qm.data_dir, &cat)?;
@@ -267,6 +268,7 @@ pub(crate) struct State {
     pub qmid: String,
     pub objects: BTreeMap<(Ns, String), ObjectDef>,
     pub chlauth: Vec<ChlAuthRule>,
+    pub authrecs: Vec<objects::AuthRec>,
     pub queues: BTreeMap<String, QueueRt>,
     pub conns: BTreeMap<u64, Conn>,
     pub next_conn: u64,
@@ -274,6 +276,8 @@ pub(crate) struct State {
     pub seq: u64,
     /// CONNAUTH settings in force: read at start and by REFRESH SECURITY (as MQ caches them).
     pub effective_chckclnt: String,
+    /// ADOPTCTX of that AUTHINFO, cached with it.
+    pub effective_adoptctx: bool,
 }
 
 /// Object namespaces: queues of every type share one.
@@ -300,6 +304,14 @@ impl State {
     }
 
     /// CHCKCLNT of the AUTHINFO named by QMGR CONNAUTH (blank CONNAUTH = no checking).
+    /// Reads the CONNAUTH settings into force: at start and at REFRESH SECURITY, as MQ caches them.
+    pub fn refresh_connauth(&mut self) {
+        self.effective_chckclnt = self.configured_chckclnt();
+        let name = self.qmgr.get("CONNAUTH").cloned().unwrap_or_default();
+        self.effective_adoptctx =
+            self.objects.get(&(Ns::AuthInfo, name)).map(|d| d.get("ADOPTCTX") != "NO").unwrap_or(true);
+    }
+
     pub fn configured_chckclnt(&self) -> String {
         let name = self.qmgr.get("CONNAUTH").cloned().unwrap_or_default();
         if name.is_empty() {
@@ -345,6 +357,7 @@ impl State {
                 .cloned()
                 .collect(),
             chlauth: self.chlauth.clone(),
+            authrecs: self.authrecs.clone(),
         }
     }
 }
@@ -403,14 +416,16 @@ impl Engine {
             qmid: cat.qmid,
             objects,
             chlauth: cat.chlauth,
+            authrecs: cat.authrecs,
             queues,
             conns: BTreeMap::new(),
             next_conn: 1,
             next_hobj: 1,
             seq,
             effective_chckclnt: String::new(),
+            effective_adoptctx: true,
         };
-        state.effective_chckclnt = state.configured_chckclnt();
+        state.refresh_connauth();
         Ok(Arc::new(Engine {
             inst: inst.clone(),
             qm: qm.clone(),
@@ -544,19 +559,20 @@ impl Engine {
                 };
                 let mcauser = chl.get("MCAUSER").to_string();
                 let ip = peer.rsplit_once(':').map(|(h, _)| h.trim_matches(['[', ']'])).unwrap_or(peer).to_string();
-                let decision = auth::check_client(
-                    &st,
-                    &self.inst,
+                let hello = auth::ClientHello {
                     channel,
-                    &mcauser,
-                    &ip,
+                    mcauser: &mcauser,
+                    ip: &ip,
                     asserted_user,
-                    csp_user.as_deref(),
-                    csp_password.as_deref(),
-                );
-                let user = match decision {
+                    csp_user: csp_user.as_deref(),
+                    csp_password: csp_password.as_deref(),
+                };
+                let user = match auth::check_client(&st, &self.inst, &hello) {
                     Ok(u) => u,
-                    Err(rc) => return mqi::fail(rc),
+                    Err(refusal) => {
+                        crate::runtime::controller::error_log(&self.inst, &self.qm, &refusal.log);
+                        return mqi::fail(refusal.reason);
+                    }
                 };
                 (user, Some(channel.clone()), ip, pid)
             }

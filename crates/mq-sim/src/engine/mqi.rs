@@ -2,7 +2,7 @@
 //! MQCLOSE, MQPUT, MQPUT1, MQGET (with waits), MQINQ, with IBM's reason codes (docs/reference/mqi.md#reason-codes).
 
 use super::objects::{ObjType, ObjectDef};
-use super::{Engine, Handle, Msg, Ns, QueueRt, RunState, State, Target};
+use super::{auth, Engine, Handle, Msg, Ns, QueueRt, RunState, State, Target};
 use crate::wire::{MqiBody, MsgDesc, ObjectDesc, Request, Response};
 use std::time::{Duration, Instant};
 
@@ -151,6 +151,18 @@ fn open(engine: &Engine, st: &mut State, id: u64, od: &ObjectDesc, options: i32)
             }
             if options & (MQOO_INPUT_ANY | MQOO_OUTPUT | MQOO_BROWSE) != 0 {
                 return fail(MQRC_OPTION_NOT_VALID_FOR_TYPE);
+            }
+            // The OAM's +inq on the queue manager, for a client connection's user outside the mq
+            // group (bindings users outside it are refused at connect already).
+            if let Some(c) = st.conns.get(&id).filter(|c| c.channel.is_some()) {
+                if options & MQOO_INQUIRE != 0
+                    && !auth::is_mq_group_member(&c.user, &engine.inst)
+                    && !auth::has_authority(st, &c.user, "INQ")
+                {
+                    let text = auth::oam_denied(&c.user, "inq", st);
+                    crate::runtime::controller::error_log(&engine.inst, &engine.qm, &text);
+                    return fail(MQRC_NOT_AUTHORIZED);
+                }
             }
             (Target::Qmgr, false, qm.clone())
         }

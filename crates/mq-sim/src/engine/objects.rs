@@ -402,9 +402,25 @@ pub struct ChlAuthRule {
     /// NOACCESS | CHANNEL | MAP
     pub usersrc: String,
     pub mcauser: String,
+    /// USERMAP: the user id the client asserts (CLNTUSER), matched case-sensitively on Linux.
+    #[serde(default)]
+    pub clntuser: String,
     pub descr: String,
     pub altdate: String,
     pub alttime: String,
+}
+
+/// An OAM authority record (SET AUTHREC / setmqaut). On Linux MQ's default SecurityPolicy is
+/// group-based: a grant to a principal is held by that user's primary group
+/// (docs/reference/mqi.md#oam-group-grants), so only groups are stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AuthRec {
+    /// QMGR (the only object type whose records are checked here).
+    pub objtype: String,
+    pub profile: String,
+    pub group: String,
+    /// Upper-case MQSC names: CONNECT, INQ, ...
+    pub auths: Vec<String>,
 }
 
 /// The rules crtmqm creates since 7.1 (IBM's documented defaults).
@@ -416,6 +432,7 @@ pub fn default_chlauth(now: &(String, String)) -> Vec<ChlAuthRule> {
         userlist,
         usersrc: usersrc.into(),
         mcauser: String::new(),
+        clntuser: String::new(),
         descr: descr.into(),
         altdate: now.0.clone(),
         alttime: now.1.clone(),

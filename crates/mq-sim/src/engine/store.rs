@@ -2,7 +2,7 @@
 //! the log directory (one file per queue). Every write goes to a temporary file and is renamed
 //! over the old one, so a killed queue manager never leaves a half-written file.
 
-use super::objects::{ChlAuthRule, ObjectDef};
+use super::objects::{AuthRec, ChlAuthRule, ObjectDef};
 use super::EngineError;
 use crate::wire::MsgDesc;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,9 @@ pub struct Catalogue {
     pub qmid: String,
     pub objects: Vec<ObjectDef>,
     pub chlauth: Vec<ChlAuthRule>,
+    /// OAM authority records (SET AUTHREC); absent in catalogues written before they existed.
+    #[serde(default)]
+    pub authrecs: Vec<AuthRec>,
 }
 
 /// A message at rest; `seq` identifies it within the queue's journal epoch.

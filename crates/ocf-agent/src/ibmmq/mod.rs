@@ -9,10 +9,12 @@ pub mod table;
 
 use std::time::Instant;
 
+use mq_core::client_check::{self, ClientConfigError};
 use mq_core::limits;
-use mq_core::mqi::MqiError;
+use mq_core::mqi::{restart_cannot_fix, ConnectionKind, MqiError};
 use mq_core::placement::{Placement, Wanted};
 use mq_core::qmgr::checks::NodeCheckOptions;
+use mq_core::qmgr::monitor::ClientProbe;
 use mq_core::qmgr::start::StartOptions;
 use mq_core::qmgr::stop::{kill_family, StopPlan};
 use mq_core::qmgr::{Journal, QueueManager};
@@ -21,7 +23,7 @@ use mq_core::{Deadline, MqError, QmState};
 use crate::component::{exit_for, exit_for_placement, Failure, OcfJournal};
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
 use crate::pacemaker::Pacemaker;
-use crate::spec::ibmmq::IbmmqParams;
+use crate::spec::ibmmq::{ClientCheck, IbmmqParams};
 
 fn fail(e: MqError) -> Failure {
     Failure(exit_for(&e), e.to_string())
@@ -124,18 +126,6 @@ fn warn_low_limits(qm: &QueueManager, pids: &[i32]) {
 
 /// A short exit reason for a failed MQI check: crm_mon keeps 128 characters, so the reason code
 /// and what to change come first; the full text with IBM's hint goes to the log.
-/// The monitor's code for a failed MQI check: `failed`, except when a standby instance answered
-/// the client check (2543, docs/reference/mqi.md#standby-reason): the queue manager serves here
-/// (the bindings steps passed) and client_conname reaches its standby, which restarting it cannot
-/// fix: degraded (190, 191 for the promoted instance), so Pacemaker does not bounce it.
-fn mqi_exit(e: &MqiError, failed: OcfExit) -> OcfExit {
-    match (e.class(), failed) {
-        (Some(mq_core::mqi::ReasonClass::Standby), OcfExit::FailedPromoted) => OcfExit::DegradedPromoted,
-        (Some(mq_core::mqi::ReasonClass::Standby), _) => OcfExit::Degraded,
-        _ => failed,
-    }
-}
-
 fn mqi_reason(qm: &str, e: &MqiError) -> String {
     log::err(format!("{qm}: {}", e.with_hint()));
     e.brief(qm)
@@ -319,11 +309,21 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             return Err(Failure(code, verdict.reason));
         }
     }
+    let mut degraded = None;
     if env.check_level >= CheckLevel::Deep {
-        // Depth 20's steps begin with depth 10's connect and inquiry: one MQI child does both.
-        let client = p.client.as_ref().map(|c| (c.channel.as_str(), c.conname.as_str()));
-        qm.check_messages(&p.test_queue, client, deadline)
-            .map_err(|e| Failure(mqi_exit(&e, OcfExit::ErrGeneric), mqi_reason(p.qmgr.as_str(), &e)))?;
+        // Depth 20's steps begin with depth 10's connect and inquiry: one MQI child does both;
+        // the client check runs in a second one, as its own user.
+        let client = match &p.client {
+            Some(c) => Some(client_probe(&qm, c, deadline)?),
+            None => None,
+        };
+        match qm.check_messages(&p.test_queue, client.as_ref(), deadline) {
+            Ok(()) => {}
+            // The queue manager serves in bindings mode and refuses the client check for a reason
+            // its restart cannot change: degraded, not failed (docs/ibmmq.md "Client check").
+            Err(e) if client_config_refusal(&e) => degraded = Some(mqi_reason(p.qmgr.as_str(), &e)),
+            Err(e) => return Err(Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e))),
+        }
     } else if env.check_level >= CheckLevel::Medium {
         qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
     }
@@ -336,7 +336,39 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             log::warn(format!("{}: restarted {}", p.qmgr, restarted.join(", ")));
         }
     }
+    if let Some(reason) = degraded {
+        log::exit_reason(reason);
+        return Ok(OcfExit::Degraded);
+    }
     Ok(OcfExit::Success)
+}
+
+/// A failure of the client check (never of the bindings steps) with a reason that restarting
+/// the queue manager cannot fix.
+pub(crate) fn client_config_refusal(e: &MqiError) -> bool {
+    matches!(e, MqiError::Call { kind: ConnectionKind::Client, reason, .. } if restart_cannot_fix(*reason))
+}
+
+/// The client check's identity and credentials, checked on this node: a privileged client_user
+/// or an unsafe credentials file is a configuration error (6), a missing one is this node's (2).
+pub(crate) fn client_probe(qm: &QueueManager, c: &ClientCheck, deadline: Instant) -> Result<ClientProbe, Failure> {
+    let refuse = |e: ClientConfigError| {
+        let code = match e {
+            ClientConfigError::Invalid(_) => OcfExit::ErrConfigured,
+            ClientConfigError::NotOnThisNode(_) => OcfExit::ErrArgs,
+            ClientConfigError::Node(_) => OcfExit::ErrGeneric,
+        };
+        Failure(code, e.to_string())
+    };
+    let identity = match &c.user {
+        Some(name) => Some(client_check::client_identity(name, &qm.user, deadline).map_err(refuse)?),
+        None => None,
+    };
+    let credentials = match &c.credentials {
+        Some(path) => Some(client_check::read_credentials(path).map_err(refuse)?),
+        None => None,
+    };
+    Ok(ClientProbe { channel: c.channel.clone(), conname: c.conname.clone(), identity, credentials })
 }
 
 /// Stop never fails because of configuration: without an installation or user, this queue
@@ -403,6 +435,9 @@ fn validate(p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
         return Ok(OcfExit::Success);
     }
     qm.node_checks(&o, None, deadline, &j).map_err(fail)?;
+    if let Some(c) = &p.client {
+        client_probe(&qm, c, deadline)?;
+    }
     Ok(OcfExit::Success)
 }
 

@@ -14,6 +14,10 @@ use crate::ocf::params::{ActionSpec, AgentSpec, ParamError, ParamSpec, ParamType
 pub struct ClientCheck {
     pub channel: String,
     pub conname: String,
+    /// The OS user the check runs as (checked on the node: not root, not in the mq group).
+    pub user: Option<String>,
+    /// Root-only file with the MQCSP user id and password the check presents.
+    pub credentials: Option<PathBuf>,
 }
 
 /// The checked parameters of one ocf:mqha:ibmmq resource.
@@ -75,9 +79,29 @@ impl IbmmqParams {
                     .into(),
             ));
         }
+        let client_user = v.str("client_user").map(str::to_string);
+        let client_credentials = v.path("client_credentials").cloned();
         let client = match (v.str("client_channel"), v.str("client_conname")) {
-            (Some(ch), Some(cn)) => Some(ClientCheck { channel: ch.to_string(), conname: cn.to_string() }),
-            (None, None) => None,
+            (Some(ch), Some(cn)) => Some(ClientCheck {
+                channel: ch.to_string(),
+                conname: cn.to_string(),
+                user: client_user,
+                credentials: client_credentials,
+            }),
+            (None, None) => {
+                if let Some(u) = client_user {
+                    return Err(ParamError::Conflict(format!(
+                        "client_user='{u}' needs client_channel and client_conname (the client check it runs)"
+                    )));
+                }
+                if let Some(c) = client_credentials {
+                    return Err(ParamError::Conflict(format!(
+                        "client_credentials='{}' needs client_channel and client_conname (the client check it is for)",
+                        c.display()
+                    )));
+                }
+                None
+            }
             (Some(ch), None) => {
                 return Err(ParamError::Conflict(format!(
                     "client_channel='{ch}' needs client_conname (host(port) of the listener)"
@@ -215,9 +239,46 @@ the agent ever reads or discards: do not point it at an application queue.",
         reloadable: true,
         shortdesc: "Server-connection channel for the client check",
         longdesc: "A SVRCONN channel the depth-20 monitor connects through as an MQ client, to prove that \
-applications can reach the queue manager over the network. Needs client_conname. When the connection is \
-refused with reason 2035 (not authorized), change the channel authentication (CHLAUTH) rules or the \
-connection authentication (CHCKCLNT) for this channel, or unset this parameter.",
+applications can reach the queue manager over the network: a client connect and an inquiry of the queue \
+manager's name, in a child process of its own. Needs client_conname. On a queue manager with IBM's default \
+security the mq user is refused there (the back-stop rule CHLAUTH('*') TYPE(BLOCKUSER) USERLIST('*MQADMIN') \
+and CHCKCLNT(REQDADM)): set client_user (and/or client_credentials) and define a monitoring channel for that \
+user, never weaken the back-stop for the mq group. Minimal MQSC, for a user mqhamon and this channel: \
+DEFINE CHANNEL(MQHA.MON.SVRCONN) CHLTYPE(SVRCONN) TRPTYPE(TCP); \
+SET CHLAUTH(MQHA.MON.SVRCONN) TYPE(ADDRESSMAP) ADDRESS('*') USERSRC(NOACCESS); \
+SET CHLAUTH(MQHA.MON.SVRCONN) TYPE(USERMAP) CLNTUSER('mqhamon') USERSRC(MAP) MCAUSER('mqhamon') ADDRESS('*'); \
+SET AUTHREC OBJTYPE(QMGR) PRINCIPAL('mqhamon') AUTHADD(CONNECT,INQ) \
+(the last is setmqaut -m QM -t qmgr -p mqhamon +connect +inq; narrow ADDRESS to the cluster's addresses). \
+A refusal the queue manager's restart cannot fix (reasons 2035, 2058, 2393, 2537, 2540) makes the monitor \
+report degraded (190) with the reason, not failed.",
+    },
+    ParamSpec {
+        name: "client_user",
+        ty: ParamType::UserName,
+        default: None,
+        required: false,
+        unique_group: None,
+        reloadable: true,
+        shortdesc: "Operating-system user the client check runs as",
+        longdesc: "A dedicated, non-privileged user (not root, not the mq user, not a member of the mqm group \
+or of the mq user's primary group) the client check's child process runs as; the MQ client asserts this \
+user id, which the default back-stop rule does not block. Refused with exit 6 naming the value when it is \
+privileged; exit 2 when it does not exist on the node. Default: the mq user (refused by a stock queue manager).",
+    },
+    ParamSpec {
+        name: "client_credentials",
+        ty: ParamType::AbsolutePath,
+        default: None,
+        required: false,
+        unique_group: None,
+        reloadable: true,
+        shortdesc: "Root-only file with the client check's MQCSP user id and password",
+        longdesc: "Absolute path of a file with two lines, user=NAME and password=SECRET, that the client check \
+passes in an MQCSP structure (connection authentication, checked by the queue manager against the operating \
+system with AUTHINFO IDPWOS; with ADOPTCTX(YES) the connection then runs as that user). The file must be a \
+regular file, not a symbolic link, owned by root, and neither readable nor writable by group or others (mode \
+0600); otherwise exit 6 naming the path; exit 2 when it does not exist on the node. The user should be as \
+unprivileged as client_user: the back-stop rule blocks members of the mqm group even with a valid password.",
     },
     ParamSpec {
         name: "client_conname",
@@ -456,7 +517,17 @@ mod tests {
             ("command_server", "no"),
         ])
         .unwrap();
-        assert_eq!(p.client, Some(ClientCheck { channel: "APP.SVRCONN".into(), conname: "127.0.0.1(1414)".into() }));
+        assert_eq!(
+            p.client,
+            Some(ClientCheck {
+                channel: "APP.SVRCONN".into(),
+                conname: "127.0.0.1(1414)".into(),
+                user: None,
+                credentials: None
+            })
+        );
+        let e = params(&[("qmgr", "QM1"), ("client_user", "mqhamon")]).unwrap_err().to_string();
+        assert!(e.contains("client_user='mqhamon'") && e.contains("client_channel"), "{e}");
         assert_eq!(p.stop_mode, EndMode::Wait);
         assert_eq!(p.command_server, Manage::No);
     }

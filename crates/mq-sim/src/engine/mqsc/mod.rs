@@ -23,7 +23,7 @@ use listeners::{display_lsstatus, start_listener, stop_listener};
 use parse::{object_word, tokenize, verb, Command};
 use qmgr::{alter_qmgr, display_qmgr, display_qmstatus};
 use queues::{clear, display_qstatus};
-use security::{display_chlauth, refresh_security, set_chlauth};
+use security::{display_chlauth, refresh_security, set_authrec, set_chlauth};
 
 /// Executes one MQSC command and returns the reply lines (without the echo) and the outcome.
 pub fn execute(engine: &Engine, cmd: &str) -> (Vec<String>, MqscOutcome) {
@@ -125,6 +125,7 @@ fn run(engine: &Engine, cmd: &str) -> Reply {
         ("DISPLAY", "QSTATUS") => display_qstatus(engine, c),
         ("DISPLAY", "CHLAUTH") => display_chlauth(engine, c),
         ("SET", "CHLAUTH") => set_chlauth(engine, c),
+        ("SET", "AUTHREC") if c.name.is_none() => set_authrec(engine, c),
         ("START", "LISTENER") => start_listener(engine, c),
         ("STOP", "LISTENER") => stop_listener(engine, c),
         _ => Reply::syntax(cmd, obj_tok.end),

@@ -154,6 +154,7 @@ pub(super) fn object_word(word: &str) -> Option<&'static str> {
         "LISTENER" | "LSTR" => "LISTENER",
         "CHANNEL" | "CHL" => "CHANNEL",
         "AUTHINFO" => "AUTHINFO",
+        "AUTHREC" => "AUTHREC",
         "QMGR" => "QMGR",
         "QMSTATUS" => "QMSTATUS",
         "LSSTATUS" => "LSSTATUS",

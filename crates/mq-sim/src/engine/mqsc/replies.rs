@@ -18,6 +18,8 @@ pub const AMQ8408: &str = "AMQ8408I: Display Queue Manager details.";
 pub const AMQ8005: &str = "AMQ8005I: IBM MQ queue manager changed.";
 pub const AMQ8705: &str = "AMQ8705I: Display Queue Manager Status Details.";
 pub const AMQ8560: &str = "AMQ8560I: IBM MQ security cache refreshed.";
+/// SET AUTHREC's reply (the id and wording are UNCONFIRMED: docs/reference/mqi.md#oam-group-grants).
+pub const AMQ8862: &str = "AMQ8862I: IBM MQ authority record set.";
 
 // Queues.
 pub const AMQ8006: &str = "AMQ8006I: IBM MQ queue created.";

@@ -20,7 +20,7 @@ use mq_core::qmgr::start::StartOptions;
 use mq_core::qmgr::QueueManager;
 use mq_core::QmState;
 
-use super::{depth0, fail, finish, mqi_exit, node_options, open, open_for_stop};
+use super::{depth0, fail, finish, node_options, open, open_for_stop};
 use crate::component::{exit_for, Failure, OcfJournal};
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
 use crate::pacemaker::Pacemaker;
@@ -209,11 +209,19 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     // The active instance: the deeper checks of a single instance; failures of the promoted
     // instance are 9.
     let failed = if verdict.exit == OcfExit::RunningPromoted { OcfExit::FailedPromoted } else { OcfExit::ErrGeneric };
+    let mut degraded = None;
     if env.check_level >= CheckLevel::Deep {
         // Depth 20's steps begin with depth 10's connect and inquiry: one MQI child does both.
-        let client = p.client.as_ref().map(|c| (c.channel.as_str(), c.conname.as_str()));
-        qm.check_messages(&p.test_queue, client, deadline)
-            .map_err(|e| Failure(mqi_exit(&e, failed), mqi_failure(p.qmgr.as_str(), &e)))?;
+        let client = match &p.client {
+            Some(c) => Some(super::client_probe(&qm, c, deadline)?),
+            None => None,
+        };
+        match qm.check_messages(&p.test_queue, client.as_ref(), deadline) {
+            Ok(()) => {}
+            // A client-check refusal a restart cannot fix: degraded (190, or 191 when promoted).
+            Err(e) if super::client_config_refusal(&e) => degraded = Some(mqi_failure(p.qmgr.as_str(), &e)),
+            Err(e) => return Err(Failure(failed, mqi_failure(p.qmgr.as_str(), &e))),
+        }
     } else if env.check_level >= CheckLevel::Medium {
         qm.check_mqi(deadline).map_err(|e| Failure(failed, mqi_failure(p.qmgr.as_str(), &e)))?;
     }
@@ -224,6 +232,14 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         if !restarted.is_empty() {
             log::warn(format!("{}: restarted {}", p.qmgr, restarted.join(", ")));
         }
+    }
+    if let Some(reason) = degraded {
+        log::exit_reason(reason);
+        return Ok(if verdict.exit == OcfExit::RunningPromoted {
+            OcfExit::DegradedPromoted
+        } else {
+            OcfExit::Degraded
+        });
     }
     Ok(verdict.exit)
 }
