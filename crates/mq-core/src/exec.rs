@@ -204,14 +204,16 @@ impl Runner {
     ) -> Result<Output, ExecError> {
         let start = Instant::now();
         let result = self.run_inner(program, args, stdin, deadline, on_line);
-        observe(|| {
-            let outcome = match &result {
-                Ok(o) => format!("exit {}", o.rc),
-                Err(e) => e.to_string(),
-            };
-            describe(program, args, self.identity.as_ref(), &outcome, start.elapsed())
+        self.report(program, args, start, || match &result {
+            Ok(o) => format!("exit {}", o.rc),
+            Err(e) => e.to_string(),
         });
         result
+    }
+
+    /// One line for the command observer: what ran, as whom, how it ended, how long it took.
+    fn report<S: AsRef<OsStr>>(&self, program: &Path, args: &[S], start: Instant, outcome: impl FnOnce() -> String) {
+        observe(|| describe(program, args, self.identity.as_ref(), &outcome(), start.elapsed()));
     }
 
     fn run_inner<S: AsRef<OsStr>>(
@@ -277,12 +279,9 @@ impl Runner {
     pub fn spawn_detached<S: AsRef<OsStr>>(&self, program: &Path, args: &[S]) -> Result<(), ExecError> {
         let start = Instant::now();
         let result = self.spawn_detached_unobserved(program, args);
-        observe(|| {
-            let outcome = match &result {
-                Ok(()) => "started detached".to_string(),
-                Err(e) => e.to_string(),
-            };
-            describe(program, args, self.identity.as_ref(), &outcome, start.elapsed())
+        self.report(program, args, start, || match &result {
+            Ok(()) => "started detached".to_string(),
+            Err(e) => e.to_string(),
         });
         result
     }
