@@ -43,9 +43,10 @@ trap 'exit 130' INT TERM
 # shellcheck disable=SC2119 # free_port probes here, with no command before it
 PORT=$(free_port) || die "no free port"
 OUT=$ROOT/transcript
-# A 10 s escalation budget keeps the run short: 5 s of controlled end, then endmqm -p.
+# A 10 s escalation budget keeps the run short: 5 s of controlled end, then endmqm -p. mqm2 (made
+# by tests/setup.sh, outside the mq group) is the client check's dedicated monitoring user.
 "$here/qualify.sh" --installation "$ROOT/mq/opt/mqm" --mq-user mqm --port "$PORT" --output "$OUT" \
-    --agent "$REL/ibmmq" --escalation-timeout 10 --simulated
+    --agent "$REL/ibmmq" --escalation-timeout 10 --client-user mqm2 --simulated
 kit_rc=$?
 [ "$kit_rc" = 0 ] || { printf 'FAIL: the kit exited %s; its summary:\n' "$kit_rc" >&2; cat "$OUT/summary" >&2; exit 1; }
 
