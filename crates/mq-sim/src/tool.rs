@@ -257,11 +257,7 @@ pub fn cmd_cleanup(root: &Path) -> i32 {
     let Ok(root) = std::fs::canonicalize(root) else { return 0 };
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let pids: Vec<i32> = procs::programs_under(&root)
-            .into_iter()
-            .map(|(p, _)| p)
-            .filter(|p| *p != std::process::id() as i32)
-            .collect();
+        let pids: Vec<i32> = procs::exes_under(&root).into_iter().filter(|p| *p != std::process::id() as i32).collect();
         if pids.is_empty() {
             break;
         }
