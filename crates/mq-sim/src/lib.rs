@@ -29,7 +29,10 @@ pub fn main_from_args() -> i32 {
             runtime::procs::register_self(&exe);
         }
     }
-    if authority::ADMIN_COMMANDS.contains(&prog.as_str()) {
+    // runmqsc -c is a client of a queue manager that checks the connection itself, as on a
+    // client-only installation, which has no mq group (UNCONFIRMED for a server installation).
+    let client_mode = prog == "runmqsc" && args.iter().any(|a| a == "-c");
+    if authority::ADMIN_COMMANDS.contains(&prog.as_str()) && !client_mode {
         // Every control command checks its caller first, as MQ's do (AMQ7077E).
         if let Ok(inst) = paths::Installation::current() {
             if !authority::require_admin(&inst) {

@@ -50,10 +50,23 @@ pub fn exe_of(inst: &Installation, pid: i32) -> Option<PathBuf> {
     match std::fs::read_link(format!("/proc/{pid}/exe")) {
         Ok(exe) => Some(exe),
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            let uid = crate::authority::mq_ids(inst).ok()?.uid.as_raw();
-            registered(inst, pid, uid).map(|r| r.exe)
+            // Most such processes are other users' and never registered: one stat, no user lookup.
+            std::fs::symlink_metadata(registry_dir(inst).join(pid.to_string())).ok()?;
+            registered(inst, pid, mq_uid(inst)?).map(|r| r.exe)
         }
         Err(_) => None,
+    }
+}
+
+/// The mq user's uid, looked up once per process (a /proc scan asks for it per process).
+fn mq_uid(inst: &Installation) -> Option<u32> {
+    static UID: std::sync::OnceLock<Option<(String, u32)>> = std::sync::OnceLock::new();
+    let cached = UID.get_or_init(|| {
+        nix::unistd::User::from_name(&inst.user).ok().flatten().map(|u| (inst.user.clone(), u.uid.as_raw()))
+    });
+    match cached {
+        Some((user, uid)) if *user == inst.user => Some(*uid),
+        _ => nix::unistd::User::from_name(&inst.user).ok().flatten().map(|u| u.uid.as_raw()),
     }
 }
 
