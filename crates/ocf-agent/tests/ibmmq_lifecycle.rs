@@ -50,12 +50,7 @@ fn test_queue_is_created_persistent() {
     assert_eq!(sim.crtmqm("QMTQ").rc, 0);
     let r = sim.agent("start", &[("qmgr", "QMTQ"), ("test_queue", "MY.HA.Q")], &[]);
     assert_eq!(r.rc, 0, "start: {r:?}");
-    let mut c = std::process::Command::new(sim.bin("runmqsc"));
-    c.arg("QMTQ").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"DISPLAY QLOCAL('MY.HA.Q') DEFPSIST\n").unwrap();
-    let out = String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned();
+    let out = sim.runmqsc(&["QMTQ"], "DISPLAY QLOCAL('MY.HA.Q') DEFPSIST\n").stdout;
     assert!(out.contains("DEFPSIST(YES)"), "{out}");
     let r = sim.agent(
         "monitor",
