@@ -159,6 +159,8 @@ fn started_by_hand_is_found_and_stopped(start: impl Fn(&Sim) -> Run) {
     let before = std::fs::read_to_string(sim.root.join(".mqsim/commands.log")).unwrap().lines().count();
 
     assert_eq!(sim.probe("QM1").rc, 0, "a probe finds the running QM");
+    // Not started by the agent: its test queue is the administrator's to define (the hint's MQSC).
+    sim.mqsc_ok("QM1", "DEFINE QLOCAL(HA.TESTQUEUE) DEFPSIST(YES)\n");
     for depth in [0, 10, 20] {
         let r = sim.monitor("QM1", depth);
         assert_eq!(r.rc, 0, "monitor depth {depth}: {r:?}");
