@@ -235,7 +235,7 @@ else
         check "packaged agent: $what: exit $rc (want $want)" test "$rc" = "$want"
         [ "$rc" = "$want" ] || tail -5 "$scratch/agent.log" | sed 's/^/    | /'
     }
-    if "$mqsim" install "$mq" >"$scratch/sim.log" 2>&1 && "$inst/bin/crtmqm" "$qm" >>"$scratch/sim.log" 2>&1; then
+    if "$mqsim" install "$mq" >"$scratch/sim.log" 2>&1 && setpriv --reuid=mqm --regid=mqm --init-groups "$inst/bin/crtmqm" "$qm" >>"$scratch/sim.log" 2>&1; then
         ok "simulated installation $inst with queue manager $qm"
         mon=(OCF_RESKEY_CRM_meta_interval=20000)
         expect_rc 7 "probe before start (stopped)" monitor

@@ -62,8 +62,8 @@ echo "the agents drive it only through its commands, exactly as they would drive
 show "mqsim install $MQROOT"
 "$REL/mqsim" install "$MQROOT" || exit 1
 show "$INST/bin/crtmqm $QM"
-"$INST/bin/crtmqm" "$QM" || exit 1
-"$INST/bin/dspmq" -m "$QM"
+runuser -u mqm -- "$INST/bin/crtmqm" "$QM" || exit 1
+runuser -u mqm -- "$INST/bin/dspmq" -m "$QM"
 
 bold "4. A real one-node Pacemaker cluster: corosync -f and pacemakerd, no systemd"
 echo "The node runs in network namespace $NS with private /etc/corosync, /var/lib/pacemaker, /run,"
@@ -95,7 +95,7 @@ echo "all three Started $(ms_secs "$t")s after the first pcs resource create"
 show "crm_mon -1"
 N crm_mon -1
 show "dspmq -m $QM"
-N "$INST/bin/dspmq" -m "$QM"
+N runuser -u mqm -- "$INST/bin/dspmq" -m "$QM"
 
 bold "6. Crash the queue manager and watch Pacemaker bring it back"
 old=$(qm_pid)
@@ -110,5 +110,5 @@ echo "queue manager back (new pid $(qm_pid)), group Started $((($(now_ms) - t0) 
 show "crm_mon -1 --show-detail    # note the failed action and our exit reason"
 N crm_mon -1 --show-detail
 show "dspmq -m $QM"
-N "$INST/bin/dspmq" -m "$QM"
+N runuser -u mqm -- "$INST/bin/dspmq" -m "$QM"
 exit 0

@@ -29,7 +29,7 @@ ibmmq() {
         --option "qmgr=$QM" --option multi_instance=true --option "mq_installation=$RUN/$node/opt/mqm"
 }
 # dspmq_on NODE ARG... — NODE's own dspmq (lib.sh's status and status_is read it)
-dspmq_on() { "$RUN/$1/opt/mqm/bin/dspmq" "${@:2}"; }
+dspmq_on() { runuser -u mqm -- "$RUN/$1/opt/mqm/bin/dspmq" "${@:2}"; }
 expect_status() { # expect_status NODE STATUS
     local s; s=$(status "$1")
     if [ "$s" = "$2" ]; then ok "  $1: dspmq says $2"; else bad "  $1: dspmq says '$s', wanted '$2'"; fi

@@ -126,7 +126,7 @@ port_open() { N python3 -c 'import socket,sys; socket.create_connection(("127.0.
 port_closed() { ! port_open "$1"; }
 cmdserver_running() {
     local out
-    out=$(echo "DISPLAY QMSTATUS CMDSERV" | N "$INST/bin/runmqsc" "$QM" 2>&1)
+    out=$(echo "DISPLAY QMSTATUS CMDSERV" | N runuser -u mqm -- "$INST/bin/runmqsc" "$QM" 2>&1)
     grep -q 'CMDSERV(RUNNING)' <<<"$out"
 }
 trigger_procs() { local p; for p in $(netns_pids "$NS"); do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'runmqtrm' && echo "$p"; done; return 0; }
@@ -143,7 +143,7 @@ reason_matches() { exit_reasons "$1" | grep -Eiq "$2"; }
 
 scenario "mqha: simulated installation, queue manager $QM, pcs group qm + listener + trigger monitor"
 sim install "$MQROOT" >/dev/null || die "mqsim install $MQROOT failed"
-N "$INST/bin/crtmqm" "$QM" >/dev/null || die "crtmqm $QM failed"
+N runuser -u mqm -- "$INST/bin/crtmqm" "$QM" >/dev/null || die "crtmqm $QM failed"
 # A crash kills the listener and the trigger monitor with their queue manager. When the listener's
 # monitor notices before the queue manager's own, Pacemaker restarts the listener alone, that start
 # fails (its queue manager is down) and the listener is banned from the node (start-failure-is-fatal)

@@ -182,7 +182,7 @@ contains "  crmsh names it" 'parameter "bogus" is not known'
 section "simulated MQ installation at $MQROOT, queue manager $QM"
 [ -x "$REL/mqsim" ] || { bad "build first: cargo build --workspace --release ($REL/mqsim missing)"; exit 1; }
 run_expect 0 "mqsim install" "$REL/mqsim" install "$MQROOT"
-run_expect 0 "crtmqm $QM" "$MQINST/bin/crtmqm" "$QM"
+run_expect 0 "crtmqm $QM (as the mq user)" runuser -u mqm -- "$MQINST/bin/crtmqm" "$QM"
 section "crm_resource --force-start / --force-check / --force-stop with --class ocf --provider mqha --agent ..."
 run_expect 7 "ibmmq --force-check before start: not running" crm_agent ibmmq --force-check -- "${QM_OPTS[@]}"
 run_expect 0 "ibmmq --force-start" crm_agent ibmmq --force-start -- "${QM_OPTS[@]}"

@@ -1,9 +1,11 @@
-//! `mqsim install ROOT [--prefix P] [--name N]`: lays out a complete installation as the MQ packages
-//! would: every command and process name as a HARD LINK of this binary in ROOT/P/bin (P is
-//! `opt/mqm` unless given; so /proc/self/exe names the installation), the MQI libraries, the
-//! samples, its entry in the installation registry, and the data root ROOT/var/mqm that every
-//! installation under ROOT shares (as /var/mqm on a real machine). Like IBM's packages on Linux it
-//! makes no installation primary: that is `setmqinst -i` (docs/reference/mq-processes-and-files.md#primary-installation).
+//! `mqsim install ROOT [--prefix P] [--name N]` (as root): lays out a complete installation as the
+//! MQ packages would: every command and process name in ROOT/P/bin (P is `opt/mqm` unless given)
+//! as a HARD LINK of one of three copies of this binary (so /proc/self/exe names the
+//! installation), owned by the mq user and group, set-user-id and set-group-id as IBM installs them
+//! (docs/reference/mq-processes-and-files.md#setuid-programs), the MQI libraries, the samples, its
+//! entry in the installation registry, and the data root ROOT/var/mqm that every installation
+//! under ROOT shares (as /var/mqm on a real machine). Like IBM's packages on Linux it makes no
+//! installation primary: that is `setmqinst -i` (docs/reference/mq-processes-and-files.md#primary-installation).
 
 use crate::authority;
 use crate::cmdlog;
@@ -54,6 +56,27 @@ pub const BIN_PROGRAMS: &[&str] = &[
 /// The MQI libraries in ROOT/PREFIX/lib64 (and, for the primary installation, linked from ROOT/usr/lib64).
 pub const LIBRARIES: &[&str] = &["libmqm_r.so", "libmqic_r.so", "libmqm.so", "libmqic.so"];
 
+/// Programs of ROOT/opt/mqm/bin that only the mq user, its group and root may execute:
+/// `-r-sr-s---` (6550) mq user:mq group, as IBM's technote lists `addmqinf`, `amqcrsta` and
+/// `amqfcxba` (docs/reference/mq-processes-and-files.md#setuid-programs). That every
+/// queue-manager process is in this class is UNCONFIRMED (the technote's list is cut short).
+pub const GROUP_ONLY_PROGRAMS: &[&str] = &[
+    "addmqinf", "amqzxma0", "amqzfuma", "amqzmuc0", "amqzmur0", "amqzmuf0", "amqrrmfa", "amqzmgr0", "amqzlaa0",
+    "amqpcsea", "amqfqpub", "amqfcxba",
+];
+
+/// Programs of ROOT/opt/mqm/bin that are not set-user-id: `mqconfig` (IBM's example runs it as
+/// root and reads the caller's own limits), and the root-only `setmqinst` and `dspmqinst` (they
+/// must run as root to change /usr/bin; set-user-id mq user they could not). Mode 0555, mq user:mq group.
+pub const PLAIN_PROGRAMS: &[&str] = &["mqconfig", "setmqinst", "dspmqinst"];
+
+/// Set-user-id and set-group-id mq user, executable by everyone (so a user outside the group reads
+/// AMQ7077E, as reported for crtmqm and strmqm): the other control commands. The exact mode of
+/// each command is UNCONFIRMED.
+pub const SETUID_MODE: u32 = 0o6555;
+pub const GROUP_ONLY_MODE: u32 = 0o6550;
+pub const PLAIN_MODE: u32 = 0o555;
+
 pub const SAMPLE_PROGRAMS: &[&str] = &["amqsput", "amqsget", "amqsputc", "amqsgetc", "mqsimapp"];
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +95,8 @@ pub enum InstallError {
         "version '{0}' is not a release the simulator knows the texts of (its version.release must be one of {1})"
     )]
     UnknownRelease(String, String),
+    #[error("mqsim install must run as root: the installation's programs belong to the mq user and are set-user-id, as IBM installs them")]
+    NotRoot,
 }
 
 /// The releases whose outputs the simulator reproduces (docs/reference/mq-commands.md#dspmqver-by-version,
@@ -125,9 +150,20 @@ fn link_program(src: &Path, dst: &Path) -> Result<(), InstallError> {
     let _ = std::fs::remove_file(dst);
     if std::fs::hard_link(src, dst).is_err() {
         io(dst, std::fs::copy(src, dst))?;
-        io(dst, std::fs::set_permissions(dst, std::fs::Permissions::from_mode(0o755)))?;
     }
     Ok(())
+}
+
+/// The installation's own copy of this binary at `dst`, owned by the mq user and group with
+/// `mode`: never the build's file itself, whose owner and mode must not change (a hard link
+/// shares both). The other names of the same class are hard links to this copy, so each class
+/// is one inode, as `ls -li` would show for any program of it.
+fn own_copy(exe: &Path, dst: &Path, ids: &authority::MqIds, mode: u32) -> Result<(), InstallError> {
+    let _ = std::fs::remove_file(dst);
+    io(dst, std::fs::copy(exe, dst))?;
+    // chown first: the kernel clears the set-user-id and set-group-id bits on a chown.
+    io(dst, std::os::unix::fs::chown(dst, Some(ids.uid.as_raw()), Some(ids.gid.as_raw())))?;
+    io(dst, std::fs::set_permissions(dst, std::fs::Permissions::from_mode(mode)))
 }
 
 /// The MQI library built beside this executable (target/<profile>/libmqm_r.so).
@@ -158,6 +194,10 @@ pub fn install(root: &Path, opts: &InstallOptions) -> Result<Installation, Insta
         }
         p = parent.to_path_buf();
     }
+    if !nix::unistd::Uid::effective().is_root() {
+        return Err(InstallError::NotRoot);
+    }
+    let ids = authority::mq_ids_of(&opts.user, &opts.group)?;
     let prefix = opts.prefix.clone().unwrap_or_else(|| DEFAULT_PREFIX.to_string());
     let prefix_ok = !prefix.is_empty()
         && Path::new(&prefix).components().all(|c| matches!(c, std::path::Component::Normal(_)))
@@ -173,11 +213,27 @@ pub fn install(root: &Path, opts: &InstallOptions) -> Result<Installation, Insta
     for d in ["bin", "lib64", "samp/bin", "inc"] {
         mkdir(&opt.join(d), 0o555 | 0o200)?;
     }
+    // Three files, each with the owner and mode of its class; every other name is a hard link.
+    let bin = opt.join("bin");
+    let (setuid, group_only, plain) = ("crtmqm", "amqzxma0", "mqconfig");
+    own_copy(&exe, &bin.join(setuid), &ids, SETUID_MODE)?;
+    own_copy(&exe, &bin.join(group_only), &ids, GROUP_ONLY_MODE)?;
+    own_copy(&exe, &bin.join(plain), &ids, PLAIN_MODE)?;
     for prog in BIN_PROGRAMS {
-        link_program(&exe, &opt.join("bin").join(prog))?;
+        let class = if GROUP_ONLY_PROGRAMS.contains(prog) {
+            group_only
+        } else if PLAIN_PROGRAMS.contains(prog) {
+            plain
+        } else {
+            setuid
+        };
+        if *prog != class {
+            link_program(&bin.join(class), &bin.join(prog))?;
+        }
     }
+    // The samples run as their caller (MQ checks the caller's authority): not set-user-id.
     for prog in SAMPLE_PROGRAMS {
-        link_program(&exe, &opt.join("samp/bin").join(prog))?;
+        link_program(&bin.join(plain), &opt.join("samp/bin").join(prog))?;
     }
     match built_library(&exe) {
         Some(lib) => {
@@ -207,7 +263,6 @@ pub fn install(root: &Path, opts: &InstallOptions) -> Result<Installation, Insta
 
     let inst = Installation::at_path(&opt)
         .map_err(|e| InstallError::Io(root.to_path_buf(), std::io::Error::other(e.to_string())))?;
-    let ids = authority::mq_ids(&inst)?;
     let var = root.join("var/mqm");
     for d in ["", "qmgrs", "log", "errors", "trace", "sockets", "shared", "exits", "exits64", "conv", "config"] {
         mkdir(&var.join(d), if d == "errors" || d == "trace" { 0o3777 } else { 0o2775 })?;
@@ -239,11 +294,21 @@ pub fn install(root: &Path, opts: &InstallOptions) -> Result<Installation, Insta
         io(&mqs, std::fs::set_permissions(&mqs, std::fs::Permissions::from_mode(0o664)))?;
     }
     // A second installation under ROOT shares the data root and leaves its owner alone.
-    if new_data && nix::unistd::Uid::effective().is_root() {
+    if new_data {
         io(&var, authority::chown_tree(&var, &ids))?;
     }
+    // IBM: "almost all directories and files" of the installation belong to mqm:mqm; bin is
+    // dr-xr-xr-x (the programs' modes were set above, after their chown).
+    for d in ["lib64", "samp/bin", "samp", "inc", "bin", ""] {
+        let p = opt.join(d);
+        io(&p, std::os::unix::fs::lchown(&p, Some(ids.uid.as_raw()), Some(ids.gid.as_raw())))?;
+    }
+    for e in io(&opt.join("lib64"), std::fs::read_dir(opt.join("lib64")))?.flatten() {
+        io(&e.path(), std::os::unix::fs::lchown(e.path(), Some(ids.uid.as_raw()), Some(ids.gid.as_raw())))?;
+    }
+    io(&bin, std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o555)))?;
     // Node-local simulator state: faults and run files, writable by the mq user's processes.
-    for d in ["faults", "run"] {
+    for d in ["faults", "run", "run/pids"] {
         let p = inst.sim_dir().join(d);
         mkdir(&p, 0o1777)?;
     }

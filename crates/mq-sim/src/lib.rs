@@ -21,10 +21,51 @@ pub mod wire;
 /// Entry point of the multi-call binary: dispatch on argv[0]'s basename.
 pub fn main_from_args() -> i32 {
     let mut args: Vec<String> = std::env::args().collect();
-    let prog = if args.is_empty() { String::new() } else { args.remove(0) };
-    let prog = prog.rsplit('/').next().unwrap_or(&prog).to_string();
+    let arg0 = if args.is_empty() { String::new() } else { args.remove(0) };
+    let prog = program_name(&arg0);
     cmdlog::record(&prog, &args);
+    if let Ok(exe) = std::fs::read_link("/proc/self/exe") {
+        if prog != "mqsim" {
+            runtime::procs::register_self(&exe);
+        }
+    }
+    // runmqsc -c is a client of a queue manager that checks the connection itself, as on a
+    // client-only installation, which has no mq group (UNCONFIRMED for a server installation).
+    let client_mode = prog == "runmqsc" && args.iter().any(|a| a == "-c");
+    if authority::ADMIN_COMMANDS.contains(&prog.as_str()) && !client_mode {
+        // Every control command checks its caller first, as MQ's do (AMQ7077E).
+        if let Ok(inst) = paths::Installation::current() {
+            if !authority::require_admin(&inst) {
+                return authority::NOT_AUTHORIZED_RC;
+            }
+        }
+    }
     dispatch(&prog, args)
+}
+
+/// The program this process is: the name of the installation's file it was executed from, never
+/// argv[0], which the caller chooses. A program of the installation is set-user-id mq user, and a
+/// caller outside the mq group must not make `dspmq` behave as `amqzxma0` by naming it so (each
+/// of IBM's programs is its own file). `mqsim` itself (the build's binary) goes by argv[0].
+fn program_name(arg0: &str) -> String {
+    if let Ok(exe) = std::fs::read_link("/proc/self/exe") {
+        // ROOT/PREFIX/bin or ROOT/PREFIX/samp/bin of an installation (PREFIX holds mqsim.ini).
+        let inst_dir = exe.parent().and_then(|d| {
+            if d.ends_with("samp/bin") {
+                d.parent().and_then(std::path::Path::parent)
+            } else if d.ends_with("bin") {
+                d.parent()
+            } else {
+                None
+            }
+        });
+        if inst_dir.is_some_and(|i| i.join(paths::SIM_INSTALL_FILE).is_file()) {
+            if let Some(name) = exe.file_name().and_then(|n| n.to_str()) {
+                return name.to_string();
+            }
+        }
+    }
+    arg0.rsplit('/').next().unwrap_or(arg0).to_string()
 }
 
 /// `args` excludes argv[0], as every command's `main` expects.

@@ -262,11 +262,7 @@ pub fn cmd_cleanup(root: &Path) -> i32 {
     let Ok(root) = std::fs::canonicalize(root) else { return 0 };
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let pids: Vec<i32> = procs::programs_under(&root)
-            .into_iter()
-            .map(|(p, _)| p)
-            .filter(|p| *p != std::process::id() as i32)
-            .collect();
+        let pids: Vec<i32> = procs::exes_under(&root).into_iter().filter(|p| *p != std::process::id() as i32).collect();
         if pids.is_empty() {
             break;
         }
@@ -304,9 +300,31 @@ fn cmd_bench(root: &Path, rest: &[&str]) -> i32 {
         }
     }
     let inst = Installation::at(root).expect("installed");
+    // As the mq user, as an administrator runs them (root outside the mq group is refused).
+    let ids = match crate::authority::mq_ids(&inst) {
+        Ok(ids) => ids,
+        Err(e) => {
+            eprintln!("mqsim bench: {e}");
+            return 1;
+        }
+    };
     let run = |prog: &str, args: &[&str]| -> (i32, Duration) {
         let t = Instant::now();
-        let st = Command::new(inst.bin_dir.join(prog)).args(args).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let mut cmd = Command::new(inst.bin_dir.join(prog));
+        cmd.args(args).stdout(Stdio::null()).stderr(Stdio::null()).current_dir("/");
+        if nix::unistd::Uid::effective().is_root() {
+            let (uid, gid) = (ids.uid.as_raw(), ids.gid.as_raw());
+            // SAFETY: only async-signal-safe calls between fork and exec.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+                    if libc::setgroups(1, &gid) != 0 || libc::setgid(gid) != 0 || libc::setuid(uid) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let st = cmd.status();
         (st.ok().and_then(|s| s.code()).unwrap_or(-1), t.elapsed())
     };
     let mut totals = Vec::new();

@@ -33,7 +33,7 @@ fn controlled_end_fails_a_quiescing_get_with_2161_and_completes() {
     let sim = Sim::started("9.3.0.0", "QM1");
     let mut getter = waiting_getter(&sim);
     let t0 = Instant::now();
-    let end = sim.run("endmqm", &["-w", "QM1"]);
+    let end = sim.mq("endmqm", &["-w", "QM1"]);
     assert_eq!(end.rc, 0, "{end:?}");
     let code = getter.wait_within(Duration::from_secs(10));
     assert_eq!(code, Some(0), "amqsget did not end");
@@ -48,7 +48,7 @@ fn controlled_end_fails_a_quiescing_get_with_2161_and_completes() {
 fn immediate_end_breaks_a_connected_application() {
     let sim = Sim::started("9.3.0.0", "QM1");
     let mut getter = waiting_getter(&sim);
-    let end = sim.run("endmqm", &["-i", "QM1"]);
+    let end = sim.mq("endmqm", &["-i", "QM1"]);
     assert_eq!(end.rc, 0, "{end:?}");
     let code = getter.wait_within(Duration::from_secs(10));
     assert_eq!(code, Some(0), "amqsget did not end");

@@ -12,7 +12,7 @@ fn depth(sim: &Sim, q: &str) -> String {
 }
 
 fn dmpmqmsg(sim: &Sim, args: &[&str]) -> Run {
-    sim.program(None, &sim.bin("dmpmqmsg"), args, "", &[], Duration::from_secs(20))
+    sim.program(Some(User::named(&sim.user)), &sim.bin("dmpmqmsg"), args, "", &[], Duration::from_secs(20))
 }
 
 #[test]
@@ -84,6 +84,8 @@ fn dmpmqmsg_load_and_unload_as_the_clusterlabs_probe() {
     let sim = Sim::started("9.3.0.0", "QM1");
     sim.mqsc_ok("QM1", "DEFINE QLOCAL(PROBE.Q) DEFPSIST(YES)\n");
     let dir = tempfile::tempdir().unwrap();
+    // dmpmqmsg runs as the mq user (an administrator's command): its files must be reachable.
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o1777)).unwrap();
     let input = dir.path().join("probe.in");
     let output = dir.path().join("probe.out");
     // Byte for byte the payload heartbeat/ibmmq writes (hex of "ibmmq-ra-probe").

@@ -244,7 +244,14 @@ fn qstatus_handle_shows_the_opener_pid_and_tag() {
 fn hung_queue_manager_blocks_runmqsc_until_cleared() {
     let sim = Sim::started("9.3.0.0", "QM1");
     assert_eq!(sim.mqsim(&["fault", "QM1", "set", "hang"]).rc, 0);
-    let o = sim.program(None, &sim.bin("runmqsc"), &["QM1"], "PING QMGR\n", &[], Duration::from_millis(1500));
+    let o = sim.program(
+        Some(User::named(&sim.user)),
+        &sim.bin("runmqsc"),
+        &["QM1"],
+        "PING QMGR\n",
+        &[],
+        Duration::from_millis(1500),
+    );
     assert!(o.timed_out, "runmqsc answered a hung queue manager: {o:?}");
     assert_eq!(sim.mqsim(&["fault", "QM1", "clear", "hang"]).rc, 0);
     let out = sim.mqsc_ok("QM1", "PING QMGR\n");

@@ -7,17 +7,17 @@ use mq_testkit::*;
 fn unknown_queue_manager_everywhere() {
     let sim = Sim::install(&[]);
     // docs/reference/mq-commands.md#dspmq-errors: dspmq -m NOPE -> AMQ7048E, rc 72
-    let r = sim.run("dspmq", &["-m", "NOPE"]);
+    let r = sim.mq("dspmq", &["-m", "NOPE"]);
     assert_eq!(r.rc, 72);
     assert_eq!(r.stdout, "AMQ7048E: The queue manager name is either not valid or not known.\n");
     // docs/reference/mq-commands.md#endmqm-output: endmqm on a QM that does not exist -> AMQ8118E, rc 16
-    let r = sim.run("endmqm", &["NOPE"]);
+    let r = sim.mq("endmqm", &["NOPE"]);
     assert_eq!(r.rc, 16);
     assert_eq!(r.stdout, "AMQ8118E: IBM MQ queue manager does not exist.\n");
     // docs/reference/mq-commands.md#strmqm-return-codes: strmqm on a QM that does not exist -> rc 16
-    assert_eq!(sim.run("strmqm", &["NOPE"]).rc, 16);
+    assert_eq!(sim.mq("strmqm", &["NOPE"]).rc, 16);
     // docs/reference/mq-commands.md#dltmqm: dltmqm rc 16
-    assert_eq!(sim.run("dltmqm", &["NOPE"]).rc, 16);
+    assert_eq!(sim.mq("dltmqm", &["NOPE"]).rc, 16);
 }
 
 #[test]
@@ -34,7 +34,7 @@ fn crtmqm_output_and_duplicate() {
     assert!(r.stdout.contains("Default objects statistics : "), "{}", r.stdout);
     assert!(r.stdout.ends_with("Completing setup.\nSetup completed.\n"), "{}", r.stdout);
     // docs/reference/mq-commands.md#crtmqm: exists -> AMQ8110E rc 8
-    let r = sim.run("crtmqm", &["QM1"]);
+    let r = sim.mq("crtmqm", &["QM1"]);
     assert_eq!(r.rc, 8);
     assert_eq!(r.stdout, "AMQ8110E: IBM MQ queue manager already exists.\n");
     // docs/reference/mq-processes-and-files.md#directory-names: directory mapping '.' -> '!', '/' -> '&'
@@ -52,7 +52,7 @@ fn start_end_cycle_outputs_and_codes() {
     let sim = Sim::install(&[]);
     sim.ok("crtmqm", &["QM1"]);
     // docs/reference/mq-commands.md#endmqm-output: not running -> endmqm AMQ8146E rc 40
-    let r = sim.run("endmqm", &["QM1"]);
+    let r = sim.mq("endmqm", &["QM1"]);
     assert_eq!((r.rc, r.stdout.as_str()), (40, "AMQ8146E: IBM MQ queue manager not available.\n"));
     // docs/reference/mq-commands.md#strmqm-output start sequence
     let r = sim.ok("strmqm", &["QM1"]);
@@ -64,7 +64,7 @@ fn start_end_cycle_outputs_and_codes() {
     assert_eq!(lines[4], "Transaction manager state recovered for queue manager 'QM1'.");
     assert_eq!(*lines.last().unwrap(), "IBM MQ queue manager 'QM1' started using V9.3.0.0.");
     // docs/reference/mq-commands.md#strmqm-output already running -> rc 5
-    let r = sim.run("strmqm", &["QM1"]);
+    let r = sim.mq("strmqm", &["QM1"]);
     assert_eq!((r.rc, r.stdout.as_str()), (5, "IBM MQ queue manager running.\n"));
     // docs/reference/mq-commands.md#dspmq-output column 59 layout and #dspmq-states values
     let r = sim.ok("dspmq", &[]);
@@ -72,9 +72,9 @@ fn start_end_cycle_outputs_and_codes() {
     assert_eq!(r.stdout.find("STATUS(").unwrap(), 58);
     assert_eq!(sim.status("QM1"), "RUNNING");
     // docs/reference/mq-commands.md#dltmqm: dltmqm on a running QM -> rc 5
-    assert_eq!(sim.run("dltmqm", &["QM1"]).rc, 5);
+    assert_eq!(sim.mq("dltmqm", &["QM1"]).rc, 5);
     // docs/reference/mq-commands.md#endmqm-output default/-c: two lines, rc 0
-    let r = sim.run("endmqm", &["QM1"]);
+    let r = sim.mq("endmqm", &["QM1"]);
     assert_eq!(r.rc, 0);
     assert_eq!(
         r.stdout,
@@ -101,7 +101,7 @@ fn start_end_cycle_outputs_and_codes() {
     assert!(sim.processes().is_empty(), "processes left: {:?}", sim.processes());
     // dltmqm
     sim.ok("dltmqm", &["QM1"]);
-    assert_eq!(sim.run("dspmq", &["-m", "QM1"]).rc, 72);
+    assert_eq!(sim.mq("dspmq", &["-m", "QM1"]).rc, 72);
 }
 
 #[test]
@@ -133,7 +133,7 @@ fn dspmq_output_forms() {
     let r = sim.ok("dspmq", &["-o", "inst", "-m", "QM1"]);
     assert_eq!(r.stdout.split_whitespace().nth(3).unwrap(), "INSTVER(9.3.0.0)");
     // -a: only running ones, rc 5 (docs/reference/mq-commands.md#dspmq-syntax)
-    let r = sim.run("dspmq", &["-a"]);
+    let r = sim.mq("dspmq", &["-a"]);
     assert_eq!(r.rc, 5);
     assert!(r.stdout.contains("QMNAME(QM1)") && !r.stdout.contains("QM2"), "{}", r.stdout);
     sim.ok("endmqm", &["-i", "QM1"]);
@@ -163,6 +163,11 @@ fn dspmqinf_addmqinf_rmvmqinf() {
     let shared = sim.root.parent().unwrap().join("shared");
     std::fs::create_dir_all(shared.join("qmgrs")).unwrap();
     std::fs::create_dir_all(shared.join("logs")).unwrap();
+    // The administrator gives the shared directories to the mq user, who runs crtmqm.
+    let mqm = User::named(&sim.user);
+    for d in [shared.clone(), shared.join("qmgrs"), shared.join("logs")] {
+        std::os::unix::fs::chown(&d, Some(mqm.uid), Some(mqm.gid)).unwrap();
+    }
     let md = shared.join("qmgrs");
     sim.ok("crtmqm", &["-ld", shared.join("logs").to_str().unwrap(), "-md", md.to_str().unwrap(), "QM1"]);
     let prefix = std::fs::canonicalize(sim.root.join("var/mqm")).unwrap();
@@ -190,11 +195,11 @@ fn dspmqinf_addmqinf_rmvmqinf() {
     assert_eq!(r.stdout, "IBM MQ configuration information added.\n");
     assert_eq!(node2.status("QM1"), "ENDED IMMEDIATELY");
     assert_eq!(node2.ok("rmvmqinf", &["QM1"]).stdout, "IBM MQ configuration information removed.\n");
-    assert_eq!(node2.run("dspmq", &["-m", "QM1"]).rc, 72);
+    assert_eq!(node2.mq("dspmq", &["-m", "QM1"]).rc, 72);
     // Data stays for the first node.
     assert!(md.join("QM1/qm.ini").exists());
     // dspmqinf on an unknown QM: rc 44 (stanza does not exist)
-    assert_eq!(sim.run("dspmqinf", &["NOPE"]).rc, 44);
+    assert_eq!(sim.mq("dspmqinf", &["NOPE"]).rc, 44);
 }
 
 #[test]
@@ -253,7 +258,7 @@ fn texts_follow_the_installed_version() {
     // WebSphere MQ.
     let sim = Sim::install(&["--version", "8.0.0.6"]);
     sim.ok("crtmqm", &["QM8"]);
-    let r = sim.run("endmqm", &["QM8"]);
+    let r = sim.mq("endmqm", &["QM8"]);
     assert_eq!((r.rc, r.stdout.as_str()), (40, "AMQ8146: WebSphere MQ queue manager not available.\n"));
 }
 

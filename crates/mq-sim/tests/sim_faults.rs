@@ -10,7 +10,9 @@ fn slow_start_shows_starting_then_running() {
     sim.ok("crtmqm", &["QM1"]);
     assert_eq!(sim.mqsim(&["fault", "QM1", "set", "slow-start", "2"]).rc, 0);
     let t = Instant::now();
-    let mut child = Spawned::start(Command::new(sim.bin("strmqm")).arg("QM1").stdout(Stdio::null()));
+    let mut child = Spawned::start(
+        User::named(&sim.user).apply(&mut Command::new(sim.bin("strmqm"))).arg("QM1").stdout(Stdio::null()),
+    );
     sim.wait_status("QM1", "STARTING", Duration::from_secs(2));
     assert_eq!(child.wait_within(Duration::from_secs(10)), Some(0));
     assert!(t.elapsed() >= Duration::from_secs(2));
@@ -91,7 +93,7 @@ fn strmqm_rc_fault() {
     let sim = Sim::install(&[]);
     sim.ok("crtmqm", &["QM1"]);
     assert_eq!(sim.mqsim(&["fault", "QM1", "set", "strmqm-rc", "23"]).rc, 0);
-    assert_eq!(sim.run("strmqm", &["QM1"]).rc, 23);
+    assert_eq!(sim.mq("strmqm", &["QM1"]).rc, 23);
     assert_eq!(sim.status("QM1"), "ENDED IMMEDIATELY");
     assert!(sim.processes().is_empty());
     // A bad value is refused when set.
@@ -102,7 +104,8 @@ fn strmqm_rc_fault() {
 }
 
 fn ends_within(sim: &Sim, args: &[&str], within: Duration) -> Option<i32> {
-    Spawned::start(Command::new(sim.bin("endmqm")).args(args).stdout(Stdio::null())).wait_within(within)
+    Spawned::start(User::named(&sim.user).apply(&mut Command::new(sim.bin("endmqm"))).args(args).stdout(Stdio::null()))
+        .wait_within(within)
 }
 
 #[test]
@@ -111,7 +114,7 @@ fn ignore_endmqm_only_preemptive_ends_it() {
     sim.ok("crtmqm", &["QM1"]);
     sim.ok("strmqm", &["QM1"]);
     sim.mqsim(&["fault", "QM1", "set", "ignore-endmqm"]);
-    assert_eq!(sim.run("endmqm", &["-c", "QM1"]).rc, 0);
+    assert_eq!(sim.mq("endmqm", &["-c", "QM1"]).rc, 0);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(sim.status("QM1"), "RUNNING");
     assert_eq!(ends_within(&sim, &["-i", "QM1"], Duration::from_secs(2)), None, "endmqm -i must not complete");
@@ -143,7 +146,7 @@ fn lost_storage_is_status_not_available() {
     let r = sim.ok("dspmq", &["-m", "QM1"]);
     assert!(r.stdout.contains("STATUS(Status not available)"), "{}", r.stdout);
     assert_eq!(sim.status("QM1"), "STATUS NOT AVAILABLE");
-    let r = sim.run("strmqm", &["QM1"]);
+    let r = sim.mq("strmqm", &["QM1"]);
     assert_eq!(r.rc, 69, "{r:?}");
     assert!(sim.processes().is_empty());
     sim.mqsim(&["fault", "QM1", "clear", "storage-lost"]);
@@ -181,7 +184,11 @@ fn dead_listener_fault_via_kill() {
     sim.ok("crtmqm", &["QM1"]);
     sim.ok("strmqm", &["QM1"]);
     let port = free_port().to_string();
-    let mut child = Spawned::start(Command::new(sim.bin("runmqlsr")).args(["-t", "tcp", "-p", &port, "-m", "QM1"]));
+    let mut child = Spawned::start(
+        User::named(&sim.user)
+            .apply(&mut Command::new(sim.bin("runmqlsr")))
+            .args(["-t", "tcp", "-p", &port, "-m", "QM1"]),
+    );
     eventually("runmqlsr to run", Duration::from_secs(5), || sim.processes().iter().any(|p| p.comm == "runmqlsr"));
     sim.kill("QM1", &format!("listener:{port}"));
     assert!(child.wait_within(Duration::from_secs(10)).is_some(), "runmqlsr outlived its kill");

@@ -22,13 +22,13 @@ fn active_standby_switchover_takeover() {
     // docs/reference/mq-commands.md#multi-instance step 1: both Ended
     assert_eq!(b.status("QM1"), a.status("QM1"));
     // docs/reference/mq-commands.md#multi-instance step 1: A active, B Running elsewhere
-    assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 0);
+    assert_eq!(a.mq("strmqm", &["-x", "QM1"]).rc, 0);
     assert_eq!(a.status("QM1"), "RUNNING");
     assert_eq!(b.status("QM1"), "RUNNING ELSEWHERE");
     let r = a.ok("dspmq", &["-o", "standby", "-m", "QM1"]);
     assert!(r.stdout.contains("STANDBY(Permitted)"), "{}", r.stdout);
     // docs/reference/mq-commands.md#multi-instance step 2: B standby, rc 30 and the wrapped message of #strmqm-output
-    let r = b.run("strmqm", &["-x", "QM1"]);
+    let r = b.mq("strmqm", &["-x", "QM1"]);
     assert_eq!(r.rc, 30, "{r:?}");
     assert!(
         r.stdout.ends_with(
@@ -56,21 +56,21 @@ fn active_standby_switchover_takeover() {
     assert_eq!(r.stdout.lines().skip(1).collect::<Vec<_>>(), ["    INSTANCE(nodeb.example.com) MODE(Active)"]);
     // A plain strmqm on A while an -x active runs elsewhere: rc 31 (docs/reference/mq-commands.md#multi-instance step
     // 5)
-    assert_eq!(a.run("strmqm", &["QM1"]).rc, 31);
+    assert_eq!(a.mq("strmqm", &["QM1"]).rc, 31);
     // A back as standby; B's processes die (no endmqm): A takes over (docs/reference/mq-commands.md#multi-instance step
     // 6)
-    assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 30);
+    assert_eq!(a.mq("strmqm", &["-x", "QM1"]).rc, 30);
     assert_eq!(b.mqsim(&["crash", "QM1"]).rc, 0);
     a.wait_status("QM1", "RUNNING", Duration::from_secs(10));
     assert_eq!(b.status("QM1"), "RUNNING ELSEWHERE");
     // Standby on B again, then endmqm -x on B ends only the standby (docs/reference/mq-commands.md#multi-instance step
     // 4)
-    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30);
-    assert_eq!(b.run("endmqm", &["-x", "QM1"]).rc, 0);
+    assert_eq!(b.mq("strmqm", &["-x", "QM1"]).rc, 30);
+    assert_eq!(b.mq("endmqm", &["-x", "QM1"]).rc, 0);
     assert_eq!(b.status("QM1"), "RUNNING ELSEWHERE");
     assert_eq!(a.status("QM1"), "RUNNING");
     // endmqm on the active without -s ends active and standby (docs/reference/mq-commands.md#multi-instance step 4)
-    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30);
+    assert_eq!(b.mq("strmqm", &["-x", "QM1"]).rc, 30);
     a.ok("endmqm", &["-w", "QM1"]);
     b.wait_status("QM1", "ENDED NORMALLY", Duration::from_secs(10));
     assert_eq!(a.status("QM1"), "ENDED NORMALLY");
@@ -84,8 +84,8 @@ fn active_without_x_refuses_standbys() {
     let r = a.ok("dspmq", &["-o", "standby", "-m", "QM1"]);
     assert!(r.stdout.contains("STANDBY(Not permitted)"), "{}", r.stdout);
     // docs/reference/mq-commands.md#multi-instance step 5: rc 43 for strmqm -x (and plain strmqm) elsewhere
-    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 43);
-    assert_eq!(b.run("strmqm", &["QM1"]).rc, 43);
+    assert_eq!(b.mq("strmqm", &["-x", "QM1"]).rc, 43);
+    assert_eq!(b.mq("strmqm", &["QM1"]).rc, 43);
     assert!(b.processes().is_empty());
     a.ok("endmqm", &["-i", "QM1"]);
     assert_eq!(b.status("QM1"), "ENDED IMMEDIATELY");
@@ -98,10 +98,10 @@ fn a_third_instance_is_refused_with_47() {
     let line = a.ok("dspmqinf", &["-o", "command", "QM1"]).stdout;
     let args: Vec<&str> = line.trim_end().split(' ').skip(1).collect();
     c.ok("addmqinf", &args);
-    assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 0);
-    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30);
+    assert_eq!(a.mq("strmqm", &["-x", "QM1"]).rc, 0);
+    assert_eq!(b.mq("strmqm", &["-x", "QM1"]).rc, 30);
     // docs/reference/mq-commands.md#multi-instance step 5: a third instance -> rc 47, and nothing of it runs.
-    assert_eq!(c.run("strmqm", &["-x", "QM1"]).rc, 47);
+    assert_eq!(c.mq("strmqm", &["-x", "QM1"]).rc, 47);
     assert!(c.processes().is_empty());
     assert_eq!(c.status("QM1"), "RUNNING ELSEWHERE");
     a.ok("endmqm", &["-i", "QM1"]);

@@ -92,7 +92,7 @@ fn crash_leaving_children_blocks_restart_with_amq8041() {
     assert!(left.iter().any(|p| p.comm == "amqzmuc0"), "{left:#?}");
     assert!(!left.iter().any(|p| p.comm == "amqzxma0"));
     // docs/reference/mq-processes-and-files.md#leftover-processes: rc 24 and the AMQ8041 block naming the processes.
-    let r = sim.run("strmqm", &["QM1"]);
+    let r = sim.mq("strmqm", &["QM1"]);
     assert_eq!(r.rc, 24, "{r:?}");
     assert!(r.stdout.starts_with("AMQ8041S: The queue manager cannot be restarted or deleted because processes,\nthat were previously connected, are still running.\n"), "{}", r.stdout);
     for p in &left {
@@ -104,7 +104,7 @@ fn crash_leaving_children_blocks_restart_with_amq8041() {
         );
     }
     assert!(r.stdout.ends_with("AMQ7018E: The queue manager operation cannot be completed.\n"));
-    assert_eq!(sim.run("dltmqm", &["QM1"]).rc, 24);
+    assert_eq!(sim.mq("dltmqm", &["QM1"]).rc, 24);
     // Once they are gone (the agent kills them), the QM starts again.
     sim.mqsim(&["cleanup"]);
     sim.ok("strmqm", &["QM1"]);
@@ -128,7 +128,7 @@ fn application_holds_controlled_end_and_restart() {
     assert_eq!(sim.status("QM1"), "ENDED IMMEDIATELY");
     // ... and then the application blocks a restart (rc 24, listing it:
     // docs/reference/mq-processes-and-files.md#leftover-processes).
-    let r = sim.run("strmqm", &["QM1"]);
+    let r = sim.mq("strmqm", &["QM1"]);
     assert_eq!(r.rc, 24);
     assert!(r.stdout.contains(&format!("Process {pid} is still running.")), "{}", r.stdout);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
@@ -145,11 +145,12 @@ fn manual_listener_is_a_real_tcp_socket_and_endmqlsr_ends_it() {
     // the engine).
     let port = free_port();
     let p = port.to_string();
-    let r = sim.run("runmqlsr", &["-t", "tcp", "-p", &p, "-m", "QM1"]);
+    let r = sim.mq("runmqlsr", &["-t", "tcp", "-p", &p, "-m", "QM1"]);
     assert_ne!(r.rc, 0, "a listener of a stopped QM must not run: {r:?}");
     sim.ok("strmqm", &["QM1"]);
     let mut child = Spawned::start(
-        std::process::Command::new(sim.bin("runmqlsr"))
+        User::named(&sim.user)
+            .apply(&mut std::process::Command::new(sim.bin("runmqlsr")))
             .args(["-t", "tcp", "-p", &p, "-i", "127.0.0.1", "-m", "QM1"])
             .stdout(std::process::Stdio::null()),
     );

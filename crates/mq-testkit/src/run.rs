@@ -141,6 +141,27 @@ impl User {
         User { gid: g.gid.as_raw(), ..self }
     }
 
+    /// Makes `cmd` run as root with the supplementary group `group` (root made a member of the mq
+    /// group for this command only, as `setpriv --groups` does, never on the machine).
+    pub fn root_in_group<'a>(group: &str, cmd: &'a mut Command) -> &'a mut Command {
+        let gid = nix::unistd::Group::from_name(group)
+            .expect("getgrnam")
+            .unwrap_or_else(|| panic!("group {group} is missing: run tests/setup.sh as root"))
+            .gid
+            .as_raw();
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                let groups = [0, gid];
+                if libc::setgroups(2, groups.as_ptr()) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        cmd
+    }
+
     /// Makes `cmd` run as this user, as a login would have it: its group only (root's supplementary
     /// groups dropped), then gid, then uid; the working directory "/" (a user may not reach ours).
     pub fn apply(self, cmd: &mut Command) -> &mut Command {

@@ -38,7 +38,7 @@ impl Sim {
         sim
     }
 
-    /// Installation `version` with queue manager `qm` created and started (by root), and the MQI
+    /// Installation `version` with queue manager `qm` created and started (by the mq user), and the MQI
     /// library in place.
     pub fn started(version: &str, qm: &str) -> Sim {
         let sim = Sim::install(&["--version", version]);
@@ -136,6 +136,19 @@ impl Sim {
         run(user.apply(Command::new(self.bin(prog)).args(args)))
     }
 
+    /// A command of the installation as root in the mq group (a supplementary group of this
+    /// command only).
+    pub fn run_as_root_in_group(&self, prog: &str, args: &[&str]) -> Run {
+        let group = self.group();
+        run(User::root_in_group(&group, Command::new(self.bin(prog)).args(args)))
+    }
+
+    /// The installation's mq group (the mq user's primary group).
+    pub fn group(&self) -> String {
+        let gid = User::named(&self.user).gid;
+        nix::unistd::Group::from_gid(gid.into()).unwrap().expect("the mq user's group").name
+    }
+
     /// A command of the installation as its mq user, as an administrator would run it.
     pub fn mq(&self, prog: &str, args: &[&str]) -> Run {
         self.run_as(User::named(&self.user), prog, args)
@@ -146,9 +159,10 @@ impl Sim {
         self.mq("crtmqm", &[qm])
     }
 
-    /// A command that must succeed (run by root).
+    /// A command that must succeed, run by the mq user as an administrator does (root outside
+    /// the mq group is refused with AMQ7077E, as by MQ).
     pub fn ok(&self, prog: &str, args: &[&str]) -> Run {
-        let r = self.run(prog, args);
+        let r = self.mq(prog, args);
         assert_eq!(r.rc, 0, "{prog} {args:?} failed: {r:?}");
         r
     }
@@ -199,9 +213,9 @@ impl Sim {
         r.stdout.trim().parse().expect("mqsim app prints the pid")
     }
 
-    /// `dspmq -n -m QM`'s STATUS value, as root sees it.
+    /// `dspmq -n -m QM`'s STATUS value, as the mq user sees it.
     pub fn status(&self, qm: &str) -> String {
-        let r = self.run("dspmq", &["-n", "-m", qm]);
+        let r = self.mq("dspmq", &["-n", "-m", qm]);
         r.stdout.split("STATUS(").nth(1).and_then(|s| s.split(')').next()).unwrap_or_default().to_string()
     }
 
@@ -223,9 +237,9 @@ impl Sim {
         qm_pids(&self.root, qm)
     }
 
-    /// runmqsc ARGS with `input` on stdin, by root, within its deadline.
+    /// runmqsc ARGS with `input` on stdin, by the mq user, within its deadline.
     pub fn runmqsc(&self, args: &[&str], input: &str) -> Run {
-        self.program(None, &self.bin("runmqsc"), args, input, &[], MQSC_LIMIT)
+        self.program(Some(User::named(&self.user)), &self.bin("runmqsc"), args, input, &[], MQSC_LIMIT)
     }
 
     /// MQSC that must all succeed (rc 0) on `qm`; the report.
@@ -348,12 +362,13 @@ impl SimQm {
         self.sim.kill(&self.qm, component)
     }
 
-    /// runmqlsr (by root) on a free loopback port, once it accepts connections; killed on Drop
+    /// runmqlsr (by the mq user) on a free loopback port, once it accepts connections; killed on Drop
     /// of the Spawned.
     pub fn listen(&self) -> (Spawned, u16) {
         let port = free_port();
         let lsr = Spawned::start(
-            Command::new(self.bin("runmqlsr"))
+            User::named(&self.user)
+                .apply(&mut Command::new(self.bin("runmqlsr")))
                 .args(["-m", &self.qm, "-t", "tcp", "-p", &port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())

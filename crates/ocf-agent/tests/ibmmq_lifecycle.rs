@@ -82,12 +82,7 @@ fn test_queue_is_created_persistent() {
     assert_eq!(sim.crtmqm("QMTQ").rc, 0);
     let r = sim.agent("start", &[("qmgr", "QMTQ"), ("test_queue", "MY.HA.Q")], &[]);
     assert_eq!(r.rc, 0, "start: {r:?}");
-    let mut c = std::process::Command::new(sim.bin("runmqsc"));
-    c.arg("QMTQ").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"DISPLAY QLOCAL('MY.HA.Q') DEFPSIST\n").unwrap();
-    let out = String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned();
+    let out = sim.runmqsc(&["QMTQ"], "DISPLAY QLOCAL('MY.HA.Q') DEFPSIST\n").stdout;
     assert!(out.contains("DEFPSIST(YES)"), "{out}");
     let r = sim.agent(
         "monitor",
@@ -171,4 +166,52 @@ fn validate_all_checks_the_node_and_reload_creates_a_new_test_queue() {
     let r = sim.agent("monitor", &p, &[("OCF_RESKEY_CRM_meta_interval", "120000"), ("OCF_CHECK_LEVEL", "20")]);
     assert_eq!(r.rc, 0, "depth 20 on the reloaded test queue: {r:?}");
     assert_eq!(sim.act("stop", "QMV").rc, 0);
+}
+
+/// Effective uid (second field of `Uid:`) of `pid`, and the owner of its /proc/PID/status.
+fn euid_and_proc_owner(pid: i32) -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let euid = status.lines().find_map(|l| l.strip_prefix("Uid:")).unwrap().split_whitespace().nth(1).unwrap();
+    (euid.parse().unwrap(), std::fs::metadata(format!("/proc/{pid}/status")).unwrap().uid())
+}
+
+/// A queue manager that an administrator started by hand through the installation's set-user-id
+/// strmqm (root in the mq group, or another member of the group): its processes run as the mq
+/// user but /proc keeps their files root's. The agent finds it (probe, every monitor depth) and
+/// ends it, and runs none of the installation's programs as root.
+fn started_by_hand_is_found_and_stopped(start: impl Fn(&Sim) -> Run) {
+    let sim = Sim::install(&[]);
+    assert_eq!(sim.crtmqm("QM1").rc, 0);
+    let r = start(&sim);
+    assert_eq!(r.rc, 0, "strmqm by hand: {r:?}");
+    let mqm = User::named("mqm");
+    let controller = sim.processes().into_iter().find(|p| p.comm == "amqzxma0").expect("amqzxma0 runs");
+    assert_eq!(euid_and_proc_owner(controller.pid), (mqm.uid, 0), "amqzxma0: effective uid mqm, /proc root's");
+    let before = std::fs::read_to_string(sim.root.join(".mqsim/commands.log")).unwrap().lines().count();
+
+    assert_eq!(sim.probe("QM1").rc, 0, "a probe finds the running QM");
+    // Not started by the agent: its test queue is the administrator's to define (the hint's MQSC).
+    sim.mqsc_ok("QM1", "DEFINE QLOCAL(HA.TESTQUEUE) DEFPSIST(YES)\n");
+    for depth in [0, 10, 20] {
+        let r = sim.monitor("QM1", depth);
+        assert_eq!(r.rc, 0, "monitor depth {depth}: {r:?}");
+    }
+    let r = sim.act("stop", "QM1");
+    assert_eq!(r.rc, 0, "stop: {r:?}");
+    assert!(sim.processes().is_empty(), "processes left after stop: {:?}", sim.processes());
+    assert_eq!(sim.probe("QM1").rc, 7, "probe after stop");
+    let ran = std::fs::read_to_string(sim.root.join(".mqsim/commands.log")).unwrap();
+    let by_root: Vec<&str> = ran.lines().skip(before).filter(|l| l.split(' ').take(2).any(|id| id == "0")).collect();
+    assert!(by_root.is_empty(), "the agent ran installation programs as root:\n{}", by_root.join("\n"));
+}
+
+#[test]
+fn queue_manager_started_by_root_in_the_mq_group_is_found_and_stopped() {
+    started_by_hand_is_found_and_stopped(|sim| sim.run_as_root_in_group("strmqm", &["QM1"]));
+}
+
+#[test]
+fn queue_manager_started_by_an_alternate_member_is_found_and_stopped() {
+    started_by_hand_is_found_and_stopped(|sim| sim.run_as(User::named("mqadmin"), "strmqm", &["QM1"]));
 }

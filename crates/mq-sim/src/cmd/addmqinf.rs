@@ -2,7 +2,6 @@
 //! multi-instance pair, from `dspmqinf -o command` on the first).
 
 use super::target;
-use crate::authority;
 use crate::ini::Stanza;
 use crate::paths::validate_qm_name;
 
@@ -11,9 +10,6 @@ pub fn main(args: Vec<String>) -> i32 {
         Ok(i) => i,
         Err(rc) => return rc,
     };
-    if !authority::require_admin(&inst) {
-        return 119;
-    }
     let mut attrs: Vec<(String, String)> = Vec::new();
     let mut it = args.into_iter();
     while let Some(a) = it.next() {

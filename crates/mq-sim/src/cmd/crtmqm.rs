@@ -20,9 +20,6 @@ pub fn main(args: Vec<String>) -> i32 {
         Ok(i) => i,
         Err(rc) => return rc,
     };
-    if !authority::require_admin(&inst) {
-        return 119;
-    }
     let mut opts = CreateOptions::default();
     let (mut make_default, mut log_linear) = (false, false);
     let (mut ld, mut md): (Option<PathBuf>, Option<PathBuf>) = (None, None);

@@ -3,7 +3,6 @@
 //! (AMQ8041 block), 26 standby.
 
 use super::target;
-use crate::authority;
 use crate::messages;
 use crate::runtime::{ipc, procs};
 use crate::status::{self, QmState};
@@ -13,9 +12,6 @@ pub fn main(args: Vec<String>) -> i32 {
         Ok(i) => i,
         Err(rc) => return rc,
     };
-    if !authority::require_admin(&inst) {
-        return 119;
-    }
     let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
     let [name] = names.as_slice() else { return messages::usage("dltmqm [-z] QMgrName") };
     let qm = match target::qm(&inst, name, messages::AMQ8118, 16) {

@@ -4,7 +4,6 @@
 //! and #multi-instance.
 
 use super::target;
-use crate::authority;
 use crate::messages;
 use crate::paths::{Installation, QmPaths};
 use crate::runtime::{control, controller, family, procs};
@@ -22,9 +21,6 @@ pub fn main(args: Vec<String>) -> i32 {
         Ok(i) => i,
         Err(rc) => return rc,
     };
-    if !authority::require_admin(&inst) {
-        return 119;
-    }
     let mut mode = 'c';
     let (mut switchover, mut standby_only, mut quiet) = (false, false, false);
     let (mut t, mut tp): (Option<u64>, Option<u64>) = (None, None);

@@ -2,7 +2,6 @@
 //! reverse of addmqinf). Refused while an instance runs here.
 
 use super::target;
-use crate::authority;
 use crate::status;
 
 pub fn main(args: Vec<String>) -> i32 {
@@ -10,9 +9,6 @@ pub fn main(args: Vec<String>) -> i32 {
         Ok(i) => i,
         Err(rc) => return rc,
     };
-    if !authority::require_admin(&inst) {
-        return 119;
-    }
     let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
     let [name] = names.as_slice() else {
         eprintln!("Usage: rmvmqinf QMgrName");

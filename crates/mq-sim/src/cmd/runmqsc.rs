@@ -146,7 +146,9 @@ fn run_client(
     let Some(tcp) = wire::connect_conname(&ch.conname, std::time::Duration::from_secs(20)) else {
         return not_available(out, messages::AMQ8146);
     };
-    let user = nix::unistd::User::from_uid(nix::unistd::geteuid()).ok().flatten().map(|u| u.name).unwrap_or_default();
+    // The user who ran runmqsc (its real uid): the program is set-user-id mq user, but the client
+    // flows its caller's identity, as a client-only installation's runmqsc would (UNCONFIRMED).
+    let user = nix::unistd::User::from_uid(nix::unistd::getuid()).ok().flatten().map(|u| u.name).unwrap_or_default();
     let mut conn = wire::EngineConn::new(tcp);
     let reply = conn.call(&Request::Connect {
         qm_name: qm_name.clone(),

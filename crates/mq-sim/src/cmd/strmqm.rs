@@ -24,9 +24,6 @@ pub fn main(args: Vec<String>) -> i32 {
         Ok(i) => i,
         Err(rc) => return rc,
     };
-    if !authority::require_admin(&inst) {
-        return 119;
-    }
     let (mut permit_standby, mut no_services, mut quiet) = (false, false, false);
     let mut name = None;
     let mut it = args.into_iter();
@@ -228,10 +225,10 @@ fn elsewhere(inst: &Installation, qm: &QmPaths, permit_standby: bool, say: &dyn 
     }
 }
 
-/// Starts `amqzxma0 -m QM [-x] -u mqm` detached, as the mq user, and waits for its outcome:
-/// "running", "standby", "elsewhere", "standby-exists" or "error ...". Meanwhile each new count of
-/// log records the controller's replay has accessed goes to `progress` (strmqm prints them, as
-/// IBM's strmqm shows "intermittent messages detailing the startup progress" of a long start).
+/// Starts `amqzxma0 -m QM [-x] -u mqm` detached (as the mq user: it is set-user-id), and waits for
+/// its outcome: "running", "standby", "elsewhere", "standby-exists" or "error ...". Meanwhile each
+/// new count of log records the controller's replay has accessed goes to `progress` (strmqm prints
+/// them, as IBM's strmqm shows "intermittent messages detailing the startup progress" of a long start).
 fn spawn_controller(
     inst: &Installation,
     qm: &QmPaths,
@@ -270,7 +267,14 @@ fn spawn_controller(
             Ok(())
         });
     }
-    authority::run_as_mq_user(&mut cmd, inst).map_err(|e| e.to_string())?;
+    // strmqm is set-user-id mq user (install.rs), so the controller it starts runs as the mq user
+    // whoever called: with the caller's real uid kept, as the kernel does for a setuid program.
+    if nix::unistd::Uid::effective().is_root() {
+        return Err(format!(
+            "{} runs as root: the installation's programs lack their set-user-id bits (reinstall it with mqsim install)",
+            exe.display()
+        ));
+    }
     let mut child = cmd.spawn().map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
     let deadline = Instant::now() + START_DEADLINE;
     loop {

@@ -76,6 +76,7 @@ pub fn attach(inst: &Installation, qm: &QmPaths) -> bool {
         return false;
     }
     ATTACHED.store(p as usize, std::sync::atomic::Ordering::SeqCst);
+    super::procs::register_attached(inst, &format!("/SYSV{:08x}", key(inst, qm)));
     true
 }
 
@@ -113,10 +114,17 @@ pub fn attached_pids(inst: &Installation, qm: &QmPaths) -> Vec<i32> {
     let Ok(rd) = std::fs::read_dir("/proc") else { return out };
     for e in rd.flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
-        if let Ok(maps) = std::fs::read_to_string(e.path().join("maps")) {
-            if maps.contains(&needle) {
-                out.push(pid);
+        match std::fs::read_to_string(e.path().join("maps")) {
+            Ok(maps) if maps.contains(&needle) => out.push(pid),
+            // Not dumpable (a set-user-id program, or another user's application): its own
+            // registration says what it attached (runtime/procs.rs).
+            Err(err) if err.kind() == std::io::ErrorKind::PermissionDenied => {
+                let Some(owner) = super::procs::euid(pid) else { continue };
+                if super::procs::registered(inst, pid, owner).is_some_and(|r| r.attached.contains(&needle)) {
+                    out.push(pid);
+                }
             }
+            _ => {}
         }
     }
     out.sort_unstable();

@@ -15,19 +15,121 @@ pub struct QmProcess {
     pub argv: Vec<String>,
 }
 
-/// Every process whose executable lies under `dir`.
-pub fn programs_under(dir: &Path) -> Vec<(i32, PathBuf)> {
+/// Every process of installation `inst` whose executable lies under `dir`.
+pub fn programs_under(inst: &Installation, dir: &Path) -> Vec<(i32, PathBuf)> {
     let mut out = Vec::new();
     let Ok(rd) = std::fs::read_dir("/proc") else { return out };
     for e in rd.flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
-        if let Ok(exe) = std::fs::read_link(e.path().join("exe")) {
+        if let Some(exe) = exe_of(inst, pid) {
             if exe.starts_with(dir) {
                 out.push((pid, exe));
             }
         }
     }
     out
+}
+
+/// Every process whose /proc/PID/exe lies under `dir`, as root sees them (`mqsim cleanup`).
+pub fn exes_under(dir: &Path) -> Vec<i32> {
+    let Ok(rd) = std::fs::read_dir("/proc") else { return Vec::new() };
+    rd.flatten()
+        .filter_map(|e| {
+            let pid = e.file_name().to_str()?.parse::<i32>().ok()?;
+            std::fs::read_link(e.path().join("exe")).ok()?.starts_with(dir).then_some(pid)
+        })
+        .collect()
+}
+
+/// The executable of `pid`. /proc/PID/exe, when the caller may read it; otherwise (a process
+/// that changed identity through a set-user-id exec is not dumpable, and only root may read its
+/// exe and maps, proc(5)) what the process registered for itself when it started, as MQ keeps its
+/// own record of its processes: believed only when the registration was written by the process's
+/// own effective user, that user is the mq user, and it names the process's start time.
+pub fn exe_of(inst: &Installation, pid: i32) -> Option<PathBuf> {
+    match std::fs::read_link(format!("/proc/{pid}/exe")) {
+        Ok(exe) => Some(exe),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            // Most such processes are other users' and never registered: one stat, no user lookup.
+            std::fs::symlink_metadata(registry_dir(inst).join(pid.to_string())).ok()?;
+            registered(inst, pid, mq_uid(inst)?).map(|r| r.exe)
+        }
+        Err(_) => None,
+    }
+}
+
+/// The mq user's uid, looked up once per process (a /proc scan asks for it per process).
+fn mq_uid(inst: &Installation) -> Option<u32> {
+    static UID: std::sync::OnceLock<Option<(String, u32)>> = std::sync::OnceLock::new();
+    let cached = UID.get_or_init(|| {
+        nix::unistd::User::from_name(&inst.user).ok().flatten().map(|u| (inst.user.clone(), u.uid.as_raw()))
+    });
+    match cached {
+        Some((user, uid)) if *user == inst.user => Some(*uid),
+        _ => nix::unistd::User::from_name(&inst.user).ok().flatten().map(|u| u.uid.as_raw()),
+    }
+}
+
+/// A program's own record of itself: `ROOT/.mqsim/run/pids/<pid>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub exe: PathBuf,
+    /// The SysV segments (`/SYSV<key>`) it attached.
+    pub attached: Vec<String>,
+}
+
+pub fn registry_dir(inst: &Installation) -> PathBuf {
+    inst.sim_dir().join("run/pids")
+}
+
+/// The start time of `pid` (field 22 of /proc/PID/stat), which tells a reused pid apart.
+fn start_time(pid: &str) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19).map(str::to_string)
+}
+
+/// The effective uid of `pid` (second field of the Uid: line).
+pub fn euid(pid: i32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The registration of `pid`, when it is genuine (see `exe_of`) and written by `owner`.
+pub fn registered(inst: &Installation, pid: i32, owner: u32) -> Option<Registration> {
+    use std::os::unix::fs::MetadataExt;
+    let path = registry_dir(inst).join(pid.to_string());
+    let md = std::fs::symlink_metadata(&path).ok()?;
+    if !md.is_file() || md.uid() != owner || euid(pid)? != owner {
+        return None;
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    let mut lines = text.lines();
+    let (started, exe) = lines.next()?.split_once(' ')?;
+    if Some(started.to_string()) != start_time(&pid.to_string()) {
+        return None;
+    }
+    let attached = lines.filter_map(|l| l.strip_prefix("attached ")).map(str::to_string).collect();
+    Some(Registration { exe: PathBuf::from(exe), attached })
+}
+
+/// Records this process (a program of the installation at `exe`) in its installation's
+/// registry; silent when it cannot (an installation made before the registry existed).
+pub fn register_self(exe: &Path) {
+    let Ok(inst) = Installation::from_program(exe) else { return };
+    let Some(started) = start_time("self") else { return };
+    let path = registry_dir(&inst).join(std::process::id().to_string());
+    let _ = std::fs::remove_file(&path); // a dead process's record with our pid (sticky dir: ours or nothing)
+    let _ = std::fs::write(&path, format!("{started} {}\n", exe.display()));
+}
+
+/// Adds a SysV segment this process attached to its registration.
+pub fn register_attached(inst: &Installation, needle: &str) {
+    use std::io::Write;
+    let path = registry_dir(inst).join(std::process::id().to_string());
+    if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(path) {
+        let _ = f.write_all(format!("attached {needle}\n").as_bytes());
+    }
 }
 
 pub fn read_process(pid: i32) -> Option<QmProcess> {
@@ -74,7 +176,7 @@ pub fn names_qm(argv: &[String], qm: &str) -> bool {
 
 /// Processes of this installation's programs that belong to queue manager `qm`.
 pub fn qm_processes(inst: &Installation, qm: &QmPaths) -> Vec<QmProcess> {
-    programs_under(&inst.inst_path)
+    programs_under(inst, &inst.inst_path)
         .into_iter()
         .filter_map(|(pid, _)| read_process(pid))
         .filter(|p| names_qm(&p.argv, &qm.name))
@@ -95,9 +197,7 @@ pub fn family(inst: &Installation, qm: &QmPaths) -> Vec<QmProcess> {
     qm_processes(inst, qm)
         .into_iter()
         .filter(|p| p.pid != me && QM_PROGRAMS.contains(&p.name.as_str()))
-        .filter(|p| {
-            std::fs::read_link(format!("/proc/{}/exe", p.pid)).map(|e| e.starts_with(&inst.bin_dir)).unwrap_or(false)
-        })
+        .filter(|p| exe_of(inst, p.pid).is_some_and(|e| e.starts_with(&inst.bin_dir)))
         .collect()
 }
 
@@ -115,7 +215,7 @@ pub fn holders(inst: &Installation, qm: &QmPaths) -> Vec<i32> {
 /// The execution controller of the local instance: amqzxma0 of this installation for this QM.
 pub fn controller(inst: &Installation, qm: &QmPaths) -> Option<QmProcess> {
     let exe = inst.bin_dir.join("amqzxma0");
-    programs_under(&inst.bin_dir)
+    programs_under(inst, &inst.bin_dir)
         .into_iter()
         .filter(|(_, e)| *e == exe)
         .filter_map(|(pid, _)| read_process(pid))
