@@ -99,7 +99,7 @@ mod tests {
         // A timed-out lookup is remembered for the run (user.rs), so the answer in time is
         // another user's: its home comes with it.
         let r = ProbeIdentity::lookup_within("nobody", Instant::now() + std::time::Duration::from_secs(5)).unwrap();
-        assert_eq!(r.home, PathBuf::from(nix::unistd::User::from_name("nobody").unwrap().unwrap().dir));
+        assert_eq!(r.home, nix::unistd::User::from_name("nobody").unwrap().unwrap().dir);
     }
 
     #[test]
