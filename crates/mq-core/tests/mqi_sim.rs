@@ -255,8 +255,8 @@ fn a_crashed_queue_manager_is_unavailable() {
 fn a_client_check_reaching_the_standby_is_classed_standby() {
     use mq_testkit::{eventually, port_open, Spawned, User};
     let (a, b) = Sim::multi_instance("QM1");
-    assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 0);
-    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30);
+    assert_eq!(a.mq("strmqm", &["-x", "QM1"]).rc, 0);
+    assert_eq!(b.mq("strmqm", &["-x", "QM1"]).rc, 30);
     let port = free_port();
     let mut lsr = Spawned::start(User::named("mqm").apply(std::process::Command::new(b.bin("runmqlsr")).args([
         "-t",

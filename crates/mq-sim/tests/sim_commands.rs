@@ -269,7 +269,7 @@ fn endmqm_target_times_only_from_9_2() {
     let old = Sim::install(&["--version", "9.1.0.0"]);
     old.ok("crtmqm", &["QMT"]);
     old.ok("strmqm", &["QMT"]);
-    let r = old.run("endmqm", &["-i", "-tp", "5", "QMT"]);
+    let r = old.mq("endmqm", &["-i", "-tp", "5", "QMT"]);
     assert_eq!(r.rc, 36, "{r:?}");
     assert_eq!(old.status("QMT"), "RUNNING");
     old.ok("endmqm", &["-i", "-r", "QMT"]);

@@ -27,7 +27,7 @@ fn log_replay_keeps_starting_and_strmqm_prints_its_progress() {
     assert_eq!(sim.mqsim(&["fault", "QM1", "set", "log-replay", "3"]).rc, 0);
     let t = Instant::now();
     let mut c = Command::new(sim.bin("strmqm"));
-    c.arg("QM1").stdout(Stdio::piped());
+    User::named(&sim.user).apply(&mut c).arg("QM1").stdout(Stdio::piped());
     let child = c.spawn().unwrap();
     // dspmq shows Starting while the log is replayed, with the execution controller already there.
     sim.wait_status("QM1", "STARTING", Duration::from_secs(2));
@@ -80,7 +80,9 @@ fn slow_endmqm_stays_ending_and_p_cuts_it_short() {
     assert_eq!(sim.status("QM1"), "QUIESCING");
     // endmqm -i meanwhile: Ending immediately, still slow; -p ends it at once.
     let t = Instant::now();
-    let mut i = Spawned::start(Command::new(sim.bin("endmqm")).args(["-i", "QM1"]).stdout(Stdio::null()));
+    let mut i = Spawned::start(
+        User::named(&sim.user).apply(&mut Command::new(sim.bin("endmqm"))).args(["-i", "QM1"]).stdout(Stdio::null()),
+    );
     sim.wait_status("QM1", "ENDING IMMEDIATELY", Duration::from_secs(2));
     assert_eq!(ends_within(&sim, &["-p", "QM1"], Duration::from_secs(10)), Some(0));
     assert_eq!(i.wait_within(Duration::from_secs(10)), Some(0));

@@ -111,8 +111,8 @@ fn a_third_instance_is_refused_with_47() {
 #[test]
 fn a_takeover_replays_the_log_starting_then_running() {
     let Pair { a, b } = pair();
-    assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 0);
-    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30);
+    assert_eq!(a.mq("strmqm", &["-x", "QM1"]).rc, 0);
+    assert_eq!(b.mq("strmqm", &["-x", "QM1"]).rc, 30);
     // The replay is B's: faults are node-local.
     assert_eq!(b.mqsim(&["fault", "QM1", "set", "log-replay", "3"]).rc, 0);
     let t = std::time::Instant::now();
@@ -132,8 +132,8 @@ fn a_dead_nodes_lock_lease_keeps_running_elsewhere_until_it_runs_out() {
     let Pair { a, b } = pair();
     // A's NFS client holds its lock as a 3 s lease (the default of a Linux NFS server is 90 s).
     assert_eq!(a.mqsim(&["fault", "QM1", "set", "lock-lease", "3"]).rc, 0);
-    assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 0);
-    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30);
+    assert_eq!(a.mq("strmqm", &["-x", "QM1"]).rc, 0);
+    assert_eq!(b.mq("strmqm", &["-x", "QM1"]).rc, 30);
     let t = std::time::Instant::now();
     assert_eq!(a.mqsim(&["crash", "QM1"]).rc, 0);
     // The standby cannot take the lock while the lease lasts.
@@ -144,17 +144,17 @@ fn a_dead_nodes_lock_lease_keeps_running_elsewhere_until_it_runs_out() {
     b.ok("endmqm", &["-w", "QM1"]);
 
     // Without a standby: B's plain strmqm sees Running elsewhere until the lease runs out, then starts.
-    assert_eq!(a.run("strmqm", &["QM1"]).rc, 0);
+    assert_eq!(a.mq("strmqm", &["QM1"]).rc, 0);
     assert_eq!(a.mqsim(&["crash", "QM1"]).rc, 0);
     let t = std::time::Instant::now();
     assert_eq!(b.status("QM1"), "RUNNING ELSEWHERE");
-    assert_ne!(b.run("strmqm", &["QM1"]).rc, 0, "strmqm inside the lease");
+    assert_ne!(b.mq("strmqm", &["QM1"]).rc, 0, "strmqm inside the lease");
     eventually("the lease to run out", Duration::from_secs(10), || match b.status("QM1") {
         s if s == "ENDED UNEXPECTEDLY" => Ok(()),
         s => Err(s),
     });
     assert!(t.elapsed() >= Duration::from_secs(2), "the lease ran out early: {:?}", t.elapsed());
-    assert_eq!(b.run("strmqm", &["QM1"]).rc, 0);
+    assert_eq!(b.mq("strmqm", &["QM1"]).rc, 0);
     assert_eq!(b.status("QM1"), "RUNNING");
     // An orderly end releases the lock at once: no lease is left behind.
     b.ok("endmqm", &["-w", "QM1"]);
@@ -180,8 +180,8 @@ fn standby_runs_the_documented_process_set_per_version() {
         ("10.0.0.0", vec!["amqzfuma", "amqzmgr0", "amqzmuc0", "amqzxma0"]),
     ] {
         let (a, b) = Sim::multi_instance_of(version, "QM1");
-        assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 0, "{version}");
-        assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30, "{version}");
+        assert_eq!(a.mq("strmqm", &["-x", "QM1"]).rc, 0, "{version}");
+        assert_eq!(b.mq("strmqm", &["-x", "QM1"]).rc, 30, "{version}");
         assert_eq!(programs(&b), standby, "{version}: the standby's processes");
         assert!(programs(&a).contains(&"amqzmur0".to_string()), "{version}: {:?}", programs(&a));
         // The standby's programs run as IBM's ps listing shows them: full path, -m QM.
@@ -194,8 +194,8 @@ fn standby_runs_the_documented_process_set_per_version() {
         b.wait_status("QM1", "RUNNING", Duration::from_secs(10));
         assert_eq!(programs(&b), active, "{version}: after the takeover B runs A's family, each once");
         // endmqm -x on a standby leaves none of its processes.
-        assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 30, "{version}");
-        assert_eq!(a.run("endmqm", &["-x", "QM1"]).rc, 0, "{version}");
+        assert_eq!(a.mq("strmqm", &["-x", "QM1"]).rc, 30, "{version}");
+        assert_eq!(a.mq("endmqm", &["-x", "QM1"]).rc, 0, "{version}");
         assert!(a.processes().is_empty(), "{version}: {:?}", programs(&a));
         b.ok("endmqm", &["-i", "QM1"]);
     }
@@ -206,8 +206,8 @@ fn standby_runs_the_documented_process_set_per_version() {
 #[test]
 fn a_client_reaching_the_standby_gets_2543() {
     let Pair { a, b } = pair();
-    assert_eq!(a.run("strmqm", &["-x", "QM1"]).rc, 0);
-    assert_eq!(b.run("strmqm", &["-x", "QM1"]).rc, 30);
+    assert_eq!(a.mq("strmqm", &["-x", "QM1"]).rc, 0);
+    assert_eq!(b.mq("strmqm", &["-x", "QM1"]).rc, 30);
     let port = free_port();
     let mut lsr = Spawned::start(User::named("mqm").apply(Command::new(b.bin("runmqlsr")).args([
         "-t",

@@ -13,7 +13,9 @@ use mq_testkit::*;
 fn migration_node() -> (Sim, Sim) {
     let one = Sim::install(&[]);
     let two = one.install_in_root("opt/mqm94", &["--name", "Installation2", "--version", "9.4.0.0"]);
-    one.ok("setmqinst", &["-i", "-n", "Installation1"]);
+    // setmqinst is root's (it writes /usr/bin), not the mq user's.
+    let r = one.run("setmqinst", &["-i", "-n", "Installation1"]);
+    assert_eq!(r.rc, 0, "{r:?}");
     (one, two)
 }
 
@@ -76,7 +78,9 @@ fn a_queue_manager_of_the_second_installation_runs_with_that_installations_progr
 fn without_an_installation_name_the_primary_installation_is_used_and_no_primary_key_is_needed() {
     let one = Sim::install(&[]);
     let two = one.install_in_root("opt/mqm94", &["--name", "Installation2", "--version", "9.4.0.0"]);
-    one.ok("setmqinst", &["-i", "-n", "Installation2"]);
+    // setmqinst is root's (it writes /usr/bin), not the mq user's.
+    let r = one.run("setmqinst", &["-i", "-n", "Installation2"]);
+    assert_eq!(r.rc, 0, "{r:?}");
     let qm = qm_name("P");
     assert_eq!(two.mq("crtmqm", &[&qm]).rc, 0);
     // A stanza that names no installation (as before MQ 7.1): only the primary links can tell.
