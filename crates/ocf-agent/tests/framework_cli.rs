@@ -15,11 +15,15 @@ fn unknown_and_unsupported_actions_exit_3_with_a_reason() {
             assert!(r.contains(action), "{agent} {action}: reason '{r}'");
         }
     }
-    // reload-agent exists only where parameters are reloadable.
-    assert_eq!(
-        links.run("ibmmq-listener", "reload-agent", &[("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "1")]).rc,
-        3
-    );
+    // reload-agent exists where parameters are reloadable: in all three, trace_ra and trace_file.
+    for agent in ["ibmmq-listener", "ibmmq-trigger"] {
+        let o = links.run(
+            agent,
+            "reload-agent",
+            &[("OCF_RESKEY_qmgr", "QM1"), ("OCF_RESKEY_port", "1"), ("OCF_RESKEY_initq", "Q")],
+        );
+        assert_eq!(o.rc, 0, "{agent} reload-agent: {}", o.stderr);
+    }
 }
 
 #[test]
