@@ -24,7 +24,7 @@ pub struct ClientCheck {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IbmmqParams {
     pub qmgr: QmName,
-    /// None: the owner of the queue manager's data directory, else mqm (decided on the node).
+    /// None: the running controller's effective user, else the data directory's owner, else mqm (decided on the node).
     pub mq_user: Option<String>,
     /// None: the primary installation, else /opt/mqm (decided on the node).
     pub mq_installation: Option<PathBuf>,
@@ -154,9 +154,12 @@ pub const MQ_USER: ParamSpec = ParamSpec {
     reloadable: false,
     shortdesc: "User that runs the MQ commands",
     longdesc: "The operating-system user the agent runs the queue manager's MQ commands (strmqm, endmqm, \
-runmqsc, runmqlsr, runmqtrm) and its MQI checks as. Default: the owner of the queue manager's data directory (symbolic links followed), \
-else mqm. A user other than the owner must be a member of the mq group (the group of the data directory, \
-normally mqm). The agent switches to this user itself (no su, no login shell).",
+runmqsc, runmqlsr, runmqtrm) and its MQI checks as; never root (uid 0 is refused). Default: the effective \
+user of the queue manager's running execution controller (the Uid line of /proc/PID/status: MQ's programs are \
+set-user-id), else the owner of its data directory, else mqm; a derived user must be a member of the mq \
+group and not root, or the agent refuses and says to set mq_user. A user other than the owner must be a \
+member of the mq group (the group of the data directory, normally mqm). The agent switches to this user \
+itself (no su, no login shell).",
 };
 
 pub const MQ_INSTALLATION: ParamSpec = ParamSpec {
