@@ -431,10 +431,7 @@ fn standby(ctrl: &Arc<Controller>) -> Option<(lock::Held, Kids)> {
             // The lock came free, but a dead node's NFSv4 lease may still hold it on the server.
             while lock::lease_elsewhere(qm, &inst.node).is_some() {
                 if ctrl.shared.lock().unwrap().standby_end {
-                    end_kids(kids);
-                    drop(standby_lock);
-                    let _ = std::fs::remove_file(&mark);
-                    let _ = std::fs::remove_file(inst.run_dir(qm).join("role"));
+                    leave_standby(inst, qm, kids, standby_lock, &mark);
                     return None;
                 }
                 std::thread::sleep(Duration::from_millis(100));
@@ -462,13 +459,19 @@ fn standby(ctrl: &Arc<Controller>) -> Option<(lock::Held, Kids)> {
             };
         }
         if ctrl.shared.lock().unwrap().standby_end {
-            end_kids(kids);
-            drop(standby_lock);
-            let _ = std::fs::remove_file(&mark);
-            let _ = std::fs::remove_file(inst.run_dir(qm).join("role"));
+            leave_standby(inst, qm, kids, standby_lock, &mark);
             return None;
         }
     }
+}
+
+/// A standby told to end (endmqm -x, or the active's end) before it took over: its children
+/// end, then its lock, mark and role go.
+fn leave_standby(inst: &Installation, qm: &QmPaths, kids: Kids, standby_lock: lock::Held, mark: &std::path::Path) {
+    end_kids(kids);
+    drop(standby_lock);
+    let _ = std::fs::remove_file(mark);
+    let _ = std::fs::remove_file(inst.run_dir(qm).join("role"));
 }
 
 /// Runs the active instance; `standby_kids` are the processes a standby that takes over already
