@@ -99,13 +99,7 @@ impl Ocf {
         unsafe {
             c.pre_exec(move || {
                 let failed = || Err(std::io::Error::last_os_error());
-                if libc::unshare(libc::CLONE_NEWNS) != 0 {
-                    return failed();
-                }
-                let private = libc::MS_REC | libc::MS_PRIVATE;
-                if libc::mount(std::ptr::null(), slash.as_ptr(), std::ptr::null(), private, std::ptr::null()) != 0 {
-                    return failed();
-                }
+                private_mount_namespace(&slash)?;
                 for (target, opts) in &overlays {
                     let flags = libc::MS_RDONLY;
                     if libc::mount(overlay.as_ptr(), target.as_ptr(), overlay.as_ptr(), flags, opts.as_ptr().cast())
@@ -126,6 +120,20 @@ impl Ocf {
         c.arg(action).env_clear().envs(self.vars.iter().map(|(k, v)| (k, v)));
         Spawned::start(c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()))
     }
+}
+
+/// In a forked child before exec: a mount namespace of its own, with every mount private, so that
+/// nothing mounted in it reaches the machine's namespace. Only system calls (async-signal-safe);
+/// `slash` is "/", made before the fork.
+unsafe fn private_mount_namespace(slash: &CString) -> std::io::Result<()> {
+    if libc::unshare(libc::CLONE_NEWNS) != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let private = libc::MS_REC | libc::MS_PRIVATE;
+    if libc::mount(std::ptr::null(), slash.as_ptr(), std::ptr::null(), private, std::ptr::null()) != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// A directory of links named like the installed agents (as the RPM lays them out).
@@ -179,14 +187,8 @@ impl Links {
         unsafe {
             c.pre_exec(move || {
                 let failed = || Err(std::io::Error::last_os_error());
-                if libc::unshare(libc::CLONE_NEWNS) != 0 {
-                    return failed();
-                }
                 // Nothing of this mount may reach the machine's own namespace.
-                let private = libc::MS_REC | libc::MS_PRIVATE;
-                if libc::mount(std::ptr::null(), root.as_ptr(), std::ptr::null(), private, std::ptr::null()) != 0 {
-                    return failed();
-                }
+                private_mount_namespace(&root)?;
                 let fd = libc::open(dev.as_ptr(), libc::O_RDWR);
                 if fd < 0 || libc::dup2(fd, FD) != FD {
                     return failed();
