@@ -253,20 +253,11 @@ fn a_crashed_queue_manager_is_unavailable() {
 // answered", not as "the queue manager is down" (docs/reference/mqi.md#standby-reason).
 #[test]
 fn a_client_check_reaching_the_standby_is_classed_standby() {
-    use mq_testkit::{eventually, port_open, Spawned, User};
     let (a, b) = Sim::multi_instance("QM1");
     assert_eq!(a.mq("strmqm", &["-x", "QM1"]).rc, 0);
     assert_eq!(b.mq("strmqm", &["-x", "QM1"]).rc, 30);
-    let port = free_port();
-    let mut lsr = Spawned::start(User::named("mqm").apply(std::process::Command::new(b.bin("runmqlsr")).args([
-        "-t",
-        "tcp",
-        "-p",
-        &port.to_string(),
-        "-m",
-        "QM1",
-    ])));
-    eventually(&format!("the standby's listener to bind {port}"), Duration::from_secs(10), || port_open(port));
+    // The listener an administrator runs by hand on the standby's node.
+    let (mut lsr, port) = b.listen_for("QM1", Duration::from_secs(10));
     let mqm = ProbeIdentity::lookup("mqm").expect("user mqm: run tests/setup.sh as root first");
     let target = MqiTarget::new(&b.inst(), mqm, QmName::new("QM1").unwrap());
     let steps =

@@ -3,7 +3,6 @@
 //! takeover, rc 31 / 43, and dspmq -x instance lines.
 
 use mq_testkit::*;
-use std::process::Command;
 use std::time::Duration;
 
 struct Pair {
@@ -208,16 +207,8 @@ fn a_client_reaching_the_standby_gets_2543() {
     let Pair { a, b } = pair();
     assert_eq!(a.mq("strmqm", &["-x", "QM1"]).rc, 0);
     assert_eq!(b.mq("strmqm", &["-x", "QM1"]).rc, 30);
-    let port = free_port();
-    let mut lsr = Spawned::start(User::named("mqm").apply(Command::new(b.bin("runmqlsr")).args([
-        "-t",
-        "tcp",
-        "-p",
-        &port.to_string(),
-        "-m",
-        "QM1",
-    ])));
-    eventually(&format!("the standby's listener to bind {port}"), Duration::from_secs(10), || port_open(port));
+    // The listener an administrator runs by hand on the standby's node.
+    let (mut lsr, port) = b.listen_for("QM1", Duration::from_secs(10));
     let server = format!("SYSTEM.DEF.SVRCONN/TCP/127.0.0.1({port})");
     let o = b.program(
         Some(User::named("mqm")),

@@ -167,6 +167,23 @@ impl Sim {
         r
     }
 
+    /// runmqlsr for `qm` (by the mq user) on a free loopback port, once it accepts connections
+    /// (within `within`); killed on Drop of the Spawned. On a standby's node it is the listener an
+    /// administrator runs there by hand.
+    pub fn listen_for(&self, qm: &str, within: Duration) -> (Spawned, u16) {
+        let port = free_port();
+        let lsr = Spawned::start(
+            User::named(&self.user)
+                .apply(&mut Command::new(self.bin("runmqlsr")))
+                .args(["-m", qm, "-t", "tcp", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        eventually(&format!("runmqlsr of {qm} to listen on {port}"), within, || port_open(port));
+        (lsr, port)
+    }
+
     /// `mqsim VERB ROOT REST...`.
     pub fn mqsim(&self, args: &[&str]) -> Run {
         run(Command::new(mqsim_exe()).arg(args[0]).arg(&self.root).args(&args[1..]))
@@ -365,19 +382,7 @@ impl SimQm {
     /// runmqlsr (by the mq user) on a free loopback port, once it accepts connections; killed on Drop
     /// of the Spawned.
     pub fn listen(&self) -> (Spawned, u16) {
-        let port = free_port();
-        let lsr = Spawned::start(
-            User::named(&self.user)
-                .apply(&mut Command::new(self.bin("runmqlsr")))
-                .args(["-m", &self.qm, "-t", "tcp", "-p", &port.to_string()])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        );
-        eventually(&format!("runmqlsr of {} to listen on {port}", self.qm), Duration::from_secs(20), || {
-            port_open(port)
-        });
-        (lsr, port)
+        self.sim.listen_for(&self.qm, Duration::from_secs(20))
     }
 
     /// Pids of this queue manager's processes.

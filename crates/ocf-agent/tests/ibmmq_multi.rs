@@ -3,7 +3,7 @@
 //! every action's exit code and the state dspmq and /proc show after it, switchover by demote,
 //! and a takeover when the active instance's processes die. Run as root (tests/setup.sh first).
 
-use mq_testkit::{eventually, free_port, port_open, qm_pids, Ocf, Run, Sim, Spawned, User};
+use mq_testkit::{eventually, qm_pids, Ocf, Run, Sim};
 
 use std::time::{Duration, Instant};
 
@@ -371,16 +371,8 @@ fn a_client_check_reaching_the_standby_degrades_not_fails() {
     );
     assert_eq!(r.rc, 0, "notify: {r:?}");
     assert_eq!(b.status(qm), "RUNNING AS STANDBY");
-    let port = free_port();
-    let mut lsr = Spawned::start(User::named("mqm").apply(std::process::Command::new(b.bin("runmqlsr")).args([
-        "-t",
-        "tcp",
-        "-p",
-        &port.to_string(),
-        "-m",
-        qm,
-    ])));
-    eventually(&format!("the standby's listener to bind {port}"), Duration::from_secs(10), || port_open(port));
+    // The listener an administrator runs by hand on the standby's node.
+    let (mut lsr, port) = b.listen_for(qm, Duration::from_secs(10));
     let conname = format!("127.0.0.1({port})");
     let r = a.agent(
         "monitor",
