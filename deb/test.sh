@@ -17,16 +17,10 @@ cd "$(dirname "$0")/.."
 root=$PWD
 agents=(ibmmq ibmmq-listener ibmmq-trigger)
 
-# ok, bad, check, summary; exe_pids
+# ok, bad, check, quiet, summary; exe_pids
 # shellcheck source=tests/cluster/lib.sh
 source tests/cluster/lib.sh
 [ "$(id -u)" = 0 ] || die "run as root (dpkg -i)"
-quiet_ok() { # quiet_ok COMMAND...: its output only when it fails
-    local log rc=0
-    log=$("$@" 2>&1) || rc=$?
-    [ "$rc" = 0 ] || printf '%s\n' "$log" | sed 's/^/    | /' | tail -20
-    return "$rc"
-}
 for t in dpkg dpkg-deb lintian crm_resource pcs crm man xmllint; do
     command -v "$t" >/dev/null || die "deb/test.sh: '$t' not found (run tests/setup.sh as root)"
 done
@@ -99,9 +93,9 @@ check "dpkg -i $(basename "$deb") (exit $rc)" test "$rc" = 0
 check "dpkg -s: mqha is installed" bash -c 'dpkg-query -W -f="\${Status}" mqha | grep -q "install ok installed"'
 check "dpkg --verify mqha: the installed files are intact" dpkg --verify mqha
 for a in "${agents[@]}"; do
-    check "crm_resource --show-metadata ocf:mqha:$a" quiet_ok crm_resource --show-metadata "ocf:mqha:$a"
-    check "pcs resource describe ocf:mqha:$a" quiet_ok pcs resource describe "ocf:mqha:$a"
-    check "crm ra info ocf:mqha:$a" quiet_ok crm ra info "ocf:mqha:$a"
+    check "crm_resource --show-metadata ocf:mqha:$a" quiet crm_resource --show-metadata "ocf:mqha:$a"
+    check "pcs resource describe ocf:mqha:$a" quiet pcs resource describe "ocf:mqha:$a"
+    check "crm ra info ocf:mqha:$a" quiet crm ra info "ocf:mqha:$a"
     check "man -w ocf_mqha_$a finds the installed page" bash -c '[ "$(man -w "$1")" = "/usr/share/man/man7/$1.7.gz" ]' _ "ocf_mqha_$a"
 done
 check "crm_resource --list-agents ocf:mqha lists the three agents" \

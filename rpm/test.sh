@@ -20,15 +20,9 @@ agents=(ibmmq ibmmq-listener ibmmq-trigger)
 pcs_rng=/usr/share/pcs/data/ocf-1.1.rng
 ra_dtd_dir=/usr/share/resource-agents
 
-# ok, bad, check (counted; a failed check does not stop the run), summary; exe_pids
+# ok, bad, check (counted; a failed check does not stop the run), quiet, summary; exe_pids
 # shellcheck source=tests/cluster/lib.sh
 source tests/cluster/lib.sh
-quiet() { # quiet COMMAND...: its output only when it fails (xmllint talks even when all is well)
-    local log rc=0
-    log=$("$@" 2>&1) || rc=$?
-    [ "$rc" = 0 ] || printf '%s\n' "$log" | sed 's/^/    | /' | tail -20
-    return "$rc"
-}
 
 for t in rpm rpm2cpio cpio rpmlint xmllint xsltproc objdump readelf groff setpriv unshare; do
     command -v "$t" >/dev/null || { echo "rpm/test.sh: '$t' not found (run tests/setup.sh as root)" >&2; exit 1; }

@@ -43,6 +43,15 @@ contains() {
 
 section() { printf '\n-- %s\n' "$*"; }
 
+# quiet COMMAND... — runs COMMAND, showing its output (indented, last 20 lines) only when it fails;
+# for `check` of tools that talk even when all is well (xmllint, pcs, crm).
+quiet() {
+    local log rc=0
+    log=$("$@" 2>&1) || rc=$?
+    [ "$rc" = 0 ] || printf '%s\n' "$log" | sed 's/^/    | /' | tail -20
+    return "$rc"
+}
+
 # summary [LABEL] — "N passed, N failed" (after "LABEL: "); fails when any assertion failed.
 summary() {
     printf '%s%s passed, %s failed\n' "${1:+$1: }" "$ASSERT_PASSED" "$ASSERT_FAILED"
