@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -416,15 +416,21 @@ fn produce(o: &Opts) -> Result<u8, String> {
     let mut c = Client::new(&mqi, &t, mq::MQOO_OUTPUT);
     let mut backoff = BACKOFF_MIN;
     let mut n = 1u64;
-    let acked = AtomicU64::new(0);
+    let mut next_due = start as f64;
+    let mut acked = 0u64;
     while n <= count && now_ms() < deadline && !TERM.load(Ordering::SeqCst) {
         if !ensure_connected(&mut c, &journal, &mut backoff, deadline, n) {
             continue;
         }
-        if let Some(r) = o.rate {
-            let due = start + ((n - 1) as f64 * 1000.0 / r) as u64;
-            if due > now_ms() {
-                nap(Duration::from_millis(due - now_ms()), deadline);
+        if o.rate.is_some() {
+            // The next put is due 1/R after the previous one; after an outage the load resumes
+            // at its rate instead of bursting to catch up.
+            let now = now_ms() as f64;
+            if now > next_due + 1000.0 {
+                next_due = now;
+            }
+            if next_due > now {
+                nap(Duration::from_millis((next_due - now) as u64), deadline);
                 if now_ms() >= deadline || TERM.load(Ordering::SeqCst) {
                     break;
                 }
@@ -438,8 +444,11 @@ fn produce(o: &Opts) -> Result<u8, String> {
         match c.commit() {
             Ok(()) => {
                 journal.line(&format!("ack {n}"));
-                acked.fetch_add(1, Ordering::SeqCst);
+                acked += 1;
                 n += 1;
+                if let Some(r) = o.rate {
+                    next_due += 1000.0 / r;
+                }
             }
             Err(f) if f.reason == mq::MQRC_BACKED_OUT => {
                 journal.line(&format!("fail {n} {} {}", f.verb, f.reason));
@@ -459,7 +468,6 @@ fn produce(o: &Opts) -> Result<u8, String> {
         "time"
     };
     drop(c);
-    let acked = acked.load(Ordering::SeqCst);
     journal.line(&format!("end produce acked={acked} reason={why}"));
     println!("produced: {acked} acknowledged of {count} in {} ms (ended by {why})", now_ms() - start);
     Ok(0)
