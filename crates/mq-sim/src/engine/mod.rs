@@ -649,7 +649,8 @@ impl Engine {
 
     /// Rewrites the persistent messages of one queue: the committed ones, those on the queue
     /// and those an open unit of work got (a restart would reinstate them), never an
-    /// uncommitted put.
+    /// uncommitted put. A message reinstated by a restart keeps the BackoutCount it had before
+    /// that unit of work (HardenGetBackout not modelled; UNCONFIRMED).
     pub(crate) fn save_queue(&self, st: &State, queue: &str) {
         let on_queue = st.queues.get(queue).into_iter().flat_map(|q| q.msgs.iter()).filter(|m| m.uncommitted.is_none());
         let held = st.conns.values().flat_map(|c| c.uow.gets.iter()).filter(|(q, _)| q == queue).map(|(_, m)| m);

@@ -517,7 +517,8 @@ fn select(rt: &QueueRt, md: &MsgDesc, match_options: i32, fifo: bool, after: Opt
     let want_correl = match_options & 2 != 0 && md.correl_id != [0; 24];
     let mut best: Option<(usize, i32, u64)> = None;
     for (i, m) in rt.msgs.iter().enumerate() {
-        // An uncommitted put is seen by no get or browse, its own connection's included.
+        // An uncommitted put is seen by no get or browse, its own connection's included (IBM says
+        // "other programs"; that the putter cannot get it either is UNCONFIRMED: the stricter choice).
         if m.uncommitted.is_some() {
             continue;
         }
