@@ -250,3 +250,21 @@ fn bad_input_is_refused_naming_the_value() {
     assert_eq!(r.rc, 2, "{r:?}");
     assert!(r.stderr.contains(":2: not a journal line"), "{r:?}");
 }
+
+#[test]
+fn a_drain_that_cannot_reach_the_queue_manager_is_an_error_not_a_verdict() {
+    let sim = Sim::install(&["--version", "9.3.0.0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p");
+    std::fs::write(&p, "100 start produce\n110 ack 1\n").unwrap();
+    // Nothing listens on this port: every connect fails with 2538 until --drain-seconds.
+    let port = free_port();
+    let mut args = vec!["report".to_string(), "--drain".into(), "--drain-seconds".into(), "2".into()];
+    args.extend(["--produced".to_string(), p.display().to_string(), "--consumed".into(), p.display().to_string()]);
+    args.extend(conn_args(&sim, port));
+    let r = run(Command::new(mqload()).args(&args).env_remove("LD_LIBRARY_PATH"));
+    assert_eq!(r.rc, 2, "{r:?}");
+    assert!(r.stderr.contains("--drain: the queue was not emptied within 2 s"), "{r:?}");
+    assert!(r.stderr.contains("MQCONNX 2538"), "{r:?}");
+    assert!(!r.stdout.contains("messages:"), "no verdict without the drain: {r:?}");
+}
