@@ -728,19 +728,24 @@ pub unsafe extern "C" fn MQINQ(
     }
 }
 
-/// No unit of work is ever open (every put/get runs outside syncpoint): commit and back out
-/// have nothing to do, on a valid connection.
+/// MQCMIT: the engine makes the connection's unit of work final (docs/reference/mqi.md#units-of-work).
+/// A connection that broke (2009) leaves the outcome to the queue manager, which backs it out
+/// when it notices the end of the connection.
 #[no_mangle]
 pub unsafe extern "C" fn MQCMIT(hconn: MQLONG, cc: PMQLONG, rc: PMQLONG) {
-    match lookup(hconn) {
-        Ok(_) => set(cc, rc, MQCC_OK, 0),
+    match with_conn(hconn, &Request::Commit) {
+        Ok((c, r, _)) => set(cc, rc, c, r),
         Err(r) => set(cc, rc, MQCC_FAILED, r),
     }
 }
 
+/// MQBACK: the engine undoes the connection's unit of work.
 #[no_mangle]
 pub unsafe extern "C" fn MQBACK(hconn: MQLONG, cc: PMQLONG, rc: PMQLONG) {
-    MQCMIT(hconn, cc, rc)
+    match with_conn(hconn, &Request::Backout) {
+        Ok((c, r, _)) => set(cc, rc, c, r),
+        Err(r) => set(cc, rc, MQCC_FAILED, r),
+    }
 }
 
 // The rest of the MQI that libmqm-sys's dlopen2 MqWrapper requires (docs/reference/mqi.md#dlopen2-required-symbols):

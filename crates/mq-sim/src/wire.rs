@@ -191,6 +191,10 @@ pub enum Request {
         hobj: i32,
         selectors: Vec<i32>,
     },
+    /// MQCMIT / MQBACK of the connection's unit of work.
+    Commit,
+    Backout,
+    /// MQDISC: commits the unit of work (the end of the socket without it backs out).
     Disconnect,
 }
 

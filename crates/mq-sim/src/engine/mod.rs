@@ -199,6 +199,9 @@ pub(crate) struct Msg {
     pub seq: u64,
     /// MQMD Expiry (tenths of a second) turned into a deadline; None = MQEI_UNLIMITED.
     pub expires: Option<std::time::Instant>,
+    /// Put under syncpoint by this connection and not yet committed: counted in CURDEPTH, seen
+    /// by no MQGET (not even the putter's), never in the journal (docs/reference/mqi.md#units-of-work).
+    pub uncommitted: Option<u64>,
 }
 
 impl Msg {
@@ -207,7 +210,7 @@ impl Msg {
         // keeps the remaining time across a restart).
         let expires =
             (md.expiry > 0).then(|| std::time::Instant::now() + Duration::from_millis(md.expiry as u64 * 100));
-        Msg { md, data, seq, expires }
+        Msg { md, data, seq, expires, uncommitted: None }
     }
 
     pub fn persistent(&self) -> bool {
@@ -258,6 +261,25 @@ pub(crate) struct Conn {
     pub started: (String, String),
     /// The connection's socket, polled while a call waits so a dead process is noticed at once.
     pub fd: i32,
+    /// Its unit of work: what MQCMIT makes final and MQBACK undoes.
+    pub uow: Uow,
+}
+
+/// A connection's open unit of work (docs/reference/mqi.md#units-of-work).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Uow {
+    /// Messages it put under syncpoint: (queue, seq), still on the queue, marked uncommitted.
+    pub puts: Vec<(String, u64)>,
+    /// Messages it got under syncpoint: off the queue (CURDEPTH no longer counts them), kept
+    /// here to be reinstated by a backout.
+    pub gets: Vec<(String, Msg)>,
+}
+
+impl Uow {
+    /// Uncommitted messages, as MAXUMSGS counts them.
+    pub fn len(&self) -> usize {
+        self.puts.len() + self.gets.len()
+    }
 }
 
 /// Everything behind the engine's lock.
@@ -490,8 +512,10 @@ impl Engine {
                 break;
             }
         }
+        // The socket ended without MQDISC: the application ended (normally or not) or its
+        // connection broke; its unit of work is backed out.
         if let Some(id) = session.conn.take() {
-            self.disconnect(id);
+            self.disconnect(id, false);
         }
     }
 
@@ -517,8 +541,8 @@ impl Engine {
             }
             Request::Disconnect => {
                 if let Some(id) = session.conn.take() {
-                    self.disconnect(id);
-                    mqi::ok(MqiBody::None)
+                    // A normal MQDISC commits the unit of work (docs/reference/mqi.md#units-of-work).
+                    self.disconnect(id, true)
                 } else {
                     mqi::fail(mqi::MQRC_HCONN_ERROR)
                 }
@@ -593,15 +617,18 @@ impl Engine {
                 handles: BTreeMap::new(),
                 started: store::mqsc_now(),
                 fd: session.fd,
+                uow: Uow::default(),
             },
         );
         session.conn = Some(id);
         mqi::ok(MqiBody::Connected { qm_name: self.qm.name.clone() })
     }
 
-    /// MQDISC or the end of the connection's socket (process death): close every handle.
-    pub(crate) fn disconnect(&self, id: u64) {
+    /// MQDISC (`commit`) or the end of the connection's socket (process death, broken
+    /// connection): settle the unit of work, close every handle. The MQDISC reply.
+    pub(crate) fn disconnect(&self, id: u64, commit: bool) -> Response {
         let mut st = self.lock();
+        let reply = if commit { mqi::commit(self, &mut st, id) } else { mqi::backout(self, &mut st, id) };
         if let Some(conn) = st.conns.remove(&id) {
             for h in conn.handles.values() {
                 mqi::release_handle(self, &mut st, id, h);
@@ -609,6 +636,7 @@ impl Engine {
         }
         drop(st);
         self.changed.notify_all();
+        reply
     }
 
     /// Saves the catalogue after a definition changed. Failure is logged on stderr (the
@@ -619,19 +647,19 @@ impl Engine {
         }
     }
 
-    /// Rewrites the persistent messages of one queue.
+    /// Rewrites the persistent messages of one queue: the committed ones, those on the queue
+    /// and those an open unit of work got (a restart would reinstate them), never an
+    /// uncommitted put. A message reinstated by a restart keeps the BackoutCount it had before
+    /// that unit of work (HardenGetBackout not modelled; UNCONFIRMED).
     pub(crate) fn save_queue(&self, st: &State, queue: &str) {
-        let msgs: Vec<store::StoredMsg> = st
-            .queues
-            .get(queue)
-            .map(|q| {
-                q.msgs
-                    .iter()
-                    .filter(|m| m.persistent())
-                    .map(|m| store::StoredMsg { md: m.md.clone(), data: m.data.clone(), seq: m.seq })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let on_queue = st.queues.get(queue).into_iter().flat_map(|q| q.msgs.iter()).filter(|m| m.uncommitted.is_none());
+        let held = st.conns.values().flat_map(|c| c.uow.gets.iter()).filter(|(q, _)| q == queue).map(|(_, m)| m);
+        let mut msgs: Vec<store::StoredMsg> = on_queue
+            .chain(held)
+            .filter(|m| m.persistent())
+            .map(|m| store::StoredMsg { md: m.md.clone(), data: m.data.clone(), seq: m.seq })
+            .collect();
+        msgs.sort_by_key(|m| m.seq);
         if let Err(e) = store::save_queue(&self.qm.log_dir, queue, &msgs) {
             eprintln!("mqsim engine {}: {e}", self.qm.name);
         }
@@ -687,9 +715,11 @@ impl Engine {
     pub fn shutdown(&self) {
         let mut st = self.lock();
         st.run = RunState::Stopping;
-        // Temporary dynamic queues die with the queue manager.
+        // Temporary dynamic queues die with the queue manager; units of work still open are
+        // backed out (docs/reference/mqi.md#units-of-work).
         let ids: Vec<u64> = st.conns.keys().copied().collect();
         for id in ids {
+            mqi::backout(self, &mut st, id);
             if let Some(conn) = st.conns.remove(&id) {
                 for h in conn.handles.values() {
                     mqi::release_handle(self, &mut st, id, h);

@@ -1,5 +1,6 @@
 //! MQI verb semantics on the engine's state: MQOPEN (local, model -> dynamic, queue manager),
-//! MQCLOSE, MQPUT, MQPUT1, MQGET (with waits), MQINQ, with IBM's reason codes (docs/reference/mqi.md#reason-codes).
+//! MQCLOSE, MQPUT, MQPUT1, MQGET (with waits), MQINQ, MQCMIT, MQBACK and units of work, with IBM's
+//! reason codes (docs/reference/mqi.md#reason-codes, docs/reference/mqi.md#units-of-work).
 
 use super::objects::{ObjType, ObjectDef};
 use super::{auth, Engine, Handle, Msg, Ns, QueueRt, RunState, State, Target};
@@ -11,6 +12,8 @@ pub const MQCC_WARNING: i32 = 1;
 pub const MQCC_FAILED: i32 = 2;
 
 pub const MQRC_ALREADY_CONNECTED: i32 = 2002;
+pub const MQRC_BACKED_OUT: i32 = 2003;
+pub const MQRC_SYNCPOINT_LIMIT_REACHED: i32 = 2024;
 pub const MQRC_CONNECTION_BROKEN: i32 = 2009;
 pub const MQRC_HCONN_ERROR: i32 = 2018;
 pub const MQRC_HOBJ_ERROR: i32 = 2019;
@@ -59,11 +62,16 @@ pub const MQOO_SET: i32 = 0x40;
 pub const MQCO_DELETE: i32 = 0x1;
 pub const MQCO_DELETE_PURGE: i32 = 0x2;
 
+pub const MQPMO_SYNCPOINT: i32 = 0x2;
+pub const MQPMO_NO_SYNCPOINT: i32 = 0x4;
 pub const MQPMO_NEW_MSG_ID: i32 = 0x40;
 pub const MQPMO_NEW_CORREL_ID: i32 = 0x80;
 pub const MQPMO_FAIL_IF_QUIESCING: i32 = 0x2000;
 
 pub const MQGMO_WAIT: i32 = 0x1;
+pub const MQGMO_SYNCPOINT: i32 = 0x2;
+pub const MQGMO_NO_SYNCPOINT: i32 = 0x4;
+pub const MQGMO_SYNCPOINT_IF_PERSISTENT: i32 = 0x1000;
 pub const MQGMO_BROWSE_FIRST: i32 = 0x10;
 pub const MQGMO_BROWSE_NEXT: i32 = 0x20;
 pub const MQGMO_ACCEPT_TRUNCATED_MSG: i32 = 0x40;
@@ -131,6 +139,18 @@ pub fn call(engine: &Engine, id: u64, req: Request) -> Response {
             get(engine, st, id, hobj, md, gmo_options, match_options, wait_ms, buffer_len)
         }
         Request::Inq { hobj, selectors } => inq(engine, &st, id, hobj, &selectors),
+        Request::Commit => {
+            let r = commit(engine, &mut st, id);
+            drop(st);
+            engine.changed.notify_all();
+            r
+        }
+        Request::Backout => {
+            let r = backout(engine, &mut st, id);
+            drop(st);
+            engine.changed.notify_all();
+            r
+        }
         Request::Connect { .. } | Request::Mqsc { .. } | Request::Disconnect => fail(MQRC_OPTIONS_ERROR),
     }
 }
@@ -347,8 +367,17 @@ fn generate_id(qm: &str, seq: u64) -> [u8; 24] {
 }
 
 fn put(engine: &Engine, st: &mut State, id: u64, q: &str, mut md: MsgDesc, pmo: i32, data: Vec<u8>) -> Response {
+    if pmo & MQPMO_SYNCPOINT != 0 && pmo & MQPMO_NO_SYNCPOINT != 0 {
+        return fail(MQRC_OPTIONS_ERROR);
+    }
+    // Neither option: outside any unit of work, as on every platform but z/OS
+    // (docs/reference/mqi.md#units-of-work).
+    let syncpoint = pmo & MQPMO_SYNCPOINT != 0;
     if st.run == RunState::Quiescing && pmo & MQPMO_FAIL_IF_QUIESCING != 0 {
         return fail(MQRC_Q_MGR_QUIESCING);
+    }
+    if syncpoint && over_maxumsgs(st, id) {
+        return fail(MQRC_SYNCPOINT_LIMIT_REACHED);
     }
     let def = match st.queue_def(q) {
         Some(d) => d.clone(),
@@ -397,15 +426,89 @@ fn put(engine: &Engine, st: &mut State, id: u64, q: &str, mut md: MsgDesc, pmo: 
     md.put_appl_name = conn.appl_tag.chars().take(28).collect();
     md.put_appl_type = 6; // MQAT_UNIX
     let now = super::store::mqsc_now();
-    let rec = persistent
+    // Under syncpoint the message reaches the log only at MQCMIT: a crash before it loses it, as
+    // a restart backs out every unit of work still open.
+    let rec = (persistent && !syncpoint)
         .then(|| super::store::JournalRecord::Put(super::store::StoredMsg { md: md.clone(), data: data.clone(), seq }));
     let rt = st.queues.entry(q.to_string()).or_default();
-    rt.msgs.push_back(Msg::new(md.clone(), data, seq));
+    let mut msg = Msg::new(md.clone(), data, seq);
+    msg.uncommitted = syncpoint.then_some(id);
+    rt.msgs.push_back(msg);
     rt.last_put = now;
+    if syncpoint {
+        if let Some(c) = st.conns.get_mut(&id) {
+            c.uow.puts.push((q.to_string(), seq));
+        }
+    }
     if let Some(rec) = rec {
         engine.journal(st, q, &rec);
     }
     ok(MqiBody::Put { md, resolved_q: q.to_string() })
+}
+
+/// Whether one more message would pass the queue manager's MAXUMSGS for this unit of work.
+fn over_maxumsgs(st: &State, id: u64) -> bool {
+    let max = st.qmgr.get("MAXUMSGS").and_then(|v| v.parse::<usize>().ok()).unwrap_or(10_000);
+    st.conns.get(&id).is_some_and(|c| c.uow.len() >= max)
+}
+
+/// MQCMIT (and a normal MQDISC): puts become visible and, when persistent, logged; gets become
+/// final. With a full log and persistent work, nothing can be logged: the unit of work is backed
+/// out and the call warns 2003 MQRC_BACKED_OUT (IBM documents 2003 on MQCMIT/MQDISC for a commit
+/// that fails; that a full log is such a failure at commit time is UNCONFIRMED: the stricter choice).
+pub(crate) fn commit(engine: &Engine, st: &mut State, id: u64) -> Response {
+    let Some(c) = st.conns.get_mut(&id) else { return fail(MQRC_HCONN_ERROR) };
+    let uow = std::mem::take(&mut c.uow);
+    let persistent_work = uow.gets.iter().any(|(_, m)| m.persistent())
+        || uow
+            .puts
+            .iter()
+            .any(|(q, seq)| st.queues.get(q).is_some_and(|r| r.msgs.iter().any(|m| m.seq == *seq && m.persistent())));
+    if persistent_work && engine.log_full() {
+        if let Some(c) = st.conns.get_mut(&id) {
+            c.uow = uow;
+        }
+        backout(engine, st, id);
+        return warn(MQRC_BACKED_OUT, MqiBody::None);
+    }
+    for (q, seq) in &uow.puts {
+        let Some(rt) = st.queues.get_mut(q) else { continue };
+        let Some(m) = rt.msgs.iter_mut().find(|m| m.seq == *seq) else { continue };
+        m.uncommitted = None;
+        if m.persistent() {
+            let rec = super::store::JournalRecord::Put(super::store::StoredMsg {
+                md: m.md.clone(),
+                data: m.data.clone(),
+                seq: m.seq,
+            });
+            engine.journal(st, q, &rec);
+        }
+    }
+    for (q, m) in &uow.gets {
+        if m.persistent() && st.queues.contains_key(q) {
+            engine.journal(st, q, &super::store::JournalRecord::Del(m.seq));
+        }
+    }
+    ok(MqiBody::None)
+}
+
+/// MQBACK (and the end of a connection without MQDISC, and a queue manager ending): puts are
+/// removed; gets are reinstated in their place with BackoutCount + 1.
+pub(crate) fn backout(_engine: &Engine, st: &mut State, id: u64) -> Response {
+    let Some(c) = st.conns.get_mut(&id) else { return fail(MQRC_HCONN_ERROR) };
+    let uow = std::mem::take(&mut c.uow);
+    for (q, seq) in &uow.puts {
+        if let Some(rt) = st.queues.get_mut(q) {
+            rt.msgs.retain(|m| m.seq != *seq);
+        }
+    }
+    for (q, mut m) in uow.gets {
+        let Some(rt) = st.queues.get_mut(&q) else { continue };
+        m.md.backout_count = m.md.backout_count.saturating_add(1);
+        let at = rt.msgs.iter().position(|x| x.seq > m.seq).unwrap_or(rt.msgs.len());
+        rt.msgs.insert(at, m);
+    }
+    ok(MqiBody::None)
 }
 
 /// Index of the message an MQGET selects: highest priority first (MSGDLVSQ(PRIORITY)), then FIFO.
@@ -414,6 +517,11 @@ fn select(rt: &QueueRt, md: &MsgDesc, match_options: i32, fifo: bool, after: Opt
     let want_correl = match_options & 2 != 0 && md.correl_id != [0; 24];
     let mut best: Option<(usize, i32, u64)> = None;
     for (i, m) in rt.msgs.iter().enumerate() {
+        // An uncommitted put is seen by no get or browse, its own connection's included (IBM says
+        // "other programs"; that the putter cannot get it either is UNCONFIRMED: the stricter choice).
+        if m.uncommitted.is_some() {
+            continue;
+        }
         if (want_msg && m.md.msg_id != md.msg_id) || (want_correl && m.md.correl_id != md.correl_id) {
             continue;
         }
@@ -449,6 +557,10 @@ fn get(
         None => return fail(MQRC_HOBJ_ERROR),
     };
     let browse = gmo & (MQGMO_BROWSE_FIRST | MQGMO_BROWSE_NEXT) != 0;
+    let sync_opts = gmo & (MQGMO_SYNCPOINT | MQGMO_NO_SYNCPOINT | MQGMO_SYNCPOINT_IF_PERSISTENT);
+    if sync_opts.count_ones() > 1 {
+        return fail(MQRC_OPTIONS_ERROR);
+    }
     if browse && h.options & MQOO_BROWSE == 0 {
         return fail(crate::engine::mqi::MQRC_OPTIONS_ERROR);
     }
@@ -489,6 +601,15 @@ fn get(
         let after = if browse { Some(if gmo & MQGMO_BROWSE_FIRST != 0 { 0 } else { h.browse_after }) } else { None };
         let found = st.queues.get(&q).and_then(|rt| select(rt, &md, match_options, fifo, after));
         if let Some(i) = found {
+            // Neither option: outside any unit of work, as on every platform but z/OS
+            // (docs/reference/mqi.md#units-of-work).
+            let syncpoint = !browse
+                && (gmo & MQGMO_SYNCPOINT != 0
+                    || (gmo & MQGMO_SYNCPOINT_IF_PERSISTENT != 0
+                        && st.queues.get(&q).is_some_and(|rt| rt.msgs[i].persistent())));
+            if syncpoint && over_maxumsgs(&st, id) {
+                return fail(MQRC_SYNCPOINT_LIMIT_REACHED);
+            }
             let rt = st.queues.get_mut(&q).expect("queue present");
             let m = rt.msgs[i].clone();
             let full = m.data.len() as i32;
@@ -505,7 +626,12 @@ fn get(
             } else if fits || truncated_ok {
                 rt.msgs.remove(i);
                 rt.last_get = super::store::mqsc_now();
-                if m.persistent() {
+                if syncpoint {
+                    // Off the queue for everyone; logged as gone only at MQCMIT.
+                    if let Some(c) = st.conns.get_mut(&id) {
+                        c.uow.gets.push((q.clone(), m.clone()));
+                    }
+                } else if m.persistent() {
                     engine.journal(&mut st, &q, &super::store::JournalRecord::Del(m.seq));
                 }
             }

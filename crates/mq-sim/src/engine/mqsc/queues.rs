@@ -18,7 +18,11 @@ pub(super) fn clear(engine: &Engine, c: Command<'_>) -> Reply {
     if st.queue_def(&name).filter(|d| d.otype == ObjType::QLocal).is_none() {
         return Reply::not_found(&name);
     }
-    if in_use(&st, &name) {
+    // Open handles, or uncommitted puts or gets on it, refuse the clear (IBM: CLEAR QLOCAL fails
+    // while the queue has uncommitted messages; that the reply is AMQ8148 then is UNCONFIRMED).
+    let uncommitted = st.queues.get(&name).is_some_and(|q| q.msgs.iter().any(|m| m.uncommitted.is_some()))
+        || st.conns.values().any(|c| c.uow.gets.iter().any(|(q, _)| *q == name));
+    if in_use(&st, &name) || uncommitted {
         return Reply::failed(replies::AMQ8148.into());
     }
     if let Some(q) = st.queues.get_mut(&name) {
