@@ -406,6 +406,73 @@ fn signal_each(ours: &dyn Ours, procs: Vec<Proc>, sig: Signal, deadline: Instant
     sent
 }
 
+/// A pidfd of `pid`, opened first and then checked: the process is still one of `ours` and
+/// `accept` takes it, read afresh within `deadline` (a pid reused before the open fails the check;
+/// one reused after it is not the pidfd's process). What a watcher of a process holds.
+pub fn pin_checked(
+    ours: &dyn Ours,
+    pid: i32,
+    accept: impl Fn(&Proc) -> bool,
+    deadline: Instant,
+) -> Result<OwnedFd, String> {
+    let fd = match pin(pid) {
+        Pinned::Fd(fd) => fd,
+        Pinned::NoPidfd => return Err("this kernel has no pidfd_open (Linux 5.3 or later)".into()),
+        Pinned::Gone => return Err(format!("pid {pid} is gone")),
+    };
+    let fresh = read_within(&[pid], deadline)?;
+    match fresh.iter().find(|p| p.pid == pid) {
+        Some(p) if ours.holds(p) && accept(p) => Ok(fd),
+        Some(p) => Err(format!("pid {pid} is not the process looked for any more: {}", p.describe())),
+        None => Err(format!("pid {pid} is gone")),
+    }
+}
+
+/// A pidfd of `pid` without a check: the caller checks the process after the open.
+pub fn pidfd(pid: i32) -> Option<OwnedFd> {
+    match pin(pid) {
+        Pinned::Fd(fd) => Some(fd),
+        _ => None,
+    }
+}
+
+/// Signals the process of `pidfd` (pidfd_send_signal(2)); false when it is gone.
+pub fn signal_pidfd(pidfd: &OwnedFd, sig: Signal) -> bool {
+    send(0, Some(pidfd), sig)
+}
+
+/// Whether the process of `pidfd` has exited by `deadline` (poll(2) on the pidfd: readable once
+/// it ended, whoever its parent is and whether or not it was reaped).
+pub fn exited_by(pidfd: &OwnedFd, deadline: Instant) -> bool {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ms = left.as_millis().min(i32::MAX as u128) as i32;
+        let mut fds = libc::pollfd { fd: pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one pollfd we own, for at most `ms` milliseconds.
+        let rc = unsafe { libc::poll(&mut fds, 1, ms) };
+        if rc > 0 {
+            return true;
+        }
+        if rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return false;
+        }
+    }
+}
+
+/// When process `pid` started, in clock ticks since boot (field 22 of /proc/PID/stat): with the
+/// pid, what tells one process from a later one that reused its pid.
+pub fn start_ticks(pid: i32) -> Option<u64> {
+    let stat = read_small(&Path::new("/proc").join(pid.to_string()).join("stat"), 4096)?;
+    start_ticks_from_stat(&stat)
+}
+
+/// Field 22 of a /proc/PID/stat line (the fields after the command name, which may hold spaces
+/// and parentheses).
+pub fn start_ticks_from_stat(raw: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(&raw[raw.iter().rposition(|b| *b == b')')? + 1..]).ok()?;
+    text.split_whitespace().nth(19)?.parse().ok()
+}
+
 enum Pinned {
     Fd(OwnedFd),
     /// Kernels before 5.3: the check right before kill(2) is all there is.
