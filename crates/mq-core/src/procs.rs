@@ -809,6 +809,35 @@ mod tests {
     }
 
     #[test]
+    fn a_pinned_process_is_checked_after_the_pin_and_its_exit_seen_through_the_pidfd() {
+        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = child.id() as i32;
+        let end_at = Instant::now() + Duration::from_secs(5);
+        while read(pid).is_none_or(|p| p.name != "sleep") && Instant::now() < end_at {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let soon = || Instant::now() + Duration::from_secs(5);
+        assert!(pin_checked(&Disowned(pid), pid, |_| true, soon()).is_err(), "not ours: no pidfd");
+        assert!(pin_checked(&Sleeper(pid), pid, |p| p.name == "amqzxma0", soon()).is_err(), "refused: no pidfd");
+        let fd = pin_checked(&Sleeper(pid), pid, |p| p.name == "sleep", soon()).unwrap();
+        assert!(start_ticks(pid).is_some());
+        assert!(!exited_by(&fd, Instant::now() + Duration::from_millis(50)), "still running");
+        assert!(signal_pidfd(&fd, Signal::SIGKILL));
+        assert!(exited_by(&fd, soon()), "the pidfd tells the exit, reaped or not");
+        let _ = child.wait();
+        assert!(!signal_pidfd(&fd, Signal::SIGKILL), "a reaped process is never signalled through its pidfd");
+        assert!(pin_checked(&Sleeper(pid), pid, |_| true, soon()).is_err(), "gone");
+    }
+
+    #[test]
+    fn the_start_time_is_field_22_after_any_command_name() {
+        let stat = b"42 (a) b) (c) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 10";
+        assert_eq!(start_ticks_from_stat(stat), Some(98765));
+        assert_eq!(start_ticks_from_stat(b"42 (x) S 1"), None);
+        assert_eq!(start_ticks_from_stat(b"garbage"), None);
+    }
+
+    #[test]
     fn a_process_that_fails_the_recheck_is_never_signalled() {
         let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
         let pid = child.id() as i32;

@@ -301,3 +301,77 @@ fn a_stop_signals_only_the_recorded_watcher_by_pid_start_time_and_command_line()
     }
     assert!(pm.calls().is_empty(), "{:?}", pm.calls());
 }
+
+/// A clone instance of a multi-instance queue manager on simulated node `node` (`sim`).
+fn clone_instance(sim: &Sim, node: &str, pm: &FakePacemaker) -> Ocf {
+    Ocf::new("mi_qm:0", 60000)
+        .set("OCF_RESOURCE_TYPE", "ibmmq")
+        .set("HA_RSCTMP", sim.dir().join(format!("{node}-rsctmp")))
+        .set("PATH", format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", pm.bin.display()))
+        .set("OCF_RESKEY_CRM_meta_on_node", node)
+        .set("HA_LOGFILE", &pm.log)
+        .param("qmgr", "QM1")
+        .param("multi_instance", "true")
+        .param("crash_watch", "true")
+        .param("mq_installation", sim.inst())
+}
+
+#[test]
+fn multi_instance_watches_the_active_instance_only_and_a_switchover_is_no_failure() {
+    let (a, b) = Sim::multi_instance_of("9.3.0.0", "QM1");
+    let pm = FakePacemaker::new();
+    let act = |sim: &Sim, node: &str, action: &str| {
+        let r = clone_instance(sim, node, &pm).run(action);
+        assert_eq!(r.rc, 0, "{action} on {node}: {r:?}");
+    };
+    let monitor = |sim: &Sim, node: &str| recurring(clone_instance(sim, node, &pm)).run("monitor").rc;
+    act(&a, "nodea", "start");
+    act(&b, "nodeb", "start");
+    act(&a, "nodea", "promote");
+    let wa = one_watcher(&a);
+    let r = clone_instance(&b, "nodeb", &pm)
+        .set("OCF_RESKEY_CRM_meta_notify_type", "post")
+        .set("OCF_RESKEY_CRM_meta_notify_operation", "promote")
+        .run("notify");
+    assert_eq!(r.rc, 0, "{r:?}");
+    b.wait_status("QM1", "RUNNING AS STANDBY", Duration::from_secs(10));
+    assert_eq!(monitor(&b, "nodeb"), 0);
+    assert!(watchers(&b).is_empty(), "a standby is not watched: {:?}", watchers(&b));
+    assert_eq!(monitor(&a, "nodea"), 8);
+    assert_eq!(one_watcher(&a).pid, wa.pid, "the monitor of the active instance keeps its watcher");
+
+    // Demote A: a switchover ends A's active instance; B takes over. Nobody reports a failure.
+    act(&a, "nodea", "demote");
+    assert!(watchers(&a).is_empty(), "demote left a watcher: {:?}", watchers(&a));
+    b.wait_status("QM1", "RUNNING", Duration::from_secs(20));
+    assert_eq!(monitor(&b, "nodeb"), 0, "B active, not yet promoted");
+    assert!(watchers(&b).is_empty(), "an instance Pacemaker has not promoted is not watched");
+    act(&b, "nodeb", "promote");
+    one_watcher(&b);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(pm.calls().is_empty(), "a switchover was reported as a failure: {:?}", pm.calls());
+
+    // The active instance crashes: reported for the clone instance on B.
+    kill_controller(&b);
+    let (_, _, args) = eventually("the fail request", Duration::from_secs(10), || pm.calls().pop());
+    assert_eq!(args, "--fail --resource mi_qm:0 --node nodeb");
+
+    // Stopping the active instance (a switchover to the other's standby first) is no failure.
+    a.wait_status("QM1", "RUNNING", Duration::from_secs(20));
+    act(&a, "nodea", "promote");
+    one_watcher(&a);
+    act(&b, "nodeb", "stop");
+    act(&b, "nodeb", "start");
+    let r = clone_instance(&b, "nodeb", &pm)
+        .set("OCF_RESKEY_CRM_meta_notify_type", "post")
+        .set("OCF_RESKEY_CRM_meta_notify_operation", "promote")
+        .run("notify");
+    assert_eq!(r.rc, 0, "{r:?}");
+    b.wait_status("QM1", "RUNNING AS STANDBY", Duration::from_secs(10));
+    act(&a, "nodea", "stop");
+    b.wait_status("QM1", "RUNNING", Duration::from_secs(20));
+    act(&b, "nodeb", "stop");
+    assert!(watchers(&a).is_empty() && watchers(&b).is_empty());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(pm.calls().len(), 1, "{:?}", pm.calls());
+}
