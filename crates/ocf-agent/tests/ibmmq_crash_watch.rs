@@ -253,6 +253,11 @@ fn a_watcher_no_longer_wanted_exits_without_asking() {
     one_watcher(&sim);
     assert_eq!(recurring(resource(&sim, &pm, false)).run("monitor").rc, 0);
     assert!(watchers(&sim).is_empty(), "crash_watch=false left a watcher: {:?}", watchers(&sim));
+    // ... and reload-agent (pcs resource update of a reloadable parameter) at once, both ways.
+    assert_eq!(resource(&sim, &pm, true).run("reload-agent").rc, 0);
+    one_watcher(&sim);
+    assert_eq!(resource(&sim, &pm, false).run("reload-agent").rc, 0);
+    assert!(watchers(&sim).is_empty(), "reload-agent with crash_watch=false left a watcher");
     assert_eq!(resource(&sim, &pm, false).run("stop").rc, 0);
     assert!(pm.calls().is_empty(), "{:?}", pm.calls());
 }

@@ -169,7 +169,7 @@ pub fn run(action: &Action, env: &Env, params: &IbmmqParams) -> OcfExit {
         Action::ReloadAgent => {
             // The reloadable parameters (test_queue, client_*, stop_mode) are read afresh by every
             // action; a new test queue is created by the next start or here when running.
-            finish(reload(params, deadline))
+            finish(reload(env, params, deadline))
         }
         other => {
             log::exit_reason(format!("ibmmq does not implement {other}"));
@@ -459,12 +459,17 @@ fn validate(p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     Ok(OcfExit::Success)
 }
 
-fn reload(p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
+fn reload(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     // Nothing runs here (or this node lacks MQ): the next start applies the parameters.
     let Ok(qm) = open(p, deadline) else { return Ok(OcfExit::Success) };
     if matches!(qm.dspmq(deadline).map(|r| r.state), Ok(QmState::Running)) {
         qm.ensure_test_queue(&p.test_queue, deadline, &OcfJournal)
             .map_err(|e| Failure(OcfExit::ErrGeneric, format!("reload: {e}")))?;
+        // crash_watch turned on or off. A multi-instance queue manager's watcher follows the role:
+        // its next monitor arms one on the promoted instance only.
+        if !p.multi_instance {
+            watch::keep(&qm, env, p.crash_watch, qm.observe(deadline).controller_pid(), deadline);
+        }
     }
     log::info(format!("{}: reloaded parameters (test_queue={}, stop_mode={:?})", p.qmgr, p.test_queue, p.stop_mode));
     Ok(OcfExit::Success)

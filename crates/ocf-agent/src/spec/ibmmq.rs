@@ -415,7 +415,7 @@ of at the next monitor; it counts as one failure (migration-threshold). Stop, de
 the watcher before they touch the queue manager, so they are never reported; a monitor re-arms a missing \
 watcher, and one whose resource was stopped exits by itself. Needs the user hacluster and a crm_resource \
 that only root can change (PATH, /usr/sbin); without them the start warns and the monitors alone find a \
-crash. Takes effect at the next monitor.",
+crash. Changing it needs no restart: reload-agent (or the next monitor) arms or ends the watcher.",
     },
     ParamSpec {
         name: "limits",
