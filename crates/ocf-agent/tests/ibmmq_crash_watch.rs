@@ -204,6 +204,21 @@ fn a_stop_ends_the_watcher_first_and_is_never_reported() {
 }
 
 #[test]
+fn a_stop_by_processes_alone_ends_the_watcher_first_too() {
+    // A stop that cannot use the installation or the user (here: a named mq_user that does not
+    // exist) ends the queue manager by /proc alone; the watcher still goes first.
+    let (sim, pm) = started(true);
+    let w = one_watcher(&sim);
+    let r = resource(&sim, &pm, true).param("mq_user", "nosuchuser").run("stop");
+    assert_eq!(r.rc, 0, "{r:?}");
+    assert!(r.stderr.contains("by its processes alone") || pm.log().contains("by its processes alone"), "{r:?}");
+    assert!(watchers(&sim).is_empty(), "{:?}", watchers(&sim));
+    assert!(!w.state_file.exists());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(pm.calls().is_empty(), "the stop was reported as a failure: {:?}", pm.calls());
+}
+
+#[test]
 fn a_monitor_rearms_a_missing_watcher_and_it_still_reports() {
     let (sim, pm) = started(true);
     let old = one_watcher(&sim);

@@ -403,6 +403,9 @@ fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
             // Without a usable installation: this name's processes of the configured (or
             // default) installation path.
             let path = wanted(p).installation_path(&p.qmgr, Deadline::at(deadline));
+            if let Err(e) = watch::disarm_at(&path, &p.qmgr, mq_core::deadline::share(deadline, 0.2)) {
+                log::warn(e);
+            }
             let scope = mq_core::procs::Scope { qm: p.qmgr.as_str(), inst: Some(&path), uid: None };
             let (killed, left) = kill_family(scope, deadline, &j);
             match left {

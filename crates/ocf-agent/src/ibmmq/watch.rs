@@ -32,6 +32,7 @@ use mq_core::procs::{self, EXECUTION_CONTROLLER};
 use mq_core::qmgr::QueueManager;
 use mq_core::state_dir::{path_key, StateDir};
 use mq_core::user::MqUser;
+use mq_core::QmName;
 use nix::sys::signal::Signal;
 
 use crate::ocf::{log, Env};
@@ -51,7 +52,12 @@ const END_WAIT: Duration = Duration::from_secs(2);
 
 /// The state file of queue manager `qm`'s watcher on this node.
 pub fn state_name(qm: &QueueManager) -> String {
-    format!("watch-{}-{}", path_key(&qm.inst.path), qm.name.directory())
+    state_name_at(&qm.inst.path, &qm.name)
+}
+
+/// The same for queue manager `qm` of the installation at `inst`.
+pub fn state_name_at(inst: &Path, qm: &QmName) -> String {
+    format!("watch-{}-{}", path_key(inst), qm.directory())
 }
 
 /// One process as the state file records it.
@@ -129,19 +135,26 @@ fn our_watcher(w: Pinned, name: &str, deadline: Instant) -> Option<OwnedFd> {
 /// then SIGKILL through its pidfd, waited for until it is gone. Err when it could not be shown
 /// gone (it can still ask nothing: its state file is gone).
 pub fn disarm(qm: &QueueManager, deadline: Instant) -> Result<(), String> {
+    disarm_at(&qm.inst.path, &qm.name, deadline)
+}
+
+/// `disarm` for queue manager `qm` of the installation at `inst` (a stop without a usable
+/// installation still ends the watcher first).
+pub fn disarm_at(inst: &Path, qm: &QmName, deadline: Instant) -> Result<(), String> {
     let Ok(dir) = state_dir() else { return Ok(()) };
-    end_recorded(&dir, &state_name(qm), deadline)
+    end_recorded(&dir, &state_name_at(inst, qm), deadline)
 }
 
 fn end_recorded(dir: &StateDir, name: &str, deadline: Instant) -> Result<(), String> {
     let Some(rec) = read_record(dir, name) else { return Ok(()) };
-    dir.remove(name).map_err(|e| format!("removing {}/{name}: {e}", dir.path().display()))?;
-    let Some(w) = rec.watcher else { return Ok(()) };
-    let Some(fd) = our_watcher(w, name, deadline) else { return Ok(()) };
+    // Removed first; when that fails the watcher is still ended below.
+    let removed = dir.remove(name).map_err(|e| format!("crash watch: removing {}/{name}: {e}", dir.path().display()));
+    let Some(w) = rec.watcher else { return removed };
+    let Some(fd) = our_watcher(w, name, deadline) else { return removed };
     for sig in [Signal::SIGTERM, Signal::SIGKILL] {
         if !procs::signal_pidfd(&fd, sig) || procs::exited_by(&fd, deadline.min(Instant::now() + END_WAIT)) {
             log::debug(format!("crash watch: ended watcher pid {} ({sig})", w.pid));
-            return Ok(());
+            return removed;
         }
     }
     Err(format!("crash watch: watcher pid {} still there after SIGKILL", w.pid))
