@@ -322,4 +322,69 @@ check "crm configure delete qmc" N crm configure delete qmc
 expect "qmc gone from the cluster" 20 rsc_absent qmc
 reaction "crmsh create -> stop -> delete"
 
+scenario "mqha: crash_watch=true with a 30 s monitor: crash -> recovery at once; without it the monitor waits"
+# A queue manager of its own, outside the group (whose 4 s monitors would hide the difference).
+QMW=${QM}W
+N runuser -u mqm -- "$INST/bin/crtmqm" "$QMW" >/dev/null || die "crtmqm $QMW failed"
+qmw_pid() {
+    local p
+    for p in $(netns_pids "$NS"); do
+        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -Eq "^(\S*/)?amqzxma0 (.* )?-m $QMW( |$)" && { echo "$p"; return 0; }
+    done
+    return 0
+}
+qmw_back() { local p; p=$(qmw_pid); [ -n "$p" ] && [ "$p" != "$1" ] && is_role qmw Started; }
+# The watcher: `ibmmq watch --qmgr QMW ...`, owned by hacluster.
+watchers() {
+    local p
+    for p in $(netns_pids "$NS"); do
+        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "^ibmmq watch --qmgr $QMW " && echo "$p"
+    done
+    return 0
+}
+has_watcher() { [ -n "$(watchers)" ]; }
+no_watcher() { [ -z "$(watchers)" ]; }
+watcher_uid() { local p; p=$(watchers | head -1); [ -n "$p" ] && awk '/^Uid:/ {print $3}' "/proc/$p/status"; }
+# crash_once LABEL SECONDS: SIGKILL of the controller; prints the time to the failure Pacemaker
+# recorded (the fail-count rising, polled every 0.25 s) and to the queue manager back.
+crash_once() {
+    local label=$1 secs=$2 old t0 fails
+    fails=$(( $(fail_count qmw) + 1 ))
+    old=$(qmw_pid); t0=$(now_ms)
+    kill -9 "$old"
+    expect "$label: failure recorded (fail-count $fails)" "$secs" fail_count_at_least qmw "$fails"
+    CRASH_REC_MS=$(( $(now_ms) - t0 ))
+    expect "$label: the queue manager is back (new controller, Started)" 60 qmw_back "$old"
+    printf '  => %s: kill -> failure recorded %ss, kill -> queue manager back %ss\n' "$label" \
+        "$(ms_secs "$CRASH_REC_MS")" "$(ms_secs $(( $(now_ms) - t0 )))"
+    REACTIONS+=("$label: kill -> recorded $(ms_secs "$CRASH_REC_MS")s, back $(ms_secs $(( $(now_ms) - t0 )))s")
+}
+N pcs resource create qmw ocf:mqha:ibmmq qmgr="$QMW" mq_installation="$INST" crash_watch=true \
+    op monitor interval=30s timeout=20s op start timeout=60s op stop timeout=60s \
+    meta migration-threshold=10 >/dev/null || die "pcs resource create qmw failed"
+expect "qmw Started" 60 is_role qmw Started
+expect "its crash watcher runs" 10 has_watcher
+check "  as Pacemaker's user hacluster" bash -c '[ "$1" = "$2" ]' _ "$(watcher_uid)" "$(id -u hacluster)"
+crash_once "crash_watch=true" 10
+expect "the watcher is armed again by the start" 10 has_watcher
+# The watcher asks within a second; the poll and crm_mon add a few tenths: 5 s is generous.
+check "  the failure was recorded within 5 s of the kill" bash -c '[ "$1" -le 5000 ]' _ "$CRASH_REC_MS"
+check "  Pacemaker's log has the watcher's request" grep -q "asking Pacemaker to recover qmw" "$STATE/log-pacemaker/pacemaker.log"
+old=$(qmw_pid)
+check "pcs resource update qmw crash_watch=false (reload-agent)" N pcs resource update qmw crash_watch=false
+expect "the watcher ended" 20 no_watcher
+check "  without a restart of the queue manager (same controller, pid $old)" bash -c '[ "$1" = "$2" ]' _ "$(qmw_pid)" "$old"
+crash_once "crash_watch=false" 45
+check "pcs resource update qmw crash_watch=true" N pcs resource update qmw crash_watch=true
+expect "the watcher armed again" 20 has_watcher
+fails=$(fail_count qmw)
+N pcs resource disable qmw >/dev/null || die "pcs resource disable qmw failed"
+expect "qmw Stopped" 60 is_role qmw Stopped
+check "  no watcher left" no_watcher
+sleep 2
+check "  the stop was not reported as a failure (fail-count still $fails)" fail_count_is qmw "$fails"
+N pcs resource delete qmw >/dev/null 2>&1 || die "pcs resource delete qmw failed"
+expect "qmw gone from the cluster" 30 rsc_absent qmw
+reaction "crash watch scenario"
+
 printf '\nreaction times:\n'; printf '  %s\n' "${REACTIONS[@]}"

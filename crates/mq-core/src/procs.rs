@@ -406,6 +406,73 @@ fn signal_each(ours: &dyn Ours, procs: Vec<Proc>, sig: Signal, deadline: Instant
     sent
 }
 
+/// A pidfd of `pid`, opened first and then checked: the process is still one of `ours` and
+/// `accept` takes it, read afresh within `deadline` (a pid reused before the open fails the check;
+/// one reused after it is not the pidfd's process). What a watcher of a process holds.
+pub fn pin_checked(
+    ours: &dyn Ours,
+    pid: i32,
+    accept: impl Fn(&Proc) -> bool,
+    deadline: Instant,
+) -> Result<OwnedFd, String> {
+    let fd = match pin(pid) {
+        Pinned::Fd(fd) => fd,
+        Pinned::NoPidfd => return Err("this kernel has no pidfd_open (Linux 5.3 or later)".into()),
+        Pinned::Gone => return Err(format!("pid {pid} is gone")),
+    };
+    let fresh = read_within(&[pid], deadline)?;
+    match fresh.iter().find(|p| p.pid == pid) {
+        Some(p) if ours.holds(p) && accept(p) => Ok(fd),
+        Some(p) => Err(format!("pid {pid} is not the process looked for any more: {}", p.describe())),
+        None => Err(format!("pid {pid} is gone")),
+    }
+}
+
+/// A pidfd of `pid` without a check: the caller checks the process after the open.
+pub fn pidfd(pid: i32) -> Option<OwnedFd> {
+    match pin(pid) {
+        Pinned::Fd(fd) => Some(fd),
+        _ => None,
+    }
+}
+
+/// Signals the process of `pidfd` (pidfd_send_signal(2)); false when it is gone.
+pub fn signal_pidfd(pidfd: &OwnedFd, sig: Signal) -> bool {
+    send(0, Some(pidfd), sig)
+}
+
+/// Whether the process of `pidfd` has exited by `deadline` (poll(2) on the pidfd: readable once
+/// it ended, whoever its parent is and whether or not it was reaped).
+pub fn exited_by(pidfd: &OwnedFd, deadline: Instant) -> bool {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ms = left.as_millis().min(i32::MAX as u128) as i32;
+        let mut fds = libc::pollfd { fd: pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one pollfd we own, for at most `ms` milliseconds.
+        let rc = unsafe { libc::poll(&mut fds, 1, ms) };
+        if rc > 0 {
+            return true;
+        }
+        if rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return false;
+        }
+    }
+}
+
+/// When process `pid` started, in clock ticks since boot (field 22 of /proc/PID/stat): with the
+/// pid, what tells one process from a later one that reused its pid.
+pub fn start_ticks(pid: i32) -> Option<u64> {
+    let stat = read_small(&Path::new("/proc").join(pid.to_string()).join("stat"), 4096)?;
+    start_ticks_from_stat(&stat)
+}
+
+/// Field 22 of a /proc/PID/stat line (the fields after the command name, which may hold spaces
+/// and parentheses).
+pub fn start_ticks_from_stat(raw: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(&raw[raw.iter().rposition(|b| *b == b')')? + 1..]).ok()?;
+    text.split_whitespace().nth(19)?.parse().ok()
+}
+
 enum Pinned {
     Fd(OwnedFd),
     /// Kernels before 5.3: the check right before kill(2) is all there is.
@@ -739,6 +806,35 @@ mod tests {
         fn holds(&self, _: &Proc) -> bool {
             false
         }
+    }
+
+    #[test]
+    fn a_pinned_process_is_checked_after_the_pin_and_its_exit_seen_through_the_pidfd() {
+        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = child.id() as i32;
+        let end_at = Instant::now() + Duration::from_secs(5);
+        while read(pid).is_none_or(|p| p.name != "sleep") && Instant::now() < end_at {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let soon = || Instant::now() + Duration::from_secs(5);
+        assert!(pin_checked(&Disowned(pid), pid, |_| true, soon()).is_err(), "not ours: no pidfd");
+        assert!(pin_checked(&Sleeper(pid), pid, |p| p.name == "amqzxma0", soon()).is_err(), "refused: no pidfd");
+        let fd = pin_checked(&Sleeper(pid), pid, |p| p.name == "sleep", soon()).unwrap();
+        assert!(start_ticks(pid).is_some());
+        assert!(!exited_by(&fd, Instant::now() + Duration::from_millis(50)), "still running");
+        assert!(signal_pidfd(&fd, Signal::SIGKILL));
+        assert!(exited_by(&fd, soon()), "the pidfd tells the exit, reaped or not");
+        let _ = child.wait();
+        assert!(!signal_pidfd(&fd, Signal::SIGKILL), "a reaped process is never signalled through its pidfd");
+        assert!(pin_checked(&Sleeper(pid), pid, |_| true, soon()).is_err(), "gone");
+    }
+
+    #[test]
+    fn the_start_time_is_field_22_after_any_command_name() {
+        let stat = b"42 (a) b) (c) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 10";
+        assert_eq!(start_ticks_from_stat(stat), Some(98765));
+        assert_eq!(start_ticks_from_stat(b"42 (x) S 1"), None);
+        assert_eq!(start_ticks_from_stat(b"garbage"), None);
     }
 
     #[test]

@@ -83,6 +83,28 @@ impl StateDir {
         }
         result
     }
+
+    /// Adds `content` at the end of state file `name` in place (the same file, not a new one:
+    /// whoever holds it open keeps seeing it); a symlink at the name is refused.
+    pub fn append(&self, name: &str, content: &[u8]) -> std::io::Result<()> {
+        let mut f =
+            OpenOptions::new().append(true).custom_flags(libc::O_NOFOLLOW).open(self.dir.join(checked(name)?))?;
+        f.write_all(content)
+    }
+
+    /// State file `name` opened for reading (never through a symlink): a handle that tells,
+    /// through its link count, whether the file was since removed or replaced.
+    pub fn open_file(&self, name: &str) -> std::io::Result<std::fs::File> {
+        OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(self.dir.join(checked(name)?))
+    }
+
+    /// Removes state file `name`; none there is no error.
+    pub fn remove(&self, name: &str) -> std::io::Result<()> {
+        match std::fs::remove_file(self.dir.join(checked(name)?)) {
+            Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A file name of this directory: one component, so no name can reach outside it.
@@ -148,6 +170,28 @@ mod tests {
         assert!(d.write("../z", b"").is_err() && d.write(".hidden", b"").is_err());
         let names: Vec<_> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
+    }
+
+    #[test]
+    fn an_open_state_file_tells_when_it_was_replaced_or_removed() {
+        let base = tempfile::tempdir().unwrap();
+        let d = StateDir::open(&base.path().join("mqha")).unwrap();
+        d.write("w", b"one\n").unwrap();
+        let held = d.open_file("w").unwrap();
+        d.append("w", b"two\n").unwrap();
+        assert_eq!(d.read("w").unwrap().as_deref(), Some(&b"one\ntwo\n"[..]));
+        assert_eq!(held.metadata().unwrap().nlink(), 1, "appending keeps the same file");
+        d.write("w", b"new\n").unwrap();
+        assert_eq!(held.metadata().unwrap().nlink(), 0, "a replaced file is unlinked");
+        let held = d.open_file("w").unwrap();
+        d.remove("w").unwrap();
+        d.remove("w").unwrap();
+        assert_eq!(held.metadata().unwrap().nlink(), 0);
+        let victim = base.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        std::os::unix::fs::symlink(&victim, d.path().join("s")).unwrap();
+        assert!(d.append("s", b"x").is_err() && d.open_file("s").is_err());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
     }
 
     #[test]

@@ -39,6 +39,10 @@ fn main() -> ExitCode {
     if kind == AgentKind::Ibmmq && arg == "check" {
         return ExitCode::from(ocf_agent::check::main(&args[2..]));
     }
+    // The crash watcher a start leaves behind (crash_watch=true); not an OCF action.
+    if kind == AgentKind::Ibmmq && arg == ibmmq::watch::SUBCOMMAND {
+        return ExitCode::from(ibmmq::watch::main(&args[1..]));
+    }
     match arg.as_ref() {
         "--version" | "-V" => {
             println!("{} ({PROVIDER}) {}", kind.name(), kind.spec().version);

@@ -19,6 +19,53 @@ fn runner() -> Runner {
     Runner::new(Path::new("/usr/sbin"), None)
 }
 
+/// crm_resource for the crash watcher: the first one in `path` (the agent's PATH, as
+/// pacemaker-execd gives it), else in /usr/sbin or /usr/bin, that only root can change: a regular
+/// file owned by root, in a directory owned by root, neither writable by group or others. A
+/// candidate anyone else could replace is passed over (the watcher runs it as hacluster).
+pub fn crm_resource(path: Option<&std::ffi::OsStr>) -> Result<PathBuf, String> {
+    let dirs: Vec<PathBuf> = path
+        .map(|p| std::env::split_paths(p).filter(|d| d.is_absolute()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
+        .collect();
+    let mut passed = Vec::new();
+    for d in dirs {
+        let bin = d.join("crm_resource");
+        let Ok(md) = std::fs::symlink_metadata(&bin) else { continue };
+        match only_root_changes(&bin).and_then(|()| only_root_changes(&d)) {
+            Ok(()) if md.is_file() => return Ok(bin),
+            Ok(()) => passed.push(format!("{} is not a regular file", bin.display())),
+            Err(why) => passed.push(why),
+        }
+    }
+    Err(if passed.is_empty() {
+        "crm_resource not found (PATH, /usr/sbin, /usr/bin)".into()
+    } else {
+        format!("no crm_resource that only root can change: {}", passed.join("; "))
+    })
+}
+
+/// Whether `p` (not followed) is owned by root and not writable by group or others.
+fn only_root_changes(p: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let md = std::fs::symlink_metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    if md.uid() != 0 || md.mode() & 0o022 != 0 {
+        return Err(format!("{} is owned by uid {} with mode {:o}", p.display(), md.uid(), md.mode() & 0o7777));
+    }
+    Ok(())
+}
+
+/// The arguments of crm_resource that tell the controller `resource` failed on `node`: it records
+/// a failed operation and recovers the resource as after a failed monitor. The same options in
+/// Pacemaker 2.0 and 2.1 (docs/reference/pacemaker-ocf.md#crm-resource-fail); `resource` is
+/// OCF_RESOURCE_INSTANCE as given, a clone instance with its suffix (crm_resource takes only a
+/// primitive).
+pub fn fail_args(resource: &str, node: &str) -> Vec<String> {
+    ["--fail", "--resource", resource, "--node", node].map(str::to_string).to_vec()
+}
+
 /// This node and resource as Pacemaker named them for the action.
 pub struct Pacemaker {
     /// OCF_RESKEY_CRM_meta_on_node, when Pacemaker gave it.
@@ -162,6 +209,33 @@ mod tests {
         assert!(!promotion_option_unknown(64, "crm_attribute: option '--node' requires an argument\n"));
         assert!(!promotion_option_unknown(105, "Could not connect to the CIB: promotion failed"));
         assert!(!promotion_option_unknown(0, ""));
+    }
+
+    #[test]
+    fn the_fail_request_names_the_instance_and_the_node() {
+        assert_eq!(fail_args("qm1:0", "node1"), ["--fail", "--resource", "qm1:0", "--node", "node1"]);
+    }
+
+    #[test]
+    fn only_a_crm_resource_that_root_alone_can_change_is_used() {
+        use std::os::unix::fs::PermissionsExt;
+        if !nix::unistd::geteuid().is_root() {
+            return;
+        }
+        let base = tempfile::tempdir().unwrap();
+        let (open, closed) = (base.path().join("open"), base.path().join("closed"));
+        for d in [&open, &closed] {
+            std::fs::create_dir(d).unwrap();
+            std::fs::write(d.join("crm_resource"), "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(d.join("crm_resource"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = std::env::join_paths([Path::new("relative"), &open, &closed]).unwrap();
+        assert_eq!(crm_resource(Some(&path)).unwrap(), closed.join("crm_resource"));
+        std::fs::set_permissions(closed.join("crm_resource"), std::fs::Permissions::from_mode(0o775)).unwrap();
+        let found = crm_resource(Some(&std::env::join_paths([&closed]).unwrap()));
+        assert_ne!(found.as_deref().ok(), Some(closed.join("crm_resource").as_path()), "{found:?}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod multi;
 pub mod replay;
 pub mod table;
+pub mod watch;
 
 use std::time::Instant;
 
@@ -168,7 +169,7 @@ pub fn run(action: &Action, env: &Env, params: &IbmmqParams) -> OcfExit {
         Action::ReloadAgent => {
             // The reloadable parameters (test_queue, client_*, stop_mode) are read afresh by every
             // action; a new test queue is created by the next start or here when running.
-            finish(reload(params, deadline))
+            finish(reload(env, params, deadline))
         }
         other => {
             log::exit_reason(format!("ibmmq does not implement {other}"));
@@ -202,13 +203,14 @@ fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failu
     };
     qm.start(&opts, deadline, &j).map_err(|e| start_fail(env, "start", e))?;
     // Return only when depth 0 and depth 10 pass.
-    let (verdict, _) = depth0(&qm, p, false, deadline, &j);
+    let (verdict, extra) = depth0(&qm, p, false, deadline, &j);
     if verdict.exit != OcfExit::Success {
         return Err(Failure(OcfExit::ErrGeneric, format!("after start: {}", verdict.reason)));
     }
     qm.check_mqi(deadline)
         .map_err(|e| Failure(OcfExit::ErrGeneric, format!("after start: {}", mqi_reason(p.qmgr.as_str(), &e))))?;
     log::info(format!("{} started", p.qmgr));
+    watch::after_start(&qm, env, p.crash_watch, extra.controller, deadline);
     Ok(OcfExit::Success)
 }
 
@@ -234,7 +236,7 @@ fn depth0(
     if let Some(e) = &o.scan_error {
         return (
             table::Verdict { exit: OcfExit::ErrGeneric, reason: format!("{}: {e}", qm.name) },
-            Depth0Extra { replaying: false, pids: vec![] },
+            Depth0Extra { replaying: false, pids: vec![], controller: None },
         );
     }
     let needs_visibility = matches!(o.state, Ok(QmState::StatusNotAvailable) | Ok(QmState::Unknown) | Err(_));
@@ -253,7 +255,7 @@ fn depth0(
     };
     let verdict = table::decide(&facts);
     let replaying = verdict.exit == OcfExit::Success && matches!(o.state, Ok(QmState::Starting));
-    (verdict, Depth0Extra { replaying, pids })
+    (verdict, Depth0Extra { replaying, pids, controller: o.controller_pid() })
 }
 
 /// Depth 0's findings beside its verdict.
@@ -262,6 +264,8 @@ pub(crate) struct Depth0Extra {
     pub replaying: bool,
     /// The queue manager's processes it saw (the depth-10 limits look reads the controller's).
     pub pids: Vec<i32>,
+    /// The execution controller's pid among them (what the crash watcher watches).
+    pub controller: Option<i32>,
 }
 
 fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
@@ -336,6 +340,9 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             log::warn(format!("{}: restarted {}", p.qmgr, restarted.join(", ")));
         }
     }
+    if !probe {
+        watch::keep(&qm, env, p.crash_watch, extra.controller, deadline);
+    }
     if let Some(reason) = degraded {
         log::exit_reason(reason);
         return Ok(OcfExit::Degraded);
@@ -377,7 +384,7 @@ fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
     let j = OcfJournal;
     let plan = StopPlan::new(p.stop_mode, p.ipc_cleanup).reconnecting(p.reconnect_clients);
     match open_for_stop(p, deadline) {
-        Ok(qm) => match qm.stop(&plan, deadline, &j) {
+        Ok(qm) => match end_watcher(&qm, deadline).and_then(|()| qm.stop(&plan, deadline, &j)) {
             Ok(r) => {
                 if r.already_stopped {
                     log::info(format!("{} is already stopped", p.qmgr));
@@ -396,6 +403,9 @@ fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
             // Without a usable installation: this name's processes of the configured (or
             // default) installation path.
             let path = wanted(p).installation_path(&p.qmgr, Deadline::at(deadline));
+            if let Err(e) = watch::disarm_at(&path, &p.qmgr, mq_core::deadline::share(deadline, 0.2)) {
+                log::warn(e);
+            }
             let scope = mq_core::procs::Scope { qm: p.qmgr.as_str(), inst: Some(&path), uid: None };
             let (killed, left) = kill_family(scope, deadline, &j);
             match left {
@@ -424,6 +434,17 @@ fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
     }
 }
 
+/// Ends the crash watcher before anything touches the queue manager, so the stop's own ending of
+/// the controller is never reported as a crash; waits until it is gone (never past a fifth of the
+/// time left, the rest is the stop's).
+pub(crate) fn end_watcher(qm: &QueueManager, deadline: Instant) -> Result<(), MqError> {
+    if let Err(e) = watch::disarm(qm, mq_core::deadline::share(deadline, 0.2)) {
+        // Its state file is gone already: it can ask nothing now, whatever became of it.
+        log::warn(e);
+    }
+    Ok(())
+}
+
 /// validate-all at depth 10+: this node's set-up, without changing anything.
 fn validate(p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     let j = OcfJournal;
@@ -441,12 +462,17 @@ fn validate(p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     Ok(OcfExit::Success)
 }
 
-fn reload(p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
+fn reload(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     // Nothing runs here (or this node lacks MQ): the next start applies the parameters.
     let Ok(qm) = open(p, deadline) else { return Ok(OcfExit::Success) };
     if matches!(qm.dspmq(deadline).map(|r| r.state), Ok(QmState::Running)) {
         qm.ensure_test_queue(&p.test_queue, deadline, &OcfJournal)
             .map_err(|e| Failure(OcfExit::ErrGeneric, format!("reload: {e}")))?;
+        // crash_watch turned on or off. A multi-instance queue manager's watcher follows the role:
+        // its next monitor arms one on the promoted instance only.
+        if !p.multi_instance {
+            watch::keep(&qm, env, p.crash_watch, qm.observe(deadline).controller_pid(), deadline);
+        }
     }
     log::info(format!("{}: reloaded parameters (test_queue={}, stop_mode={:?})", p.qmgr, p.test_queue, p.stop_mode));
     Ok(OcfExit::Success)

@@ -55,11 +55,9 @@ fn boot_ms() -> u64 {
     ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
 }
 
-/// Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot.
+/// When the process started, in clock ticks since boot (mq-core's one reader of it).
 fn start_ticks(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The fields after the command name (which may hold spaces and parentheses): state is field 3.
-    stat[stat.rfind(')')? + 1..].split_whitespace().nth(19)?.parse().ok()
+    mq_core::procs::start_ticks(pid)
 }
 
 /// How long this node has seen controller `pid` of queue manager directory `qm_dir` of

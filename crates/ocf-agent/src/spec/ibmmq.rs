@@ -48,6 +48,8 @@ pub struct IbmmqParams {
     pub env_file: Option<PathBuf>,
     /// Planned stops: endmqm -r (and -tp) on the first step, -s -r for a switchover.
     pub reconnect_clients: bool,
+    /// A watcher on the execution controller asks Pacemaker to recover at once when it ends without a stop.
+    pub crash_watch: bool,
 }
 
 fn managed(v: &Values, name: &str) -> Manage {
@@ -135,6 +137,7 @@ impl IbmmqParams {
             replay_timeout: std::time::Duration::from_secs(v.int("replay_timeout").unwrap_or(600) as u64),
             env_file: v.path("env_file").cloned(),
             reconnect_clients: v.bool("reconnect_clients").unwrap_or(false),
+            crash_watch: v.bool("crash_watch").unwrap_or(false),
             limits: limits::parse_settings(v.str("limits").unwrap_or_default()).map_err(|why| ParamError::Invalid {
                 name: "limits",
                 value: v.str("limits").unwrap_or_default().escape_default().to_string(),
@@ -395,6 +398,24 @@ on MQ 9.2 and later (dspmqver), -tp with the seconds of that step, so MQ itself 
 a multi-instance switchover (demote, stop of the active instance) uses endmqm -s -r. The budgets of the \
 steps (half the stop timeout for the first, then endmqm -p, then killing) are unchanged. Off by default: \
 endmqm without -r or -s tells reconnectable clients not to reconnect, which suits a stop that is not a move.",
+    },
+    ParamSpec {
+        name: "crash_watch",
+        ty: ParamType::Boolean,
+        default: Some("false"),
+        required: false,
+        unique_group: None,
+        reloadable: true,
+        shortdesc: "Recover at once when the queue manager crashes, not at the next monitor",
+        longdesc: "When true, a successful start (or promote of the active instance) leaves a small watcher \
+process (ibmmq watch, run as Pacemaker's user hacluster without capabilities) that holds a pidfd of this \
+queue manager's execution controller (amqzxma0). When the controller ends without a stop, the watcher runs \
+crm_resource --fail for this resource on this node once, so Pacemaker recovers it within a second instead \
+of at the next monitor; it counts as one failure (migration-threshold). Stop, demote and a switchover end \
+the watcher before they touch the queue manager, so they are never reported; a monitor re-arms a missing \
+watcher, and one whose resource was stopped exits by itself. Needs the user hacluster and a crm_resource \
+that only root can change (PATH, /usr/sbin); without them the start warns and the monitors alone find a \
+crash. Changing it needs no restart: reload-agent (or the next monitor) arms or ends the watcher.",
     },
     ParamSpec {
         name: "limits",

@@ -82,6 +82,8 @@ fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failu
 fn stop(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
     let j = OcfJournal;
     if let Ok(qm) = open_for_stop(p, deadline) {
+        // The watcher first: the switchover below ends the active instance here.
+        let _ = super::end_watcher(&qm, deadline);
         RoleFile::of(p, &qm).clear();
         // Ending the active instance without -s would end every standby too: switch over first.
         if matches!(qm.dspmq(share(deadline, 0.1)).map(|r| r.state), Ok(QmState::Running)) {
@@ -114,7 +116,7 @@ fn promote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     // Starts it when it ran nowhere; when it runs (took over), creates the test queue and starts
     // the managed components as a start does.
     qm.start(&opts, deadline, &j).map_err(|e| super::start_fail(env, "promote", e))?;
-    let (verdict, _) = depth0(&qm, p, false, deadline, &j);
+    let (verdict, extra) = depth0(&qm, p, false, deadline, &j);
     if verdict.exit != OcfExit::Success {
         return Err(Failure(OcfExit::ErrGeneric, format!("after promote: {}", verdict.reason)));
     }
@@ -122,6 +124,8 @@ fn promote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         .map_err(|e| Failure(OcfExit::ErrGeneric, format!("after promote: {}", mqi_failure(name.as_str(), &e))))?;
     roles.write(Role::Promoted)?;
     promotion_score(env, Some(table::SCORE_ACTIVE), deadline);
+    // Only the active instance is watched: a standby's end does not interrupt the service.
+    super::watch::after_start(&qm, env, p.crash_watch, extra.controller, deadline);
     log::info(format!("{name} is the active instance here"));
     Ok(OcfExit::Success)
 }
@@ -131,6 +135,8 @@ fn demote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fail
     let name = &p.qmgr;
     let qm = open(p, deadline)?;
     let roles = RoleFile::of(p, &qm);
+    // The watcher first: handing over ends the active instance here, which is no crash.
+    super::end_watcher(&qm, deadline).map_err(fail)?;
     let state = qm.hand_over(p.stop_mode, p.reconnect_clients, deadline, &j).map_err(fail)?;
     let score = become_unpromoted(&qm, p, &state, deadline)?;
     if score == table::SCORE_ACTIVE {
@@ -232,6 +238,9 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         if !restarted.is_empty() {
             log::warn(format!("{}: restarted {}", p.qmgr, restarted.join(", ")));
         }
+    }
+    if !probe && active && verdict.exit == OcfExit::RunningPromoted {
+        super::watch::keep(&qm, env, p.crash_watch, o.controller_pid(), deadline);
     }
     if let Some(reason) = degraded {
         log::exit_reason(reason);
