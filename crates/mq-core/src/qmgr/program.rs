@@ -213,7 +213,7 @@ impl QueueManager {
     /// its file system gave no answer before `deadline`.
     pub fn check_monitor_program(&self, path: &Path, deadline: Instant) -> Result<(), MqError> {
         let refuse = |why: String| MqError::Config(format!("monitor_program={}: {why}", path.display()));
-        check_path_text(&path.to_string_lossy()).map_err(|why| refuse(why))?;
+        check_path_text(&path.to_string_lossy()).map_err(&refuse)?;
         let looks = look(&chain(path), deadline.min(Instant::now() + crate::storage::LOOK_TIMEOUT))
             .map_err(|why| MqError::Failed(format!("monitor_program={}: {why}", path.display())))?;
         judge(path, &looks, &self.user).map_err(refuse)
