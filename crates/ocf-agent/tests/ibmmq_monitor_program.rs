@@ -269,3 +269,49 @@ fn a_program_root_cannot_trust_or_the_mq_user_cannot_run_is_refused_naming_it() 
     assert_eq!(ocf.run("stop").rc, 0);
     assert!(q.qm_pids(&q.qm).is_empty());
 }
+
+#[test]
+fn a_multi_instance_queue_manager_runs_it_on_the_active_instance_only() {
+    let qm = "QMMIPROG";
+    let (a, b) = Sim::multi_instance(qm);
+    let dir = trusted_dir();
+    let out = drop_box();
+    let runs = out.path().join("runs");
+    let on_a = program(dir.path(), "on_a", &format!("echo a >> {}", runs.display()), 0o755);
+    let on_b = program(dir.path(), "on_b", &format!("echo b >> {}", runs.display()), 0o755);
+    let failing = program(dir.path(), "failing", "echo 'APP1 is down'; exit 1", 0o755);
+    let rsctmp = tempfile::tempdir().unwrap();
+    let node = |sim: &Sim, name: &str, prog: &Path| {
+        Ocf::new("mi_qm:0", 60000)
+            .set("OCF_RESOURCE_TYPE", "ibmmq")
+            .set("HA_RSCTMP", rsctmp.path().join(name))
+            .param("qmgr", qm)
+            .param("multi_instance", "true")
+            .param("mq_installation", sim.inst())
+            .param("monitor_program", prog)
+    };
+    let (oa, ob) = (node(&a, "a", &on_a), node(&b, "b", &on_b));
+    for o in [&oa, &ob] {
+        let r = o.run("start");
+        assert_eq!(r.rc, 0, "{r:?}");
+    }
+    let r = oa.run("promote");
+    assert_eq!(r.rc, 0, "{r:?}");
+    let notify = [("OCF_RESKEY_CRM_meta_notify_type", "post"), ("OCF_RESKEY_CRM_meta_notify_operation", "promote")];
+    assert_eq!(ob.clone().with(&notify).run("notify").rc, 0);
+    assert_eq!(b.status(qm), "RUNNING AS STANDBY");
+
+    let r = recurring(oa.clone(), 10).run("monitor");
+    assert_eq!(r.rc, 8, "{r:?}");
+    let r = recurring(ob.clone(), 10).run("monitor");
+    assert_eq!(r.rc, 0, "{r:?}");
+    assert_eq!(lines(&runs), ["a"], "only the active instance runs it");
+    // Failing on the promoted instance: failed promoted (9), with its line.
+    let r = recurring(oa.clone().param("monitor_program", &failing), 10).run("monitor");
+    assert_eq!(r.rc, 9, "{r:?}");
+    assert!(r.reason().starts_with("APP1 is down"), "{}", r.reason());
+    for o in [&ob, &oa] {
+        let r = o.run("stop");
+        assert_eq!(r.rc, 0, "{r:?}");
+    }
+}
