@@ -315,3 +315,42 @@ fn a_multi_instance_queue_manager_runs_it_on_the_active_instance_only() {
         assert_eq!(r.rc, 0, "{r:?}");
     }
 }
+
+/// What monitor_program adds to a depth-10 monitor (ignored by default; it measures, it does not
+/// judge): the median and p90 wall time of the agent's monitor without it, with a trivial shell
+/// script, and with /usr/bin/true.
+///
+///   cargo test --release -p ocf-agent --test ibmmq_monitor_program -- --ignored --nocapture
+#[test]
+#[ignore]
+fn bench_monitor_program_cost() {
+    const N: usize = 40;
+    let q = SimQm::create("MPBENCH");
+    assert_eq!(q.ocf(&q.qm).run("start").rc, 0);
+    let dir = trusted_dir();
+    let script = program(dir.path(), "check_app", "exit 0", 0o755);
+    let variants: [(&str, Option<&Path>); 3] = [
+        ("no monitor_program", None),
+        ("a shell script", Some(&script)),
+        ("/usr/bin/true", Some(Path::new("/usr/bin/true"))),
+    ];
+    println!("depth-10 monitor, {N} runs each (ms):");
+    for (what, prog) in variants {
+        let mut ocf = recurring(q.ocf(&q.qm), 10);
+        if let Some(p) = prog {
+            ocf = ocf.param("monitor_program", p);
+        }
+        let mut times: Vec<Duration> = (0..N)
+            .map(|_| {
+                let t = Instant::now();
+                let r = ocf.run("monitor");
+                assert_eq!(r.rc, 0, "{r:?}");
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!("  {what:<20} median {:7.1}  p90 {:7.1}", ms(times[N / 2]), ms(times[N * 9 / 10]));
+    }
+    assert_eq!(q.ocf(&q.qm).run("stop").rc, 0);
+}
