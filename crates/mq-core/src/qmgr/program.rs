@@ -223,6 +223,12 @@ impl QueueManager {
     /// until it exits or `deadline` passes (its process group is then killed). Ok when it exits
     /// 0; `Failed` with its first line of output, or with how it ended, otherwise.
     pub fn run_monitor_program(&self, path: &Path, deadline: Instant) -> Result<(), MqError> {
+        if Instant::now() >= deadline {
+            return Err(MqError::Failed(format!(
+                "monitor_program {} not run: the monitor's other checks used up its timeout; give the monitor a longer timeout",
+                path.display()
+            )));
+        }
         self.check_monitor_program(path, deadline)?;
         let budget = deadline.saturating_duration_since(Instant::now());
         let runner = self.runner().clone().confined();
