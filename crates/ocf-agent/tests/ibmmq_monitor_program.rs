@@ -316,6 +316,36 @@ fn a_multi_instance_queue_manager_runs_it_on_the_active_instance_only() {
     }
 }
 
+#[test]
+fn ibmmq_check_says_whether_a_monitor_program_would_be_accepted() {
+    let q = SimQm::create("MPCHK");
+    let dir = trusted_dir();
+    let good = program(dir.path(), "good", "touch /tmp/mqha-monprog-must-not-run; exit 0", 0o755);
+    let bad = program(dir.path(), "bad", "exit 0", 0o775);
+    let check = |prog: &Path| {
+        run(Command::new(agent_exe())
+            .arg("check")
+            .arg(&q.qm)
+            .arg("--mq-installation")
+            .arg(q.inst())
+            .arg("--monitor-program")
+            .arg(prog))
+    };
+    let r = check(&good);
+    let line = |r: &Run, word: &str| {
+        r.stdout.lines().find(|l| l.starts_with(&format!("{word:<5} {:<26} ", "monitor program"))).map(str::to_string)
+    };
+    assert!(line(&r, "PASS").is_some_and(|l| l.contains("executable by mqm")), "{r:?}");
+    assert!(!Path::new("/tmp/mqha-monprog-must-not-run").exists(), "ibmmq check ran the program");
+    let r = check(&bad);
+    assert_eq!(r.rc, 1, "{r:?}");
+    let l = line(&r, "FAIL").unwrap_or_else(|| panic!("{r:?}"));
+    assert!(
+        l.contains(&format!("monitor_program={}: is writable by group or others (mode 0775)", bad.display())),
+        "{l}"
+    );
+}
+
 /// What monitor_program adds to a depth-10 monitor (ignored by default; it measures, it does not
 /// judge): the median and p90 wall time of the agent's monitor without it, with a trivial shell
 /// script, and with /usr/bin/true.
