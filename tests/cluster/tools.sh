@@ -97,6 +97,9 @@ run_expect 1 "pcs -f: a bad configuration (mq_installation=relative/path) is rej
     pcs -f "$CIB" resource create badqm ocf:mqha:ibmmq qmgr=QM9 mq_installation=relative/path --agent-validation
 contains "  pcs shows our exit reason" "ocf-exit-reason:"
 contains "  which names the offending value" "relative/path"
+run_expect 1 "pcs -f: monitor_program with arguments is rejected" \
+    pcs -f "$CIB" resource create badprog ocf:mqha:ibmmq qmgr=QM9 "monitor_program=/usr/local/bin/check QM9" --agent-validation
+contains "  which names the offending value" "monitor_program='/usr/local/bin/check QM9'"
 run_expect 1 "pcs -f: a second resource for the same qmgr is refused (unique-group)" \
     pcs -f "$CIB" resource create qm2 ocf:mqha:ibmmq "${QM_OPTS[@]}"
 contains "  because the value is not unique" "is not unique"

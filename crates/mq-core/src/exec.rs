@@ -81,13 +81,15 @@ pub struct Runner {
     env: Vec<(String, String)>,
     /// Set in the child before it drops to the identity, so a hard limit can be raised.
     limits: Vec<(crate::limits::Resource, crate::limits::Rlimit)>,
+    /// `confined`: no privileges from exec, and nothing of the program's group outlives it.
+    confined: bool,
 }
 
 impl Runner {
     /// `bin_dir` is the installation's bin directory; `identity` None runs as the caller.
     pub fn new(bin_dir: &Path, identity: Option<Identity>) -> Runner {
         let env = mq_environment(bin_dir, identity.as_ref().map(|id| (id.name.as_str(), id.home.as_path())));
-        Runner { identity, env, limits: Vec::new() }
+        Runner { identity, env, limits: Vec::new(), confined: false }
     }
 
     /// The same runner, these variables (an `envfile`'s, already checked) added to the
@@ -101,6 +103,16 @@ impl Runner {
     /// The same runner, its programs started with these resource limits (`limits::plan_all`).
     pub fn with_limits(mut self, planned: &[crate::limits::Planned]) -> Runner {
         self.limits = planned.iter().map(|p| (p.resource, p.limit)).collect();
+        self
+    }
+
+    /// The same runner for a program that is not MQ's (the administrator's `monitor_program`):
+    /// exec grants it no privileges (`PR_SET_NO_NEW_PRIVS`: set-user-id bits and file
+    /// capabilities are ignored, for it and its children), and its process group is killed when
+    /// it exits as well as at the deadline, so nothing it started in the background is left.
+    /// Not for MQ's own programs: they are set-user-id and some must outlive the command.
+    pub fn confined(mut self) -> Runner {
+        self.confined = true;
         self
     }
 
@@ -233,6 +245,17 @@ impl Runner {
             .process_group(0);
         self.set_limits(&mut cmd);
         Self::drop_privileges(&mut cmd, self.identity.as_ref());
+        if self.confined {
+            // SAFETY: prctl is async-signal-safe.
+            unsafe {
+                cmd.pre_exec(|| {
+                    if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
         let parent = std::process::id() as libc::pid_t;
         // SAFETY: prctl/getppid/_exit are async-signal-safe.
         unsafe {
@@ -253,7 +276,7 @@ impl Runner {
             // MQSC scripts are far below the pipe buffer; a child that exits early gives EPIPE.
             let _ = sin.write_all(data);
         }
-        let result = collect(&mut child, &name, deadline, on_line);
+        let result = collect(&mut child, &name, deadline, on_line, self.confined);
         match result {
             Ok((status, stdout, stderr)) => {
                 let rc = match (status.code(), status.signal()) {
@@ -380,6 +403,16 @@ fn pidfd_open(pid: u32) -> Option<OwnedFd> {
     }
 }
 
+/// Whether child `pid` has exited, without reaping it (waitid with WNOWAIT).
+fn exited_unreaped(pid: u32) -> bool {
+    // SAFETY: waitid writes into the zeroed siginfo we own; WNOWAIT leaves the child reapable.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        libc::waitid(libc::P_PID, pid, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT) == 0
+            && info.si_pid() != 0
+    }
+}
+
 /// Most of one stream of a command's output kept: MQ's replies are far smaller, and a program
 /// the mq user replaced must not make root's agent hold unbounded memory.
 const OUTPUT_CAP: usize = 4 * 1024 * 1024;
@@ -412,6 +445,7 @@ fn collect(
     name: &str,
     deadline: Instant,
     mut on_line: Option<&mut dyn FnMut(&str)>,
+    end_group_on_exit: bool,
 ) -> Result<(std::process::ExitStatus, Vec<u8>, Vec<u8>), ExecError> {
     let mut seen = 0;
     let io = |e| ExecError::Io { program: name.to_string(), source: e };
@@ -427,6 +461,14 @@ fn collect(
     let (mut obuf, mut ebuf) = (Vec::new(), Vec::new());
     let started = Instant::now();
     loop {
+        if end_group_on_exit && exited_unreaped(child.id()) {
+            // The leader is a zombie until reaped, so its pid (the group's id) cannot be reused
+            // yet: the group killed is the one it led.
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(child.id() as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
         if let Some(status) = child.try_wait().map_err(io)? {
             // Daemons the command started may keep the pipes open: take what is there and stop.
             if let Some(o) = out.as_mut() {
@@ -647,6 +689,33 @@ mod tests {
             .run(Path::new("/bin/sh"), &["-c", "ulimit -Sn"], None, Instant::now() + Duration::from_secs(5))
             .unwrap();
         assert_eq!(o.stdout.trim(), soft.to_string());
+    }
+
+    #[test]
+    fn a_confined_program_gets_no_new_privileges_and_leaves_nothing_behind() {
+        let d = tempfile::tempdir().unwrap();
+        let pidfile = d.path().join("bg.pid");
+        let script = format!("sleep 300 & echo $! > {}; grep NoNewPrivs /proc/self/status", pidfile.display());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let o = runner().confined().run(Path::new("/bin/sh"), &["-c", &script], None, deadline).unwrap();
+        assert_eq!(o.stdout.split_whitespace().collect::<Vec<_>>(), ["NoNewPrivs:", "1"], "{o:?}");
+        let bg: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+        // Killed with the group when the program exited: at most a zombie of init's for a moment.
+        let gone = (0..100).any(|_| {
+            let st = std::fs::read_to_string(format!("/proc/{bg}/stat")).unwrap_or_default();
+            let alive = !st.is_empty() && !st.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z');
+            if alive {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            !alive
+        });
+        assert!(gone, "the background sleep {bg} outlived its program");
+        // An ordinary runner leaves both alone (MQ's daemons must outlive their command).
+        let o = runner().run(Path::new("/bin/sh"), &["-c", &script], None, deadline).unwrap();
+        assert_eq!(o.stdout.split_whitespace().collect::<Vec<_>>(), ["NoNewPrivs:", "0"], "{o:?}");
+        let bg: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+        assert!(std::path::Path::new(&format!("/proc/{bg}")).exists());
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(bg), nix::sys::signal::Signal::SIGKILL);
     }
 
     #[test]

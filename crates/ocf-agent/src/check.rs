@@ -22,7 +22,8 @@ const BUDGET: Duration = Duration::from_secs(60);
     name = "ibmmq check",
     about = "Checks, read-only, whether this node is ready to run a queue manager under ocf:mqha:ibmmq",
     long_about = "Runs every node check the agent makes before a start (installation, mq user and group, \
-uid/gid against the other nodes, mqs.ini stanza, data and log directories, boot-time start, mqconfig) and prints \
+uid/gid against the other nodes, mqs.ini stanza, data and log directories, boot-time start, mqconfig, and with \
+--monitor-program the program's owner and modes, without running it) and prints \
 one line per check: PASS, WARN or FAIL with what to do. Exit status 0 when nothing failed, 1 otherwise, 2 on bad \
 arguments. Changes nothing."
 )]
@@ -41,6 +42,9 @@ struct Args {
     /// The resource will have add_mqs_ini=true: a missing stanza is a warning, not a failure.
     #[arg(long)]
     add_mqs_ini: bool,
+    /// The resource's monitor_program: checked as start checks it (owner, modes, path), not run.
+    #[arg(long)]
+    monitor_program: Option<PathBuf>,
     /// One JSON object instead of lines, for tools.
     #[arg(long)]
     json: bool,
@@ -97,6 +101,13 @@ fn findings(a: &Args) -> Vec<Finding> {
     out.push(Finding { check: "MQ version", verdict: version });
     let opts = NodeCheckOptions { add_mqs_ini: a.add_mqs_ini, data_path: a.data_path.clone() };
     out.extend(qm.readiness(&opts, Some(&Pacemaker::this_node()), deadline, &quiet));
+    if let Some(prog) = &a.monitor_program {
+        let verdict = match qm.check_monitor_program(prog, deadline) {
+            Ok(()) => Verdict::Pass(format!("{}: root's, executable by {}", prog.display(), qm.user.name)),
+            Err(e) => Verdict::Fail(e.to_string()),
+        };
+        out.push(Finding { check: "monitor program", verdict });
+    }
     out
 }
 

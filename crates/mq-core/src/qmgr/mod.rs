@@ -5,6 +5,7 @@
 pub mod checks;
 pub mod monitor;
 pub mod multi;
+pub mod program;
 pub mod start;
 pub mod stop;
 

@@ -132,6 +132,43 @@ fn mqi_reason(qm: &str, e: &MqiError) -> String {
     e.brief(qm)
 }
 
+/// Refuses a `monitor_program` root cannot trust or the mq user cannot run (6, naming it); start,
+/// validate-all and reload check it so that a bad one is seen before a monitor runs it.
+pub(crate) fn check_monitor_program(qm: &QueueManager, p: &IbmmqParams, deadline: Instant) -> Result<(), Failure> {
+    match &p.monitor_program {
+        Some(prog) => qm.check_monitor_program(prog, deadline).map_err(fail),
+        None => Ok(()),
+    }
+}
+
+/// Runs `monitor_program` when this monitor is deep enough for it and not a probe (a probe says
+/// where the queue manager runs; the site's check may need what is started after it): a program
+/// that fails, overruns or cannot run fails the monitor with `failed` (1, or 9 when promoted),
+/// a refused one with 6. Called only once the queue manager is known to be running and active here.
+pub(crate) fn run_monitor_program(
+    qm: &QueueManager,
+    env: &Env,
+    p: &IbmmqParams,
+    failed: OcfExit,
+    deadline: Instant,
+) -> Result<(), Failure> {
+    let Some(prog) = &p.monitor_program else { return Ok(()) };
+    if env.is_probe() || env.check_level.depth() < p.monitor_program_level {
+        return Ok(());
+    }
+    match qm.run_monitor_program(prog, deadline) {
+        Ok(()) => {
+            log::debug(format!("{}: monitor_program {} passed", p.qmgr, prog.display()));
+            Ok(())
+        }
+        Err(e) if e.fault() == mq_core::Fault::Config => Err(fail(e)),
+        Err(e) => {
+            log::err(format!("{}: {e}", p.qmgr));
+            Err(Failure(failed, e.to_string()))
+        }
+    }
+}
+
 fn finish(r: Result<OcfExit, Failure>) -> OcfExit {
     match r {
         Ok(x) => x,
@@ -167,7 +204,7 @@ pub fn run(action: &Action, env: &Env, params: &IbmmqParams) -> OcfExit {
         Action::Monitor => finish(monitor(env, params, deadline)),
         Action::ValidateAll => finish(validate(params, deadline)),
         Action::ReloadAgent => {
-            // The reloadable parameters (test_queue, client_*, stop_mode) are read afresh by every
+            // The reloadable parameters (test_queue, client_*, stop_mode, monitor_program*) are read afresh by every
             // action; a new test queue is created by the next start or here when running.
             finish(reload(env, params, deadline))
         }
@@ -185,6 +222,7 @@ fn node_options(params: &IbmmqParams) -> NodeCheckOptions {
 fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     let j = OcfJournal;
     let qm = open(p, deadline)?;
+    check_monitor_program(&qm, p, deadline)?;
     let (planned, problems) = launch_limits(p, &qm.user);
     for why in problems {
         log::warn(why);
@@ -343,6 +381,8 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     if !probe {
         watch::keep(&qm, env, p.crash_watch, extra.controller, deadline);
     }
+    // Last: the site's check gets what the agent's own checks left of the budget.
+    run_monitor_program(&qm, env, p, OcfExit::ErrGeneric, deadline)?;
     if let Some(reason) = degraded {
         log::exit_reason(reason);
         return Ok(OcfExit::Degraded);
@@ -449,6 +489,7 @@ pub(crate) fn end_watcher(qm: &QueueManager, deadline: Instant) -> Result<(), Mq
 fn validate(p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     let j = OcfJournal;
     let qm = open(p, deadline)?;
+    check_monitor_program(&qm, p, deadline)?;
     let mut o = node_options(p);
     o.add_mqs_ini = false;
     if p.add_mqs_ini && qm.stanza().is_none() {
@@ -465,6 +506,7 @@ fn validate(p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
 fn reload(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     // Nothing runs here (or this node lacks MQ): the next start applies the parameters.
     let Ok(qm) = open(p, deadline) else { return Ok(OcfExit::Success) };
+    check_monitor_program(&qm, p, deadline)?;
     if matches!(qm.dspmq(deadline).map(|r| r.state), Ok(QmState::Running)) {
         qm.ensure_test_queue(&p.test_queue, deadline, &OcfJournal)
             .map_err(|e| Failure(OcfExit::ErrGeneric, format!("reload: {e}")))?;
@@ -474,7 +516,13 @@ fn reload(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fail
             watch::keep(&qm, env, p.crash_watch, qm.observe(deadline).controller_pid(), deadline);
         }
     }
-    log::info(format!("{}: reloaded parameters (test_queue={}, stop_mode={:?})", p.qmgr, p.test_queue, p.stop_mode));
+    log::info(format!(
+        "{}: reloaded parameters (test_queue={}, stop_mode={:?}, monitor_program={})",
+        p.qmgr,
+        p.test_queue,
+        p.stop_mode,
+        p.monitor_program.as_ref().map(|m| m.display().to_string()).unwrap_or_else(|| "none".into())
+    ));
     Ok(OcfExit::Success)
 }
 

@@ -50,6 +50,10 @@ pub struct IbmmqParams {
     pub reconnect_clients: bool,
     /// A watcher on the execution controller asks Pacemaker to recover at once when it ends without a stop.
     pub crash_watch: bool,
+    /// The site's own check, run as the mq user with the queue manager's name (mq_core::qmgr::program).
+    pub monitor_program: Option<PathBuf>,
+    /// The least OCF_CHECK_LEVEL of the monitors that run `monitor_program` (0, 10 or 20).
+    pub monitor_program_level: u32,
 }
 
 fn managed(v: &Values, name: &str) -> Manage {
@@ -138,6 +142,8 @@ impl IbmmqParams {
             env_file: v.path("env_file").cloned(),
             reconnect_clients: v.bool("reconnect_clients").unwrap_or(false),
             crash_watch: v.bool("crash_watch").unwrap_or(false),
+            monitor_program: v.str("monitor_program").map(PathBuf::from),
+            monitor_program_level: v.str("monitor_program_level").and_then(|l| l.parse().ok()).unwrap_or(10),
             limits: limits::parse_settings(v.str("limits").unwrap_or_default()).map_err(|why| ParamError::Invalid {
                 name: "limits",
                 value: v.str("limits").unwrap_or_default().escape_default().to_string(),
@@ -451,6 +457,45 @@ or others, named directly (not through a symbolic link), on every node. PATH, HO
 LC_ALL (the agent sets them), LD_PRELOAD, LD_AUDIT, MQ_CONNECT_TYPE, MQSERVER, MQCHLLIB, MQCHLTAB and \
 MQCCDTURL are refused. A bad line or file fails with exit 6 naming the file and line. The file is read by \
 every action; a change reaches the running queue manager at its next start.",
+    },
+    ParamSpec {
+        name: "monitor_program",
+        ty: super::MONITOR_PROGRAM,
+        default: None,
+        required: false,
+        unique_group: None,
+        reloadable: true,
+        shortdesc: "The site's own check of what runs on the queue manager",
+        longdesc: "Absolute path of a program of the site's that says whether the application built on the \
+queue manager is healthy (as ClusterLabs' monitor_program and Veritas' MonitorProgram). Recurring monitors \
+of at least monitor_program_level run it, after the agent's own checks have passed and only where the queue \
+manager is running and active: never in a probe, nor at start, nor on a multi-instance standby, nor while a \
+log replay is accepted as running. It runs as the mq user (never root, with no privileges from set-user-id \
+bits or file capabilities), with the queue manager's name as its one argument, the environment of the \
+agent's MQ commands (the installation's bin first in PATH, HOME, USER, LOGNAME, LANG=C, and env_file's \
+variables), stdin from /dev/null and / as its working directory, in a process group of its own, within \
+what is left of the monitor's timeout. Exit 0 passes; any other exit fails the monitor (exit 1, so \
+Pacemaker recovers the queue manager; 9 on the promoted instance of a multi-instance queue manager) with \
+the program's first line of output (stdout, else stderr; at most 160 characters) as the reason. A program \
+still running at the monitor's deadline is killed with its process group and the monitor fails; the group \
+is killed when the program exits too, so leave nothing running in the background. The file and every \
+directory on its path must be owned by root and not writable by group or others, with no symbolic link \
+among them; the file must be executable by the mq user and neither set-user-id nor set-group-id. Otherwise \
+validate-all (depth 10), start, reload and monitor fail with exit 6 naming the value, as they do when it \
+does not exist on the node.",
+    },
+    ParamSpec {
+        name: "monitor_program_level",
+        ty: ParamType::Choice(&["0", "10", "20"]),
+        default: Some("10"),
+        required: false,
+        unique_group: None,
+        reloadable: true,
+        shortdesc: "Least monitor depth that runs monitor_program",
+        longdesc: "The recurring monitors whose OCF_CHECK_LEVEL is at least this run monitor_program: 10 (the \
+default) runs it beside the MQI check of the depth-10 monitor and in the depth-20 monitor, leaving the \
+frequent depth-0 monitor cheap (a second-level check, as Veritas runs MonitorProgram); 0 runs it in every \
+recurring monitor (as ClusterLabs' agent does); 20 only in the depth-20 monitor.",
     },
     super::TRACE_RA,
     super::TRACE_FILE,

@@ -19,6 +19,9 @@ pub const CHANNEL_NAME: ParamType = mq_rule(syntax::check_channel_name, syntax::
 pub const CONNAME: ParamType = mq_rule(syntax::check_conname, syntax::CONNAME_RULE);
 /// The `limits` parameter of ocf:mqha:ibmmq (mq_core::limits).
 pub const LIMITS: ParamType = mq_rule(mq_core::limits::check_settings, mq_core::limits::SETTINGS_RULE);
+/// The `monitor_program` parameter of ocf:mqha:ibmmq (mq_core::qmgr::program).
+pub const MONITOR_PROGRAM: ParamType =
+    mq_rule(mq_core::qmgr::program::check_path_text, mq_core::qmgr::program::PATH_RULE);
 /// Refused options are quoted as given (not escaped), as they always were.
 pub const STRMQM_OPTIONS: ParamType = ParamType::Custom(Custom {
     check: syntax::check_strmqm_options,

@@ -70,6 +70,7 @@ fn become_unpromoted(qm: &QueueManager, p: &IbmmqParams, state: &QmState, deadli
 fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
     let j = OcfJournal;
     let qm = open(p, deadline)?;
+    super::check_monitor_program(&qm, p, deadline)?;
     qm.node_checks(&node_options(p), Some(&Pacemaker::from_env(env)), deadline, &j).map_err(fail)?;
     let roles = RoleFile::of(p, &qm);
     let state = qm.settled_state(deadline, &j).map_err(fail)?;
@@ -242,6 +243,8 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     if !probe && active && verdict.exit == OcfExit::RunningPromoted {
         super::watch::keep(&qm, env, p.crash_watch, o.controller_pid(), deadline);
     }
+    // The active instance only (a standby or idle node returned above): the site's check.
+    super::run_monitor_program(&qm, env, p, failed, deadline)?;
     if let Some(reason) = degraded {
         log::exit_reason(reason);
         return Ok(if verdict.exit == OcfExit::RunningPromoted {
