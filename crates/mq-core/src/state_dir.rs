@@ -83,6 +83,14 @@ impl StateDir {
         }
         result
     }
+
+    /// Removes state file `name`; one that is not there is no error.
+    pub fn remove(&self, name: &str) -> std::io::Result<()> {
+        match std::fs::remove_file(self.dir.join(checked(name)?)) {
+            Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A file name of this directory: one component, so no name can reach outside it.

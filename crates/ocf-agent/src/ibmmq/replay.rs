@@ -48,7 +48,7 @@ pub fn starting_for(recorded: Option<Seen>, pid: i32, start_ticks: u64, now_ms: 
 }
 
 /// Milliseconds since boot (CLOCK_BOOTTIME: the clock /proc start times count on, suspend included).
-fn boot_ms() -> u64 {
+pub(crate) fn boot_ms() -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes the timespec we own.
     unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
@@ -56,7 +56,7 @@ fn boot_ms() -> u64 {
 }
 
 /// Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot.
-fn start_ticks(pid: i32) -> Option<u64> {
+pub(crate) fn start_ticks(pid: i32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The fields after the command name (which may hold spaces and parentheses): state is field 3.
     stat[stat.rfind(')')? + 1..].split_whitespace().nth(19)?.parse().ok()

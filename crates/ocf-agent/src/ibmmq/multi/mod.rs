@@ -118,7 +118,7 @@ fn promote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     if verdict.exit != OcfExit::Success {
         return Err(Failure(OcfExit::ErrGeneric, format!("after promote: {}", verdict.reason)));
     }
-    qm.check_mqi(deadline)
+    qm.check_mqi(deadline, Some(p.hang_timeout))
         .map_err(|e| Failure(OcfExit::ErrGeneric, format!("after promote: {}", mqi_failure(name.as_str(), &e))))?;
     roles.write(Role::Promoted)?;
     promotion_score(env, Some(table::SCORE_ACTIVE), deadline);
@@ -149,6 +149,9 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         // As for a single instance: a probe on a node without installation or data is "not here".
         Err(_) => return super::monitor(env, p, deadline),
     };
+    if env.check_level >= CheckLevel::Medium {
+        super::check_hang_timeout(env, p)?;
+    }
     let roles = RoleFile::of(p, &qm);
     let now = Instant::now();
     let watch_until = now + deadline.saturating_duration_since(now) / 2;
@@ -216,18 +219,18 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             Some(c) => Some(super::client_probe(&qm, c, deadline)?),
             None => None,
         };
-        match qm.check_messages(&p.test_queue, client.as_ref(), deadline) {
+        match qm.check_messages(&p.test_queue, client.as_ref(), deadline, Some(p.hang_timeout)) {
             Ok(()) => {}
             // A client-check refusal a restart cannot fix: degraded (190, or 191 when promoted).
             Err(e) if super::client_config_refusal(&e) => degraded = Some(mqi_failure(p.qmgr.as_str(), &e)),
             Err(e) => return Err(Failure(failed, mqi_failure(p.qmgr.as_str(), &e))),
         }
     } else if env.check_level >= CheckLevel::Medium {
-        qm.check_mqi(deadline).map_err(|e| Failure(failed, mqi_failure(p.qmgr.as_str(), &e)))?;
+        qm.check_mqi(deadline, Some(p.hang_timeout)).map_err(|e| Failure(failed, mqi_failure(p.qmgr.as_str(), &e)))?;
     }
     if env.check_level >= CheckLevel::Medium {
         let restarted = qm
-            .check_components((p.command_server, p.channel_initiator), deadline, &j)
+            .check_components((p.command_server, p.channel_initiator), deadline, Some(p.hang_timeout), &j)
             .map_err(|e| Failure(failed, format!("{}: managed component down and not restartable: {e}", p.qmgr)))?;
         if !restarted.is_empty() {
             log::warn(format!("{}: restarted {}", p.qmgr, restarted.join(", ")));
