@@ -311,6 +311,10 @@ expect "qm not running (Stopped): it cannot start without its storage" 120 is_ro
 print_reason qm "our exit reason in crm_mon"
 check "lsn and trm stopped with it (group)" all_role Stopped lsn trm
 reaction "storage lost -> stopped (target <= 10 s)"
+# Pacemaker's own record of each stop of qm (the recovery's, and the one after the failed start).
+stops=$(N crm_mon -1 --output-as xml --include=operations 2>/dev/null |
+    xq "//resource_history[@id='qm']/operation_history[@task='stop']/@exec-time" | sed 's/ *exec-time=//g' | tr -d '"')
+echo "  qm's last stop took ${stops:-?} (crm_mon operation history)"
 sim fault "$MQROOT" "$QM" clear storage-lost >/dev/null || die "mqsim fault clear storage-lost failed"
 scenario "mqha: storage back, pcs resource cleanup -> back to Started"
 N pcs resource cleanup >/dev/null 2>&1

@@ -197,7 +197,7 @@ impl QueueManager {
             report.skipped = Some(why.clone());
             // -p within the look's bound: on lost storage it may hang or be refused; the kill follows.
             let step = share(deadline, plan.first_share).min(Instant::now() + look);
-            self.end_step(&["-p"], step, &mut report, j);
+            self.end_step_then(&["-p"], step, false, &mut report, j);
         } else if state == Some(QmState::RunningAsStandby) {
             // endmqm without -x is refused on a standby; -x ends only this standby instance.
             self.end_step(&["-x"], share(deadline, plan.first_share), &mut report, j);
@@ -328,19 +328,42 @@ impl QueueManager {
 
     /// One endmqm step: run it within `step_deadline`, then wait for the processes to go.
     fn end_step(&self, flags: &[&str], step_deadline: Instant, report: &mut StopReport, j: &dyn Journal) {
+        self.end_step_then(flags, step_deadline, true, report, j)
+    }
+
+    /// `end_step`; with `wait_if_refused` false, an endmqm that did not accept the request (an exit
+    /// code other than 0, or no answer) is not waited for: nothing will end the processes but the kill.
+    fn end_step_then(
+        &self,
+        flags: &[&str],
+        step_deadline: Instant,
+        wait_if_refused: bool,
+        report: &mut StopReport,
+        j: &dyn Journal,
+    ) {
         let qm = self.name.as_str();
         let mut args: Vec<&str> = flags.to_vec();
         args.push(qm);
         let cmd = format!("endmqm {}", args.join(" "));
         report.steps.push(cmd.clone());
         j.note(Level::Info, &format!("running {cmd}"));
-        match self.run("endmqm", &args, None, step_deadline) {
+        let accepted = match self.run("endmqm", &args, None, step_deadline) {
             // 40: not available (already ended), 16: not known here: the processes decide.
             Ok(o) if o.rc == 0 || o.rc == 40 || o.rc == 16 => {
-                j.note(Level::Debug, &format!("{cmd}: rc {} {}", o.rc, o.explaining_line()))
+                j.note(Level::Debug, &format!("{cmd}: rc {} {}", o.rc, o.explaining_line()));
+                o.rc == 0
             }
-            Ok(o) => j.note(Level::Warn, &format!("{cmd} exited {}: {}", o.rc, o.explaining_line())),
-            Err(e) => j.note(Level::Warn, &format!("{cmd}: {e}")),
+            Ok(o) => {
+                j.note(Level::Warn, &format!("{cmd} exited {}: {}", o.rc, o.explaining_line()));
+                false
+            }
+            Err(e) => {
+                j.note(Level::Warn, &format!("{cmd}: {e}"));
+                false
+            }
+        };
+        if !accepted && !wait_if_refused {
+            return;
         }
         match wait_gone(self.scope(), step_deadline) {
             Ok(left) if left.is_empty() => {}
