@@ -137,7 +137,7 @@ fn mqi_reason(qm: &str, e: &MqiError) -> String {
 
 /// The exit reason of a queue manager that did not answer within hang_timeout: the verdict and
 /// the parameter first (crm_mon keeps 128 characters).
-fn hung_reason(qm: &str, what: &str, bound: Duration) -> String {
+pub(crate) fn hung_reason(qm: &str, what: &str, bound: Duration) -> String {
     format!("{qm} hung: no answer within hang_timeout={}s to {what}", bound.as_secs())
 }
 
@@ -163,9 +163,14 @@ pub(crate) fn check_hang_timeout(env: &Env, p: &IbmmqParams) -> Result<(), Failu
     Ok(())
 }
 
+/// Whether an MQI check failed because the queue manager did not answer within the hang bound.
+pub(crate) fn no_answer(e: &MqiError) -> bool {
+    matches!(e, MqiError::NoAnswer { .. })
+}
+
 /// A monitor's MQI or runmqsc check came back: a hang is recorded for the stop that follows,
 /// an answer clears an older record.
-fn note_answer(qm: &QueueManager, controller: Option<i32>, hung_now: bool) {
+pub(crate) fn note_answer(qm: &QueueManager, controller: Option<i32>, hung_now: bool) {
     match (hung_now, controller) {
         (true, Some(pid)) => hung::record(qm, pid),
         (true, None) => {}
@@ -358,7 +363,6 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     }
     let mut degraded = None;
     let bound = Some(p.hang_timeout);
-    let hung_now = |e: &MqiError| matches!(e, MqiError::NoAnswer { .. });
     if env.check_level >= CheckLevel::Deep {
         // Depth 20's steps begin with depth 10's connect and inquiry: one MQI child does both;
         // the client check runs in a second one, as its own user.
@@ -367,7 +371,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             None => None,
         };
         let r = qm.check_messages(&p.test_queue, client.as_ref(), deadline, bound);
-        note_answer(&qm, extra.controller, r.as_ref().is_err_and(hung_now));
+        note_answer(&qm, extra.controller, r.as_ref().is_err_and(no_answer));
         match r {
             Ok(()) => {}
             // The queue manager serves in bindings mode and refuses the client check for a reason
@@ -377,7 +381,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         }
     } else if env.check_level >= CheckLevel::Medium {
         let r = qm.check_mqi(deadline, bound);
-        note_answer(&qm, extra.controller, r.as_ref().is_err_and(hung_now));
+        note_answer(&qm, extra.controller, r.as_ref().is_err_and(no_answer));
         r.map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
     }
     if env.check_level >= CheckLevel::Medium {
