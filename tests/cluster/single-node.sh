@@ -228,13 +228,68 @@ check "the queue manager was not restarted (same pid $old, fail-count 0)" bash -
 check "qm, lsn and trm still Started" group_started
 reaction "dead command server -> command server back"
 
-scenario "mqha: hung queue manager (mqsim fault hang) -> monitor fails within its deadline -> recovered"
+scenario "mqha: busy under client load -> never reported hung (hang_timeout default 5 s)"
+# Busy, honestly: LOAD_CLIENTS amqsputc loops and as many amqsgetc through the listener (bounded
+# in count and time), and every request of every connection answered 200 ms late (mqsim fault
+# slow: a queue manager loaded beyond what this 2-core machine can generate), while the three
+# monitors (4, 6, 8 s) keep running. The client channel is for this test's client only (as in
+# multinode.sh: never advice for production).
+LOAD_CLIENTS=4 LOAD_SECS=30 LOAD_BATCHES=60
+LOADQ=MQHA.LOAD
+printf '%s\n' "DEFINE QLOCAL($LOADQ) DEFPSIST(YES) MAXDEPTH(100000) REPLACE" \
+    "DEFINE CHANNEL(MQHA.SVRCONN) CHLTYPE(SVRCONN) TRPTYPE(TCP) REPLACE" \
+    "SET CHLAUTH(MQHA.SVRCONN) TYPE(BLOCKUSER) USERLIST('nobody')" \
+    "ALTER AUTHINFO(SYSTEM.DEFAULT.AUTHINFO.IDPWOS) AUTHTYPE(IDPWOS) CHCKCLNT(OPTIONAL)" \
+    "REFRESH SECURITY TYPE(CONNAUTH)" | N runuser -u mqm -- "$INST/bin/runmqsc" "$QM" >/dev/null \
+    || die "runmqsc (load queue and channel) failed"
+LOADDIR=$RUN/load; mkdir -p "$LOADDIR"; chmod 0777 "$LOADDIR"
+loader() { # loader KIND N: one client loop, bounded by LOAD_BATCHES and LOAD_SECS
+    local kind=$1 w=$2 i k end=$(( $(date +%s) + LOAD_SECS ))
+    for i in $(seq 1 "$LOAD_BATCHES"); do
+        [ "$(date +%s)" -lt "$end" ] || break
+        if [ "$kind" = put ]; then
+            for k in 1 2 3 4 5; do echo "busy-$w-$i-$k"; done |
+                N runuser -u mqm -- env "MQSERVER=MQHA.SVRCONN/TCP/127.0.0.1($PORT)" \
+                    timeout 20 "$INST/samp/bin/amqsputc" "$LOADQ" "$QM" >>"$LOADDIR/put.$w" 2>&1
+        else
+            N runuser -u mqm -- env "MQSERVER=MQHA.SVRCONN/TCP/127.0.0.1($PORT)" \
+                timeout 5 "$INST/samp/bin/amqsgetc" "$LOADQ" "$QM" </dev/null >>"$LOADDIR/get.$w" 2>&1
+        fi
+    done
+}
+LOAD_PIDS=()
+fc0=$(fail_count qm)
+sim fault "$MQROOT" "$QM" set slow 200 >/dev/null || die "mqsim fault set slow failed"
+for w in $(seq 1 $LOAD_CLIENTS); do
+    loader put "$w" & LOAD_PIDS+=($!)
+    loader get "$w" & LOAD_PIDS+=($!)
+done
+t_load=$(now_ms)
+# Every loop ends by LOAD_SECS (+ one client's timeout); wait for exactly those pids.
+for p in "${LOAD_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+sim fault "$MQROOT" "$QM" clear slow >/dev/null || die "mqsim fault clear slow failed"
+puts=$(cat "$LOADDIR"/put.* 2>/dev/null | grep -c '^Sample AMQSPUT0 end' || true)
+gets=$(cat "$LOADDIR"/get.* 2>/dev/null | grep -c '^message <busy-' || true)
+printf '  load: %s clients putting, %s getting, %ss: %s put runs of 5 messages, %s messages got\n' \
+    "$LOAD_CLIENTS" "$LOAD_CLIENTS" "$(ms_secs $(( $(now_ms) - t_load )))" "$puts" "$gets"
+check "the clients got through (messages put and got)" test "$puts" -gt 0 -a "$gets" -gt 0
+check "no failed monitor of qm under load (fail-count $(fail_count qm), was $fc0)" test "$(fail_count qm)" = "$fc0"
+check "qm, lsn and trm still Started" group_started
+reaction "busy under load -> not reported hung"
+printf '%s\n' "CLEAR QLOCAL($LOADQ)" | N runuser -u mqm -- "$INST/bin/runmqsc" "$QM" >/dev/null || true
+
+scenario "mqha: hung queue manager (mqsim fault hang) -> reported hung within hang_timeout -> endmqm -p -> recovered"
+old=$(qm_pid)
 sim fault "$MQROOT" "$QM" set hang >/dev/null || die "mqsim fault set hang failed"
-expect "fail-count of qm >= 1" 60 fail_count_at_least qm 1
+expect "fail-count of qm >= 1 (target: one monitor interval + hang_timeout)" 60 fail_count_at_least qm 1
+# Cleared at once, so that the restart can answer; the stop still ends the hung instance with
+# endmqm -p (the monitor's verdict is of that instance's controller).
 sim fault "$MQROOT" "$QM" clear hang >/dev/null || die "mqsim fault clear hang failed"
 print_reason qm "our exit reason in crm_mon"
+check "the exit reason names hang_timeout" reason_matches qm 'hung.*hang_timeout=5s'
+expect "a new queue manager instance runs" 60 qm_pid_not "$old"
 expect "qm, lsn and trm Started again" 120 group_started
-reaction "hang -> group back"
+reaction "hang -> group back (target <= 20 s)"
 cleanup_all
 
 scenario "mqha: full log (mqsim fault log-full) -> depth-20 monitor fails, reason 2102 in crm_mon"
@@ -255,7 +310,11 @@ expect "fail-count of qm >= 1" 30 fail_count_at_least qm 1
 expect "qm not running (Stopped): it cannot start without its storage" 120 is_role qm Stopped
 print_reason qm "our exit reason in crm_mon"
 check "lsn and trm stopped with it (group)" all_role Stopped lsn trm
-reaction "storage lost -> stopped"
+reaction "storage lost -> stopped (target <= 10 s)"
+# Pacemaker's own record of each stop of qm (the recovery's, and the one after the failed start).
+stops=$(N crm_mon -1 --output-as xml --include=operations 2>/dev/null |
+    xq "//resource_history[@id='qm']/operation_history[@task='stop']/@exec-time" | sed 's/ *exec-time=//g' | tr -d '"')
+echo "  qm's last stop took ${stops:-?} (crm_mon operation history)"
 sim fault "$MQROOT" "$QM" clear storage-lost >/dev/null || die "mqsim fault clear storage-lost failed"
 scenario "mqha: storage back, pcs resource cleanup -> back to Started"
 N pcs resource cleanup >/dev/null 2>&1

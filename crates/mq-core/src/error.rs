@@ -78,6 +78,10 @@ pub enum MqError {
         .progress.as_ref().map(|p| format!(" (last progress: {})", p.trim_end_matches('.'))).unwrap_or_default()
     )]
     StillStarting { qm: String, secs: u64, progress: Option<String> },
+    /// The queue manager did not answer `what` (runmqsc, an MQI connect and inquiry) within
+    /// `bound`, the hang bound the caller set: it is hung, or too overloaded to serve.
+    #[error("queue manager {qm} did not answer {what} within {}s: hung", .bound.as_secs_f64())]
+    NoAnswer { qm: String, what: String, bound: Duration },
 }
 
 impl MqError {

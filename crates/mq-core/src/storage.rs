@@ -290,6 +290,12 @@ fn read_until(fd: &std::os::fd::OwnedFd, buf: &mut Vec<u8>, max: usize, deadline
     }
 }
 
+/// Whether a failed look's error text (`Look::Missing`) is what a lost mount gives: EIO, ENOTCONN
+/// (a FUSE or network file system whose server went away), ESTALE (NFS), ENOENT (unmounted).
+pub fn lost_mount_error(text: &str) -> bool {
+    [libc::EIO, libc::ENOTCONN, libc::ESTALE, libc::ENOENT].iter().any(|e| text.ends_with(&format!("(os error {e})")))
+}
+
 /// How long one look at shared storage may take before it counts as hung, within the deadline.
 pub const LOOK_TIMEOUT: Duration = Duration::from_secs(5);
 

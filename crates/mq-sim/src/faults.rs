@@ -29,9 +29,12 @@ pub enum Fault {
     LockLease,
     /// Internal: set by `mqsim crash --leave-children` so children survive their controller.
     LeaveChildren,
+    /// A busy queue manager: every request of a connection (MQI call, MQSC command) is answered
+    /// N milliseconds late (engine).
+    Slow,
 }
 
-pub const ALL: [Fault; 10] = [
+pub const ALL: [Fault; 11] = [
     Fault::LogReplay,
     Fault::StrmqmRc,
     Fault::IgnoreEndmqm,
@@ -42,12 +45,13 @@ pub const ALL: [Fault; 10] = [
     Fault::SlowEndmqm,
     Fault::LockLease,
     Fault::LeaveChildren,
+    Fault::Slow,
 ];
 
 #[derive(Debug, thiserror::Error)]
 pub enum FaultError {
     #[error(
-        "unknown fault '{0}' (known: log-replay, strmqm-rc, ignore-endmqm, hang, log-full, storage-lost, leftover-ipc, slow-endmqm, lock-lease)"
+        "unknown fault '{0}' (known: log-replay, strmqm-rc, ignore-endmqm, hang, log-full, storage-lost, leftover-ipc, slow-endmqm, lock-lease, slow)"
     )]
     Unknown(String),
     #[error("fault '{0}' needs a value: {1}")]
@@ -69,6 +73,7 @@ impl Fault {
             Fault::SlowEndmqm => "slow-endmqm",
             Fault::LockLease => "lock-lease",
             Fault::LeaveChildren => "leave-children",
+            Fault::Slow => "slow",
         }
     }
 
@@ -91,6 +96,7 @@ impl Fault {
         match self {
             Fault::LogReplay | Fault::SlowEndmqm | Fault::LockLease => need_num("a number of seconds"),
             Fault::StrmqmRc => need_num("a return code 0-255"),
+            Fault::Slow => need_num("a number of milliseconds"),
             _ => Ok(()),
         }
     }

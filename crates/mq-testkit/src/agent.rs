@@ -167,7 +167,8 @@ impl Links {
 
     /// Runs `agent action` in a mount namespace of its own where `hung` is a mount point that never
     /// answers (a FUSE connection nobody serves: every look below it blocks, as on a hard NFS
-    /// mount whose server is gone); past `limit` it is killed and the Run says `timed_out`.
+    /// mount whose server is gone, for every user: `allow_other`, or the kernel would refuse users
+    /// other than root at once instead); past `limit` it is killed and the Run says `timed_out`.
     pub fn run_on_hung_storage(
         &self,
         agent: &str,
@@ -180,7 +181,7 @@ impl Links {
         let cstr = |b: &[u8]| CString::new(b).expect("no NUL");
         let (dev, root, target) = (cstr(b"/dev/fuse"), cstr(b"/"), cstr(hung.as_os_str().as_encoded_bytes()));
         let (fstype, source) = (cstr(b"fuse"), cstr(b"mqha-hung"));
-        let opts = cstr(format!("fd={FD},rootmode=40000,user_id=0,group_id=0").as_bytes());
+        let opts = cstr(format!("fd={FD},rootmode=40000,user_id=0,group_id=0,allow_other").as_bytes());
         let mut c = Command::new(self.path(agent));
         c.arg(action).env_clear().envs(env.iter().map(|(k, v)| (k, v)));
         // SAFETY: only system calls between fork and exec; every string was made before the fork.

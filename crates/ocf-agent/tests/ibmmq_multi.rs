@@ -390,3 +390,24 @@ fn a_client_check_reaching_the_standby_degrades_not_fails() {
     assert!(r.stderr.contains("standby instance"), "the log has the hint: {r:?}");
     assert_eq!(a.status(qm), "RUNNING");
 }
+
+#[test]
+fn a_hung_active_instance_fails_within_hang_timeout_and_its_stop_skips_the_quiesce() {
+    let qm = "MIHANG";
+    let Pair { a, .. } = &pair(qm);
+    assert_eq!(a.act("start", qm).rc, 0);
+    assert_eq!(a.act("promote", qm).rc, 0, "promote A");
+    a.fault(qm, "hang", None);
+    let d = ("OCF_CHECK_LEVEL", "10");
+    let r = a.agent("monitor", qm, &[("OCF_RESKEY_CRM_meta_interval", "15000"), d, ("OCF_RESKEY_hang_timeout", "2")]);
+    assert_eq!(r.rc, 9, "a hung promoted instance is failed-promoted: {r:?}");
+    assert!(r.reason().contains("hung") && r.reason().contains("hang_timeout=2s"), "{}", r.reason());
+    assert!(r.elapsed < Duration::from_secs(6), "hung reported after {:?}", r.elapsed);
+    // The monitor's verdict: the stop goes straight to endmqm -p.
+    let r = a.agent("stop", qm, &[("OCF_RESKEY_hang_timeout", "2")]);
+    assert_eq!(r.rc, 0, "{r:?}");
+    assert!(r.stderr.contains("a monitor found MIHANG hung"), "{}", r.stderr);
+    assert!(!r.stderr.contains("running endmqm -i") && !r.stderr.contains("running endmqm -s"), "{}", r.stderr);
+    a.clear_fault(qm, "hang");
+    assert!(a.pids(qm).is_empty(), "processes left: {:?}", a.pids(qm));
+}

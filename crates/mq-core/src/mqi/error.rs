@@ -44,6 +44,11 @@ pub enum MqiError {
     #[error("the MQI probe did not finish within {} ms: it hung during {step}; the probe process was killed", .waited.as_millis())]
     Timeout { step: String, waited: Duration },
 
+    /// The queue manager did not answer the bounded first steps (connect, inquiry) within
+    /// `bound`: it is hung (or too overloaded to serve). The probe's process group was killed.
+    #[error("the queue manager did not answer within {}s: no reply to {step}; the probe process was killed", .bound.as_secs_f64())]
+    NoAnswer { step: String, bound: Duration },
+
     /// The child could not drop to the mq user.
     #[error("the MQI probe could not run as user {user}: {detail}")]
     Identity { user: String, detail: String },
@@ -83,6 +88,11 @@ impl MqiError {
             MqiError::Timeout { .. } => Some(
                 "the queue manager accepted the call but did not answer: it may be hung; check \
                  its error log and FDC files"
+                    .into(),
+            ),
+            MqiError::NoAnswer { .. } => Some(
+                "the queue manager accepted the connection but did not answer: it is hung; check \
+                 its error log and FDC files (the agent ends it with endmqm -p and then kills it)"
                     .into(),
             ),
             MqiError::WrongQmName { .. } => Some(

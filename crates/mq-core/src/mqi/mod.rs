@@ -182,6 +182,26 @@ pub fn client_steps(channel: &str, conname: &str) -> Vec<ProbeStep> {
 /// failed, or `deadline` passed (then the child's process group is killed; reaping it adds
 /// milliseconds, at most `REAP_GRACE`, so callers keep that margin inside their own budget).
 pub fn run_probe(target: &MqiTarget, steps: &[ProbeStep], deadline: Instant) -> Result<ProbeReport, MqiError> {
+    run_probe_answering(target, steps, deadline, None)
+}
+
+/// A bound on the queue manager's first answers: the first `steps` steps (connect and inquiry)
+/// must have passed within `within` of the probe's start, or the probe is killed and the queue
+/// manager reported as not answering ([`MqiError::NoAnswer`]); the later steps (messages) have
+/// the whole deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerBound {
+    pub steps: usize,
+    pub within: Duration,
+}
+
+/// [`run_probe`], with the first steps bounded by `answer` (None: the deadline alone).
+pub fn run_probe_answering(
+    target: &MqiTarget,
+    steps: &[ProbeStep],
+    deadline: Instant,
+    answer: Option<AnswerBound>,
+) -> Result<ProbeReport, MqiError> {
     validate_steps(steps)?;
     let library = target.library_for(steps)?;
     let start = Instant::now();
@@ -205,7 +225,7 @@ pub fn run_probe(target: &MqiTarget, steps: &[ProbeStep], deadline: Instant) -> 
             // Both sides set the group, so it exists whichever runs first.
             let _ = setpgid(child, child);
             drop(write_end);
-            collect(child, read_end, steps, deadline, start)
+            collect(child, read_end, steps, deadline, start, answer)
         }
     }
 }
@@ -217,13 +237,28 @@ fn collect(
     steps: &[ProbeStep],
     deadline: Instant,
     start: Instant,
+    answer: Option<AnswerBound>,
 ) -> Result<ProbeReport, MqiError> {
     let mut records = Vec::new();
     let mut pending = Vec::<u8>::new();
     let mut buf = [0u8; 4096];
+    // Until the bounded steps passed, the probe ends at the earlier of the two. The bound counts
+    // from the first step's begin (preparation, the library load, is not the queue manager's),
+    // or from the start while the child has not begun.
+    let mut began: Option<Instant> = None;
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
+        if began.is_none() && last_begun(&records).is_some() {
+            began = Some(Instant::now());
+        }
+        let bounded = answer
+            .map(|a| (a, (began.unwrap_or(start) + a.within).min(deadline)))
+            .filter(|(a, _)| passed(&records) < a.steps);
+        let until = bounded.map_or(deadline, |(_, by)| by);
+        let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
+            if let Some((a, _)) = bounded.filter(|(_, by)| *by < deadline) {
+                return no_answer(child, steps, &records, a.within);
+            }
             return at_deadline(child, steps, &records, start);
         }
         let ms = u16::try_from(left.as_millis().max(1)).unwrap_or(u16::MAX);
@@ -281,6 +316,25 @@ fn collect(
     match wait_exit(child, deadline) {
         Some(status) => verdict(steps, &records, start.elapsed(), &status),
         None => at_deadline(child, steps, &records, start),
+    }
+}
+
+/// How many steps passed so far (they run in order).
+fn passed(records: &[Record]) -> usize {
+    records.iter().filter(|r| matches!(r, Record::Ok { .. })).count()
+}
+
+/// The answer bound passed before the bounded steps did: kill the child and report the step
+/// the queue manager did not answer.
+fn no_answer(child: Pid, steps: &[ProbeStep], records: &[Record], bound: Duration) -> Result<ProbeReport, MqiError> {
+    kill_group(child);
+    reap(child, Instant::now() + REAP_GRACE);
+    // A failure it answered with (e.g. 2059) before the bound is its answer, not a hang.
+    match verdict(steps, records, bound, "killed at the answer bound") {
+        Err(MqiError::ChildDied { .. }) | Ok(_) => {
+            Err(MqiError::NoAnswer { step: phase_label(steps, last_begun(records)), bound })
+        }
+        given => given,
     }
 }
 

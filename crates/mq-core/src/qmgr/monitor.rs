@@ -45,6 +45,13 @@ impl Observation {
     }
 }
 
+/// The connect and inquiry at the head of `steps` bounded by `hang_bound`.
+fn answer_bound(steps: &[mqi::ProbeStep], hang_bound: Option<Duration>) -> Option<mqi::AnswerBound> {
+    let head =
+        steps.iter().take_while(|s| matches!(s, mqi::ProbeStep::Connect | mqi::ProbeStep::InquireQmName)).count();
+    hang_bound.map(|within| mqi::AnswerBound { steps: head, within })
+}
+
 impl QueueManager {
     /// One look: /proc (in a child, within a quarter of the time left), then one dspmq within half the time left before `deadline`: a dspmq that
     /// hangs (on a FIFO as mqs.ini, on hung storage) leaves the rest to judge and answer.
@@ -81,26 +88,51 @@ impl QueueManager {
         o
     }
 
+    /// `mqsc` within `deadline`, and within `hang_bound` when given: a runmqsc killed at that
+    /// bound is `MqError::NoAnswer`.
+    pub fn mqsc_answering(
+        &self,
+        script: &str,
+        deadline: Instant,
+        hang_bound: Option<Duration>,
+    ) -> Result<crate::runmqsc::Report, MqError> {
+        let Some(bound) = hang_bound else { return self.mqsc(script, deadline) };
+        let by = Instant::now() + bound;
+        match self.mqsc(script, deadline.min(by)) {
+            Err(MqError::Exec(crate::error::ExecError::Timeout { .. })) if by < deadline => {
+                Err(MqError::NoAnswer { qm: self.name.to_string(), what: format!("runmqsc {}", self.name), bound })
+            }
+            other => other,
+        }
+    }
+
     fn mqi_target(&self) -> MqiTarget {
         MqiTarget::new(&self.inst.path, ProbeIdentity::from(&self.user), self.name.clone())
     }
 
-    /// Depth 10: MQI connect and inquiry of the queue manager's name.
-    pub fn check_mqi(&self, deadline: Instant) -> Result<(), MqiError> {
-        mqi::run_probe(&self.mqi_target(), &mqi::depth10_steps(), deadline).map(|_| ())
+    /// Depth 10: MQI connect and inquiry of the queue manager's name. With `hang_bound`, a
+    /// queue manager that has not answered both within it is `MqiError::NoAnswer` (hung) at once,
+    /// instead of using up the deadline.
+    pub fn check_mqi(&self, deadline: Instant, hang_bound: Option<Duration>) -> Result<(), MqiError> {
+        let steps = mqi::depth10_steps();
+        mqi::run_probe_answering(&self.mqi_target(), &steps, deadline, answer_bound(&steps, hang_bound)).map(|_| ())
     }
 
     /// Depth 20: persistent put/get on the test queue and a temporary dynamic queue in bindings
     /// mode as the mq user, then with a client check a client connect and inquiry through the
     /// listener, in a second child as the check's own user with its credentials. A client
     /// failure is an `MqiError::Call` of `ConnectionKind::Client`.
+    /// `hang_bound` bounds the first connect and inquiry only (as in `check_mqi`): the message
+    /// steps of a busy queue manager may take longer, within the deadline.
     pub fn check_messages(
         &self,
         test_queue: &str,
         client: Option<&ClientProbe>,
         deadline: Instant,
+        hang_bound: Option<Duration>,
     ) -> Result<(), MqiError> {
-        mqi::run_probe(&self.mqi_target(), &mqi::depth20_steps(test_queue, None), deadline)?;
+        let steps = mqi::depth20_steps(test_queue, None);
+        mqi::run_probe_answering(&self.mqi_target(), &steps, deadline, answer_bound(&steps, hang_bound))?;
         let Some(c) = client else { return Ok(()) };
         let target = MqiTarget {
             identity: c.identity.clone().unwrap_or_else(|| ProbeIdentity::from(&self.user)),
@@ -112,11 +144,13 @@ impl QueueManager {
 
     /// Depth 10, managed components: restarts a dead one in place (the queue manager keeps
     /// serving; failing it over would cost more than the component) and reports what it did.
-    /// Err when a managed component cannot be brought back.
+    /// Err when a managed component cannot be brought back; `MqError::NoAnswer` when runmqsc
+    /// got no answer within `hang_bound`.
     pub fn check_components(
         &self,
         manage: (super::Manage, super::Manage),
         deadline: Instant,
+        hang_bound: Option<Duration>,
         j: &dyn Journal,
     ) -> Result<Vec<String>, MqError> {
         use super::start::{must_manage, Components, COMPONENT_STATUS, QMGR_CONTROL, QMGR_DETAILS, QMSTATUS_DETAILS};
@@ -129,7 +163,7 @@ impl QueueManager {
         } else {
             format!("{COMPONENT_STATUS}\n")
         };
-        let r = self.mqsc(&script, share(deadline, 0.4))?;
+        let r = self.mqsc_answering(&script, share(deadline, 0.4), hang_bound)?;
         let control = r.answer(QMGR_CONTROL, QMGR_DETAILS);
         let status = r.answer(COMPONENT_STATUS, QMSTATUS_DETAILS);
         let comps = Components {

@@ -249,10 +249,23 @@ impl QueueManager {
         deadline: Instant,
         j: &dyn Journal,
     ) -> Result<Vec<String>, MqError> {
+        self.switchover_from(Some(mode), reconnect, deadline, j)
+    }
+
+    /// `switchover`; with `mode` None (a queue manager that does not answer cannot quiesce),
+    /// straight to endmqm -p -s and the kill.
+    pub fn switchover_from(
+        &self,
+        mode: Option<EndMode>,
+        reconnect: bool,
+        deadline: Instant,
+        j: &dyn Journal,
+    ) -> Result<Vec<String>, MqError> {
         let qm = self.name.as_str();
         let mut steps = Vec::new();
         let first: &[&str] = if reconnect { &["-s", "-r"] } else { &["-s"] };
-        for (flag, extra, part) in [(mode.flag(), first, 0.5), ("-p", &["-s"][..], 0.5)] {
+        let orderly = mode.map(|m| (m.flag(), first, 0.5));
+        for (flag, extra, part) in orderly.into_iter().chain([("-p", &["-s"][..], 0.5)]) {
             if none_left(&self.scope().list_within(share(deadline, 0.1))) {
                 break;
             }

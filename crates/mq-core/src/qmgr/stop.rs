@@ -43,13 +43,33 @@ pub struct StopPlan {
     /// to wherever the queue manager comes up next) and, where MQ has it, -tp with that step's
     /// time (docs/reference/mq-commands.md#endmqm-reconnect, #endmqm-target-time).
     pub reconnect: bool,
+    /// How long the queue manager (and its storage) may take to answer the stop's first look
+    /// (an MQI connect and inquiry; a stat of the data and log directories): one that does not
+    /// is hung, and the stop goes straight to endmqm -p and the kill. None: no such look.
+    pub hang_bound: Option<Duration>,
+    /// Why the queue manager is already known not to answer (a monitor's fresh "hung" verdict
+    /// for this very execution controller): the stop skips the orderly step without a look.
+    pub hung: Option<String>,
 }
 
 impl StopPlan {
     pub fn new(first: EndMode, ipc_cleanup: bool) -> StopPlan {
         // Half the budget for the orderly end, half the rest for -p, the rest for the kill and
         // the wait after it: a kill is quick, but processes in D state on lost storage are not.
-        StopPlan { first, first_share: 0.5, preemptive_share: 0.5, ipc_cleanup, reconnect: false }
+        StopPlan {
+            first,
+            first_share: 0.5,
+            preemptive_share: 0.5,
+            ipc_cleanup,
+            reconnect: false,
+            hang_bound: None,
+            hung: None,
+        }
+    }
+
+    /// The same plan with the first look bounded by `bound` and what is known of a hang.
+    pub fn answering(self, bound: Option<Duration>, hung: Option<String>) -> StopPlan {
+        StopPlan { hang_bound: bound, hung, ..self }
     }
 
     /// The same plan as a planned stop (`reconnect`).
@@ -89,7 +109,12 @@ pub struct StopReport {
     pub already_stopped: bool,
     pub steps: Vec<String>,
     pub killed: Vec<i32>,
+    /// Why the orderly first step was skipped (hung, storage gone), when it was.
+    pub skipped: Option<String>,
 }
+
+/// The first look's bound when the plan sets none: the agent's stops always set one.
+const DEFAULT_LOOK: Duration = Duration::from_secs(5);
 
 /// Waits until no process of the queue manager is left; returns what is left at `deadline` (Err:
 /// /proc gave no answer, processes may be left).
@@ -117,12 +142,26 @@ impl QueueManager {
                 None
             }
         };
+        let some_left = family.as_ref().is_none_or(|f| !f.is_empty());
+        let look = plan.hang_bound.unwrap_or(DEFAULT_LOOK);
+        // The storage first: dspmq and endmqm read it, and on storage that is gone they hang or
+        // fail, so the orderly steps cannot finish there.
+        let gone = self.storage_gone(look, deadline, j);
+        if let (Some(why), false) = (&gone, some_left) {
+            j.note(Level::Info, &format!("stop: {why}; no process of {qm} runs here"));
+            report.already_stopped = true;
+            return Ok(report);
+        }
         // dspmq may hang with the queue manager: give it a small slice only.
-        let state = match self.dspmq(share(deadline, 0.15).min(Instant::now() + Duration::from_secs(10))) {
-            Ok(r) => Some(r.state),
-            Err(e) => {
-                j.note(Level::Warn, &format!("dspmq failed during stop ({e}); deciding from the processes alone"));
-                None
+        let state = if gone.is_some() {
+            None
+        } else {
+            match self.dspmq(share(deadline, 0.15).min(Instant::now() + Duration::from_secs(10))) {
+                Ok(r) => Some(r.state),
+                Err(e) => {
+                    j.note(Level::Warn, &format!("dspmq failed during stop ({e}); deciding from the processes alone"));
+                    None
+                }
             }
         };
         j.note(Level::Debug, &format!("stop: dspmq state {:?}, processes {:?}", state, family.as_ref().map(Vec::len)));
@@ -136,13 +175,30 @@ impl QueueManager {
                     | QmState::EndingPreemptively
             )
         );
-        if family.as_ref().is_some_and(Vec::is_empty) && !running_here && state != Some(QmState::RunningAsStandby) {
+        if gone.is_none()
+            && family.as_ref().is_some_and(Vec::is_empty)
+            && !running_here
+            && state != Some(QmState::RunningAsStandby)
+        {
             report.already_stopped = true;
             self.ipc_cleanup(plan, deadline, j);
             return Ok(report);
         }
 
-        if state == Some(QmState::RunningAsStandby) {
+        // Does it answer? A queue manager that does not cannot finish a quiesce: that step's
+        // budget would be spent for nothing.
+        let skip = gone.clone().or_else(|| self.not_answering(plan, state.clone(), some_left, look, deadline, j));
+        if let Some(why) = &skip {
+            let first = first_flags(plan.first, false, false, Duration::ZERO).join(" ");
+            j.note(
+                Level::Warn,
+                &format!("stop: {why}; skipping endmqm {first} (it cannot finish), straight to endmqm -p and the kill"),
+            );
+            report.skipped = Some(why.clone());
+            // -p within the look's bound: on lost storage it may hang or be refused; the kill follows.
+            let step = share(deadline, plan.first_share).min(Instant::now() + look);
+            self.end_step_then(&["-p"], step, false, &mut report, j);
+        } else if state == Some(QmState::RunningAsStandby) {
             // endmqm without -x is refused on a standby; -x ends only this standby instance.
             self.end_step(&["-x"], share(deadline, plan.first_share), &mut report, j);
         } else if state.is_some() {
@@ -152,7 +208,7 @@ impl QueueManager {
             self.end_step(&flags.iter().map(String::as_str).collect::<Vec<_>>(), step, &mut report, j);
         }
         // A look without an answer (/proc did not answer in time) counts as processes left.
-        if !none_left(&scope.list_within(share(deadline, 0.1))) && state.is_some() {
+        if !none_left(&scope.list_within(share(deadline, 0.1))) && state.is_some() && skip.is_none() {
             self.end_step(&["-p"], share(deadline, plan.preemptive_share), &mut report, j);
         }
         if !none_left(&scope.list_within(share(deadline, 0.1))) {
@@ -175,8 +231,82 @@ impl QueueManager {
                 }
             }
         }
-        self.ipc_cleanup(plan, deadline, j);
+        if gone.is_some() {
+            // amqiclen works on the queue manager's files too.
+            if plan.ipc_cleanup {
+                j.note(Level::Warn, "ipc_cleanup skipped: the queue manager's storage is gone");
+            }
+        } else {
+            self.ipc_cleanup(plan, deadline, j);
+        }
         Ok(report)
+    }
+
+    /// Why the storage of the queue manager is gone, when it is: its qm.ini (in the data
+    /// directory) read, then its log directory (qm.ini's LogPath) looked at, as the mq user, each
+    /// within `bound`; a look that fails as a lost mount does (EIO, ENOTCONN, ESTALE, ENOENT) or
+    /// that gives no answer. None when they answer, or when this node has no stanza for it.
+    pub fn storage_gone(&self, bound: Duration, deadline: Instant, j: &dyn Journal) -> Option<String> {
+        use crate::storage::{self, Look, LookAs};
+        let qm_ini = self.data_dir()?.join("qm.ini");
+        let who = LookAs::user(&self.user);
+        let by = || deadline.min(Instant::now() + bound);
+        let hung = |p: &std::path::Path| format!("{} did not answer within {}s", p.display(), bound.as_secs_f64());
+        let lost = |p: &std::path::Path, e: &str| -> Option<String> {
+            if storage::lost_mount_error(e) {
+                return Some(format!("{} cannot be reached ({e})", p.display()));
+            }
+            j.note(Level::Debug, &format!("stop: {}: {e}", p.display()));
+            None
+        };
+        // A stat of the mount point itself can be answered from the kernel's cache: read a file.
+        let text = match storage::read_capped_as(&qm_ini, crate::fsread::INI_CAP as usize, Some(&who), by()) {
+            Look::Found(b) => b,
+            Look::Hung(_) => return Some(hung(&qm_ini)),
+            Look::Missing(e) => return lost(&qm_ini, &e),
+        };
+        let parsed = crate::ini::IniFile::parse(&crate::fsread::utf8(text).ok()?);
+        let log = crate::ini::log_path(&parsed)
+            .unwrap_or_else(|| self.inst.data_path.join("log").join(self.name.directory()));
+        match storage::stat_as(&log, Some(&who), by()) {
+            Look::Found(_) => None,
+            Look::Hung(_) => Some(hung(&log)),
+            Look::Missing(e) => lost(&log, &e),
+        }
+    }
+
+    /// Why the queue manager does not answer, when the stop's look says so: the monitor's fresh
+    /// verdict (`plan.hung`), dspmq's "Status not available" while its processes run here, or
+    /// no answer to an MQI connect and inquiry within `look` while dspmq says Running.
+    fn not_answering(
+        &self,
+        plan: &StopPlan,
+        state: Option<QmState>,
+        some_left: bool,
+        look: Duration,
+        deadline: Instant,
+        j: &dyn Journal,
+    ) -> Option<String> {
+        if let Some(why) = &plan.hung {
+            return Some(why.clone());
+        }
+        if state == Some(QmState::StatusNotAvailable) && some_left {
+            return Some(format!(
+                "dspmq says Status not available while processes of {} run here (its storage cannot be read)",
+                self.name
+            ));
+        }
+        if state != Some(QmState::Running) || plan.hang_bound.is_none() {
+            return None;
+        }
+        match self.check_mqi(share(deadline, 0.2), Some(look)) {
+            Err(e @ crate::mqi::MqiError::NoAnswer { .. }) => Some(format!("{} is hung: {e}", self.name)),
+            Err(e) => {
+                j.note(Level::Debug, &format!("stop: the MQI look at {} failed ({e}); ending it in order", self.name));
+                None
+            }
+            Ok(()) => None,
+        }
     }
 
     /// Whether this installation's endmqm takes -tp: `dspmqver -b -f 2` (its version), given a
@@ -198,19 +328,42 @@ impl QueueManager {
 
     /// One endmqm step: run it within `step_deadline`, then wait for the processes to go.
     fn end_step(&self, flags: &[&str], step_deadline: Instant, report: &mut StopReport, j: &dyn Journal) {
+        self.end_step_then(flags, step_deadline, true, report, j)
+    }
+
+    /// `end_step`; with `wait_if_refused` false, an endmqm that did not accept the request (an exit
+    /// code other than 0, or no answer) is not waited for: nothing will end the processes but the kill.
+    fn end_step_then(
+        &self,
+        flags: &[&str],
+        step_deadline: Instant,
+        wait_if_refused: bool,
+        report: &mut StopReport,
+        j: &dyn Journal,
+    ) {
         let qm = self.name.as_str();
         let mut args: Vec<&str> = flags.to_vec();
         args.push(qm);
         let cmd = format!("endmqm {}", args.join(" "));
         report.steps.push(cmd.clone());
         j.note(Level::Info, &format!("running {cmd}"));
-        match self.run("endmqm", &args, None, step_deadline) {
+        let accepted = match self.run("endmqm", &args, None, step_deadline) {
             // 40: not available (already ended), 16: not known here: the processes decide.
             Ok(o) if o.rc == 0 || o.rc == 40 || o.rc == 16 => {
-                j.note(Level::Debug, &format!("{cmd}: rc {} {}", o.rc, o.explaining_line()))
+                j.note(Level::Debug, &format!("{cmd}: rc {} {}", o.rc, o.explaining_line()));
+                o.rc == 0
             }
-            Ok(o) => j.note(Level::Warn, &format!("{cmd} exited {}: {}", o.rc, o.explaining_line())),
-            Err(e) => j.note(Level::Warn, &format!("{cmd}: {e}")),
+            Ok(o) => {
+                j.note(Level::Warn, &format!("{cmd} exited {}: {}", o.rc, o.explaining_line()));
+                false
+            }
+            Err(e) => {
+                j.note(Level::Warn, &format!("{cmd}: {e}"));
+                false
+            }
+        };
+        if !accepted && !wait_if_refused {
+            return;
         }
         match wait_gone(self.scope(), step_deadline) {
             Ok(left) if left.is_empty() => {}

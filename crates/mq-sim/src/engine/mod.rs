@@ -519,10 +519,14 @@ impl Engine {
         }
     }
 
-    /// Fault `hang`: the queue manager's processes live on, but nothing is answered.
+    /// Fault `hang`: the queue manager's processes live on, but nothing is answered. Fault
+    /// `slow MS`: busy, every request is answered MS milliseconds late.
     fn block_while_hung(&self) {
         while faults::is_set(&self.inst, &self.qm, Fault::Hang) {
             std::thread::sleep(Duration::from_millis(100));
+        }
+        if let Some(ms) = faults::number(&self.inst, &self.qm, Fault::Slow) {
+            std::thread::sleep(Duration::from_millis(ms.into()));
         }
     }
 

@@ -3,12 +3,13 @@
 //! the outcome to an OCF exit code here (errors by who must act: configuration 6, this node 5,
 //! permission 4, anything else 1; monitor states by the table in table.rs).
 
+pub mod hung;
 pub mod multi;
 pub mod replay;
 pub mod table;
 pub mod watch;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mq_core::client_check::{self, ClientConfigError};
 use mq_core::limits;
@@ -129,7 +130,53 @@ fn warn_low_limits(qm: &QueueManager, pids: &[i32]) {
 /// and what to change come first; the full text with IBM's hint goes to the log.
 fn mqi_reason(qm: &str, e: &MqiError) -> String {
     log::err(format!("{qm}: {}", e.with_hint()));
-    e.brief(qm)
+    match e {
+        MqiError::NoAnswer { step, bound } => hung_reason(qm, step, *bound),
+        _ => e.brief(qm),
+    }
+}
+
+/// The exit reason of a queue manager that did not answer within hang_timeout: the verdict and
+/// the parameter first (crm_mon keeps 128 characters).
+pub(crate) fn hung_reason(qm: &str, what: &str, bound: Duration) -> String {
+    format!("{qm} hung: no answer within hang_timeout={}s to {what}", bound.as_secs())
+}
+
+/// hang_timeout must leave a monitor time to report: below its timeout, or exit 6 naming both.
+pub(crate) fn check_hang_timeout(env: &Env, p: &IbmmqParams) -> Result<(), Failure> {
+    if p.hang_timeout >= env.timeout {
+        return Err(Failure(
+            OcfExit::ErrConfigured,
+            format!(
+                "hang_timeout={}s is not below this monitor's timeout of {}s; set hang_timeout lower (at most half of it)",
+                p.hang_timeout.as_secs(),
+                env.timeout.as_secs_f64()
+            ),
+        ));
+    }
+    if p.hang_timeout > env.timeout / 2 {
+        log::warn(format!(
+            "hang_timeout={}s is more than half of this monitor's timeout of {}s: a hang may end the monitor by its timeout instead",
+            p.hang_timeout.as_secs(),
+            env.timeout.as_secs_f64()
+        ));
+    }
+    Ok(())
+}
+
+/// Whether an MQI check failed because the queue manager did not answer within the hang bound.
+pub(crate) fn no_answer(e: &MqiError) -> bool {
+    matches!(e, MqiError::NoAnswer { .. })
+}
+
+/// A monitor's MQI or runmqsc check came back: a hang is recorded for the stop that follows,
+/// an answer clears an older record.
+pub(crate) fn note_answer(qm: &QueueManager, controller: Option<i32>, hung_now: bool) {
+    match (hung_now, controller) {
+        (true, Some(pid)) => hung::record(qm, pid),
+        (true, None) => {}
+        (false, _) => hung::clear(qm),
+    }
 }
 
 /// Refuses a `monitor_program` root cannot trust or the mq user cannot run (6, naming it); start,
@@ -245,7 +292,7 @@ fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failu
     if verdict.exit != OcfExit::Success {
         return Err(Failure(OcfExit::ErrGeneric, format!("after start: {}", verdict.reason)));
     }
-    qm.check_mqi(deadline)
+    qm.check_mqi(deadline, Some(p.hang_timeout))
         .map_err(|e| Failure(OcfExit::ErrGeneric, format!("after start: {}", mqi_reason(p.qmgr.as_str(), &e))))?;
     log::info(format!("{} started", p.qmgr));
     watch::after_start(&qm, env, p.crash_watch, extra.controller, deadline);
@@ -302,7 +349,8 @@ pub(crate) struct Depth0Extra {
     pub replaying: bool,
     /// The queue manager's processes it saw (the depth-10 limits look reads the controller's).
     pub pids: Vec<i32>,
-    /// The execution controller's pid among them (what the crash watcher watches).
+    /// The execution controller's pid among them (what the crash watcher watches; a hung verdict is
+    /// recorded against it).
     pub controller: Option<i32>,
 }
 
@@ -328,6 +376,9 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             return Err(Failure(if probe { OcfExit::ErrGeneric } else { code }, reason));
         }
     };
+    if env.check_level >= CheckLevel::Medium {
+        check_hang_timeout(env, p)?;
+    }
     let (verdict, extra) = depth0(&qm, p, probe, deadline, &j);
     match verdict.exit {
         OcfExit::Success if extra.replaying => {
@@ -352,6 +403,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         }
     }
     let mut degraded = None;
+    let bound = Some(p.hang_timeout);
     if env.check_level >= CheckLevel::Deep {
         // Depth 20's steps begin with depth 10's connect and inquiry: one MQI child does both;
         // the client check runs in a second one, as its own user.
@@ -359,7 +411,9 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             Some(c) => Some(client_probe(&qm, c, deadline)?),
             None => None,
         };
-        match qm.check_messages(&p.test_queue, client.as_ref(), deadline) {
+        let r = qm.check_messages(&p.test_queue, client.as_ref(), deadline, bound);
+        note_answer(&qm, extra.controller, r.as_ref().is_err_and(no_answer));
+        match r {
             Ok(()) => {}
             // The queue manager serves in bindings mode and refuses the client check for a reason
             // its restart cannot change: degraded, not failed (docs/ibmmq.md "Client check").
@@ -367,13 +421,20 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             Err(e) => return Err(Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e))),
         }
     } else if env.check_level >= CheckLevel::Medium {
-        qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
+        let r = qm.check_mqi(deadline, bound);
+        note_answer(&qm, extra.controller, r.as_ref().is_err_and(no_answer));
+        r.map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
     }
     if env.check_level >= CheckLevel::Medium {
         warn_low_limits(&qm, &extra.pids);
-        let restarted = qm.check_components((p.command_server, p.channel_initiator), deadline, &j).map_err(|e| {
-            Failure(OcfExit::ErrGeneric, format!("{}: managed component down and not restartable: {e}", p.qmgr))
-        })?;
+        let restarted =
+            qm.check_components((p.command_server, p.channel_initiator), deadline, bound, &j).map_err(|e| {
+                if let MqError::NoAnswer { what, bound, .. } = &e {
+                    note_answer(&qm, extra.controller, true);
+                    return Failure(OcfExit::ErrGeneric, hung_reason(p.qmgr.as_str(), what, *bound));
+                }
+                Failure(OcfExit::ErrGeneric, format!("{}: managed component down and not restartable: {e}", p.qmgr))
+            })?;
         if !restarted.is_empty() {
             log::warn(format!("{}: restarted {}", p.qmgr, restarted.join(", ")));
         }
@@ -424,8 +485,11 @@ fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
     let j = OcfJournal;
     let plan = StopPlan::new(p.stop_mode, p.ipc_cleanup).reconnecting(p.reconnect_clients);
     match open_for_stop(p, deadline) {
-        Ok(qm) => match end_watcher(&qm, deadline).and_then(|()| qm.stop(&plan, deadline, &j)) {
+        Ok(qm) => match end_watcher(&qm, deadline)
+            .and_then(|()| qm.stop(&plan.answering(Some(p.hang_timeout), hung_seen(&qm, deadline)), deadline, &j))
+        {
             Ok(r) => {
+                hung::clear(&qm);
                 if r.already_stopped {
                     log::info(format!("{} is already stopped", p.qmgr));
                 } else {
@@ -483,6 +547,15 @@ pub(crate) fn end_watcher(qm: &QueueManager, deadline: Instant) -> Result<(), Mq
         log::warn(e);
     }
     Ok(())
+}
+
+/// A monitor's fresh verdict that this queue manager's running controller is hung, as the
+/// stop's reason to skip the orderly end.
+pub(crate) fn hung_seen(qm: &QueueManager, deadline: Instant) -> Option<String> {
+    let family = qm.scope().list_within(mq_core::deadline::share(deadline, 0.05)).ok()?;
+    let pid = family.iter().find(|p| p.name == mq_core::procs::EXECUTION_CONTROLLER)?.pid;
+    let age = hung::seen(qm, pid)?;
+    Some(format!("a monitor found {} hung {}s ago (controller pid {pid})", qm.name, age.as_secs()))
 }
 
 /// validate-all at depth 10+: this node's set-up, without changing anything.

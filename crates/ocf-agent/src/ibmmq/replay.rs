@@ -48,7 +48,7 @@ pub fn starting_for(recorded: Option<Seen>, pid: i32, start_ticks: u64, now_ms: 
 }
 
 /// Milliseconds since boot (CLOCK_BOOTTIME: the clock /proc start times count on, suspend included).
-fn boot_ms() -> u64 {
+pub(crate) fn boot_ms() -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes the timespec we own.
     unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };

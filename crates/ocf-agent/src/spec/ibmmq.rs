@@ -54,6 +54,9 @@ pub struct IbmmqParams {
     pub monitor_program: Option<PathBuf>,
     /// The least OCF_CHECK_LEVEL of the monitors that run `monitor_program` (0, 10 or 20).
     pub monitor_program_level: u32,
+    /// How long the queue manager may take to answer a monitor's MQI connect and inquiry (and
+    /// runmqsc), and a stop's first look, before it counts as hung.
+    pub hang_timeout: std::time::Duration,
 }
 
 fn managed(v: &Values, name: &str) -> Manage {
@@ -144,6 +147,7 @@ impl IbmmqParams {
             crash_watch: v.bool("crash_watch").unwrap_or(false),
             monitor_program: v.str("monitor_program").map(PathBuf::from),
             monitor_program_level: v.str("monitor_program_level").and_then(|l| l.parse().ok()).unwrap_or(10),
+            hang_timeout: std::time::Duration::from_secs(v.int("hang_timeout").unwrap_or(HANG_TIMEOUT_S as i64) as u64),
             limits: limits::parse_settings(v.str("limits").unwrap_or_default()).map_err(|why| ParamError::Invalid {
                 name: "limits",
                 value: v.str("limits").unwrap_or_default().escape_default().to_string(),
@@ -152,6 +156,9 @@ impl IbmmqParams {
         })
     }
 }
+
+/// hang_timeout's default, in seconds (docs/ibmmq.md, "Hung queue manager").
+pub const HANG_TIMEOUT_S: u64 = 5;
 
 /// The mq user and installation parameters, shared word for word by the three agents.
 pub const MQ_USER: ParamSpec = ParamSpec {
@@ -391,6 +398,27 @@ timeout and leaves nothing that holds the queue manager's storage.",
         longdesc: "A queue manager that dspmq shows Starting while its execution controller (amqzxma0) runs is replaying its recovery log: after a standby instance took over, or after a start that was not the agent's. A monitor reports it running (the depth-10 and 20 checks wait for the next monitor) until this node's monitors have seen it Starting for this many seconds; after that the monitor fails. A start of the agent's waits for the replay within the start timeout instead: give start (and promote) a timeout that covers the longest replay, and this parameter at least the same.",
     },
     ParamSpec {
+        name: "hang_timeout",
+        ty: ParamType::Integer { min: 1, max: 3600 },
+        default: Some("5"),
+        required: false,
+        unique_group: None,
+        reloadable: true,
+        shortdesc: "Seconds the queue manager may take to answer before it counts as hung",
+        longdesc: "The depth-10 and depth-20 monitors connect to the queue manager through the MQI and inquire its \
+name, and the depth-10 monitor runs runmqsc when it manages the command server or channel initiator: a queue \
+manager that has not answered within this many seconds is hung, and the monitor fails at once with a reason \
+naming hang_timeout (exit 1) instead of waiting for the monitor timeout; the depth-20 message round trips \
+that follow have the rest of the monitor's time. A stop first looks at the queue manager the same way (and \
+stats its data and log directories within the same bound): one that does not answer, that a monitor found \
+hung in the last 60 seconds, or whose storage is gone, is ended with endmqm -p and then killed at once, \
+without an orderly endmqm that cannot finish. A whole number of seconds, below every monitor's timeout \
+(a monitor whose timeout is not above it fails with exit 6 naming both); keep it at most half of the \
+shortest one. The default of 5 is many times a busy queue manager's connect time (milliseconds) and short \
+enough that a hang is handled within one monitor interval; raise it for a queue manager that is slow to \
+accept connections under peak load (docs/ibmmq.md, \"Hung queue manager\").",
+    },
+    ParamSpec {
         name: "reconnect_clients",
         ty: ParamType::Boolean,
         default: Some("false"),
@@ -558,6 +586,7 @@ mod tests {
         assert!(!p.ipc_cleanup && !p.add_mqs_ini);
         assert_eq!(p.data_path, None);
         assert_eq!(p.stop_mode, EndMode::Immediate);
+        assert_eq!(p.hang_timeout, std::time::Duration::from_secs(5));
     }
 
     #[test]
@@ -648,5 +677,10 @@ mod tests {
         );
         assert!(params(&[("qmgr", "QM1"), ("test_queue", "A B")]).unwrap_err().to_string().contains("'A B'"));
         assert!(params(&[("qmgr", "QM1"), ("stop_mode", "gentle")]).unwrap_err().to_string().contains("'gentle'"));
+        for bad in ["0", "-5", "2.5", "five"] {
+            let e = params(&[("qmgr", "QM1"), ("hang_timeout", bad)]).map(|p| p.hang_timeout);
+            assert!(e.as_ref().is_err_and(|e| e.to_string().contains("hang_timeout")), "{bad}: {e:?}");
+        }
+        assert_eq!(params(&[("qmgr", "QM1"), ("hang_timeout", "12")]).unwrap().hang_timeout.as_secs(), 12);
     }
 }

@@ -18,7 +18,7 @@ use mq_core::cluster::PromotionScores;
 use mq_core::deadline::share;
 use mq_core::qmgr::start::StartOptions;
 use mq_core::qmgr::QueueManager;
-use mq_core::QmState;
+use mq_core::{MqError, QmState};
 
 use super::{depth0, fail, finish, node_options, open, open_for_stop};
 use crate::component::{exit_for, Failure, OcfJournal};
@@ -89,7 +89,13 @@ fn stop(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
         // Ending the active instance without -s would end every standby too: switch over first.
         if matches!(qm.dspmq(share(deadline, 0.1)).map(|r| r.state), Ok(QmState::Running)) {
             log::info(format!("{}: stopping the active instance here, permitting switchover", p.qmgr));
-            if let Err(e) = qm.switchover(p.stop_mode, p.reconnect_clients, share(deadline, 0.6), &j) {
+            // A monitor found it hung: a quiesce cannot finish, straight to endmqm -p -s.
+            let hung = super::hung_seen(&qm, deadline);
+            if let Some(why) = &hung {
+                log::warn(format!("stop: {why}; skipping endmqm {} -s, straight to endmqm -p -s", p.stop_mode.flag()));
+            }
+            let mode = if hung.is_some() { None } else { Some(p.stop_mode) };
+            if let Err(e) = qm.switchover_from(mode, p.reconnect_clients, share(deadline, 0.6), &j) {
                 log::warn(e.to_string());
             }
         }
@@ -121,7 +127,7 @@ fn promote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     if verdict.exit != OcfExit::Success {
         return Err(Failure(OcfExit::ErrGeneric, format!("after promote: {}", verdict.reason)));
     }
-    qm.check_mqi(deadline)
+    qm.check_mqi(deadline, Some(p.hang_timeout))
         .map_err(|e| Failure(OcfExit::ErrGeneric, format!("after promote: {}", mqi_failure(name.as_str(), &e))))?;
     roles.write(Role::Promoted)?;
     promotion_score(env, Some(table::SCORE_ACTIVE), deadline);
@@ -156,6 +162,9 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         // As for a single instance: a probe on a node without installation or data is "not here".
         Err(_) => return super::monitor(env, p, deadline),
     };
+    if env.check_level >= CheckLevel::Medium {
+        super::check_hang_timeout(env, p)?;
+    }
     let roles = RoleFile::of(p, &qm);
     let now = Instant::now();
     let watch_until = now + deadline.saturating_duration_since(now) / 2;
@@ -223,19 +232,29 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             Some(c) => Some(super::client_probe(&qm, c, deadline)?),
             None => None,
         };
-        match qm.check_messages(&p.test_queue, client.as_ref(), deadline) {
+        let r = qm.check_messages(&p.test_queue, client.as_ref(), deadline, Some(p.hang_timeout));
+        super::note_answer(&qm, o.controller_pid(), r.as_ref().is_err_and(super::no_answer));
+        match r {
             Ok(()) => {}
             // A client-check refusal a restart cannot fix: degraded (190, or 191 when promoted).
             Err(e) if super::client_config_refusal(&e) => degraded = Some(mqi_failure(p.qmgr.as_str(), &e)),
             Err(e) => return Err(Failure(failed, mqi_failure(p.qmgr.as_str(), &e))),
         }
     } else if env.check_level >= CheckLevel::Medium {
-        qm.check_mqi(deadline).map_err(|e| Failure(failed, mqi_failure(p.qmgr.as_str(), &e)))?;
+        let r = qm.check_mqi(deadline, Some(p.hang_timeout));
+        super::note_answer(&qm, o.controller_pid(), r.as_ref().is_err_and(super::no_answer));
+        r.map_err(|e| Failure(failed, mqi_failure(p.qmgr.as_str(), &e)))?;
     }
     if env.check_level >= CheckLevel::Medium {
         let restarted = qm
-            .check_components((p.command_server, p.channel_initiator), deadline, &j)
-            .map_err(|e| Failure(failed, format!("{}: managed component down and not restartable: {e}", p.qmgr)))?;
+            .check_components((p.command_server, p.channel_initiator), deadline, Some(p.hang_timeout), &j)
+            .map_err(|e| {
+                if let MqError::NoAnswer { what, bound, .. } = &e {
+                    super::note_answer(&qm, o.controller_pid(), true);
+                    return Failure(failed, super::hung_reason(p.qmgr.as_str(), what, *bound));
+                }
+                Failure(failed, format!("{}: managed component down and not restartable: {e}", p.qmgr))
+            })?;
         if !restarted.is_empty() {
             log::warn(format!("{}: restarted {}", p.qmgr, restarted.join(", ")));
         }
