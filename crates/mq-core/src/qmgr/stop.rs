@@ -91,6 +91,14 @@ pub struct StopReport {
     pub killed: Vec<i32>,
 }
 
+impl StopReport {
+    /// Whether the stop went past its first step (endmqm -p or the kill after the chosen mode, or
+    /// straight to them when dspmq gave no state).
+    pub fn escalated(&self) -> bool {
+        self.steps.iter().any(|s| s == "SIGKILL" || s.split_whitespace().any(|w| w == "-p"))
+    }
+}
+
 /// Waits until no process of the queue manager is left; returns what is left at `deadline` (Err:
 /// /proc gave no answer, processes may be left).
 pub fn wait_gone(scope: Scope, deadline: Instant) -> Scan {

@@ -131,6 +131,44 @@ fn mqi_reason(qm: &str, e: &MqiError) -> String {
     e.brief(qm)
 }
 
+/// How long reading the evidence of a failure may take: it runs after the action's own work,
+/// so it may use half of the margin the action keeps to report and exit, and never more than this.
+const EVIDENCE_TIME: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The wall-clock time the action began.
+fn began(env: &Env) -> std::time::SystemTime {
+    std::time::SystemTime::now() - env.started.elapsed()
+}
+
+/// Logs what the queue manager wrote down since `since` about a failure of `what` (error-log
+/// entries, FDC files: mq-core's `qmgr::evidence`) and returns `reason` led by the first error
+/// id found. Read within half the action's remaining margin, at most `EVIDENCE_TIME`.
+fn with_evidence(qm: &QueueManager, env: &Env, since: std::time::SystemTime, what: &str, reason: String) -> String {
+    let hard_end = env.started + env.timeout;
+    let margin_half = hard_end.saturating_duration_since(env.deadline().max(Instant::now())) / 2;
+    let until = Instant::now() + (env.deadline().saturating_duration_since(Instant::now()) + margin_half).min(EVIDENCE_TIME);
+    let ev = qm.evidence(since, until);
+    let lines = ev.lines(qm.name.as_str(), what);
+    if lines.is_empty() {
+        log::info(format!("{}: no error-log entry or FDC file of it since {what}", qm.name));
+    }
+    for line in lines {
+        log::warn(line);
+    }
+    ev.lead(&reason)
+}
+
+/// Since when a failed monitor reports evidence: a recurring monitor since the previous one
+/// could have begun (one interval and one timeout before this one), a probe since it began.
+fn monitor_window(env: &Env) -> std::time::SystemTime {
+    let back = std::time::Duration::from_millis(env.interval_ms.unwrap_or(0)) + env.timeout;
+    if env.is_probe() {
+        began(env)
+    } else {
+        began(env).checked_sub(back).unwrap_or(std::time::UNIX_EPOCH)
+    }
+}
+
 fn finish(r: Result<OcfExit, Failure>) -> OcfExit {
     match r {
         Ok(x) => x,
@@ -162,7 +200,7 @@ pub fn run(action: &Action, env: &Env, params: &IbmmqParams) -> OcfExit {
     }
     match action {
         Action::Start => finish(start(env, params, deadline)),
-        Action::Stop => stop(params, deadline),
+        Action::Stop => stop(env, params, deadline),
         Action::Monitor => finish(monitor(env, params, deadline)),
         Action::ValidateAll => finish(validate(params, deadline)),
         Action::ReloadAgent => {
@@ -182,8 +220,13 @@ fn node_options(params: &IbmmqParams) -> NodeCheckOptions {
 }
 
 fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
-    let j = OcfJournal;
     let qm = open(p, deadline)?;
+    start_opened(env, p, &qm, deadline)
+        .map_err(|Failure(code, reason)| Failure(code, with_evidence(&qm, env, began(env), "the start began", reason)))
+}
+
+fn start_opened(env: &Env, p: &IbmmqParams, qm: &QueueManager, deadline: Instant) -> Result<OcfExit, Failure> {
+    let j = OcfJournal;
     let (planned, problems) = launch_limits(p, &qm.user);
     for why in problems {
         log::warn(why);
@@ -202,7 +245,7 @@ fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failu
     };
     qm.start(&opts, deadline, &j).map_err(|e| start_fail(env, "start", e))?;
     // Return only when depth 0 and depth 10 pass.
-    let (verdict, _) = depth0(&qm, p, false, deadline, &j);
+    let (verdict, _) = depth0(qm, p, false, deadline, &j);
     if verdict.exit != OcfExit::Success {
         return Err(Failure(OcfExit::ErrGeneric, format!("after start: {}", verdict.reason)));
     }
@@ -265,7 +308,6 @@ pub(crate) struct Depth0Extra {
 }
 
 fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
-    let j = OcfJournal;
     let probe = env.is_probe();
     let qm = match open(p, deadline) {
         Ok(qm) => qm,
@@ -286,7 +328,16 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             return Err(Failure(if probe { OcfExit::ErrGeneric } else { code }, reason));
         }
     };
-    let (verdict, extra) = depth0(&qm, p, probe, deadline, &j);
+    monitor_opened(env, p, &qm, deadline).map_err(|Failure(code, reason)| {
+        let what = if env.is_probe() { "the probe began" } else { "the previous monitor" };
+        Failure(code, with_evidence(&qm, env, monitor_window(env), what, reason))
+    })
+}
+
+fn monitor_opened(env: &Env, p: &IbmmqParams, qm: &QueueManager, deadline: Instant) -> Result<OcfExit, Failure> {
+    let j = OcfJournal;
+    let probe = env.is_probe();
+    let (verdict, extra) = depth0(qm, p, probe, deadline, &j);
     match verdict.exit {
         OcfExit::Success if extra.replaying => {
             log::info(&verdict.reason);
@@ -373,7 +424,7 @@ pub(crate) fn client_probe(qm: &QueueManager, c: &ClientCheck, deadline: Instant
 
 /// Stop never fails because of configuration: without an installation or user, this queue
 /// manager's processes are ended by /proc alone.
-fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
+fn stop(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
     let j = OcfJournal;
     let plan = StopPlan::new(p.stop_mode, p.ipc_cleanup).reconnecting(p.reconnect_clients);
     match open_for_stop(p, deadline) {
@@ -384,10 +435,14 @@ fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
                 } else {
                     log::info(format!("{} stopped ({})", p.qmgr, r.steps.join(", ")));
                 }
+                if r.escalated() {
+                    // The orderly end did not do: what the queue manager said about why.
+                    with_evidence(&qm, env, began(env), "the stop began", String::new());
+                }
                 OcfExit::Success
             }
             Err(e) => {
-                log::exit_reason(e.to_string());
+                log::exit_reason(with_evidence(&qm, env, began(env), "the stop began", e.to_string()));
                 OcfExit::ErrGeneric
             }
         },

@@ -92,7 +92,7 @@ fn stop(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
         }
     }
     promotion_score(env, None, deadline);
-    super::stop(p, deadline)
+    super::stop(env, p, deadline)
 }
 
 fn promote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
