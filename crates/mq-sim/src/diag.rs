@@ -104,7 +104,12 @@ pub fn entry_text(inst: &Installation, qm: &str, e: &Entry, ms: u64) -> String {
     for (i, c) in e.comments.iter().enumerate() {
         s += &format!("{pad}CommentInsert{}({c})\n", i + 1);
     }
-    s += &format!("{pad}\n{}\n\nEXPLANATION:\n{}\nACTION:\n{}\n", wrap(e.message, 75), wrap(e.explanation, 78), wrap(e.action, 78));
+    s += &format!(
+        "{pad}\n{}\n\nEXPLANATION:\n{}\nACTION:\n{}\n",
+        wrap(e.message, 75),
+        wrap(e.explanation, 78),
+        wrap(e.action, 78)
+    );
     let head = format!("----- {} : {} ", e.source, 100 + e.pid % 900);
     s += &format!("{head}{}\n", "-".repeat(79usize.saturating_sub(head.len())));
     s
@@ -269,7 +274,8 @@ mod tests {
         let e = Entry {
             program: "amqzxma0",
             pid: 39742,
-            message: "AMQ5008S: An essential IBM MQ process 39759 (zllCRIT) cannot be found and is assumed to be terminated.",
+            message:
+                "AMQ5008S: An essential IBM MQ process 39759 (zllCRIT) cannot be found and is assumed to be terminated.",
             arith: &[39759],
             comments: &["zllCRIT"],
             explanation: "x",

@@ -172,7 +172,9 @@ fn cmd_crash(inst: &Installation, qm: &QmPaths, rest: &[&str]) -> i32 {
 /// ZX005020 (zxcProcessChildren, zrcX_PROCESS_MISSING), as IBM shows
 /// (docs/reference/mq-processes-and-files.md#ffst-on-a-missing-process), then everything ends.
 fn crash_evidence(inst: &Installation, qm: &QmPaths, controller: u32, lost: u32) {
-    let message = format!("AMQ5008S: An essential IBM MQ process {lost} (zllCRIT) cannot be found and is assumed to be terminated.");
+    let message = format!(
+        "AMQ5008S: An essential IBM MQ process {lost} (zllCRIT) cannot be found and is assumed to be terminated."
+    );
     crate::diag::error_log(
         inst,
         qm,

@@ -53,7 +53,9 @@ fn a_failed_start_logs_the_error_log_entry_and_the_fdc_and_leads_with_the_amq_id
     assert_eq!(r.rc, 5, "{r:?}");
     let lines = evidence_lines(&r);
     assert!(
-        lines.iter().any(|l| l.contains("error log since the start began") && l.contains("AMQ7017S: Log not available.")),
+        lines
+            .iter()
+            .any(|l| l.contains("error log since the start began") && l.contains("AMQ7017S: Log not available.")),
         "the error-log entry is not in the start's log: {r:?}"
     );
     let fdc = fdcs_with(&sim, "ZX000023");
@@ -80,7 +82,9 @@ fn a_monitor_failing_after_a_crash_logs_the_crash_evidence() {
     assert_eq!(r.rc, 1, "{r:?}");
     let lines = evidence_lines(&r);
     assert!(
-        lines.iter().any(|l| l.contains("AMQ5008S: An essential IBM MQ process") && l.contains("since the previous monitor")),
+        lines
+            .iter()
+            .any(|l| l.contains("AMQ5008S: An essential IBM MQ process") && l.contains("since the previous monitor")),
         "{r:?}"
     );
     let fdc = fdcs_with(&sim, "ZX005020");

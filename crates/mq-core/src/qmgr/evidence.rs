@@ -141,13 +141,7 @@ fn stamp(ms: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        ms.rem_euclid(1000)
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem % 3600 / 60, rem % 60, ms.rem_euclid(1000))
 }
 
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
@@ -223,6 +217,12 @@ fn message_id(line: &str) -> Option<&str> {
     }
 }
 
+/// An entry being read: its stamp and its (id, first line) once seen.
+struct Partial {
+    time: Option<i64>,
+    msg: Option<(String, String)>,
+}
+
 /// The entries of error-log text (any bytes, decoded lossily by the caller): an entry begins at
 /// its stamp line (`... - Process(...) ... Program(...)`: the date before it is local and
 /// locale-dependent, so it is not read), has its `Time(...)` stamp and its message line, and
@@ -230,9 +230,9 @@ fn message_id(line: &str) -> Option<&str> {
 /// inside it) has no stamp line and is skipped.
 pub fn parse_entries(text: &str, file: &'static str) -> Vec<Entry> {
     let mut out = Vec::new();
-    let mut cur: Option<(Option<i64>, Option<(String, String)>)> = None;
-    let finish = |cur: &mut Option<(Option<i64>, Option<(String, String)>)>, out: &mut Vec<Entry>| {
-        if let Some((Some(t), Some((id, line)))) = cur.take() {
+    let mut cur: Option<Partial> = None;
+    let finish = |cur: &mut Option<Partial>, out: &mut Vec<Entry>| {
+        if let Some(Partial { time: Some(t), msg: Some((id, line)) }) = cur.take() {
             out.push(Entry { id, line, time_ms: t, file });
         }
     };
@@ -240,10 +240,10 @@ pub fn parse_entries(text: &str, file: &'static str) -> Vec<Entry> {
         let line = raw.trim_end();
         if line.contains(" - Process(") && line.contains("Program(") {
             finish(&mut cur, &mut out);
-            cur = Some((None, None));
+            cur = Some(Partial { time: None, msg: None });
             continue;
         }
-        let Some((time, msg)) = cur.as_mut() else { continue };
+        let Some(Partial { time, msg }) = cur.as_mut() else { continue };
         if line.starts_with("-----") {
             finish(&mut cur, &mut out);
             continue;
@@ -433,7 +433,9 @@ fn read_raw(qm_errors: &Path, sys_errors: &Path, since_ms: i64, who: Option<&Loo
                     continue;
                 }
                 let mut st: libc::stat = std::mem::zeroed();
-                if libc::fstat(fd, &mut st) != 0 || st.st_mode & libc::S_IFMT != libc::S_IFREG || mtime_ms(&st) < fresh_from
+                if libc::fstat(fd, &mut st) != 0
+                    || st.st_mode & libc::S_IFMT != libc::S_IFREG
+                    || mtime_ms(&st) < fresh_from
                 {
                     libc::close(fd);
                     continue;
@@ -500,7 +502,9 @@ fn decode(buf: &[u8], qm_errors: &Path, sys_errors: &Path, raw: &mut Raw) {
                 let e = u32_at(rest, 4) as i32;
                 let why = match e {
                     // O_DIRECTORY|O_NOFOLLOW on a symlink fails with ENOTDIR.
-                    libc::ELOOP | libc::ENOTDIR => "is a symbolic link, which is not followed, or not a directory".into(),
+                    libc::ELOOP | libc::ENOTDIR => {
+                        "is a symbolic link, which is not followed, or not a directory".into()
+                    }
                     e => errno_text(e),
                 };
                 if e != libc::ENOENT || rest[1] == 0 {
@@ -557,7 +561,7 @@ fn assemble(raw: Raw, qm: &str, sys_errors: &Path, since_ms: i64) -> Evidence {
     let mut all: Vec<Entry> = Vec::new();
     // Oldest file first, so that the entries come in the order they were written.
     let mut logs = raw.logs;
-    logs.sort_by(|a, b| b.0.cmp(&a.0));
+    logs.sort_by_key(|l| std::cmp::Reverse(l.0));
     for (idx, bytes) in logs {
         let text = String::from_utf8_lossy(&bytes);
         all.extend(parse_entries(&text, LOGS[idx]).into_iter().filter(|e| e.time_ms >= since_ms));
@@ -600,7 +604,8 @@ fn utc_time_ms(v: &str) -> Option<i64> {
     let (s, frac) = v.split_once('.').unwrap_or((v, "0"));
     let ms: String = frac.chars().take(3).collect();
     let ms = format!("{ms:0<3}");
-    if s.is_empty() || s.len() > 12 || !s.bytes().all(|c| c.is_ascii_digit()) || !ms.bytes().all(|c| c.is_ascii_digit()) {
+    if s.is_empty() || s.len() > 12 || !s.bytes().all(|c| c.is_ascii_digit()) || !ms.bytes().all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     Some(s.parse::<i64>().ok()? * 1000 + ms.parse::<i64>().ok()?)
@@ -703,7 +708,8 @@ Check which of the possible causes applies on your system.
         assert_eq!(iso_ms("1970-01-01T00:00:00.000Z"), Some(0));
         assert_eq!(iso_ms("1970-01-01T00:00:01.5Z"), Some(1500));
         assert_eq!(iso_ms("2024-05-19T18:36:43.505Z"), Some(1_716_143_803_505));
-        for bad in ["", "2024-05-19 18:36:43Z", "2024-13-19T18:36:43Z", "2024-05-19T18:36:43.5", "é024-05-19T18:36:43Z"] {
+        for bad in ["", "2024-05-19 18:36:43Z", "2024-13-19T18:36:43Z", "2024-05-19T18:36:43.5", "é024-05-19T18:36:43Z"]
+        {
             assert_eq!(iso_ms(bad), None, "{bad}");
         }
     }
@@ -749,7 +755,8 @@ Check which of the possible causes applies on your system.
         let (_t, q, s) = dirs();
         let now = epoch_ms(SystemTime::now());
         // Rotated during the action: the start of it in AMQERR02.LOG, the rest in AMQERR01.LOG.
-        std::fs::write(q.join("AMQERR02.LOG"), entry_at(now - 60_000, "AMQ8003I") + &entry_at(now + 10, "AMQ7017S")).unwrap();
+        std::fs::write(q.join("AMQERR02.LOG"), entry_at(now - 60_000, "AMQ8003I") + &entry_at(now + 10, "AMQ7017S"))
+            .unwrap();
         std::fs::write(q.join("AMQERR01.LOG"), entry_at(now + 20, "AMQ8004I")).unwrap();
         std::fs::write(q.join("AMQERR03.LOG"), entry_at(now + 30, "AMQ9999E")).unwrap();
         let ev = read("QMR01", &q, &s, UNIX_EPOCH + Duration::from_millis(now as u64), None, soon());
@@ -781,7 +788,9 @@ Check which of the possible causes applies on your system.
     fn a_huge_garbage_log_is_read_bounded() {
         let (_t, q, s) = dirs();
         let mut junk = vec![b'\xff'; 8 * 1024 * 1024];
-        junk.extend_from_slice(b"\n - Process(1.1) Program(x)\n Time(2999-01-01T00:00:00.000Z)\nAMQ1234E: \x1b[31mred\x07\n");
+        junk.extend_from_slice(
+            b"\n - Process(1.1) Program(x)\n Time(2999-01-01T00:00:00.000Z)\nAMQ1234E: \x1b[31mred\x07\n",
+        );
         std::fs::write(q.join("AMQERR01.LOG"), &junk).unwrap();
         let t = Instant::now();
         let ev = read("QMR01", &q, &s, SystemTime::now() - Duration::from_secs(60), None, soon());

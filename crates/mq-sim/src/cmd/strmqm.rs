@@ -327,7 +327,11 @@ fn fault_evidence(inst: &crate::paths::Installation, qm: &crate::paths::QmPaths,
         arith1: Some(rc as u64),
         comment1: None,
     };
-    crate::diag::ffst(inst, &qm.name, &crate::diag::Ffst { probe_type: if rc == 23 { "MSGAMQ7017" } else { "MSGAMQ7018" }, ..ffst });
+    crate::diag::ffst(
+        inst,
+        &qm.name,
+        &crate::diag::Ffst { probe_type: if rc == 23 { "MSGAMQ7017" } else { "MSGAMQ7018" }, ..ffst },
+    );
 }
 
 /// Text for a strmqm-rc fault, from docs/reference/mq-commands.md#strmqm-return-codes (texts UNCONFIRMED).

@@ -146,7 +146,8 @@ fn began(env: &Env) -> std::time::SystemTime {
 fn with_evidence(qm: &QueueManager, env: &Env, since: std::time::SystemTime, what: &str, reason: String) -> String {
     let hard_end = env.started + env.timeout;
     let margin_half = hard_end.saturating_duration_since(env.deadline().max(Instant::now())) / 2;
-    let until = Instant::now() + (env.deadline().saturating_duration_since(Instant::now()) + margin_half).min(EVIDENCE_TIME);
+    let until =
+        Instant::now() + (env.deadline().saturating_duration_since(Instant::now()) + margin_half).min(EVIDENCE_TIME);
     let ev = qm.evidence(since, until);
     let lines = ev.lines(qm.name.as_str(), what);
     if lines.is_empty() {
@@ -365,7 +366,7 @@ fn monitor_opened(env: &Env, p: &IbmmqParams, qm: &QueueManager, deadline: Insta
         // Depth 20's steps begin with depth 10's connect and inquiry: one MQI child does both;
         // the client check runs in a second one, as its own user.
         let client = match &p.client {
-            Some(c) => Some(client_probe(&qm, c, deadline)?),
+            Some(c) => Some(client_probe(qm, c, deadline)?),
             None => None,
         };
         match qm.check_messages(&p.test_queue, client.as_ref(), deadline) {
@@ -379,7 +380,7 @@ fn monitor_opened(env: &Env, p: &IbmmqParams, qm: &QueueManager, deadline: Insta
         qm.check_mqi(deadline).map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
     }
     if env.check_level >= CheckLevel::Medium {
-        warn_low_limits(&qm, &extra.pids);
+        warn_low_limits(qm, &extra.pids);
         let restarted = qm.check_components((p.command_server, p.channel_initiator), deadline, &j).map_err(|e| {
             Failure(OcfExit::ErrGeneric, format!("{}: managed component down and not restartable: {e}", p.qmgr))
         })?;
