@@ -12,17 +12,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::paths::{Installation, QmPaths};
 use crate::runtime::clock;
 
-/// Size at which AMQERR01.LOG is copied to AMQERR02.LOG (and 02 to 03): IBM's default is 32 MiB,
-/// ErrorLogSize in qm.ini's QMErrorLog stanza changes it (#error-log-rotation). The simulator
-/// honours `MQSIM_ERRORLOG_SIZE` (bytes, at least 4096) so that tests can rotate quickly; a test
-/// setting, not an MQ variable.
-fn rotate_at() -> u64 {
-    std::env::var("MQSIM_ERRORLOG_SIZE")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(|v| v.max(4096))
-        .unwrap_or(32 * 1024 * 1024)
-}
+/// Size at which AMQERR01.LOG is copied to AMQERR02.LOG (and 02 to 03): IBM's default, 32 MiB
+/// (ErrorLogSize in qm.ini's QMErrorLog stanza changes it, which the simulator does not read:
+/// docs/reference/mq-processes-and-files.md#error-log-rotation).
+const ROTATE_AT: u64 = 32 * 1024 * 1024;
 
 /// One error-log entry: who wrote it, the message with its id (`AMQnnnnX: text`), the inserts
 /// of its stamp block, and the EXPLANATION / ACTION texts.
@@ -122,7 +115,7 @@ pub fn error_log(inst: &Installation, qm: &QmPaths, e: &Entry) {
     let dir = &qm.errors_dir;
     let _ = std::fs::create_dir_all(dir);
     let first = dir.join("AMQERR01.LOG");
-    if std::fs::symlink_metadata(&first).map(|m| m.len() + text.len() as u64 > rotate_at()).unwrap_or(false) {
+    if std::fs::symlink_metadata(&first).map(|m| m.len() + text.len() as u64 > ROTATE_AT).unwrap_or(false) {
         // IBM: "copied to AMQERR02 ... before the copy, AMQERR02 is copied to AMQERR03";
         // whether MQ copies or renames is not said (UNCONFIRMED): the simulator copies, which
         // keeps AMQERR01.LOG's inode, the case a reader keyed on inodes would get wrong.

@@ -192,3 +192,26 @@ fn a_huge_log_full_of_garbage_and_fresh_entries_is_read_bounded() {
     // The first error since is the first fake one (the mq user's log says so): the reason leads with it.
     assert!(r.reason().starts_with("AMQ1000E"), "{}", r.reason());
 }
+
+#[test]
+fn a_log_that_rotates_during_the_start_still_gives_only_what_the_start_wrote() {
+    let sim = Sim::install(&[]);
+    assert_eq!(sim.crtmqm("QMRO").rc, 0);
+    let errors = qm_errors(&sim, "QMRO");
+    // AMQERR01.LOG a few bytes short of IBM's 32 MiB, full of old entries: the failed start's
+    // entry makes the simulator copy it to AMQERR02.LOG and begin AMQERR01.LOG afresh.
+    let old = "01/01/2020 00:00:00 AM - Process(1.1) User(mqm) Program(amqzxma0)\n    Time(2020-01-01T00:00:00.000Z)\n\nAMQ6118S: old severe error\n-----\n";
+    let mut text = old.repeat(32 * 1024 * 1024 / old.len());
+    text.truncate(32 * 1024 * 1024 - 200);
+    std::fs::write(errors.join("AMQERR01.LOG"), &text).unwrap();
+    let mq = nix::unistd::User::from_name("mqm").unwrap().unwrap();
+    nix::unistd::chown(&errors.join("AMQERR01.LOG"), Some(mq.uid), Some(mq.gid)).unwrap();
+    sim.fault("QMRO", "strmqm-rc", Some("23"));
+    let r = sim.act("start", "QMRO");
+    assert_eq!(r.rc, 5, "{r:?}");
+    assert!(std::fs::metadata(errors.join("AMQERR02.LOG")).is_ok_and(|m| m.len() > 30 * 1024 * 1024), "no rotation");
+    let lines = evidence_lines(&r);
+    assert!(lines.iter().any(|l| l.contains("AMQERR01.LOG") && l.contains("AMQ7017S")), "{r:?}");
+    assert!(!lines.iter().any(|l| l.contains("AMQ6118S")), "an old entry of the rotated file is reported: {r:?}");
+    assert!(r.reason().starts_with("AMQ7017S"), "{}", r.reason());
+}
