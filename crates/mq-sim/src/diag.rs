@@ -52,7 +52,7 @@ fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
-/// Words of `text` in lines of at most `width` characters, as MQ wraps its message texts.
+/// Words of `text` in lines of at most `width` characters, as MQ wraps its message texts (78 columns in IBM's samples).
 fn wrap(text: &str, width: usize) -> String {
     let mut out = String::new();
     let mut line = String::new();
@@ -99,7 +99,7 @@ pub fn entry_text(inst: &Installation, qm: &str, e: &Entry, ms: u64) -> String {
     }
     s += &format!(
         "{pad}\n{}\n\nEXPLANATION:\n{}\nACTION:\n{}\n",
-        wrap(e.message, 75),
+        wrap(e.message, 78),
         wrap(e.explanation, 78),
         wrap(e.action, 78)
     );
