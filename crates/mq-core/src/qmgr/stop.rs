@@ -251,6 +251,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_stop_escalated_when_it_went_to_endmqm_p_or_the_kill() {
+        let report = |steps: &[&str]| StopReport {
+            steps: steps.iter().map(|s| s.to_string()).collect(),
+            ..StopReport::default()
+        };
+        assert!(!report(&[]).escalated());
+        assert!(!report(&["endmqm -i QM1"]).escalated());
+        assert!(!report(&["endmqm -i -r -tp 9 QM1"]).escalated());
+        assert!(!report(&["endmqm -x QM1"]).escalated());
+        assert!(report(&["endmqm -i QM1", "endmqm -p QM1"]).escalated());
+        assert!(report(&["endmqm -c QM1", "SIGKILL"]).escalated());
+        assert!(report(&["SIGKILL"]).escalated());
+    }
+
+    #[test]
     fn plan_shares_leave_time_for_the_kill() {
         let p = StopPlan::new(EndMode::Immediate, false);
         let first = p.first_share;
