@@ -136,7 +136,7 @@ fn mqi_reason(qm: &str, e: &MqiError) -> String {
 const EVIDENCE_TIME: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The wall-clock time the action began.
-fn began(env: &Env) -> std::time::SystemTime {
+pub(crate) fn began(env: &Env) -> std::time::SystemTime {
     std::time::SystemTime::now() - env.started.elapsed()
 }
 
@@ -144,11 +144,7 @@ fn began(env: &Env) -> std::time::SystemTime {
 /// entries, FDC files: mq-core's `qmgr::evidence`) and returns `reason` led by the first error
 /// id found. Read within half the action's remaining margin, at most `EVIDENCE_TIME`.
 fn with_evidence(qm: &QueueManager, env: &Env, since: std::time::SystemTime, what: &str, reason: String) -> String {
-    let hard_end = env.started + env.timeout;
-    let margin_half = hard_end.saturating_duration_since(env.deadline().max(Instant::now())) / 2;
-    let until =
-        Instant::now() + (env.deadline().saturating_duration_since(Instant::now()) + margin_half).min(EVIDENCE_TIME);
-    let ev = qm.evidence(since, until);
+    let ev = qm.evidence(since, evidence_until(env));
     let lines = ev.lines(qm.name.as_str(), what);
     if lines.is_empty() {
         log::info(format!("{}: no error-log entry or FDC file of it since {what}", qm.name));
@@ -159,14 +155,47 @@ fn with_evidence(qm: &QueueManager, env: &Env, since: std::time::SystemTime, wha
     ev.lead(&reason)
 }
 
+/// Until when the evidence of a failure may be read: what is left of the action's budget plus
+/// half of the margin it keeps to report and exit, at most `EVIDENCE_TIME` from now.
+fn evidence_until(env: &Env) -> Instant {
+    let now = Instant::now();
+    let margin_half = (env.started + env.timeout).saturating_duration_since(env.deadline().max(now)) / 2;
+    now + (env.deadline().saturating_duration_since(now) + margin_half).min(EVIDENCE_TIME)
+}
+
+/// `with_evidence` for the multi-instance actions, which open the queue manager themselves: on a
+/// failure the queue manager is opened again (its placement is cached) to read the evidence.
+pub(crate) fn evidenced(
+    env: &Env,
+    p: &IbmmqParams,
+    since: std::time::SystemTime,
+    what: &str,
+    r: Result<OcfExit, Failure>,
+) -> Result<OcfExit, Failure> {
+    let Err(Failure(code, reason)) = r else { return r };
+    match open(p, evidence_until(env)) {
+        Ok(qm) => Err(Failure(code, with_evidence(&qm, env, since, what, reason))),
+        Err(_) => Err(Failure(code, reason)),
+    }
+}
+
 /// Since when a failed monitor reports evidence: a recurring monitor since the previous one
 /// could have begun (one interval and one timeout before this one), a probe since it began.
-fn monitor_window(env: &Env) -> std::time::SystemTime {
+pub(crate) fn monitor_window(env: &Env) -> std::time::SystemTime {
     let back = std::time::Duration::from_millis(env.interval_ms.unwrap_or(0)) + env.timeout;
     if env.is_probe() {
         began(env)
     } else {
         began(env).checked_sub(back).unwrap_or(std::time::UNIX_EPOCH)
+    }
+}
+
+/// How a monitor's window is named in the log.
+pub(crate) fn monitor_what(env: &Env) -> &'static str {
+    if env.is_probe() {
+        "the probe began"
+    } else {
+        "the previous monitor"
     }
 }
 
@@ -330,8 +359,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         }
     };
     monitor_opened(env, p, &qm, deadline).map_err(|Failure(code, reason)| {
-        let what = if env.is_probe() { "the probe began" } else { "the previous monitor" };
-        Failure(code, with_evidence(&qm, env, monitor_window(env), what, reason))
+        Failure(code, with_evidence(&qm, env, monitor_window(env), monitor_what(env), reason))
     })
 }
 
