@@ -7,6 +7,7 @@
 pub mod authority;
 pub mod cmd;
 pub mod cmdlog;
+pub mod diag;
 pub mod engine;
 pub mod faults;
 pub mod ini;

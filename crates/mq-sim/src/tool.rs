@@ -151,6 +151,7 @@ fn cmd_crash(inst: &Installation, qm: &QmPaths, rest: &[&str]) -> i32 {
         }
     }
     let others: Vec<i32> = family_pids(inst, qm).into_iter().filter(|p| *p != ctl.pid).collect();
+    crash_evidence(inst, qm, ctl.pid as u32, others.first().copied().unwrap_or(ctl.pid + 1) as u32);
     let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(ctl.pid), nix::sys::signal::Signal::SIGKILL);
     // Deterministic for tests: return once the controller is gone and, unless they are to stay, its children too.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -164,6 +165,46 @@ fn cmd_crash(inst: &Installation, qm: &QmPaths, rest: &[&str]) -> i32 {
     }
     eprintln!("mqsim crash: processes of {} still alive after 10s", qm.name);
     1
+}
+
+/// What the queue manager leaves when an essential process of it dies (the crash stands for
+/// that): its execution controller writes AMQ5008S to the error log and an FFST with Probe Id
+/// ZX005020 (zxcProcessChildren, zrcX_PROCESS_MISSING), as IBM shows
+/// (docs/reference/mq-processes-and-files.md#ffst-on-a-missing-process), then everything ends.
+fn crash_evidence(inst: &Installation, qm: &QmPaths, controller: u32, lost: u32) {
+    let message = format!(
+        "AMQ5008S: An essential IBM MQ process {lost} (zllCRIT) cannot be found and is assumed to be terminated."
+    );
+    crate::diag::error_log(
+        inst,
+        qm,
+        &crate::diag::Entry {
+            program: "amqzxma0",
+            pid: controller,
+            message: &message,
+            arith: &[u64::from(lost)],
+            comments: &["zllCRIT"],
+            explanation: "1) A user has inadvertently terminated the process. 2) The system is low on resources. Some operating systems terminate processes to free resources.",
+            action: "IBM MQ will stop all MQ processes. Inform your systems administrator. When the problem is rectified IBM MQ can be restarted.",
+            source: "amqzxmb0.c",
+        },
+    );
+    crate::diag::ffst(
+        inst,
+        &qm.name,
+        &crate::diag::Ffst {
+            program: "amqzxma0",
+            pid: controller,
+            probe_id: "ZX005020",
+            component: "zxcProcessChildren",
+            major: "zrcX_PROCESS_MISSING",
+            minor: "OK",
+            probe_type: "MSGAMQ5008",
+            description: &message,
+            arith1: Some(u64::from(lost)),
+            comment1: Some("zllCRIT"),
+        },
+    );
 }
 
 fn cmd_kill(inst: &Installation, qm: &QmPaths, comp: &str) -> i32 {

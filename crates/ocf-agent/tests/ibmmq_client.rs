@@ -64,8 +64,10 @@ fn lab() -> Lab {
     Lab { sim, listener, conname: format!("127.0.0.1({port})") }
 }
 
+/// The error log's text with its lines joined: MQ wraps a message at 78 columns.
 fn error_log(sim: &Sim) -> String {
-    std::fs::read_to_string(sim.data().join("qmgrs/QMCL/errors/AMQERR01.LOG")).unwrap_or_default()
+    let text = std::fs::read_to_string(sim.data().join("qmgrs/QMCL/errors/AMQERR01.LOG")).unwrap_or_default();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[test]

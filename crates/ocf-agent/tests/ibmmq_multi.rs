@@ -171,6 +171,9 @@ fn promotable_clone_lifecycle_switchover_and_takeover(version: &str, qm: &str) {
     // B was promoted and its instance is gone: failed promoted (9), so Pacemaker recovers it.
     let r = b.monitor(qm, 0);
     assert_eq!(r.rc, 9, "the failed old active: {r:?}");
+    // What B's queue manager wrote as it died is in the monitor's log and leads the reason.
+    assert!(r.reason().starts_with("AMQ5008S"), "{r:?}");
+    assert!(r.stderr.lines().any(|l| l.contains("FDC since") && l.contains("Probe Id ZX005020")), "{r:?}");
     // Pacemaker's recovery of B: demote brings it back as a standby, no administrator needed.
     let r = b.act("demote", qm);
     assert_eq!(r.rc, 0, "demote the failed old active: {r:?}");

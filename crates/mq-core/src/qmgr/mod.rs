@@ -3,6 +3,7 @@
 //! and its processes. Every operation takes a deadline and reports what it did through a journal.
 
 pub mod checks;
+pub mod evidence;
 pub mod monitor;
 pub mod multi;
 pub mod program;

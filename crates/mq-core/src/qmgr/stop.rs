@@ -115,6 +115,13 @@ pub struct StopReport {
 
 /// The first look's bound when the plan sets none: the agent's stops always set one.
 const DEFAULT_LOOK: Duration = Duration::from_secs(5);
+impl StopReport {
+    /// Whether the stop went past its first step (endmqm -p or the kill after the chosen mode, or
+    /// straight to them when dspmq gave no state).
+    pub fn escalated(&self) -> bool {
+        self.steps.iter().any(|s| s == "SIGKILL" || s.split_whitespace().any(|w| w == "-p"))
+    }
+}
 
 /// Waits until no process of the queue manager is left; returns what is left at `deadline` (Err:
 /// /proc gave no answer, processes may be left).
@@ -394,6 +401,21 @@ impl QueueManager {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stop_escalated_when_it_went_to_endmqm_p_or_the_kill() {
+        let report = |steps: &[&str]| StopReport {
+            steps: steps.iter().map(|s| s.to_string()).collect(),
+            ..StopReport::default()
+        };
+        assert!(!report(&[]).escalated());
+        assert!(!report(&["endmqm -i QM1"]).escalated());
+        assert!(!report(&["endmqm -i -r -tp 9 QM1"]).escalated());
+        assert!(!report(&["endmqm -x QM1"]).escalated());
+        assert!(report(&["endmqm -i QM1", "endmqm -p QM1"]).escalated());
+        assert!(report(&["endmqm -c QM1", "SIGKILL"]).escalated());
+        assert!(report(&["SIGKILL"]).escalated());
+    }
 
     #[test]
     fn plan_shares_leave_time_for_the_kill() {

@@ -61,6 +61,7 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     };
     if let Some(rc) = faults::number(&inst, &qm, Fault::StrmqmRc) {
+        fault_evidence(&inst, &qm, rc as i32);
         say(&fault_text(rc as i32, &name));
         return rc as i32;
     }
@@ -299,6 +300,38 @@ fn spawn_controller(
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// A start that fails inside the queue manager (log not available: 23; an unexpected error: 71,
+/// 72) leaves an error-log entry and an FFST record, as MQ's do. The probe ids and components are
+/// the simulator's own in IBM's shape (UNCONFIRMED: IBM publishes no table of them); the
+/// refusals (already running, ending, not authorised, ...) leave nothing.
+fn fault_evidence(inst: &crate::paths::Installation, qm: &crate::paths::QmPaths, rc: i32) {
+    let (message, probe, component, major) = match rc {
+        23 => ("AMQ7017S: Log not available.", "ZX000023", "zxcStartQueueManager", "hrcE_LOG_NOT_AVAILABLE"),
+        71 | 72 => (messages::AMQ7018, "ZX000071", "zxcStartQueueManager", "xecF_E_UNEXPECTED_SYSTEM_RC"),
+        _ => return,
+    };
+    let pid = std::process::id();
+    let entry = crate::diag::Entry { source: "amqzxma0.c", ..crate::diag::Entry::plain("strmqm", pid, message) };
+    crate::diag::error_log(inst, qm, &entry);
+    let ffst = crate::diag::Ffst {
+        program: "strmqm",
+        pid,
+        probe_id: probe,
+        component,
+        major,
+        minor: "OK",
+        probe_type: "MSGAMQ7017",
+        description: message,
+        arith1: Some(rc as u64),
+        comment1: None,
+    };
+    crate::diag::ffst(
+        inst,
+        &qm.name,
+        &crate::diag::Ffst { probe_type: if rc == 23 { "MSGAMQ7017" } else { "MSGAMQ7018" }, ..ffst },
+    );
 }
 
 /// Text for a strmqm-rc fault, from docs/reference/mq-commands.md#strmqm-return-codes (texts UNCONFIRMED).

@@ -84,30 +84,10 @@ fn write_role(inst: &Installation, qm: &QmPaths, role: QmState) {
     let _ = std::fs::rename(&tmp, dir.join("role"));
 }
 
-/// Appends an entry to the queue manager's error log, in the shape of AMQERR01.LOG.
+/// Appends an entry to the queue manager's error log, written by this process (the execution
+/// controller or a command), in IBM's format (`crate::diag`).
 pub fn error_log(inst: &Installation, qm: &QmPaths, text: &str) {
-    let now = clock::now_secs();
-    let (y, mo, d, h, mi, sec) = clock::civil(now);
-    let (h12, ampm) = match h {
-        0 => (12, "AM"),
-        1..=11 => (h, "AM"),
-        12 => (12, "PM"),
-        _ => (h - 12, "PM"),
-    };
-    // The shape of an AMQERR01.LOG entry: stamp line, inserts block, message, separator.
-    let entry = format!(
-        "{mo:02}/{d:02}/{y} {h12:02}:{mi:02}:{sec:02} {ampm} - Process({}.1) User({}) Program(amqzxma0)\n                    Host({}) Installation({})\n                    VRMF({}) QMgr({})\n                    Time({y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}.000Z)\n\n{text}\n\nEXPLANATION:\nSee the message text.\nACTION:\nNone.\n----- amqzxma0.c : 1 ----------------------------------------------------------\n",
-        std::process::id(),
-        inst.user,
-        inst.node,
-        inst.name,
-        inst.version,
-        qm.name
-    );
-    let _ = std::fs::create_dir_all(&qm.errors_dir);
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(qm.errors_dir.join("AMQERR01.LOG")) {
-        let _ = f.write_all(entry.as_bytes());
-    }
+    crate::diag::error_log(inst, qm, &crate::diag::Entry::plain("amqzxma0", std::process::id(), text));
 }
 
 /// The link to amqzmgr0: replies are read line by line, requests written on the other clone.

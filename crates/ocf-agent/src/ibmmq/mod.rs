@@ -216,6 +216,74 @@ pub(crate) fn run_monitor_program(
     }
 }
 
+/// How long reading the evidence of a failure may take: it runs after the action's own work,
+/// so it may use half of the margin the action keeps to report and exit, and never more than this.
+const EVIDENCE_TIME: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The wall-clock time the action began.
+pub(crate) fn began(env: &Env) -> std::time::SystemTime {
+    std::time::SystemTime::now() - env.started.elapsed()
+}
+
+/// Logs what the queue manager wrote down since `since` about a failure of `what` (error-log
+/// entries, FDC files: mq-core's `qmgr::evidence`) and returns `reason` led by the first error
+/// id found. Read within half the action's remaining margin, at most `EVIDENCE_TIME`.
+fn with_evidence(qm: &QueueManager, env: &Env, since: std::time::SystemTime, what: &str, reason: String) -> String {
+    let ev = qm.evidence(since, evidence_until(env));
+    let lines = ev.lines(qm.name.as_str(), what);
+    if lines.is_empty() {
+        log::info(format!("{}: no error-log entry or FDC file of it since {what}", qm.name));
+    }
+    for line in lines {
+        log::warn(line);
+    }
+    ev.lead(&reason)
+}
+
+/// Until when the evidence of a failure may be read: what is left of the action's budget plus
+/// half of the margin it keeps to report and exit, at most `EVIDENCE_TIME` from now.
+fn evidence_until(env: &Env) -> Instant {
+    let now = Instant::now();
+    let margin_half = (env.started + env.timeout).saturating_duration_since(env.deadline().max(now)) / 2;
+    now + (env.deadline().saturating_duration_since(now) + margin_half).min(EVIDENCE_TIME)
+}
+
+/// `with_evidence` for the multi-instance actions, which open the queue manager themselves: on a
+/// failure the queue manager is opened again (its placement is cached) to read the evidence.
+pub(crate) fn evidenced(
+    env: &Env,
+    p: &IbmmqParams,
+    since: std::time::SystemTime,
+    what: &str,
+    r: Result<OcfExit, Failure>,
+) -> Result<OcfExit, Failure> {
+    let Err(Failure(code, reason)) = r else { return r };
+    match open(p, evidence_until(env)) {
+        Ok(qm) => Err(Failure(code, with_evidence(&qm, env, since, what, reason))),
+        Err(_) => Err(Failure(code, reason)),
+    }
+}
+
+/// Since when a failed monitor reports evidence: a recurring monitor since the previous one
+/// could have begun (one interval and one timeout before this one), a probe since it began.
+pub(crate) fn monitor_window(env: &Env) -> std::time::SystemTime {
+    let back = std::time::Duration::from_millis(env.interval_ms.unwrap_or(0)) + env.timeout;
+    if env.is_probe() {
+        began(env)
+    } else {
+        began(env).checked_sub(back).unwrap_or(std::time::UNIX_EPOCH)
+    }
+}
+
+/// How a monitor's window is named in the log.
+pub(crate) fn monitor_what(env: &Env) -> &'static str {
+    if env.is_probe() {
+        "the probe began"
+    } else {
+        "the previous monitor"
+    }
+}
+
 fn finish(r: Result<OcfExit, Failure>) -> OcfExit {
     match r {
         Ok(x) => x,
@@ -247,7 +315,7 @@ pub fn run(action: &Action, env: &Env, params: &IbmmqParams) -> OcfExit {
     }
     match action {
         Action::Start => finish(start(env, params, deadline)),
-        Action::Stop => stop(params, deadline),
+        Action::Stop => stop(env, params, deadline),
         Action::Monitor => finish(monitor(env, params, deadline)),
         Action::ValidateAll => finish(validate(params, deadline)),
         Action::ReloadAgent => {
@@ -267,9 +335,14 @@ fn node_options(params: &IbmmqParams) -> NodeCheckOptions {
 }
 
 fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
-    let j = OcfJournal;
     let qm = open(p, deadline)?;
     check_monitor_program(&qm, p, deadline)?;
+    start_opened(env, p, &qm, deadline)
+        .map_err(|Failure(code, reason)| Failure(code, with_evidence(&qm, env, began(env), "the start began", reason)))
+}
+
+fn start_opened(env: &Env, p: &IbmmqParams, qm: &QueueManager, deadline: Instant) -> Result<OcfExit, Failure> {
+    let j = OcfJournal;
     let (planned, problems) = launch_limits(p, &qm.user);
     for why in problems {
         log::warn(why);
@@ -288,14 +361,14 @@ fn start(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failu
     };
     qm.start(&opts, deadline, &j).map_err(|e| start_fail(env, "start", e))?;
     // Return only when depth 0 and depth 10 pass.
-    let (verdict, extra) = depth0(&qm, p, false, deadline, &j);
+    let (verdict, extra) = depth0(qm, p, false, deadline, &j);
     if verdict.exit != OcfExit::Success {
         return Err(Failure(OcfExit::ErrGeneric, format!("after start: {}", verdict.reason)));
     }
     qm.check_mqi(deadline, Some(p.hang_timeout))
         .map_err(|e| Failure(OcfExit::ErrGeneric, format!("after start: {}", mqi_reason(p.qmgr.as_str(), &e))))?;
     log::info(format!("{} started", p.qmgr));
-    watch::after_start(&qm, env, p.crash_watch, extra.controller, deadline);
+    watch::after_start(qm, env, p.crash_watch, extra.controller, deadline);
     Ok(OcfExit::Success)
 }
 
@@ -355,7 +428,6 @@ pub(crate) struct Depth0Extra {
 }
 
 fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
-    let j = OcfJournal;
     let probe = env.is_probe();
     let qm = match open(p, deadline) {
         Ok(qm) => qm,
@@ -379,7 +451,15 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     if env.check_level >= CheckLevel::Medium {
         check_hang_timeout(env, p)?;
     }
-    let (verdict, extra) = depth0(&qm, p, probe, deadline, &j);
+    monitor_opened(env, p, &qm, deadline).map_err(|Failure(code, reason)| {
+        Failure(code, with_evidence(&qm, env, monitor_window(env), monitor_what(env), reason))
+    })
+}
+
+fn monitor_opened(env: &Env, p: &IbmmqParams, qm: &QueueManager, deadline: Instant) -> Result<OcfExit, Failure> {
+    let j = OcfJournal;
+    let probe = env.is_probe();
+    let (verdict, extra) = depth0(qm, p, probe, deadline, &j);
     match verdict.exit {
         OcfExit::Success if extra.replaying => {
             log::info(&verdict.reason);
@@ -408,11 +488,11 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         // Depth 20's steps begin with depth 10's connect and inquiry: one MQI child does both;
         // the client check runs in a second one, as its own user.
         let client = match &p.client {
-            Some(c) => Some(client_probe(&qm, c, deadline)?),
+            Some(c) => Some(client_probe(qm, c, deadline)?),
             None => None,
         };
         let r = qm.check_messages(&p.test_queue, client.as_ref(), deadline, bound);
-        note_answer(&qm, extra.controller, r.as_ref().is_err_and(no_answer));
+        note_answer(qm, extra.controller, r.as_ref().is_err_and(no_answer));
         match r {
             Ok(()) => {}
             // The queue manager serves in bindings mode and refuses the client check for a reason
@@ -422,15 +502,15 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         }
     } else if env.check_level >= CheckLevel::Medium {
         let r = qm.check_mqi(deadline, bound);
-        note_answer(&qm, extra.controller, r.as_ref().is_err_and(no_answer));
+        note_answer(qm, extra.controller, r.as_ref().is_err_and(no_answer));
         r.map_err(|e| Failure(OcfExit::ErrGeneric, mqi_reason(p.qmgr.as_str(), &e)))?;
     }
     if env.check_level >= CheckLevel::Medium {
-        warn_low_limits(&qm, &extra.pids);
+        warn_low_limits(qm, &extra.pids);
         let restarted =
             qm.check_components((p.command_server, p.channel_initiator), deadline, bound, &j).map_err(|e| {
                 if let MqError::NoAnswer { what, bound, .. } = &e {
-                    note_answer(&qm, extra.controller, true);
+                    note_answer(qm, extra.controller, true);
                     return Failure(OcfExit::ErrGeneric, hung_reason(p.qmgr.as_str(), what, *bound));
                 }
                 Failure(OcfExit::ErrGeneric, format!("{}: managed component down and not restartable: {e}", p.qmgr))
@@ -440,10 +520,10 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         }
     }
     if !probe {
-        watch::keep(&qm, env, p.crash_watch, extra.controller, deadline);
+        watch::keep(qm, env, p.crash_watch, extra.controller, deadline);
     }
     // Last: the site's check gets what the agent's own checks left of the budget.
-    run_monitor_program(&qm, env, p, OcfExit::ErrGeneric, deadline)?;
+    run_monitor_program(qm, env, p, OcfExit::ErrGeneric, deadline)?;
     if let Some(reason) = degraded {
         log::exit_reason(reason);
         return Ok(OcfExit::Degraded);
@@ -481,7 +561,7 @@ pub(crate) fn client_probe(qm: &QueueManager, c: &ClientCheck, deadline: Instant
 
 /// Stop never fails because of configuration: without an installation or user, this queue
 /// manager's processes are ended by /proc alone.
-fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
+fn stop(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
     let j = OcfJournal;
     let plan = StopPlan::new(p.stop_mode, p.ipc_cleanup).reconnecting(p.reconnect_clients);
     match open_for_stop(p, deadline) {
@@ -495,10 +575,14 @@ fn stop(p: &IbmmqParams, deadline: Instant) -> OcfExit {
                 } else {
                     log::info(format!("{} stopped ({})", p.qmgr, r.steps.join(", ")));
                 }
+                if r.escalated() {
+                    // The orderly end did not do: what the queue manager said about why.
+                    with_evidence(&qm, env, began(env), "the stop began", String::new());
+                }
                 OcfExit::Success
             }
             Err(e) => {
-                log::exit_reason(e.to_string());
+                log::exit_reason(with_evidence(&qm, env, began(env), "the stop began", e.to_string()));
                 OcfExit::ErrGeneric
             }
         },

@@ -20,7 +20,7 @@ use mq_core::qmgr::start::StartOptions;
 use mq_core::qmgr::QueueManager;
 use mq_core::{MqError, QmState};
 
-use super::{depth0, fail, finish, node_options, open, open_for_stop};
+use super::{depth0, evidenced, fail, finish, node_options, open, open_for_stop};
 use crate::component::{exit_for, Failure, OcfJournal};
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
 use crate::pacemaker::Pacemaker;
@@ -31,11 +31,16 @@ use role::{Role, RoleFile};
 /// (validate-all, reload-agent), which are the same as for a single instance.
 pub fn run(action: &Action, env: &Env, p: &IbmmqParams) -> Option<OcfExit> {
     let deadline = env.deadline();
+    // A failure logs what the queue manager wrote about it (docs/ibmmq.md, evidence on failure).
+    let began = super::began(env);
     Some(match action {
-        Action::Start => finish(start(env, p, deadline)),
+        Action::Start => finish(evidenced(env, p, began, "the start began", start(env, p, deadline))),
         Action::Stop => stop(env, p, deadline),
-        Action::Monitor => finish(monitor(env, p, deadline)),
-        Action::Promote => finish(promote(env, p, deadline)),
+        Action::Monitor => {
+            let r = monitor(env, p, deadline);
+            finish(evidenced(env, p, super::monitor_window(env), super::monitor_what(env), r))
+        }
+        Action::Promote => finish(evidenced(env, p, began, "the promotion began", promote(env, p, deadline))),
         Action::Demote => finish(demote(env, p, deadline)),
         Action::Notify => notify(env, p, deadline),
         _ => return None,
@@ -101,7 +106,7 @@ fn stop(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
         }
     }
     promotion_score(env, None, deadline);
-    super::stop(p, deadline)
+    super::stop(env, p, deadline)
 }
 
 fn promote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
