@@ -22,7 +22,7 @@
 # The shell agent is installed only inside the node's private mount namespace (a bind mount of a
 # copy of the host's /usr/lib/ocf/resource.d/heartbeat plus ibmmq over that directory); teardown
 # (trap) stops the cluster, kills what is left in its network namespace, runs mqsim cleanup and
-# removes the state. Run it as `flock /work/cluster.lock bash tests/cluster/migrate.sh PATH`.
+# removes the state (KEEP_LOGS=1 keeps its logs in /var/tmp/mqha-migrate.*). Run it as `flock /work/cluster.lock bash tests/cluster/migrate.sh PATH`.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/cluster/lib.sh
@@ -59,7 +59,8 @@ teardown() {
     local rc=$?
     trap - EXIT INT TERM
     touch "$PROBE_STOP"
-    wait 2>/dev/null
+    # (only the client: the node's boot process is a child too, and ends with node_stop)
+    [ -n "${probe_pid:-}" ] && wait "$probe_pid" 2>/dev/null
     if [ $rc -ne 0 ] && [ -s "$STATE/node.pid" ]; then
         echo "---- crm_mon -1 --show-detail" >&2; N crm_mon -1 --show-detail >&2 2>&1 || true
         echo "---- pacemaker.log (last 40 lines)" >&2; tail -40 "$STATE/log-pacemaker/pacemaker.log" >&2 2>/dev/null || true
@@ -69,7 +70,7 @@ teardown() {
     fi
     if [ -x "$REL/mqsim" ] && [ -d "$MQROOT" ]; then "$REL/mqsim" cleanup "$MQROOT" >/dev/null 2>&1 || true; fi
     netns_destroy "$NS"
-    if [ $rc -ne 0 ] && [ -n "${KEEP_LOGS:-}" ]; then
+    if [ -n "${KEEP_LOGS:-}" ]; then
         echo "state kept in $RUN (KEEP_LOGS set)" >&2
     else
         rm -rf "$RUN"
@@ -195,10 +196,13 @@ for round in $(seq 1 "$ROUNDS"); do
     client_ok() { [ "$(grep -c ' ok ' "$PROBE_LOG" 2>/dev/null)" -ge "$1" ]; }
     expect "the client puts through the listener on $VIP:$PORT" 30 client_ok 5
 
+    for step in validate note prepare; do run_block "$step"; done
+    # The outage and the Pacemaker side are measured from the first command that stops anything.
     T_SWITCH=$(now_ms)
-    for step in validate note stop replace start; do run_block "$step"; done
+    run_block switch
     expect "new group Started (vip1, qm1, qm1-lsr, app1)" 120 new_group_started
     T_DONE=$(now_ms)
+    run_block status
     check "qm1 is now ocf:mqha:ibmmq" bash -c '[ "$1" = ocf:mqha:ibmmq ]' _ "$(agent_of qm1)"
     check "qm1-lsr is ocf:mqha:ibmmq-listener" bash -c '[ "$1" = ocf:mqha:ibmmq-listener ]' _ "$(agent_of qm1-lsr)"
     since_done() { awk -v t="$T_DONE" '$4 == "ok" && $1 > t' "$PROBE_LOG" | grep -q .; }
@@ -206,6 +210,7 @@ for round in $(seq 1 "$ROUNDS"); do
     sleep 1
     touch "$PROBE_STOP"
     wait "$probe_pid"
+    probe_pid=
 
     # The outage: the longest time between two successful puts from a second before the first
     # command to the end; the Pacemaker side: first command -> new group Started.
@@ -220,6 +225,16 @@ for round in $(seq 1 "$ROUNDS"); do
         printf "  outage: %.1fs (last successful put %+.1fs -> next %+.1fs from the first command), %d failed puts (%s)\n",
             o / 1000, (a - t) / 1000, (b - t) / 1000, f, r }'
     printf '  pacemaker side (first command -> new group Started): %ss\n' "$(ms_secs "$pcmk")"
+    # What the outage consists of, from the node's pacemaker.log: the restart Pacemaker forces
+    # (the old agent stops, the new one starts), with each operation's execution time.
+    plog=$STATE/log-pacemaker/pacemaker.log
+    check "Pacemaker forced a restart of qm1 because its agent changed" \
+        grep -q "Forcing restart of qm1 on node1 because provider changed from 'heartbeat' to 'mqha'" "$plog"
+    exec_time() { grep -E "\($1\) .*$2 \(call [0-9]+, PID [0-9]+\) exited" "$plog" | tail -1 | sed -n 's/.*execution time \([0-9]*\)ms.*/\1/p'; }
+    stop_ms=$(exec_time log_finished 'qm1 stop') start_ms=$(exec_time log_finished 'qm1 start')
+    lsr_ms=$(exec_time log_finished 'qm1-lsr start')
+    printf '  of which: stop by ocf:heartbeat:ibmmq %ss, start by ocf:mqha:ibmmq %ss, ibmmq-listener start %ss\n' \
+        "$(ms_secs "${stop_ms:-0}")" "$(ms_secs "${start_ms:-0}")" "$(ms_secs "${lsr_ms:-0}")"
 
     bodies=$(get_bodies APP.Q)
     check "all 100 messages put before the switch are there, in order" \
@@ -228,7 +243,7 @@ for round in $(seq 1 "$ROUNDS"); do
     got=$(get_bodies PROBE.Q | sort)
     missing=$(comm -23 <(echo "$acked") <(echo "$got") | wc -l)
     check "every put the client saw succeed ($(wc -l <<<"$acked")) is on PROBE.Q ($missing missing)" test "$missing" = 0
-    RESULTS+=("round $round: outage $(ms_secs "$outage")s ($fails failed puts), pacemaker side $(ms_secs "$pcmk")s")
+    RESULTS+=("round $round: outage $(ms_secs "$outage")s ($fails failed puts), pacemaker side $(ms_secs "$pcmk")s, old agent's stop $(ms_secs "${stop_ms:-0}")s, new start $(ms_secs "${start_ms:-0}")s + listener $(ms_secs "${lsr_ms:-0}")s")
 
     N pcs resource delete mq1 >/dev/null 2>&1 || fail "pcs resource delete mq1"
     expect "group mq1 gone" 120 group_absent
