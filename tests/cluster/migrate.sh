@@ -91,6 +91,7 @@ expect() {
     fi
 }
 mq() { N runuser -u mqm -- "$@"; }
+secs() { awk -v m="$1" 'BEGIN { printf "%.1f", m / 1000 }'; }
 mqsc() { mq "$INST/bin/runmqsc" "$QM" >/dev/null; }
 old_group_started() { all_role Started vip1 qm1 app1; }
 new_group_started() { all_role Started vip1 qm1 qm1-lsr app1; }
@@ -224,17 +225,21 @@ for round in $(seq 1 "$ROUNDS"); do
     awk -v a="$last_ok" -v b="$first_ok" -v t="$T_SWITCH" -v o="$outage" -v f="$fails" -v r="${reasons:-none}" 'BEGIN {
         printf "  outage: %.1fs (last successful put %+.1fs -> next %+.1fs from the first command), %d failed puts (%s)\n",
             o / 1000, (a - t) / 1000, (b - t) / 1000, f, r }'
-    printf '  pacemaker side (first command -> new group Started): %ss\n' "$(ms_secs "$pcmk")"
+    printf '  pacemaker side (first command -> new group Started): %ss\n' "$(secs "$pcmk")"
     # What the outage consists of, from the node's pacemaker.log: the restart Pacemaker forces
     # (the old agent stops, the new one starts), with each operation's execution time.
     plog=$STATE/log-pacemaker/pacemaker.log
     check "Pacemaker forced a restart of qm1 because its agent changed" \
         grep -q "Forcing restart of qm1 on node1 because provider changed from 'heartbeat' to 'mqha'" "$plog"
-    exec_time() { grep -E "\($1\) .*$2 \(call [0-9]+, PID [0-9]+\) exited" "$plog" | tail -1 | sed -n 's/.*execution time \([0-9]*\)ms.*/\1/p'; }
-    stop_ms=$(exec_time log_finished 'qm1 stop') start_ms=$(exec_time log_finished 'qm1 start')
-    lsr_ms=$(exec_time log_finished 'qm1-lsr start')
+    # (execd prints "execution time 288ms" or, from a second on, "3.130s"; ", queue time ..." may follow)
+    exec_secs() {
+        grep -E "\(log_finished\).* $1 \(call [0-9]+, PID [0-9]+\) exited" "$plog" | tail -1 |
+            sed -n 's/.*execution time \([0-9.]*\)\(m\?s\)[,)].*/\1 \2/p' |
+            awk '{ printf "%.1f", ($2 == "ms") ? $1 / 1000 : $1 }'
+    }
+    stop_s=$(exec_secs 'qm1 stop') start_s=$(exec_secs 'qm1 start') lsr_s=$(exec_secs 'qm1-lsr start')
     printf '  of which: stop by ocf:heartbeat:ibmmq %ss, start by ocf:mqha:ibmmq %ss, ibmmq-listener start %ss\n' \
-        "$(ms_secs "${stop_ms:-0}")" "$(ms_secs "${start_ms:-0}")" "$(ms_secs "${lsr_ms:-0}")"
+        "${stop_s:-?}" "${start_s:-?}" "${lsr_s:-?}"
 
     bodies=$(get_bodies APP.Q)
     check "all 100 messages put before the switch are there, in order" \
@@ -243,7 +248,7 @@ for round in $(seq 1 "$ROUNDS"); do
     got=$(get_bodies PROBE.Q | sort)
     missing=$(comm -23 <(echo "$acked") <(echo "$got") | wc -l)
     check "every put the client saw succeed ($(wc -l <<<"$acked")) is on PROBE.Q ($missing missing)" test "$missing" = 0
-    RESULTS+=("round $round: outage $(ms_secs "$outage")s ($fails failed puts), pacemaker side $(ms_secs "$pcmk")s, old agent's stop $(ms_secs "${stop_ms:-0}")s, new start $(ms_secs "${start_ms:-0}")s + listener $(ms_secs "${lsr_ms:-0}")s")
+    RESULTS+=("round $round: outage $(secs "$outage")s ($fails failed puts), pacemaker side $(secs "$pcmk")s; old agent's stop ${stop_s:-?}s, new start ${start_s:-?}s + listener ${lsr_s:-?}s")
 
     N pcs resource delete mq1 >/dev/null 2>&1 || fail "pcs resource delete mq1"
     expect "group mq1 gone" 120 group_absent
