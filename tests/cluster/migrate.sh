@@ -96,6 +96,8 @@ mqsc() { mq "$INST/bin/runmqsc" "$QM" >/dev/null; }
 old_group_started() { all_role Started vip1 qm1 app1; }
 new_group_started() { all_role Started vip1 qm1 qm1-lsr app1; }
 agent_of() { mon_xml | xq "string(//resources//resource[@id='$1']/@resource_agent)"; }
+agent_is() { [ "$(agent_of "$1")" = "$2" ]; }
+same() { [ "$1" = "$2" ]; }
 group_absent() { [ "$(mon_xml | xq "count(//resources//resource[@id='vip1' or @id='qm1' or @id='qm1-lsr' or @id='app1'])")" = 0 ]; }
 
 # doc_block NAME — the commands of the code block marked `<!-- migrate.sh: NAME -->` in
@@ -134,9 +136,12 @@ probe_loop() {
     while [ ! -e "$PROBE_STOP" ] && [ $i -lt 6000 ]; do
         i=$((i + 1))
         t0=$(now_ms)
-        out=$(echo "probe-$i" | timeout 10 nsenter -t "$(cat "$STATE/node.pid")" -m -n -u -- \
-            runuser -u mqm -- env "MQSERVER=MQHA.SVRCONN/TCP/$VIP($PORT)" "$INST/samp/bin/amqsputc" PROBE.Q "$QM" 2>&1)
-        if [ $? = 0 ] && ! grep -q 'reason code' <<<"$out"; then st=ok; else st=fail; fi
+        st=fail
+        if out=$(echo "probe-$i" | timeout 10 nsenter -t "$(cat "$STATE/node.pid")" -m -n -u -- \
+            runuser -u mqm -- env "MQSERVER=MQHA.SVRCONN/TCP/$VIP($PORT)" "$INST/samp/bin/amqsputc" PROBE.Q "$QM" 2>&1) &&
+            ! grep -q 'reason code' <<<"$out"; then
+            st=ok
+        fi
         printf '%s %s %s %s %s\n' "$t0" "$(now_ms)" "$i" "$st" \
             "$(grep -o 'reason code [0-9]*' <<<"$out" | head -1)" >>"$PROBE_LOG"
         sleep 0.1
@@ -188,7 +193,7 @@ for round in $(seq 1 "$ROUNDS"); do
         monitor_listener=true --group mq1 >/dev/null || fail "pcs resource create qm1 ocf:heartbeat:ibmmq"
     N pcs resource create app1 ocf:heartbeat:Dummy --group mq1 >/dev/null || fail "pcs resource create app1"
     expect "old group Started (vip1, qm1 = ocf:heartbeat:ibmmq, app1)" 120 old_group_started
-    check "qm1 is ocf:heartbeat:ibmmq" bash -c '[ "$1" = ocf:heartbeat:ibmmq ]' _ "$(agent_of qm1)"
+    check "qm1 is ocf:heartbeat:ibmmq" agent_is qm1 ocf:heartbeat:ibmmq
 
     for i in $(seq 1 100); do echo "msg-$i"; done | mq "$INST/samp/bin/amqsput" APP.Q "$QM" >/dev/null ||
         fail "amqsput of 100 messages"
@@ -204,8 +209,8 @@ for round in $(seq 1 "$ROUNDS"); do
     expect "new group Started (vip1, qm1, qm1-lsr, app1)" 120 new_group_started
     T_DONE=$(now_ms)
     run_block status
-    check "qm1 is now ocf:mqha:ibmmq" bash -c '[ "$1" = ocf:mqha:ibmmq ]' _ "$(agent_of qm1)"
-    check "qm1-lsr is ocf:mqha:ibmmq-listener" bash -c '[ "$1" = ocf:mqha:ibmmq-listener ]' _ "$(agent_of qm1-lsr)"
+    check "qm1 is now ocf:mqha:ibmmq" agent_is qm1 ocf:mqha:ibmmq
+    check "qm1-lsr is ocf:mqha:ibmmq-listener" agent_is qm1-lsr ocf:mqha:ibmmq-listener
     since_done() { awk -v t="$T_DONE" '$4 == "ok" && $1 > t' "$PROBE_LOG" | grep -q .; }
     expect "the client puts again after the switch" 60 since_done
     sleep 1
@@ -237,13 +242,19 @@ for round in $(seq 1 "$ROUNDS"); do
             sed -n 's/.*execution time \([0-9.]*\)\(m\?s\)[,)].*/\1 \2/p' |
             awk '{ printf "%.1f", ($2 == "ms") ? $1 / 1000 : $1 }'
     }
+    # The log reaches the file late at times: wait (bounded) for this round's lines. Before the switch
+    # of round R the log has 2(R-1) stops of qm1 (switch and delete of each earlier round), 2R-1
+    # starts, R-1 listener starts.
+    logged() { [ "$(grep -cE "\(log_finished\).* $1 \(call " "$plog")" -ge "$2" ]; }
+    switch_logged() { logged "qm1 stop" $((2 * round - 1)) && logged "qm1 start" $((2 * round)) && logged "qm1-lsr start" "$round"; }
+    wait_for "execd's log lines of the switch" 15 switch_logged || true
     stop_s=$(exec_secs 'qm1 stop') start_s=$(exec_secs 'qm1 start') lsr_s=$(exec_secs 'qm1-lsr start')
     printf '  of which: stop by ocf:heartbeat:ibmmq %ss, start by ocf:mqha:ibmmq %ss, ibmmq-listener start %ss\n' \
-        "${stop_s:-?}" "${start_s:-?}" "${lsr_s:-?}"
+        "${stop_s:-?}" "${start_s:-?}" "${lsr_s:-?}"  # ? = its line not found in time
 
     bodies=$(get_bodies APP.Q)
     check "all 100 messages put before the switch are there, in order" \
-        bash -c '[ "$1" = "$2" ]' _ "$bodies" "$(for i in $(seq 1 100); do echo "msg-$i"; done)"
+        same "$bodies" "$(for i in $(seq 1 100); do echo "msg-$i"; done)"
     acked=$(awk '$4 == "ok" { print "probe-" $3 }' "$PROBE_LOG" | sort)
     got=$(get_bodies PROBE.Q | sort)
     missing=$(comm -23 <(echo "$acked") <(echo "$got") | wc -l)
