@@ -2,7 +2,8 @@
 //! managers, the built agent run as Pacemaker runs it, /proc views, and bounded waits — everything a test starts is
 //! ended on Drop, also when the test fails. It is not product code and holds no assertions about the product: it
 //! never ships, is only a [dev-dependencies] entry, and links no crate of the workspace (it finds the built binaries
-//! beside the test binary).
+//! beside the test binary). Its binary `mqload` (src/bin/mqload.rs, tests/README.md) is an MQI client application for
+//! load through failovers; it alone uses mq-core (the MQI loader and structure defaults).
 
 pub mod agent;
 pub mod bins;

@@ -1,6 +1,8 @@
 //! The installation's MQI library, loaded with dlopen in the probe child only. We resolve just the
 //! seven verbs the probe calls (libmqm-sys's dlopen2 wrapper would insist on all 26 MQI entry
 //! points), with the C prototypes of docs/reference/mqi.md#c-prototypes over libmqm-sys's types.
+//! MQCMIT and MQBACK are resolved when present and never required: the probe runs outside
+//! syncpoint and does not call them; the test kit's load client (`mqload`) does.
 
 use std::ffi::{c_void, CStr, CString};
 use std::path::Path;
@@ -34,6 +36,7 @@ type GetFn = unsafe extern "C" fn(
     *mut mq::MQLONG,
     *mut mq::MQLONG,
 );
+type SyncFn = unsafe extern "C" fn(mq::MQHCONN, *mut mq::MQLONG, *mut mq::MQLONG);
 type InqFn = unsafe extern "C" fn(
     mq::MQHCONN,
     mq::MQHOBJ,
@@ -66,6 +69,8 @@ pub struct Mqi {
     put: PutFn,
     get: GetFn,
     inq: InqFn,
+    cmit: Option<SyncFn>,
+    back: Option<SyncFn>,
 }
 
 fn dlerror_text() -> String {
@@ -121,6 +126,8 @@ impl Mqi {
                 put: std::mem::transmute::<*mut c_void, PutFn>(sym("MQPUT")?),
                 get: std::mem::transmute::<*mut c_void, GetFn>(sym("MQGET")?),
                 inq: std::mem::transmute::<*mut c_void, InqFn>(sym("MQINQ")?),
+                cmit: sym("MQCMIT").ok().map(|p| std::mem::transmute::<*mut c_void, SyncFn>(p)),
+                back: sym("MQBACK").ok().map(|p| std::mem::transmute::<*mut c_void, SyncFn>(p)),
             })
         }
     }
@@ -228,5 +235,29 @@ impl Mqi {
             )
         };
         check("MQINQ", cc, rc)
+    }
+
+    /// MQCMIT; a library without it fails as IBM's MQRC_FUNCTION_NOT_SUPPORTED (2298).
+    pub fn cmit(&self, hconn: mq::MQHCONN) -> MqResult<()> {
+        self.sync("MQCMIT", self.cmit, hconn)
+    }
+
+    /// MQBACK; a library without it fails as IBM's MQRC_FUNCTION_NOT_SUPPORTED (2298).
+    pub fn back(&self, hconn: mq::MQHCONN) -> MqResult<()> {
+        self.sync("MQBACK", self.back, hconn)
+    }
+
+    fn sync(&self, verb: &'static str, f: Option<SyncFn>, hconn: mq::MQHCONN) -> MqResult<()> {
+        let Some(f) = f else {
+            return Err(Failure { verb, cc: mq::MQCC_FAILED, reason: mq::MQRC_FUNCTION_NOT_SUPPORTED });
+        };
+        let (mut cc, mut rc) = (mq::MQCC_UNKNOWN, mq::MQRC_NONE);
+        // SAFETY: the verb's prototype is (MQHCONN, PMQLONG, PMQLONG) (docs/reference/mqi.md#c-prototypes).
+        unsafe { f(hconn, &mut cc, &mut rc) };
+        // A warning from MQCMIT (2003 backed out, 2124 outcome pending) is not a commit.
+        if cc != mq::MQCC_OK {
+            return Err(Failure { verb, cc, reason: rc });
+        }
+        Ok(())
     }
 }

@@ -46,10 +46,17 @@ mod structs;
 
 pub use error::MqiError;
 pub use identity::ProbeIdentity;
+/// The loader and structure defaults, for the test kit's load client (`mqload`): an MQI
+/// application outside the agent, loading the installation's library as the probe child does.
+pub use library::{Failure, MqResult, Mqi};
 pub use reason::{
     classify, describe_reason, reason_name, restart_cannot_fix, ConnectionKind, ProbeObject, ReasonClass,
 };
 pub use step::{validate_steps, ProbeReport, ProbeStep, StepOutcome, StepReport, TEMP_DYN_PREFIX};
+pub use structs::{
+    get_chars, mqcd_client_conn_default, mqcno_default, mqgmo_default, mqmd_default, mqod_default, mqpmo_default,
+    put_chars,
+};
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
