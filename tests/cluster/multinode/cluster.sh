@@ -63,6 +63,8 @@ mn_prepare_node() {
     d=$(mn_nodedir "$n")
     mkdir -p "$d/mqroot"
     for m in $(seq 1 "$MN_NODES"); do members+=("$m:node$m:$(mn_addr "$m")"); done
+    # MN_TWO_NODE=1: corosync's two_node (quorum with one of two votes; wait_for_all at start).
+    [ -z "${MN_TWO_NODE:-}" ] || members+=(--two-node)
     corosync_conf_write "$d/corosync.conf" "$MN_CLUSTER" "${members[@]}"
     # lib.sh's seed (no fencing devices, DC in seconds), but with three nodes quorum is real: a
     # partition without it stops its resources, as in production.
@@ -134,15 +136,19 @@ mn_node_crash() {
     wait_for "node$n's init $p to end" 15 bash -c "! [ /proc/$p/ns/net -ef /run/netns/$(mn_ns "$n") ]" || true
 }
 
-# mn_freeze N PID... — puts processes of node N into that node's freezer cgroup and freezes it:
-# they stay in the kernel (D state) and SIGKILL does not end them, as with processes stuck on
-# lost storage. Powering the node off (or teardown) thaws them, and they die then.
+# mn_freeze N PID... — puts processes of node N (pids as that node sees them) into the node's
+# freezer cgroup (cgroup v1) and freezes it: they stay in the kernel (D state) and SIGKILL does not
+# end them, as with processes stuck on storage that stopped answering. Powering the node off (or
+# teardown) thaws them, and they die then.
 mn_freeze() {
-    local n=$1 d p
+    local n=$1 d
     shift
     d=$(mn_freezer "$n")
+    [ -d "${d%/*}" ] || mn_die "no cgroup v1 freezer hierarchy at ${d%/*}"
     mkdir -p "$d"
-    for p in "$@"; do echo "$p" >"$d/cgroup.procs"; done
+    # Written inside the node: cgroup.procs reads a pid in the writer's PID namespace.
+    # shellcheck disable=SC2016
+    mn_on "$n" sh -c 'd=$1; shift; for p; do echo "$p" >"$d/cgroup.procs"; done' sh "$d" "$@"
     echo FROZEN >"$d/freezer.state"
     wait_for "node$n's freezer cgroup to be FROZEN" 10 grep -qx FROZEN "$d/freezer.state"
 }
