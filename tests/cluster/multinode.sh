@@ -544,7 +544,7 @@ if [ $MODE = mq ]; then
     old_init=$(mn_pid1 "$sn")
     offs=$(pdu_offs "$sn")
     # Every process of the queue manager except its listener (whose stop is not the point here).
-    mapfile -t pids < <(mn_on "$sn" ps -u mqm -o pid=,comm= | awk '$2 != "runmqlsr" {print $1}')
+    mapfile -t pids < <(mn_node_pids "$sn" "$(mn_on "$sn" id -u mqm)" runmqlsr)
     [ "${#pids[@]}" -gt 0 ] || fail "no queue-manager processes on $S to freeze"
     load_start stopfail "$(num "$T")"
     mn_freeze "$sn" "${pids[@]}"

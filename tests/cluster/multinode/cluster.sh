@@ -136,19 +136,31 @@ mn_node_crash() {
     wait_for "node$n's init $p to end" 15 bash -c "! [ /proc/$p/ns/net -ef /run/netns/$(mn_ns "$n") ]" || true
 }
 
-# mn_freeze N PID... — puts processes of node N (pids as that node sees them) into the node's
-# freezer cgroup (cgroup v1) and freezes it: they stay in the kernel (D state) and SIGKILL does not
-# end them, as with processes stuck on storage that stopped answering. Powering the node off (or
-# teardown) thaws them, and they die then.
+# mn_node_pids N UID [COMM_TO_SKIP] — host pids of the processes of node N (its PID namespace)
+# owned by UID, except those whose command name is COMM_TO_SKIP.
+mn_node_pids() {
+    local n=$1 uid=$2 skip=${3:-} init p comm
+    init=$(mn_pid1 "$n") || return 1
+    for p in /proc/[0-9]*; do
+        [ "$p/ns/pid" -ef "/proc/$init/ns/pid" ] 2>/dev/null || continue
+        [ "$(stat -c %u "$p" 2>/dev/null)" = "$uid" ] || continue
+        read -r comm 2>/dev/null <"$p/comm" || continue
+        [ "$comm" != "$skip" ] || continue
+        echo "${p#/proc/}"
+    done
+}
+
+# mn_freeze N PID... — puts processes of node N (host pids) into the node's freezer cgroup
+# (cgroup v1, on the machine: a node's /sys is its network namespace's own sysfs) and freezes it:
+# they stay in the kernel (D state) and SIGKILL does not end them, as with processes stuck on
+# storage that stopped answering. Powering the node off (or teardown) thaws them, and they die then.
 mn_freeze() {
-    local n=$1 d
+    local n=$1 d p
     shift
     d=$(mn_freezer "$n")
     [ -d "${d%/*}" ] || mn_die "no cgroup v1 freezer hierarchy at ${d%/*}"
     mkdir -p "$d"
-    # Written inside the node: cgroup.procs reads a pid in the writer's PID namespace.
-    # shellcheck disable=SC2016
-    mn_on "$n" sh -c 'd=$1; shift; for p; do echo "$p" >"$d/cgroup.procs"; done' sh "$d" "$@"
+    for p in "$@"; do echo "$p" >"$d/cgroup.procs"; done
     echo FROZEN >"$d/freezer.state"
     wait_for "node$n's freezer cgroup to be FROZEN" 10 grep -qx FROZEN "$d/freezer.state"
 }
