@@ -69,6 +69,9 @@ QM=QM1
 QUEUE=MQHA.MULTINODE.PERSISTENT
 PORT=1414 # inside the nodes' own network namespaces: nothing else can hold it there
 VIP=$MN_SUBNET.100 # the queue manager's address, on the suite's bridge only
+# A node powered on again (by its fencing) boots this long before its cluster stack starts, as a
+# host does: Pacemaker's fencing result must reach the cluster before the node rejoins.
+MN_BOOT_SECS=5
 STOP_TIMEOUT=15s   # the queue manager's stop: short, so that the failed-stop scenario is quick
 SUITE_T0=$(now_ms)
 # A failed check ends the run: every later scenario builds on the state it asserted.
@@ -113,7 +116,7 @@ pdu_offs() { grep -c "^\[.*\] off node$1 -> ok off" "$MN_STATE/pdu/pdu.log" || t
 
 # Waits (bounded) until the cluster has no action pending, so the next fault meets a quiet cluster
 # (a cleanup's re-probes racing an injected crash would test the test, not the agents).
-settle() { mn_on "$(any_up)" crm_resource --wait --timeout=120s >/dev/null 2>&1 || fail "cluster did not settle within 120 s"; }
+settle() { mn_on "${MON_NODE:-$(any_up)}" crm_resource --wait --timeout=120s >/dev/null 2>&1 || fail "cluster did not settle within 120 s"; }
 
 # Waits (bounded) until the whole group runs on one node other than EXCEPT; prints it.
 wait_group_elsewhere() {
@@ -260,9 +263,11 @@ qm_pid_on() {
 # load_start NAME N: a producer and a consumer (target/release/mqload, MQI clients that reconnect)
 # start on node N as the mq user, through the virtual IP, on a queue of their own: numbered
 # persistent messages under syncpoint, at most LOAD_RATE puts a second and LOAD_SECONDS in all.
-# load_fault: the fault happens now (the load's clock). load_check NAME: ends both, drains the
-# queue through the virtual IP, prints the report's messages and outage lines, and asserts that
-# nothing acknowledged was lost or delivered twice.
+# load_fault: the fault has just taken effect (the load's clock; for a move: it starts now).
+# load_check NAME: ends both, drains the queue through the virtual IP, prints the report's
+# messages and outage lines and the longest time without any success (an ack or a delivery) that
+# ended after the fault - for a move, whose service ends some time after the command, that is the
+# outage - and asserts that nothing acknowledged was lost or delivered twice.
 LOADQ=MQHA.MULTINODE.LOAD
 LOAD_RATE=20
 LOAD_SECONDS=150
@@ -287,6 +292,11 @@ load_start() {
         bash -c "grep -q ' ack ' '$d/produced' && grep -q ' deliver ' '$d/consumed'" ||
         fail "the $name load did not get going: $(cat "$d/produce.out" "$d/consume.out")"
 }
+# The longest gap between two successes (ack or deliver, both journals) that ended after the fault.
+load_gap() {
+    awk '$2 == "ack" || $2 == "deliver" {print $1}' "$1/produced" "$1/consumed" | sort -n |
+        awk -v f="${LOAD_FAULT_AT:-0}" 'NR > 1 && $1 >= f && $1 - p > g {g = $1 - p} {p = $1} END {print g + 0}'
+}
 load_fault() {
     [ $MODE = mq ] || return 0
     LOAD_FAULT_AT=$("$REL/mqload" now)
@@ -305,6 +315,7 @@ load_check() {
     echo "$out" >"$d/report"
     mn_record "load ($name): $(grep '^messages:' <<<"$out")"
     mn_record "load ($name): $(grep '^outage:' <<<"$out")"
+    mn_record "load ($name): longest time without a success after the fault: $(load_gap "$d") ms"
     check "load ($name): every acknowledged message delivered exactly once (mqload report exit 0)" test "$rc" = 0 ||
         mn_log "mqload report: $out"
 }
@@ -339,7 +350,7 @@ if [ $MODE = mq ]; then
     done
 fi
 
-pcsx() { mn_on "$(any_up)" pcs "$@"; }
+pcsx() { mn_on "${MON_NODE:-$(any_up)}" pcs "$@"; }
 # A queue-manager crash takes its listener with it, and when the listener's monitor notices first,
 # Pacemaker restarts the listener alone, whose start then fails (its queue manager is down). With
 # start-failure-is-fatal=true (the default) that single failure bans the whole group from the node
@@ -387,9 +398,10 @@ an=$(num "$A")
 old_init=$(mn_pid1 "$an")
 offs=$(pdu_offs "$an")
 load_start crash $((an % MN_NODES + 1))
-load_fault
+MON_NODE=$((an % MN_NODES + 1)) # a survivor's view: $A may be booting again, outside the cluster
 t0=$(now_ms)
 mn_node_crash "$an"
+load_fault # the power is off: every process of the node is gone
 B=$(wait_group_elsewhere "$A" 120) || fail "group did not fail over within 120 s of $A's crash"
 until depth20_ok "$(num "$B")"; do
     [ $(($(now_ms) - t0)) -lt 180000 ] || fail "depth-20 monitor on $B did not succeed within 180 s"
@@ -413,7 +425,8 @@ t0=$(now_ms)
 wait_for "$A to be powered on by its fencing" 60 mn_pid1 "$an" || fail "$A was not powered on again after its fencing"
 check "$A runs a new init (powered off and on), not the crashed one" test "$(mn_pid1 "$an")" != "$old_init"
 mn_wait_cluster "$(num "$B")" "node1 node2 node3" 120 || fail "$A did not rejoin"
-mn_record "crashed node rejoined (rebooted by its fencing): $(($(now_ms) - t0)) ms"
+mn_record "crashed node rejoined (rebooted by its fencing, $MN_BOOT_SECS s boot): $(($(now_ms) - t0)) ms"
+unset MON_NODE
 settle # the returning node's probes have run
 check "group stays on $B after $A returns" test "$(started_on qm)" = "$B"
 check "$A runs no queue manager and has no storage mounted" node_clean "$(num "$A")"
@@ -548,7 +561,8 @@ if [ $MODE = mq ]; then
     [ "${#pids[@]}" -gt 0 ] || fail "no queue-manager processes on $S to freeze"
     load_start stopfail "$(num "$T")"
     mn_freeze "$sn" "${pids[@]}"
-    load_fault
+    load_fault # frozen: the queue manager answers nothing from now on
+    MON_NODE=$(num "$T") # a survivor's view: $S will boot again outside the cluster for a while
     t0=$(now_ms)
     pcsx resource move-with-constraint mq "$T" >/dev/null
     U=$(wait_group_elsewhere "$S" 180) || fail "group did not leave $S within 180 s of its failed stop"
@@ -566,7 +580,8 @@ if [ $MODE = mq ]; then
     t0=$(now_ms)
     wait_for "$S to be powered on by its fencing" 60 mn_pid1 "$sn" || fail "$S was not powered on after its fencing"
     mn_wait_cluster "$(num "$U")" "node1 node2 node3" 120 || fail "$S did not rejoin after its fencing"
-    mn_record "fenced node rejoined: $(($(now_ms) - t0)) ms ($S)"
+    mn_record "fenced node rejoined: $(($(now_ms) - t0)) ms ($S, $MN_BOOT_SECS s boot)"
+    unset MON_NODE
     settle
     check "$S runs a new init (rebooted by the fencing)" test "$(mn_pid1 "$sn")" != "$old_init"
     check "$S runs no queue manager and has neither storage nor virtual IP" node_clean "$sn"
@@ -606,9 +621,9 @@ old_init=$(mn_pid1 "$pn")
 offs=$(pdu_offs "$pn")
 t_off="" t_run=""
 load_start partition "$MON_NODE"
-load_fault
 t0=$(now_ms)
 ip -n "$MN_SWITCH" link set "n$pn" down # its cable, pulled at the switch
+load_fault
 until [ -n "$t_run" ]; do
     if [ -z "$t_off" ] && [ "$(mn_pid1 "$pn" || true)" != "$old_init" ]; then t_off=$(now_ms); fi
     if qm_on_majority; then t_run=$(now_ms); fi
@@ -687,6 +702,7 @@ done
 settle
 offs=$(pdu_offs 1)
 old_init=$(mn_pid1 1)
+MON_NODE=2
 t0=$(now_ms)
 mn_node_crash 1
 until [ "$(two_on)" = node2 ]; do
@@ -702,6 +718,7 @@ check "two-node: node2's fencer applied node1's fence delay" \
 wait_for "node1 to be powered on by its fencing" 60 mn_pid1 1 || fail "two-node: node1 not powered on after its fencing"
 check "two-node: node1 runs a new init" test "$(mn_pid1 1)" != "$old_init"
 mn_wait_cluster 2 "node1 node2" 120 || fail "two-node: node1 did not rejoin"
+unset MON_NODE
 settle
 check "two-node: the resource stays on node2 after node1 rejoined" test "$(two_on)" = node2
 mn_record "two-node part: $(($(now_ms) - two_t0)) ms in all"

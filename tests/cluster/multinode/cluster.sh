@@ -84,6 +84,7 @@ mn_prepare_node() {
 # same fence agent the nodes' Pacemaker uses (multinode/fence_mqha_ns, by its path here; inside
 # the nodes it is /usr/sbin/fence_mqha_ns, an overlay that exists in their mount namespaces only).
 # A node's init pid lives in its state directory (init.pid), so both see the same nodes.
+# A node powered on again boots MN_BOOT_SECS (default 0) before its cluster stack starts.
 mn_pdu_sock() { echo "$MN_STATE/pdu/sock"; }
 mn_freezer() { echo "/sys/fs/cgroup/freezer/mqha-${MN_ID}-n$1"; }
 
@@ -95,7 +96,7 @@ mn_pdu_up() {
     /usr/bin/python3 "$MN_HERE/pdu.py" --state "$MN_STATE" --socket "$(mn_pdu_sock)" \
         --log "$MN_STATE/pdu/pdu.log" --nodes "$MN_NODES" --netns-prefix "mqmn${MN_ID}n" \
         --node-script "$MN_HERE/node.sh" --mqroot "$MN_MQROOT" --agents "${MN_AGENTS:-}" \
-        --fence-dir "$MN_STATE/fence-sbin" --freezer-prefix "/sys/fs/cgroup/freezer/mqha-${MN_ID}-n" \
+        --fence-dir "$MN_STATE/fence-sbin" --boot-secs "${MN_BOOT_SECS:-0}" --freezer-prefix "/sys/fs/cgroup/freezer/mqha-${MN_ID}-n" \
         </dev/null >>"$MN_STATE/pdu/pdu.out" 2>&1 &
     MN_PDU_PID=$!
     wait_for "the power switch's socket" 10 test -S "$(mn_pdu_sock)" || mn_die "power switch did not start; see $MN_STATE/pdu/pdu.out"
@@ -119,7 +120,14 @@ mn_node_start() {
     local n=$1
     mn_pdu_up
     mn_power on "$n" >/dev/null || mn_die "node$n did not start; see $(mn_nodedir "$n")/node.out"
+    mn_node_booted "$n" || mn_die "node$n did not boot; see $(mn_nodedir "$n")/node.out"
     mn_log "node$n up: init pid $(mn_pid1 "$n"), net $(mn_ns "$n") $(mn_addr "$n")"
+}
+
+# Node N, powered on, has booted: its corosync answers and pacemakerd runs (node.sh gives corosync
+# 20 s, after MN_BOOT_SECS when the node has booted before).
+mn_node_booted() {
+    wait_for "node$1 to boot" $((30 + ${MN_BOOT_SECS:-0})) test -e "$(mn_nodedir "$1")/started"
 }
 
 # Power loss: SIGKILL to the init of the node's PID namespace kills every process of the node at

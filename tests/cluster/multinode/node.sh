@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One simulated cluster host for tests/cluster/multinode.sh: the first process (init) of the node's
 # own PID namespace, started as
-#   ip netns exec NS unshare --pid --fork --mount-proc --mount --uts node.sh NAME NODEDIR MQROOT [AGENTS [FENCE_DIR]]
+#   ip netns exec NS unshare --pid --fork --mount-proc --mount --uts node.sh NAME NODEDIR MQROOT [AGENTS [FENCE_DIR [BOOT_SECS]]]
 # (by the suite's power switch, multinode/pdu.py)
 # It makes the node's private mounts (tests/cluster/lib.sh node_private_mounts: /etc/corosync,
 # /var/lib/pacemaker, logs, /run, /dev/shm, the mqha agents), adds what a multi-node test needs on
@@ -9,7 +9,8 @@
 # starts corosync and pacemakerd, and then stays as init, reaping orphans, until the test kills it
 # (which kills every process of the node at once, as a power cut does). Not meant to be run by hand.
 set -euo pipefail
-name=$1 nodedir=$2 mqroot=$3 agents=${4:-} fence_dir=${5:-}
+name=$1 nodedir=$2 mqroot=$3 agents=${4:-} fence_dir=${5:-} boot_secs=${6:-0}
+echo powered >"$nodedir/powered"
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/cluster/lib.sh
 source "$here/../lib.sh"
@@ -29,6 +30,11 @@ cp "$nodedir/corosync.conf" /etc/corosync/corosync.conf
 if [ ! -e /var/lib/pacemaker/cib/cib.xml ]; then
     # First boot only: after a crash the node comes back with the CIB it had, as a host would.
     install -o hacluster -g haclient -m 0600 "$nodedir/seed-cib.xml" /var/lib/pacemaker/cib/cib.xml
+else
+    # Powered on again (after a crash or a fencing): a host takes a while to boot before its
+    # cluster stack runs. Pacemaker relies on that: a node whose new pacemaker hears the result
+    # of its own fencing ("We were allegedly just fenced") shuts its cluster stack down.
+    sleep "$boot_secs"
 fi
 
 export PCMK_logfile=/var/log/pacemaker/pacemaker.log PCMK_logfacility=none

@@ -3,7 +3,9 @@
 
 Runs on the machine, outside every node, for one run of a multi-node suite. It owns the nodes'
 power: "on" starts a node (its init, node.sh, in the node's network namespace with new PID, mount
-and UTS namespaces: corosync and pacemaker come up as at the suite's start), "off" kills that init
+and UTS namespaces; it answers once the node has power, and the node then boots: after
+--boot-secs when it has booted before, its corosync and pacemaker come up as at the suite's
+start), "off" kills that init
 (every process of the node dies with its PID namespace, its mounts with its mount namespace; the
 node's freezer cgroup, if a test froze processes in it, is thawed so that they die too, as they
 would when the power goes). The nodes' fence agent (fence_mqha_ns) and the suite itself reach it on
@@ -70,14 +72,16 @@ class Node:
         if self.init_pid():
             return "ok on"
         self.reap()
-        started = os.path.join(self.dir, "started")
-        try:
-            os.unlink(started)
-        except FileNotFoundError:
-            pass
+        powered = os.path.join(self.dir, "powered")
+        for f in (powered, os.path.join(self.dir, "started")):
+            try:
+                os.unlink(f)
+            except FileNotFoundError:
+                pass
         out = open(os.path.join(self.dir, "node.out"), "a")
         argv = ["ip", "netns", "exec", self.ns, "unshare", "--pid", "--fork", "--mount-proc", "--mount",
-                "--uts", ARGS.node_script, self.name, self.dir, ARGS.mqroot, ARGS.agents, ARGS.fence_dir]
+                "--uts", ARGS.node_script, self.name, self.dir, ARGS.mqroot, ARGS.agents, ARGS.fence_dir,
+                str(ARGS.boot_secs)]
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                              start_new_session=True)
         out.close()
@@ -91,7 +95,7 @@ class Node:
                 pid1 = int(kids[0]) if kids else None
             except (OSError, ValueError):
                 pid1 = None
-            if pid1 and os.path.exists(started):
+            if pid1 and os.path.exists(powered):
                 tmp = self.pidfile() + ".new"
                 with open(tmp, "w") as f:
                     f.write("%d\n" % pid1)
@@ -180,6 +184,7 @@ def main():
     ap.add_argument("--mqroot", required=True)
     ap.add_argument("--agents", default="")
     ap.add_argument("--fence-dir", default="")
+    ap.add_argument("--boot-secs", type=int, default=0, help="a node powered on again boots this long")
     ap.add_argument("--freezer-prefix", default="", help="node N's freezer cgroup is PREFIX<N>")
     ARGS = ap.parse_args()
     os.closerange(3, 256)  # the suite's pipes stay the suite's
