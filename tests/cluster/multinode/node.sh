@@ -36,6 +36,8 @@ else
     # of its own fencing ("We were allegedly just fenced") shuts its cluster stack down.
     sleep "$boot_secs"
 fi
+# Power on: the link comes up (the power switch took it down with the power).
+ip link set eth0 up
 
 export PCMK_logfile=/var/log/pacemaker/pacemaker.log PCMK_logfacility=none
 corosync -f >>"$nodedir/corosync.out" 2>&1 &

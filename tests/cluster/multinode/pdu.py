@@ -120,6 +120,13 @@ class Node:
             self.reap()
             if self.init_pid() is None and (self.launcher is None or self.launcher.poll() is not None):
                 self.reap()
+                # The network namespace outlives the node's processes; a host without power has no
+                # link, and the addresses its software added (a virtual IP) are gone.
+                for argv in (["ip", "-n", self.ns, "link", "set", "eth0", "down"],
+                             ["ip", "-n", self.ns, "addr", "flush", "dev", "eth0", "secondary"]):
+                    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+                    if r.returncode != 0:
+                        return "error %s: %s: %s" % (self.name, " ".join(argv), r.stderr.decode().strip())
                 try:
                     os.unlink(self.pidfile())
                 except FileNotFoundError:
