@@ -295,7 +295,8 @@ load_start() {
 # The longest gap between two successes (ack or deliver, both journals) that ended after the fault.
 load_gap() {
     awk '$2 == "ack" || $2 == "deliver" {print $1}' "$1/produced" "$1/consumed" | sort -n |
-        awk -v f="${LOAD_FAULT_AT:-0}" 'NR > 1 && $1 >= f && $1 - p > g {g = $1 - p} {p = $1} END {print g + 0}'
+        awk -v f="${LOAD_FAULT_AT:-0}" 'NR > 1 && $1 >= f && $1 - p > g {g = $1 - p} {p = $1}
+            END {if (p >= f) print g " ms"; else print "none: no success after the fault before the clients were ended"}'
 }
 load_fault() {
     [ $MODE = mq ] || return 0
@@ -308,14 +309,16 @@ load_check() {
     # Both run a little past the group's return, then end on SIGTERM (bounded by LOAD_SECONDS).
     sleep 2
     for f in produce consume; do mn_on "$n" kill -TERM "$(cat "$d/$f.pid")" 2>/dev/null || true; done
-    wait_for "the $name load's clients to end" 20 bash -c "grep -q ' end ' '$d/produced' && grep -q ' end ' '$d/consumed'" ||
+    # mqload ends within 5 s of SIGTERM even when an MQI call does not return (then: abort).
+    wait_for "the $name load's clients to end" 20 bash -c "grep -Eq ' (end|abort)' '$d/produced' && grep -Eq ' (end|abort)' '$d/consumed'" ||
         mn_log "the $name load's clients did not end within 20 s of SIGTERM"
     out=$(mn_as_mqm "$n" "$REL/mqload" report --produced "$d/produced" --consumed "$d/consumed" \
         ${LOAD_FAULT_AT:+--fault-at "$LOAD_FAULT_AT"} --drain "${args[@]}" 2>&1) || rc=$?
     echo "$out" >"$d/report"
     mn_record "load ($name): $(grep '^messages:' <<<"$out")"
     mn_record "load ($name): $(grep '^outage:' <<<"$out")"
-    mn_record "load ($name): longest time without a success after the fault: $(load_gap "$d") ms"
+    mn_record "load ($name): longest time without a success after the fault: $(load_gap "$d")"
+    grep -h ' abort' "$d/produced" "$d/consumed" | sed "s/^/load ($name): /" >&2 || true
     check "load ($name): every acknowledged message delivered exactly once (mqload report exit 0)" test "$rc" = 0 ||
         mn_log "mqload report: $out"
 }
