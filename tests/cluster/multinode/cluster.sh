@@ -21,8 +21,7 @@ MN_SUBNET=10.213.7 # only ever configured inside the namespaces below
 MN_SWITCH=mqmn${MN_ID}sw
 MN_STATE=${MN_STATE:-}
 declare -a MN_CREATED=() # namespaces this run created: the only ones teardown deletes
-declare -A MN_PID1=() # node number -> host pid of its namespace's init (node.sh)
-declare -A MN_LAUNCHER=() # node number -> host pid of `ip netns exec ... unshare` that runs it
+MN_PDU_PID= # the power switch (pdu.py) this run started
 declare -a MN_TIMES=() # what `mn_record` measured, repeated by `mn_times` at the end
 
 mn_log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S.%3N)" "$*" >&2; }
@@ -64,6 +63,8 @@ mn_prepare_node() {
     d=$(mn_nodedir "$n")
     mkdir -p "$d/mqroot"
     for m in $(seq 1 "$MN_NODES"); do members+=("$m:node$m:$(mn_addr "$m")"); done
+    # MN_TWO_NODE=1: corosync's two_node (quorum with one of two votes; wait_for_all at start).
+    [ -z "${MN_TWO_NODE:-}" ] || members+=(--two-node)
     corosync_conf_write "$d/corosync.conf" "$MN_CLUSTER" "${members[@]}"
     # lib.sh's seed (no fencing devices, DC in seconds), but with three nodes quorum is real: a
     # partition without it stops its resources, as in production.
@@ -76,54 +77,115 @@ mn_prepare_node() {
     cp /etc/group "$d/group"
 }
 
-# --- node life -----------------------------------------------------------------------------------
-# Starts node N (again, after a crash: its disks - the private state - survive, like a host's).
+# --- node life: the power switch -----------------------------------------------------------------
+# The nodes' power belongs to one small controller on the machine, multinode/pdu.py (a PDU): it
+# starts a node (node.sh as the init of new PID, mount and UTS namespaces in the node's network
+# namespace) and powers it off (SIGKILL to that init). The suite presses its buttons through the
+# same fence agent the nodes' Pacemaker uses (multinode/fence_mqha_ns, by its path here; inside
+# the nodes it is /usr/sbin/fence_mqha_ns, an overlay that exists in their mount namespaces only).
+# A node's init pid lives in its state directory (init.pid), so both see the same nodes.
+# A node powered on again boots MN_BOOT_SECS (default 0) before its cluster stack starts.
+mn_pdu_sock() { echo "$MN_STATE/pdu/sock"; }
+mn_freezer() { echo "/sys/fs/cgroup/freezer/mqha-${MN_ID}-n$1"; }
+
+mn_pdu_up() {
+    [ -S "$(mn_pdu_sock)" ] && return 0
+    mkdir -p "$MN_STATE/pdu" "$MN_STATE/fence-sbin"
+    chmod 0700 "$MN_STATE/pdu"
+    install -m 0755 "$MN_HERE/fence_mqha_ns" "$MN_STATE/fence-sbin/fence_mqha_ns"
+    /usr/bin/python3 "$MN_HERE/pdu.py" --state "$MN_STATE" --socket "$(mn_pdu_sock)" \
+        --log "$MN_STATE/pdu/pdu.log" --nodes "$MN_NODES" --netns-prefix "mqmn${MN_ID}n" \
+        --node-script "$MN_HERE/node.sh" --mqroot "$MN_MQROOT" --agents "${MN_AGENTS:-}" \
+        --fence-dir "$MN_STATE/fence-sbin" --boot-secs "${MN_BOOT_SECS:-0}" --freezer-prefix "/sys/fs/cgroup/freezer/mqha-${MN_ID}-n" \
+        </dev/null >>"$MN_STATE/pdu/pdu.out" 2>&1 &
+    MN_PDU_PID=$!
+    wait_for "the power switch's socket" 10 test -S "$(mn_pdu_sock)" || mn_die "power switch did not start; see $MN_STATE/pdu/pdu.out"
+}
+
+# mn_power ACTION N — the suite presses node N's button (on, off, status) through the fence agent.
+mn_power() {
+    "$MN_HERE/fence_mqha_ns" --socket="$(mn_pdu_sock)" -o "$1" -n "node$2"
+}
+
+# The host pid of node N's init, when that node runs (fails otherwise).
+mn_pid1() {
+    local p
+    read -r p 2>/dev/null <"$(mn_nodedir "$1")/init.pid" || return 1
+    [ /proc/"$p"/ns/net -ef "/run/netns/$(mn_ns "$1")" ]
+    echo "$p"
+}
+
+# Starts node N (again, after a crash or fencing: its disks - the private state - survive).
 mn_node_start() {
-    local n=$1 d launcher pid1 _
-    d=$(mn_nodedir "$n")
-    rm -f "$d/started"
-    ip netns exec "$(mn_ns "$n")" unshare --pid --fork --mount-proc --mount --uts \
-        "$MN_HERE/node.sh" "node$n" "$d" "$MN_MQROOT" "${MN_AGENTS:-}" </dev/null >>"$d/node.out" 2>&1 &
-    launcher=$!
-    MN_LAUNCHER[$n]=$launcher
-    # node.sh gives corosync 20 s to answer before it writes "started"; a loaded CI box needs that.
-    for _ in $(seq 1 300); do
-        pid1=$(cat "/proc/$launcher/task/$launcher/children" 2>/dev/null || true)
-        pid1=${pid1%% *}
-        [ -n "$pid1" ] && [ -e "$d/started" ] && break
-        sleep 0.1
-    done
-    if [ -z "$pid1" ] || [ ! -e "$d/started" ]; then mn_die "node$n did not start; see $d/node.out"; fi
-    MN_PID1[$n]=$pid1
-    mn_log "node$n up: init pid $pid1, net $(mn_ns "$n") $(mn_addr "$n")"
+    local n=$1
+    mn_pdu_up
+    mn_power on "$n" >/dev/null || mn_die "node$n did not start; see $(mn_nodedir "$n")/node.out"
+    mn_node_booted "$n" || mn_die "node$n did not boot; see $(mn_nodedir "$n")/node.out"
+    mn_log "node$n up: init pid $(mn_pid1 "$n"), net $(mn_ns "$n") $(mn_addr "$n")"
+}
+
+# Node N, powered on, has booted: its corosync answers and pacemakerd runs (node.sh gives corosync
+# 20 s, after MN_BOOT_SECS when the node has booted before).
+mn_node_booted() {
+    wait_for "node$1 to boot" $((30 + ${MN_BOOT_SECS:-0})) test -e "$(mn_nodedir "$1")/started"
 }
 
 # Power loss: SIGKILL to the init of the node's PID namespace kills every process of the node at
 # once (corosync, pacemaker, the queue manager); its mounts vanish with its mount namespace.
 mn_node_crash() {
-    local n=$1 pid1=${MN_PID1[$1]:-} _
-    [ -n "$pid1" ] || return 0
-    kill -KILL "$pid1" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-        kill -0 "${MN_LAUNCHER[$n]}" 2>/dev/null || break
-        sleep 0.1
+    local n=$1 p
+    if [ -S "$(mn_pdu_sock)" ]; then
+        mn_power off "$n" >/dev/null && return 0
+    fi
+    # No power switch (teardown after it failed): the same by hand.
+    p=$(mn_pid1 "$n") || return 0
+    [ ! -d "$(mn_freezer "$n")" ] || echo THAWED >"$(mn_freezer "$n")/freezer.state" || true
+    kill -KILL "$p" 2>/dev/null || true
+    wait_for "node$n's init $p to end" 15 bash -c "! [ /proc/$p/ns/net -ef /run/netns/$(mn_ns "$n") ]" || true
+}
+
+# mn_node_pids N UID [COMM_TO_SKIP] — host pids of the processes of node N (its PID namespace)
+# owned by UID, except those whose command name is COMM_TO_SKIP.
+mn_node_pids() {
+    local n=$1 uid=$2 skip=${3:-} init p comm
+    init=$(mn_pid1 "$n") || return 1
+    for p in /proc/[0-9]*; do
+        [ "$p/ns/pid" -ef "/proc/$init/ns/pid" ] 2>/dev/null || continue
+        [ "$(stat -c %u "$p" 2>/dev/null)" = "$uid" ] || continue
+        read -r comm 2>/dev/null <"$p/comm" || continue
+        [ "$comm" != "$skip" ] || continue
+        echo "${p#/proc/}"
     done
-    wait "${MN_LAUNCHER[$n]}" 2>/dev/null || true
-    unset "MN_PID1[$n]"
+}
+
+# mn_freeze N PID... — puts processes of node N (host pids) into the node's freezer cgroup
+# (cgroup v1, on the machine: a node's /sys is its network namespace's own sysfs) and freezes it:
+# they stay in the kernel (D state) and SIGKILL does not end them, as with processes stuck on
+# storage that stopped answering. Powering the node off (or teardown) thaws them, and they die then.
+mn_freeze() {
+    local n=$1 d p
+    shift
+    d=$(mn_freezer "$n")
+    [ -d "${d%/*}" ] || mn_die "no cgroup v1 freezer hierarchy at ${d%/*}"
+    mkdir -p "$d"
+    for p in "$@"; do echo "$p" >"$d/cgroup.procs"; done
+    echo FROZEN >"$d/freezer.state"
+    wait_for "node$n's freezer cgroup to be FROZEN" 10 grep -qx FROZEN "$d/freezer.state"
 }
 
 # Runs a command on node N: in all of its namespaces, with its /proc.
 mn_on() {
     local n=$1
     shift
-    [ -n "${MN_PID1[$n]:-}" ] || mn_die "node$n is not running (mn_on $*)"
-    nsenter -t "${MN_PID1[$n]}" -m -n -u -p -- "$@"
+    local p
+    p=$(mn_pid1 "$n") || mn_die "node$n is not running (mn_on $*)"
+    nsenter -t "$p" -m -n -u -p -- "$@"
 }
 
 # The running nodes' numbers.
 mn_up_nodes() {
     local n
-    for n in $(seq 1 "$MN_NODES"); do [ -n "${MN_PID1[$n]:-}" ] && echo "$n"; done
+    for n in $(seq 1 "$MN_NODES"); do mn_pid1 "$n" >/dev/null && echo "$n"; done
     return 0
 }
 
@@ -188,9 +250,25 @@ mn_diagnose() {
 # Kills every node (their PID namespaces take all their processes along, and their mount
 # namespaces every mount), then deletes the namespaces, which deletes the veths and the bridge.
 mn_teardown() {
-    local n ns
+    local n ns d
     for n in $(seq 1 "$MN_NODES"); do
         mn_node_crash "$n"
+    done
+    if [ -n "$MN_PDU_PID" ]; then
+        kill "$MN_PDU_PID" 2>/dev/null || true
+        wait "$MN_PDU_PID" 2>/dev/null || true
+        MN_PDU_PID=
+    fi
+    # Without the switch: the nodes by hand (their pid files), their freezer cgroups.
+    rm -f "$(mn_pdu_sock)"
+    for n in $(seq 1 "$MN_NODES"); do
+        mn_node_crash "$n"
+        d=$(mn_freezer "$n")
+        if [ -d "$d" ]; then
+            echo THAWED >"$d/freezer.state" 2>/dev/null || true
+            wait_for "$d to empty" 10 bash -c "[ -z \"\$(cat $d/cgroup.procs)\" ]" || true
+            rmdir "$d" || mn_log "teardown: cannot remove $d"
+        fi
     done
     for ns in "${MN_CREATED[@]}"; do
         netns_destroy "$ns" || true
