@@ -346,16 +346,20 @@ fn multi_instance_watches_the_active_instance_only_and_a_switchover_is_no_failur
         assert_eq!(r.rc, 0, "{action} on {node}: {r:?}");
     };
     let monitor = |sim: &Sim, node: &str| recurring(clone_instance(sim, node, &pm)).run("monitor").rc;
+    // The post-promote notify that starts B's instance as the standby.
+    let post_promote_notify_makes_b_standby = || {
+        let r = clone_instance(&b, "nodeb", &pm)
+            .set("OCF_RESKEY_CRM_meta_notify_type", "post")
+            .set("OCF_RESKEY_CRM_meta_notify_operation", "promote")
+            .run("notify");
+        assert_eq!(r.rc, 0, "{r:?}");
+        b.wait_status("QM1", "RUNNING AS STANDBY", Duration::from_secs(10));
+    };
     act(&a, "nodea", "start");
     act(&b, "nodeb", "start");
     act(&a, "nodea", "promote");
     let wa = one_watcher(&a);
-    let r = clone_instance(&b, "nodeb", &pm)
-        .set("OCF_RESKEY_CRM_meta_notify_type", "post")
-        .set("OCF_RESKEY_CRM_meta_notify_operation", "promote")
-        .run("notify");
-    assert_eq!(r.rc, 0, "{r:?}");
-    b.wait_status("QM1", "RUNNING AS STANDBY", Duration::from_secs(10));
+    post_promote_notify_makes_b_standby();
     assert_eq!(monitor(&b, "nodeb"), 0);
     assert!(watchers(&b).is_empty(), "a standby is not watched: {:?}", watchers(&b));
     assert_eq!(monitor(&a, "nodea"), 8);
@@ -383,12 +387,7 @@ fn multi_instance_watches_the_active_instance_only_and_a_switchover_is_no_failur
     one_watcher(&a);
     act(&b, "nodeb", "stop");
     act(&b, "nodeb", "start");
-    let r = clone_instance(&b, "nodeb", &pm)
-        .set("OCF_RESKEY_CRM_meta_notify_type", "post")
-        .set("OCF_RESKEY_CRM_meta_notify_operation", "promote")
-        .run("notify");
-    assert_eq!(r.rc, 0, "{r:?}");
-    b.wait_status("QM1", "RUNNING AS STANDBY", Duration::from_secs(10));
+    post_promote_notify_makes_b_standby();
     act(&a, "nodea", "stop");
     b.wait_status("QM1", "RUNNING", Duration::from_secs(20));
     act(&b, "nodeb", "stop");

@@ -402,17 +402,34 @@ fn ensure_connected(c: &mut Client, j: &Journal, backoff: &mut Duration, deadlin
     }
 }
 
+/// What produce and consume begin with: the target, the journal, the MQI library loaded, signals
+/// caught, the deadline --seconds from now and its watchdog, and the journal's first line.
+struct Session {
+    t: Target,
+    journal: Journal,
+    mqi: Mqi,
+    start: u64,
+    deadline: u64,
+}
+
+impl Session {
+    fn begin(o: &Opts, what: &str) -> Result<Session, String> {
+        let t = o.target()?;
+        let seconds = *Opts::need(&o.seconds, "--seconds")?;
+        let journal = Journal::create(Opts::need(&o.journal, "--journal")?)?;
+        let mqi = load(&t)?;
+        install_signals();
+        let start = now_ms();
+        let deadline = start + seconds * 1000;
+        watchdog(journal.clone(), deadline);
+        journal.line(&format!("start {what} seconds={seconds} queue={}", t.queue));
+        Ok(Session { t, journal, mqi, start, deadline })
+    }
+}
+
 fn produce(o: &Opts) -> Result<u8, String> {
-    let t = o.target()?;
     let count = *Opts::need(&o.count, "--count")?;
-    let seconds = *Opts::need(&o.seconds, "--seconds")?;
-    let journal = Journal::create(Opts::need(&o.journal, "--journal")?)?;
-    let mqi = load(&t)?;
-    install_signals();
-    let start = now_ms();
-    let deadline = start + seconds * 1000;
-    watchdog(journal.clone(), deadline);
-    journal.line(&format!("start produce count={count} seconds={seconds} queue={}", t.queue));
+    let Session { t, journal, mqi, start, deadline } = Session::begin(o, &format!("produce count={count}"))?;
     let mut c = Client::new(&mqi, &t, mq::MQOO_OUTPUT);
     let mut backoff = BACKOFF_MIN;
     let mut n = 1u64;
@@ -531,15 +548,7 @@ fn consume_loop(
 }
 
 fn consume(o: &Opts) -> Result<u8, String> {
-    let t = o.target()?;
-    let seconds = *Opts::need(&o.seconds, "--seconds")?;
-    let journal = Journal::create(Opts::need(&o.journal, "--journal")?)?;
-    let mqi = load(&t)?;
-    install_signals();
-    let start = now_ms();
-    let deadline = start + seconds * 1000;
-    watchdog(journal.clone(), deadline);
-    journal.line(&format!("start consume seconds={seconds} queue={}", t.queue));
+    let Session { t, journal, mqi, start, deadline } = Session::begin(o, "consume")?;
     let mut c = Client::new(&mqi, &t, mq::MQOO_INPUT_SHARED);
     let mut delivered = 0u64;
     let _ = consume_loop(&mut c, &journal, deadline, false, |_| delivered += 1);
