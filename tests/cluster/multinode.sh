@@ -383,9 +383,12 @@ if [ $MODE = mq ]; then
     # may use. As on real MQ 8.0+ that takes both the channel's own BLOCKUSER rule (replacing the
     # '*' back-stop for this channel) and CHCKCLNT(OPTIONAL): acceptable for a test queue manager on
     # a private network only, never advice for production (the agent's client check uses
-    # client_user instead, README "Client check").
+    # client_user instead, README "Client check"). HBINT(5), unlike those, is what a production HA
+    # channel should have (docs/multinode.md "Clients and heartbeats"): a client whose connection
+    # went with a node that was cut off hears nothing, and ends its call with 2009 after the receive
+    # timeout (10 s with HBINT 5; 360 s with the default 300), then reconnects to the virtual IP.
     printf '%s\n' "DEFINE QLOCAL($QUEUE) DEFPSIST(YES) REPLACE" "DEFINE QLOCAL($LOADQ) DEFPSIST(YES) MAXDEPTH(100000) REPLACE" \
-        "DEFINE CHANNEL(MQHA.SVRCONN) CHLTYPE(SVRCONN) TRPTYPE(TCP) REPLACE" \
+        "DEFINE CHANNEL(MQHA.SVRCONN) CHLTYPE(SVRCONN) TRPTYPE(TCP) HBINT(5) REPLACE" \
         "SET CHLAUTH(MQHA.SVRCONN) TYPE(BLOCKUSER) USERLIST('nobody')" \
         "ALTER AUTHINFO(SYSTEM.DEFAULT.AUTHINFO.IDPWOS) AUTHTYPE(IDPWOS) CHCKCLNT(OPTIONAL)" \
         "REFRESH SECURITY TYPE(CONNAUTH)" |

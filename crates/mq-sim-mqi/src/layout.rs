@@ -136,6 +136,7 @@ pub mod cd {
     pub const TRANSPORT_TYPE: usize = 28;
     pub const SHORT_CONNECTION_NAME: usize = 192;
     pub const CONNECTION_NAME: usize = 1024; // v2
+    pub const HEARTBEAT_INTERVAL: usize = 1480; // v4
     pub const CLNTCONN: i32 = 6;
     pub const TCP: i32 = 2;
 }

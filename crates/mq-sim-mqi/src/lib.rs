@@ -55,6 +55,9 @@ const MQCNO_HANDLE_SHARE_NO_BLOCK: i32 = 0x80;
 const MQCNO_CLIENT_BINDING: i32 = 0x800;
 const MQCNO_LOCAL_BINDING: i32 = 0x400;
 const MQHC_UNUSABLE_HCONN: i32 = -1;
+
+/// How long a client waits for the TCP connection and for the reply to its connect.
+const CONNECT_WAIT: Duration = Duration::from_secs(20);
 const MQHO_UNUSABLE_HOBJ: i32 = -1;
 
 trait Stream: Read + Write + Send {}
@@ -147,7 +150,7 @@ fn with_conn(hconn: i32, req: &Request) -> Result<(i32, i32, MqiBody), i32> {
     }
     match guard.conn.call(req) {
         Ok(Response::Mqi { cc, reason, body }) => Ok((cc, reason, body)),
-        Ok(Response::Mqsc { .. }) => Err(MQRC_CONNECTION_BROKEN),
+        Ok(Response::Mqsc { .. } | Response::Heartbeat) => Err(MQRC_CONNECTION_BROKEN),
         Err(_) => {
             guard.broken = true;
             Err(MQRC_CONNECTION_BROKEN)
@@ -180,17 +183,36 @@ fn connect_client(
     csp_user: Option<String>,
     csp_password: Option<String>,
 ) -> Result<(Box<dyn Stream>, i32, i32), i32> {
-    let stream = wire::connect_conname(&ch.conname, Duration::from_secs(20));
+    let stream = wire::connect_conname(&ch.conname, CONNECT_WAIT);
     let Some(tcp) = stream else { return Err(MQRC_HOST_NOT_AVAILABLE) };
+    let Ok(timeouts) = tcp.try_clone() else { return Err(MQRC_HOST_NOT_AVAILABLE) };
+    // Before a heartbeat interval is negotiated: the simulator's own bound (IBM's for the
+    // initial flows of an MQI channel is UNCONFIRMED, docs/reference/mqi.md#client-heartbeat).
+    let _ = timeouts.set_read_timeout(Some(CONNECT_WAIT));
     let mut conn: EngineConn<Box<dyn Stream>> = EngineConn::new(Box::new(tcp));
     let req = Request::Connect {
         qm_name: qm_name.to_string(),
-        mode: ConnectMode::Client { channel: ch.channel.clone(), asserted_user: os_user(), csp_user, csp_password },
+        mode: ConnectMode::Client {
+            channel: ch.channel.clone(),
+            asserted_user: os_user(),
+            csp_user,
+            csp_password,
+            hbint: ch.hbint,
+        },
         appl_name: program_name(),
         pid: std::process::id(),
     };
     match conn.call(&req) {
-        Ok(Response::Mqi { cc, reason, .. }) => Ok((conn.into_stream(), cc, reason)),
+        Ok(Response::Mqi { cc, reason, body }) => {
+            // From now on every call waits at most the receive timeout for a flow from the
+            // server (its reply or a heartbeat); past it the call ends with 2009.
+            let hbint = match body {
+                MqiBody::Connected { hbint, .. } => hbint,
+                _ => 0,
+            };
+            let _ = timeouts.set_read_timeout(wire::receive_timeout(hbint));
+            Ok((conn.into_stream(), cc, reason))
+        }
         // The listener accepted but could not reach the queue manager.
         _ => Err(MQRC_Q_MGR_NOT_AVAILABLE),
     }
@@ -243,7 +265,9 @@ unsafe fn read_cd(p: *mut u8) -> Result<ClientChannel, i32> {
         return Err(MQRC_CD_ERROR);
     }
     let conname = if version >= 2 { c.text(cd::CONNECTION_NAME, 264) } else { c.text(cd::SHORT_CONNECTION_NAME, 20) };
-    Ok(ClientChannel { channel: c.text(cd::CHANNEL_NAME, 20), conname })
+    // HeartbeatInterval exists from MQCD version 4; before it, MQCD_CLIENT_CONN_DEFAULT's 1.
+    let hbint = if version >= 4 { c.i32_at(cd::HEARTBEAT_INTERVAL) } else { 1 };
+    Ok(ClientChannel { channel: c.text(cd::CHANNEL_NAME, 20), conname, hbint })
 }
 
 unsafe fn connx(name: *mut libc::c_char, cnop: *mut c_void, hconn: *mut MQLONG) -> (i32, i32) {

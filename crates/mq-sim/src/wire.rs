@@ -73,6 +73,31 @@ pub fn read_frame<R: Read, T: DeserializeOwned>(r: &mut R) -> io::Result<Option<
     serde_json::from_slice(&body).map(Some).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
+/// Reads one frame as it came (length prefix included), for a relay that forwards frames
+/// without decoding them; `Ok(None)` on a clean end of stream before any byte of a frame.
+pub fn read_raw_frame<R: Read>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
+    let mut len = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        let n = r.read(&mut len[got..])?;
+        if n == 0 {
+            if got == 0 {
+                return Ok(None);
+            }
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        got += n;
+    }
+    let n = u32::from_be_bytes(len);
+    if n > MAX_FRAME {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("frame length {n} exceeds {MAX_FRAME}")));
+    }
+    let mut frame = vec![0u8; 4 + n as usize];
+    frame[..4].copy_from_slice(&len);
+    r.read_exact(&mut frame[4..])?;
+    Ok(Some(frame))
+}
+
 /// How a connection reached the engine.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub enum ConnectMode {
@@ -81,7 +106,16 @@ pub enum ConnectMode {
     Bindings,
     /// MQ client through a listener: SVRCONN channel name, the user id the client process runs
     /// as (asserted, as a real client sends it), and MQCSP credentials when given.
-    Client { channel: String, asserted_user: String, csp_user: Option<String>, csp_password: Option<String> },
+    /// `hbint`: the client side's heartbeat interval (MQCD HeartbeatInterval; 1 with MQSERVER),
+    /// negotiated against the SVRCONN's HBINT (`negotiate_hbint`).
+    Client {
+        channel: String,
+        asserted_user: String,
+        csp_user: Option<String>,
+        csp_password: Option<String>,
+        #[serde(default)]
+        hbint: i32,
+    },
 }
 
 /// An MQI message descriptor, the fields the simulator models (mq-sim-mqi maps MQMD to it).
@@ -212,8 +246,20 @@ pub fn proxy_line(peer: &std::net::SocketAddr, listener: &str) -> String {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[allow(clippy::large_enum_variant)] // one response per frame, sent and dropped: boxing saves nothing
 pub enum Response {
-    Mqi { cc: i32, reason: i32, body: MqiBody },
-    Mqsc { lines: Vec<String>, outcome: MqscOutcome },
+    Mqi {
+        cc: i32,
+        reason: i32,
+        body: MqiBody,
+    },
+    Mqsc {
+        lines: Vec<String>,
+        outcome: MqscOutcome,
+    },
+    /// A heartbeat flow the server side of a client channel (runmqlsr's proxy) sends when
+    /// nothing else went to the client for the negotiated heartbeat interval, whatever the
+    /// state of the conversation (also while an MQGET waits). Not a reply: `EngineConn::call`
+    /// reads past it (docs/reference/mqi.md#client-heartbeat).
+    Heartbeat,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -221,6 +267,10 @@ pub enum MqiBody {
     None,
     Connected {
         qm_name: String,
+        /// The negotiated heartbeat interval of a client channel in seconds (0: none, and
+        /// always 0 for bindings).
+        #[serde(default)]
+        hbint: i32,
     },
     Opened {
         hobj: i32,
@@ -273,13 +323,17 @@ impl<S: Read + Write> EngineConn<S> {
         EngineConn { stream }
     }
 
-    /// Sends one request and waits for its reply (no deadline here: a hung queue manager
-    /// blocks the caller, as a real one does; callers wanting a deadline set socket timeouts).
+    /// Sends one request and waits for its reply, reading past heartbeat flows (no deadline
+    /// here: a hung queue manager blocks the caller, as a real one does; callers wanting a
+    /// deadline set socket timeouts, as the client library does with `receive_timeout`).
     pub fn call(&mut self, req: &Request) -> Result<Response, WireError> {
         write_frame(&mut self.stream, req).map_err(WireError::Broken)?;
-        match read_frame(&mut self.stream).map_err(WireError::Broken)? {
-            Some(r) => Ok(r),
-            None => Err(WireError::Closed),
+        loop {
+            match read_frame(&mut self.stream).map_err(WireError::Broken)? {
+                Some(Response::Heartbeat) => continue,
+                Some(r) => return Ok(r),
+                None => return Err(WireError::Closed),
+            }
         }
     }
 
@@ -292,12 +346,38 @@ impl<S: Read + Write> EngineConn<S> {
     }
 }
 
+/// The heartbeat interval a client channel runs with: the larger of the client side's and the
+/// SVRCONN's values, none when either side says 0 (MQCD HeartbeatInterval,
+/// docs/reference/mqi.md#client-heartbeat). Negative values (not valid on either side) count as 0.
+pub fn negotiate_hbint(client: i32, server: i32) -> i32 {
+    if client <= 0 || server <= 0 {
+        0
+    } else {
+        client.max(server)
+    }
+}
+
+/// How long the client side waits for any flow (a reply or a heartbeat) from the server before
+/// it ends the call with MQRC_CONNECTION_BROKEN: twice the negotiated heartbeat interval under
+/// 60 s, the interval plus 60 s from 60 s on, no limit without heartbeats. IBM documents this
+/// rule for the receiving end of TCP channels on distributed platforms; that the client side
+/// of an MQI channel applies the same rule is UNCONFIRMED (docs/reference/mqi.md#client-heartbeat).
+pub fn receive_timeout(hbint: i32) -> Option<std::time::Duration> {
+    match hbint {
+        i32::MIN..=0 => None,
+        1..=59 => Some(std::time::Duration::from_secs(2 * hbint as u64)),
+        _ => Some(std::time::Duration::from_secs(hbint as u64 + 60)),
+    }
+}
+
 /// A client channel as a client finds it (MQCD or MQSERVER): channel name and connection names
 /// ("host(port)", comma-separated list).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientChannel {
     pub channel: String,
     pub conname: String,
+    /// HeartbeatInterval of the client-connection side (MQCD v4+; 1 for MQSERVER).
+    pub hbint: i32,
 }
 
 /// MQSERVER=CHANNEL/TCP/host(port) (docs/reference/mqi.md#mqserver); None when malformed or not TCP.
@@ -307,7 +387,8 @@ pub fn parse_mqserver(v: &str) -> Option<ClientChannel> {
     if !tr.eq_ignore_ascii_case("TCP") || ch.is_empty() || cn.is_empty() {
         return None;
     }
-    Some(ClientChannel { channel: ch.to_string(), conname: cn.trim_matches('\'').to_string() })
+    // MQSERVER sets HeartbeatInterval 1, as MQCD_CLIENT_CONN_DEFAULT (docs/reference/mqi.md#client-heartbeat).
+    Some(ClientChannel { channel: ch.to_string(), conname: cn.trim_matches('\'').to_string(), hbint: 1 })
 }
 
 /// "host(port)" -> (host, port); port defaults to 1414.
@@ -372,6 +453,46 @@ mod tests {
         assert_eq!(parse_mqserver("garbage"), None);
         assert_eq!(split_conname("127.0.0.1"), ("127.0.0.1".to_string(), 1414));
         assert_eq!(parse_mqserver("CH/tcp/'h(1)'").unwrap().conname, "h(1)");
+    }
+
+    #[test]
+    fn heartbeat_interval_is_negotiated_and_bounds_the_wait_as_ibm_documents() {
+        assert_eq!(negotiate_hbint(1, 300), 300);
+        assert_eq!(negotiate_hbint(1, 5), 5);
+        assert_eq!(negotiate_hbint(30, 5), 30);
+        assert_eq!(negotiate_hbint(0, 300), 0);
+        assert_eq!(negotiate_hbint(1, 0), 0);
+        assert_eq!(receive_timeout(0), None);
+        assert_eq!(receive_timeout(5), Some(std::time::Duration::from_secs(10)));
+        assert_eq!(receive_timeout(59), Some(std::time::Duration::from_secs(118)));
+        assert_eq!(receive_timeout(60), Some(std::time::Duration::from_secs(120)));
+        assert_eq!(receive_timeout(300), Some(std::time::Duration::from_secs(360)));
+    }
+
+    #[test]
+    fn a_call_reads_past_heartbeats_to_its_reply() {
+        let mut from_server = Vec::new();
+        write_frame(&mut from_server, &Response::Heartbeat).unwrap();
+        write_frame(&mut from_server, &Response::Heartbeat).unwrap();
+        let reply = Response::Mqi { cc: 0, reason: 0, body: MqiBody::None };
+        write_frame(&mut from_server, &reply).unwrap();
+        let stream = std::io::Cursor::new(from_server);
+        struct Duplex(std::io::Cursor<Vec<u8>>, Vec<u8>);
+        impl Read for Duplex {
+            fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
+                self.0.read(b)
+            }
+        }
+        impl Write for Duplex {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.1.write(b)
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut conn = EngineConn::new(Duplex(stream, Vec::new()));
+        assert_eq!(conn.call(&Request::Commit).unwrap(), reply);
     }
 
     #[test]

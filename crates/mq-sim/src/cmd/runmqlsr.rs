@@ -109,10 +109,58 @@ fn proxy(inst: &Installation, qm: &QmPaths, tcp: TcpStream) {
         let _ = std::io::copy(&mut t2, &mut u2);
         let _ = u2.shutdown(Shutdown::Write);
     });
-    let mut t3 = tcp;
-    let _ = std::io::copy(&mut unix, &mut t3);
-    let _ = t3.shutdown(Shutdown::Both);
+    relay_to_client(&mut unix, &tcp);
+    let _ = tcp.shutdown(Shutdown::Both);
     let _ = up.join();
+}
+
+/// The server side of the channel toward the client: forwards the engine's frames and, once the
+/// connect reply has negotiated a heartbeat interval, sends a heartbeat flow whenever nothing
+/// went to the client for that interval, whatever the conversation is doing (an MQGET waiting
+/// included), as IBM describes the server-connection MQI agent (docs/reference/mqi.md#client-heartbeat).
+/// Ends when the engine closes its side or the client cannot be written to.
+fn relay_to_client(unix: &mut std::os::unix::net::UnixStream, tcp: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let mut out = tcp;
+    let mut hbint: i32 = 0;
+    let mut first = true;
+    loop {
+        if hbint > 0 {
+            let mut pfd = libc::pollfd { fd: unix.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            let ms = hbint.saturating_mul(1000);
+            // SAFETY: one valid pollfd for the duration of the call.
+            let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+            if n < 0 {
+                if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return;
+            }
+            if n == 0 {
+                if wire::write_frame(&mut out, &Response::Heartbeat).is_err() {
+                    return;
+                }
+                continue;
+            }
+        }
+        let frame = match wire::read_raw_frame(unix) {
+            Ok(Some(f)) => f,
+            _ => return,
+        };
+        if first {
+            first = false;
+            if let Ok(Response::Mqi { body: MqiBody::Connected { hbint: h, .. }, .. }) =
+                serde_json::from_slice::<Response>(&frame[4..])
+            {
+                hbint = h;
+                // A client that stopped reading does not hold this relay forever.
+                let _ = tcp.set_write_timeout(wire::receive_timeout(h));
+            }
+        }
+        if out.write_all(&frame).and_then(|_| out.flush()).is_err() {
+            return;
+        }
+    }
 }
 
 /// A listener on the node of a standby instance (an administrator may run one there) reaches

@@ -153,6 +153,7 @@ fn run_client(
     let reply = conn.call(&Request::Connect {
         qm_name: qm_name.clone(),
         mode: wire::ConnectMode::Client {
+            hbint: ch.hbint,
             channel: ch.channel,
             asserted_user: user,
             csp_user: None,

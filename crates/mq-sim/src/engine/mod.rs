@@ -561,7 +561,10 @@ impl Engine {
     fn connect(&self, session: &mut Session, qm_name: &str, mode: ConnectMode, appl_name: &str, pid: u32) -> Response {
         if session.conn.is_some() {
             // One MQ connection per socket: the library opens a socket per MQCONN.
-            return mqi::warn(mqi::MQRC_ALREADY_CONNECTED, MqiBody::Connected { qm_name: self.qm.name.clone() });
+            return mqi::warn(
+                mqi::MQRC_ALREADY_CONNECTED,
+                MqiBody::Connected { qm_name: self.qm.name.clone(), hbint: 0 },
+            );
         }
         if !qm_name.is_empty() && qm_name != self.qm.name {
             return mqi::fail(mqi::MQRC_Q_MGR_NAME_ERROR);
@@ -572,16 +575,16 @@ impl Engine {
             RunState::Quiescing => return mqi::fail(mqi::MQRC_Q_MGR_QUIESCING),
             RunState::Stopping => return mqi::fail(mqi::MQRC_Q_MGR_STOPPING),
         }
-        let (user, channel, conname, pid) = match (&mode, &session.peer) {
+        let (user, channel, conname, pid, hbint) = match (&mode, &session.peer) {
             (ConnectMode::Bindings, None) => {
                 let uid = session.uid.unwrap_or(u32::MAX);
                 let user = auth::user_name(uid);
                 if !auth::may_connect_bindings(uid, &user, &self.inst) {
                     return mqi::fail(mqi::MQRC_NOT_AUTHORIZED);
                 }
-                (user, None, String::new(), session.pid.unwrap_or(pid))
+                (user, None, String::new(), session.pid.unwrap_or(pid), 0)
             }
-            (ConnectMode::Client { channel, asserted_user, csp_user, csp_password }, Some(peer)) => {
+            (ConnectMode::Client { channel, asserted_user, csp_user, csp_password, hbint }, Some(peer)) => {
                 let Some(chl) = st.objects.get(&(Ns::Channel, channel.clone())) else {
                     return mqi::fail(mqi::MQRC_UNKNOWN_CHANNEL_NAME);
                 };
@@ -602,7 +605,9 @@ impl Engine {
                         return mqi::fail(refusal.reason);
                     }
                 };
-                (user, Some(channel.clone()), ip, pid)
+                // The channel's HBINT as defined now (a change applies to the next connection).
+                let server_hbint = chl.get("HBINT").parse().unwrap_or(300);
+                (user, Some(channel.clone()), ip, pid, crate::wire::negotiate_hbint(*hbint, server_hbint))
             }
             // A client frame on a bindings socket, or bindings through a listener: not an MQ flow.
             _ => return mqi::fail(mqi::MQRC_CONNECTION_ERROR),
@@ -625,7 +630,7 @@ impl Engine {
             },
         );
         session.conn = Some(id);
-        mqi::ok(MqiBody::Connected { qm_name: self.qm.name.clone() })
+        mqi::ok(MqiBody::Connected { qm_name: self.qm.name.clone(), hbint })
     }
 
     /// MQDISC (`commit`) or the end of the connection's socket (process death, broken
