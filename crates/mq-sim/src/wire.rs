@@ -52,25 +52,12 @@ pub fn write_frame<W: Write, T: Serialize>(w: &mut W, value: &T) -> io::Result<(
 
 /// Reads one frame; `Ok(None)` on a clean end of stream before any byte of a frame.
 pub fn read_frame<R: Read, T: DeserializeOwned>(r: &mut R) -> io::Result<Option<T>> {
-    let mut len = [0u8; 4];
-    let mut got = 0;
-    while got < 4 {
-        let n = r.read(&mut len[got..])?;
-        if n == 0 {
-            if got == 0 {
-                return Ok(None);
-            }
-            return Err(io::ErrorKind::UnexpectedEof.into());
+    match read_raw_frame(r)? {
+        None => Ok(None),
+        Some(frame) => {
+            serde_json::from_slice(&frame[4..]).map(Some).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
         }
-        got += n;
     }
-    let len = u32::from_be_bytes(len);
-    if len > MAX_FRAME {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("frame length {len} exceeds {MAX_FRAME}")));
-    }
-    let mut body = vec![0u8; len as usize];
-    r.read_exact(&mut body)?;
-    serde_json::from_slice(&body).map(Some).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
 /// Reads one frame as it came (length prefix included), for a relay that forwards frames
