@@ -12,38 +12,22 @@ use mq_core::installation::CACHE_DIR;
 use mq_core::qmgr::QueueManager;
 use mq_core::state_dir::{path_key, StateDir};
 
-use super::replay::boot_ms;
+use super::replay::{boot_ms, Seen};
 use mq_core::procs::start_ticks;
 
 /// How long a verdict stands: Pacemaker stops a resource whose monitor failed within seconds;
 /// later, the stop looks for itself.
 pub const FRESH: Duration = Duration::from_secs(60);
 
-/// One verdict: (controller pid, its start time in clock ticks since boot, when in ms since boot).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Verdict {
-    pub pid: i32,
-    pub start_ticks: u64,
-    pub at_ms: u64,
-}
+/// A monitor's verdict that a controller did not answer: replay.rs's record of a controller,
+/// `at_ms` being when the monitor found it so.
+pub type Verdict = Seen;
 
-impl Verdict {
-    fn parse(text: &str) -> Option<Verdict> {
-        let mut w = text.split_whitespace().map(str::parse::<u64>);
-        let (pid, start_ticks, at_ms) = (w.next()?.ok()?, w.next()?.ok()?, w.next()?.ok()?);
-        Some(Verdict { pid: i32::try_from(pid).ok()?, start_ticks, at_ms })
-    }
-
-    fn text(&self) -> String {
-        format!("{} {} {}\n", self.pid, self.start_ticks, self.at_ms)
-    }
-
-    /// How old the verdict is at `now_ms` when it is of controller (`pid`, `start_ticks`) and
-    /// still fresh; None otherwise (another controller, a pid reused, stale, or from the future).
-    pub fn age(&self, pid: i32, start_ticks: u64, now_ms: u64) -> Option<Duration> {
-        let age = Duration::from_millis(now_ms.checked_sub(self.at_ms)?);
-        (self.pid == pid && self.start_ticks == start_ticks && age <= FRESH).then_some(age)
-    }
+/// How old verdict `v` is at `now_ms` when it is of controller (`pid`, `start_ticks`) and still
+/// fresh; None otherwise (another controller, a pid reused, stale, or from the future).
+pub fn age(v: &Verdict, pid: i32, start_ticks: u64, now_ms: u64) -> Option<Duration> {
+    let age = Duration::from_millis(now_ms.checked_sub(v.at_ms)?);
+    (v.pid == pid && v.start_ticks == start_ticks && age <= FRESH).then_some(age)
 }
 
 fn name(qm: &QueueManager) -> String {
@@ -71,7 +55,7 @@ pub fn clear(qm: &QueueManager) {
 pub fn seen(qm: &QueueManager, pid: i32) -> Option<Duration> {
     let ticks = start_ticks(pid)?;
     let v = dir()?.read(&name(qm)).ok()??;
-    Verdict::parse(&String::from_utf8_lossy(&v))?.age(pid, ticks, boot_ms())
+    age(&Verdict::parse(&String::from_utf8_lossy(&v))?, pid, ticks, boot_ms())
 }
 
 #[cfg(test)]
@@ -82,13 +66,13 @@ mod tests {
     fn a_verdict_holds_for_its_own_controller_while_fresh() {
         let v = Verdict { pid: 100, start_ticks: 5000, at_ms: 70_000 };
         assert_eq!(Verdict::parse(&v.text()), Some(v));
-        assert_eq!(v.age(100, 5000, 75_000), Some(Duration::from_secs(5)));
-        assert_eq!(v.age(100, 5000, 70_000 + FRESH.as_millis() as u64), Some(FRESH));
+        assert_eq!(age(&v, 100, 5000, 75_000), Some(Duration::from_secs(5)));
+        assert_eq!(age(&v, 100, 5000, 70_000 + FRESH.as_millis() as u64), Some(FRESH));
         // Stale, another controller, the pid reused, a clock that went back.
-        assert_eq!(v.age(100, 5000, 70_001 + FRESH.as_millis() as u64), None);
-        assert_eq!(v.age(101, 5000, 75_000), None);
-        assert_eq!(v.age(100, 9000, 75_000), None);
-        assert_eq!(v.age(100, 5000, 60_000), None);
+        assert_eq!(age(&v, 100, 5000, 70_001 + FRESH.as_millis() as u64), None);
+        assert_eq!(age(&v, 101, 5000, 75_000), None);
+        assert_eq!(age(&v, 100, 9000, 75_000), None);
+        assert_eq!(age(&v, 100, 5000, 60_000), None);
         assert_eq!(Verdict::parse("1 2"), None);
     }
 }

@@ -15,24 +15,26 @@ use std::time::Duration;
 use mq_core::installation::CACHE_DIR;
 use mq_core::state_dir::{path_key, StateDir};
 
-/// One controller seen Starting: (pid, start time in clock ticks since boot, first seen in ms
-/// since boot).
+/// A root-owned record about one execution controller, as a state file holds it: (pid, start
+/// time in clock ticks since boot, a moment in ms since boot). Here: when the controller was first
+/// seen Starting; `hung.rs`: when a monitor found it not answering. Pid and start time together
+/// never match a later process that reuses the pid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seen {
     pub pid: i32,
     pub start_ticks: u64,
-    pub first_ms: u64,
+    pub at_ms: u64,
 }
 
 impl Seen {
-    fn parse(text: &str) -> Option<Seen> {
+    pub(crate) fn parse(text: &str) -> Option<Seen> {
         let mut w = text.split_whitespace().map(str::parse::<u64>);
-        let (pid, start_ticks, first_ms) = (w.next()?.ok()?, w.next()?.ok()?, w.next()?.ok()?);
-        Some(Seen { pid: i32::try_from(pid).ok()?, start_ticks, first_ms })
+        let (pid, start_ticks, at_ms) = (w.next()?.ok()?, w.next()?.ok()?, w.next()?.ok()?);
+        Some(Seen { pid: i32::try_from(pid).ok()?, start_ticks, at_ms })
     }
 
-    fn text(&self) -> String {
-        format!("{} {} {}\n", self.pid, self.start_ticks, self.first_ms)
+    pub(crate) fn text(&self) -> String {
+        format!("{} {} {}\n", self.pid, self.start_ticks, self.at_ms)
     }
 }
 
@@ -41,9 +43,9 @@ impl Seen {
 pub fn starting_for(recorded: Option<Seen>, pid: i32, start_ticks: u64, now_ms: u64) -> (Duration, Option<Seen>) {
     match recorded {
         Some(r) if r.pid == pid && r.start_ticks == start_ticks => {
-            (Duration::from_millis(now_ms.saturating_sub(r.first_ms)), None)
+            (Duration::from_millis(now_ms.saturating_sub(r.at_ms)), None)
         }
-        _ => (Duration::ZERO, Some(Seen { pid, start_ticks, first_ms: now_ms })),
+        _ => (Duration::ZERO, Some(Seen { pid, start_ticks, at_ms: now_ms })),
     }
 }
 
@@ -93,7 +95,7 @@ mod tests {
         assert_eq!(starting_for(Some(w), 100, 5000, 95_000), (Duration::from_secs(25), None));
         // A new controller (another pid, or the same pid reused later) starts the count again.
         assert_eq!(starting_for(Some(w), 101, 5000, 95_000).0, Duration::ZERO);
-        assert_eq!(starting_for(Some(w), 100, 9000, 95_000).1.map(|s| s.first_ms), Some(95_000));
+        assert_eq!(starting_for(Some(w), 100, 9000, 95_000).1.map(|s| s.at_ms), Some(95_000));
         assert_eq!(Seen::parse("garbage"), None);
     }
 
