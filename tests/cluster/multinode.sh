@@ -17,10 +17,13 @@
 #
 #   tests/cluster/multinode.sh            # the mqha agents and the simulator (build first)
 #   tests/cluster/multinode.sh --dummy    # the same mechanics with ocf:heartbeat:Dummy stand-ins
+#   MN_ONLY=stopfail MN_REPEAT=5 tests/cluster/multinode.sh   # only the failed stop, 5 times in a row
+#   MN_REPEAT=3 tests/cluster/multinode.sh   # every scenario, the failed stop 3 times in a row
 #
 # Needs root and tests/setup.sh; for the default mode `cargo build --release --workspace`.
 # Tears everything down on any exit (trap): nodes, namespaces, bridge, mounts, state directory
-# (kept when KEEP_LOGS=1 and the run failed).
+# (kept when KEEP_LOGS=1 and the run failed, always with KEEP_LOGS=always: each node's
+# log-pacemaker/ and log-corosync/, the power switch's pdu/pdu.log).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -35,6 +38,21 @@ case "${1:-}" in
         exit 2
         ;;
 esac
+# MN_REPEAT=N: the failed-stop scenario N times in a row (default 1); MN_ONLY=stopfail: only it
+# (after the bring-up), to chase a rare failure of it.
+MN_ONLY=${MN_ONLY:-}
+MN_REPEAT=${MN_REPEAT:-1}
+case "$MN_ONLY" in
+    "" | stopfail) ;;
+    *)
+        echo "multinode.sh: MN_ONLY=$MN_ONLY: the only scenario that runs alone is stopfail" >&2
+        exit 2
+        ;;
+esac
+[[ "$MN_REPEAT" =~ ^[1-9][0-9]?$ ]] || {
+    echo "multinode.sh: MN_REPEAT=$MN_REPEAT is not a count from 1 to 99" >&2
+    exit 2
+}
 [ "$(id -u)" = 0 ] || {
     echo "multinode.sh: run as root (it creates namespaces and starts corosync/pacemaker)" >&2
     exit 1
@@ -70,8 +88,11 @@ QUEUE=MQHA.MULTINODE.PERSISTENT
 PORT=1414 # inside the nodes' own network namespaces: nothing else can hold it there
 VIP=$MN_SUBNET.100 # the queue manager's address, on the suite's bridge only
 # A node powered on again (by its fencing) boots this long before its cluster stack starts, as a
-# host does: Pacemaker's fencing result must reach the cluster before the node rejoins.
-MN_BOOT_SECS=5
+# host does: for longer than the others take to notice it has gone (multinode/cluster.sh
+# mn_boot_secs). MN_BOOT_SECS=S overrides it (shorter than corosync's token + consensus only to
+# show what then happens: docs/multinode.md, "The failed-stop scenario").
+MN_BOOT_SET=${MN_BOOT_SECS:-}
+MN_BOOT_SECS=${MN_BOOT_SECS:-$(mn_boot_secs)}
 STOP_TIMEOUT=15s   # the queue manager's stop: short, so that the failed-stop scenario is quick
 SUITE_T0=$(now_ms)
 # A failed check ends the run: every later scenario builds on the state it asserted.
@@ -83,8 +104,8 @@ teardown() {
     [ $rc -eq 0 ] || mn_diagnose || true
     mn_log "teardown: killing the nodes, deleting namespaces and bridge"
     mn_teardown
-    if [ $rc -ne 0 ] && [ -n "${KEEP_LOGS:-}" ]; then
-        echo "state kept in $SUITE_STATE (KEEP_LOGS set)" >&2
+    if { [ $rc -ne 0 ] && [ -n "${KEEP_LOGS:-}" ]; } || [ "${KEEP_LOGS:-}" = always ]; then
+        echo "state kept in $SUITE_STATE (KEEP_LOGS=${KEEP_LOGS})" >&2
     else
         rm -rf --one-file-system "$SUITE_STATE"
     fi
@@ -120,19 +141,24 @@ settle() { mn_on "${MON_NODE:-$(any_up)}" crm_resource --wait --timeout=120s >/d
 
 # Waits (bounded) until the whole group runs on one node other than EXCEPT; prints it.
 wait_group_elsewhere() {
-    local except=$1 secs=$2 start on lsr
+    local except=$1 secs=$2 start
     start=$(now_ms)
     while [ $(($(now_ms) - start)) -lt $((secs * 1000)) ]; do
-        on=$(started_on qm)
-        lsr=$(started_on lsr)
-        if [ -n "$on" ] && [ "$on" != "$except" ] && [ "$lsr" = "$on" ] && [ "$(started_on san)" = "$on" ] &&
-            [ "$(started_on vip)" = "$on" ]; then
-            echo "$on"
-            return 0
-        fi
+        group_elsewhere "$except" && return 0
         sleep 0.25
     done
     return 1
+}
+# The same, once: prints the node and succeeds when the whole group runs on a node other than EXCEPT.
+group_elsewhere() {
+    local except=$1 on x r
+    x=$(mon_xml)
+    on=$(xq "string(//resource[@id='qm'][@role='Started']/node/@name)" <<<"$x")
+    [ -n "$on" ] && [ "$on" != "$except" ] || return 1
+    for r in lsr san vip; do
+        [ "$(xq "string(//resource[@id='$r'][@role='Started']/node/@name)" <<<"$x")" = "$on" ] || return 1
+    done
+    echo "$on"
 }
 
 # The shared storage is mounted, and the virtual IP configured, on node A and on no other running node.
@@ -323,6 +349,67 @@ load_check() {
         mn_log "mqload report: $out"
 }
 
+# ---- the failed-stop scenario (section 6; MN_ONLY=stopfail runs only it) --------------------------
+# fenced_stop NAME: the queue manager's processes are frozen in the kernel (a freezer cgroup: D
+# state, as on storage that stopped answering), then the administrator moves the group. endmqm
+# cannot end them and they survive SIGKILL (reading /proc for some of them does not even return),
+# so the agent's stop fails, truthfully; Pacemaker fences the node (on-fail=fence for a stop), and
+# only then starts the group elsewhere. The fencing's reboot ends the frozen processes with the
+# rest of the node, which comes back clean. NAME names the load's journals.
+fenced_stop() {
+    local name=$1
+    S=$(started_on qm)
+    sn=$(num "$S")
+    T=node$((sn % MN_NODES + 1))
+    put_messages "$sn" stopfail 3
+    old_init=$(mn_pid1 "$sn")
+    offs=$(pdu_offs "$sn")
+    # Every process of the queue manager except its listener (whose stop is not the point here).
+    mapfile -t pids < <(mn_node_pids "$sn" "$(mn_on "$sn" id -u mqm)" runmqlsr)
+    [ "${#pids[@]}" -gt 0 ] || fail "no queue-manager processes on $S to freeze"
+    load_start "$name" "$(num "$T")"
+    mn_freeze "$sn" "${pids[@]}"
+    load_fault # frozen: the queue manager answers nothing from now on
+    MON_NODE=$(num "$T") # a survivor's view: $S will boot again outside the cluster for a while
+    t0=$(now_ms)
+    pcsx resource move-with-constraint mq "$T" >/dev/null
+    # When $S's power went off (its init changed or is gone), and when the group ran elsewhere.
+    t_off="" U=""
+    until [ -n "$U" ]; do
+        if [ -z "$t_off" ] && [ "$(mn_pid1 "$sn" || true)" != "$old_init" ]; then t_off=$(now_ms); fi
+        U=$(group_elsewhere "$S") || { U="" && sleep 0.2; }
+        [ $(($(now_ms) - t0)) -lt 180000 ] || fail "group did not leave $S within 180 s of its failed stop"
+    done
+    t_run=$(now_ms)
+    # The stop's failure, as $S's controller logged it (its clock is the machine's).
+    t_fail=$(sed -n "s/^\([A-Z][a-z]* [0-9]* [0-9:.]*\) $S pacemaker-controld.*Result of stop operation for qm on $S: error.*/\1/p" \
+        "$(mn_nodedir "$sn")/log-pacemaker/pacemaker.log" | tail -1)
+    t_fail=$(date -d "$t_fail" +%s%3N 2>/dev/null || echo "$t0")
+    mn_record "failed stop -> $S fenced -> group running: $((t_run - t0)) ms ($S -> $U): stop failed after $((t_fail - t0)) ms, $S powered off after $((${t_off:-t_run} - t0)) ms"
+    load_check "$name"
+    # Which of the two the agent meets depends on the moment: /proc does not answer for some
+    # frozen processes (as for a process stuck on lost storage), and the others survive SIGKILL.
+    check "the agent's stop on $S failed, naming the processes it could not end" \
+        grep -Eq "survived SIGKILL|processes may be left" "$(mn_nodedir "$sn")/log-pacemaker/pacemaker.log"
+    check "$S was fenced ($U's fencer has a successful fencing of $S)" test "$(fenced_count "$(num "$U")" "$S")" -ge 1
+    check "the power switch powered $S off" test "$(pdu_offs "$sn")" -gt "$offs"
+    check "shared storage and virtual IP on $U only" storage_only_on "$U"
+    check "the 3 messages put before the failed stop are there on $U" messages_there "$(num "$U")" stopfail 3
+    pcsx resource clear mq >/dev/null
+    t0=$(now_ms)
+    wait_for "$S to be powered on by its fencing" 60 mn_pid1 "$sn" || fail "$S was not powered on after its fencing"
+    mn_wait_cluster "$(num "$U")" "node1 node2 node3" 120 || fail "$S did not rejoin after its fencing"
+    mn_record "fenced node rejoined: $(($(now_ms) - t0)) ms ($S, $MN_BOOT_SECS s boot)"
+    unset MON_NODE
+    settle
+    check "$S runs a new init (rebooted by the fencing)" test "$(mn_pid1 "$sn")" != "$old_init"
+    check "$S runs no queue manager and has neither storage nor virtual IP" node_clean "$sn"
+    check "$S's frozen processes are gone with the old node (its freezer cgroup is empty)" \
+        test -z "$(cat "$(mn_freezer "$sn")/cgroup.procs")"
+    check "group still on $U after $S rejoined" test "$(started_on qm)" = "$U"
+    check "no failed action left after the fencing" test "$(mon_xml | xq 'count(//failures/failure)')" = 0
+}
+
 # ---- bring-up ------------------------------------------------------------------------------------
 mn_log "multinode ($MODE): state in $MN_STATE, cluster $MN_CLUSTER"
 if [ $MODE = mq ]; then
@@ -335,6 +422,12 @@ t0=$(now_ms)
 for n in $(seq 1 "$MN_NODES"); do mn_node_start "$n"; done
 mn_wait_cluster 1 "node1 node2 node3" 120 || fail "no cluster of three with quorum within 120 s"
 mn_record "cluster of 3 with quorum: $(($(now_ms) - t0)) ms"
+detect_ms=$(mn_detect_ms 1)
+mn_record "a fenced node boots $MN_BOOT_SECS s; a member that goes silent is lost after $detect_ms ms (corosync's token + consensus)"
+if [ $((MN_BOOT_SECS * 1000)) -le "$detect_ms" ]; then
+    [ -n "$MN_BOOT_SET" ] || fail "a fenced node would boot ($MN_BOOT_SECS s) before the others notice it went ($detect_ms ms)"
+    mn_log "MN_BOOT_SECS=$MN_BOOT_SECS is shorter than that: a node fenced while a member may rejoin before it was seen to go"
+fi
 
 if [ $MODE = mq ]; then
     for n in $(seq 1 "$MN_NODES"); do
@@ -393,6 +486,29 @@ if [ $MODE = mq ]; then
         "ALTER AUTHINFO(SYSTEM.DEFAULT.AUTHINFO.IDPWOS) AUTHTYPE(IDPWOS) CHCKCLNT(OPTIONAL)" \
         "REFRESH SECURITY TYPE(CONNAUTH)" |
         mn_as_mqm "$(num "$A")" "$INST/bin/runmqsc" "$QM" >/dev/null
+fi
+
+# MN_ONLY=stopfail: only the failed-stop scenario, MN_REPEAT times in a row (default 1) on this
+# cluster, to chase a rare failure of it; nothing else runs.
+if [ "$MN_ONLY" = stopfail ]; then
+    [ $MODE = mq ] || fail "MN_ONLY=stopfail needs the mq mode (Dummy's stop cannot fail)"
+    for i in $(seq 1 "$MN_REPEAT"); do
+        settle
+        # The fenced node is alternately the DC and another node: Pacemaker takes different paths
+        # (the DC's own fencing needs an election first), and left alone every run would fence the
+        # DC (the node that takes the group over is elected DC when the old one is fenced).
+        dc=$(mon_xml | xq 'string(//current_dc/@name)')
+        if [ $((i % 2)) = 0 ] && [ "$(started_on qm)" = "$dc" ]; then
+            for n in $(seq 1 "$MN_NODES"); do [ "node$n" = "$dc" ] || other=node$n; done
+            pcsx resource move mq "$other" --wait=120 >/dev/null 2>&1 || fail "pcs resource move mq $other failed"
+            settle
+        fi
+        mn_log "failed-stop scenario, run $i of $MN_REPEAT: group on $(started_on qm), DC $(mon_xml | xq 'string(//current_dc/@name)')"
+        fenced_stop "stopfail-$i"
+    done
+    [ "$ASSERT_FAILED" = 0 ] || fail "$ASSERT_FAILED assertion(s) failed above"
+    mn_log "failed-stop scenario passed $MN_REPEAT times"
+    exit 0
 fi
 
 # ---- 1. the active node crashes ------------------------------------------------------------------
@@ -548,58 +664,13 @@ else
 fi
 
 # ---- 6. a stop that fails: the node is fenced ------------------------------------------------------
-# The queue manager's processes are frozen in the kernel (a freezer cgroup: D state, as on storage
-# that stopped answering), then the administrator moves the group. endmqm cannot end them and they
-# survive SIGKILL (reading /proc for some of them does not even return), so the agent's stop
-# fails, truthfully; Pacemaker fences the node (on-fail=fence
-# for a stop), and only then starts the group elsewhere. The fencing's reboot ends the frozen
-# processes with the rest of the node, which comes back clean.
-# Opt-in (MQHA_FENCED_STOP=1) until understood: in 1 of 5 runs (a CI run on 3 Dec 2026) the group
-# stayed Stopped for 180 s after the failed stop, with the stopped node "pending" in crm_mon; the
-# other 4 passed. See docs/multinode.md ("The failed-stop scenario").
+# (fenced_stop, above: MN_ONLY=stopfail runs it alone)
 settle
-if [ $MODE = mq ] && [ "${MQHA_FENCED_STOP:-0}" = 1 ]; then
-    S=$(started_on qm)
-    sn=$(num "$S")
-    T=node$((sn % MN_NODES + 1))
-    put_messages "$sn" stopfail 3
-    old_init=$(mn_pid1 "$sn")
-    offs=$(pdu_offs "$sn")
-    # Every process of the queue manager except its listener (whose stop is not the point here).
-    mapfile -t pids < <(mn_node_pids "$sn" "$(mn_on "$sn" id -u mqm)" runmqlsr)
-    [ "${#pids[@]}" -gt 0 ] || fail "no queue-manager processes on $S to freeze"
-    load_start stopfail "$(num "$T")"
-    mn_freeze "$sn" "${pids[@]}"
-    load_fault # frozen: the queue manager answers nothing from now on
-    MON_NODE=$(num "$T") # a survivor's view: $S will boot again outside the cluster for a while
-    t0=$(now_ms)
-    pcsx resource move-with-constraint mq "$T" >/dev/null
-    U=$(wait_group_elsewhere "$S" 180) || fail "group did not leave $S within 180 s of its failed stop"
-    mn_record "failed stop -> $S fenced -> group running: $(($(now_ms) - t0)) ms ($S -> $U)"
-    load_check stopfail
-    # Which of the two the agent meets depends on the moment: /proc does not answer for some
-    # frozen processes (as for a process stuck on lost storage), and the others survive SIGKILL.
-    check "the agent's stop on $S failed, naming the processes it could not end" \
-        grep -Eq "survived SIGKILL|processes may be left" "$(mn_nodedir "$sn")/log-pacemaker/pacemaker.log"
-    check "$S was fenced ($U's fencer has a successful fencing of $S)" test "$(fenced_count "$(num "$U")" "$S")" -ge 1
-    check "the power switch powered $S off" test "$(pdu_offs "$sn")" -gt "$offs"
-    check "shared storage and virtual IP on $U only" storage_only_on "$U"
-    check "the 3 messages put before the failed stop are there on $U" messages_there "$(num "$U")" stopfail 3
-    pcsx resource clear mq >/dev/null
-    t0=$(now_ms)
-    wait_for "$S to be powered on by its fencing" 60 mn_pid1 "$sn" || fail "$S was not powered on after its fencing"
-    mn_wait_cluster "$(num "$U")" "node1 node2 node3" 120 || fail "$S did not rejoin after its fencing"
-    mn_record "fenced node rejoined: $(($(now_ms) - t0)) ms ($S, $MN_BOOT_SECS s boot)"
-    unset MON_NODE
-    settle
-    check "$S runs a new init (rebooted by the fencing)" test "$(mn_pid1 "$sn")" != "$old_init"
-    check "$S runs no queue manager and has neither storage nor virtual IP" node_clean "$sn"
-    check "$S's frozen processes are gone with the old node (its freezer cgroup is empty)" \
-        test -z "$(cat "$(mn_freezer "$sn")/cgroup.procs")"
-    check "group still on $U after $S rejoined" test "$(started_on qm)" = "$U"
-    check "no failed action left after the fencing" test "$(mon_xml | xq 'count(//failures/failure)')" = 0
-elif [ $MODE = mq ]; then
-    mn_log "failed-stop scenario SKIPPED: opt-in (MQHA_FENCED_STOP=1) until its 1-in-5 failure is understood"
+if [ $MODE = mq ]; then
+    for i in $(seq 1 "$MN_REPEAT"); do
+        [ "$i" = 1 ] || settle
+        fenced_stop "stopfail$([ "$MN_REPEAT" = 1 ] || echo "-$i")"
+    done
 else
     mn_log "failed-stop scenario skipped: Dummy's stop cannot fail"
 fi

@@ -85,6 +85,23 @@ mn_prepare_node() {
 # the nodes it is /usr/sbin/fence_mqha_ns, an overlay that exists in their mount namespaces only).
 # A node's init pid lives in its state directory (init.pid), so both see the same nodes.
 # A node powered on again boots MN_BOOT_SECS (default 0) before its cluster stack starts.
+#
+# mn_boot_secs: how long a node powered on again must boot. A fencing reboot of a node that is still
+# a member (a failed stop) powers it off at once and on again; the others notice it has gone only
+# when corosync declares its token lost and agrees on a new membership: the token (3000 ms unless
+# MN_TOKEN sets it, plus token_coefficient 650 ms per node beyond two) and then the consensus (1.2
+# times that), 8 s on three nodes with the defaults (corosync.conf(5)). Their fencing result waits
+# for that membership too. A node whose corosync starts again before then rejoins a cluster that
+# has not yet seen it go, and its controller's join can stall for good ("pending"; a pending node
+# blocks the resources it must be probed for: docs/reference/fencing.md#fast-reboot). A real host
+# reboots for longer than that (firmware alone); the suite's nodes boot that long plus
+# MN_BOOT_MARGIN seconds (default 3: the survivors' controllers still record the fencing).
+mn_boot_secs() {
+    local token=${MN_TOKEN:-3000} real consensus
+    real=$((token + (MN_NODES > 2 ? (MN_NODES - 2) * 650 : 0)))
+    consensus=$((real * 12 / 10))
+    echo $(((real + consensus + 999) / 1000 + ${MN_BOOT_MARGIN:-3}))
+}
 mn_pdu_sock() { echo "$MN_STATE/pdu/sock"; }
 mn_freezer() { echo "/sys/fs/cgroup/freezer/mqha-${MN_ID}-n$1"; }
 
@@ -187,6 +204,18 @@ mn_up_nodes() {
     local n
     for n in $(seq 1 "$MN_NODES"); do mn_pid1 "$n" >/dev/null && echo "$n"; done
     return 0
+}
+
+# How long (ms) node N's corosync takes from the last token of a member that went silent to a
+# membership without it: the token timeout it really uses, then the consensus (corosync.conf(5)).
+mn_detect_ms() {
+    local key sum=0 v
+    for key in token consensus; do
+        v=$(mn_on "$1" corosync-cmapctl -g "runtime.config.totem.$key" | sed -n 's/.* = \([0-9]*\)$/\1/p')
+        [ -n "$v" ] || mn_die "node$1: no runtime.config.totem.$key in corosync's cmap"
+        sum=$((sum + v))
+    done
+    echo "$sum"
 }
 
 # Runs a command on node N as the mq user.

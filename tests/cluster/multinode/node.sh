@@ -33,7 +33,8 @@ if [ ! -e /var/lib/pacemaker/cib/cib.xml ]; then
 else
     # Powered on again (after a crash or a fencing): a host takes a while to boot before its
     # cluster stack runs. Pacemaker relies on that: a node whose new pacemaker hears the result
-    # of its own fencing ("We were allegedly just fenced") shuts its cluster stack down.
+    # of its own fencing ("We were allegedly just fenced") shuts its cluster stack down, and one
+    # back before the others noticed it went may stay "pending" (multinode/cluster.sh mn_boot_secs).
     sleep "$boot_secs"
 fi
 # Power on: the link comes up (the power switch took it down with the power).
