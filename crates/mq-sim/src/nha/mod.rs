@@ -1,0 +1,5 @@
+//! Native HA: three instances of one queue manager, each with its own data and log, replicating
+//! the recovery log between them and electing the active instance (docs/reference/native-ha.md).
+
+pub mod proto;
+pub mod raft;
