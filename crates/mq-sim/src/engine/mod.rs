@@ -8,6 +8,7 @@ pub mod auth;
 pub mod mqi;
 pub mod mqsc;
 pub mod objects;
+pub mod repl;
 pub mod store;
 
 use crate::faults::{self, Fault};
@@ -121,6 +122,9 @@ pub enum EngineError {
     },
     #[error("corrupt queue-manager file {path}: {detail}")]
     Corrupt { path: PathBuf, detail: String },
+    /// Native HA: the write could not be made durable on a quorum.
+    #[error("{0}")]
+    Replication(#[from] repl::ReplError),
 }
 
 /// What crtmqm reports after writing the initial objects.
@@ -389,6 +393,9 @@ pub struct Engine {
     pub(crate) inst: Installation,
     pub(crate) qm: QmPaths,
     pub(crate) runtime: Arc<dyn QmRuntime>,
+    /// Native HA: every durable write goes through it before the engine's own files; None for
+    /// every other queue manager (docs/reference/native-ha.md#in-sync).
+    pub(crate) replicator: Option<Arc<dyn repl::Replicator>>,
     pub(crate) state: Mutex<State>,
     /// Signalled on every put, delete and state change: MQGET waiters re-check.
     pub(crate) changed: Condvar,
@@ -408,6 +415,17 @@ impl Engine {
     /// Loads objects and persistent messages. Temporary dynamic queues and non-persistent
     /// messages of a previous run are gone, as after a real restart.
     pub fn open(inst: &Installation, qm: &QmPaths, runtime: Arc<dyn QmRuntime>) -> Result<Arc<Engine>, EngineError> {
+        Engine::open_replicated(inst, qm, runtime, None)
+    }
+
+    /// `open` for the active instance of a Native HA queue manager: every durable write, the
+    /// fold of this open included, is replicated through `replicator` before it is written here.
+    pub fn open_replicated(
+        inst: &Installation,
+        qm: &QmPaths,
+        runtime: Arc<dyn QmRuntime>,
+        replicator: Option<Arc<dyn repl::Replicator>>,
+    ) -> Result<Arc<Engine>, EngineError> {
         let cat = store::load_catalogue(&qm.data_dir)?;
         let mut objects = BTreeMap::new();
         let mut queues = BTreeMap::new();
@@ -452,6 +470,7 @@ impl Engine {
             inst: inst.clone(),
             qm: qm.clone(),
             runtime,
+            replicator,
             state: Mutex::new(state),
             changed: Condvar::new(),
         }))
@@ -459,6 +478,11 @@ impl Engine {
 
     pub fn qm_name(&self) -> &str {
         &self.qm.name
+    }
+
+    /// Whether durable writes go through a replicator (the active of a Native HA queue manager).
+    pub fn is_replicated(&self) -> bool {
+        self.replicator.is_some()
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
