@@ -25,6 +25,31 @@ pub enum Frame {
     Ack { term: u64, lsn: Lsn },
     /// The active ends the whole group (plain endmqm on the active).
     EndGroup { mode: String },
+    /// The active's view of the group, sent with its heartbeats: what a replica's dspmq shows
+    /// of the others (IBM: a replica's view of the group may be stale).
+    View { quorum: (u8, u8), peers: Vec<PeerView> },
+    /// Keeps an idle connection (between two replicas) known to be alive.
+    Ping,
+}
+
+/// An instance's role as dspmq reports it (docs/reference/native-ha.md#roles).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Active,
+    Replica,
+    Unknown,
+}
+
+/// One instance as the active sees it (`dspmq -o nativeha -x`, docs/reference/native-ha.md#in-sync).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct PeerView {
+    pub role: Role,
+    /// Connected to the active.
+    pub connactv: bool,
+    pub insync: bool,
+    pub backlog_kb: u64,
+    /// Connected to the instance answering (filled in locally).
+    pub conninst: bool,
 }
 
 /// The election and liveness messages of `super::raft::Raft`.

@@ -94,6 +94,14 @@ impl Raft {
     pub fn leader(&self) -> Option<usize> {
         self.leader
     }
+    pub fn voted_for(&self) -> Option<usize> {
+        self.voted_for
+    }
+    /// Restores the term and vote kept on disk, so a restarted instance never votes twice in a term.
+    pub fn restore(&mut self, term: u64, voted_for: Option<usize>) {
+        self.term = term;
+        self.voted_for = voted_for.filter(|v| *v < self.n);
+    }
     pub fn formed(&self) -> bool {
         self.formed
     }
@@ -106,6 +114,11 @@ impl Raft {
     /// The log grew (a record applied here, or acknowledged as leader).
     pub fn set_last_lsn(&mut self, lsn: Lsn) {
         self.last_lsn = self.last_lsn.max(lsn);
+    }
+    /// The log is exactly `lsn` long (an instance that stopped leading keeps only what was
+    /// acknowledged and applied).
+    pub fn reset_last_lsn(&mut self, lsn: Lsn) {
+        self.last_lsn = lsn;
     }
     pub fn set_election_min(&mut self, ms: u64) {
         self.election_min = ms.max(10);
