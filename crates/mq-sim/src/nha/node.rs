@@ -45,8 +45,8 @@ pub const STATE_FILE: &str = "mqsim-nha.json";
 #[derive(Debug, Clone)]
 pub struct Instance {
     pub name: String,
-    pub host: String,
-    pub port: u16,
+    /// Its ReplicationAddress as `host:port` (IPv6 in brackets).
+    pub addr: String,
 }
 
 /// What the node needs from its host (the execution controller): fault switches, the error log
@@ -68,6 +68,8 @@ pub struct Hooks {
 pub struct Settings {
     pub qm: String,
     pub me: usize,
+    /// Where this instance accepts connections (`host:port`).
+    pub listen: String,
     /// All instances in stanza order, this one included.
     pub instances: Vec<Instance>,
     pub data_dir: PathBuf,
@@ -151,8 +153,7 @@ impl Node {
     /// bound.
     pub fn start(s: Settings) -> std::io::Result<Arc<Node>> {
         let n = s.instances.len();
-        let me = &s.instances[s.me];
-        let listener = TcpListener::bind((me.host.as_str(), me.port))?;
+        let listener = TcpListener::bind(s.listen.as_str())?;
         listener.set_nonblocking(true)?;
         let saved: Saved = std::fs::read(s.data_dir.join(STATE_FILE))
             .ok()
@@ -237,6 +238,20 @@ impl Node {
         &self.s.instances[i].name
     }
 
+    /// This instance's index in the stanza order.
+    pub fn me(&self) -> usize {
+        self.s.me
+    }
+
+    pub fn election_ms(&self) -> u64 {
+        self.election_min.load(Ordering::Relaxed)
+    }
+
+    /// Connections open to the other instances.
+    pub fn connected(&self) -> usize {
+        self.lock().links.iter().flatten().count()
+    }
+
     /// Stops every thread and closes every connection (bounded).
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
@@ -315,7 +330,7 @@ impl Node {
                     continue;
                 }
                 let i = &self.s.instances[peer];
-                let Some(addr) = (i.host.as_str(), i.port).to_socket_addrs().ok().and_then(|mut a| a.next()) else {
+                let Some(addr) = i.addr.to_socket_addrs().ok().and_then(|mut a| a.next()) else {
                     continue;
                 };
                 if let Ok(stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
@@ -649,7 +664,13 @@ impl Node {
         (0..self.s.instances.len())
             .map(|p| {
                 if p == self.s.me {
-                    return PeerView { role: Role::Active, connactv: true, insync: true, backlog_kb: 0, conninst: true };
+                    return PeerView {
+                        role: Role::Active,
+                        connactv: true,
+                        insync: true,
+                        backlog_kb: 0,
+                        conninst: true,
+                    };
                 }
                 match g.links[p].as_ref() {
                     Some(l) => {
@@ -663,7 +684,9 @@ impl Node {
                             conninst: true,
                         }
                     }
-                    None => PeerView { role: Role::Unknown, connactv: false, insync: false, backlog_kb: 0, conninst: false },
+                    None => {
+                        PeerView { role: Role::Unknown, connactv: false, insync: false, backlog_kb: 0, conninst: false }
+                    }
                 }
             })
             .collect()
@@ -740,10 +763,11 @@ impl Replicator for Node {
         g.records.insert(lsn, (value.clone(), size));
         g.raft.set_last_lsn(lsn);
         for l in g.links.iter_mut().flatten() {
-            if l.sent == Some(lsn - 1) && lsn <= l.acked + WINDOW {
-                if l.tx.send(Frame::Append { term, lsn, rec: value.clone() }).is_ok() {
-                    l.sent = Some(lsn);
-                }
+            if l.sent == Some(lsn - 1)
+                && lsn <= l.acked + WINDOW
+                && l.tx.send(Frame::Append { term, lsn, rec: value.clone() }).is_ok()
+            {
+                l.sent = Some(lsn);
             }
         }
         let deadline = Instant::now() + REPLICATE_BOUND;
@@ -752,7 +776,9 @@ impl Replicator for Node {
                 return Ok(lsn);
             }
             if g.raft.role() != raft::Role::Leader || g.raft.term() != term {
-                return Err(ReplError::NoQuorum(format!("lost the active role before log record {lsn} was replicated")));
+                return Err(ReplError::NoQuorum(format!(
+                    "lost the active role before log record {lsn} was replicated"
+                )));
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {

@@ -57,15 +57,36 @@ pub struct PeerView {
 pub enum Msg {
     /// "Would you vote for me in `term`?" Changes no state on either side, so an instance that
     /// was cut off cannot disturb a healthy group when it comes back (Raft's pre-vote).
-    PreVote { term: u64, last_lsn: Lsn },
-    PreVoteReply { term: u64, granted: bool },
-    VoteRequest { term: u64, last_lsn: Lsn },
-    VoteReply { term: u64, granted: bool },
+    PreVote {
+        term: u64,
+        last_lsn: Lsn,
+    },
+    PreVoteReply {
+        term: u64,
+        granted: bool,
+    },
+    VoteRequest {
+        term: u64,
+        last_lsn: Lsn,
+    },
+    VoteReply {
+        term: u64,
+        granted: bool,
+    },
     /// From the leader; `formed`: the group's first election has happened.
-    Heartbeat { term: u64, leader_lsn: Lsn, formed: bool },
-    HeartbeatReply { term: u64, lsn: Lsn },
+    Heartbeat {
+        term: u64,
+        leader_lsn: Lsn,
+        formed: bool,
+    },
+    HeartbeatReply {
+        term: u64,
+        lsn: Lsn,
+    },
     /// From a leader handing over (endmqm -s): start an election now.
-    TimeoutNow { term: u64 },
+    TimeoutNow {
+        term: u64,
+    },
 }
 
 pub fn write<W: io::Write>(w: &mut W, f: &Frame) -> io::Result<()> {

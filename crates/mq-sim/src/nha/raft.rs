@@ -221,9 +221,7 @@ impl Raft {
 
     /// Peers heard within the lease, this instance included (leader only).
     pub fn majority_heard(&self, now: u64) -> usize {
-        1 + (0..self.n)
-            .filter(|i| *i != self.me && self.heard[*i].is_some_and(|t| now < t + self.lease()))
-            .count()
+        1 + (0..self.n).filter(|i| *i != self.me && self.heard[*i].is_some_and(|t| now < t + self.lease())).count()
     }
 
     /// Advances timers: stand for election, send heartbeats, step down without a majority.
