@@ -95,16 +95,13 @@ pub fn applied_lsn(log_dir: &Path) -> Lsn {
 }
 
 /// Applies record `lsn` unless a record at or after it was applied already (a record re-sent
-/// after a reconnect); returns whether it was applied. Used by the leader for its own files
-/// after the acknowledgement and by a replica for what it receives.
+/// after a reconnect); returns whether it was applied. A replica calls it for what it receives.
 pub fn apply_at(data_dir: &Path, log_dir: &Path, lsn: Lsn, rec: &ReplRecord) -> Result<bool, EngineError> {
     if lsn != 0 && lsn <= applied_lsn(log_dir) {
         return Ok(false);
     }
-    apply(data_dir, log_dir, rec)?;
-    if lsn != 0 {
-        store::write_atomic(&applied_lsn_path(log_dir), lsn.to_string().as_bytes())?;
-    }
+    write(data_dir, log_dir, rec, true)?;
+    mark_applied(log_dir, lsn)?;
     Ok(true)
 }
 
@@ -112,9 +109,27 @@ pub fn apply_at(data_dir: &Path, log_dir: &Path, lsn: Lsn, rec: &ReplRecord) -> 
 /// Applying a record twice leaves the files as applying it once did (a journal line already in
 /// the queue's journal or snapshot is not appended again; the other records replace whole files).
 pub fn apply(data_dir: &Path, log_dir: &Path, rec: &ReplRecord) -> Result<(), EngineError> {
+    write(data_dir, log_dir, rec, true)
+}
+
+/// The engine's own write of a record it just made (and the replicas acknowledged as `lsn`; 0
+/// when nothing replicates): the same files as `apply`, without looking for a duplicate.
+pub(crate) fn write_own(data_dir: &Path, log_dir: &Path, lsn: Lsn, rec: &ReplRecord) -> Result<(), EngineError> {
+    write(data_dir, log_dir, rec, false)?;
+    mark_applied(log_dir, lsn)
+}
+
+fn mark_applied(log_dir: &Path, lsn: Lsn) -> Result<(), EngineError> {
+    if lsn == 0 {
+        return Ok(());
+    }
+    store::write_atomic(&applied_lsn_path(log_dir), lsn.to_string().as_bytes())
+}
+
+fn write(data_dir: &Path, log_dir: &Path, rec: &ReplRecord, dedup: bool) -> Result<(), EngineError> {
     match rec {
         ReplRecord::Journal { queue, rec } => {
-            if !store::journal_has(log_dir, queue, rec)? {
+            if !(dedup && store::journal_has(log_dir, queue, rec)?) {
                 store::append_journal(log_dir, queue, rec)?;
             }
             Ok(())
@@ -151,7 +166,11 @@ pub fn apply(data_dir: &Path, log_dir: &Path, rec: &ReplRecord) -> Result<(), En
             }
             Ok(())
         }
-        ReplRecord::Batch { records } => records.iter().try_for_each(|r| apply(data_dir, log_dir, r)),
+        // Every member is attempted (a queue whose file cannot be written does not keep the
+        // others from theirs); the first error is reported.
+        ReplRecord::Batch { records } => {
+            records.iter().map(|r| write(data_dir, log_dir, r, dedup)).fold(Ok(()), |acc, r| acc.and(r))
+        }
     }
 }
 

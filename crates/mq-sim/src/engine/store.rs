@@ -74,9 +74,13 @@ pub fn load_catalogue(data_dir: &Path) -> Result<Catalogue, EngineError> {
 }
 
 pub fn save_catalogue(data_dir: &Path, cat: &Catalogue) -> Result<(), EngineError> {
-    let bytes = serde_json::to_vec_pretty(cat)
-        .map_err(|e| EngineError::Corrupt { path: objects_path(data_dir), detail: e.to_string() })?;
-    write_atomic(&objects_path(data_dir), &bytes)
+    write_atomic(&objects_path(data_dir), &catalogue_bytes(data_dir, cat)?)
+}
+
+/// The catalogue as its file holds it.
+pub fn catalogue_bytes(data_dir: &Path, cat: &Catalogue) -> Result<Vec<u8>, EngineError> {
+    serde_json::to_vec_pretty(cat)
+        .map_err(|e| EngineError::Corrupt { path: objects_path(data_dir), detail: e.to_string() })
 }
 
 /// File of one queue's persistent messages; queue names map to file names as MQ maps names
