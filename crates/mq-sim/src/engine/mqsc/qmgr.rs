@@ -130,6 +130,9 @@ pub(super) fn display_qmstatus(engine: &Engine, cmd: &str, rest: &[Token]) -> Re
     let rt = &engine.runtime;
     let (chinit, cmdserv, standby) = (component(rt.chinit()), component(rt.cmdserver()), rt.standby_permitted());
     let (startda, startti) = rt.started();
+    // A Native HA instance's own view, from the status record its controller (this process) writes.
+    let nha = crate::nha::status::NhaStatus::read(&crate::nha::status::NhaStatus::path(&engine.inst, &engine.qm))
+        .filter(|r| r.controller_pid == std::process::id());
     let st = engine.lock();
     let status = match st.run {
         RunState::Running => "RUNNING",
@@ -151,7 +154,12 @@ pub(super) fn display_qmstatus(engine: &Engine, cmd: &str, rest: &[Token]) -> Re
             "LOGFSUSE" => kv(a, &loguse),
             "DATPATH" => kv(a, &engine.qm.data_dir.display().to_string()),
             "DISKLSN" | "LOGSTRL" => kv(a, "<0:0:0:0>"),
+            // Native HA without cross-region replication: LIVE (UNCONFIRMED in MQSC, seen as
+            // GRPROLE(Live) in dspmq, docs/reference/native-ha.md#dspmq-o-nativeha).
+            "GRPROLE" if nha.is_some() => kv(a, "LIVE"),
             "GRPROLE" => kv(a, "NOTCONFIG"),
+            "INSTANCE" => kv(a, nha.as_ref().map(|r| r.instance.as_str()).unwrap_or_default()),
+            "QUORUM" => kv(a, &nha.as_ref().map(|r| format!("{}/{}", r.quorum.0, r.quorum.1)).unwrap_or_default()),
             "HOSTNAME" => kv(a, &engine.inst.node),
             "INSTNAME" => kv(a, &engine.inst.name),
             "INSTPATH" => kv(a, &engine.inst.inst_path.display().to_string()),
@@ -161,6 +169,7 @@ pub(super) fn display_qmstatus(engine: &Engine, cmd: &str, rest: &[Token]) -> Re
             "LOGSEC" => kv(a, "2"),
             "LOGSTRDA" | "STARTDA" => kv(a, &startda),
             "LOGSTRTI" | "STARTTI" => kv(a, &startti),
+            "LOGTYPE" if nha.is_some() => kv(a, "REPLICATED"),
             "LOGTYPE" => kv(a, "CIRCULAR"),
             "STANDBY" => kv(a, if standby { "PERMIT" } else { "NOPERMIT" }),
             _ => kv(a, ""),
