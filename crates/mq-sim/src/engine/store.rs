@@ -74,9 +74,13 @@ pub fn load_catalogue(data_dir: &Path) -> Result<Catalogue, EngineError> {
 }
 
 pub fn save_catalogue(data_dir: &Path, cat: &Catalogue) -> Result<(), EngineError> {
-    let bytes = serde_json::to_vec_pretty(cat)
-        .map_err(|e| EngineError::Corrupt { path: objects_path(data_dir), detail: e.to_string() })?;
-    write_atomic(&objects_path(data_dir), &bytes)
+    write_atomic(&objects_path(data_dir), &catalogue_bytes(data_dir, cat)?)
+}
+
+/// The catalogue as its file holds it.
+pub fn catalogue_bytes(data_dir: &Path, cat: &Catalogue) -> Result<Vec<u8>, EngineError> {
+    serde_json::to_vec_pretty(cat)
+        .map_err(|e| EngineError::Corrupt { path: objects_path(data_dir), detail: e.to_string() })
 }
 
 /// File of one queue's persistent messages; queue names map to file names as MQ maps names
@@ -123,6 +127,44 @@ pub fn append_journal(log_dir: &Path, queue: &str, rec: &JournalRecord) -> Resul
     line.push(b'\n');
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(io_err(&path))?;
     f.write_all(&line).map_err(io_err(&path))
+}
+
+/// Whether the queue's snapshot or journal already holds `rec`: a journal line is unique by its
+/// sequence number within a journal epoch (a put is logged once, a delete once), so a record
+/// re-sent to a replica is recognised and not appended twice.
+pub fn journal_has(log_dir: &Path, queue: &str, rec: &JournalRecord) -> Result<bool, EngineError> {
+    let jnl = journal_file(log_dir, queue);
+    let text = match std::fs::read_to_string(&jnl) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(io_err(&jnl)(e)),
+    };
+    let in_journal =
+        text.lines().filter_map(|l| serde_json::from_str::<JournalRecord>(l).ok()).any(|r| match (&r, rec) {
+            // A put already followed by its delete must not come back either.
+            (JournalRecord::Put(a), JournalRecord::Put(b)) => a.seq == b.seq,
+            (JournalRecord::Del(a), JournalRecord::Put(b)) => *a == b.seq,
+            (JournalRecord::Del(a), JournalRecord::Del(b)) => a == b,
+            (JournalRecord::Put(_), JournalRecord::Del(_)) => false,
+        });
+    if in_journal {
+        return Ok(true);
+    }
+    match rec {
+        JournalRecord::Put(m) => {
+            let path = queue_file(log_dir, queue);
+            match std::fs::read(&path) {
+                Ok(bytes) => {
+                    let snap: Vec<StoredMsg> = serde_json::from_slice(&bytes)
+                        .map_err(|e| EngineError::Corrupt { path: path.clone(), detail: e.to_string() })?;
+                    Ok(snap.iter().any(|x| x.seq == m.seq))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(io_err(&path)(e)),
+            }
+        }
+        JournalRecord::Del(_) => Ok(false),
+    }
 }
 
 /// Snapshot plus journal. A torn last journal line (killed mid-write) is ignored.

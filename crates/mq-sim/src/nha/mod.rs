@@ -2,9 +2,14 @@
 //! own data and recovery log, electing the active among themselves
 //! (docs/reference/native-ha.md). `config` is the qm.ini stanzas (`NativeHALocalInstance`, three
 //! `NativeHAInstance`) and their validation; `status` is the node-local status record the local
-//! instance's controller writes and dspmq, strmqm and runmqsc read.
+//! instance's controller writes and dspmq, strmqm and runmqsc read. `proto`, `raft` and `node` are
+//! the running group: connections between the instances, the election and the transport of the
+//! engine's replication records.
 
 pub mod config;
+pub mod node;
+pub mod proto;
+pub mod raft;
 pub mod status;
 
 /// A version's first three numbers (`9.4.4.0` -> (9, 4, 4)); missing or bad parts are 0.

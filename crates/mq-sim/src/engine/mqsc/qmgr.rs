@@ -76,7 +76,9 @@ pub(super) fn alter_qmgr(engine: &Engine, cmd: &str, rest: &[Token]) -> Reply {
     let now = store::mqsc_now();
     st.qm_dates[2] = now.0;
     st.qm_dates[3] = now.1;
-    engine.save_catalogue(&st);
+    if engine.save_catalogue(&st).is_err() {
+        return super::lost(engine);
+    }
     Reply::ok(replies::AMQ8005)
 }
 
