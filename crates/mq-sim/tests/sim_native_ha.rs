@@ -351,9 +351,12 @@ fn native_ha_of_writes_three_instances_on_loopback() {
     assert_eq!(nodes[2].nha_role(QM), "UNKNOWN");
 }
 
-/// `dspmq -n -o nativeha -x -m QM` on `node`: the first line's (ROLE, INSTANCE, INSYNC, QUORUM) and
-/// each instance line's (INSTANCE, ROLE).
-fn nha_view(node: &Sim, qm: &str) -> ((String, String, String, String), Vec<(String, String)>) {
+/// The first line's (ROLE, INSTANCE, INSYNC, QUORUM) of `dspmq -n -o nativeha`.
+type Head = (String, String, String, String);
+
+/// `dspmq -n -o nativeha -x -m QM` on `node`: the first line's fields and each instance line's
+/// (INSTANCE, ROLE).
+fn nha_view(node: &Sim, qm: &str) -> (Head, Vec<(String, String)>) {
     let r = node.ok("dspmq", &["-n", "-o", "nativeha", "-x", "-m", qm]);
     let field = |line: &str, key: &str| -> String {
         line.split(&format!("{key}(")).nth(1).and_then(|s| s.split(')').next()).unwrap_or_default().to_string()
