@@ -26,6 +26,8 @@ struct Seen {
     quorum: (u64, u64),
     insync: bool,
     backlog: Vec<u64>,
+    /// INSYNC of each instance line (stanza order).
+    lines_insync: Vec<bool>,
 }
 
 fn group(tag: &str) -> Group {
@@ -82,6 +84,7 @@ impl Group {
             quorum: (q.parse().ok()?, n.parse().ok()?),
             insync: field(first, "INSYNC")? == "YES",
             backlog: out.lines().skip(1).filter_map(|l| field(l, "BACKLOG")?.parse().ok()).collect(),
+            lines_insync: out.lines().skip(1).filter_map(|l| Some(field(l, "INSYNC")? == "YES")).collect(),
         })
     }
 
@@ -279,4 +282,26 @@ fn endmqm_keeps_the_quorum_hands_over_and_ends_the_group() {
     for i in 0..3 {
         g.wait_gone(i, WITHIN);
     }
+}
+
+#[test]
+fn a_lagging_replica_shows_out_of_sync_with_a_backlog_and_catches_up() {
+    let g = group("NHALAG");
+    let active = g.wait_group(2, 3, WITHIN);
+    let lag = (active + 1) % 3;
+    g.nodes[lag].fault(&g.qm, "nha-lag", Some("100"));
+    let n = &g.nodes[active];
+    n.mqsc_ok(&g.qm, "DEFINE QLOCAL(PQ) DEFPSIST(YES)\n");
+    // The other replica acknowledges: persistent puts still succeed (quorum to write).
+    assert_eq!(n.sample("amqsput", &["PQ", &g.qm], "one\ntwo\nthree\n\n", &[]).rc, 0);
+    let s = eventually("the lagging replica to show out of sync", WITHIN, || match g.seen(active) {
+        Some(s) if !s.lines_insync[lag] && s.backlog[lag] > 0 => Ok(s),
+        other => Err(format!("{other:?}")),
+    });
+    assert_eq!(s.quorum, (2, 3), "{s:?}");
+    assert!(s.lines_insync[(active + 2) % 3], "{s:?}");
+    // Lag over: it acknowledges everything, back in sync.
+    g.nodes[lag].clear_fault(&g.qm, "nha-lag");
+    g.wait_group(2, 3, WITHIN);
+    assert!(g.seen(active).unwrap().backlog.iter().all(|b| *b == 0));
 }
