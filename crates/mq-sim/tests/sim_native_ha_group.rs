@@ -16,7 +16,7 @@ const WITHIN: Duration = Duration::from_secs(20);
 struct Group {
     nodes: Vec<Sim>,
     qm: String,
-    _starts: Vec<Spawned>,
+    starts: Vec<Spawned>,
 }
 
 /// What the local instance's status record says, when its controller is alive.
@@ -26,6 +26,8 @@ struct Seen {
     quorum: (u64, u64),
     insync: bool,
     backlog: Vec<u64>,
+    /// INSYNC of each instance line (stanza order).
+    lines_insync: Vec<bool>,
 }
 
 fn group(tag: &str) -> Group {
@@ -36,7 +38,7 @@ fn group(tag: &str) -> Group {
 fn group_started(tag: &str, start: &[usize]) -> Group {
     let qm = format!("{tag}{}", std::process::id() % 100_000);
     let nodes = Sim::native_ha_of("9.4.4.0", &qm).into();
-    let mut g = Group { nodes, qm, _starts: Vec::new() };
+    let mut g = Group { nodes, qm, starts: Vec::new() };
     for n in &g.nodes {
         n.fault(&g.qm, "nha-election-ms", Some(ELECTION_MS));
     }
@@ -54,7 +56,7 @@ impl Group {
         let mut c = Command::new(n.bin("strmqm"));
         c.arg(&self.qm).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
         User::named(&n.user).apply(&mut c);
-        self._starts.push(Spawned::start(&mut c));
+        self.starts.push(Spawned::start(&mut c));
     }
 
     fn record(&self, i: usize) -> PathBuf {
@@ -82,6 +84,7 @@ impl Group {
             quorum: (q.parse().ok()?, n.parse().ok()?),
             insync: field(first, "INSYNC")? == "YES",
             backlog: out.lines().skip(1).filter_map(|l| field(l, "BACKLOG")?.parse().ok()).collect(),
+            lines_insync: out.lines().skip(1).filter_map(|l| Some(field(l, "INSYNC")? == "YES")).collect(),
         })
     }
 
@@ -147,8 +150,13 @@ impl Group {
 
 #[test]
 fn three_instances_elect_one_active_and_two_in_sync_replicas() {
-    let g = group("NHAUP");
+    let mut g = group("NHAUP");
     let active = g.wait_group(2, 3, WITHIN);
+    // strmqm returned once its instance had a role: 0 on the active, 94 on a replica (#strmqm).
+    for (i, s) in g.starts.iter_mut().enumerate() {
+        let want = if i == active { 0 } else { 94 };
+        assert_eq!(s.wait_within(WITHIN), Some(want), "strmqm on node {i}");
+    }
     // The active runs the whole family, the replicas only the standby set (UNCONFIRMED set).
     let family = g.programs(active);
     for prog in ["amqzlaa0", "amqzmur0", "amqzxma0"] {
@@ -279,4 +287,26 @@ fn endmqm_keeps_the_quorum_hands_over_and_ends_the_group() {
     for i in 0..3 {
         g.wait_gone(i, WITHIN);
     }
+}
+
+#[test]
+fn a_lagging_replica_shows_out_of_sync_with_a_backlog_and_catches_up() {
+    let g = group("NHALAG");
+    let active = g.wait_group(2, 3, WITHIN);
+    let lag = (active + 1) % 3;
+    g.nodes[lag].fault(&g.qm, "nha-lag", Some("100"));
+    let n = &g.nodes[active];
+    n.mqsc_ok(&g.qm, "DEFINE QLOCAL(PQ) DEFPSIST(YES)\n");
+    // The other replica acknowledges: persistent puts still succeed (quorum to write).
+    assert_eq!(n.sample("amqsput", &["PQ", &g.qm], "one\ntwo\nthree\n\n", &[]).rc, 0);
+    let s = eventually("the lagging replica to show out of sync", WITHIN, || match g.seen(active) {
+        Some(s) if !s.lines_insync[lag] && s.backlog[lag] > 0 => Ok(s),
+        other => Err(format!("{other:?}")),
+    });
+    assert_eq!(s.quorum, (2, 3), "{s:?}");
+    assert!(s.lines_insync[(active + 2) % 3], "{s:?}");
+    // Lag over: it acknowledges everything, back in sync.
+    g.nodes[lag].clear_fault(&g.qm, "nha-lag");
+    g.wait_group(2, 3, WITHIN);
+    assert!(g.seen(active).unwrap().backlog.iter().all(|b| *b == 0));
 }
