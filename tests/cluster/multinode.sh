@@ -26,6 +26,9 @@
 #                      `pcs cluster setup` does: 3000 ms + 650 ms token_coefficient per node beyond 2)
 #   MN_SOAK_SECS=S     before the scenarios, S seconds of load (mqload clients through the virtual
 #                      IP, and CPU busy loops on this machine); prints the false positives it caused
+#   MN_SOAK_BLIP_MS=M  in the middle of the soak, the active node's link is down for M ms (a network
+#                      pause, shorter or longer than the token) and up again
+#   MN_SOAK_ONLY=1     end after the soak (no scenarios)
 #   MN_BESIDE=0        skip the Dummy stand-ins' pass after the queue manager's scenarios
 #   MN_FIGURES=FILE    also append the figures to FILE, one "MODE KEY VALUE" a line (timing.sh)
 #
@@ -78,6 +81,13 @@ case "${MN_SOAK_SECS:-0}" in
     [0-9] | [1-9][0-9] | [1-9][0-9][0-9] | [1-9][0-9][0-9][0-9]) ;;
     *)
         echo "multinode.sh: MN_SOAK_SECS='$MN_SOAK_SECS': expected seconds from 0 to 9999" >&2
+        exit 2
+        ;;
+esac
+case "${MN_SOAK_BLIP_MS:-0}" in
+    [0-9] | [1-9][0-9] | [1-9][0-9][0-9] | [1-9][0-9][0-9][0-9] | [1-9][0-9][0-9][0-9][0-9]) ;;
+    *)
+        echo "multinode.sh: MN_SOAK_BLIP_MS='$MN_SOAK_BLIP_MS': expected milliseconds from 0 to 99999" >&2
         exit 2
         ;;
 esac
@@ -469,8 +479,11 @@ fi
 # the CPU with the nodes' corosync and Pacemaker. Counted afterwards, from the nodes' own logs: what
 # a cluster with a short token may mistake for a failure. Each is printed; none is asserted (a
 # false positive is the figure, not a defect of the agents), except that no message may be lost.
+# With MN_SOAK_BLIP_MS, halfway through, the active node's cable is pulled at the switch for that
+# long and put back: a network pause of a known length, which a token shorter than it turns into
+# a lost node, fenced, and a failover; a longer token rides it out.
 soak() {
-    local secs=$1 n i t0 burners=() offs0=() cs0=() ps0=() fail0 sn cl pl
+    local secs=$1 blip=${MN_SOAK_BLIP_MS:-0} n i t0 burners=() offs0=() cs0=() ps0=() fail0 sn cl pl
     settle
     sn=$(num "$(started_on qm)")
     for n in $(seq 1 "$MN_NODES"); do
@@ -486,7 +499,21 @@ soak() {
         burners+=($!)
     done
     mn_log "soak: ${secs} s of load: mqload through $VIP and ${#burners[@]} busy loops on $(nproc) cores"
+    if [ "$blip" -gt 0 ]; then
+        sleep $((secs / 2))
+        MON_NODE=$((sn % MN_NODES + 1)) # a node that keeps its link
+        ip -n "$MN_SWITCH" link set "n$sn" down
+        load_fault
+        sleep "$((blip / 1000)).$(printf '%03d' $((blip % 1000)))"
+        ip -n "$MN_SWITCH" link set "n$sn" up
+        mn_record "soak: node$sn's link down for $blip ms at the switch, then up again (token $TOKEN_MS ms)"
+    fi
     for i in "${burners[@]}"; do wait "$i" || true; done
+    if [ "$blip" -gt 0 ]; then
+        # Fenced or not, all three must be back before anything is counted or run next.
+        mn_wait_cluster "$MON_NODE" "node1 node2 node3" 180 || fail "the cluster did not have all 3 nodes back within 180 s of the network pause"
+        settle
+    fi
     mn_record "soak: $(($(now_ms) - t0)) ms of load (token $TOKEN_MS ms, ${#burners[@]} busy loops on $(nproc) cores, mqload at ${MN_SOAK_RATE:-100}/s)"
     load_check soak
     local lost=0 failed=0 warned=0 memb=0 fenced=0 nodes_seen
@@ -502,13 +529,19 @@ soak() {
     nodes_seen=$(mon_xml | xq 'count(//nodes/node[@online="true"])')
     mn_record "soak false positives: token lost ('A processor failed') $lost, new memberships $memb, 'Token has not been received' warnings $warned (all 3 nodes' corosync logs), fencings $fenced, failed monitors $failed (pacemaker logs), failed actions $(($(mon_xml | xq 'count(//failures/failure)') - fail0)), nodes online after $nodes_seen"
     if [ -n "${MN_FIGURES:-}" ]; then
-        printf 'soak %s %s\n' secs "$secs" token_lost "$lost" memberships "$memb" token_warnings "$warned" \
+        printf 'soak %s %s\n' secs "$secs" blip_ms "$blip" token_lost "$lost" memberships "$memb" token_warnings "$warned" \
             fencings "$fenced" failed_monitors "$failed" >>"$MN_FIGURES"
     fi
     pcsx resource cleanup >/dev/null 2>&1 || true
     settle
+    unset MON_NODE
 }
 if [ "${MN_SOAK_SECS:-0}" -gt 0 ]; then soak "$MN_SOAK_SECS"; fi
+if [ "${MN_SOAK_ONLY:-0}" = 1 ]; then
+    [ "$ASSERT_FAILED" = 0 ] || fail "$ASSERT_FAILED assertion(s) failed above"
+    mn_log "MN_SOAK_ONLY=1: the soak done, no scenarios"
+    exit 0
+fi
 A=$(started_on qm) # where the group runs now (the soak may have moved it)
 
 # ---- 1. the active node crashes ------------------------------------------------------------------

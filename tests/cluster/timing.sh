@@ -4,10 +4,13 @@
 # first run of each token begins with SOAK seconds of load (MN_SOAK_SECS: mqload clients through
 # the virtual IP and busy loops on every core) and counts the false positives it caused. Every run
 # times the crash, the move and the partition with the queue manager and again with Dummy
-# stand-ins in the same cluster. Prints one table: token, scenario, the runs' figures for ibmmq
-# and for Dummy, and the soak's counts.
+# stand-ins in the same cluster. Then, per token, one short run (MN_SOAK_ONLY) whose soak has a
+# network pause of BLIP ms in the middle (the active node's link down at the switch): what a
+# pause between the two tokens does. Prints one table: token, scenario, the runs' figures for
+# ibmmq and for Dummy, and the soaks' counts.
 #
-#   tests/cluster/timing.sh                      # TOKENS="default 1000" RUNS=2 SOAK=300: ~45 min
+#   tests/cluster/timing.sh                      # TOKENS="default 1000" RUNS=2 SOAK=300 BLIP=2500: ~50 min
+#   TIMING_RUNS=0 tests/cluster/timing.sh        # only the network-pause runs
 #   TIMING_TOKENS="default 1000 500" TIMING_RUNS=3 TIMING_SOAK_SECS=600 tests/cluster/timing.sh
 #   TIMING_WRAP="flock /var/lock/cluster.lock" tests/cluster/timing.sh   # each run under a lock
 #   tests/cluster/timing.sh --summary DIR        # the table again, from a finished run's DIR
@@ -44,9 +47,13 @@ summary() {
                 "$(awk -v k="$key" '$1 == "mq" && $2 == k {print $3}' "${files[@]}" | xargs | tr ' ' ,)" \
                 "$(awk -v k="$key" '$1 == "dummy" && $2 == k {print $3}' "${files[@]}" | xargs | tr ' ' ,)"
         done
-        awk -v t="$tok" '$1 == "soak" {v[$2] = $3}
-            END {if (length(v)) printf "%-8s soak %s s under load: token lost %s, new memberships %s, token warnings %s, fencings %s, failed monitors %s\n",
-                t, v["secs"], v["token_lost"], v["memberships"], v["token_warnings"], v["fencings"], v["failed_monitors"]}' "${files[@]}"
+        for f in "${files[@]}"; do
+            awk -v t="$tok" '$1 == "soak" {v[$2] = $3}
+                END {if (length(v)) printf "%-8s soak %s s under load%s: token lost %s, new memberships %s, token warnings %s, fencings %s, failed monitors %s\n",
+                    t, v["secs"], v["blip_ms"] > 0 ? ", link down " v["blip_ms"] " ms" : "", v["token_lost"], v["memberships"],
+                    v["token_warnings"], v["fencings"], v["failed_monitors"]}' "$f"
+            grep -h 'load (soak): outage:' "${f%.fig}.log" 2>/dev/null | sed "s/^.*load (soak): /$(printf '%-8s' "$tok") clients: /" || true
+        done
     done
     grep -h '^multinode (' "$dir"/*.log 2>/dev/null | sed 's/^/  /' || true
 }
@@ -67,6 +74,7 @@ fi
 TOKENS=${TIMING_TOKENS:-default 1000}
 RUNS=${TIMING_RUNS:-2}
 SOAK=${TIMING_SOAK_SECS:-300}
+BLIP=${TIMING_BLIP_MS:-2500}
 read -ra WRAP <<<"${TIMING_WRAP:-}"
 for tok in $TOKENS; do
     case $tok in
@@ -77,8 +85,8 @@ for tok in $TOKENS; do
             ;;
     esac
 done
-case $RUNS in [1-9]) ;; *)
-    echo "timing.sh: TIMING_RUNS='$RUNS': expected 1 to 9" >&2
+case $RUNS in [0-9]) ;; *)
+    echo "timing.sh: TIMING_RUNS='$RUNS': expected 0 to 9" >&2
     exit 2
     ;;
 esac
@@ -88,16 +96,22 @@ case $SOAK in [0-9] | [1-9][0-9] | [1-9][0-9][0-9] | [1-9][0-9][0-9][0-9]) ;; *)
     ;;
 esac
 
+case $BLIP in [0-9] | [1-9][0-9] | [1-9][0-9][0-9] | [1-9][0-9][0-9][0-9] | [1-9][0-9][0-9][0-9][0-9]) ;; *)
+    echo "timing.sh: TIMING_BLIP_MS='$BLIP': expected milliseconds from 0 (no such run) to 99999" >&2
+    exit 2
+    ;;
+esac
+
 dir=$(mktemp -d /var/tmp/mqha-timing.XXXXXX)
 echo "$TOKENS" >"$dir/tokens"
-echo "timing.sh: tokens [$TOKENS], $RUNS run(s) each, a ${SOAK} s soak in the first; output in $dir" >&2
+echo "timing.sh: tokens [$TOKENS], $RUNS run(s) each, a ${SOAK} s soak in the first, a ${BLIP} ms network pause; output in $dir" >&2
 failed=0
 for tok in $TOKENS; do
+    token=
+    [ "$tok" = default ] || token=$tok
     for r in $(seq 1 "$RUNS"); do
         soak=0
         [ "$r" != 1 ] || soak=$SOAK
-        token=
-        [ "$tok" = default ] || token=$tok
         echo "timing.sh: token $tok, run $r (soak ${soak} s): $dir/$tok-$r.log" >&2
         rc=0
         env MN_TOKEN="$token" MN_SOAK_SECS="$soak" MN_FIGURES="$dir/$tok-$r.fig" \
@@ -105,6 +119,13 @@ for tok in $TOKENS; do
         tail -1 "$dir/$tok-$r.log" >&2
         [ "$rc" = 0 ] || failed=$((failed + 1))
     done
+    [ "$BLIP" -gt 0 ] || continue
+    echo "timing.sh: token $tok, a 60 s soak with the link down for $BLIP ms: $dir/$tok-blip.log" >&2
+    rc=0
+    env MN_TOKEN="$token" MN_SOAK_SECS=60 MN_SOAK_BLIP_MS="$BLIP" MN_SOAK_ONLY=1 MN_FIGURES="$dir/$tok-blip.fig" \
+        "${WRAP[@]}" bash "$here/multinode.sh" >"$dir/$tok-blip.log" 2>&1 || rc=$?
+    tail -1 "$dir/$tok-blip.log" >&2
+    [ "$rc" = 0 ] || failed=$((failed + 1))
 done
 echo
 summary "$dir"
