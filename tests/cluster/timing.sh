@@ -43,6 +43,7 @@ summary() {
         inuse=$(awk '$1 == "-" && $2 == "token" {print $3}' "${files[@]}" | sort -u | xargs | tr ' ' /)
         for key in "${keys[@]}"; do
             label=${labels[$key]}
+            awk -v k="$key" '$2 == k {found = 1} END {exit !found}' "${files[@]}" || continue
             printf '%-8s %-10s | %-38s | %-24s | %-24s\n' "$tok" "$inuse" "$label" \
                 "$(awk -v k="$key" '$1 == "mq" && $2 == k {print $3}' "${files[@]}" | xargs | tr ' ' ,)" \
                 "$(awk -v k="$key" '$1 == "dummy" && $2 == k {print $3}' "${files[@]}" | xargs | tr ' ' ,)"
@@ -50,9 +51,9 @@ summary() {
         for f in "${files[@]}"; do
             awk -v t="$tok" '$1 == "soak" {v[$2] = $3}
                 END {if (length(v)) printf "%-8s soak %s s under load%s: token lost %s, new memberships %s, token warnings %s, fencings %s, failed monitors %s\n",
-                    t, v["secs"], v["blip_ms"] > 0 ? ", link down " v["blip_ms"] " ms" : "", v["token_lost"], v["memberships"],
+                    t, v["secs"], (v["blip_ms"] > 0 ? ", link down " v["blip_ms"] " ms" : ""), v["token_lost"], v["memberships"],
                     v["token_warnings"], v["fencings"], v["failed_monitors"]}' "$f"
-            grep -h 'load (soak): outage:' "${f%.fig}.log" 2>/dev/null | sed "s/^.*load (soak): /$(printf '%-8s' "$tok") clients: /" || true
+            grep -h -m1 'load (soak): outage:' "${f%.fig}.log" 2>/dev/null | sed "s/^.*load (soak): /$(printf '%-8s' "$tok") clients: /" || true
         done
     done
     grep -h '^multinode (' "$dir"/*.log 2>/dev/null | sed 's/^/  /' || true
