@@ -59,7 +59,8 @@ stage "RPM package: build, layout, rpmlint, meta-data, GLIBC <= 2.28, offline re
 stage "Debian package: repackaged from the RPM, lintian, dpkg -i, Pacemaker's tools and crmsh on the installed agents, dpkg -r (deb/test.sh)" \
     deb/test.sh
 
-stage "three Pacemaker nodes: failover on shared storage (tests/cluster/multinode.sh)" tests/cluster/multinode.sh
+stage "three Pacemaker nodes: failover on shared storage, the timed scenarios again with Dummy stand-ins beside (tests/cluster/multinode.sh)" \
+    tests/cluster/multinode.sh
 
 printf '\n==== all stages passed in %d s ====\n' "$(($(date +%s) - t_run))"
 printf '%s\n' "${times[@]}"

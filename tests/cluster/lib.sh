@@ -14,7 +14,7 @@
 # ---- For MULTINODE (tests/cluster/multinode.sh) — how to reuse this file -------------------------
 #   source tests/cluster/lib.sh
 #   netns_create NS                         # makes NS with lo up; then add your veth/bridge to it
-#   corosync_conf_write FILE NAME "1:node1:10.0.0.1" "2:node2:10.0.0.2" [--two-node]
+#   corosync_conf_write FILE NAME "1:node1:10.0.0.1" "2:node2:10.0.0.2" [--two-node] [--token=MS]
 #   node_start STATE NS NODENAME COROSYNC_CONF [AGENT_DIR]   # boots corosync + pacemakerd in NS
 #   node_exec STATE crm_mon -1              # any tool, inside that node's namespaces
 #   wait_for "what" SECONDS node_exec STATE ...   # poll with a deadline; $WAITED_MS = time taken
@@ -186,16 +186,23 @@ status_is() { [ "$(status "$1")" = "$2" ]; }
 
 # ---- corosync configuration -----------------------------------------------------------------------
 
-# corosync_conf_write FILE CLUSTER ID:NAME:ADDR... [--two-node]
-# knet, no crypto (nothing to key); a line break after every '{' as corosync needs.
+# corosync_conf_write FILE CLUSTER ID:NAME:ADDR... [--two-node] [--token=MS]
+# knet, no crypto (nothing to key); a line break after every '{' as corosync needs. No token
+# unless --token= says one: like `pcs cluster setup` (pcs 0.11), which writes none, so corosync's
+# default applies (3000 ms, plus token_coefficient 650 ms per node beyond two; corosync.conf(5)).
 corosync_conf_write() {
     local file=$1 cluster=$2; shift 2
-    local two_node="" n id name addr
+    local two_node="" token="" n id name addr
+    for n in "$@"; do
+        case $n in --token=*) token=${n#--token=} ;; esac
+    done
     {
         printf 'totem {\n    version: 2\n    cluster_name: %s\n    transport: knet\n' "$cluster"
+        [ -z "$token" ] || printf '    token: %s\n' "$token"
         printf '    crypto_cipher: none\n    crypto_hash: none\n}\nnodelist {\n'
         for n in "$@"; do
             if [ "$n" = --two-node ]; then two_node=1; continue; fi
+            case $n in --token=*) continue ;; esac
             IFS=: read -r id name addr <<<"$n"
             printf '    node {\n        ring0_addr: %s\n        name: %s\n        nodeid: %s\n    }\n' \
                 "$addr" "$name" "$id"

@@ -13,12 +13,26 @@
 # of the active node (fenced), `pcs resource move`, a listener failure, queue-manager crashes past
 # migration-threshold, a node whose mq user has another uid, a stop that fails (fenced), a network
 # partition that cuts the active node off (fenced before the takeover), and then a separate
-# two-node cluster (two_node, a fence delay) whose active node crashes.
+# two-node cluster (two_node, a fence delay) whose active node crashes. After the queue manager's
+# scenarios, the same cluster runs the timed ones (crash, move, partition) once more with
+# ocf:heartbeat:Dummy stand-ins for the queue manager and its listener, and the end prints both
+# figures side by side ("scenario | ibmmq ms | Dummy ms"): what the agents add to the cluster's own time.
 #
 #   tests/cluster/multinode.sh            # the mqha agents and the simulator (build first)
-#   tests/cluster/multinode.sh --dummy    # the same mechanics with ocf:heartbeat:Dummy stand-ins
+#   tests/cluster/multinode.sh --dummy    # the same mechanics with ocf:heartbeat:Dummy stand-ins only
 #   MN_ONLY=stopfail MN_REPEAT=5 tests/cluster/multinode.sh   # only the failed stop, 5 times in a row
 #   MN_REPEAT=3 tests/cluster/multinode.sh   # every scenario, the failed stop 3 times in a row
+#
+# Environment (docs/multinode.md "Cluster timing advice"; tests/cluster/timing.sh runs the matrix):
+#   MN_TOKEN=MS        corosync's totem token (default: none written, corosync's default, as
+#                      `pcs cluster setup` does: 3000 ms + 650 ms token_coefficient per node beyond 2)
+#   MN_SOAK_SECS=S     before the scenarios, S seconds of load (mqload clients through the virtual
+#                      IP, and CPU busy loops on this machine); prints the false positives it caused
+#   MN_SOAK_BLIP_MS=M  in the middle of the soak, the active node's link is down for M ms (a network
+#                      pause, shorter or longer than the token) and up again
+#   MN_SOAK_ONLY=1     end after the soak (no scenarios)
+#   MN_BESIDE=0        skip the Dummy stand-ins' pass after the queue manager's scenarios
+#   MN_FIGURES=FILE    also append the figures to FILE, one "MODE KEY VALUE" a line (timing.sh)
 #
 # Needs root and tests/setup.sh; for the default mode `cargo build --release --workspace`.
 # Tears everything down on any exit (trap): nodes, namespaces, bridge, mounts, state directory
@@ -73,6 +87,30 @@ if [ $MODE = mq ]; then
     done
 fi
 
+# Bad values are refused before anything starts, naming the value.
+case "${MN_TOKEN:-}" in
+    "" | [1-9][0-9][0-9] | [1-9][0-9][0-9][0-9] | [1-9][0-9][0-9][0-9][0-9]) ;;
+    *)
+        echo "multinode.sh: MN_TOKEN='$MN_TOKEN': expected milliseconds from 100 to 99999 (or unset: corosync's default)" >&2
+        exit 2
+        ;;
+esac
+case "${MN_SOAK_SECS:-0}" in
+    [0-9] | [1-9][0-9] | [1-9][0-9][0-9] | [1-9][0-9][0-9][0-9]) ;;
+    *)
+        echo "multinode.sh: MN_SOAK_SECS='$MN_SOAK_SECS': expected seconds from 0 to 9999" >&2
+        exit 2
+        ;;
+esac
+case "${MN_SOAK_BLIP_MS:-0}" in
+    [0-9] | [1-9][0-9] | [1-9][0-9][0-9] | [1-9][0-9][0-9][0-9] | [1-9][0-9][0-9][0-9][0-9]) ;;
+    *)
+        echo "multinode.sh: MN_SOAK_BLIP_MS='$MN_SOAK_BLIP_MS': expected milliseconds from 0 to 99999" >&2
+        exit 2
+        ;;
+esac
+SUITE_MODE=$MODE # MODE becomes "dummy" for the stand-ins' pass after the queue manager's scenarios
+
 MN_STATE=$(mktemp -d /var/tmp/mqha-multinode.XXXXXX)
 SUITE_STATE=$MN_STATE # the two-node part keeps its cluster below it
 chmod 0755 "$MN_STATE" # the mq user must reach the installation and the storage below it
@@ -98,6 +136,37 @@ SUITE_T0=$(now_ms)
 # A failed check ends the run: every later scenario builds on the state it asserted.
 CHECK_FATAL=1
 
+# ---- the figures compared: each timed scenario, with the queue manager and with Dummy stand-ins ----
+# figure KEY MS: a scenario's time for the stand-in now in use (MODE), for the table at the end.
+declare -A FIG=()
+FIG_KEYS=(crash_group crash_monitor move partition_fenced partition_running partition_group)
+declare -A FIG_LABEL=(
+    [crash_group]="node crash -> fenced -> group running elsewhere"
+    [crash_monitor]="node crash -> monitor success on the new node"
+    [move]="pcs resource move -> group running"
+    [partition_fenced]="partition -> isolated node powered off"
+    [partition_running]="partition -> qm running on the majority"
+    [partition_group]="partition -> whole group on the majority"
+)
+TOKEN_MS=
+token_source() {
+    if [ -n "${MN_TOKEN:-}" ]; then echo "MN_TOKEN=$MN_TOKEN"; else echo "no token in corosync.conf: corosync's default"; fi
+}
+figure() {
+    FIG[$MODE/$1]=$2
+    [ -z "${MN_FIGURES:-}" ] || echo "$MODE $1 $2" >>"$MN_FIGURES"
+}
+figures_table() {
+    local k
+    [ ${#FIG[@]} -gt 0 ] || return 0
+    echo
+    echo "  corosync token in use: ${TOKEN_MS:-?} ms ($(token_source))"
+    printf '  %-48s | %9s | %9s\n' scenario "ibmmq ms" "Dummy ms"
+    for k in "${FIG_KEYS[@]}"; do
+        printf '  %-48s | %9s | %9s\n' "${FIG_LABEL[$k]}" "${FIG[mq/$k]:--}" "${FIG[dummy/$k]:--}"
+    done
+}
+
 teardown() {
     local rc=$?
     trap - EXIT INT TERM
@@ -111,7 +180,8 @@ teardown() {
     fi
     echo
     mn_times
-    echo "multinode ($MODE): $([ $rc -eq 0 ] && echo PASSED || echo FAILED) in $((($(now_ms) - SUITE_T0) / 1000)) s"
+    figures_table
+    echo "multinode ($SUITE_MODE): $([ $rc -eq 0 ] && echo PASSED || echo FAILED) in $((($(now_ms) - SUITE_T0) / 1000)) s"
     exit $rc
 }
 trap teardown EXIT
@@ -342,8 +412,12 @@ load_check() {
         ${LOAD_FAULT_AT:+--fault-at "$LOAD_FAULT_AT"} --drain "${args[@]}" 2>&1) || rc=$?
     echo "$out" >"$d/report"
     mn_record "load ($name): $(grep '^messages:' <<<"$out")"
-    mn_record "load ($name): $(grep '^outage:' <<<"$out")"
-    mn_record "load ($name): longest time without a success after the fault: $(load_gap "$d")"
+    if [ -n "${LOAD_FAULT_AT:-}" ]; then
+        mn_record "load ($name): $(grep '^outage:' <<<"$out")"
+        mn_record "load ($name): longest time without a success after the fault: $(load_gap "$d")"
+    else # no fault (the soak): how long the clients waited at worst
+        mn_record "load ($name): longest time without a success: $(load_gap "$d")"
+    fi
     grep -h ' abort' "$d/produced" "$d/consumed" | sed "s/^/load ($name): /" >&2 || true
     check "load ($name): every acknowledged message delivered exactly once (mqload report exit 0)" test "$rc" = 0 ||
         mn_log "mqload report: $out"
@@ -428,6 +502,9 @@ if [ $((MN_BOOT_SECS * 1000)) -le "$detect_ms" ]; then
     [ -n "$MN_BOOT_SET" ] || fail "a fenced node would boot ($MN_BOOT_SECS s) before the others notice it went ($detect_ms ms)"
     mn_log "MN_BOOT_SECS=$MN_BOOT_SECS is shorter than that: a node fenced while a member may rejoin before it was seen to go"
 fi
+TOKEN_MS=$(mn_token_ms 1)
+mn_record "corosync token in use: $TOKEN_MS ms (runtime.config.totem.token; $(token_source))"
+[ -z "${MN_FIGURES:-}" ] || echo "- token $TOKEN_MS" >>"$MN_FIGURES"
 
 if [ $MODE = mq ]; then
     for n in $(seq 1 "$MN_NODES"); do
@@ -510,10 +587,83 @@ if [ "$MN_ONLY" = stopfail ]; then
     mn_log "failed-stop scenario passed $MN_REPEAT times"
     exit 0
 fi
+# ---- 0. (MN_SOAK_SECS) load, and the false positives it causes ------------------------------------
+# Nothing fails on purpose: for MN_SOAK_SECS seconds a producer and a consumer (mqload, through the
+# virtual IP, MN_SOAK_RATE puts a second) load the queue manager, while busy loops (2 per core of
+# this machine, as root at normal priority; each ended by timeout(1) after the soak) compete for
+# the CPU with the nodes' corosync and Pacemaker. Counted afterwards, from the nodes' own logs: what
+# a cluster with a short token may mistake for a failure. Each is printed; none is asserted (a
+# false positive is the figure, not a defect of the agents), except that no message may be lost.
+# With MN_SOAK_BLIP_MS, halfway through, the active node's cable is pulled at the switch for that
+# long and put back: a network pause of a known length, which a token shorter than it turns into
+# a lost node, fenced, and a failover; a longer token rides it out.
+soak() {
+    local secs=$1 blip=${MN_SOAK_BLIP_MS:-0} n i t0 burners=() offs0=() cs0=() ps0=() fail0 sn cl pl
+    settle
+    sn=$(num "$(started_on qm)")
+    for n in $(seq 1 "$MN_NODES"); do
+        offs0[n]=$(pdu_offs "$n")
+        cs0[n]=$(wc -l <"$(mn_nodedir "$n")/log-corosync/corosync.log")
+        ps0[n]=$(wc -l <"$(mn_nodedir "$n")/log-pacemaker/pacemaker.log")
+    done
+    fail0=$(mon_xml | xq 'count(//failures/failure)')
+    LOAD_SECONDS=$((secs + 60)) LOAD_RATE=${MN_SOAK_RATE:-100} load_start soak $((sn % MN_NODES + 1))
+    t0=$(now_ms)
+    for i in $(seq 1 $((2 * $(nproc)))); do
+        timeout "$secs" bash -c 'while :; do :; done' &
+        burners+=($!)
+    done
+    mn_log "soak: ${secs} s of load: mqload through $VIP and ${#burners[@]} busy loops on $(nproc) cores"
+    if [ "$blip" -gt 0 ]; then
+        sleep $((secs / 2))
+        MON_NODE=$((sn % MN_NODES + 1)) # a node that keeps its link
+        ip -n "$MN_SWITCH" link set "n$sn" down
+        load_fault
+        sleep "$((blip / 1000)).$(printf '%03d' $((blip % 1000)))"
+        ip -n "$MN_SWITCH" link set "n$sn" up
+        mn_record "soak: node$sn's link down for $blip ms at the switch, then up again (token $TOKEN_MS ms)"
+    fi
+    for i in "${burners[@]}"; do wait "$i" || true; done
+    if [ "$blip" -gt 0 ]; then
+        # Fenced or not, all three must be back before anything is counted or run next.
+        mn_wait_cluster "$MON_NODE" "node1 node2 node3" 180 || fail "the cluster did not have all 3 nodes back within 180 s of the network pause"
+        settle
+    fi
+    mn_record "soak: $(($(now_ms) - t0)) ms of load (token $TOKEN_MS ms, ${#burners[@]} busy loops on $(nproc) cores, mqload at ${MN_SOAK_RATE:-100}/s)"
+    load_check soak
+    local lost=0 failed=0 warned=0 memb=0 fenced=0 nodes_seen
+    for n in $(seq 1 "$MN_NODES"); do
+        cl=$(tail -n +$((cs0[n] + 1)) "$(mn_nodedir "$n")/log-corosync/corosync.log")
+        pl=$(tail -n +$((ps0[n] + 1)) "$(mn_nodedir "$n")/log-pacemaker/pacemaker.log")
+        lost=$((lost + $(grep -c 'A processor failed' <<<"$cl" || true)))
+        warned=$((warned + $(grep -c 'Token has not been received' <<<"$cl" || true)))
+        memb=$((memb + $(grep -c 'A new membership' <<<"$cl" || true)))
+        failed=$((failed + $(grep -Ec 'Result of monitor operation for .*: (error|not running|Timed Out)' <<<"$pl" || true)))
+        fenced=$((fenced + $(pdu_offs "$n") - offs0[n]))
+    done
+    nodes_seen=$(mon_xml | xq 'count(//nodes/node[@online="true"])')
+    mn_record "soak false positives: token lost ('A processor failed') $lost, new memberships $memb, 'Token has not been received' warnings $warned (all 3 nodes' corosync logs), fencings $fenced, failed monitors $failed (pacemaker logs), failed actions $(($(mon_xml | xq 'count(//failures/failure)') - fail0)), nodes online after $nodes_seen"
+    if [ -n "${MN_FIGURES:-}" ]; then
+        printf 'soak %s %s\n' secs "$secs" blip_ms "$blip" token_lost "$lost" memberships "$memb" token_warnings "$warned" \
+            fencings "$fenced" failed_monitors "$failed" >>"$MN_FIGURES"
+    fi
+    pcsx resource cleanup >/dev/null 2>&1 || true
+    settle
+    unset MON_NODE
+}
+if [ "${MN_SOAK_SECS:-0}" -gt 0 ]; then soak "$MN_SOAK_SECS"; fi
+if [ "${MN_SOAK_ONLY:-0}" = 1 ]; then
+    [ "$ASSERT_FAILED" = 0 ] || fail "$ASSERT_FAILED assertion(s) failed above"
+    mn_log "MN_SOAK_ONLY=1: the soak done, no scenarios"
+    exit 0
+fi
+A=$(started_on qm) # where the group runs now (the soak may have moved it)
 
 # ---- 1. the active node crashes ------------------------------------------------------------------
 # A node that stops answering may be dead or only cut off: the survivors fence it (reboot, the
 # default stonith-action) before they take its resources. The reboot powers it on again.
+# (Sections 1, 2 and 7 are functions: the Dummy stand-ins' pass at the end runs them again.)
+scenario_crash() {
 settle
 put_messages "$(num "$A")" crash 10
 an=$(num "$A")
@@ -525,10 +675,12 @@ t0=$(now_ms)
 mn_node_crash "$an"
 load_fault # the power is off: every process of the node is gone
 B=$(wait_group_elsewhere "$A" 120) || fail "group did not fail over within 120 s of $A's crash"
+figure crash_group $(($(now_ms) - t0))
 until depth20_ok "$(num "$B")"; do
     [ $(($(now_ms) - t0)) -lt 180000 ] || fail "depth-20 monitor on $B did not succeed within 180 s"
     sleep 0.2
 done
+figure crash_monitor $(($(now_ms) - t0))
 mn_record "failover: $(($(now_ms) - t0)) ms ($A crashed -> fenced -> depth-20 monitor success on $B)"
 load_check crash
 check "the crash of $A implied fencing it: $B's fencer has a successful fencing of $A" \
@@ -553,8 +705,11 @@ settle # the returning node's probes have run
 check "group stays on $B after $A returns" test "$(started_on qm)" = "$B"
 check "$A runs no queue manager and has no storage mounted" node_clean "$(num "$A")"
 check "probes of the returning node found nothing failed" test "$(mon_xml | xq 'count(//failures/failure)')" = 0
+}
+scenario_crash
 
 # ---- 2. controlled switch: pcs resource move ------------------------------------------------------
+scenario_move() {
 settle
 # The node that has not held the group yet: by the end each node has registered the queue manager.
 for n in $(seq 1 "$MN_NODES"); do [ "node$n" = "$A" ] || [ "node$n" = "$B" ] || C=node$n; done
@@ -566,6 +721,7 @@ load_fault
 t0=$(now_ms)
 pcsx resource move mq "$C" --wait=120 >/dev/null 2>&1 || fail "pcs resource move mq $C failed"
 got=$(wait_group_elsewhere "$B" 60) || fail "group not running after the move"
+figure move $(($(now_ms) - t0))
 mn_record "pcs resource move: $(($(now_ms) - t0)) ms ($B -> $got)"
 load_check move
 check "group moved to $C" test "$got" = "$C"
@@ -573,6 +729,8 @@ check "shared storage mounted on $C only" storage_only_on "$C"
 check "$B runs no queue manager after the move" no_qm_processes "$(num "$B")"
 check "the 5 messages put before the move are there on $C" messages_there "$(num "$C")" move 5
 check "no move constraint left behind" test -z "$(pcsx constraint location config 2>/dev/null | grep -i 'mq' || true)"
+}
+scenario_move
 
 # ---- 3. the listener fails: only the listener restarts, on the same node -------------------------
 settle
@@ -678,6 +836,7 @@ fi
 # ---- 7. network partition: the active node is cut off from the other two --------------------------
 # The majority fences the isolated node before it starts the group: the isolated node's power is
 # off before any majority node runs the queue manager, and no cleanup is needed.
+scenario_partition() {
 settle
 P=$(started_on qm)
 pn=$(num "$P")
@@ -712,9 +871,12 @@ until [ -n "$t_run" ]; do
     [ $(($(now_ms) - t0)) -lt 120000 ] || fail "no majority node ran the queue manager within 120 s of the partition"
     sleep 0.1
 done
+figure partition_fenced $((${t_off:-0} - t0))
+figure partition_running $((t_run - t0))
 mn_record "partition: $P powered off (fenced) after $((${t_off:-0} - t0)) ms, queue manager running on the majority after $((t_run - t0)) ms"
 check "$P was powered off before a majority node ran the queue manager" test -n "$t_off" -a "${t_off:-0}" -lt "$t_run"
 Q=$(wait_group_elsewhere "$P" 120) || fail "the majority did not run the whole group within 120 s (and no cleanup is allowed)"
+figure partition_group $(($(now_ms) - t0))
 mn_record "partition: $(($(now_ms) - t0)) ms ($P cut off -> fenced -> group running on $Q, seen by node$MON_NODE)"
 load_check partition
 check "the majority fenced $P (node$MON_NODE's fencer has a successful fencing of $P)" \
@@ -731,6 +893,8 @@ unset MON_NODE
 settle
 check "group still on $Q after $P rejoined" test "$(started_on qm)" = "$Q"
 check "$P runs no queue manager and has neither storage nor virtual IP" node_clean "$pn"
+}
+scenario_partition
 
 if [ $MODE = mq ]; then
     # The group has been on every node by now; each registration was the agent's (add_mqs_ini),
@@ -750,6 +914,35 @@ done
 
 [ "$ASSERT_FAILED" = 0 ] || fail "$ASSERT_FAILED assertion(s) failed above"
 mn_log "three-node scenarios passed"
+
+# ---- 7b. the same timed scenarios with Dummy stand-ins, in the same cluster -----------------------
+# The queue manager and its listener give way to ocf:heartbeat:Dummy resources of the same names,
+# operations and place in the group (storage and virtual IP stay real), and the crash, the move and
+# the partition run again: the difference is what the agents and the queue manager add to the
+# cluster's own time (noticing the node is gone, fencing it, starting the group).
+if [ $MODE = mq ] && [ "${MN_BESIDE:-1}" = 1 ]; then
+    beside_t0=$(now_ms)
+    settle
+    pcsx resource delete lsr >/dev/null 2>&1 || fail "pcs resource delete lsr failed"
+    pcsx resource delete qm >/dev/null 2>&1 || fail "pcs resource delete qm failed"
+    settle
+    for n in $(mn_up_nodes); do check "node$n runs no queue manager after qm was deleted" no_qm_processes "$n"; done
+    MODE=dummy
+    QM_PARAMS=()
+    LSR_PARAMS=()
+    QM_AGENT=ocf:heartbeat:Dummy
+    LSR_AGENT=ocf:heartbeat:Dummy
+    pcsx resource create qm "$QM_AGENT" meta migration-threshold=2 \
+        op monitor interval=5s op monitor interval=60s OCF_CHECK_LEVEL=20 op stop timeout="$STOP_TIMEOUT" --group mq
+    pcsx resource create lsr "$LSR_AGENT" op monitor interval=5s --group mq
+    A=$(wait_group_elsewhere none 120) || fail "group mq with Dummy stand-ins did not start within 120 s"
+    mn_log "group mq (Dummy stand-ins) runs on $A"
+    scenario_crash
+    scenario_move
+    scenario_partition
+    [ "$ASSERT_FAILED" = 0 ] || fail "$ASSERT_FAILED assertion(s) failed above"
+    mn_record "Dummy stand-ins' pass (crash, move, partition): $(($(now_ms) - beside_t0)) ms in all"
+fi
 
 # ---- 8. a two-node cluster: two_node, a fence delay, a node crash ---------------------------------
 # A separate, small cluster after the three-node one is gone: corosync's two_node keeps quorum

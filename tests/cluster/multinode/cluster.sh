@@ -65,6 +65,8 @@ mn_prepare_node() {
     for m in $(seq 1 "$MN_NODES"); do members+=("$m:node$m:$(mn_addr "$m")"); done
     # MN_TWO_NODE=1: corosync's two_node (quorum with one of two votes; wait_for_all at start).
     [ -z "${MN_TWO_NODE:-}" ] || members+=(--two-node)
+    # MN_TOKEN=MS: corosync's totem token (unset: none written, corosync's default, as pcs does).
+    [ -z "${MN_TOKEN:-}" ] || members+=(--token="$MN_TOKEN")
     corosync_conf_write "$d/corosync.conf" "$MN_CLUSTER" "${members[@]}"
     # lib.sh's seed (no fencing devices, DC in seconds), but with three nodes quorum is real: a
     # partition without it stops its resources, as in production.
@@ -227,6 +229,10 @@ mn_as_mqm() {
 
 # dspmq_on N ARG... — node N's dspmq, as the mq user (lib.sh's status and status_is read it).
 dspmq_on() { mn_as_mqm "$1" "$MN_MQROOT/opt/mqm/bin/dspmq" "${@:2}"; }
+
+# The token timeout node N's corosync really uses (ms): runtime.config.totem.token, which
+# includes token_coefficient (corosync.conf(5)).
+mn_token_ms() { mn_on "$1" corosync-cmapctl -g runtime.config.totem.token | sed -n 's/.* = \([0-9]*\)$/\1/p'; }
 
 # --- cluster state (crm_mon XML, read on a node; queries in ../crm.sh) ---------------------------
 mn_crm_xml() { mn_on "$1" crm_mon -1 --output-as=xml 2>/dev/null; }
