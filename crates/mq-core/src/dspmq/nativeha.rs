@@ -374,8 +374,9 @@ mod tests {
             }
             parse("Q", 0, &out).unwrap()
         };
-        // (me, others) -> would break
-        let rows: &[(&str, &str, &[(&str, &str)], bool)] = &[
+        // (me, in sync, others) -> would break
+        type Row<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], bool);
+        let rows: &[Row] = &[
             ("REPLICA", "YES", &[("ACTIVE", "YES"), ("REPLICA", "YES")], false),
             ("REPLICA", "YES", &[("ACTIVE", "YES"), ("REPLICA", "NO")], true),
             ("REPLICA", "YES", &[("ACTIVE", "YES"), ("UNKNOWN", "")], true),
