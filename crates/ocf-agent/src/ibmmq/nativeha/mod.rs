@@ -71,6 +71,14 @@ pub fn check_clone_meta(get: impl Fn(&str) -> Option<String>) -> Result<(), Stri
     }
 }
 
+/// Whether the administrator is stopping the whole clone (`pcs resource disable`: the clone's
+/// target-role meta attribute, which Pacemaker passes to every action as
+/// OCF_RESKEY_CRM_meta_target_role): then every instance is meant to end and the quorum rule,
+/// which protects the group from losing an instance, does not apply.
+pub fn group_stopping(get: impl Fn(&str) -> Option<String>) -> bool {
+    get("OCF_RESKEY_CRM_meta_target_role").is_some_and(|v| v.trim().eq_ignore_ascii_case("stopped"))
+}
+
 fn clone_meta() -> Result<(), Failure> {
     check_clone_meta(|k| std::env::var(k).ok()).map_err(|why| Failure(OcfExit::ErrConfigured, why))
 }
@@ -146,14 +154,22 @@ fn stop(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
     let here = !mq_core::procs::none_left(&qm.scope().list_within(share(deadline, 0.1)));
     if here {
         let r = report(&qm, share(deadline, 0.15)).map_err(|e| log::warn(format!("stop: {e}"))).ok();
-        if let Err(why) = quorum_rule(p, "stop", r.as_ref()) {
+        let whole = group_stopping(|k| std::env::var(k).ok());
+        if whole {
+            log::info(format!(
+                "{}: the clone's target-role is Stopped: the whole group is being stopped, the quorum rule does not apply",
+                p.qmgr
+            ));
+        }
+        let rule = if whole { Ok(()) } else { quorum_rule(p, "stop", r.as_ref()) };
+        if let Err(why) = rule {
             log::err(format!(
                 "{why}. Start another instance first, or set native_ha_last_replica=warn to stop it anyway"
             ));
             log::exit_reason(why);
             return OcfExit::ErrGeneric;
         }
-        let may_kill = p.last_replica == LastReplica::Warn;
+        let may_kill = whole || p.last_replica == LastReplica::Warn;
         match qm.native_ha().stop_instance(p.stop_mode, p.reconnect_clients, may_kill, share(deadline, 0.85), &j) {
             Ok(steps) => log::info(format!("{}: instance here ended ({})", p.qmgr, steps.join(", "))),
             Err(e) => {
@@ -397,6 +413,15 @@ mod tests {
         let m: HashMap<String, String> =
             vars.iter().map(|(k, v)| (format!("OCF_RESKEY_CRM_meta_{k}"), v.to_string())).collect();
         check_clone_meta(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn only_a_stopped_target_role_is_the_whole_group_stopping() {
+        let with = |v: Option<&str>| {
+            group_stopping(|k| (k == "OCF_RESKEY_CRM_meta_target_role").then(|| v).flatten().map(String::from))
+        };
+        assert!(with(Some("Stopped")) && with(Some("stopped")));
+        assert!(!with(None) && !with(Some("Started")) && !with(Some("Unpromoted")) && !with(Some("")));
     }
 
     #[test]
