@@ -32,9 +32,18 @@ pub enum Fault {
     /// A busy queue manager: every request of a connection (MQI call, MQSC command) is answered
     /// N milliseconds late (engine).
     Slow,
+    /// Native HA: this instance neither sends nor accepts replication traffic (its connections to
+    /// the other instances are closed): a partition isolating it, for tests without namespaces.
+    NhaIsolate,
+    /// Native HA: this replica holds its acknowledgements back until N KB of records are
+    /// unacknowledged, so the active shows it INSYNC(no) with a BACKLOG.
+    NhaLag,
+    /// Native HA: the shortest election timeout in milliseconds (default 1000; the timeout is
+    /// random between N and 2N, the active's lease N/2), for fast tests.
+    NhaElectionMs,
 }
 
-pub const ALL: [Fault; 11] = [
+pub const ALL: [Fault; 14] = [
     Fault::LogReplay,
     Fault::StrmqmRc,
     Fault::IgnoreEndmqm,
@@ -46,12 +55,15 @@ pub const ALL: [Fault; 11] = [
     Fault::LockLease,
     Fault::LeaveChildren,
     Fault::Slow,
+    Fault::NhaIsolate,
+    Fault::NhaLag,
+    Fault::NhaElectionMs,
 ];
 
 #[derive(Debug, thiserror::Error)]
 pub enum FaultError {
     #[error(
-        "unknown fault '{0}' (known: log-replay, strmqm-rc, ignore-endmqm, hang, log-full, storage-lost, leftover-ipc, slow-endmqm, lock-lease, slow)"
+        "unknown fault '{0}' (known: log-replay, strmqm-rc, ignore-endmqm, hang, log-full, storage-lost, leftover-ipc, slow-endmqm, lock-lease, slow, nha-isolate, nha-lag, nha-election-ms)"
     )]
     Unknown(String),
     #[error("fault '{0}' needs a value: {1}")]
@@ -74,6 +86,9 @@ impl Fault {
             Fault::LockLease => "lock-lease",
             Fault::LeaveChildren => "leave-children",
             Fault::Slow => "slow",
+            Fault::NhaIsolate => "nha-isolate",
+            Fault::NhaLag => "nha-lag",
+            Fault::NhaElectionMs => "nha-election-ms",
         }
     }
 
@@ -96,7 +111,8 @@ impl Fault {
         match self {
             Fault::LogReplay | Fault::SlowEndmqm | Fault::LockLease => need_num("a number of seconds"),
             Fault::StrmqmRc => need_num("a return code 0-255"),
-            Fault::Slow => need_num("a number of milliseconds"),
+            Fault::Slow | Fault::NhaElectionMs => need_num("a number of milliseconds"),
+            Fault::NhaLag => need_num("a number of KB"),
             _ => Ok(()),
         }
     }

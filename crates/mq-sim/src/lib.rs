@@ -13,6 +13,7 @@ pub mod faults;
 pub mod ini;
 pub mod install;
 pub mod messages;
+pub mod nha;
 pub mod paths;
 pub mod runtime;
 pub mod status;

@@ -5,6 +5,7 @@
 
 use super::target;
 use crate::messages;
+use crate::nha::config::NhaConfig;
 use crate::paths::{Installation, QmPaths};
 use crate::runtime::{control, controller, family, procs};
 use crate::status::{self, QmState};
@@ -76,8 +77,55 @@ pub fn main(args: Vec<String>) -> i32 {
             crate::mqprintln!("{s}")
         }
     };
+    let wire_mode = match mode {
+        'w' => "w",
+        'i' => "i",
+        'p' => "p",
+        _ => "c",
+    };
+    let sw = if switchover { "s" } else { "-" };
+    // Native HA (docs/reference/native-ha.md#endmqm): the local instance's controller checks
+    // the quorum first and refuses, stopping nothing, when ending this instance would break it.
+    let native_ha = matches!(NhaConfig::load(&qm.data_dir), Ok(Some(_)));
+    let mut sent = None;
+    if native_ha && procs::controller(&inst, &qm).is_some() {
+        if switchover && standby_only {
+            return messages::usage(USAGE);
+        }
+        let kind = if standby_only { "x" } else { sw };
+        let reply = control::request(&inst, &qm, &format!("NHA-END {wire_mode} {kind}"), Duration::from_secs(5));
+        match reply.as_deref() {
+            Ok("ACCEPTED") => sent = Some(Ok(String::new())),
+            Ok(r) if r.starts_with("QUORUM") => {
+                // Text and rc UNCONFIRMED (IBM documents the check, not its message): rc 71.
+                let left = r.split_whitespace().nth(1).unwrap_or("0");
+                say(&format!(
+                    "IBM MQ queue manager '{name}' not ended: ending this Native HA instance would break the quorum of the group ({left} other instance(s) running in sync, 2 needed)."
+                ));
+                return 71;
+            }
+            Ok("ACTIVE") => {
+                // UNCONFIRMED: -x is for a replica; the active is handed over with -s.
+                say(&format!(
+                    "IBM MQ queue manager '{name}' is the active Native HA instance; use endmqm -s to hand over or endmqm to end the group."
+                ));
+                return 40;
+            }
+            Ok("REPLICA") => {
+                // As for a multi-instance standby (text and rc UNCONFIRMED): ending a replica needs -x.
+                say(&format!(
+                    "IBM MQ queue manager '{name}' is running as a Native HA replica; use endmqm -x to end it."
+                ));
+                return 26;
+            }
+            _ => {
+                say(messages::AMQ8146);
+                return 40;
+            }
+        }
+    }
     let state = status::qm_state(&inst, &qm);
-    if state == QmState::RunningAsStandby {
+    if sent.is_none() && state == QmState::RunningAsStandby {
         if !standby_only {
             // Text UNCONFIRMED (docs/reference/mq-commands.md#endmqm-output): ending a standby needs -x.
             say(&format!("IBM MQ queue manager '{name}' is running as a standby instance; use endmqm -x to end it."));
@@ -91,18 +139,16 @@ pub fn main(args: Vec<String>) -> i32 {
         say(&format!("IBM MQ queue manager '{name}' standby instance ended."));
         return 0;
     }
-    if !state.is_local_instance() || standby_only {
-        say(messages::AMQ8146);
-        return 40;
-    }
-    let wire_mode = match mode {
-        'w' => "w",
-        'i' => "i",
-        'p' => "p",
-        _ => "c",
+    let sent = match sent {
+        Some(s) => s,
+        None => {
+            if !state.is_local_instance() || standby_only {
+                say(messages::AMQ8146);
+                return 40;
+            }
+            control::request(&inst, &qm, &format!("END {wire_mode} {sw}"), Duration::from_secs(5))
+        }
     };
-    let sw = if switchover { "s" } else { "-" };
-    let sent = control::request(&inst, &qm, &format!("END {wire_mode} {sw}"), Duration::from_secs(5));
     let product = messages::product(&inst.version);
     let tail = if switchover { ", permitting switchover to a standby instance" } else { "" };
     match mode {

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod mqi;
 pub mod mqsc;
 pub mod objects;
+pub mod repl;
 pub mod store;
 
 use crate::faults::{self, Fault};
@@ -121,6 +122,9 @@ pub enum EngineError {
     },
     #[error("corrupt queue-manager file {path}: {detail}")]
     Corrupt { path: PathBuf, detail: String },
+    /// Native HA: the write could not be made durable on a quorum.
+    #[error("{0}")]
+    Replication(#[from] repl::ReplError),
 }
 
 /// What crtmqm reports after writing the initial objects.
@@ -141,6 +145,10 @@ pub struct CreateOptions {
     pub max_handles: Option<i32>,
     /// -c Description
     pub description: Option<String>,
+    /// -p Port of a Native HA queue manager: listener SYSTEM.LISTENER.TCP.1, CONTROL(QMGR), started
+    /// with the queue manager, so only on the elected active (docs/reference/native-ha.md#crtmqm-lr).
+    /// On other queue managers -p is accepted and not simulated, as before.
+    pub listener_port: Option<u16>,
 }
 
 /// Writes a new queue manager's object catalogue with IBM's default objects (crtmqm). The
@@ -164,7 +172,15 @@ pub fn create_qm_files(inst: &Installation, qm: &QmPaths, opts: &CreateOptions) 
     if let Some(d) = &opts.description {
         qmgr.insert("DESCR".into(), d.clone());
     }
-    let objects = objects::default_objects(&now);
+    let mut objects = objects::default_objects(&now);
+    if let Some(port) = opts.listener_port {
+        // The listener's name is UNCONFIRMED (IBM names none on the create-nha page).
+        let mut l = objects::ObjectDef::new(objects::ObjType::Listener, "SYSTEM.LISTENER.TCP.1", &now);
+        l.attrs.insert("TRPTYPE".into(), "TCP".into());
+        l.attrs.insert("PORT".into(), port.to_string());
+        l.attrs.insert("CONTROL".into(), "QMGR".into());
+        objects.push(l);
+    }
     let chlauth = objects::default_chlauth(&now);
     let created = objects.len() + chlauth.len();
     let cat = store::Catalogue {
@@ -389,6 +405,12 @@ pub struct Engine {
     pub(crate) inst: Installation,
     pub(crate) qm: QmPaths,
     pub(crate) runtime: Arc<dyn QmRuntime>,
+    /// Native HA: every durable write goes through it before the engine's own files; None for
+    /// every other queue manager (docs/reference/native-ha.md#in-sync).
+    pub(crate) replicator: Option<Arc<dyn repl::Replicator>>,
+    /// Set when the replicator refused a write: this engine has lost the right to write (no
+    /// quorum, no longer the active instance) and serves nothing more. Locked after `state`.
+    pub(crate) fenced: Mutex<Option<String>>,
     pub(crate) state: Mutex<State>,
     /// Signalled on every put, delete and state change: MQGET waiters re-check.
     pub(crate) changed: Condvar,
@@ -408,10 +430,24 @@ impl Engine {
     /// Loads objects and persistent messages. Temporary dynamic queues and non-persistent
     /// messages of a previous run are gone, as after a real restart.
     pub fn open(inst: &Installation, qm: &QmPaths, runtime: Arc<dyn QmRuntime>) -> Result<Arc<Engine>, EngineError> {
+        Engine::open_replicated(inst, qm, runtime, None)
+    }
+
+    /// `open` for the active instance of a Native HA queue manager: every durable write, the
+    /// fold of this open included, is replicated through `replicator` before it is written here.
+    pub fn open_replicated(
+        inst: &Installation,
+        qm: &QmPaths,
+        runtime: Arc<dyn QmRuntime>,
+        replicator: Option<Arc<dyn repl::Replicator>>,
+    ) -> Result<Arc<Engine>, EngineError> {
         let cat = store::load_catalogue(&qm.data_dir)?;
         let mut objects = BTreeMap::new();
         let mut queues = BTreeMap::new();
         let mut seq = 0u64;
+        // Every queue's persistent messages under this run's sequence numbers, and whether its
+        // files held any (only those are folded when nothing replicates).
+        let mut folds: Vec<(String, Vec<store::StoredMsg>, bool)> = Vec::new();
         for d in cat.objects {
             if d.otype == ObjType::QLocal {
                 let mut rt = QueueRt::default();
@@ -423,10 +459,7 @@ impl Engine {
                     fresh.push(store::StoredMsg { md: m.md.clone(), data: m.data.clone(), seq });
                     rt.msgs.push_back(Msg::new(m.md, m.data, seq));
                 }
-                // Fold the journal into a snapshot under this run's sequence numbers.
-                if had {
-                    store::save_queue(&qm.log_dir, &d.name, &fresh)?;
-                }
+                folds.push((d.name.clone(), fresh, had));
                 queues.insert(d.name.clone(), rt);
             }
             objects.insert((ns_of(d.otype), d.name.clone()), d);
@@ -448,10 +481,33 @@ impl Engine {
             effective_adoptctx: true,
         };
         state.refresh_connauth();
+        match &replicator {
+            // Fold the journals into snapshots under this run's sequence numbers.
+            None => {
+                for (name, fresh, had) in &folds {
+                    if *had {
+                        store::save_queue(&qm.log_dir, name, fresh)?;
+                    }
+                }
+            }
+            // The start of a term of a Native HA active: the whole state, folded, goes to the
+            // replicas first, so they hold what this engine holds (catalogue and QMID included)
+            // and later journal lines name the same sequence numbers on every instance.
+            Some(r) => {
+                let rec = repl::ReplRecord::Full {
+                    catalogue: store::catalogue_bytes(&qm.data_dir, &state.catalogue())?,
+                    queues: folds.into_iter().map(|(name, fresh, _)| (name, fresh)).collect(),
+                };
+                let lsn = r.replicate(&rec)?;
+                repl::write_own(&qm.data_dir, &qm.log_dir, lsn, &rec)?;
+            }
+        }
         Ok(Arc::new(Engine {
             inst: inst.clone(),
             qm: qm.clone(),
             runtime,
+            replicator,
+            fenced: Mutex::new(None),
             state: Mutex::new(state),
             changed: Condvar::new(),
         }))
@@ -459,6 +515,44 @@ impl Engine {
 
     pub fn qm_name(&self) -> &str {
         &self.qm.name
+    }
+
+    /// Whether durable writes go through a replicator (the active of a Native HA queue manager).
+    pub fn is_replicated(&self) -> bool {
+        self.replicator.is_some()
+    }
+
+    /// Native HA: this instance lost the right to write (quorum lost, stepped down). Every
+    /// connection is broken at once: its socket is shut down (an application blocked in a call
+    /// gets 2009, its unit of work is backed out), new connections get 2059, and nothing more is
+    /// written. The runtime calls it on losing the active role; a refused write does the same
+    /// for the calls that follow it.
+    pub fn fence(&self, why: &str) {
+        {
+            let mut f = self.fenced.lock().unwrap_or_else(|p| p.into_inner());
+            if f.is_none() {
+                *f = Some(why.to_string());
+            }
+        }
+        self.break_connections();
+    }
+
+    /// Shuts down every connection's socket: each serve thread ends and backs its unit of work out.
+    fn break_connections(&self) {
+        let st = self.lock();
+        for c in st.conns.values() {
+            // SAFETY: shutdown(2) on the connection's own socket; the fd stays open (and owned
+            // by its serve thread), so it cannot be reused underneath.
+            unsafe { libc::shutdown(c.fd, libc::SHUT_RDWR) };
+        }
+        drop(st);
+        self.changed.notify_all();
+    }
+
+    /// Why the engine stopped serving, when its replicator refused a write (Native HA: quorum
+    /// lost or no longer the active instance). The runtime then ends it and returns to replica.
+    pub fn fenced(&self) -> Option<String> {
+        self.fenced.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -505,10 +599,21 @@ impl Engine {
             }
         }
         while let Ok(Some(req)) = wire::read_frame::<_, Request>(&mut stream) {
+            // Native HA: a fenced engine answers a new connection (refused) and nothing else.
+            if self.fenced().is_some() && !matches!(req, Request::Connect { .. }) {
+                break;
+            }
             self.block_while_hung();
             let disconnect = matches!(req, Request::Disconnect);
             let resp = self.handle(&mut session, req);
-            if wire::write_frame(&mut stream, &resp).is_err() || disconnect {
+            let sent = wire::write_frame(&mut stream, &resp).is_ok();
+            // A refused write fenced the engine during this call: its reply was the last frame,
+            // and every other connection is broken now too.
+            if self.fenced().is_some() {
+                self.break_connections();
+                break;
+            }
+            if !sent || disconnect {
                 break;
             }
         }
@@ -570,6 +675,11 @@ impl Engine {
             return mqi::fail(mqi::MQRC_Q_MGR_NAME_ERROR);
         }
         let mut st = self.lock();
+        // Native HA: an instance that lost its quorum is no longer the queue manager here
+        // (UNCONFIRMED which reason a new connection gets; 2059 as on a replica's node).
+        if self.fenced().is_some() {
+            return mqi::fail(mqi::MQRC_Q_MGR_NOT_AVAILABLE);
+        }
         match st.run {
             RunState::Running => {}
             RunState::Quiescing => return mqi::fail(mqi::MQRC_Q_MGR_QUIESCING),
@@ -648,19 +758,62 @@ impl Engine {
         reply
     }
 
-    /// Saves the catalogue after a definition changed. Failure is logged on stderr (the
-    /// controller's error log); the change stays in memory, as MQ keeps running on a log error.
-    pub(crate) fn save_catalogue(&self, st: &State) {
-        if let Err(e) = store::save_catalogue(&self.qm.data_dir, &st.catalogue()) {
+    /// Makes the writes of one MQI call or command durable. Native HA: the record (a batch when
+    /// there are several) goes to the replicator FIRST and the engine writes its own files only
+    /// once a replica has acknowledged it ("writing needs quorum",
+    /// docs/reference/native-ha.md#in-sync); a refusal leaves this instance's files as they were,
+    /// fences the engine (every later call fails, every connection is broken) and is returned
+    /// for the caller to undo its change in memory and fail the call. The caller holds the
+    /// state lock, so records reach the replicator in the order they change the files. A local
+    /// write that fails is logged on stderr (the controller's error log) and the change stays
+    /// in memory, as MQ keeps running on a log error.
+    pub(crate) fn persist(&self, mut recs: Vec<repl::ReplRecord>) -> Result<(), repl::ReplError> {
+        if recs.is_empty() {
+            return Ok(());
+        }
+        if let Some(why) = self.fenced() {
+            return Err(repl::ReplError::NoQuorum(why));
+        }
+        let rec = if recs.len() == 1 { recs.remove(0) } else { repl::ReplRecord::Batch { records: recs } };
+        let lsn = match &self.replicator {
+            None => 0,
+            Some(r) => match r.replicate(&rec) {
+                Ok(lsn) => lsn,
+                Err(e) => {
+                    eprintln!("mqsim engine {}: write not replicated, connections broken: {e}", self.qm.name);
+                    *self.fenced.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                    self.changed.notify_all();
+                    return Err(e);
+                }
+            },
+        };
+        if let Err(e) = repl::write_own(&self.qm.data_dir, &self.qm.log_dir, lsn, &rec) {
             eprintln!("mqsim engine {}: {e}", self.qm.name);
+        }
+        Ok(())
+    }
+
+    /// The catalogue as a record (temporary dynamic queues excluded).
+    pub(crate) fn catalogue_record(&self, st: &State) -> Option<repl::ReplRecord> {
+        match store::catalogue_bytes(&self.qm.data_dir, &st.catalogue()) {
+            Ok(bytes) => Some(repl::ReplRecord::Catalogue { bytes }),
+            Err(e) => {
+                eprintln!("mqsim engine {}: {e}", self.qm.name);
+                None
+            }
         }
     }
 
-    /// Rewrites the persistent messages of one queue: the committed ones, those on the queue
-    /// and those an open unit of work got (a restart would reinstate them), never an
+    /// Saves the catalogue after a definition changed.
+    pub(crate) fn save_catalogue(&self, st: &State) -> Result<(), repl::ReplError> {
+        self.persist(self.catalogue_record(st).into_iter().collect())
+    }
+
+    /// The persistent messages of one queue as a snapshot record: the committed ones, those on
+    /// the queue and those an open unit of work got (a restart would reinstate them), never an
     /// uncommitted put. A message reinstated by a restart keeps the BackoutCount it had before
     /// that unit of work (HardenGetBackout not modelled; UNCONFIRMED).
-    pub(crate) fn save_queue(&self, st: &State, queue: &str) {
+    pub(crate) fn snapshot_record(&self, st: &State, queue: &str) -> repl::ReplRecord {
         let on_queue = st.queues.get(queue).into_iter().flat_map(|q| q.msgs.iter()).filter(|m| m.uncommitted.is_none());
         let held = st.conns.values().flat_map(|c| c.uow.gets.iter()).filter(|(q, _)| q == queue).map(|(_, m)| m);
         let mut msgs: Vec<store::StoredMsg> = on_queue
@@ -669,25 +822,52 @@ impl Engine {
             .map(|m| store::StoredMsg { md: m.md.clone(), data: m.data.clone(), seq: m.seq })
             .collect();
         msgs.sort_by_key(|m| m.seq);
-        if let Err(e) = store::save_queue(&self.qm.log_dir, queue, &msgs) {
-            eprintln!("mqsim engine {}: {e}", self.qm.name);
-        }
+        repl::ReplRecord::Snapshot { queue: queue.to_string(), msgs }
     }
 
-    /// Records one persistent put or get in the queue's journal; a journal grown well past the
-    /// queue's persistent content is folded into a new snapshot, so a queue manager that runs
-    /// for weeks of monitor probes keeps small files.
-    pub(crate) fn journal(&self, st: &mut State, queue: &str, rec: &store::JournalRecord) {
-        if let Err(e) = store::append_journal(&self.qm.log_dir, queue, rec) {
-            eprintln!("mqsim engine {}: {e}", self.qm.name);
+    /// Rewrites the persistent messages of one queue.
+    pub(crate) fn save_queue(&self, st: &State, queue: &str) -> Result<(), repl::ReplError> {
+        self.persist(vec![self.snapshot_record(st, queue)])
+    }
+
+    /// Records persistent puts and gets in their queues' journals (one call's lines: made durable
+    /// together); a journal grown well past the queue's persistent content is folded into a new
+    /// snapshot in the same record, so a queue manager that runs for weeks of monitor probes
+    /// keeps small files. On a refused replication nothing is written and the journal counts
+    /// are as before.
+    pub(crate) fn journal(
+        &self,
+        st: &mut State,
+        lines: Vec<(String, store::JournalRecord)>,
+    ) -> Result<(), repl::ReplError> {
+        let mut before: Vec<(String, usize)> = Vec::new();
+        let mut recs = Vec::with_capacity(lines.len());
+        for (queue, rec) in lines {
+            if let Some(rt) = st.queues.get_mut(&queue) {
+                if !before.iter().any(|(q, _)| *q == queue) {
+                    before.push((queue.clone(), rt.journal_len));
+                }
+                rt.journal_len += 1;
+            }
+            recs.push(repl::ReplRecord::Journal { queue, rec });
         }
-        let Some(rt) = st.queues.get_mut(queue) else { return };
-        rt.journal_len += 1;
-        let live = rt.msgs.iter().filter(|m| m.persistent()).count();
-        if rt.journal_len > 1000 && rt.journal_len > 4 * live {
-            rt.journal_len = 0;
-            self.save_queue(st, queue);
+        for (queue, _) in &before {
+            let Some(rt) = st.queues.get_mut(queue) else { continue };
+            let live = rt.msgs.iter().filter(|m| m.persistent()).count();
+            if rt.journal_len > 1000 && rt.journal_len > 4 * live {
+                rt.journal_len = 0;
+                recs.push(self.snapshot_record(st, queue));
+            }
         }
+        let r = self.persist(recs);
+        if r.is_err() {
+            for (queue, len) in before {
+                if let Some(rt) = st.queues.get_mut(&queue) {
+                    rt.journal_len = len;
+                }
+            }
+        }
+        r
     }
 
     /// CONTROL(QMGR) listeners, read by the controller at start.
@@ -735,10 +915,12 @@ impl Engine {
                 }
             }
         }
-        self.save_catalogue(&st);
-        let names: Vec<String> = st.queues.keys().cloned().collect();
-        for q in names {
-            self.save_queue(&st, &q);
+        // One record: the catalogue and every queue folded. A fenced engine writes nothing: its
+        // files stay the last state a quorum acknowledged.
+        let mut recs: Vec<repl::ReplRecord> = self.catalogue_record(&st).into_iter().collect();
+        recs.extend(st.queues.keys().map(|q| self.snapshot_record(&st, q)));
+        if self.fenced().is_none() {
+            let _ = self.persist(recs);
         }
         drop(st);
         self.changed.notify_all();

@@ -96,6 +96,10 @@ pub fn fail(reason: i32) -> Response {
 /// Dispatches one verb of connection `id`.
 pub fn call(engine: &Engine, id: u64, req: Request) -> Response {
     let mut st = engine.lock();
+    // Native HA: the instance lost the right to write; its connections are broken.
+    if engine.fenced().is_some() {
+        return fail(MQRC_CONNECTION_BROKEN);
+    }
     if st.run == RunState::Stopping {
         return fail(MQRC_Q_MGR_STOPPING);
     }
@@ -289,8 +293,10 @@ fn create_dynamic(engine: &Engine, st: &mut State, id: u64, model: &ObjectDef, d
     def.attrs.insert("DEFTYPE".into(), if temp { "TEMPDYN".into() } else { "PERMDYN".into() });
     st.objects.insert((Ns::Queue, name.clone()), def);
     st.queues.insert(name.clone(), QueueRt { temp_owner: temp.then_some(id), ..Default::default() });
-    if !temp {
-        engine.save_catalogue(st);
+    if !temp && engine.save_catalogue(st).is_err() {
+        st.objects.remove(&(Ns::Queue, name.clone()));
+        st.queues.remove(&name);
+        return Err(MQRC_CONNECTION_BROKEN);
     }
     Ok(name)
 }
@@ -320,7 +326,9 @@ fn close(engine: &Engine, st: &mut State, id: u64, hobj: i32, options: i32) -> R
                     return fail(MQRC_OBJECT_IN_USE);
                 }
                 st.conns.get_mut(&id).map(|c| c.handles.remove(&hobj));
-                delete_queue(engine, st, q);
+                if delete_queue(engine, st, q).is_err() {
+                    return fail(MQRC_CONNECTION_BROKEN);
+                }
                 return ok(MqiBody::None);
             }
             _ => return fail(MQRC_OPTION_NOT_VALID_FOR_TYPE),
@@ -337,19 +345,24 @@ pub(crate) fn release_handle(engine: &Engine, st: &mut State, id: u64, h: &Handl
     if let Target::Queue(q) = &h.target {
         let temp_of_conn = st.queues.get(q).and_then(|r| r.temp_owner) == Some(id);
         if h.created_dynamic && temp_of_conn {
-            delete_queue(engine, st, q);
+            // A temporary dynamic queue was never written: nothing to make durable.
+            let _ = delete_queue(engine, st, q);
         }
     }
 }
 
-pub(crate) fn delete_queue(engine: &Engine, st: &mut State, q: &str) {
+/// Removes a queue with its messages: the catalogue without it and its emptied files are one
+/// durable write. On a refused replication the engine is fenced (its memory is not served again).
+pub(crate) fn delete_queue(engine: &Engine, st: &mut State, q: &str) -> Result<(), crate::engine::repl::ReplError> {
     let was_temp = st.queues.get(q).is_some_and(|r| r.temp_owner.is_some());
     st.objects.remove(&(Ns::Queue, q.to_string()));
     st.queues.remove(q);
-    if !was_temp {
-        engine.save_catalogue(st);
-        engine.save_queue(st, q);
+    if was_temp {
+        return Ok(());
     }
+    let mut recs: Vec<_> = engine.catalogue_record(st).into_iter().collect();
+    recs.push(engine.snapshot_record(st, q));
+    engine.persist(recs)
 }
 
 fn generate_id(qm: &str, seq: u64) -> [u8; 24] {
@@ -441,7 +454,16 @@ fn put(engine: &Engine, st: &mut State, id: u64, q: &str, mut md: MsgDesc, pmo: 
         }
     }
     if let Some(rec) = rec {
-        engine.journal(st, q, &rec);
+        // Native HA: not confirmed to the application before a replica has it
+        // (docs/reference/native-ha.md#persistent-messages; UNCONFIRMED per call, the stricter
+        // reading). Refused: the message is taken off again and the connection is broken
+        // (2009, docs/reference/mqi.md#reason-codes; UNCONFIRMED which reason IBM gives).
+        if engine.journal(st, vec![(q.to_string(), rec)]).is_err() {
+            if let Some(rt) = st.queues.get_mut(q) {
+                rt.msgs.retain(|m| m.seq != seq);
+            }
+            return fail(MQRC_CONNECTION_BROKEN);
+        }
     }
     ok(MqiBody::Put { md, resolved_q: q.to_string() })
 }
@@ -471,6 +493,7 @@ pub(crate) fn commit(engine: &Engine, st: &mut State, id: u64) -> Response {
         backout(engine, st, id);
         return warn(MQRC_BACKED_OUT, MqiBody::None);
     }
+    let mut lines = Vec::new();
     for (q, seq) in &uow.puts {
         let Some(rt) = st.queues.get_mut(q) else { continue };
         let Some(m) = rt.msgs.iter_mut().find(|m| m.seq == *seq) else { continue };
@@ -481,13 +504,23 @@ pub(crate) fn commit(engine: &Engine, st: &mut State, id: u64) -> Response {
                 data: m.data.clone(),
                 seq: m.seq,
             });
-            engine.journal(st, q, &rec);
+            lines.push((q.clone(), rec));
         }
     }
     for (q, m) in &uow.gets {
         if m.persistent() && st.queues.contains_key(q) {
-            engine.journal(st, q, &super::store::JournalRecord::Del(m.seq));
+            lines.push((q.clone(), super::store::JournalRecord::Del(m.seq)));
         }
+    }
+    // The whole unit of work is one durable write. Native HA, refused: nothing of it was
+    // written, it is backed out here and the connection is broken (2009; the application cannot
+    // know whether the commit happened, as for any connection broken during MQCMIT).
+    if engine.journal(st, lines).is_err() {
+        if let Some(c) = st.conns.get_mut(&id) {
+            c.uow = uow;
+        }
+        backout(engine, st, id);
+        return fail(MQRC_CONNECTION_BROKEN);
     }
     ok(MqiBody::None)
 }
@@ -594,8 +627,8 @@ fn get(
             rt.msgs.retain(|m| !m.expired(now));
             before != rt.msgs.iter().filter(|m| m.persistent()).count()
         });
-        if expired_persistent == Some(true) {
-            engine.save_queue(&st, &q);
+        if expired_persistent == Some(true) && engine.save_queue(&st, &q).is_err() {
+            return fail(MQRC_CONNECTION_BROKEN);
         }
         let fifo = def.get("MSGDLVSQ") == "FIFO";
         let after = if browse { Some(if gmo & MQGMO_BROWSE_FIRST != 0 { 0 } else { h.browse_after }) } else { None };
@@ -631,8 +664,14 @@ fn get(
                     if let Some(c) = st.conns.get_mut(&id) {
                         c.uow.gets.push((q.clone(), m.clone()));
                     }
-                } else if m.persistent() {
-                    engine.journal(&mut st, &q, &super::store::JournalRecord::Del(m.seq));
+                } else if m.persistent()
+                    && engine.journal(&mut st, vec![(q.clone(), super::store::JournalRecord::Del(m.seq))]).is_err()
+                {
+                    // Native HA, refused: the message stays where it was; the connection is broken.
+                    if let Some(rt) = st.queues.get_mut(&q) {
+                        rt.msgs.insert(i.min(rt.msgs.len()), m);
+                    }
+                    return fail(MQRC_CONNECTION_BROKEN);
                 }
             }
             let body = MqiBody::Got { md: m.md, data, data_length: full };
@@ -659,6 +698,7 @@ fn get(
         match st.conns.get(&id) {
             None => return fail(MQRC_HCONN_ERROR),
             Some(c) if super::peer_gone(c.fd) => return fail(MQRC_CONNECTION_BROKEN),
+            Some(_) if engine.fenced().is_some() => return fail(MQRC_CONNECTION_BROKEN),
             Some(_) => {}
         }
     }

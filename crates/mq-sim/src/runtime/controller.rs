@@ -6,6 +6,10 @@ use super::{clock, control, family, ipc, lock, procs};
 use crate::engine::{ComponentState, Engine, ListenerSpec, ListenerStatus, QmRuntime, RunState};
 use crate::faults::{self, Fault};
 use crate::ini::{IniFile, Stanza};
+use crate::nha::config::NhaConfig;
+use crate::nha::node::{self, Node};
+use crate::nha::proto::Role as NhaViewRole;
+use crate::nha::status::{NhaPeer, NhaRole, NhaStatus};
 use crate::paths::{Installation, QmPaths};
 use crate::status::QmState;
 use std::collections::HashMap;
@@ -51,6 +55,8 @@ impl EndMode {
 struct EndRequest {
     mode: EndMode,
     switchover: bool,
+    /// Native HA: plain endmqm on the active ends the replicas too.
+    group: bool,
 }
 
 /// Records the shared state of the QM (qmstatus.ini in the data directory).
@@ -110,6 +116,8 @@ pub struct Controller {
     listeners: Mutex<HashMap<String, Started>>,
     shared: Mutex<Shared>,
     cond: Condvar,
+    /// The Native HA node of this instance (None for every other queue manager).
+    nha: Mutex<Option<Arc<Node>>>,
 }
 
 impl Controller {
@@ -315,10 +323,22 @@ pub fn main(args: Vec<String>) -> i32 {
         listeners: Mutex::new(HashMap::new()),
         shared: Mutex::new(Shared { end: None, standby_end: false }),
         cond: Condvar::new(),
+        nha: Mutex::new(None),
     });
     {
         let c = ctrl.clone();
         std::thread::spawn(move || serve_control(c, ctl));
+    }
+
+    // A Native HA instance shares nothing with the other two: no lock, its own election.
+    match NhaConfig::load(&qm.data_dir) {
+        Ok(Some(cfg)) => return run_native_ha(&ctrl, &opts, cfg),
+        Ok(None) => {}
+        Err(e) => {
+            error_log(&inst, &qm, &e.to_string());
+            outcome(&inst, &qm, &format!("error {e}"));
+            return 71;
+        }
     }
 
     // Take the queue manager, or wait as a standby. A dead node's lease still holds it.
@@ -462,92 +482,10 @@ fn run_active(ctrl: &Arc<Controller>, opts: &Options, standby_kids: Kids) -> i32
     let renewing = renew_lease(inst, qm);
     write_role(inst, qm, QmState::Starting);
     write_status(inst, qm, QmState::Starting, opts.permit_standby, false);
-    // Leftover IPC nobody uses is deleted and recreated, as MQ does on restart
-    // (docs/reference/mq-processes-and-files.md#leftover-processes).
-    let _ = ipc::remove_unused(inst, qm);
-    if let Err(e) = ipc::create(inst, qm, None) {
-        outcome(inst, qm, &format!("error cannot create IPC resources: {e}"));
-        write_status(inst, qm, QmState::EndedImmediately, opts.permit_standby, false);
-        return 71;
-    }
-    ipc::attach(inst, qm);
-    replay_log(inst, qm);
-    let runtime: Arc<dyn QmRuntime> = ctrl.clone();
-    let engine = match Engine::open(inst, qm, runtime) {
-        Ok(e) => e,
-        Err(e) => {
-            outcome(inst, qm, &format!("error {e}"));
-            error_log(inst, qm, &format!("AMQ6119S: An internal IBM MQ error has occurred ({e})"));
-            write_status(inst, qm, QmState::EndedImmediately, opts.permit_standby, false);
-            let _ = ipc::remove_unused(inst, qm);
-            return 71;
-        }
+    let (engine, kids, _) = match bring_up(ctrl, opts, standby_kids, None) {
+        Ok(x) => x,
+        Err(rc) => return rc,
     };
-    if let Err(e) = engine.listen() {
-        outcome(inst, qm, &format!("error cannot bind the engine socket: {e}"));
-        write_status(inst, qm, QmState::EndedImmediately, opts.permit_standby, false);
-        return 71;
-    }
-    let name = qm.name.clone();
-    let m = || vec!["-m".to_string(), name.clone()];
-    let mut kids = Vec::new();
-    let mut mgr_running = None;
-    let already: Vec<&str> = standby_kids.iter().map(|(prog, _)| *prog).collect();
-    for (prog, k) in standby_kids {
-        if prog == "amqzmgr0" {
-            mgr_running = Some(k);
-        } else {
-            kids.push(k);
-        }
-    }
-    let plan: Vec<(&str, bool, Vec<String>)> = vec![
-        ("amqzfuma", true, m()),
-        ("amqzmuc0", false, m()),
-        ("amqzmur0", false, m()),
-        ("amqzmuf0", false, m()),
-        (
-            "amqrrmfa",
-            true,
-            [m(), ["-t2332800", "-s2592000", "-p2592000", "-g5184000", "-c3600"].map(String::from).to_vec()].concat(),
-        ),
-        ("amqzlaa0", false, vec![format!("-m{name}"), "-fip0".into()]),
-    ];
-    for (prog, full, args) in plan {
-        if already.contains(&prog) {
-            continue;
-        }
-        if let Ok(k) = family::spawn(inst, prog, full, &args) {
-            kids.push(k);
-        }
-    }
-    let mgr = match mgr_running {
-        Some(k) => Ok(k),
-        None => family::spawn(inst, "amqzmgr0", true, &m()),
-    };
-    match mgr {
-        Ok(k) => {
-            let r = BufReader::new(k.link.try_clone().expect("clone link"));
-            *ctrl.mgr.lock().unwrap() = Some((r, k.link.try_clone().expect("clone link")));
-            kids.push(k);
-        }
-        Err(e) => {
-            error_log(inst, qm, &format!("AMQ5008S: An essential IBM MQ process could not be started: amqzmgr0 ({e})"))
-        }
-    }
-    if !opts.no_services {
-        let (scmdserv, schinit) = engine.qmgr_autostart();
-        if scmdserv {
-            let _ = ctrl.start_cmdserver();
-        }
-        if schinit {
-            let _ = ctrl.start_chinit();
-        }
-        for l in engine.autostart_listeners() {
-            if let Err(e) = ctrl.start_listener(&l) {
-                error_log(inst, qm, &format!("Listener {} could not be started: {e}", l.name));
-            }
-        }
-    }
     write_status(inst, qm, QmState::Running, opts.permit_standby, false);
     write_role(inst, qm, QmState::Running);
     outcome(inst, qm, "running");
@@ -612,6 +550,126 @@ fn run_active(ctrl: &Arc<Controller>, opts: &Options, standby_kids: Kids) -> i32
             }
         }
     }
+    take_down(ctrl, &engine, kids);
+    let ended = mode_in_force.ended_state();
+    write_status(inst, qm, ended, opts.permit_standby, req.switchover);
+    renewing.end(inst, qm);
+    let tail = if req.switchover { ", permitting switchover to a standby instance" } else { "" };
+    error_log(inst, qm, &format!("AMQ8004I: IBM MQ queue manager '{}' ended{tail}.", qm.name));
+    0
+}
+
+/// A running active instance: its engine, its family, and (Native HA) the door of its engine.
+type Active = (Arc<Engine>, Vec<family::ChildLink>, Option<EngineDoor>);
+
+/// Each status-record line as last written, with its ALTDATE and ALTTIME.
+type AltLines = Mutex<Vec<Option<(NhaPeer, String, String)>>>;
+
+/// The replicator of a Native HA active instance (None for every other queue manager).
+type Repl = Option<Arc<dyn crate::engine::repl::Replicator>>;
+
+/// Starts the active queue manager: IPC, log replay, the engine (from this node's files), the
+/// family (keeping the processes `standby_kids` already runs) and the automatic services. On
+/// failure the return code for the controller, the reason already recorded.
+fn bring_up(ctrl: &Arc<Controller>, opts: &Options, standby_kids: Kids, replicator: Repl) -> Result<Active, i32> {
+    let (inst, qm) = (&ctrl.inst, &ctrl.qm);
+    // Leftover IPC nobody uses is deleted and recreated, as MQ does on restart
+    // (docs/reference/mq-processes-and-files.md#leftover-processes).
+    let _ = ipc::remove_unused(inst, qm);
+    if let Err(e) = ipc::create(inst, qm, None) {
+        outcome(inst, qm, &format!("error cannot create IPC resources: {e}"));
+        write_status(inst, qm, QmState::EndedImmediately, opts.permit_standby, false);
+        return Err(71);
+    }
+    ipc::attach(inst, qm);
+    replay_log(inst, qm);
+    let runtime: Arc<dyn QmRuntime> = ctrl.clone();
+    let engine = match Engine::open_replicated(inst, qm, runtime, replicator) {
+        Ok(e) => e,
+        Err(e) => {
+            outcome(inst, qm, &format!("error {e}"));
+            error_log(inst, qm, &format!("AMQ6119S: An internal IBM MQ error has occurred ({e})"));
+            write_status(inst, qm, QmState::EndedImmediately, opts.permit_standby, false);
+            let _ = ipc::remove_unused(inst, qm);
+            return Err(71);
+        }
+    };
+    let door =
+        if engine.is_replicated() { open_door(&engine, inst, qm).map(Some) } else { engine.listen().map(|_| None) };
+    let door = match door {
+        Ok(d) => d,
+        Err(e) => {
+            outcome(inst, qm, &format!("error cannot bind the engine socket: {e}"));
+            write_status(inst, qm, QmState::EndedImmediately, opts.permit_standby, false);
+            return Err(71);
+        }
+    };
+    let name = qm.name.clone();
+    let m = || vec!["-m".to_string(), name.clone()];
+    let mut kids = Vec::new();
+    let mut mgr_running = None;
+    let already: Vec<&str> = standby_kids.iter().map(|(prog, _)| *prog).collect();
+    for (prog, k) in standby_kids {
+        if prog == "amqzmgr0" {
+            mgr_running = Some(k);
+        } else {
+            kids.push(k);
+        }
+    }
+    let plan: Vec<(&str, bool, Vec<String>)> = vec![
+        ("amqzfuma", true, m()),
+        ("amqzmuc0", false, m()),
+        ("amqzmur0", false, m()),
+        ("amqzmuf0", false, m()),
+        (
+            "amqrrmfa",
+            true,
+            [m(), ["-t2332800", "-s2592000", "-p2592000", "-g5184000", "-c3600"].map(String::from).to_vec()].concat(),
+        ),
+        ("amqzlaa0", false, vec![format!("-m{name}"), "-fip0".into()]),
+    ];
+    for (prog, full, args) in plan {
+        if already.contains(&prog) {
+            continue;
+        }
+        if let Ok(k) = family::spawn(inst, prog, full, &args) {
+            kids.push(k);
+        }
+    }
+    let mgr = match mgr_running {
+        Some(k) => Ok(k),
+        None => family::spawn(inst, "amqzmgr0", true, &m()),
+    };
+    match mgr {
+        Ok(k) => {
+            let r = BufReader::new(k.link.try_clone().expect("clone link"));
+            *ctrl.mgr.lock().unwrap() = Some((r, k.link.try_clone().expect("clone link")));
+            kids.push(k);
+        }
+        Err(e) => {
+            error_log(inst, qm, &format!("AMQ5008S: An essential IBM MQ process could not be started: amqzmgr0 ({e})"))
+        }
+    }
+    if !opts.no_services {
+        let (scmdserv, schinit) = engine.qmgr_autostart();
+        if scmdserv {
+            let _ = ctrl.start_cmdserver();
+        }
+        if schinit {
+            let _ = ctrl.start_chinit();
+        }
+        for l in engine.autostart_listeners() {
+            if let Err(e) = ctrl.start_listener(&l) {
+                error_log(inst, qm, &format!("Listener {} could not be started: {e}", l.name));
+            }
+        }
+    }
+    Ok((engine, kids, door))
+}
+
+/// Stops the services, the family and the engine of an active instance; IPC removed.
+fn take_down(ctrl: &Arc<Controller>, engine: &Arc<Engine>, kids: Vec<family::ChildLink>) {
+    let (inst, qm) = (&ctrl.inst, &ctrl.qm);
     // Services first (as MQ stops listeners and the command server), then the rest of the family.
     let named: Vec<String> = ctrl.listeners.lock().unwrap().keys().cloned().collect();
     for n in named {
@@ -623,14 +681,8 @@ fn run_active(ctrl: &Arc<Controller>, opts: &Options, standby_kids: Kids) -> i32
     family::terminate(&pids, Duration::from_secs(3));
     family::reap_all(Duration::from_secs(2));
     engine.shutdown();
-    let ended = mode_in_force.ended_state();
-    write_status(inst, qm, ended, opts.permit_standby, req.switchover);
     ipc::detach();
     let _ = ipc::remove_unused(inst, qm);
-    renewing.end(inst, qm);
-    let tail = if req.switchover { ", permitting switchover to a standby instance" } else { "" };
-    error_log(inst, qm, &format!("AMQ8004I: IBM MQ queue manager '{}' ended{tail}.", qm.name));
-    0
 }
 
 /// Where the controller publishes the log replay's progress (records accessed so far) for strmqm.
@@ -749,11 +801,15 @@ fn serve_control(ctrl: Arc<Controller>, listener: std::os::unix::net::UnixListen
                         // Never downgrade: -c after -i keeps -i.
                         let keep = s.end.map(|e| severity(e.mode) > severity(mode)).unwrap_or(false);
                         if !keep {
-                            s.end = Some(EndRequest { mode, switchover: *sw == "s" });
+                            s.end = Some(EndRequest { mode, switchover: *sw == "s", group: false });
                         }
                         c.cond.notify_all();
                         "ACCEPTED".to_string()
                     }
+                    None => format!("ERR bad mode {mode}"),
+                },
+                ["NHA-END", mode, kind] => match EndMode::parse(mode) {
+                    Some(mode) => c.nha_end(mode, kind),
                     None => format!("ERR bad mode {mode}"),
                 },
                 ["END-STANDBY"] => {
@@ -784,4 +840,360 @@ fn severity(m: EndMode) -> u8 {
         EndMode::Immediate => 1,
         EndMode::Preemptive => 2,
     }
+}
+
+/// Where the engine of a Native HA active instance takes connections: an accept loop of its own,
+/// so that losing the active role closes the engine's socket and breaks every connection at once
+/// (the engine's own `listen` serves until the process ends). What IBM's active does with its
+/// applications when it loses the role is UNCONFIRMED (docs/reference/native-ha.md#partition):
+/// the stricter reading, broken at once.
+struct EngineDoor {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    conns: Arc<Mutex<Vec<UnixStream>>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+fn open_door(engine: &Arc<Engine>, inst: &Installation, qm: &QmPaths) -> std::io::Result<EngineDoor> {
+    let listener = crate::wire::bind_engine(inst, qm)?;
+    listener.set_nonblocking(true)?;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let conns: Arc<Mutex<Vec<UnixStream>>> = Arc::new(Mutex::new(Vec::new()));
+    let (st, cs, e) = (stop.clone(), conns.clone(), engine.clone());
+    let thread = std::thread::spawn(move || {
+        while !st.load(std::sync::atomic::Ordering::SeqCst) {
+            match listener.accept() {
+                Ok((s, _)) => {
+                    let _ = s.set_nonblocking(false);
+                    if let Ok(c) = s.try_clone() {
+                        cs.lock().unwrap().push(c);
+                    }
+                    let e = e.clone();
+                    std::thread::spawn(move || e.serve(s));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+    Ok(EngineDoor { stop, conns, thread })
+}
+
+impl EngineDoor {
+    fn close(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while !self.thread.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        for c in self.conns.lock().unwrap().drain(..) {
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+/// The processes a Native HA replica runs below its controller: the standby set (which processes
+/// a replica really runs is UNCONFIRMED, docs/reference/native-ha.md#replica-refuses-applications;
+/// the 9.3 standby set is reused).
+fn spawn_replica_set(inst: &Installation, qm: &QmPaths) -> Kids {
+    standby_set(&inst.version)
+        .iter()
+        .filter_map(|prog| {
+            family::spawn(inst, prog, true, &["-m".to_string(), qm.name.clone()]).ok().map(|k| (*prog, k))
+        })
+        .collect()
+}
+
+fn take_end(ctrl: &Controller) -> Option<EndRequest> {
+    let s = ctrl.shared.lock().unwrap();
+    let (mut s, _) = ctrl.cond.wait_timeout(s, Duration::from_millis(20)).unwrap();
+    s.end.take()
+}
+
+fn nha_role(r: NhaViewRole) -> NhaRole {
+    match r {
+        NhaViewRole::Active => NhaRole::Active,
+        NhaViewRole::Replica => NhaRole::Replica,
+        NhaViewRole::Unknown => NhaRole::Unknown,
+    }
+}
+
+/// Writes the status record (Contract 1) from the node's view; ALTDATE/ALTTIME of a line move
+/// when its role, connections or sync state change.
+fn write_nha_status(inst: &Installation, qm: &QmPaths, cfg: &NhaConfig, alt: &AltLines, v: &node::View) {
+    let mut alt = alt.lock().unwrap();
+    let (date, time) = clock::mq_date_time(clock::now_secs());
+    let peers: Vec<NhaPeer> = cfg
+        .instances
+        .iter()
+        .zip(&v.peers)
+        .enumerate()
+        .map(|(i, (c, p))| {
+            let mut row = NhaPeer {
+                name: c.name.clone(),
+                role: nha_role(p.role),
+                repladdr: c.host.clone(),
+                connactv: p.connactv,
+                insync: p.insync,
+                backlog_kb: p.backlog_kb,
+                conninst: p.conninst,
+                altdate: String::new(),
+                alttime: String::new(),
+                acklsn: String::new(),
+                synctime: String::new(),
+            };
+            let same = |old: &NhaPeer| {
+                (old.role, old.connactv, old.insync, old.conninst) == (row.role, row.connactv, row.insync, row.conninst)
+            };
+            let (d, t) = match alt.get(i).cloned().flatten() {
+                Some((old, d, t)) if same(&old) => (d, t),
+                _ => (date.clone(), time.clone()),
+            };
+            if alt.len() <= i {
+                alt.resize(i + 1, None);
+            }
+            alt[i] = Some((row.clone(), d.clone(), t.clone()));
+            row.altdate = d;
+            row.alttime = t;
+            row
+        })
+        .collect();
+    let rec = NhaStatus {
+        instance: cfg.local.clone(),
+        role: nha_role(v.role),
+        quorum: v.quorum,
+        insync: v.insync,
+        peers,
+        controller_pid: std::process::id(),
+        updated_ms: crate::nha::status::now_ms(),
+    };
+    let _ = rec.write(&NhaStatus::path(inst, qm));
+}
+
+impl Controller {
+    /// endmqm on a Native HA instance (docs/reference/native-ha.md#endmqm): `kind` "s" (hand the
+    /// active role over), "x" (end a replica), "-" (plain). The quorum check comes first: ending
+    /// this instance must leave two running in-sync instances, or nothing is stopped.
+    fn nha_end(&self, mode: EndMode, kind: &str) -> String {
+        let Some(node) = self.nha.lock().unwrap().clone() else {
+            return "ERR not a Native HA instance".into();
+        };
+        let v = node.view();
+        let me = node.me();
+        let others_in_sync = v
+            .peers
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| *i != me && (p.role == NhaViewRole::Active || (p.insync && p.connactv)))
+            .count();
+        let accept = |switchover: bool, group: bool| {
+            let mut s = self.shared.lock().unwrap();
+            let keep = s.end.map(|e| severity(e.mode) > severity(mode)).unwrap_or(false);
+            if !keep {
+                s.end = Some(EndRequest { mode, switchover, group });
+            }
+            self.cond.notify_all();
+            "ACCEPTED".to_string()
+        };
+        match (v.role, kind) {
+            // UNCONFIRMED (docs/reference/native-ha.md#endmqm): -x on the active is refused.
+            (NhaViewRole::Active, "x") => "ACTIVE".into(),
+            (NhaViewRole::Active, "s") | (NhaViewRole::Replica, "x") if others_in_sync < 2 => {
+                format!("QUORUM {others_in_sync}")
+            }
+            (NhaViewRole::Active, "s") => accept(true, false),
+            // UNCONFIRMED, the stricter reading: plain endmqm on the active ends the whole group.
+            (NhaViewRole::Active, _) => accept(false, true),
+            // An instance without a quorum (ROLE(Unknown)) has none to break (UNCONFIRMED).
+            (_, "x") => accept(false, false),
+            _ => "REPLICA".into(),
+        }
+    }
+}
+
+/// A Native HA instance (docs/reference/native-ha.md#roles): runs as a replica (the standby
+/// process set, no engine, no listener) until its node wins an election with quorum; then the
+/// normal queue manager startup from THIS node's files (the engine writing through the node's
+/// replicator), the family and the automatic listeners (AMQ3215I from the node); on losing the
+/// majority it stops taking work at once and goes back to being a replica.
+fn run_native_ha(ctrl: &Arc<Controller>, opts: &Options, cfg: NhaConfig) -> i32 {
+    let (inst, qm) = (&ctrl.inst, &ctrl.qm);
+    let Some(me) = cfg.index_of(&cfg.local) else { return 71 };
+    let alt = Mutex::new(Vec::new());
+    let hooks = {
+        let (i1, q1) = (inst.clone(), qm.clone());
+        let (i2, q2) = (inst.clone(), qm.clone());
+        let (i3, q3) = (inst.clone(), qm.clone());
+        let (i4, q4) = (inst.clone(), qm.clone());
+        let (i5, q5, cfg5) = (inst.clone(), qm.clone(), cfg.clone());
+        let c6 = ctrl.clone();
+        node::Hooks {
+            isolated: Box::new(move || faults::is_set(&i1, &q1, Fault::NhaIsolate)),
+            lag_kb: Box::new(move || faults::number(&i2, &q2, Fault::NhaLag).map(u64::from)),
+            election_ms: Box::new(move || faults::number(&i3, &q3, Fault::NhaElectionMs).map(u64::from)),
+            log: Box::new(move |t| error_log(&i4, &q4, t)),
+            changed: Box::new(move |v| write_nha_status(&i5, &q5, &cfg5, &alt, v)),
+            end_group: Box::new(move |mode| {
+                let mode = EndMode::parse(mode).unwrap_or(EndMode::Immediate);
+                let mut s = c6.shared.lock().unwrap();
+                if s.end.is_none() {
+                    s.end = Some(EndRequest { mode, switchover: false, group: false });
+                }
+                c6.cond.notify_all();
+            }),
+        }
+    };
+    let settings = node::Settings {
+        qm: qm.name.clone(),
+        me,
+        listen: cfg.listen_addr_text(),
+        instances: cfg
+            .instances
+            .iter()
+            .map(|i| node::Instance { name: i.name.clone(), addr: i.socket_addr_text() })
+            .collect(),
+        data_dir: qm.data_dir.clone(),
+        log_dir: qm.log_dir.clone(),
+        hooks,
+    };
+    let node = match Node::start(settings) {
+        Ok(n) => n,
+        Err(e) => {
+            let text = format!(
+                "Native HA instance '{}' cannot accept replication connections on {}: {e}",
+                cfg.local,
+                cfg.listen_addr_text()
+            );
+            error_log(inst, qm, &text);
+            outcome(inst, qm, &format!("error {text}"));
+            return 71;
+        }
+    };
+    *ctrl.nha.lock().unwrap() = Some(node.clone());
+    let mut replica_kids = spawn_replica_set(inst, qm);
+    loop {
+        // A replica (or Unknown, without quorum) until elected or ended.
+        let req = loop {
+            if let Some(r) = take_end(ctrl) {
+                break Some(r);
+            }
+            if node.is_active() {
+                break None;
+            }
+        };
+        if let Some(req) = req {
+            end_kids(replica_kids);
+            return nha_finish(ctrl, opts, &node, req);
+        }
+        write_role(inst, qm, QmState::Starting);
+        let repl: Arc<dyn crate::engine::repl::Replicator> = node.clone();
+        let (engine, kids, door) = match bring_up(ctrl, opts, replica_kids, Some(repl)) {
+            Ok(x) => x,
+            Err(rc) => {
+                node.stop();
+                let _ = std::fs::remove_file(inst.run_dir(qm).join("role"));
+                return rc;
+            }
+        };
+        write_status(inst, qm, QmState::Running, false, false);
+        write_role(inst, qm, QmState::Running);
+        outcome(inst, qm, "running");
+        error_log(inst, qm, &format!("AMQ8003I: IBM MQ queue manager '{}' started using V{}.", qm.name, inst.version));
+        let ended = loop {
+            if let Some(r) = take_end(ctrl) {
+                break Some(r);
+            }
+            if !node.is_active() {
+                break None;
+            }
+            // A write no replica acknowledged fenced the engine: give the role up.
+            if let Some(why) = engine.fenced() {
+                error_log(inst, qm, &format!("Native HA instance '{}' gives up the active role: {why}.", cfg.local));
+                node.step_down();
+                break None;
+            }
+        };
+        let Some(mut req) = ended else {
+            // Lost the majority: no more work at once, connections broken, back to a replica.
+            // The text is ours (IBM's message for it is not documented).
+            error_log(
+                inst,
+                qm,
+                &format!(
+                    "Native HA instance '{}' is no longer the active instance of queue manager '{}': it lost the quorum.",
+                    cfg.local, qm.name
+                ),
+            );
+            engine.fence("this instance is no longer the active instance");
+            engine.set_state(RunState::Stopping);
+            if let Some(d) = door {
+                d.close();
+            }
+            take_down(ctrl, &engine, kids);
+            let _ = std::fs::remove_file(inst.run_dir(qm).join("role"));
+            replica_kids = spawn_replica_set(inst, qm);
+            continue;
+        };
+        write_role(inst, qm, req.mode.ending_state());
+        write_status(inst, qm, req.mode.ending_state(), false, req.switchover);
+        if req.mode == EndMode::Controlled {
+            engine.set_state(RunState::Quiescing);
+            // Quiesce: wait for applications to disconnect; a later -i/-p escalates.
+            while engine.connection_count() > 0 {
+                let s = ctrl.shared.lock().unwrap();
+                let (mut s, _) = ctrl.cond.wait_timeout(s, Duration::from_millis(50)).unwrap();
+                if let Some(r) = s.end.take() {
+                    if severity(r.mode) > severity(req.mode) {
+                        req.mode = r.mode;
+                        break;
+                    }
+                }
+            }
+        }
+        engine.set_state(RunState::Stopping);
+        if let Some(d) = door {
+            d.close();
+        }
+        take_down(ctrl, &engine, kids);
+        if req.switchover {
+            // endmqm -s: an in-sync replica stands now; wait (bounded) until it leads.
+            match node.hand_over() {
+                Ok(to) => {
+                    let deadline = Instant::now() + Duration::from_millis(8 * node.election_ms());
+                    while Instant::now() < deadline && !node.view().peers.iter().any(|p| p.role == NhaViewRole::Active)
+                    {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    error_log(
+                        inst,
+                        qm,
+                        &format!("Native HA instance '{}' handed the active role to '{to}'.", cfg.local),
+                    );
+                }
+                Err(e) => error_log(inst, qm, &format!("Native HA instance '{}' could not hand over: {e}.", cfg.local)),
+            }
+        }
+        if req.group {
+            node.end_group(match req.mode {
+                EndMode::Controlled => "c",
+                EndMode::Immediate => "i",
+                EndMode::Preemptive => "p",
+            });
+            // The replicas end and close their connections (bounded).
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < deadline && node.connected() > 0 {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        return nha_finish(ctrl, opts, &node, req);
+    }
+}
+
+/// The instance ends: the node's connections close, the end state is recorded.
+fn nha_finish(ctrl: &Arc<Controller>, _opts: &Options, node: &Arc<Node>, req: EndRequest) -> i32 {
+    let (inst, qm) = (&ctrl.inst, &ctrl.qm);
+    node.stop();
+    *ctrl.nha.lock().unwrap() = None;
+    write_status(inst, qm, req.mode.ended_state(), false, req.switchover);
+    let _ = std::fs::remove_file(inst.run_dir(qm).join("role"));
+    error_log(inst, qm, &format!("AMQ8004I: IBM MQ queue manager '{}' ended.", qm.name));
+    0
 }

@@ -130,7 +130,9 @@ pub(super) fn define(engine: &Engine, t: ObjType, c: Command<'_>) -> Reply {
         st.queues.entry(name.clone()).or_default();
     }
     st.objects.insert(key, def);
-    engine.save_catalogue(&st);
+    if engine.save_catalogue(&st).is_err() {
+        return super::lost(engine);
+    }
     Reply::ok(created_msg(t))
 }
 
@@ -157,7 +159,9 @@ pub(super) fn alter(engine: &Engine, t: ObjType, c: Command<'_>) -> Reply {
     def.altdate = now.0;
     def.alttime = now.1;
     st.objects.insert(key, def);
-    engine.save_catalogue(&st);
+    if engine.save_catalogue(&st).is_err() {
+        return super::lost(engine);
+    }
     Reply::ok(changed_msg(t))
 }
 
@@ -182,10 +186,14 @@ pub(super) fn delete(engine: &Engine, t: ObjType, c: Command<'_>) -> Reply {
         if depth > 0 && !purge {
             return Reply::failed(replies::AMQ8143.into());
         }
-        mqi::delete_queue(engine, &mut st, &name);
+        if mqi::delete_queue(engine, &mut st, &name).is_err() {
+            return super::lost(engine);
+        }
     } else {
         st.objects.remove(&key);
-        engine.save_catalogue(&st);
+        if engine.save_catalogue(&st).is_err() {
+            return super::lost(engine);
+        }
     }
     Reply::ok(deleted_msg(t))
 }

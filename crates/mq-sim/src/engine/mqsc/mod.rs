@@ -31,6 +31,13 @@ pub fn execute(engine: &Engine, cmd: &str) -> (Vec<String>, MqscOutcome) {
     (r.lines, r.outcome)
 }
 
+/// The reply to a command whose change could not be made durable (Native HA: the replicator
+/// refused it; the engine is fenced and breaks the connection after this reply). runmqsc prints
+/// the text it prints when the queue manager goes away under it (UNCONFIRMED what IBM prints).
+fn lost(engine: &Engine) -> Reply {
+    Reply::failed(crate::messages::localize_for(&engine.inst.version, crate::messages::AMQ8146))
+}
+
 /// runmqsc -v: checks one command's syntax without executing it (no queue manager needed):
 /// verb, object keyword, and for DEFINE/ALTER every attribute against the object's schema.
 pub fn verify(cmd: &str) -> (Vec<String>, MqscOutcome) {

@@ -28,7 +28,9 @@ pub(super) fn clear(engine: &Engine, c: Command<'_>) -> Reply {
     if let Some(q) = st.queues.get_mut(&name) {
         q.msgs.clear();
     }
-    engine.save_queue(&st, &name);
+    if engine.save_queue(&st, &name).is_err() {
+        return super::lost(engine);
+    }
     Reply::ok(replies::AMQ8022)
 }
 

@@ -127,7 +127,9 @@ pub(super) fn set_chlauth(engine: &Engine, c: Command<'_>) -> Reply {
             st.chlauth.push(rule);
         }
     }
-    engine.save_catalogue(&st);
+    if engine.save_catalogue(&st).is_err() {
+        return super::lost(engine);
+    }
     Reply::ok(replies::AMQ8877)
 }
 
@@ -197,6 +199,8 @@ pub(super) fn set_authrec(engine: &Engine, c: Command<'_>) -> Reply {
         }
     }
     rec.auths.retain(|a| !rmv.contains(a) && !rmv.iter().any(|r| r == "ALL"));
-    engine.save_catalogue(&st);
+    if engine.save_catalogue(&st).is_err() {
+        return super::lost(engine);
+    }
     Reply::ok(replies::AMQ8862)
 }
