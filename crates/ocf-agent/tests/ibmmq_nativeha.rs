@@ -171,3 +171,75 @@ fn promotable_clone_of_three_follows_mq() {
         assert!(n.pids(qm).is_empty());
     }
 }
+
+/// Waits until `n`'s recurring monitor gives `rc` with `words` in its reason; returns the reason.
+fn monitor_until(n: &Node, qm: &str, rc: i32, words: &str) -> String {
+    eventually(&format!("{} monitor {rc} '{words}'", n.instance), Duration::from_secs(30), || {
+        let r = n.monitor(qm, 0);
+        if r.rc == rc && r.reason().contains(words) {
+            Ok(r.reason())
+        } else {
+            Err(format!("rc {}: {}", r.rc, r.reason()))
+        }
+    })
+}
+
+#[test]
+fn a_lagging_replica_and_an_isolated_active_are_reported() {
+    let qm = "QMNHA2";
+    let nodes = group("10.0.0.0", qm);
+    for (n, r) in nodes.iter().zip(start_all(&nodes, qm)) {
+        assert_eq!(r.rc, 0, "start on {}: {r:?}", n.instance);
+    }
+    let a = active(&nodes, qm, Duration::from_secs(30));
+    let (r1, r2) = ((a + 1) % 3, (a + 2) % 3);
+    assert_eq!(nodes[a].act("promote", qm).rc, 0);
+    in_sync(&nodes[r1], qm);
+    in_sync(&nodes[r2], qm);
+
+    // A replica that holds its acknowledgements back while persistent messages are put: degraded
+    // (190) with its backlog, no promotion score; healthy again once it has caught up.
+    nodes[r1].fault(qm, "nha-lag", Some("100"));
+    nodes[a].mqsc_ok(qm, "DEFINE QLOCAL(PQ) DEFPSIST(YES)\n");
+    let body: String = (0..400).map(|i| format!("persistent message {i} {}\n", "x".repeat(400))).collect();
+    assert_eq!(nodes[a].sample("amqsput", &["PQ", qm], &format!("{body}\n"), &[]).rc, 0);
+    let why = monitor_until(&nodes[r1], qm, 190, "out of sync");
+    println!("lagging replica: {why}");
+    assert_eq!(nodes[a].monitor(qm, 0).rc, 8, "the active is unaffected");
+    assert_eq!(nodes[r2].monitor(qm, 0).rc, 0, "the other replica is unaffected");
+    nodes[r1].clear_fault(qm, "nha-lag");
+    in_sync(&nodes[r1], qm);
+
+    // The active cut off from both replicas: it gives the role up (no quorum), the other two
+    // elect; the isolated instance, still promoted in Pacemaker's eyes, fails promoted (9) naming
+    // the new active, and a probe there shows the lost quorum as degraded.
+    nodes[a].fault(qm, "nha-isolate", None);
+    let b = eventually("another active", Duration::from_secs(30), || {
+        let act: Vec<usize> = (0..3).filter(|i| *i != a && nodes[*i].nha_role(qm) == "ACTIVE").collect();
+        match act.as_slice() {
+            [one] => Ok(*one),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    let why = monitor_until(&nodes[a], qm, 9, "should be active here");
+    println!("isolated old active: {why}");
+    let r = nodes[a].probe(qm);
+    assert_eq!(r.rc, 190, "probe of the isolated instance: {r:?}");
+    assert!(r.reason().contains("no quorum: 0/3"), "{}", r.reason());
+    // Pacemaker's recovery: demote where MQ no longer runs the active (nothing to hand over),
+    // promote where MQ elected.
+    let r = nodes[a].act("demote", qm);
+    assert_eq!(r.rc, 0, "demote of the isolated instance: {r:?}");
+    assert_eq!(nodes[b].act("promote", qm).rc, 0);
+    assert_eq!(nodes[b].monitor(qm, 0).rc, 8);
+    // Healed: it rejoins as a replica and catches up.
+    nodes[a].clear_fault(qm, "nha-isolate");
+    in_sync(&nodes[a], qm);
+    assert_eq!(nodes[a].nha_role(qm), "REPLICA");
+
+    for n in &nodes {
+        let r = n.agent("stop", qm, &[("OCF_RESKEY_CRM_meta_target_role", "Stopped")]);
+        assert_eq!(r.rc, 0, "stop on {}: {r:?}", n.instance);
+        assert!(n.pids(qm).is_empty());
+    }
+}
