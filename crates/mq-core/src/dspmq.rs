@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+pub mod nativeha;
+
 /// A queue manager's state as `dspmq -n` prints it in STATUS(...), plus "not known here".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QmState {
@@ -10,6 +12,9 @@ pub enum QmState {
     Running,
     RunningAsStandby,
     RunningElsewhere,
+    /// A Native HA replica instance runs here (`STATUS(Replica)`, under -n `REPLICA`;
+    /// docs/reference/native-ha.md#dspmq-status-native-ha). Never "Running as replica".
+    Replica,
     Quiescing,
     EndingImmediately,
     EndingPreemptively,
@@ -20,7 +25,7 @@ pub enum QmState {
     StatusNotAvailable,
     /// dspmq does not know the queue manager on this node (AMQ7048E, rc 72).
     Unknown,
-    /// Any other STATUS text (Native HA replica, future releases), kept verbatim.
+    /// Any other STATUS text (a CRR recovery-group leader, future releases), kept verbatim.
     Other(String),
 }
 
@@ -33,6 +38,7 @@ impl QmState {
             "RUNNING" => QmState::Running,
             "RUNNING AS STANDBY" => QmState::RunningAsStandby,
             "RUNNING ELSEWHERE" => QmState::RunningElsewhere,
+            "REPLICA" => QmState::Replica,
             "QUIESCING" => QmState::Quiescing,
             "ENDING IMMEDIATELY" => QmState::EndingImmediately,
             // "PRE-EMPTIVELY" from MQ 8 on, "PREEMPTIVELY" in 7.5 (the '-' was removed above)
@@ -73,6 +79,7 @@ impl fmt::Display for QmState {
             QmState::Running => "Running",
             QmState::RunningAsStandby => "Running as standby",
             QmState::RunningElsewhere => "Running elsewhere",
+            QmState::Replica => "Replica",
             QmState::Quiescing => "Quiescing",
             QmState::EndingImmediately => "Ending immediately",
             QmState::EndingPreemptively => "Ending pre-emptively",
@@ -196,7 +203,9 @@ mod tests {
             ("STATUS NOT AVAILABLE", QmState::StatusNotAvailable),
             ("Not available", QmState::StatusNotAvailable),
             ("Running as standby", QmState::RunningAsStandby),
-            ("REPLICA", QmState::Other("REPLICA".into())),
+            ("REPLICA", QmState::Replica),
+            ("Replica", QmState::Replica),
+            ("RECOVERY GROUP LEADER", QmState::Other("RECOVERY GROUP LEADER".into())),
         ];
         for (status, want) in cases {
             let line = format!("{:<58}STATUS({status})\n", "QMNAME(QM1)");

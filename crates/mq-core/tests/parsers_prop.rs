@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use mq_core::dspmq::{self, QmState};
+use mq_core::dspmq::{self, nativeha, QmState};
 use mq_core::ini::IniFile;
 use mq_core::installation::parse_dspmqver;
 use mq_core::runmqsc::{self, Reply, Report, Section};
@@ -30,11 +30,28 @@ fn output() -> impl Strategy<Value = String> {
     ]
 }
 
+/// `output`, plus lines shaped like `dspmq -o nativeha -x`'s.
+fn nha_output() -> impl Strategy<Value = String> {
+    prop_oneof![
+        output(),
+        prop::collection::vec(
+            prop_oneof![
+                "QMNAME\\((Q|[ -~]{0,6})\\) *(ROLE|INSTANCE|INSYNC|QUORUM)\\([ -~]{0,8}\\)( (ROLE|INSTANCE|INSYNC|QUORUM)\\([ -~]{0,8}\\)){0,4}",
+                " INSTANCE\\([a-z]{0,3}\\)( (ROLE|REPLADDR|CONNACTV|INSYNC|BACKLOG|CONNINST)\\([ -~]{0,6}\\)){0,7}",
+                ".{0,30}",
+            ],
+            0..6
+        )
+        .prop_map(|l| l.join("\n")),
+    ]
+}
+
 const STATUSES: &[&str] = &[
     "Starting",
     "Running",
     "Running as standby",
     "Running elsewhere",
+    "Replica",
     "Quiescing",
     "Ending immediately",
     "Ending pre-emptively",
@@ -52,6 +69,44 @@ proptest! {
     fn dspmq_never_panics(qm in ".{0,50}", rc in any::<i32>(), out in output(), key in ".{0,10}") {
         let _ = dspmq::parse(&qm, rc, &out);
         let _ = dspmq::attr(&out, &key);
+    }
+
+    #[test]
+    fn dspmq_nativeha_never_panics(qm in ".{0,50}", rc in any::<i32>(), out in nha_output()) {
+        if let Ok(r) = nativeha::parse(&qm, rc, &out) {
+            let _ = r.would_break_quorum();
+            let _ = r.active();
+        }
+    }
+
+    #[test]
+    fn dspmq_nativeha_reads_what_it_was_given(
+        qm in "[A-Za-z0-9._/%]{1,48}",
+        me in 0usize..3,
+        roles in prop::collection::vec(prop::sample::select(&["ACTIVE", "ACTIVE ", "REPLICA", "UNKNOWN", "Active", "Replica"][..]), 3),
+        insync in prop::collection::vec(any::<bool>(), 3),
+        backlog in prop::collection::vec(0u64..10_000_000, 3),
+        extra in prop::sample::select(&["", " ACKLSN(<0:0:1:2>) HASTATUS(Normal) SYNCTIME(2026-01-01T00:00:00Z)", " HASTATUS(NORMAL)"][..]),
+        n in 0u8..=3,
+    ) {
+        let names = ["alpha", "beta", "gamma"];
+        let yn = |b: bool| if b { "YES" } else { "NO" };
+        let mut out = format!("{:<58}ROLE({}) INSTANCE({}) INSYNC({}) QUORUM({n}/3) GRPNAME() GRPROLE(LIVE)\n",
+            format!("QMNAME({qm})"), roles[me], names[me], yn(insync[me]));
+        for i in 0..3 {
+            out.push_str(&format!(" INSTANCE({}) ROLE({}) REPLADDR(10.0.0.{i}) CONNACTV(YES) INSYNC({}) BACKLOG({}) CONNINST(NO){extra} ALTDATE() ALTTIME()\n",
+                names[i], roles[i], yn(insync[i]), backlog[i]));
+        }
+        let r = nativeha::parse(&qm, 0, &out).unwrap();
+        prop_assert_eq!(r.instance.as_str(), names[me]);
+        prop_assert_eq!(r.quorum, (n, 3));
+        prop_assert_eq!(r.instances.len(), 3);
+        for (i, inst) in r.instances.iter().enumerate() {
+            prop_assert_eq!(inst.role.to_string().to_ascii_uppercase(), roles[i].trim().to_ascii_uppercase());
+            prop_assert_eq!(inst.insync, insync[i]);
+            prop_assert_eq!(inst.backlog_kb, Some(backlog[i]));
+            prop_assert!(inst.connactv && !inst.conninst);
+        }
     }
 
     #[test]

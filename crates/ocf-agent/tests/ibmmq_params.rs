@@ -15,6 +15,12 @@ fn parameter_errors_are_named() {
         (&[("qmgr", "QM1;rm -rf /")], 6, "QM1;rm"),
         (&[("qmgr", "QM1$(id)")], 6, "QM1$(id)"),
         (&[("qmgr", "QM1"), ("mq_installation", "opt/mqm")], 6, "opt/mqm"),
+        (
+            &[("qmgr", "QM1"), ("native_ha", "true"), ("multi_instance", "true")],
+            6,
+            "native_ha=true and multi_instance=true",
+        ),
+        (&[("qmgr", "QM1"), ("native_ha_last_replica", "sometimes")], 6, "sometimes"),
     ];
     for (params, code, named) in cases {
         for action in ["start", "validate-all", "monitor"] {
@@ -25,6 +31,34 @@ fn parameter_errors_are_named() {
         // Stop never fails over configuration.
         let r = sim.agent("stop", params, &[]);
         assert_eq!(r.rc, 0, "stop {params:?}: {r:?}");
+    }
+}
+
+/// native_ha=true runs only as a promotable clone of three: start and promote say which clone
+/// attribute to set (6) before anything touches MQ; stop never fails over it.
+#[test]
+fn native_ha_outside_a_promotable_clone_of_three_is_refused() {
+    let sim = Sim::install(&[]);
+    let params: &[(&str, &str)] = &[("qmgr", "QMNHA"), ("native_ha", "true")];
+    let m = |k: &str| format!("OCF_RESKEY_CRM_meta_{k}");
+    let (max, node_max, promoted, promotable) =
+        (m("clone_max"), m("clone_node_max"), m("promoted_max"), m("promotable"));
+    type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (vec![], "promotable clone of three"),
+        (vec![(&max, "2")], "clone-max=2"),
+        (vec![(&max, "3"), (&promoted, "2")], "promoted-max=2"),
+        (vec![(&max, "3"), (&node_max, "3")], "clone-node-max=3"),
+        (vec![(&max, "3"), (&promotable, "false")], "promotable=false"),
+    ];
+    for (env, named) in &cases {
+        for action in ["start", "promote"] {
+            let r = sim.agent(action, params, env);
+            assert_eq!(r.rc, 6, "{action} {env:?}: {r:?}");
+            assert!(r.reason().contains(named), "{action} {env:?}: reason '{}' lacks '{named}'", r.reason());
+        }
+        let r = sim.agent("stop", params, env);
+        assert_eq!(r.rc, 0, "stop {env:?}: {r:?}");
     }
 }
 

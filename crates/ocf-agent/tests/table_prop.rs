@@ -5,9 +5,11 @@
 //! implies an observation with no process of the queue manager. And a Starting queue manager is
 //! never reported running (0/8) without its execution controller or past replay_timeout.
 
+use mq_core::dspmq::nativeha::{NhaInstance, NhaReport, NhaRole};
 use mq_core::QmState;
 use ocf_agent::ibmmq::multi::role::Role;
 use ocf_agent::ibmmq::multi::table as multi;
+use ocf_agent::ibmmq::nativeha::table as nativeha;
 use ocf_agent::ibmmq::table::{self, Facts};
 use ocf_agent::ocf::OcfExit;
 use proptest::prelude::*;
@@ -50,8 +52,63 @@ fn role() -> impl Strategy<Value = Option<Role>> {
     prop_oneof![Just(None), Just(Some(Role::Unpromoted)), Just(Some(Role::Promoted))]
 }
 
+fn nha_role() -> impl Strategy<Value = NhaRole> {
+    prop_oneof![Just(NhaRole::Active), Just(NhaRole::Replica), Just(NhaRole::Unknown)]
+}
+
+/// What `dspmq -o nativeha -x` may have said: any roles, sync states and quorum, or no report.
+fn nha_report() -> impl Strategy<Value = Option<Result<NhaReport, String>>> {
+    let inst = (nha_role(), any::<bool>(), any::<bool>(), prop::option::of(0u64..1_000_000), 0usize..3);
+    let rep = (nha_role(), any::<bool>(), 0u8..=3, prop::collection::vec(inst, 0..4), 0usize..3).prop_map(
+        |(role, insync, q, lines, me)| NhaReport {
+            role,
+            instance: ["a", "b", "c"][me].into(),
+            insync,
+            quorum: (q, 3),
+            instances: lines
+                .into_iter()
+                .map(|(role, connactv, insync, backlog_kb, n)| NhaInstance {
+                    name: ["a", "b", "c"][n].into(),
+                    role,
+                    repladdr: "h".into(),
+                    connactv,
+                    insync,
+                    backlog_kb,
+                    conninst: true,
+                })
+                .collect(),
+        },
+    );
+    prop_oneof![Just(None), ".{0,20}".prop_map(|e| Some(Err(e))), rep.prop_map(|r| Some(Ok(r)))]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// Native HA: 7 only with no process here, and promoted (8) or a score for the active role
+    /// only where MQ's report says this instance is Active: Pacemaker follows MQ, never the reverse.
+    #[test]
+    fn native_ha_follows_mq_and_seven_means_no_process_here(
+        state in state(),
+        (pids, controller) in processes(),
+        probe in any::<bool>(),
+        role in role(),
+        report in nha_report(),
+    ) {
+        let base = Facts { qm: "QM1", probe, state: &state, pids: &pids, controller, data_visible: true, watched_ms: 0,
+            starting_for: Duration::ZERO, replay_limit: Duration::from_secs(600) };
+        let (v, score) = nativeha::decide(&nativeha::Facts { base, report: report.as_ref(), role });
+        let active = matches!(&report, Some(Ok(r)) if r.role == NhaRole::Active);
+        if v.exit == OcfExit::NotRunning {
+            prop_assert!(pids.is_empty(), "7 with processes {pids:?}: {v:?}");
+        }
+        if v.exit == OcfExit::RunningPromoted || score == Some(nativeha::SCORE_ACTIVE) {
+            prop_assert!(active && !pids.is_empty() && controller, "promoted without MQ's election: {v:?} {report:?}");
+        }
+        if matches!(v.exit, OcfExit::Success | OcfExit::RunningPromoted | OcfExit::Degraded) {
+            prop_assert!(!pids.is_empty() && controller, "running without its controller: {v:?}");
+        }
+    }
 
     #[test]
     fn seven_means_no_process_here(

@@ -6,6 +6,7 @@ pub mod checks;
 pub mod evidence;
 pub mod monitor;
 pub mod multi;
+pub mod nativeha;
 pub mod program;
 pub mod start;
 pub mod stop;

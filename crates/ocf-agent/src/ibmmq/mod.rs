@@ -5,6 +5,7 @@
 
 pub mod hung;
 pub mod multi;
+pub mod nativeha;
 pub mod replay;
 pub mod table;
 pub mod watch;
@@ -298,6 +299,11 @@ fn finish(r: Result<OcfExit, Failure>) -> OcfExit {
 pub fn run(action: &Action, env: &Env, params: &IbmmqParams) -> OcfExit {
     if params.multi_instance {
         if let Some(exit) = multi::run(action, env, params) {
+            return exit;
+        }
+    }
+    if params.native_ha {
+        if let Some(exit) = nativeha::run(action, env, params) {
             return exit;
         }
     }
@@ -669,7 +675,7 @@ fn reload(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fail
             .map_err(|e| Failure(OcfExit::ErrGeneric, format!("reload: {e}")))?;
         // crash_watch turned on or off. A multi-instance queue manager's watcher follows the role:
         // its next monitor arms one on the promoted instance only.
-        if !p.multi_instance {
+        if !p.multi_instance && !p.native_ha {
             watch::keep(&qm, env, p.crash_watch, qm.observe(deadline).controller_pid(), deadline);
         }
     }

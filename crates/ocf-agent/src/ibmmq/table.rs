@@ -118,6 +118,10 @@ pub fn decide(f: &Facts) -> Verdict {
             format!("{qm} is no longer known on this node (dspmq AMQ7048E): its mqs.ini stanza or storage is gone"),
         ),
         QmState::Unknown => v(Fail, format!("dspmq does not know {qm} but {}", left())),
+        QmState::Replica => v(
+            Fail,
+            format!("a Native HA replica of {qm} runs here but native_ha is false; set native_ha=true (a promotable clone)"),
+        ),
         other => v(Fail, format!("{qm} is in a state the agent does not manage: {other}")),
     }
 }
@@ -174,7 +178,9 @@ mod tests {
             (StatusNotAvailable, p, false, ErrGeneric, ErrGeneric),
             (Unknown, n, false, NotRunning, ErrGeneric),
             (Unknown, p, false, ErrGeneric, ErrGeneric),
-            (Other("REPLICA".into()), n, true, ErrGeneric, ErrGeneric),
+            (Replica, p, true, ErrGeneric, ErrGeneric),
+            (Replica, n, true, ErrGeneric, ErrGeneric),
+            (Other("RECOVERY GROUP LEADER".into()), p, true, ErrGeneric, ErrGeneric),
         ];
         for (s, pids, vis, probe, recurring) in rows {
             assert_eq!(run(Ok(s.clone()), pids, true, vis), probe, "probe {s:?} {pids:?} visible={vis}");

@@ -31,6 +31,10 @@ pub struct IbmmqParams {
     /// Extra strmqm arguments, checked token by token.
     pub strmqm_options: Vec<String>,
     pub multi_instance: bool,
+    /// A Native HA queue manager: three instances, a promotable clone (ibmmq/nativeha).
+    pub native_ha: bool,
+    /// What a stop or demote of a Native HA instance does when it would break the quorum.
+    pub last_replica: LastReplica,
     pub test_queue: String,
     pub client: Option<ClientCheck>,
     pub command_server: Manage,
@@ -59,6 +63,14 @@ pub struct IbmmqParams {
     pub hang_timeout: std::time::Duration,
 }
 
+/// native_ha_last_replica: a stop or demote that would leave fewer than two running in-sync
+/// instances is refused (the action fails with the reason) or done with a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastReplica {
+    Refuse,
+    Warn,
+}
+
 fn managed(v: &Values, name: &str) -> Manage {
     match v.str(name) {
         Some("yes") => Manage::Yes,
@@ -80,14 +92,23 @@ impl IbmmqParams {
     fn from_values(v: &Values) -> Result<IbmmqParams, ParamError> {
         let qmgr = super::qmgr(v)?;
         let multi_instance = v.bool("multi_instance").unwrap_or(false);
+        let native_ha = v.bool("native_ha").unwrap_or(false);
+        if native_ha && multi_instance {
+            return Err(ParamError::Conflict(
+                "native_ha=true and multi_instance=true exclude each other: a Native HA queue manager has its own data on each node, a multi-instance one shares it; set one".into(),
+            ));
+        }
         let strmqm_options: Vec<String> =
             v.str("strmqm_options").unwrap_or_default().split_whitespace().map(str::to_string).collect();
-        if strmqm_options.iter().any(|w| w == "-x") && !multi_instance {
+        // IBM's container starts Native HA instances with strmqm -x (docs/reference/native-ha.md#strmqm).
+        if strmqm_options.iter().any(|w| w == "-x") && !multi_instance && !native_ha {
             return Err(ParamError::Conflict(
                 "strmqm_options has -x (multi-instance start) but multi_instance is false; set multi_instance=true"
                     .into(),
             ));
         }
+        let last_replica =
+            if v.str("native_ha_last_replica") == Some("warn") { LastReplica::Warn } else { LastReplica::Refuse };
         let client_user = v.str("client_user").map(str::to_string);
         let client_credentials = v.path("client_credentials").cloned();
         let client = match (v.str("client_channel"), v.str("client_conname")) {
@@ -133,6 +154,8 @@ impl IbmmqParams {
             mq_installation: v.path("mq_installation").cloned(),
             strmqm_options,
             multi_instance,
+            native_ha,
+            last_replica,
             test_queue: v.str("test_queue").unwrap_or("HA.TESTQUEUE").to_string(),
             client,
             command_server: managed(v, "command_server"),
@@ -218,7 +241,8 @@ moves with this resource (or be shared, for a multi-instance queue manager).",
         shortdesc: "Additional strmqm options",
         longdesc: "Options added to strmqm when the queue manager is started, separated by spaces, e.g. \
 \"-ns\" to keep the queue manager from starting its channel initiator, command server, listeners and \
-services itself. -x (permit a standby instance) requires multi_instance=true. Options that do not start \
+services itself. -x (permit a standby instance) requires multi_instance=true or native_ha=true (IBM's \
+container starts Native HA instances with it). Options that do not start \
 the queue manager normally (-c, -r, -a, -e) are refused.",
     },
     ParamSpec {
@@ -236,6 +260,44 @@ instances that take over when it ends. start brings up a standby (or waits unpro
 runs anywhere), promote makes this node's instance the active one, demote switches over (endmqm -s) and \
 comes back as a standby. Leave false for a queue manager on storage that Pacemaker moves (a file system or \
 volume resource in the same group); promote and demote then answer 3 (not supported).",
+    },
+    ParamSpec {
+        name: "native_ha",
+        ty: ParamType::Boolean,
+        default: Some("false"),
+        required: false,
+        unique_group: None,
+        reloadable: false,
+        shortdesc: "Native HA queue manager (three instances, MQ 9.4.4 and later)",
+        longdesc: "Set to true for a Native HA queue manager: three instances on three nodes, each with its own \
+data and recovery log (crtmqm -lr on each, three NativeHAInstance stanzas in each qm.ini), which replicate the \
+log between them and elect the active instance by quorum. Run it as a promotable clone of three (pcs \
+resource create ... promotable clone-max=3 clone-node-max=1 promoted-max=1; start and promote fail with exit \
+6 otherwise). MQ decides which instance is active, never Pacemaker: start runs this node's instance (strmqm; \
+it becomes a replica, or MQ elects it), the monitor returns 8 where dspmq -o nativeha says ROLE(Active), 0 \
+on a replica in sync and connected to the active, 190 (degraded, with the reason) on a replica out of sync, \
+not connected, or without quorum, and publishes promotion scores that follow MQ's election (active 1000, \
+in-sync replica 10) so that Pacemaker promotes, and places the virtual IP with, the instance MQ elected. \
+promote succeeds only where MQ elected this instance (it waits within its timeout for an election under \
+way) and otherwise fails naming the elected instance; demote moves the active role with endmqm -s and \
+restarts the instance here as a replica; stop ends a replica with endmqm -x. Plain endmqm is never run on \
+the active instance. Excludes multi_instance. docs/native-ha.md.",
+    },
+    ParamSpec {
+        name: "native_ha_last_replica",
+        ty: ParamType::Choice(&["refuse", "warn"]),
+        default: Some("refuse"),
+        required: false,
+        unique_group: None,
+        reloadable: true,
+        shortdesc: "What a stop or demote that would break the Native HA quorum does",
+        longdesc: "With native_ha=true: what stop and demote do when, as dspmq -o nativeha -x on this node \
+shows the group, ending this instance would leave fewer than two running in-sync instances (the group \
+could then no longer write its log, and MQ's own endmqm refuses it), or when demote finds no in-sync replica \
+to take over. refuse (the default): the action fails with that reason and nothing is stopped, so a planned \
+stop cannot lose the quorum silently; give stop on-fail=block so that Pacemaker leaves the instance running \
+instead of fencing the node (docs/native-ha.md). warn: the reason is logged as a warning and the instance \
+is ended all the same (endmqm, then killing this node's processes of the queue manager if MQ refuses).",
     },
     ParamSpec {
         name: "test_queue",
@@ -579,6 +641,8 @@ mod tests {
         assert_eq!(p.mq_installation, None);
         assert!(p.strmqm_options.is_empty());
         assert!(!p.multi_instance);
+        assert!(!p.native_ha);
+        assert_eq!(p.last_replica, LastReplica::Refuse);
         assert_eq!(p.test_queue, "HA.TESTQUEUE");
         assert_eq!(p.client, None);
         assert_eq!(p.command_server, Manage::Auto);
@@ -599,6 +663,16 @@ mod tests {
             params(&[("qmgr", "QM1"), ("strmqm_options", "-x"), ("multi_instance", "true")]).unwrap().strmqm_options,
             vec!["-x"]
         );
+        let e = params(&[("qmgr", "QM1"), ("native_ha", "true"), ("multi_instance", "true")]).unwrap_err().to_string();
+        assert!(e.contains("native_ha") && e.contains("multi_instance"), "{e}");
+        let p = params(&[("qmgr", "QM1"), ("native_ha", "true"), ("strmqm_options", "-x")]).unwrap();
+        assert!(p.native_ha && p.strmqm_options == ["-x"]);
+        let p = params(&[("qmgr", "QM1"), ("native_ha", "true"), ("native_ha_last_replica", "warn")]).unwrap();
+        assert_eq!(p.last_replica, LastReplica::Warn);
+        assert!(params(&[("qmgr", "QM1"), ("native_ha_last_replica", "sometimes")])
+            .unwrap_err()
+            .to_string()
+            .contains("'sometimes'"));
         assert!(params(&[("qmgr", "QM1"), ("client_channel", "APP.SVRCONN")])
             .unwrap_err()
             .to_string()

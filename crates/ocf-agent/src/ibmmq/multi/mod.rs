@@ -49,7 +49,7 @@ pub fn run(action: &Action, env: &Env, p: &IbmmqParams) -> Option<OcfExit> {
 
 /// Sets (Some) or removes (None) this node's promotion score; only inside a clone, where
 /// Pacemaker reads it. A failure is logged: the next monitor sets it again.
-fn promotion_score(env: &Env, score: Option<u32>, deadline: Instant) {
+pub(crate) fn promotion_score(env: &Env, score: Option<u32>, deadline: Instant) {
     if !env.is_clone {
         return;
     }
@@ -227,18 +227,39 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     if active && verdict.exit == OcfExit::Success {
         log::warn(&verdict.reason);
     }
+    let watched = active && verdict.exit == OcfExit::RunningPromoted;
+    active_checks(env, p, &qm, o.controller_pid(), verdict.exit, watched, deadline)
+}
+
+/// The active instance's checks past depth 0, as a single instance's (MQI, messages, the client
+/// check, managed components, the crash watcher, monitor_program), for the multi-instance and
+/// Native HA tables: `exit` (8, or 0 for an active instance Pacemaker has not promoted yet) when
+/// they pass, its degraded form for a client-check refusal a restart cannot fix, and failures of
+/// the promoted instance as 9. `watched`: the crash watcher is kept on it (the active instance
+/// Pacemaker promoted).
+pub(crate) fn active_checks(
+    env: &Env,
+    p: &IbmmqParams,
+    qm: &QueueManager,
+    controller: Option<i32>,
+    exit: OcfExit,
+    watched: bool,
+    deadline: Instant,
+) -> Result<OcfExit, Failure> {
+    let j = OcfJournal;
+    let probe = env.is_probe();
     // The active instance: the deeper checks of a single instance; failures of the promoted
     // instance are 9.
-    let failed = if verdict.exit == OcfExit::RunningPromoted { OcfExit::FailedPromoted } else { OcfExit::ErrGeneric };
+    let failed = if exit == OcfExit::RunningPromoted { OcfExit::FailedPromoted } else { OcfExit::ErrGeneric };
     let mut degraded = None;
     if env.check_level >= CheckLevel::Deep {
         // Depth 20's steps begin with depth 10's connect and inquiry: one MQI child does both.
         let client = match &p.client {
-            Some(c) => Some(super::client_probe(&qm, c, deadline)?),
+            Some(c) => Some(super::client_probe(qm, c, deadline)?),
             None => None,
         };
         let r = qm.check_messages(&p.test_queue, client.as_ref(), deadline, Some(p.hang_timeout));
-        super::note_answer(&qm, o.controller_pid(), r.as_ref().is_err_and(super::no_answer));
+        super::note_answer(qm, controller, r.as_ref().is_err_and(super::no_answer));
         match r {
             Ok(()) => {}
             // A client-check refusal a restart cannot fix: degraded (190, or 191 when promoted).
@@ -247,7 +268,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         }
     } else if env.check_level >= CheckLevel::Medium {
         let r = qm.check_mqi(deadline, Some(p.hang_timeout));
-        super::note_answer(&qm, o.controller_pid(), r.as_ref().is_err_and(super::no_answer));
+        super::note_answer(qm, controller, r.as_ref().is_err_and(super::no_answer));
         r.map_err(|e| Failure(failed, mqi_failure(p.qmgr.as_str(), &e)))?;
     }
     if env.check_level >= CheckLevel::Medium {
@@ -255,7 +276,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             .check_components((p.command_server, p.channel_initiator), deadline, Some(p.hang_timeout), &j)
             .map_err(|e| {
                 if let MqError::NoAnswer { what, bound, .. } = &e {
-                    super::note_answer(&qm, o.controller_pid(), true);
+                    super::note_answer(qm, controller, true);
                     return Failure(failed, super::hung_reason(p.qmgr.as_str(), what, *bound));
                 }
                 Failure(failed, format!("{}: managed component down and not restartable: {e}", p.qmgr))
@@ -264,20 +285,16 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             log::warn(format!("{}: restarted {}", p.qmgr, restarted.join(", ")));
         }
     }
-    if !probe && active && verdict.exit == OcfExit::RunningPromoted {
-        super::watch::keep(&qm, env, p.crash_watch, o.controller_pid(), deadline);
+    if !probe && watched {
+        super::watch::keep(qm, env, p.crash_watch, controller, deadline);
     }
     // The active instance only (a standby or idle node returned above): the site's check.
-    super::run_monitor_program(&qm, env, p, failed, deadline)?;
+    super::run_monitor_program(qm, env, p, failed, deadline)?;
     if let Some(reason) = degraded {
         log::exit_reason(reason);
-        return Ok(if verdict.exit == OcfExit::RunningPromoted {
-            OcfExit::DegradedPromoted
-        } else {
-            OcfExit::Degraded
-        });
+        return Ok(if exit == OcfExit::RunningPromoted { OcfExit::DegradedPromoted } else { OcfExit::Degraded });
     }
-    Ok(verdict.exit)
+    Ok(exit)
 }
 
 /// Notifications always succeed. Every one refreshes this node's promotion score from what runs
