@@ -4,6 +4,8 @@
 
 use crate::faults::{self, Fault};
 use crate::ini::IniFile;
+use crate::nha::config::NhaConfig;
+use crate::nha::status::{NhaRole, NhaStatus};
 use crate::paths::{Installation, QmPaths};
 use crate::runtime::{lock, procs};
 
@@ -12,6 +14,8 @@ pub enum QmState {
     Starting,
     Running,
     RunningAsStandby,
+    /// A Native HA replica instance runs here (docs/reference/native-ha.md#dspmq-status-native-ha).
+    Replica,
     RunningElsewhere,
     Quiescing,
     EndingImmediately,
@@ -30,6 +34,7 @@ impl QmState {
             QmState::Starting => "Starting",
             QmState::Running => "Running",
             QmState::RunningAsStandby => "Running as standby",
+            QmState::Replica => "Replica",
             QmState::RunningElsewhere => "Running elsewhere",
             QmState::Quiescing => "Quiescing",
             QmState::EndingImmediately => "Ending immediately",
@@ -68,6 +73,7 @@ impl QmState {
             QmState::Starting
                 | QmState::Running
                 | QmState::RunningAsStandby
+                | QmState::Replica
                 | QmState::Quiescing
                 | QmState::EndingImmediately
                 | QmState::EndingPreemptively
@@ -75,10 +81,11 @@ impl QmState {
     }
 }
 
-const ALL_STATES: [QmState; 12] = [
+const ALL_STATES: [QmState; 13] = [
     QmState::Starting,
     QmState::Running,
     QmState::RunningAsStandby,
+    QmState::Replica,
     QmState::RunningElsewhere,
     QmState::Quiescing,
     QmState::EndingImmediately,
@@ -111,10 +118,41 @@ pub fn qm_state(inst: &Installation, qm: &QmPaths) -> QmState {
     if !storage_available(inst, qm) {
         return QmState::StatusNotAvailable;
     }
+    if is_native_ha(qm) {
+        // Nothing is shared between Native HA instances: no lock to probe, and a stopped instance
+        // shows its own last end state, never "Running elsewhere" (UNCONFIRMED, the stricter reading:
+        // docs/reference/native-ha.md#dspmq-status-native-ha).
+        let local =
+            procs::controller(inst, qm).map(|_| native_ha_role(local_role(inst, qm), NhaStatus::read_live(inst, qm)));
+        return derive(true, local, false, recorded_state(qm));
+    }
     let local = procs::controller(inst, qm).map(|_| local_role(inst, qm));
     // Probing the lock is only needed when nothing runs here.
     let elsewhere = local.is_none() && lock::held_elsewhere(qm, &inst.node);
     derive(true, local, elsewhere, recorded_state(qm))
+}
+
+/// Whether `qm` is a Native HA queue manager: its qm.ini has a replicated log or Native HA stanzas,
+/// valid or not (an invalid set is still Native HA: strmqm refuses it rather than run it alone).
+pub fn is_native_ha(qm: &QmPaths) -> bool {
+    !matches!(NhaConfig::load(&qm.qm_ini), Ok(None))
+}
+
+/// A live Native HA instance's dspmq STATUS: an end in progress as its role file says; otherwise
+/// Running when its status record says Active, Replica when it says Replica or Unknown (an instance
+/// without quorum serves nothing: UNCONFIRMED, the stricter reading), the role file (or Starting)
+/// before the controller has written a record.
+pub fn native_ha_role(role_file: Option<QmState>, record: Option<NhaStatus>) -> Option<QmState> {
+    let ending = role_file
+        .filter(|r| matches!(r, QmState::Quiescing | QmState::EndingImmediately | QmState::EndingPreemptively));
+    if ending.is_some() {
+        return ending;
+    }
+    match record.map(|r| r.role) {
+        Some(NhaRole::Active) => Some(QmState::Running),
+        Some(NhaRole::Replica | NhaRole::Unknown) => Some(QmState::Replica),
+        None => role_file.filter(|r| *r == QmState::Starting),
+    }
 }
 
 /// The decision, apart from the I/O: `local` is Some(role) when this node's controller lives
@@ -154,6 +192,33 @@ mod tests {
         assert_eq!(QmState::EndedPreemptively.text(), "Ended pre-emptively");
         assert_eq!(QmState::StatusNotAvailable.untranslated(), "STATUS NOT AVAILABLE");
         assert_eq!(QmState::from_text("ended unexpectedly"), Some(QmState::EndedUnexpectedly));
+        // Native HA: never "Running as replica" (docs/reference/native-ha.md#dspmq-status-native-ha).
+        assert_eq!((QmState::Replica.text(), QmState::Replica.untranslated().as_str()), ("Replica", "REPLICA"));
+        assert_eq!(QmState::from_text("REPLICA"), Some(QmState::Replica));
+        assert!(QmState::Replica.is_local_instance() && !QmState::Replica.is_ended());
+    }
+
+    #[test]
+    fn native_ha_role_follows_the_record() {
+        use QmState::*;
+        let rec = |role| {
+            let text = format!(
+                r#"{{"instance":"a","role":"{role}","quorum":[3,3],"insync":true,"peers":[],"controller_pid":1,"updated_ms":0}}"#
+            );
+            Some(serde_json::from_str::<NhaStatus>(&text).unwrap())
+        };
+        assert_eq!(native_ha_role(Some(Running), rec("Active")), Some(Running));
+        assert_eq!(native_ha_role(None, rec("Active")), Some(Running));
+        // The role file never makes a replica Running: the record decides.
+        assert_eq!(native_ha_role(Some(Running), rec("Replica")), Some(Replica));
+        assert_eq!(native_ha_role(Some(Running), rec("Unknown")), Some(Replica));
+        // An end in progress shows as such.
+        assert_eq!(native_ha_role(Some(Quiescing), rec("Active")), Some(Quiescing));
+        assert_eq!(native_ha_role(Some(EndingImmediately), rec("Replica")), Some(EndingImmediately));
+        // No record yet (or a stale one): starting, never Running.
+        assert_eq!(native_ha_role(Some(Running), None), None);
+        assert_eq!(native_ha_role(Some(Starting), None), Some(Starting));
+        assert_eq!(derive(true, Some(native_ha_role(Some(Running), None)), false, None), Starting);
     }
 
     #[test]

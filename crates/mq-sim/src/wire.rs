@@ -413,6 +413,9 @@ pub fn connect_bindings(
     qm: &QmPaths,
     appl_name: &str,
 ) -> Result<(EngineConn<UnixStream>, Response), WireError> {
+    if crate::nha::status::NhaStatus::refuses_applications(inst, qm) {
+        return Err(WireError::NotRunning(qm.name.clone()));
+    }
     let stream = connect_engine(inst, qm).map_err(|e| match e.kind() {
         io::ErrorKind::ConnectionRefused | io::ErrorKind::NotFound => WireError::NotRunning(qm.name.clone()),
         _ => WireError::Broken(e),

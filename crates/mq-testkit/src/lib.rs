@@ -16,5 +16,5 @@ pub use agent::{ocf_tester, run_with_env, xmllint, Links, Ocf, AGENTS, NO_ENV};
 pub use bins::{agent_exe, built, mqsim_exe, profile_dir};
 pub use procs::{alive, free_port, pid_exists, port_open, processes_under, qm_pids, Proc};
 pub use run::{ids, run, run_input, Run, Spawned, User};
-pub use sim::{Sim, SimQm};
+pub use sim::{Sim, SimQm, NHA_INSTANCES};
 pub use wait::{eventually, in_secs, Awaited};

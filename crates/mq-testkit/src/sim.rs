@@ -83,6 +83,100 @@ impl Sim {
         (a, b)
     }
 
+    /// A Native HA group of queue manager `qm`: three installations ("nodes") `nodea.example.com`,
+    /// `nodeb.example.com`, `nodec.example.com` at MQ `version` (9.4.4 or later) in one temporary
+    /// directory, each with its OWN data and log (nothing shared). On each, as the mq user,
+    /// `crtmqm -lr INSTANCE QM` (instances `NHA_INSTANCES`, in node order), then the three
+    /// `NativeHAInstance` stanzas written into each qm.ini as an administrator edits it:
+    /// `ReplicationAddress=127.0.0.1(PORT)` on three free loopback ports, and
+    /// `LocalAddress=127.0.0.1` so that no instance listens beyond loopback. Nothing is started.
+    pub fn native_ha_of(version: &str, qm: &str) -> [Sim; 3] {
+        let install = |beside: Option<&Sim>, node: &str| {
+            let host = format!("{node}.example.com");
+            let options = ["--node", host.as_str(), "--version", version];
+            match beside {
+                None => Sim::install(&options),
+                Some(first) => first.install_beside(node, &options),
+            }
+        };
+        let a = install(None, NHA_INSTANCES[0]);
+        let b = install(Some(&a), NHA_INSTANCES[1]);
+        let c = install(Some(&a), NHA_INSTANCES[2]);
+        let mut ports: Vec<u16> = Vec::new();
+        while ports.len() < 3 {
+            let p = free_port();
+            if !ports.contains(&p) {
+                ports.push(p);
+            }
+        }
+        let group: Vec<(&str, u16)> = NHA_INSTANCES.iter().copied().zip(ports.iter().copied()).collect();
+        let nodes = [a, b, c];
+        for (node, instance) in nodes.iter().zip(NHA_INSTANCES) {
+            let r = node.mq("crtmqm", &["-lr", instance, qm]);
+            assert_eq!(r.rc, 0, "crtmqm -lr {instance} {qm}: {r:?}");
+            node.write_native_ha_stanzas(qm, Some("127.0.0.1"), &group);
+        }
+        nodes
+    }
+
+    /// The qm.ini of `qm` in this installation's data directory (names without `.` or `/`).
+    pub fn qm_ini(&self, qm: &str) -> PathBuf {
+        self.data().join("qmgrs").join(qm).join("qm.ini")
+    }
+
+    /// Writes `instances` as the `NativeHAInstance` stanzas of `qm`'s qm.ini (replacing any there)
+    /// and, when given, `LocalAddress` into its `NativeHALocalInstance` stanza; the file keeps its
+    /// owner (the mq user).
+    pub fn write_native_ha_stanzas(&self, qm: &str, local_address: Option<&str>, instances: &[(&str, u16)]) {
+        let path = self.qm_ini(qm);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // Drop the NativeHAInstance stanzas (a key line and its indented attributes).
+        let mut out = String::new();
+        let (mut skipping, mut in_local) = (false, false);
+        for line in text.lines() {
+            let indented = line.starts_with(' ') || line.starts_with('\t');
+            if !indented && line.trim_end().ends_with(':') {
+                skipping = line.trim() == "NativeHAInstance:";
+                in_local = line.trim() == "NativeHALocalInstance:";
+            }
+            if skipping || (in_local && local_address.is_some() && line.trim().starts_with("LocalAddress=")) {
+                continue;
+            }
+            out.push_str(line);
+            out.push('\n');
+            if let (Some(addr), true, true) = (local_address, in_local, line.trim().starts_with("Name=")) {
+                out.push_str(&format!("   LocalAddress={addr}\n"));
+            }
+        }
+        for (name, port) in instances {
+            out.push_str(&format!("NativeHAInstance:\n   Name={name}\n   ReplicationAddress=127.0.0.1({port})\n"));
+        }
+        std::fs::write(&path, out).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+
+    /// The ROLE of `dspmq -n -o nativeha -m QM` on this node (ACTIVE, REPLICA, UNKNOWN, NOT CONFIGURED).
+    pub fn nha_role(&self, qm: &str) -> String {
+        let r = self.mq("dspmq", &["-n", "-o", "nativeha", "-m", qm]);
+        r.stdout.split("ROLE(").nth(1).and_then(|s| s.split(')').next()).unwrap_or_default().to_string()
+    }
+
+    /// Waits until this node's dspmq shows ROLE `want` (ACTIVE, REPLICA, UNKNOWN) for `qm`.
+    pub fn wait_role(&self, qm: &str, want: &str, within: Duration) {
+        eventually(&format!("{qm} to have ROLE({want})"), within, || match self.nha_role(qm) {
+            s if s == want => Ok(()),
+            s => Err(s),
+        })
+    }
+
+    /// Which of the three nodes dspmq calls ACTIVE, when exactly one does (each asked on its own node).
+    pub fn active_of(nodes: &[Sim; 3], qm: &str) -> Option<usize> {
+        let active: Vec<usize> = (0..3).filter(|i| nodes[*i].nha_role(qm) == "ACTIVE").collect();
+        match active.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+
     /// Another installation under this same ROOT, in ROOT/`prefix` (`mqsim install ROOT --prefix
     /// PREFIX options`, e.g. `--name Installation2 --version 9.4.0.0`): it shares ROOT/var/mqm, the
     /// registry and the command log, as a second MQ version does on one machine. Its Drop cleans
@@ -306,6 +400,9 @@ impl Drop for Sim {
         }
     }
 }
+
+/// The Native HA instance names of `Sim::native_ha_of`'s nodes, in node order.
+pub const NHA_INSTANCES: [&str; 3] = ["nodea", "nodeb", "nodec"];
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
 

@@ -7,13 +7,14 @@ use crate::authority;
 use crate::engine::{self, CreateOptions};
 use crate::ini::{IniFile, Stanza};
 use crate::messages::{self, version_at_least};
+use crate::nha;
 use crate::paths::{qm_dir_name, validate_qm_name, QmPaths};
 use crate::runtime::controller;
 use crate::status::QmState;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
-const USAGE: &str = "crtmqm [-z] [-q] [-c Text] [-d DefXmitQ] [-h MaxHandles] [-lc | -ll] [-lf LogFilePages] [-lp LogPrimaryFiles] [-ls LogSecondaryFiles] [-ld LogPath] [-md DataPath] [-u DeadQ] [-p Port] [-ic File] [-ii File] [-oa user|group] QMgrName";
+const USAGE: &str = "crtmqm [-z] [-q] [-c Text] [-d DefXmitQ] [-h MaxHandles] [-lc | -ll | -lla | -lln | -lr InstanceName] [-lf LogFilePages] [-lp LogPrimaryFiles] [-ls LogSecondaryFiles] [-ld LogPath] [-md DataPath] [-u DeadQ] [-p Port] [-ic File] [-ii File] [-oa user|group] QMgrName";
 
 pub fn main(args: Vec<String>) -> i32 {
     let inst = match target::installation("crtmqm") {
@@ -22,6 +23,11 @@ pub fn main(args: Vec<String>) -> i32 {
     };
     let mut opts = CreateOptions::default();
     let (mut make_default, mut log_linear) = (false, false);
+    // Every log-type option given, in order (-lc, -ll, -lla, -lln, -lr): IBM says "specify one only".
+    let mut log_types: Vec<String> = Vec::new();
+    let mut log_management: Option<&str> = None;
+    let mut replicated: Option<String> = None;
+    let mut port: Option<String> = None;
     let (mut ld, mut md): (Option<PathBuf>, Option<PathBuf>) = (None, None);
     let (mut lf, mut lp, mut ls) = ("4096".to_string(), "3".to_string(), "2".to_string());
     let mut name = None;
@@ -37,8 +43,26 @@ pub fn main(args: Vec<String>) -> i32 {
             match a.as_str() {
                 "-q" => make_default = true,
                 "-z" => {}
-                "-lc" => log_linear = false,
-                "-ll" => log_linear = true,
+                "-lc" => {
+                    log_types.push(a.clone());
+                    log_linear = false
+                }
+                "-ll" => {
+                    log_types.push(a.clone());
+                    log_linear = true
+                }
+                // Linear logging with automatic / manual log management (9.0.2+).
+                "-lla" | "-lln" => {
+                    log_types.push(a.clone());
+                    log_linear = true;
+                    log_management = Some(if a == "-lla" { "Automatic" } else { "Manual" });
+                }
+                // Replicated logging: a Native HA instance (docs/reference/native-ha.md#crtmqm-lr).
+                "-lr" => {
+                    log_types.push(a.clone());
+                    replicated = Some(val("-lr")?);
+                }
+                "-p" => port = Some(val("-p")?),
                 "-c" => opts.description = Some(val("-c")?),
                 "-d" => opts.default_xmit_q = Some(val("-d")?),
                 "-u" => opts.dead_letter_q = Some(val("-u")?),
@@ -55,7 +79,7 @@ pub fn main(args: Vec<String>) -> i32 {
                 "-ld" => ld = Some(PathBuf::from(val("-ld")?)),
                 "-md" => md = Some(PathBuf::from(val("-md")?)),
                 // Accepted as MQ does; their effects (listener on -p, MQSC/ini files, OAM model) are not simulated.
-                "-p" | "-ic" | "-ii" | "-oa" | "-lr" | "-t" | "-x" | "-g" => {
+                "-ic" | "-ii" | "-oa" | "-t" | "-x" | "-g" => {
                     val(&a)?;
                 }
                 s if s.starts_with('-') => {
@@ -75,6 +99,36 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     }
     let Some(name) = name else { return messages::usage(USAGE) };
+    if let Some(instance) = &replicated {
+        // rc 39 (invalid parameter) for every -lr refusal: UNCONFIRMED, crtmqm's codes beyond 8 are
+        // not documented (docs/reference/native-ha.md#crtmqm-lr).
+        if log_types.len() > 1 {
+            eprintln!("crtmqm: specify only one of -lc, -ll, -lla, -lln, -lr (given: {})", log_types.join(" "));
+            messages::usage(USAGE);
+            return 39;
+        }
+        if !nha::supported(&inst.version) {
+            eprintln!("crtmqm: -lr (Native HA) is not available in IBM MQ {} (from 9.4.4)", inst.version);
+            messages::usage(USAGE);
+            return 39;
+        }
+        if nha::config::validate_instance_name(instance).is_err() {
+            // Instance-name rules are UNCONFIRMED (docs/reference/native-ha.md#crtmqm-lr).
+            eprintln!("crtmqm: -lr instance name '{instance}' is not valid (1-48 of A-Z a-z 0-9 . _ % -)");
+            messages::usage(USAGE);
+            return 39;
+        }
+        if let Some(p) = &port {
+            match p.parse::<u16>() {
+                Ok(n) if n > 0 => opts.listener_port = Some(n),
+                _ => {
+                    eprintln!("crtmqm: -p value '{p}' is not a port number from 1 to 65535");
+                    messages::usage(USAGE);
+                    return 39;
+                }
+            }
+        }
+    }
     if validate_qm_name(&name).is_err() {
         crate::mqprintln!("{}", messages::AMQ7048);
         return 72;
@@ -135,7 +189,16 @@ pub fn main(args: Vec<String>) -> i32 {
                 .with("LogPrimaryFiles", lp)
                 .with("LogSecondaryFiles", ls)
                 .with("LogFilePages", lf)
-                .with("LogType", if log_linear { "LINEAR" } else { "CIRCULAR" })
+                .with(
+                    "LogType",
+                    if replicated.is_some() {
+                        nha::config::LOG_TYPE_REPLICATED
+                    } else if log_linear {
+                        "LINEAR"
+                    } else {
+                        "CIRCULAR"
+                    },
+                )
                 .with("LogBufferPages", "0")
                 .with("LogPath", format!("{}/", log_dir.display()))
                 .with("LogWriteIntegrity", "TripleWrite"),
@@ -149,6 +212,17 @@ pub fn main(args: Vec<String>) -> i32 {
             Stanza::new("TCP").with("SndBuffSize", "0").with("RcvBuffSize", "0"),
         ],
     };
+    let mut qm_ini = qm_ini;
+    if let Some(m) = log_management {
+        if let Some(log) = qm_ini.first_mut("Log") {
+            log.set("LogManagement", m);
+        }
+    }
+    if let Some(instance) = &replicated {
+        // The three NativeHAInstance stanzas are the administrator's to add (IBM: edit qm.ini on
+        // each instance); strmqm refuses to start until they are there.
+        qm_ini.stanzas.push(Stanza::new(nha::config::LOCAL_STANZA).with("Name", instance.clone()));
+    }
     if let Err(e) = qm_ini.write(&qm.qm_ini) {
         eprintln!("crtmqm: cannot write {}: {e}", qm.qm_ini.display());
         return 71;

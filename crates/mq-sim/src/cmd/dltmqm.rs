@@ -19,7 +19,7 @@ pub fn main(args: Vec<String>) -> i32 {
         Err(rc) => return rc,
     };
     match status::qm_state(&inst, &qm) {
-        QmState::Running | QmState::Starting | QmState::RunningElsewhere => {
+        QmState::Running | QmState::Starting | QmState::RunningElsewhere | QmState::Replica => {
             crate::mqprintln!("{}", messages::QM_RUNNING);
             return 5;
         }

@@ -3,12 +3,13 @@
 
 use super::target;
 use crate::messages::{self, version_at_least};
+use crate::nha::config::{self as nha_config, NhaConfig};
+use crate::nha::status::{NhaPeer, NhaRole, NhaStatus};
 use crate::paths::{Installation, QmPaths};
 use crate::runtime::{controller, lock};
 use crate::status::{self, QmState};
 
-const USAGE: &str =
-    "dspmq [-m QMgrName] [-s | -o all | -o default | -o installation | -o status | -o standby] [-x] [-n] [-a]";
+const USAGE: &str = "dspmq [-m QMgrName] [-s | -o all | -o default | -o installation | -o nativeha | -o status | -o standby] [-x] [-n] [-a]";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Show {
@@ -17,6 +18,7 @@ enum Show {
     Default,
     Installation,
     Standby,
+    NativeHa,
 }
 
 pub fn main(args: Vec<String>) -> i32 {
@@ -41,8 +43,10 @@ pub fn main(args: Vec<String>) -> i32 {
                 Some("default") => shows.push(Show::Default),
                 Some("installation") | Some("inst") => shows.push(Show::Installation),
                 Some("standby") => shows.push(Show::Standby),
-                // HA / DR / Native HA fields belong to RDQM and Native HA, which are not simulated.
-                Some("ha") | Some("dr") | Some("nativeha") => shows.push(Show::Status),
+                // HA / DR fields belong to RDQM, which is not simulated.
+                Some("ha") | Some("dr") => shows.push(Show::Status),
+                // Native HA fields exist from 9.2 (docs/reference/native-ha.md#dspmq-o-nativeha).
+                Some("nativeha") if version_at_least(&inst.version, 9, 2) => shows.push(Show::NativeHa),
                 Some(o) => {
                     eprintln!("dspmq: '-o {o}' is not a valid option");
                     return messages::usage(USAGE);
@@ -137,6 +141,7 @@ fn render(
     raw: bool,
 ) -> String {
     let mut fields: Vec<String> = Vec::new();
+    let nha = NhaView::of(owner, qm, state);
     let is_default = inst.default_qm().as_deref() == Some(qm.name.as_str());
     let yes_no = if is_default { "yes" } else { "no" };
     for s in shows {
@@ -161,23 +166,24 @@ fn render(
                 // Field set by version (docs/reference/mq-commands.md#dspmq-output): 9.2+ ROLE/INSTANCE/INSYNC/QUORUM,
                 // 9.4 adds GRPLSN/GRPNAME/GRPROLE, 9.1 has HA()/DRROLE(), 8.0 none.
                 if version_at_least(&inst.version, 9, 2) {
-                    fields.push(format!("ROLE({})", val(raw, "Not configured")));
-                    fields.extend(["INSTANCE()", "INSYNC()", "QUORUM()"].map(String::from));
-                    if version_at_least(&inst.version, 9, 4) {
-                        fields.extend(["GRPLSN()", "GRPNAME()"].map(String::from));
-                        fields.push(format!("GRPROLE({})", val(raw, "Not configured")));
-                    }
+                    fields.extend(nha_fields(&inst.version, &nha, raw));
                 } else if version_at_least(&inst.version, 9, 1) {
                     fields.extend(["HA()", "DRROLE()"].map(String::from));
                 }
             }
+            Show::NativeHa => fields.extend(nha_fields(&inst.version, &nha, raw)),
         }
     }
     let head = format!("QMNAME({})", qm.name);
     // Next field at 0-based offset 58; at least one space for long names (padding rule UNCONFIRMED).
     let pad = if head.len() < 58 { 58 - head.len() } else { 1 };
     let mut out = format!("{head}{}{}\n", " ".repeat(pad), fields.join(" "));
-    if instances {
+    if instances && shows.contains(&Show::NativeHa) {
+        for line in nha_instance_lines(&inst.version, &nha, raw) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    } else if instances {
         for (host, mode) in instance_list(owner, qm, state) {
             out.push_str(&format!("    INSTANCE({host}) MODE({})\n", val(raw, mode)));
         }
@@ -217,4 +223,131 @@ fn instance_list(inst: &Installation, qm: &QmPaths, state: QmState) -> Vec<(Stri
         out.extend(standbys.into_iter().map(|h| (h, "Standby")));
     }
     out
+}
+
+/// What dspmq knows of a queue manager's Native HA side, on this node only.
+enum NhaView {
+    /// Not a Native HA queue manager.
+    NotConfigured,
+    /// A Native HA instance that is not running here (or has not written its record yet): `local`
+    /// is its instance name as qm.ini gives it (empty when the stanza is unreadable).
+    Stopped { local: String },
+    /// The running local instance's own view (its status record; a replica's may be stale).
+    Running(NhaStatus),
+}
+
+impl NhaView {
+    fn of(owner: &Installation, qm: &QmPaths, state: QmState) -> NhaView {
+        let local = match NhaConfig::load(&qm.qm_ini) {
+            Ok(None) => return NhaView::NotConfigured,
+            Ok(Some(c)) => c.local,
+            Err(_) => crate::ini::IniFile::read(&qm.qm_ini)
+                .ok()
+                .and_then(|f| f.first(nha_config::LOCAL_STANZA).and_then(|s| s.get("Name")).map(str::to_string))
+                .unwrap_or_default(),
+        };
+        // A record is believed only while its writer is this node's live controller.
+        match state.is_local_instance().then(|| NhaStatus::read_live(owner, qm)).flatten() {
+            Some(rec) => NhaView::Running(rec),
+            None => NhaView::Stopped { local },
+        }
+    }
+}
+
+fn yes_no(raw: bool, b: bool) -> String {
+    val(raw, if b { "yes" } else { "no" })
+}
+
+/// `ROLE(x)`; from 10.0 `ROLE(Active)` carries one more blank, aligning with `ROLE(Replica)` as in
+/// IBM's 10.0.0.0 output; a public 9.4.x sample shows no such blank (padding UNCONFIRMED,
+/// docs/reference/native-ha.md#dspmq-o-nativeha).
+fn role_field(version: &str, role: NhaRole, raw: bool) -> String {
+    let text = if raw { role.untranslated() } else { role.text() };
+    let pad = if role == NhaRole::Active && version_at_least(version, 10, 0) { " " } else { "" };
+    format!("ROLE({text}){pad}")
+}
+
+fn lsn(text: &str) -> &str {
+    if text.is_empty() {
+        "<0:0:0:0>"
+    } else {
+        text
+    }
+}
+
+/// The Native HA fields of the queue manager's line (`-o nativeha`, and within `-o all`):
+/// `ROLE INSTANCE INSYNC QUORUM`, and from 9.4 `GRPLSN GRPNAME GRPROLE` (GRPROLE(Live) for a Native
+/// HA queue manager without cross-region replication, as seen on 9.4.5).
+fn nha_fields(version: &str, nha: &NhaView, raw: bool) -> Vec<String> {
+    let grp = version_at_least(version, 9, 4);
+    let mut f = Vec::new();
+    match nha {
+        NhaView::NotConfigured => {
+            f.push(format!("ROLE({})", val(raw, "Not configured")));
+            f.extend(["INSTANCE()", "INSYNC()", "QUORUM()"].map(String::from));
+            if grp {
+                f.extend(["GRPLSN()", "GRPNAME()"].map(String::from));
+                f.push(format!("GRPROLE({})", val(raw, "Not configured")));
+            }
+        }
+        // A stopped instance has no view of the group: Unknown, 0/3 (UNCONFIRMED, the stricter
+        // reading: nothing in it may look like a running member).
+        NhaView::Stopped { local } => {
+            f.push(role_field(version, NhaRole::Unknown, raw));
+            f.push(format!("INSTANCE({local})"));
+            f.push(format!("INSYNC({})", yes_no(raw, false)));
+            f.push("QUORUM(0/3)".into());
+            if grp {
+                f.extend(["GRPLSN()", "GRPNAME()"].map(String::from));
+                f.push(format!("GRPROLE({})", val(raw, "Live")));
+            }
+        }
+        NhaView::Running(r) => {
+            f.push(role_field(version, r.role, raw));
+            f.push(format!("INSTANCE({})", r.instance));
+            f.push(format!("INSYNC({})", yes_no(raw, r.insync)));
+            f.push(format!("QUORUM({}/{})", r.quorum.0, r.quorum.1));
+            if grp {
+                let group_lsn = r.local_peer().map(|p| p.acklsn.as_str()).unwrap_or_default();
+                f.push(format!("GRPLSN({})", lsn(group_lsn)));
+                f.push("GRPNAME()".into());
+                f.push(format!("GRPROLE({})", val(raw, "Live")));
+            }
+        }
+    }
+    f
+}
+
+/// `dspmq -o nativeha -x`: one line per configured instance, in stanza order, each with one
+/// leading blank: `INSTANCE ROLE REPLADDR CONNACTV INSYNC BACKLOG CONNINST`, then `ACKLSN` (10.0),
+/// `HASTATUS` (9.4.4+), `SYNCTIME` (10.0), `ALTDATE ALTTIME`. Whether 9.4.x prints ACKLSN and
+/// SYNCTIME is UNCONFIRMED: the simulator leaves them out there, so that nothing may depend on
+/// them. A stopped instance prints no instance lines (it has no view; UNCONFIRMED).
+fn nha_instance_lines(version: &str, nha: &NhaView, raw: bool) -> Vec<String> {
+    let NhaView::Running(r) = nha else { return Vec::new() };
+    let ten = version_at_least(version, 10, 0);
+    r.peers
+        .iter()
+        .map(|p: &NhaPeer| {
+            let mut f = vec![
+                format!("INSTANCE({})", p.name),
+                role_field(version, p.role, raw),
+                format!("REPLADDR({})", p.repladdr),
+                format!("CONNACTV({})", yes_no(raw, p.connactv)),
+                format!("INSYNC({})", yes_no(raw, p.insync)),
+                format!("BACKLOG({})", p.backlog_kb),
+                format!("CONNINST({})", yes_no(raw, p.conninst)),
+            ];
+            if ten {
+                f.push(format!("ACKLSN({})", lsn(&p.acklsn)));
+            }
+            f.push(format!("HASTATUS({})", val(raw, "Normal")));
+            if ten {
+                f.push(format!("SYNCTIME({})", p.synctime));
+            }
+            f.push(format!("ALTDATE({})", p.altdate));
+            f.push(format!("ALTTIME({})", p.alttime));
+            format!(" {}", f.join(" "))
+        })
+        .collect()
 }

@@ -95,7 +95,9 @@ pub fn main(args: Vec<String>) -> i32 {
 fn proxy(inst: &Installation, qm: &QmPaths, tcp: TcpStream) {
     let Ok(peer) = tcp.peer_addr() else { return };
     let Ok(mut unix) = wire::connect_engine(inst, qm) else {
-        if status::qm_state(inst, qm) == QmState::RunningAsStandby {
+        // A listener started by hand on a Native HA replica's node answers as a standby's does
+        // (2543; UNCONFIRMED, docs/reference/native-ha.md#replica-refuses-applications).
+        if matches!(status::qm_state(inst, qm), QmState::RunningAsStandby | QmState::Replica) {
             refuse_as_standby(&tcp);
         }
         let _ = tcp.shutdown(Shutdown::Both);

@@ -6,6 +6,11 @@ use super::target;
 use crate::authority;
 use crate::faults::{self, Fault};
 use crate::messages::{self, version_at_least};
+use crate::nha::{
+    self,
+    config::NhaConfig,
+    status::{NhaRole, NhaStatus},
+};
 use crate::paths::{Installation, QmPaths};
 use crate::runtime::{controller, lock, procs};
 use crate::status::{self, QmState};
@@ -72,7 +77,9 @@ pub fn main(args: Vec<String>) -> i32 {
     }
     let state = status::qm_state(&inst, &qm);
     match state {
-        QmState::Running | QmState::Starting => {
+        // A Native HA instance already running here, replica or active: rc 5 (UNCONFIRMED for a
+        // replica, docs/reference/native-ha.md#strmqm).
+        QmState::Running | QmState::Starting | QmState::Replica => {
             say(messages::QM_RUNNING);
             return 5;
         }
@@ -87,6 +94,15 @@ pub fn main(args: Vec<String>) -> i32 {
         }
         QmState::RunningElsewhere => return elsewhere(&inst, &qm, permit_standby, &say),
         _ => {}
+    }
+    // A Native HA queue manager's stanzas are checked before anything is spawned.
+    let native_ha = match NhaConfig::load(&qm.qm_ini) {
+        Ok(c) => c,
+        Err(e) => return refuse_native_ha(&inst, &qm, &e.to_string()),
+    };
+    if native_ha.is_some() && !nha::supported(&inst.version) {
+        let text = format!("Native HA queue manager '{name}' cannot run on IBM MQ {} (from 9.4.4).", inst.version);
+        return refuse_native_ha(&inst, &qm, &text);
     }
     // Leftovers of a previous instance still attached: refuse with the AMQ8041 block
     // (docs/reference/mq-processes-and-files.md#leftover-processes).
@@ -105,6 +121,35 @@ pub fn main(args: Vec<String>) -> i32 {
         replayed = Some(records);
         say(&replay_line(records));
     };
+    if let Some(cfg) = &native_ha {
+        // -x is accepted and means nothing here (IBM's container passes it).
+        return match start_native_ha(&inst, &qm, no_services, &mut progress) {
+            Ok(NhaRole::Active) => {
+                if replayed.is_none() {
+                    say(&replay_line(5 + u64::from(std::process::id() % 7)));
+                }
+                say(&format!("Log replay for queue manager '{name}' complete."));
+                say(&format!("Transaction manager state recovered for queue manager '{name}'."));
+                say("Plain text communication is enabled.");
+                say(&format!("{product} queue manager '{name}' started using V{}.", inst.version));
+                0
+            }
+            Ok(_) => {
+                say("Plain text communication is enabled.");
+                // UNCONFIRMED text: IBM documents none for a replica start (docs/reference/native-ha.md#strmqm).
+                say(&format!(
+                    "{product} queue manager '{name}' Native HA instance '{}' started as a replica.",
+                    cfg.local
+                ));
+                94
+            }
+            Err(e) => {
+                crate::mqprintln!("{}", messages::AMQ7018);
+                eprintln!("strmqm: {e}");
+                71
+            }
+        };
+    }
     let outcome = match spawn_controller(&inst, &qm, permit_standby, no_services, &mut progress) {
         Ok(o) => o,
         Err(e) => {
@@ -237,6 +282,97 @@ fn spawn_controller(
     no_services: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<String, String> {
+    let mut child = launch_controller(inst, qm, permit_standby, no_services)?;
+    let run = inst.run_dir(qm);
+    let outcome_file = run.join(controller::OUTCOME_FILE);
+    let replay_file = run.join(controller::REPLAY_FILE);
+    let mut shown = None;
+    let deadline = Instant::now() + START_DEADLINE;
+    loop {
+        if let Ok(o) = std::fs::read_to_string(&outcome_file) {
+            if !o.is_empty() {
+                return Ok(o.trim().to_string());
+            }
+        }
+        if let Ok(Some(st)) = child.try_wait() {
+            if let Ok(o) = std::fs::read_to_string(&outcome_file) {
+                return Ok(o.trim().to_string());
+            }
+            return Err(format!("the execution controller ended before the queue manager started ({st})"));
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the queue manager did not start within {}s", START_DEADLINE.as_secs()));
+        }
+        report_replay(&replay_file, &mut shown, progress);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Each new count of log records the controller's replay has accessed goes to `progress`.
+fn report_replay(replay_file: &std::path::Path, shown: &mut Option<u64>, progress: &mut dyn FnMut(u64)) {
+    let records = std::fs::read_to_string(replay_file).ok().and_then(|t| t.trim().parse::<u64>().ok());
+    if records.is_some() && records != *shown {
+        *shown = records;
+        progress(records.unwrap_or(0));
+    }
+}
+
+/// A Native HA start refused before anything is spawned: the reason in the error log and on
+/// stderr, AMQ7018E on stdout, rc 71 (rc UNCONFIRMED, docs/reference/native-ha.md#instance-stanzas).
+fn refuse_native_ha(inst: &Installation, qm: &QmPaths, text: &str) -> i32 {
+    let entry = crate::diag::Entry {
+        explanation: "The Native HA configuration data in qm.ini is missing or not valid, so the Native HA instance was not started.",
+        action: "Correct the NativeHALocalInstance and NativeHAInstance stanzas in qm.ini, then start the instance again.",
+        ..crate::diag::Entry::plain("strmqm", std::process::id(), text)
+    };
+    crate::diag::error_log(inst, qm, &entry);
+    crate::mqprintln!("{}", messages::AMQ7018);
+    eprintln!("strmqm: {text}");
+    71
+}
+
+/// Starts the local Native HA instance's controller and waits until its status record (written by
+/// that controller) gives it a role: Active or Replica. While it has no quorum (a first start
+/// needs all three instances) it keeps waiting, for as long as the controller lives: strmqm has
+/// no deadline of its own here (UNCONFIRMED, the stricter reading of
+/// docs/reference/native-ha.md#strmqm: its caller must bound it).
+fn start_native_ha(
+    inst: &Installation,
+    qm: &QmPaths,
+    no_services: bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<NhaRole, String> {
+    let mut child = launch_controller(inst, qm, false, no_services)?;
+    let run = inst.run_dir(qm);
+    let outcome_file = run.join(controller::OUTCOME_FILE);
+    let replay_file = run.join(controller::REPLAY_FILE);
+    let record = NhaStatus::path(inst, qm);
+    let mut shown = None;
+    loop {
+        let outcome = std::fs::read_to_string(&outcome_file).unwrap_or_default();
+        if let Some(e) = outcome.trim().strip_prefix("error ") {
+            return Err(e.to_string());
+        }
+        if let Some(rec) = NhaStatus::read(&record).filter(|r| r.controller_pid == child.id()) {
+            if rec.role != NhaRole::Unknown {
+                return Ok(rec.role);
+            }
+        }
+        if let Ok(Some(st)) = child.try_wait() {
+            return Err(format!("the execution controller ended before the instance joined its group ({st})"));
+        }
+        report_replay(&replay_file, &mut shown, progress);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Starts `amqzxma0 -m QM [-x] [-ns] -u mqm` detached, its outcome and replay files cleared first.
+fn launch_controller(
+    inst: &Installation,
+    qm: &QmPaths,
+    permit_standby: bool,
+    no_services: bool,
+) -> Result<std::process::Child, String> {
     let run = inst.run_dir(qm);
     std::fs::create_dir_all(&run).map_err(|e| format!("cannot create {}: {e}", run.display()))?;
     if nix::unistd::Uid::effective().is_root() {
@@ -248,7 +384,6 @@ fn spawn_controller(
     let _ = std::fs::remove_file(&outcome_file);
     let replay_file = run.join(controller::REPLAY_FILE);
     let _ = std::fs::remove_file(&replay_file);
-    let mut shown = None;
     let exe = inst.bin_dir.join("amqzxma0");
     let mut cmd = Command::new(&exe);
     cmd.arg0(&exe).arg("-m").arg(&qm.name);
@@ -276,30 +411,7 @@ fn spawn_controller(
             exe.display()
         ));
     }
-    let mut child = cmd.spawn().map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
-    let deadline = Instant::now() + START_DEADLINE;
-    loop {
-        if let Ok(o) = std::fs::read_to_string(&outcome_file) {
-            if !o.is_empty() {
-                return Ok(o.trim().to_string());
-            }
-        }
-        if let Ok(Some(st)) = child.try_wait() {
-            if let Ok(o) = std::fs::read_to_string(&outcome_file) {
-                return Ok(o.trim().to_string());
-            }
-            return Err(format!("the execution controller ended before the queue manager started ({st})"));
-        }
-        if Instant::now() > deadline {
-            return Err(format!("the queue manager did not start within {}s", START_DEADLINE.as_secs()));
-        }
-        let records = std::fs::read_to_string(&replay_file).ok().and_then(|t| t.trim().parse::<u64>().ok());
-        if records.is_some() && records != shown {
-            shown = records;
-            progress(records.unwrap_or(0));
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    cmd.spawn().map_err(|e| format!("cannot run {}: {e}", exe.display()))
 }
 
 /// A start that fails inside the queue manager (log not available: 23; an unexpected error: 71,

@@ -145,6 +145,10 @@ pub struct CreateOptions {
     pub max_handles: Option<i32>,
     /// -c Description
     pub description: Option<String>,
+    /// -p Port of a Native HA queue manager: listener SYSTEM.LISTENER.TCP.1, CONTROL(QMGR), started
+    /// with the queue manager, so only on the elected active (docs/reference/native-ha.md#crtmqm-lr).
+    /// On other queue managers -p is accepted and not simulated, as before.
+    pub listener_port: Option<u16>,
 }
 
 /// Writes a new queue manager's object catalogue with IBM's default objects (crtmqm). The
@@ -168,7 +172,15 @@ pub fn create_qm_files(inst: &Installation, qm: &QmPaths, opts: &CreateOptions) 
     if let Some(d) = &opts.description {
         qmgr.insert("DESCR".into(), d.clone());
     }
-    let objects = objects::default_objects(&now);
+    let mut objects = objects::default_objects(&now);
+    if let Some(port) = opts.listener_port {
+        // The listener's name is UNCONFIRMED (IBM names none on the create-nha page).
+        let mut l = objects::ObjectDef::new(objects::ObjType::Listener, "SYSTEM.LISTENER.TCP.1", &now);
+        l.attrs.insert("TRPTYPE".into(), "TCP".into());
+        l.attrs.insert("PORT".into(), port.to_string());
+        l.attrs.insert("CONTROL".into(), "QMGR".into());
+        objects.push(l);
+    }
     let chlauth = objects::default_chlauth(&now);
     let created = objects.len() + chlauth.len();
     let cat = store::Catalogue {

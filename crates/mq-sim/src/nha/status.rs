@@ -117,6 +117,13 @@ impl NhaStatus {
         (ctl.pid as u32 == rec.controller_pid).then_some(rec)
     }
 
+    /// Whether the local instance runs here and is not the active one (a replica, or without a
+    /// quorum): it serves no application, bindings or runmqsc (2059 / AMQ8146E, as for a standby;
+    /// UNCONFIRMED, docs/reference/native-ha.md#replica-refuses-applications).
+    pub fn refuses_applications(inst: &Installation, qm: &QmPaths) -> bool {
+        NhaStatus::read_live(inst, qm).is_some_and(|r| r.role != NhaRole::Active)
+    }
+
     /// The line of the local instance.
     pub fn local_peer(&self) -> Option<&NhaPeer> {
         self.peers.iter().find(|p| p.name == self.instance)

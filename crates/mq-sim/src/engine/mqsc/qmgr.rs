@@ -130,6 +130,9 @@ pub(super) fn display_qmstatus(engine: &Engine, cmd: &str, rest: &[Token]) -> Re
     let rt = &engine.runtime;
     let (chinit, cmdserv, standby) = (component(rt.chinit()), component(rt.cmdserver()), rt.standby_permitted());
     let (startda, startti) = rt.started();
+    // A Native HA instance's own view, from the status record its controller (this process) writes.
+    let nha = crate::nha::status::NhaStatus::read(&crate::nha::status::NhaStatus::path(&engine.inst, &engine.qm))
+        .filter(|r| r.controller_pid == std::process::id());
     let st = engine.lock();
     let status = match st.run {
         RunState::Running => "RUNNING",
@@ -151,7 +154,12 @@ pub(super) fn display_qmstatus(engine: &Engine, cmd: &str, rest: &[Token]) -> Re
             "LOGFSUSE" => kv(a, &loguse),
             "DATPATH" => kv(a, &engine.qm.data_dir.display().to_string()),
             "DISKLSN" | "LOGSTRL" => kv(a, "<0:0:0:0>"),
+            // Native HA without cross-region replication: LIVE (UNCONFIRMED in MQSC, seen as
+            // GRPROLE(Live) in dspmq, docs/reference/native-ha.md#dspmq-o-nativeha).
+            "GRPROLE" if nha.is_some() => kv(a, "LIVE"),
             "GRPROLE" => kv(a, "NOTCONFIG"),
+            "INSTANCE" => kv(a, nha.as_ref().map(|r| r.instance.as_str()).unwrap_or_default()),
+            "QUORUM" => kv(a, &nha.as_ref().map(|r| format!("{}/{}", r.quorum.0, r.quorum.1)).unwrap_or_default()),
             "HOSTNAME" => kv(a, &engine.inst.node),
             "INSTNAME" => kv(a, &engine.inst.name),
             "INSTPATH" => kv(a, &engine.inst.inst_path.display().to_string()),
@@ -161,6 +169,7 @@ pub(super) fn display_qmstatus(engine: &Engine, cmd: &str, rest: &[Token]) -> Re
             "LOGSEC" => kv(a, "2"),
             "LOGSTRDA" | "STARTDA" => kv(a, &startda),
             "LOGSTRTI" | "STARTTI" => kv(a, &startti),
+            "LOGTYPE" if nha.is_some() => kv(a, "REPLICATED"),
             "LOGTYPE" => kv(a, "CIRCULAR"),
             "STANDBY" => kv(a, if standby { "PERMIT" } else { "NOPERMIT" }),
             _ => kv(a, ""),
@@ -183,4 +192,79 @@ pub(super) fn display_qmstatus(engine: &Engine, cmd: &str, rest: &[Token]) -> Re
         }
     }
     Reply { lines: format_block(replies::AMQ8705, &attrs), outcome: MqscOutcome::Processed }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{create_qm_files, CreateOptions, DetachedRuntime, Engine};
+    use crate::nha::status::{NhaRole, NhaStatus};
+    use crate::paths::{Installation, QmPaths};
+    use std::sync::Arc;
+
+    fn engine_in(dir: &std::path::Path) -> (Installation, QmPaths, Arc<Engine>) {
+        let root = dir.to_path_buf();
+        let inst_path = root.join("opt/mqm");
+        let inst = Installation {
+            prefix: "opt/mqm".into(),
+            bin_dir: inst_path.join("bin"),
+            lib64_dir: inst_path.join("lib64"),
+            samp_bin_dir: inst_path.join("samp/bin"),
+            data_root: root.join("var/mqm"),
+            user: "mqm".into(),
+            group: "mqm".into(),
+            version: "9.4.4.0".into(),
+            name: "Installation1".into(),
+            node: "nodeb.example.com".into(),
+            inst_path,
+            root: root.clone(),
+        };
+        let data_dir = root.join("var/mqm/qmgrs/QMN");
+        let qm = QmPaths {
+            name: "QMN".into(),
+            dir_name: "QMN".into(),
+            prefix: root.join("var/mqm"),
+            qm_ini: data_dir.join("qm.ini"),
+            errors_dir: data_dir.join("errors"),
+            data_dir,
+            data_path_explicit: false,
+            log_dir: root.join("var/mqm/log/QMN"),
+            installation: None,
+        };
+        std::fs::create_dir_all(&qm.data_dir).unwrap();
+        create_qm_files(&inst, &qm, &CreateOptions::default()).unwrap();
+        let engine = Engine::open(&inst, &qm, Arc::new(DetachedRuntime)).unwrap();
+        (inst, qm, engine)
+    }
+
+    fn display(engine: &Engine) -> String {
+        super::super::execute(engine, "DISPLAY QMSTATUS INSTANCE QUORUM LOGTYPE GRPROLE").0.join("\n")
+    }
+
+    /// DISPLAY QMSTATUS on a Native HA active answers INSTANCE and QUORUM from the record its own
+    /// controller (this process) wrote (docs/reference/native-ha.md#display-qmstatus-native-ha).
+    #[test]
+    fn qmstatus_names_the_native_ha_instance_and_quorum() {
+        let dir = tempfile::tempdir().unwrap();
+        let (inst, qm, engine) = engine_in(dir.path());
+        let plain = display(&engine);
+        assert!(plain.contains("INSTANCE( )") && plain.contains("QUORUM( )"), "{plain}");
+        assert!(plain.contains("LOGTYPE(CIRCULAR)") && plain.contains("GRPROLE(NOTCONFIG)"), "{plain}");
+        let mut rec = NhaStatus {
+            instance: "nodeb".into(),
+            role: NhaRole::Active,
+            quorum: (2, 3),
+            insync: true,
+            peers: vec![],
+            controller_pid: std::process::id(),
+            updated_ms: 0,
+        };
+        rec.write(&NhaStatus::path(&inst, &qm)).unwrap();
+        let nha = display(&engine);
+        assert!(nha.contains("INSTANCE(nodeb)") && nha.contains("QUORUM(2/3)"), "{nha}");
+        assert!(nha.contains("LOGTYPE(REPLICATED)") && nha.contains("GRPROLE(LIVE)"), "{nha}");
+        // Another process's record (a previous controller's) is not this queue manager's view.
+        rec.controller_pid = 1;
+        rec.write(&NhaStatus::path(&inst, &qm)).unwrap();
+        assert!(display(&engine).contains("QUORUM( )"));
+    }
 }
