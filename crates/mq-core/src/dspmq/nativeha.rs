@@ -128,9 +128,10 @@ impl NhaReport {
     /// Whether ending this node's instance would leave fewer than two running in-sync instances
     /// where there are two now: MQ's own endmqm check (docs/reference/native-ha.md#endmqm), made
     /// before the agent asks, so that it can refuse with its own reason. An instance that does
-    /// not count (out of sync, Unknown) can always end: the quorum does not depend on it.
+    /// not count (out of sync, Unknown) can always end: the quorum does not depend on it; nor can
+    /// a quorum that is already lost (this instance the only one counting) be broken.
     pub fn would_break_quorum(&self) -> bool {
-        self.local_counts() && self.others_counting().len() < 2
+        self.local_counts() && self.others_counting().len() == 1
     }
 }
 
@@ -384,6 +385,8 @@ mod tests {
             ("REPLICA", "NO", &[("ACTIVE", "YES")], false),
             ("ACTIVE", "YES", &[("REPLICA", "YES"), ("REPLICA", "YES")], false),
             ("ACTIVE", "YES", &[("REPLICA", "YES"), ("REPLICA", "NO")], true),
+            // No quorum left to break: the active alone in sync.
+            ("ACTIVE", "YES", &[("REPLICA", "NO"), ("UNKNOWN", "")], false),
             ("UNKNOWN", "NO", &[("", ""), ("", "")], false),
         ];
         for (me, sync, others, want) in rows {

@@ -125,8 +125,9 @@ fn quorum_rule(p: &IbmmqParams, what: &str, r: Option<&NhaReport>) -> Result<(),
     if !r.would_break_quorum() {
         return Ok(());
     }
+    // The reason fits crm_mon's 128 characters; the log says what to do.
     let why = format!(
-        "{what} of {} refused: ending instance {} would leave fewer than two running in-sync instances ({}); native_ha_last_replica=refuse",
+        "{what} of {} refused: instance {} is one of the last two in sync ({}); native_ha_last_replica=refuse",
         p.qmgr,
         r.instance,
         quorum_text(r)
@@ -136,7 +137,7 @@ fn quorum_rule(p: &IbmmqParams, what: &str, r: Option<&NhaReport>) -> Result<(),
         LastReplica::Warn => {
             log::warn(format!(
                 "{}; going on (native_ha_last_replica=warn)",
-                why.replace("refused", "breaks the quorum")
+                why.replace("refused", "breaks the quorum").replace("; native_ha_last_replica=refuse", "")
             ));
             Ok(())
         }
@@ -164,7 +165,7 @@ fn stop(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
         let rule = if whole { Ok(()) } else { quorum_rule(p, "stop", r.as_ref()) };
         if let Err(why) = rule {
             log::err(format!(
-                "{why}. Start another instance first, or set native_ha_last_replica=warn to stop it anyway"
+                "{why}: ending it would leave fewer than two running in-sync instances. Start another instance first, or set native_ha_last_replica=warn to stop it anyway"
             ));
             log::exit_reason(why);
             return OcfExit::ErrGeneric;
@@ -180,8 +181,8 @@ fn stop(env: &Env, p: &IbmmqParams, deadline: Instant) -> OcfExit {
     }
     RoleFile::of(p, &qm).clear();
     promotion_score(env, None, deadline);
-    // What is left to make sure of: no process, the state settled (qm.stop finds it stopped and
-    // runs no endmqm then).
+    // Success only with proof that nothing of it is left here (no plain endmqm follows: on the
+    // active it may end the whole group).
     match mq_core::procs::none_left(&qm.scope().list_within(share(deadline, 0.5))) {
         true => {
             log::info(format!("{} is stopped here", p.qmgr));
