@@ -1,286 +1,351 @@
-//! The running Native HA group (docs/reference/native-ha.md): three installations ("nodes") in one
-//! temporary directory, each with its own data and log, replicating over loopback TCP; election
-//! (#quorum-and-election), failover after a lost active (#instance-lost), rejoin
-//! (#restarting-an-instance), a partition isolating the active (#partition) and endmqm's Native HA
-//! modes (#endmqm). Every wait is bounded; the installations' Drop ends every process.
+//! Native HA queue managers (issue 18) as the simulator's commands show them, per
+//! docs/reference/native-ha.md: `crtmqm -lr` (#crtmqm-lr), the qm.ini stanzas and their refusal
+//! (#instance-stanzas), dspmq STATUS(Replica) and `-o nativeha [-x] [-n]` (#dspmq-status-native-ha,
+//! #dspmq-o-nativeha), strmqm's wait for a role with rc 0 / 94 (#strmqm), and a replica serving no
+//! application (#replica-refuses-applications).
+//!
+//! The tests that need a running instance take the role from a status record the test writes for
+//! the instance's live execution controller, which is stopped (SIGSTOP) first so that nothing else
+//! writes the record: what is tested here is how the commands read a role, not how the group
+//! elects one.
 
 use mq_testkit::*;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Elections in tests: timeouts 200-400 ms, the active's lease 100 ms (fault nha-election-ms).
-const ELECTION_MS: &str = "200";
-const WITHIN: Duration = Duration::from_secs(20);
+const QM: &str = "NHAQM";
 
-struct Group {
-    nodes: Vec<Sim>,
-    qm: String,
-    _starts: Vec<Spawned>,
+/// `text` with every run of white space made one blank (the error log wraps its lines).
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// What the local instance's status record says, when its controller is alive.
-#[derive(Debug, Clone, PartialEq)]
-struct Seen {
-    role: String,
-    quorum: (u64, u64),
-    insync: bool,
-    backlog: Vec<u64>,
+fn read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn group(tag: &str) -> Group {
-    group_started(tag, &[0, 1, 2])
-}
-
-/// A new group with strmqm run on the nodes in `start`.
-fn group_started(tag: &str, start: &[usize]) -> Group {
-    let a = Sim::install(&["--node", "nodea.example.com", "--version", "9.4.4.0"]);
-    let b = a.install_beside("nodeb", &["--node", "nodeb.example.com", "--version", "9.4.4.0"]);
-    let c = a.install_beside("nodec", &["--node", "nodec.example.com", "--version", "9.4.4.0"]);
-    let qm = format!("{tag}{}", std::process::id() % 100_000);
-    let names: Vec<String> = ["nodea", "nodeb", "nodec"].iter().map(|s| s.to_string()).collect();
-    let mut ports = Vec::new();
-    while ports.len() < 3 {
-        let p = free_port();
-        if !ports.contains(&p) {
-            ports.push(p);
-        }
-    }
-    let nodes = vec![a, b, c];
-    for (i, n) in nodes.iter().enumerate() {
-        let r = n.mq("crtmqm", &[&qm]);
-        assert_eq!(r.rc, 0, "crtmqm: {r:?}");
-        // The stanzas IBM documents (#local-instance-stanza, #instance-stanzas), written by hand.
-        let ini = n.data().join("qmgrs").join(&qm).join("qm.ini");
-        let mut text = std::fs::read_to_string(&ini).unwrap().replace("LogType=CIRCULAR", "LogType=REPLICATED");
-        text.push_str(&format!("NativeHALocalInstance:\n   Name={}\n", names[i]));
-        for (j, name) in names.iter().enumerate() {
-            text.push_str(&format!(
-                "NativeHAInstance:\n   Name={name}\n   ReplicationAddress=127.0.0.1({})\n",
-                ports[j]
-            ));
-        }
-        std::fs::write(&ini, text).unwrap();
-        n.fault(&qm, "nha-election-ms", Some(ELECTION_MS));
-    }
-    let mut g = Group { nodes, qm, _starts: Vec::new() };
-    for i in start {
-        g.start(*i);
-    }
-    g
-}
-
-impl Group {
-    /// strmqm on node `i`, in the background: it may wait for the election (bounded by the test;
-    /// the controller it started lives on, in its own session).
-    fn start(&mut self, i: usize) {
-        let n = &self.nodes[i];
-        let mut c = Command::new(n.bin("strmqm"));
-        c.arg(&self.qm).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-        User::named(&n.user).apply(&mut c);
-        self._starts.push(Spawned::start(&mut c));
-    }
-
-    fn record(&self, i: usize) -> PathBuf {
-        self.nodes[i].root.join(".mqsim/run").join(&self.qm).join("nha.json")
-    }
-
-    fn seen(&self, i: usize) -> Option<Seen> {
-        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(self.record(i)).ok()?).ok()?;
-        let pid = v["controller_pid"].as_u64()?;
-        // A record whose writer is gone is stale (Contract 1).
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-        if comm.trim() != "amqzxma0" {
-            return None;
-        }
-        Some(Seen {
-            role: v["role"].as_str()?.to_string(),
-            quorum: (v["quorum"][0].as_u64()?, v["quorum"][1].as_u64()?),
-            insync: v["insync"].as_bool()?,
-            backlog: v["peers"].as_array()?.iter().map(|p| p["backlog_kb"].as_u64().unwrap_or(0)).collect(),
-        })
-    }
-
-    /// Waits until exactly one instance is Active and `replicas` are in-sync Replicas, all with
-    /// QUORUM(`quorum`/3); the active's index. Asserts on the way that no two are ever Active.
-    fn wait_group(&self, replicas: usize, quorum: u64, within: Duration) -> usize {
-        let deadline = Instant::now() + within;
-        loop {
-            let seen: Vec<Option<Seen>> = (0..3).map(|i| self.seen(i)).collect();
-            let act: Vec<usize> = (0..3).filter(|i| seen[*i].as_ref().is_some_and(|s| s.role == "Active")).collect();
-            assert!(act.len() <= 1, "two active instances: {seen:?}");
-            let reps = seen.iter().flatten().filter(|s| s.role == "Replica" && s.insync).count();
-            let quorate = seen.iter().flatten().all(|s| s.quorum == (quorum, 3));
-            if act.len() == 1 && reps == replicas && quorate {
-                return act[0];
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no group of 1 active + {replicas} replicas, quorum {quorum}/3: {seen:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn error_log(&self, i: usize) -> String {
-        std::fs::read_to_string(self.nodes[i].data().join("qmgrs").join(&self.qm).join("errors/AMQERR01.LOG"))
-            .unwrap_or_default()
-    }
-
-    fn programs(&self, i: usize) -> Vec<String> {
-        let mut p: Vec<String> = self.nodes[i]
-            .processes()
-            .into_iter()
-            .filter(|p| p.cmdline.iter().any(|a| a == &self.qm || a == &format!("-m{}", self.qm)))
-            .map(|p| p.comm)
-            .collect();
-        p.sort();
-        p
-    }
-
-    fn endmqm(&self, i: usize, args: &[&str]) -> Run {
-        let mut a = args.to_vec();
-        a.push(&self.qm);
-        self.nodes[i].mq("endmqm", &a)
-    }
-
-    fn wait_gone(&self, i: usize, within: Duration) {
-        eventually("the instance's processes to end", within, || {
-            let p = self.programs(i);
-            if p.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("{p:?}"))
-            }
-        });
-    }
+/// `QMNAME(QM)` padded to column 59, as every dspmq line starts.
+fn head(qm: &str) -> String {
+    let h = format!("QMNAME({qm})");
+    format!("{h}{}", " ".repeat(58 - h.len()))
 }
 
 #[test]
-fn three_instances_elect_one_active_and_two_in_sync_replicas() {
-    let g = group("NHAUP");
-    let active = g.wait_group(2, 3, WITHIN);
-    // The active runs the whole family, the replicas only the standby set (UNCONFIRMED set).
-    let family = g.programs(active);
-    for prog in ["amqzlaa0", "amqzmur0", "amqzxma0"] {
-        assert!(family.contains(&prog.to_string()), "{prog} on the active: {family:?}");
-    }
-    for r in (0..3).filter(|i| *i != active) {
-        let p = g.programs(r);
-        assert!(!p.contains(&"amqzlaa0".to_string()) && !p.contains(&"amqzmur0".to_string()), "replica runs {p:?}");
-        assert!(p.contains(&"amqzmgr0".to_string()), "replica runs {p:?}");
-    }
-    // The error log tells the story IBM's does (#error-log-messages).
-    assert!(g.error_log(active).contains("AMQ3215I"), "{}", g.error_log(active));
-    let all: String = (0..3).map(|i| g.error_log(i)).collect();
-    assert!(all.contains("AMQ3211I") && all.contains("AMQ3213I"), "{all}");
-    // The active answers runmqsc; a replica has no engine to answer.
-    let r = g.nodes[active].runmqsc(&[&g.qm], "DISPLAY QMGR QMNAME\n");
+fn crtmqm_lr_creates_a_replicated_instance() {
+    let sim = Sim::install(&["--version", "9.4.4.0"]);
+    let r = sim.mq("crtmqm", &["-lr", "alpha", "-lf", "8192", "-lp", "10", "-ls", "10", "-p", "14140", QM]);
     assert_eq!(r.rc, 0, "{r:?}");
-}
-
-#[test]
-fn the_first_election_waits_for_all_three() {
-    let mut g = group_started("NHA1ST", &[0, 1]);
-    // Two of a new group: connected, but no active (#strmqm: the first election needs all three).
-    eventually("both instances to run", WITHIN, || match (g.seen(0), g.seen(1)) {
-        (Some(_), Some(_)) => Ok(()),
-        other => Err(format!("{other:?}")),
-    });
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < deadline {
-        let (a, b) = (g.seen(0).unwrap(), g.seen(1).unwrap());
-        assert!(a.role == "Unknown" && b.role == "Unknown", "two of a new group elected: {a:?} {b:?}");
-        assert_eq!((a.quorum, b.quorum), ((0, 3), (0, 3)));
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    g.start(2);
-    g.wait_group(2, 3, WITHIN);
-}
-
-#[test]
-fn a_lost_active_is_replaced_and_comes_back_as_an_in_sync_replica() {
-    let mut g = group("NHAFO");
-    let old = g.wait_group(2, 3, WITHIN);
-    g.nodes[old].crash(&g.qm, false);
-    let t = Instant::now();
-    let new = g.wait_group(1, 2, WITHIN);
-    assert_ne!(new, old);
-    eprintln!("failover: {} ms", t.elapsed().as_millis());
-    assert!(g.error_log(new).contains("AMQ3215I"));
-    // The new active opened its engine from its own files: it serves.
-    let r = g.nodes[new].runmqsc(&[&g.qm], "DISPLAY QMGR QMNAME\n");
-    assert_eq!(r.rc, 0, "{r:?}");
-    // Restarted, the lost instance rejoins as a replica; no move back (#quorum-and-election).
-    g.start(old);
-    let after = g.wait_group(2, 3, WITHIN);
-    assert_eq!(after, new);
-    assert_eq!(g.seen(old).unwrap().role, "Replica");
-}
-
-#[test]
-fn an_isolated_active_gives_up_the_role_and_the_others_elect_never_two_actives() {
-    let g = group("NHAISO");
-    let old = g.wait_group(2, 3, WITHIN);
-    g.nodes[old].fault(&g.qm, "nha-isolate", None);
-    let deadline = Instant::now() + WITHIN;
-    let mut samples = 0;
-    let new = loop {
-        let seen: Vec<Option<Seen>> = (0..3).map(|i| g.seen(i)).collect();
-        let act: Vec<usize> = (0..3).filter(|i| seen[*i].as_ref().is_some_and(|s| s.role == "Active")).collect();
-        assert!(act.len() <= 1, "two active instances after {samples} samples: {seen:?}");
-        samples += 1;
-        let old_seen = seen[old].clone().expect("the isolated instance keeps running");
-        if act.len() == 1 && act[0] != old && old_seen.role == "Unknown" && old_seen.quorum == (0, 3) {
-            break act[0];
-        }
-        assert!(Instant::now() < deadline, "no new active: {seen:?}");
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    // The old active took its engine down: nothing answers there.
-    let r = g.nodes[old].runmqsc(&[&g.qm], "DISPLAY QMGR QMNAME\n");
-    assert_ne!(r.rc, 0, "{r:?}");
-    // Healed, it rejoins as a replica of the new active.
-    g.nodes[old].clear_fault(&g.qm, "nha-isolate");
-    assert_eq!(g.wait_group(2, 3, WITHIN), new);
-}
-
-#[test]
-fn endmqm_keeps_the_quorum_hands_over_and_ends_the_group() {
-    let mut g = group("NHAEND");
-    let active = g.wait_group(2, 3, WITHIN);
-    let reps: Vec<usize> = (0..3).filter(|i| *i != active).collect();
-    // Plain endmqm on a replica: refused, as for a standby without -x.
-    assert_eq!(g.endmqm(reps[0], &[]).rc, 26);
-    // -x on the active: refused (UNCONFIRMED), nothing stopped.
-    assert_eq!(g.endmqm(active, &["-x"]).rc, 40);
-    // -x on a replica with three in sync: it ends.
-    let r = g.endmqm(reps[0], &["-w", "-x"]);
-    assert_eq!(r.rc, 0, "{r:?}");
-    g.wait_gone(reps[0], WITHIN);
-    g.wait_group(1, 2, WITHIN);
-    // The second replica cannot go, nor can the active hand over: quorum would break.
-    let r = g.endmqm(reps[1], &["-x"]);
+    // The ordinary crtmqm lines (#crtmqm-lr).
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines[0], format!("IBM MQ queue manager '{QM}' created."));
+    assert_eq!(lines.last(), Some(&"Setup completed."));
+    let ini = read(&sim.qm_ini(QM));
+    assert!(ini.contains("   LogType=REPLICATED\n"), "{ini}");
+    assert!(ini.contains("   LogFilePages=8192\n"), "{ini}");
+    assert!(ini.ends_with("NativeHALocalInstance:\n   Name=alpha\n"), "{ini}");
+    // -p: a listener started with the queue manager, that is only on the elected active.
+    let objects = read(&sim.data().join("qmgrs").join(QM).join("mqsim-objects.json"));
+    let at = objects.find("\"SYSTEM.LISTENER.TCP.1\"").expect("SYSTEM.LISTENER.TCP.1 defined by crtmqm -p");
+    let def = &objects[at..at + objects[at..].find('}').unwrap()];
+    assert!(def.contains("\"PORT\": \"14140\"") && def.contains("\"CONTROL\": \"QMGR\""), "{def}");
+    // Not running: its own end state, never Running elsewhere; no view of the group.
+    assert_eq!(sim.status(QM), "ENDED IMMEDIATELY");
+    let r = sim.ok("dspmq", &["-o", "nativeha", "-x", "-m", QM]);
+    assert_eq!(
+        r.stdout,
+        format!("{}ROLE(Unknown) INSTANCE(alpha) INSYNC(no) QUORUM(0/3) GRPLSN() GRPNAME() GRPROLE(Live)\n", head(QM))
+    );
+    // The stanzas are still missing: strmqm refuses before anything runs.
+    let r = sim.mq("strmqm", &[QM]);
     assert_eq!(r.rc, 71, "{r:?}");
-    assert!(r.stdout.contains("quorum"), "{r:?}");
-    assert_eq!(g.endmqm(active, &["-s"]).rc, 71);
-    assert_eq!(g.wait_group(1, 2, WITHIN), active, "a refused endmqm stopped something");
-    // Back to three; -s hands the active role to another instance.
-    g.start(reps[0]);
-    g.wait_group(2, 3, WITHIN);
-    let r = g.endmqm(active, &["-w", "-s"]);
-    assert_eq!(r.rc, 0, "{r:?}");
-    g.wait_gone(active, WITHIN);
-    let next = g.wait_group(1, 2, WITHIN);
-    assert_ne!(next, active);
-    // Plain endmqm on the active ends the whole group (the stricter reading, UNCONFIRMED).
-    let r = g.endmqm(next, &["-w"]);
-    assert_eq!(r.rc, 0, "{r:?}");
-    for i in 0..3 {
-        g.wait_gone(i, WITHIN);
+    let amq3205 =
+        "AMQ3205E: A required stanza of type 'NativeHAInstance' was not found in the Native HA configuration data in qm.ini.";
+    assert!(r.stderr.contains(amq3205), "{r:?}");
+    assert!(r.stdout.contains("AMQ7018E"), "{r:?}");
+    assert!(flat(&read(&sim.data().join("qmgrs").join(QM).join("errors/AMQERR01.LOG"))).contains(amq3205));
+    assert!(sim.qm_pids(QM).is_empty(), "nothing may run: {:?}", sim.qm_pids(QM));
+}
+
+#[test]
+fn crtmqm_lr_refusals() {
+    let sim = Sim::install(&["--version", "9.4.4.0"]);
+    let refused = |args: &[&str], why: &str| {
+        let r = sim.mq("crtmqm", args);
+        assert_eq!(r.rc, 39, "{args:?}: {r:?}");
+        assert!(r.stderr.contains(why), "{args:?}: {r:?}");
+        assert!(r.stderr.contains("Usage: crtmqm"), "{r:?}");
+        assert!(!sim.data().join("qmgrs").join(QM).exists(), "{args:?} created it");
+    };
+    // One log type only (IBM: "specify one only").
+    for other in ["-lc", "-ll", "-lla", "-lln"] {
+        refused(&["-lr", "alpha", other, QM], "specify only one of");
     }
+    refused(&["-lr", "al pha", QM], "'al pha'");
+    refused(&["-lr", &"x".repeat(49), QM], "is not valid");
+    refused(&["-lr", "alpha", "-p", "0", QM], "-p value '0'");
+    // Before 9.4.4 Native HA ran only in containers.
+    let old = Sim::install(&["--version", "9.4.3.0"]);
+    let r = old.mq("crtmqm", &["-lr", "alpha", QM]);
+    assert_eq!(r.rc, 39, "{r:?}");
+    assert!(r.stderr.contains("not available in IBM MQ 9.4.3.0"), "{r:?}");
+    // An ordinary queue manager is unchanged: -p accepted, circular log, no Native HA stanza.
+    let r = sim.mq("crtmqm", &["-p", "1414", QM]);
+    assert_eq!(r.rc, 0, "{r:?}");
+    let ini = read(&sim.qm_ini(QM));
+    assert!(ini.contains("LogType=CIRCULAR") && !ini.contains("NativeHA"), "{ini}");
+}
+
+#[test]
+fn strmqm_refuses_invalid_stanzas_before_spawning() {
+    let nodes = Sim::native_ha_of("9.4.4.0", QM);
+    let a = &nodes[0];
+    let ini = a.qm_ini(QM);
+    let good = read(&ini);
+    let log = a.data().join("qmgrs").join(QM).join("errors/AMQERR01.LOG");
+    for (edit, why) in [
+        (good.replace("   Name=nodea\n   LocalAddress", "   Name=nodex\n   LocalAddress"), "'nodex' does not match"),
+        (
+            good.replace("LocalAddress=127.0.0.1\n", "LocalAddress=127.0.0.1\n   KeyRepository=/var/mqm/key\n"),
+            "not simulated",
+        ),
+        (format!("{good}NativeHAInstance:\n   Name=noded\n   ReplicationAddress=127.0.0.1(1)\n"), "has 4 stanzas"),
+        (good.replacen("Name=nodeb\n", "Name=nodea\n", 1), "'nodea' appears in more than one"),
+    ] {
+        std::fs::write(&ini, &edit).unwrap();
+        let r = a.mq("strmqm", &[QM]);
+        assert_eq!(r.rc, 71, "{why}: {r:?}");
+        assert!(r.stderr.contains(why), "{why}: {r:?}");
+        assert!(flat(&read(&log)).contains(why), "{why}: not in AMQERR01.LOG");
+        assert!(a.qm_pids(QM).is_empty(), "{why}: something runs: {:?}", a.qm_pids(QM));
+        assert_eq!(a.status(QM), "ENDED IMMEDIATELY");
+    }
+    // A port missing from a ReplicationAddress.
+    let port_of_b = good.split("Name=nodeb\n   ReplicationAddress=127.0.0.1").nth(1).unwrap();
+    let port_of_b = &port_of_b[..port_of_b.find('\n').unwrap()];
+    std::fs::write(&ini, good.replace(&format!("127.0.0.1{port_of_b}"), "127.0.0.1")).unwrap();
+    let r = a.mq("strmqm", &[QM]);
+    assert_eq!(r.rc, 71, "{r:?}");
+    assert!(r.stderr.contains("ReplicationAddress '127.0.0.1' of Native HA instance 'nodeb'"), "{r:?}");
+}
+
+#[test]
+fn dspmq_nativeha_of_an_ordinary_queue_manager() {
+    for (version, tail) in [
+        ("9.4.4.0", " GRPLSN() GRPNAME() GRPROLE(Not configured)"),
+        ("10.0.0.0", " GRPLSN() GRPNAME() GRPROLE(Not configured)"),
+        ("9.3.0.0", ""),
+    ] {
+        let sim = Sim::install(&["--version", version]);
+        sim.ok("crtmqm", &[QM]);
+        let r = sim.ok("dspmq", &["-o", "nativeha", "-x", "-m", QM]);
+        assert_eq!(
+            r.stdout,
+            format!("{}ROLE(Not configured) INSTANCE() INSYNC() QUORUM(){tail}\n", head(QM)),
+            "{version}"
+        );
+        let r = sim.ok("dspmq", &["-n", "-o", "nativeha", "-m", QM]);
+        assert!(r.stdout.contains("ROLE(NOT CONFIGURED)"), "{version}: {}", r.stdout);
+    }
+    // Before 9.2 dspmq has no Native HA fields.
+    let sim = Sim::install(&["--version", "9.1.0.0"]);
+    sim.ok("crtmqm", &[QM]);
+    let r = sim.mq("dspmq", &["-o", "nativeha", "-m", QM]);
+    assert_eq!(r.rc, 36, "{r:?}");
+}
+
+/// Starts strmqm of `qm` on `node` in the background (stdout piped), waits for the execution
+/// controller it spawned and stops it (SIGSTOP): its pid.
+fn start_and_freeze(node: &Sim, qm: &str) -> (Spawned, i32) {
+    let strmqm = Spawned::start(
+        User::named(&node.user)
+            .apply(&mut Command::new(node.bin("strmqm")))
+            .arg(qm)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let ctl = eventually("the execution controller", Duration::from_secs(20), || {
+        node.processes().into_iter().find(|p| p.comm == "amqzxma0").map(|p| p.pid)
+    });
+    // SAFETY: kill(2) of a process of this test's own installation.
+    assert_eq!(unsafe { libc::kill(ctl, libc::SIGSTOP) }, 0);
+    (strmqm, ctl)
+}
+
+/// The status record of `node`'s instance `me`: `active` is the active instance, `behind` a replica
+/// with a backlog, written as the controller `pid` would.
+fn write_record(node: &Sim, qm: &str, pid: i32, me: &str, active: &str, behind: Option<&str>) {
+    let peers: Vec<String> = NHA_INSTANCES
+        .iter()
+        .map(|name| {
+            let lagging = behind == Some(*name);
+            let role = if *name == active { "Active" } else { "Replica" };
+            format!(
+                r#"{{"name":"{name}","role":"{role}","repladdr":"127.0.0.1","connactv":{},"insync":{},"backlog_kb":{},"conninst":true,"altdate":"2026-12-03","alttime":"16.02.03","acklsn":"<0:0:19:{}>","synctime":"2026-12-03T16:02:03.000000Z"}}"#,
+                !lagging,
+                !lagging,
+                if lagging { 512 } else { 0 },
+                if lagging { 100 } else { 33699 },
+            )
+        })
+        .collect();
+    let my_role = if me == active { "Active" } else { "Replica" };
+    let insync = behind != Some(me);
+    let quorum = if behind.is_some() { 2 } else { 3 };
+    let text = format!(
+        r#"{{"instance":"{me}","role":"{my_role}","quorum":[{quorum},3],"insync":{insync},"peers":[{}],"controller_pid":{pid},"updated_ms":1}}"#,
+        peers.join(",")
+    );
+    let path = node.root.join(".mqsim/run").join(qm).join("nha.json");
+    let tmp = path.with_extension("tmp-test");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+}
+
+fn output_of(s: &mut Spawned) -> String {
+    let mut out = String::new();
+    std::io::Read::read_to_string(s.child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    out
+}
+
+#[test]
+fn strmqm_waits_for_a_role_and_dspmq_shows_it_9_4_4() {
+    roles_through_the_record("9.4.4.0");
+}
+
+#[test]
+fn strmqm_waits_for_a_role_and_dspmq_shows_it_10_0() {
+    roles_through_the_record("10.0.0.0");
+}
+
+fn roles_through_the_record(version: &str) {
+    let ten = version.starts_with("10.");
+    let nodes = Sim::native_ha_of(version, QM);
+    let (a, b) = (&nodes[0], &nodes[1]);
+
+    // Node A: no quorum yet (Unknown): strmqm keeps waiting; then a replica: rc 94.
+    let (mut strmqm, ctl) = start_and_freeze(a, QM);
+    let unknown = format!(
+        r#"{{"instance":"nodea","role":"Unknown","quorum":[0,3],"insync":false,"peers":[],"controller_pid":{ctl},"updated_ms":1}}"#
+    );
+    std::fs::write(a.root.join(".mqsim/run").join(QM).join("nha.json"), unknown).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(strmqm.child.try_wait().unwrap().is_none(), "strmqm returned without a role");
+    assert_eq!(a.status(QM), "REPLICA", "an instance without quorum serves nothing");
+    assert_eq!(a.nha_role(QM), "UNKNOWN");
+    write_record(a, QM, ctl, "nodea", "nodeb", Some("nodec"));
+    assert_eq!(strmqm.wait_within(Duration::from_secs(20)), Some(94));
+    let out = output_of(&mut strmqm);
+    assert!(
+        out.ends_with(&format!(
+            "Plain text communication is enabled.\nIBM MQ queue manager '{QM}' Native HA instance 'nodea' started as a replica.\n"
+        )),
+        "{out}"
+    );
+    assert!(out.starts_with(&format!("IBM MQ queue manager '{QM}' starting.\n")), "{out}");
+
+    // dspmq on the replica's node.
+    let r = a.ok("dspmq", &["-m", QM]);
+    assert_eq!(r.stdout, format!("{}STATUS(Replica)\n", head(QM)));
+    assert_eq!(a.status(QM), "REPLICA");
+    let r = a.ok("dspmq", &["-o", "nativeha", "-x", "-m", QM]);
+    let line = |name: &str, role: &str, yes: bool, backlog: u32, lsn: u32| {
+        let yn = if yes { "yes" } else { "no" };
+        // 10.0 pads ROLE(Active) to ROLE(Replica)'s width.
+        let role = if ten && role == "Active" { "ROLE(Active) ".to_string() } else { format!("ROLE({role})") };
+        let (acklsn, synctime) = if ten {
+            (format!(" ACKLSN(<0:0:19:{lsn}>)"), " SYNCTIME(2026-12-03T16:02:03.000000Z)".to_string())
+        } else {
+            (String::new(), String::new())
+        };
+        format!(
+            " INSTANCE({name}) {role} REPLADDR(127.0.0.1) CONNACTV({yn}) INSYNC({yn}) BACKLOG({backlog}) CONNINST(yes){acklsn} HASTATUS(Normal){synctime} ALTDATE(2026-12-03) ALTTIME(16.02.03)\n"
+        )
+    };
+    let expected = format!(
+        "{}ROLE(Replica) INSTANCE(nodea) INSYNC(yes) QUORUM(2/3) GRPLSN(<0:0:19:33699>) GRPNAME() GRPROLE(Live)\n{}{}{}",
+        head(QM),
+        line("nodea", "Replica", true, 0, 33699),
+        line("nodeb", "Active", true, 0, 33699),
+        line("nodec", "Replica", false, 512, 100),
+    );
+    assert_eq!(r.stdout, expected);
+    // -n: upper case values, names and addresses as they are.
+    let r = a.ok("dspmq", &["-n", "-o", "nativeha", "-x", "-m", QM]);
+    assert!(r.stdout.contains("ROLE(REPLICA) INSTANCE(nodea) INSYNC(YES) QUORUM(2/3)"), "{}", r.stdout);
+    assert!(r
+        .stdout
+        .contains(" INSTANCE(nodec) ROLE(REPLICA) REPLADDR(127.0.0.1) CONNACTV(NO) INSYNC(NO) BACKLOG(512)"));
+    assert!(r.stdout.contains("HASTATUS(NORMAL)") && r.stdout.contains("GRPROLE(LIVE)"), "{}", r.stdout);
+    assert_eq!(r.stdout.contains("ACKLSN("), ten, "{}", r.stdout);
+    // -o all carries the same values.
+    let r = a.ok("dspmq", &["-o", "all", "-m", QM]);
+    assert!(r.stdout.contains("STATUS(Replica) DEFAULT(no) STANDBY(Not applicable) INSTNAME("), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            " ROLE(Replica) INSTANCE(nodea) INSYNC(yes) QUORUM(2/3) GRPLSN(<0:0:19:33699>) GRPNAME() GRPROLE(Live)"
+        ),
+        "{}",
+        r.stdout
+    );
+    // Already running here: rc 5; runmqsc and bindings refused (not available).
+    let r = a.mq("strmqm", &[QM]);
+    assert_eq!(r.rc, 5, "{r:?}");
+    let r = a.runmqsc(&[QM], "DISPLAY QMSTATUS\n");
+    assert_eq!(r.rc, 20, "{r:?}");
+    assert!(r.stdout.contains("AMQ8146E"), "{r:?}");
+    assert!(!r.timed_out);
+
+    // Node B: the active: rc 0 with the ordinary start lines.
+    let (mut strmqm, ctl_b) = start_and_freeze(b, QM);
+    write_record(b, QM, ctl_b, "nodeb", "nodeb", None);
+    assert_eq!(strmqm.wait_within(Duration::from_secs(20)), Some(0));
+    let out = output_of(&mut strmqm);
+    assert!(out.ends_with(&format!("IBM MQ queue manager '{QM}' started using V{version}.\n")), "{out}");
+    assert!(out.contains("Plain text communication is enabled.\n"), "{out}");
+    assert_eq!(b.status(QM), "RUNNING");
+    let r = b.ok("dspmq", &["-o", "nativeha", "-m", QM]);
+    let pad = if ten { "  " } else { " " };
+    assert_eq!(
+        r.stdout,
+        format!("{}ROLE(Active){pad}INSTANCE(nodeb) INSYNC(yes) QUORUM(3/3) GRPLSN(<0:0:19:33699>) GRPNAME() GRPROLE(Live)\n", head(QM))
+    );
+    let r = b.mq("strmqm", &[QM]);
+    assert_eq!(r.rc, 5, "{r:?}");
+
+    // The controller gone, its record is stale: not running, no view, its own end state.
+    // SAFETY: kill(2) of a process of this test's own installation.
+    unsafe { libc::kill(ctl, libc::SIGKILL) };
+    eventually("A's controller to be gone", Duration::from_secs(10), || !alive(ctl));
+    let st = a.status(QM);
+    assert!(st.starts_with("ENDED"), "{st}");
+    let r = a.ok("dspmq", &["-o", "nativeha", "-x", "-m", QM]);
+    assert_eq!(
+        r.stdout,
+        format!("{}ROLE(Unknown) INSTANCE(nodea) INSYNC(no) QUORUM(0/3) GRPLSN() GRPNAME() GRPROLE(Live)\n", head(QM))
+    );
+}
+
+#[test]
+fn native_ha_of_writes_three_instances_on_loopback() {
+    let nodes = Sim::native_ha_of("9.4.4.0", QM);
+    let mut ports = Vec::new();
+    for (node, me) in nodes.iter().zip(NHA_INSTANCES) {
+        let ini = read(&node.qm_ini(QM));
+        assert!(ini.contains(&format!("NativeHALocalInstance:\n   Name={me}\n   LocalAddress=127.0.0.1\n")), "{ini}");
+        assert_eq!(ini.matches("NativeHAInstance:").count(), 3, "{ini}");
+        let these: Vec<String> =
+            ini.split("ReplicationAddress=127.0.0.1(").skip(1).map(|s| s[..s.find(')').unwrap()].to_string()).collect();
+        ports.push(these);
+        // Each node its own data: nothing shared.
+        assert!(node.data().join("qmgrs").join(QM).join("qm.ini").is_file());
+    }
+    assert_eq!(ports[0], ports[1]);
+    assert_eq!(ports[1], ports[2]);
+    let mut distinct = ports[0].clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "{:?}", ports[0]);
+    assert_eq!(Sim::active_of(&nodes, QM), None);
+    assert_eq!(nodes[2].nha_role(QM), "UNKNOWN");
 }

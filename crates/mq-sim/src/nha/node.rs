@@ -132,6 +132,8 @@ pub struct Node {
     cond: Condvar,
     events: Mutex<Option<Sender<Event>>>,
     stop: AtomicBool,
+    /// The core thread panicked: never active again.
+    failed: AtomicBool,
     epoch: Instant,
     threads: Mutex<Vec<JoinHandle<()>>>,
     election_min: AtomicU64,
@@ -197,6 +199,7 @@ impl Node {
             cond: Condvar::new(),
             events: Mutex::new(Some(tx.clone())),
             stop: AtomicBool::new(false),
+            failed: AtomicBool::new(false),
             epoch: Instant::now(),
             threads: Mutex::new(Vec::new()),
             election_min: AtomicU64::new(election_min),
@@ -231,7 +234,7 @@ impl Node {
     }
 
     pub fn is_active(&self) -> bool {
-        self.lock().raft.role() == raft::Role::Leader
+        !self.failed.load(Ordering::SeqCst) && self.lock().raft.role() == raft::Role::Leader
     }
 
     pub fn name(&self, i: usize) -> &str {
@@ -378,7 +381,23 @@ impl Node {
         Some(peer)
     }
 
+    /// The core: events and timers. Should it ever panic, the instance stops acting as active
+    /// (an election state nobody drives must not keep a queue manager open) and says so.
     fn core_loop(self: Arc<Node>, rx: Receiver<Event>) {
+        let nd = self.clone();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || nd.core(rx)));
+        if let Err(e) = r {
+            let what = e.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| e.downcast_ref::<String>().cloned());
+            self.failed.store(true, Ordering::SeqCst);
+            self.cond.notify_all();
+            self.log(&format!(
+                "AMQ6184W: An internal error occurred in the Native HA replication of this instance: {}; the instance no longer takes part in the group.",
+                what.unwrap_or_default()
+            ));
+        }
+    }
+
+    fn core(self: &Arc<Node>, rx: Receiver<Event>) {
         let tick = Duration::from_millis(5);
         let mut last_ping = 0;
         while !self.stop.load(Ordering::SeqCst) {
@@ -514,7 +533,7 @@ impl Node {
             return;
         }
         if let Some(kb_limit) = (self.s.hooks.lag_kb)() {
-            let pending: u64 = g.records.range(g.ack_sent + 1..=g.applied).map(|(_, (_, s))| *s).sum();
+            let pending = bytes_after(&g.records, g.ack_sent, g.applied);
             if kb(pending) <= kb_limit {
                 return;
             }
@@ -635,7 +654,7 @@ impl Node {
                 continue;
             }
             let upto = last.min(l.acked + WINDOW);
-            if g.records.range(sent + 1..=sent + 1).next().is_none() {
+            if !g.records.contains_key(&(sent + 1)) {
                 if !g.behind_logged[p] {
                     g.behind_logged[p] = true;
                     self.log(&format!(
@@ -675,7 +694,7 @@ impl Node {
                 match g.links[p].as_ref() {
                     Some(l) => {
                         let acked = l.acked.min(last);
-                        let backlog: u64 = g.records.range(acked + 1..=last).map(|(_, (_, s))| *s).sum();
+                        let backlog = bytes_after(&g.records, acked, last);
                         PeerView {
                             role: Role::Replica,
                             connactv: true,
@@ -754,7 +773,7 @@ impl Replicator for Node {
         let value = serde_json::to_value(rec).map_err(|e| ReplError::NoQuorum(e.to_string()))?;
         let size = value.to_string().len() as u64;
         let mut g = self.lock();
-        if g.raft.role() != raft::Role::Leader {
+        if g.raft.role() != raft::Role::Leader || self.failed.load(Ordering::SeqCst) {
             return Err(ReplError::NotLeader);
         }
         let term = g.raft.term();
@@ -820,6 +839,15 @@ fn write_loop(mut stream: TcpStream, rx: Receiver<Frame>) {
     }
     let _ = stream.flush();
     let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// Bytes of the records after `from` up to `to` (none when `to <= from`: a BTreeMap range must
+/// not start past its end).
+fn bytes_after(records: &BTreeMap<Lsn, (serde_json::Value, u64)>, from: Lsn, to: Lsn) -> u64 {
+    if to <= from {
+        return 0;
+    }
+    records.range(from + 1..=to).map(|(_, (_, s))| *s).sum()
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
