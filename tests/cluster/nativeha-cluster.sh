@@ -84,7 +84,8 @@ no_failed_actions() { [ "$(mon_xml | xq 'count(//failures/failure)')" = 0 ]; }
 # dspmq -n -o nativeha [-x] on node N (IBM's documented output, upper case under -n)
 nha_show() { mn_pid1 "$1" >/dev/null || return 1; dspmq_on "$1" -n -o nativeha "${@:2}" -m "$QM" 2>/dev/null; }
 # the local instance's ROLE on node N (ACTIVE / REPLICA / UNKNOWN), empty when it does not answer
-nha_role() { nha_show "$1" | head -1 | sed -n 's/.*ROLE(\([^)]*\)).*/\1/p' | tr -d ' '; }
+# (a blank before ROLE: the same line has GRPROLE(LIVE) from 9.4)
+nha_role() { nha_show "$1" | head -1 | sed -n 's/.*[[:space:]]ROLE(\([^)]*\)).*/\1/p' | tr -d ' '; }
 # field F of the instance lines (-x) for instance I as node N sees it
 nha_field() { nha_show "$1" -x | grep "^ *INSTANCE($2)" | sed -n "s/.* $3(\([^)]*\)).*/\1/p" | tr -d ' '; }
 # the instance node N's dspmq -x calls Active
