@@ -104,8 +104,10 @@ impl Replicator for Mirror {
         }
         let mut lsn = self.lsn.lock().unwrap();
         *lsn += 1;
-        assert!(repl::apply_at(&self.data, &self.log, *lsn, rec).unwrap(), "a new LSN is applied");
-        self.records.lock().unwrap().push((*lsn, rec.clone()));
+        // Through the wire format, as the transport carries it.
+        let rec: ReplRecord = serde_json::from_slice(&serde_json::to_vec(rec).unwrap()).unwrap();
+        assert!(repl::apply_at(&self.data, &self.log, *lsn, &rec).unwrap(), "a new LSN is applied");
+        self.records.lock().unwrap().push((*lsn, rec));
         Ok(*lsn)
     }
 }
@@ -433,7 +435,12 @@ fn a_put_the_replicas_do_not_acknowledge_fails_2009_and_is_on_neither_instance()
     assert!(engine.fenced().is_some(), "the engine lost the right to write");
     // The connection is broken: the next call finds the socket closed.
     assert!(app.conn.call(&Request::Commit).is_err(), "connection broken after 2009");
-    // Every other connection too, whatever it asks (a non-persistent put included).
+    // Every other connection too, at once (its unit of work backed out).
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while engine.connection_count() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(engine.connection_count(), 0, "every connection broken at once");
     let _ = rq;
     assert!(reader.conn.call(&Request::Backout).is_err(), "other connections broken");
     let (_, r) = App::connect(&engine);
@@ -510,4 +517,94 @@ fn a_definition_refused_at_the_start_of_a_term_opens_no_engine() {
         Ok(_) => panic!("an engine opened without quorum"),
     }
     assert!(durable_files(&leader) == before, "the leader's files untouched");
+}
+
+/// Benchmark (prints, asserts only correctness): what replication costs a persistent put, and
+/// how large the records are on the wire (serde_json, as the transport frames them).
+#[test]
+fn replication_cost_per_persistent_put_is_printed() {
+    const N: usize = 2000;
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |engine: &Arc<Engine>| {
+        let mut app = App::new(engine);
+        app.ok_mqsc("DEFINE QLOCAL(APP.BENCH)");
+        let q = app.open("APP.BENCH", MQOO_OUTPUT);
+        let t = std::time::Instant::now();
+        for i in 0..N {
+            assert_eq!(app.put(q, &format!("message {i:06} {}", "x".repeat(100)), true, false), (0, 0));
+        }
+        t.elapsed()
+    };
+    let plain = node(tmp.path(), "plain");
+    let alone = run(&reopen(&plain));
+    let leader = node(tmp.path(), "a");
+    let replica = node(tmp.path(), "b");
+    let mirror = Mirror::to(&replica);
+    let replicated = run(&open_leader(&leader, &mirror));
+    assert_eq!(App::new(&reopen(&replica)).contents("APP.BENCH").len(), N);
+    let records = mirror.records.lock().unwrap();
+    let wire = |pred: &dyn Fn(&ReplRecord) -> bool| {
+        records.iter().filter(|(_, r)| pred(r)).map(|(_, r)| serde_json::to_vec(r).unwrap().len()).max().unwrap_or(0)
+    };
+    let catalogue_file = std::fs::metadata(leader.qm.data_dir.join("mqsim-objects.json")).unwrap().len();
+    eprintln!(
+        "nha-bench: {N} persistent puts: no replicator {:.1} us/put, in-process replica {:.1} us/put; \
+         wire bytes: journal put {} B, catalogue {} B (file {} B), start of term {} B",
+        alone.as_secs_f64() * 1e6 / N as f64,
+        replicated.as_secs_f64() * 1e6 / N as f64,
+        wire(&|r| matches!(r, ReplRecord::Journal { .. })),
+        wire(&|r| matches!(r, ReplRecord::Catalogue { .. })),
+        catalogue_file,
+        wire(&|r| matches!(r, ReplRecord::Full { .. })),
+    );
+}
+
+#[test]
+fn losing_the_active_role_breaks_every_connection_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let leader = node(tmp.path(), "a");
+    let replica = node(tmp.path(), "b");
+    let mirror = Mirror::to(&replica);
+    let engine = open_leader(&leader, &mirror);
+    let mut admin = App::new(&engine);
+    admin.ok_mqsc("DEFINE QLOCAL(APP.A)");
+    let mut app = App::new(&engine);
+    let q = app.open("APP.A", MQOO_OUTPUT | MQOO_INPUT_SHARED);
+    assert_eq!(app.put(q, "kept", true, false), (0, 0));
+    assert_eq!(app.put(q, "in-flight", true, true), (0, 0));
+    // A getter blocked in MQGET with a long wait.
+    let mut waiter = App::new(&engine);
+    let wq = waiter.open("APP.A", MQOO_INPUT_SHARED);
+    let blocked = std::thread::spawn(move || {
+        let req = Request::Get {
+            hobj: wq,
+            md: MsgDesc { msg_id: [7; 24], ..Default::default() },
+            gmo_options: 0x1 | MQGMO_NO_SYNCPOINT,
+            match_options: 1,
+            wait_ms: 60_000,
+            buffer_len: 100,
+        };
+        let t = std::time::Instant::now();
+        let r = waiter.conn.call(&req);
+        (r, t.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let records = mirror.count();
+    engine.fence("lost quorum");
+    let (r, waited) = blocked.join().unwrap();
+    assert!(waited < Duration::from_secs(5), "the waiting MQGET ended at once ({waited:?})");
+    assert!(matches!(r, Err(_) | Ok(Response::Mqi { reason: RC_CONNECTION_BROKEN, .. })), "{r:?}");
+    // Idle connections are gone without waiting for their next call (units of work backed out).
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while engine.connection_count() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(engine.connection_count(), 0, "every connection broken at once");
+    assert!(app.conn.call(&Request::Commit).is_err(), "an idle connection is broken too");
+    assert!(admin.conn.call(&Request::Mqsc { command: "DISPLAY QMGR".into() }).is_err());
+    assert_eq!(mqi(&App::connect(&engine).1), (2, RC_Q_MGR_NOT_AVAILABLE));
+    engine.shutdown();
+    assert_eq!(mirror.count(), records, "nothing written after the fence");
+    assert_same_files(&leader, &replica, "after the fence");
+    assert_eq!(App::new(&reopen(&replica)).contents("APP.A"), vec!["kept".to_string()]);
 }

@@ -7,7 +7,8 @@
 //! The tests that need a running instance take the role from a status record the test writes for
 //! the instance's live execution controller, which is stopped (SIGSTOP) first so that nothing else
 //! writes the record: what is tested here is how the commands read a role, not how the group
-//! elects one.
+//! elects one. The last test runs the real group (three controllers electing over loopback TCP)
+//! end to end through the commands.
 
 use mq_testkit::*;
 use std::process::{Command, Stdio};
@@ -348,4 +349,87 @@ fn native_ha_of_writes_three_instances_on_loopback() {
     assert_eq!(distinct.len(), 3, "{:?}", ports[0]);
     assert_eq!(Sim::active_of(&nodes, QM), None);
     assert_eq!(nodes[2].nha_role(QM), "UNKNOWN");
+}
+
+/// The first line's (ROLE, INSTANCE, INSYNC, QUORUM) of `dspmq -n -o nativeha`.
+type Head = (String, String, String, String);
+
+/// `dspmq -n -o nativeha -x -m QM` on `node`: the first line's fields and each instance line's
+/// (INSTANCE, ROLE).
+fn nha_view(node: &Sim, qm: &str) -> (Head, Vec<(String, String)>) {
+    let r = node.ok("dspmq", &["-n", "-o", "nativeha", "-x", "-m", qm]);
+    let field = |line: &str, key: &str| -> String {
+        line.split(&format!("{key}(")).nth(1).and_then(|s| s.split(')').next()).unwrap_or_default().to_string()
+    };
+    let mut lines = r.stdout.lines();
+    let first = lines.next().unwrap_or_default();
+    let head = (field(first, " ROLE"), field(first, "INSTANCE"), field(first, "INSYNC"), field(first, "QUORUM"));
+    let rows = lines.map(|l| (field(l, "INSTANCE"), field(l, "ROLE"))).collect();
+    (head, rows)
+}
+
+/// The whole path with the running group: three nodes made as an administrator makes them
+/// (crtmqm -lr -p, stanzas), strmqm on all three at once: exactly one rc 0 (the active) and two
+/// rc 94; every node's dspmq then agrees on who is active, QUORUM(3/3) and INSYNC(YES) everywhere;
+/// only the active runs the -p listener and answers runmqsc (DISPLAY QMSTATUS INSTANCE QUORUM).
+#[test]
+fn three_instances_elect_one_active_and_every_dspmq_agrees() {
+    let port = free_port();
+    let nodes = Sim::native_ha_with("10.0.0.0", QM, &["-p", &port.to_string()]);
+    for n in &nodes {
+        n.fault(QM, "nha-election-ms", Some("200"));
+    }
+    let mut starts: Vec<Spawned> = nodes
+        .iter()
+        .map(|n| {
+            Spawned::start(
+                User::named(&n.user)
+                    .apply(&mut Command::new(n.bin("strmqm")))
+                    .arg(QM)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null()),
+            )
+        })
+        .collect();
+    let rcs: Vec<Option<i32>> = starts.iter_mut().map(|s| s.wait_within(Duration::from_secs(60))).collect();
+    let mut sorted = rcs.clone();
+    sorted.sort();
+    assert_eq!(sorted, [Some(0), Some(94), Some(94)], "strmqm on a, b, c: {rcs:?}");
+    let active = rcs.iter().position(|rc| *rc == Some(0)).unwrap();
+    let name = NHA_INSTANCES[active];
+    assert_eq!(Sim::active_of(&nodes, QM), Some(active));
+    // Every node's own view converges on the same group (a replica's may lag for a moment).
+    for (i, node) in nodes.iter().enumerate() {
+        let me = NHA_INSTANCES[i];
+        let role = if i == active { "ACTIVE" } else { "REPLICA" };
+        let want_rows: Vec<(String, String)> = NHA_INSTANCES
+            .iter()
+            .map(|n| (n.to_string(), if *n == name { "ACTIVE" } else { "REPLICA" }.to_string()))
+            .collect();
+        eventually(&format!("node {me}'s dspmq view"), Duration::from_secs(20), || {
+            let (head, rows) = nha_view(node, QM);
+            let want_head = (role.to_string(), me.to_string(), "YES".to_string(), "3/3".to_string());
+            if head == want_head && rows == want_rows {
+                Ok(())
+            } else {
+                Err(format!("{head:?} {rows:?}"))
+            }
+        });
+        assert_eq!(node.status(QM), if i == active { "RUNNING" } else { "REPLICA" });
+    }
+    // Only the active listens on the -p port, and only it answers runmqsc.
+    eventually("the -p listener on the active", Duration::from_secs(20), || port_open(port));
+    for (i, node) in nodes.iter().enumerate() {
+        let listeners = node.processes().into_iter().filter(|p| p.comm == "runmqlsr").count();
+        assert_eq!(listeners, usize::from(i == active), "runmqlsr on node {i}");
+        let r = node.runmqsc(&[QM], "DISPLAY QMSTATUS INSTANCE QUORUM\n");
+        if i == active {
+            assert_eq!(r.rc, 0, "{r:?}");
+            assert!(r.stdout.contains(&format!("INSTANCE({name})")) && r.stdout.contains("QUORUM(3/3)"), "{r:?}");
+        } else {
+            assert_eq!(r.rc, 20, "{r:?}");
+            assert!(r.stdout.contains("AMQ8146E"), "{r:?}");
+        }
+    }
 }

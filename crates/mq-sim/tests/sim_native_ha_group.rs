@@ -16,7 +16,7 @@ const WITHIN: Duration = Duration::from_secs(20);
 struct Group {
     nodes: Vec<Sim>,
     qm: String,
-    _starts: Vec<Spawned>,
+    starts: Vec<Spawned>,
 }
 
 /// What the local instance's status record says, when its controller is alive.
@@ -38,7 +38,7 @@ fn group(tag: &str) -> Group {
 fn group_started(tag: &str, start: &[usize]) -> Group {
     let qm = format!("{tag}{}", std::process::id() % 100_000);
     let nodes = Sim::native_ha_of("9.4.4.0", &qm).into();
-    let mut g = Group { nodes, qm, _starts: Vec::new() };
+    let mut g = Group { nodes, qm, starts: Vec::new() };
     for n in &g.nodes {
         n.fault(&g.qm, "nha-election-ms", Some(ELECTION_MS));
     }
@@ -56,7 +56,7 @@ impl Group {
         let mut c = Command::new(n.bin("strmqm"));
         c.arg(&self.qm).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
         User::named(&n.user).apply(&mut c);
-        self._starts.push(Spawned::start(&mut c));
+        self.starts.push(Spawned::start(&mut c));
     }
 
     fn record(&self, i: usize) -> PathBuf {
@@ -150,8 +150,13 @@ impl Group {
 
 #[test]
 fn three_instances_elect_one_active_and_two_in_sync_replicas() {
-    let g = group("NHAUP");
+    let mut g = group("NHAUP");
     let active = g.wait_group(2, 3, WITHIN);
+    // strmqm returned once its instance had a role: 0 on the active, 94 on a replica (#strmqm).
+    for (i, s) in g.starts.iter_mut().enumerate() {
+        let want = if i == active { 0 } else { 94 };
+        assert_eq!(s.wait_within(WITHIN), Some(want), "strmqm on node {i}");
+    }
     // The active runs the whole family, the replicas only the standby set (UNCONFIRMED set).
     let family = g.programs(active);
     for prog in ["amqzlaa0", "amqzmur0", "amqzxma0"] {

@@ -91,6 +91,12 @@ impl Sim {
     /// `ReplicationAddress=127.0.0.1(PORT)` on three free loopback ports, and
     /// `LocalAddress=127.0.0.1` so that no instance listens beyond loopback. Nothing is started.
     pub fn native_ha_of(version: &str, qm: &str) -> [Sim; 3] {
+        Sim::native_ha_with(version, qm, &[])
+    }
+
+    /// `native_ha_of` with more crtmqm options on every node (e.g. `-p PORT`: the listener that
+    /// starts on the elected active).
+    pub fn native_ha_with(version: &str, qm: &str, crtmqm: &[&str]) -> [Sim; 3] {
         let install = |beside: Option<&Sim>, node: &str| {
             let host = format!("{node}.example.com");
             let options = ["--node", host.as_str(), "--version", version];
@@ -112,7 +118,10 @@ impl Sim {
         let group: Vec<(&str, u16)> = NHA_INSTANCES.iter().copied().zip(ports.iter().copied()).collect();
         let nodes = [a, b, c];
         for (node, instance) in nodes.iter().zip(NHA_INSTANCES) {
-            let r = node.mq("crtmqm", &["-lr", instance, qm]);
+            let mut args = vec!["-lr", instance];
+            args.extend_from_slice(crtmqm);
+            args.push(qm);
+            let r = node.mq("crtmqm", &args);
             assert_eq!(r.rc, 0, "crtmqm -lr {instance} {qm}: {r:?}");
             node.write_native_ha_stanzas(qm, Some("127.0.0.1"), &group);
         }

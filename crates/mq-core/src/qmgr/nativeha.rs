@@ -208,7 +208,8 @@ impl NativeHa<'_> {
     }
 
     /// Ends this node's instance: `endmqm -x QM` on a replica (or an instance without a role),
-    /// `hand_over` on the active one; then as `hand_over` when processes are left.
+    /// `hand_over` on the active one (also when `-x` is answered "the active instance": it was
+    /// elected meanwhile); then as `hand_over` when processes are left.
     pub fn stop_instance(
         &self,
         mode: EndMode,
@@ -221,12 +222,69 @@ impl NativeHa<'_> {
         if matches!(state, Ok(QmState::Running)) {
             return self.hand_over(mode, reconnect, may_kill, deadline, j);
         }
-        self.end_then_kill(&["-x"], may_kill, deadline, j)
+        let mut steps = Vec::new();
+        match self.end(&["-x"], share(deadline, 0.4), &mut steps, j) {
+            Some(Ended::Answered) => {
+                let now =
+                    self.qm.dspmq(share(deadline, 0.1).min(Instant::now() + Duration::from_secs(10))).map(|r| r.state);
+                if matches!(now, Ok(QmState::Running)) {
+                    steps.extend(self.hand_over(mode, reconnect, may_kill, deadline, j)?);
+                    return Ok(steps);
+                }
+            }
+            Some(Ended::Refused(why)) if !may_kill => return self.refused(why),
+            _ => {}
+        }
+        self.kill_rest(&mut steps, deadline, j)?;
+        Ok(steps)
     }
 
-    /// One endmqm step with half the time left, a wait for this node's processes to go, then,
-    /// for what is left, the kill: always when endmqm did not answer or said nothing against it
-    /// (a hung instance), and after a refusal (MQ's quorum check) only with `may_kill`.
+    /// MQ refused to end the instance and the caller does not allow the kill: Err naming MQ's
+    /// answer, unless the instance ended all the same.
+    fn refused(&self, why: String) -> Result<Vec<String>, MqError> {
+        if none_left(&self.qm.scope().list_within(Instant::now() + Duration::from_secs(2))) {
+            return Ok(vec![]);
+        }
+        Err(MqError::Failed(format!("{why}; {}'s instance still runs here", self.qm.name)))
+    }
+
+    /// `endmqm <flags> QM` within `step`, then, once it accepted, a wait for this node's processes
+    /// to go. None: nothing of the queue manager ran here, or endmqm accepted.
+    fn end(&self, flags: &[&str], step: Instant, steps: &mut Vec<String>, j: &dyn Journal) -> Option<Ended> {
+        let qm = self.qm.name.as_str();
+        let scope = self.qm.scope();
+        if none_left(&scope.list_within(share(step, 0.1))) {
+            return None;
+        }
+        let mut args = flags.to_vec();
+        args.push(qm);
+        let cmd = format!("endmqm {}", args.join(" "));
+        j.note(Level::Info, &format!("running {cmd}"));
+        steps.push(cmd.clone());
+        match self.qm.run("endmqm", &args, None, step) {
+            Ok(o) if o.rc == 0 => {
+                j.note(Level::Debug, &format!("{cmd}: rc 0 {}", o.explaining_line()));
+                let _ = wait_gone(scope, step);
+                None
+            }
+            // 40 / 16: not available or not known here (ended meanwhile, or, for a Native HA
+            // instance, not what the flags are for): the processes decide, nothing refused.
+            Ok(o) if o.rc == 40 || o.rc == 16 => {
+                j.note(Level::Info, &format!("{cmd} exited {}: {}", o.rc, o.explaining_line()));
+                Some(Ended::Answered)
+            }
+            Ok(o) => {
+                j.note(Level::Warn, &format!("{cmd} exited {}: {}", o.rc, o.explaining_line()));
+                Some(Ended::Refused(format!("{cmd} exited {}: {}", o.rc, o.explaining_line())))
+            }
+            Err(e) => {
+                j.note(Level::Warn, &format!("{cmd}: {e}"));
+                Some(Ended::NoAnswer)
+            }
+        }
+    }
+
+    /// One endmqm step with half the time left, then `kill_rest`.
     fn end_then_kill(
         &self,
         flags: &[&str],
@@ -234,49 +292,44 @@ impl NativeHa<'_> {
         deadline: Instant,
         j: &dyn Journal,
     ) -> Result<Vec<String>, MqError> {
+        let mut steps = Vec::new();
+        if let Some(Ended::Refused(why)) = self.end(flags, share(deadline, 0.5), &mut steps, j) {
+            if !may_kill {
+                return self.refused(why);
+            }
+        }
+        self.kill_rest(&mut steps, deadline, j)?;
+        Ok(steps)
+    }
+
+    /// What endmqm left of this node's processes is killed (this node's family only): a hung
+    /// instance, or one MQ refused to end when the caller allowed it (native_ha_last_replica=warn).
+    fn kill_rest(&self, steps: &mut Vec<String>, deadline: Instant, j: &dyn Journal) -> Result<(), MqError> {
         let qm = self.qm.name.as_str();
         let scope = self.qm.scope();
-        let mut steps = Vec::new();
         if none_left(&scope.list_within(share(deadline, 0.1))) {
-            return Ok(steps);
+            return Ok(());
         }
-        let mut args = flags.to_vec();
-        args.push(qm);
-        let cmd = format!("endmqm {}", args.join(" "));
-        j.note(Level::Info, &format!("running {cmd}"));
-        steps.push(cmd.clone());
-        let step = share(deadline, 0.5);
-        let refused = match self.qm.run("endmqm", &args, None, step) {
-            Ok(o) if o.rc == 0 || o.rc == 40 || o.rc == 16 => {
-                j.note(Level::Debug, &format!("{cmd}: rc {} {}", o.rc, o.explaining_line()));
-                None
-            }
-            Ok(o) => {
-                j.note(Level::Warn, &format!("{cmd} exited {}: {}", o.rc, o.explaining_line()));
-                Some(format!("{cmd} exited {}: {}", o.rc, o.explaining_line()))
-            }
-            Err(e) => {
-                j.note(Level::Warn, &format!("{cmd}: {e}"));
-                None
-            }
-        };
-        if refused.is_none() {
-            let _ = wait_gone(scope, step);
-        }
-        if none_left(&scope.list_within(share(deadline, 0.1))) {
-            return Ok(steps);
-        }
-        if let (Some(why), false) = (&refused, may_kill) {
-            return Err(MqError::Failed(format!("{why}; {qm}'s instance still runs here")));
-        }
+        let after = steps.last().cloned().unwrap_or_else(|| "endmqm".into());
+        j.note(Level::Warn, &format!("processes of {qm} are left here after {after}: killing them"));
         steps.push("SIGKILL".into());
         match kill_family(scope, deadline, j).1 {
-            Ok(left) if left.is_empty() => Ok(steps),
+            Ok(left) if left.is_empty() => Ok(()),
             Ok(left) => Err(MqError::Failed(format!(
-                "processes of queue manager {qm} survived SIGKILL after {cmd}: {}",
+                "processes of queue manager {qm} survived SIGKILL after {after}: {}",
                 left.iter().map(Proc::describe).collect::<Vec<_>>().join("; ")
             ))),
-            Err(e) => Err(MqError::Failed(format!("{e} after {cmd}: its processes may be left here"))),
+            Err(e) => Err(MqError::Failed(format!("{e} after {after}: its processes may be left here"))),
         }
     }
+}
+
+/// What an endmqm step said when it did not simply end the instance.
+enum Ended {
+    /// rc 40 / 16: nothing refused, nothing ended (the line is in the journal).
+    Answered,
+    /// Any other rc: MQ refused (its quorum check, a replica without -x): the line.
+    Refused(String),
+    /// endmqm did not finish in its time (killed).
+    NoAnswer,
 }

@@ -522,6 +522,33 @@ impl Engine {
         self.replicator.is_some()
     }
 
+    /// Native HA: this instance lost the right to write (quorum lost, stepped down). Every
+    /// connection is broken at once: its socket is shut down (an application blocked in a call
+    /// gets 2009, its unit of work is backed out), new connections get 2059, and nothing more is
+    /// written. The runtime calls it on losing the active role; a refused write does the same
+    /// for the calls that follow it.
+    pub fn fence(&self, why: &str) {
+        {
+            let mut f = self.fenced.lock().unwrap_or_else(|p| p.into_inner());
+            if f.is_none() {
+                *f = Some(why.to_string());
+            }
+        }
+        self.break_connections();
+    }
+
+    /// Shuts down every connection's socket: each serve thread ends and backs its unit of work out.
+    fn break_connections(&self) {
+        let st = self.lock();
+        for c in st.conns.values() {
+            // SAFETY: shutdown(2) on the connection's own socket; the fd stays open (and owned
+            // by its serve thread), so it cannot be reused underneath.
+            unsafe { libc::shutdown(c.fd, libc::SHUT_RDWR) };
+        }
+        drop(st);
+        self.changed.notify_all();
+    }
+
     /// Why the engine stopped serving, when its replicator refused a write (Native HA: quorum
     /// lost or no longer the active instance). The runtime then ends it and returns to replica.
     pub fn fenced(&self) -> Option<String> {
@@ -579,8 +606,14 @@ impl Engine {
             self.block_while_hung();
             let disconnect = matches!(req, Request::Disconnect);
             let resp = self.handle(&mut session, req);
-            // A fenced engine has broken every connection: the reply is the last frame.
-            if wire::write_frame(&mut stream, &resp).is_err() || disconnect || self.fenced().is_some() {
+            let sent = wire::write_frame(&mut stream, &resp).is_ok();
+            // A refused write fenced the engine during this call: its reply was the last frame,
+            // and every other connection is broken now too.
+            if self.fenced().is_some() {
+                self.break_connections();
+                break;
+            }
+            if !sent || disconnect {
                 break;
             }
         }

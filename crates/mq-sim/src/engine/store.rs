@@ -122,49 +122,59 @@ pub fn append_journal(log_dir: &Path, queue: &str, rec: &JournalRecord) -> Resul
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     }
-    let mut line =
-        serde_json::to_vec(rec).map_err(|e| EngineError::Corrupt { path: path.clone(), detail: e.to_string() })?;
-    line.push(b'\n');
+    let line = journal_line(log_dir, queue, rec)?;
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(io_err(&path))?;
     f.write_all(&line).map_err(io_err(&path))
 }
 
-/// Whether the queue's snapshot or journal already holds `rec`: a journal line is unique by its
-/// sequence number within a journal epoch (a put is logged once, a delete once), so a record
-/// re-sent to a replica is recognised and not appended twice.
-pub fn journal_has(log_dir: &Path, queue: &str, rec: &JournalRecord) -> Result<bool, EngineError> {
-    let jnl = journal_file(log_dir, queue);
-    let text = match std::fs::read_to_string(&jnl) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(io_err(&jnl)(e)),
+/// A journal record as its line in the journal file, newline included.
+pub fn journal_line(log_dir: &Path, queue: &str, rec: &JournalRecord) -> Result<Vec<u8>, EngineError> {
+    let mut line = serde_json::to_vec(rec)
+        .map_err(|e| EngineError::Corrupt { path: journal_file(log_dir, queue), detail: e.to_string() })?;
+    line.push(b'\n');
+    Ok(line)
+}
+
+/// How many of `lines` (in order) the queue's journal already ends with: a record written once
+/// and applied again (a replica that crashed before noting its LSN) finds its own lines, or a
+/// first part of them, at the end of the journal. Reads only the journal's last bytes. A torn
+/// last line (killed mid-write) is cut off first, so that lines appended after it are read.
+pub fn journal_tail_matches(log_dir: &Path, queue: &str, lines: &[Vec<u8>]) -> Result<usize, EngineError> {
+    use std::os::unix::fs::FileExt;
+    let path = journal_file(log_dir, queue);
+    let f = match std::fs::OpenOptions::new().read(true).write(true).open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io_err(&path)(e)),
     };
-    let in_journal =
-        text.lines().filter_map(|l| serde_json::from_str::<JournalRecord>(l).ok()).any(|r| match (&r, rec) {
-            // A put already followed by its delete must not come back either.
-            (JournalRecord::Put(a), JournalRecord::Put(b)) => a.seq == b.seq,
-            (JournalRecord::Del(a), JournalRecord::Put(b)) => *a == b.seq,
-            (JournalRecord::Del(a), JournalRecord::Del(b)) => a == b,
-            (JournalRecord::Put(_), JournalRecord::Del(_)) => false,
-        });
-    if in_journal {
-        return Ok(true);
-    }
-    match rec {
-        JournalRecord::Put(m) => {
-            let path = queue_file(log_dir, queue);
-            match std::fs::read(&path) {
-                Ok(bytes) => {
-                    let snap: Vec<StoredMsg> = serde_json::from_slice(&bytes)
-                        .map_err(|e| EngineError::Corrupt { path: path.clone(), detail: e.to_string() })?;
-                    Ok(snap.iter().any(|x| x.seq == m.seq))
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-                Err(e) => Err(io_err(&path)(e)),
+    let mut len = f.metadata().map_err(io_err(&path))?.len();
+    let mut last = [0u8; 1];
+    if len > 0 && f.read_exact_at(&mut last, len - 1).is_ok() && last[0] != b'\n' {
+        // Back to the end of the last whole line, 64 KiB at a time.
+        let mut end = len;
+        let mut cut = 0;
+        while end > 0 {
+            let start = end.saturating_sub(64 * 1024);
+            let mut chunk = vec![0u8; (end - start) as usize];
+            f.read_exact_at(&mut chunk, start).map_err(io_err(&path))?;
+            if let Some(i) = chunk.iter().rposition(|b| *b == b'\n') {
+                cut = start + i as u64 + 1;
+                break;
             }
+            end = start;
         }
-        JournalRecord::Del(_) => Ok(false),
+        f.set_len(cut).map_err(io_err(&path))?;
+        len = cut;
     }
+    let want: u64 = lines.iter().map(|l| l.len() as u64).sum::<u64>().min(len);
+    let mut tail = vec![0u8; want as usize];
+    f.read_exact_at(&mut tail, len - want).map_err(io_err(&path))?;
+    for j in (1..=lines.len()).rev() {
+        if tail.ends_with(&lines[..j].concat()) {
+            return Ok(j);
+        }
+    }
+    Ok(0)
 }
 
 /// Snapshot plus journal. A torn last journal line (killed mid-write) is ignored.

@@ -297,6 +297,15 @@ impl Node {
         Ok(self.s.instances[to].name.clone())
     }
 
+    /// The active gives up the role (its engine could not make a write durable).
+    pub fn step_down(&self) {
+        let now = self.now();
+        let mut g = self.lock();
+        g.raft.step_down(now);
+        self.after_raft(&mut g);
+        self.refresh(&mut g);
+    }
+
     /// Plain endmqm on the active: tells every connected replica to end too.
     pub fn end_group(&self, mode: &str) {
         let g = self.lock();

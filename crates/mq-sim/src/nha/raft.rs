@@ -271,6 +271,17 @@ impl Raft {
         vec![(To::Peer(to), Msg::TimeoutNow { term: self.term })]
     }
 
+    /// Stop leading now (the active could not make a write durable): stand again only after
+    /// twice the longest election timeout, so another instance is likely to win.
+    pub fn step_down(&mut self, now: u64) {
+        if self.role == Role::Leader {
+            self.role = Role::Follower;
+            self.leader = None;
+            self.leader_seen = None;
+            self.election_at = now + 4 * self.election_min;
+        }
+    }
+
     /// Handles one message from `from`; returns what to send.
     pub fn on_message(&mut self, from: usize, msg: Msg, now: u64) -> Out {
         match msg {

@@ -1104,6 +1104,12 @@ fn run_native_ha(ctrl: &Arc<Controller>, opts: &Options, cfg: NhaConfig) -> i32 
             if !node.is_active() {
                 break None;
             }
+            // A write no replica acknowledged fenced the engine: give the role up.
+            if let Some(why) = engine.fenced() {
+                error_log(inst, qm, &format!("Native HA instance '{}' gives up the active role: {why}.", cfg.local));
+                node.step_down();
+                break None;
+            }
         };
         let Some(mut req) = ended else {
             // Lost the majority: no more work at once, connections broken, back to a replica.
@@ -1116,6 +1122,7 @@ fn run_native_ha(ctrl: &Arc<Controller>, opts: &Options, cfg: NhaConfig) -> i32 
                     cfg.local, qm.name
                 ),
             );
+            engine.fence("this instance is no longer the active instance");
             engine.set_state(RunState::Stopping);
             if let Some(d) = door {
                 d.close();

@@ -419,7 +419,7 @@ mod tests {
     #[test]
     fn only_a_stopped_target_role_is_the_whole_group_stopping() {
         let with = |v: Option<&str>| {
-            group_stopping(|k| (k == "OCF_RESKEY_CRM_meta_target_role").then(|| v).flatten().map(String::from))
+            group_stopping(|k| (k == "OCF_RESKEY_CRM_meta_target_role").then_some(v).flatten().map(String::from))
         };
         assert!(with(Some("Stopped")) && with(Some("stopped")));
         assert!(!with(None) && !with(Some("Started")) && !with(Some("Unpromoted")) && !with(Some("")));

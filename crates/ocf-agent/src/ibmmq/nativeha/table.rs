@@ -110,7 +110,7 @@ pub fn decide(f: &Facts) -> (Verdict, Option<u32>) {
         };
     }
     if promoted {
-        let elected = r.active().map(NhaReport::describe).unwrap_or_else(|| "no instance yet".into());
+        let elected = r.active().map(NhaReport::describe).unwrap_or_else(|| "none seen from here".into());
         return (
             v(
                 FailedPromoted,
