@@ -525,7 +525,8 @@ impl Engine {
     /// Native HA: this instance lost the right to write (quorum lost, stepped down). Every
     /// connection is broken at once: its socket is shut down (an application blocked in a call
     /// gets 2009, its unit of work is backed out), new connections get 2059, and nothing more is
-    /// written. The runtime calls it on losing the active role; a refused write does the same
+    /// written. UNCONFIRMED how fast IBM cuts an isolated active's applications off and with
+    /// which reason (docs/reference/native-ha.md#partition): at once and 2009, the strict reading. The runtime calls it on losing the active role; a refused write does the same
     /// for the calls that follow it.
     pub fn fence(&self, why: &str) {
         {
