@@ -62,5 +62,8 @@ stage "Debian package: repackaged from the RPM, lintian, dpkg -i, Pacemaker's to
 stage "three Pacemaker nodes: failover on shared storage, the timed scenarios again with Dummy stand-ins beside (tests/cluster/multinode.sh)" \
     tests/cluster/multinode.sh
 
+stage "Native HA: a promotable clone of three in a live three-node cluster, nothing shared (tests/cluster/nativeha-cluster.sh)" \
+    tests/cluster/nativeha-cluster.sh
+
 printf '\n==== all stages passed in %d s ====\n' "$(($(date +%s) - t_run))"
 printf '%s\n' "${times[@]}"
