@@ -386,7 +386,49 @@ pub(crate) fn starting_for(qm: &QueueManager, o: &mq_core::qmgr::monitor::Observ
     }
 }
 
-/// Depth 0: /proc plus one dspmq, watched while transitional for up to half the budget.
+/// What depth 0 sees of this node: /proc plus one dspmq, watched while transitional for up to half
+/// the budget, and the facts every monitor table (single instance, multi-instance, Native HA)
+/// reads from it.
+pub(crate) struct Seen {
+    pub o: mq_core::qmgr::monitor::Observation,
+    pub pids: Vec<i32>,
+    data_visible: bool,
+    starting_for: std::time::Duration,
+}
+
+impl Seen {
+    /// Looks; Err names why /proc could not be read in time (the monitor then fails, generic).
+    pub(crate) fn look(qm: &QueueManager, deadline: Instant, j: &dyn Journal) -> Result<Seen, String> {
+        let now = Instant::now();
+        let watch_until = now + deadline.saturating_duration_since(now) / 2;
+        let o = qm.observe_settled(deadline, watch_until, j);
+        if let Some(e) = &o.scan_error {
+            return Err(format!("{}: {e}", qm.name));
+        }
+        let needs_visibility = matches!(o.state, Ok(QmState::StatusNotAvailable) | Ok(QmState::Unknown) | Err(_));
+        let data_visible = needs_visibility && qm.data_visible(deadline);
+        let pids = o.pids();
+        let starting_for = starting_for(qm, &o);
+        Ok(Seen { o, pids, data_visible, starting_for })
+    }
+
+    /// The single-instance table's facts, which the other tables extend.
+    pub(crate) fn facts<'a>(&'a self, qm: &'a QueueManager, probe: bool, p: &IbmmqParams) -> table::Facts<'a> {
+        table::Facts {
+            qm: qm.name.as_str(),
+            probe,
+            state: &self.o.state,
+            pids: &self.pids,
+            controller: self.o.has_controller(),
+            data_visible: self.data_visible,
+            watched_ms: self.o.watched.as_millis(),
+            starting_for: self.starting_for,
+            replay_limit: p.replay_timeout,
+        }
+    }
+}
+
+/// Depth 0: what `Seen` sees, judged by the single-instance table.
 fn depth0(
     qm: &QueueManager,
     p: &IbmmqParams,
@@ -394,32 +436,19 @@ fn depth0(
     deadline: Instant,
     j: &dyn Journal,
 ) -> (table::Verdict, Depth0Extra) {
-    let now = Instant::now();
-    let watch_until = now + deadline.saturating_duration_since(now) / 2;
-    let o = qm.observe_settled(deadline, watch_until, j);
-    if let Some(e) = &o.scan_error {
-        return (
-            table::Verdict { exit: OcfExit::ErrGeneric, reason: format!("{}: {e}", qm.name) },
-            Depth0Extra { replaying: false, pids: vec![], controller: None },
-        );
-    }
-    let needs_visibility = matches!(o.state, Ok(QmState::StatusNotAvailable) | Ok(QmState::Unknown) | Err(_));
-    let data_visible = needs_visibility && qm.data_visible(deadline);
-    let pids = o.pids();
-    let facts = table::Facts {
-        qm: qm.name.as_str(),
-        probe,
-        state: &o.state,
-        pids: &pids,
-        controller: o.has_controller(),
-        data_visible,
-        watched_ms: o.watched.as_millis(),
-        starting_for: starting_for(qm, &o),
-        replay_limit: p.replay_timeout,
+    let seen = match Seen::look(qm, deadline, j) {
+        Ok(seen) => seen,
+        Err(reason) => {
+            return (
+                table::Verdict { exit: OcfExit::ErrGeneric, reason },
+                Depth0Extra { replaying: false, pids: vec![], controller: None },
+            )
+        }
     };
-    let verdict = table::decide(&facts);
-    let replaying = verdict.exit == OcfExit::Success && matches!(o.state, Ok(QmState::Starting));
-    (verdict, Depth0Extra { replaying, pids, controller: o.controller_pid() })
+    let verdict = table::decide(&seen.facts(qm, probe, p));
+    let replaying = verdict.exit == OcfExit::Success && matches!(seen.o.state, Ok(QmState::Starting));
+    let controller = seen.o.controller_pid();
+    (verdict, Depth0Extra { replaying, pids: seen.pids, controller })
 }
 
 /// Depth 0's findings beside its verdict.

@@ -171,28 +171,9 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         super::check_hang_timeout(env, p)?;
     }
     let roles = RoleFile::of(p, &qm);
-    let now = Instant::now();
-    let watch_until = now + deadline.saturating_duration_since(now) / 2;
-    let o = qm.observe_settled(deadline, watch_until, &j);
-    if let Some(e) = &o.scan_error {
-        return Err(Failure(OcfExit::ErrGeneric, format!("{}: {e}", p.qmgr)));
-    }
-    let pids = o.pids();
-    let needs_visibility = matches!(o.state, Ok(QmState::StatusNotAvailable) | Ok(QmState::Unknown) | Err(_));
-    let facts = table::Facts {
-        base: crate::ibmmq::table::Facts {
-            qm: p.qmgr.as_str(),
-            probe,
-            state: &o.state,
-            pids: &pids,
-            controller: o.has_controller(),
-            data_visible: needs_visibility && qm.data_visible(deadline),
-            watched_ms: o.watched.as_millis(),
-            starting_for: super::starting_for(&qm, &o),
-            replay_limit: p.replay_timeout,
-        },
-        role: roles.read(),
-    };
+    let seen = super::Seen::look(&qm, deadline, &j).map_err(|reason| Failure(OcfExit::ErrGeneric, reason))?;
+    let o = &seen.o;
+    let facts = table::Facts { base: seen.facts(&qm, probe, p), role: roles.read() };
     let (verdict, score) = table::decide(&facts);
     if !probe {
         promotion_score(env, score, deadline);
@@ -209,16 +190,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             log::info(&verdict.reason);
             return Ok(OcfExit::NotRunning);
         }
-        code => {
-            if !probe {
-                let o = mq_core::qmgr::checks::NodeCheckOptions::default();
-                if let Err(e) = qm.node_checks(&o, None, deadline, &j) {
-                    log::warn(&verdict.reason);
-                    return Err(Failure(exit_for(&e), e.to_string()));
-                }
-            }
-            return Err(Failure(code, verdict.reason));
-        }
+        code => return Err(failed(&qm, probe, code, verdict.reason, deadline)),
     }
     if verdict.exit == OcfExit::Success && !active {
         // A standby or an idle node: nothing answers MQI calls here (a standby gives 2543).
@@ -229,6 +201,20 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     }
     let watched = active && verdict.exit == OcfExit::RunningPromoted;
     active_checks(env, p, &qm, o.controller_pid(), verdict.exit, watched, deadline)
+}
+
+/// A failed verdict of a promotable clone's table: when this node itself is wrong for the queue
+/// manager (its node checks fail: user, installation, data), that exit and reason (e.g. 5, so
+/// Pacemaker moves it); else the verdict's. A probe skips the node checks.
+pub(crate) fn failed(qm: &QueueManager, probe: bool, code: OcfExit, reason: String, deadline: Instant) -> Failure {
+    if !probe {
+        let o = mq_core::qmgr::checks::NodeCheckOptions::default();
+        if let Err(e) = qm.node_checks(&o, None, deadline, &OcfJournal) {
+            log::warn(&reason);
+            return Failure(exit_for(&e), e.to_string());
+        }
+    }
+    Failure(code, reason)
 }
 
 /// The active instance's checks past depth 0, as a single instance's (MQI, messages, the client

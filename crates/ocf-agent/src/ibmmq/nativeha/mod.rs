@@ -20,7 +20,7 @@ use mq_core::QmState;
 use super::multi::promotion_score;
 use super::multi::role::{Role, RoleFile};
 use super::{evidenced, fail, finish, node_options, open, open_for_stop};
-use crate::component::{exit_for, Failure, OcfJournal};
+use crate::component::{Failure, OcfJournal};
 use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
 use crate::pacemaker::Pacemaker;
 use crate::spec::ibmmq::{IbmmqParams, LastReplica};
@@ -324,30 +324,10 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
         super::check_hang_timeout(env, p)?;
     }
     let roles = RoleFile::of(p, &qm);
-    let now = Instant::now();
-    let watch_until = now + deadline.saturating_duration_since(now) / 2;
-    let o = qm.observe_settled(deadline, watch_until, &j);
-    if let Some(e) = &o.scan_error {
-        return Err(Failure(OcfExit::ErrGeneric, format!("{}: {e}", p.qmgr)));
-    }
-    let pids = o.pids();
-    let rep = (!pids.is_empty()).then(|| report(&qm, share(deadline, 0.3)));
-    let needs_visibility = matches!(o.state, Ok(QmState::StatusNotAvailable) | Ok(QmState::Unknown) | Err(_));
-    let facts = table::Facts {
-        base: crate::ibmmq::table::Facts {
-            qm: p.qmgr.as_str(),
-            probe,
-            state: &o.state,
-            pids: &pids,
-            controller: o.has_controller(),
-            data_visible: needs_visibility && qm.data_visible(deadline),
-            watched_ms: o.watched.as_millis(),
-            starting_for: super::starting_for(&qm, &o),
-            replay_limit: p.replay_timeout,
-        },
-        report: rep.as_ref(),
-        role: roles.read(),
-    };
+    let seen = super::Seen::look(&qm, deadline, &j).map_err(|reason| Failure(OcfExit::ErrGeneric, reason))?;
+    let o = &seen.o;
+    let rep = (!seen.pids.is_empty()).then(|| report(&qm, share(deadline, 0.3)));
+    let facts = table::Facts { base: seen.facts(&qm, probe, p), report: rep.as_ref(), role: roles.read() };
     let (verdict, score) = table::decide(&facts);
     if !probe {
         promotion_score(env, score, deadline);
@@ -368,16 +348,7 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
             return Ok(OcfExit::Success);
         }
         OcfExit::Success | OcfExit::RunningPromoted => log::debug(&verdict.reason),
-        code => {
-            if !probe {
-                let o = mq_core::qmgr::checks::NodeCheckOptions::default();
-                if let Err(e) = qm.node_checks(&o, None, deadline, &j) {
-                    log::warn(&verdict.reason);
-                    return Err(Failure(exit_for(&e), e.to_string()));
-                }
-            }
-            return Err(Failure(code, verdict.reason));
-        }
+        code => return Err(super::multi::failed(&qm, probe, code, verdict.reason, deadline)),
     }
     if !matches!(o.state, Ok(QmState::Running)) {
         // Elected, still opening: the deeper checks wait for Running.
