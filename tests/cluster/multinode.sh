@@ -368,60 +368,8 @@ LOADQ=MQHA.MULTINODE.LOAD
 LOAD_RATE=20
 LOAD_SECONDS=150
 load_mq_args() { echo --mq-installation "$INST" --qmgr "$QM" --channel MQHA.SVRCONN --conn "$VIP($PORT)" --queue "$LOADQ"; }
-load_start() {
-    [ $MODE = mq ] || return 0
-    local name=$1 n=$2 d=$MN_STATE/load/$1 args
-    LOAD_NODE=$n LOAD_FAULT_AT=
-    mkdir -p "$d"
-    chown mqm "$d"
-    read -ra args <<<"$(load_mq_args)"
-    # Each client's pid (as node N sees it) in a file, so that load_check can end exactly it.
-    # shellcheck disable=SC2016
-    mn_as_mqm "$n" sh -c 'echo $$ >"$0/produce.pid"; exec "$@"' "$d" "$REL/mqload" produce "${args[@]}" \
-        --count 1000000 --rate "$LOAD_RATE" --seconds "$LOAD_SECONDS" --journal "$d/produced" \
-        </dev/null >"$d/produce.out" 2>&1 &
-    # shellcheck disable=SC2016
-    mn_as_mqm "$n" sh -c 'echo $$ >"$0/consume.pid"; exec "$@"' "$d" "$REL/mqload" consume "${args[@]}" \
-        --seconds "$LOAD_SECONDS" --journal "$d/consumed" </dev/null >"$d/consume.out" 2>&1 &
-    # The fault meets clients that work: both have had a success.
-    wait_for "the $name load's first acknowledged and delivered messages" 30 \
-        bash -c "grep -q ' ack ' '$d/produced' && grep -q ' deliver ' '$d/consumed'" ||
-        fail "the $name load did not get going: $(cat "$d/produce.out" "$d/consume.out")"
-}
-# The longest gap between two successes (ack or deliver, both journals) that ended after the fault.
-load_gap() {
-    awk '$2 == "ack" || $2 == "deliver" {print $1}' "$1/produced" "$1/consumed" | sort -n |
-        awk -v f="${LOAD_FAULT_AT:-0}" 'NR > 1 && $1 >= f && $1 - p > g {g = $1 - p} {p = $1}
-            END {if (p >= f) print g " ms"; else print "none: no success after the fault before the clients were ended"}'
-}
-load_fault() {
-    [ $MODE = mq ] || return 0
-    LOAD_FAULT_AT=$("$REL/mqload" now)
-}
-load_check() {
-    [ $MODE = mq ] || return 0
-    local name=$1 n=$LOAD_NODE d=$MN_STATE/load/$1 args f out rc=0
-    read -ra args <<<"$(load_mq_args)"
-    # Both run a little past the group's return, then end on SIGTERM (bounded by LOAD_SECONDS).
-    sleep 2
-    for f in produce consume; do mn_on "$n" kill -TERM "$(cat "$d/$f.pid")" 2>/dev/null || true; done
-    # mqload ends within 5 s of SIGTERM even when an MQI call does not return (then: abort).
-    wait_for "the $name load's clients to end" 20 bash -c "grep -Eq ' (end|abort)' '$d/produced' && grep -Eq ' (end|abort)' '$d/consumed'" ||
-        mn_log "the $name load's clients did not end within 20 s of SIGTERM"
-    out=$(mn_as_mqm "$n" "$REL/mqload" report --produced "$d/produced" --consumed "$d/consumed" \
-        ${LOAD_FAULT_AT:+--fault-at "$LOAD_FAULT_AT"} --drain "${args[@]}" 2>&1) || rc=$?
-    echo "$out" >"$d/report"
-    mn_record "load ($name): $(grep '^messages:' <<<"$out")"
-    if [ -n "${LOAD_FAULT_AT:-}" ]; then
-        mn_record "load ($name): $(grep '^outage:' <<<"$out")"
-        mn_record "load ($name): longest time without a success after the fault: $(load_gap "$d")"
-    else # no fault (the soak): how long the clients waited at worst
-        mn_record "load ($name): longest time without a success: $(load_gap "$d")"
-    fi
-    grep -h ' abort' "$d/produced" "$d/consumed" | sed "s/^/load ($name): /" >&2 || true
-    check "load ($name): every acknowledged message delivered exactly once (mqload report exit 0)" test "$rc" = 0 ||
-        mn_log "mqload report: $out"
-}
+# shellcheck source=tests/cluster/multinode/load.sh
+source "$here/multinode/load.sh"
 
 # ---- the failed-stop scenario (section 6; MN_ONLY=stopfail runs only it) --------------------------
 # fenced_stop NAME: the queue manager's processes are frozen in the kernel (a freezer cgroup: D

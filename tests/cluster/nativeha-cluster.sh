@@ -35,10 +35,11 @@ MN_STATE=$(mktemp -d /var/tmp/mqha-nativeha.XXXXXX)
 chmod 0755 "$MN_STATE" # the mq user reaches each node's installation below it
 MN_MQROOT=$MN_STATE/mq # each node's own installation and data appear here, inside that node only
 mkdir -p "$MN_MQROOT"
-# A node powered on again by its fencing boots this long before its cluster stack starts.
-MN_BOOT_SECS=5
 # shellcheck source=tests/cluster/multinode/cluster.sh
 source "$here/multinode/cluster.sh"
+# A fenced node boots for longer than the others take to notice it went (multinode/cluster.sh
+# mn_boot_secs; docs/multinode.md "The failed-stop scenario"): back sooner, it can stay "pending".
+MN_BOOT_SECS=${MN_BOOT_SECS:-$(mn_boot_secs)}
 INST=$MN_MQROOT/opt/mqm
 QM=QMNHA
 PORT=1414      # MQ's own listener (crtmqm -p), inside the nodes' network namespaces
@@ -166,40 +167,9 @@ first_put() {
 # acknowledged was lost or delivered twice, records the messages: and outage: lines).
 LOAD_RATE=20
 LOAD_SECONDS=180
-load_args() { echo --mq-installation "$INST" --qmgr "$QM" --channel MQHA.SVRCONN --conn "$VIP($PORT)" --queue "$LOADQ"; }
-load_start() {
-    local name=$1 n=$2 d=$MN_STATE/load/$1 args
-    LOAD_NODE=$n LOAD_FAULT_AT=
-    mkdir -p "$d"
-    chown mqm "$d"
-    read -ra args <<<"$(load_args)"
-    # shellcheck disable=SC2016
-    mn_as_mqm "$n" sh -c 'echo $$ >"$0/produce.pid"; exec "$@"' "$d" "$REL/mqload" produce "${args[@]}" \
-        --count 1000000 --rate "$LOAD_RATE" --seconds "$LOAD_SECONDS" --journal "$d/produced" \
-        </dev/null >"$d/produce.out" 2>&1 &
-    # shellcheck disable=SC2016
-    mn_as_mqm "$n" sh -c 'echo $$ >"$0/consume.pid"; exec "$@"' "$d" "$REL/mqload" consume "${args[@]}" \
-        --seconds "$LOAD_SECONDS" --journal "$d/consumed" </dev/null >"$d/consume.out" 2>&1 &
-    wait_for "the $name load's first acknowledged and delivered messages" 30 \
-        bash -c "grep -q ' ack ' '$d/produced' && grep -q ' deliver ' '$d/consumed'" ||
-        fail "the $name load did not get going: $(cat "$d/produce.out" "$d/consume.out")"
-}
-load_fault() { LOAD_FAULT_AT=$("$REL/mqload" now); }
-load_check() {
-    local name=$1 n=$LOAD_NODE d=$MN_STATE/load/$1 args f out rc=0
-    read -ra args <<<"$(load_args)"
-    sleep 2
-    for f in produce consume; do mn_on "$n" kill -TERM "$(cat "$d/$f.pid")" 2>/dev/null || true; done
-    wait_for "the $name load's clients to end" 20 bash -c "grep -Eq ' (end|abort)' '$d/produced' && grep -Eq ' (end|abort)' '$d/consumed'" ||
-        mn_log "the $name load's clients did not end within 20 s of SIGTERM"
-    out=$(mn_as_mqm "$n" "$REL/mqload" report --produced "$d/produced" --consumed "$d/consumed" \
-        ${LOAD_FAULT_AT:+--fault-at "$LOAD_FAULT_AT"} --drain "${args[@]}" 2>&1) || rc=$?
-    echo "$out" >"$d/report"
-    mn_record "load ($name): $(grep '^messages:' <<<"$out")"
-    mn_record "load ($name): $(grep '^outage:' <<<"$out")"
-    check "load ($name): every acknowledged message delivered exactly once (mqload report exit 0)" test "$rc" = 0 ||
-        mn_log "mqload report: $out"
-}
+load_mq_args() { echo --mq-installation "$INST" --qmgr "$QM" --channel MQHA.SVRCONN --conn "$VIP($PORT)" --queue "$LOADQ"; }
+# shellcheck source=tests/cluster/multinode/load.sh
+source "$here/multinode/load.sh"
 # a node other than the ones named (the clients' host: an application server that survives)
 other_than() {
     local n
