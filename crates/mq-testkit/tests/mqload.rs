@@ -196,6 +196,28 @@ fn report_fails_on_a_lost_or_duplicated_message() {
 }
 
 #[test]
+fn a_duplicate_after_an_in_doubt_commit_is_reported_and_only_it_passes() {
+    // 2's commit failed with the outcome unknown (2009) and 2 was put again: both copies arrive.
+    let produced = "100 start produce\n110 ack 1\n120 indoubt 2 MQCMIT 2009\n130 ack 2\n140 ack 3\n";
+    let twice = "100 start consume\n115 deliver 1\n125 deliver 2\n135 deliver 2\n145 deliver 3\n";
+    let r = report_of(produced, twice);
+    assert_eq!(r.rc, 0, "{r:?}");
+    assert!(r.stdout.starts_with("messages: 3 acknowledged, 3 delivered, 0 lost, 1 duplicated\n"), "{r:?}");
+    assert!(r.stdout.contains("duplicated after the producer's in-doubt commit of the same number"), "{r:?}");
+    assert!(!r.stdout.contains("\nduplicated: "), "{r:?}");
+    // Three copies: one more than the single in-doubt commit explains.
+    let thrice = "100 start consume\n115 deliver 1\n125 deliver 2\n135 deliver 2\n136 deliver 2\n145 deliver 3\n";
+    let r = report_of(produced, thrice);
+    assert_eq!(r.rc, 1, "{r:?}");
+    assert!(r.stdout.contains("\nduplicated: 2\n"), "{r:?}");
+    // A duplicate of a number whose commit was never in doubt.
+    let other = "100 start consume\n115 deliver 1\n116 deliver 1\n125 deliver 2\n145 deliver 3\n";
+    let r = report_of(produced, other);
+    assert_eq!(r.rc, 1, "{r:?}");
+    assert!(r.stdout.contains("\nduplicated: 1\n"), "{r:?}");
+}
+
+#[test]
 fn report_measures_the_outage_around_the_fault() {
     let dir = tempfile::tempdir().unwrap();
     let (p, c) = (dir.path().join("p"), dir.path().join("c"));
