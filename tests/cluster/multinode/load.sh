@@ -62,8 +62,14 @@ load_check() {
     else # no fault (the soak): how long the clients waited at worst
         mn_record "load ($name): longest time without a success: $(load_gap "$d")"
     fi
+    # A commit whose reply was lost (2009 on MQCMIT: IBM says the call may have completed) is put
+    # again by the producer: a duplicate the report names and does not fail (mqload.rs, "In-doubt").
+    if grep -q '^in-doubt commits:' <<<"$out"; then
+        mn_record "load ($name): $(grep '^in-doubt commits:' <<<"$out")"
+        grep '^duplicated after' <<<"$out" | sed "s/^/load ($name): /" >&2 || true
+    fi
     grep -h ' abort' "$d/produced" "$d/consumed" | sed "s/^/load ($name): /" >&2 || true
-    check "load ($name): every acknowledged message delivered exactly once (mqload report exit 0)" test "$rc" = 0 ||
+    check "load ($name): nothing acknowledged lost, nothing duplicated but after an in-doubt commit (mqload report exit 0)" test "$rc" = 0 ||
         mn_log "mqload report: $out"
 }
 
