@@ -202,8 +202,6 @@ num() { echo "${1#node}"; }
 
 # Successful fencing actions against node NAME that node N's fencer knows of.
 fenced_count() { mn_on "$1" stonith_admin --history "$2" 2>/dev/null | grep -c "of $2 successful" || true; }
-# Power-offs of node N the power switch carried out (every fencing of it is one).
-pdu_offs() { grep -c "^\[.*\] off node$1 -> ok off" "$MN_STATE/pdu/pdu.log" || true; }
 
 # Waits (bounded) until the cluster has no action pending, so the next fault meets a quiet cluster
 # (a cleanup's re-probes racing an injected crash would test the test, not the agents).

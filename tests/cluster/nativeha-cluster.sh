@@ -18,7 +18,9 @@
 #   3. a planned move: the Promoted role banned from the active node; the demote hands over
 #      (endmqm -s), MQ elects another, Pacemaker promotes it, the VIP follows, messages intact;
 #   4. a partition cuts the active node off at the switch: the majority elects and Pacemaker promotes
-#      there; dspmq sampled on every node throughout never shows two Active; heal and rejoin.
+#      there; dspmq sampled on every node throughout never shows two Active; heal and rejoin;
+#   5. a replica's processes die (mqsim crash): restarted in place by Pacemaker, in sync again; the
+#      active, the VIP and the clients untouched (NHA_SCENARIOS=N stops after scenario N).
 # Needs root, tests/setup.sh and a release build. KEEP_LOGS=1 keeps the state of a failed run.
 # Run it only as: flock /work/cluster.lock bash tests/cluster/nativeha-cluster.sh (one cluster suite at a time).
 set -euo pipefail
@@ -273,7 +275,7 @@ mn_record "rejoin: $(($(now_ms) - t0)) ms (node$A crashed -> fenced, back, its i
 settle
 check "still whole with node$B active once the cluster settled" whole "$B"
 check "no failed actions after the node crash" no_failed_actions
-[ "${NHA_SCENARIOS:-4}" -ge 3 ] || exit 0
+[ "${NHA_SCENARIOS:-5}" -ge 3 ] || exit 0
 
 # ---- 3. a planned move: the Promoted role banned from the active node ------------------------------------
 A=$B
@@ -296,7 +298,7 @@ pcsx constraint delete ban-promoted >/dev/null
 settle
 check "still whole with node$B active after the ban was removed" whole "$B"
 check "no failed actions after the move" no_failed_actions
-[ "${NHA_SCENARIOS:-4}" -ge 4 ] || exit 0
+[ "${NHA_SCENARIOS:-5}" -ge 4 ] || exit 0
 
 # ---- 4. a partition cuts the active node off --------------------------------------------------------------
 A=$B
@@ -349,4 +351,39 @@ mn_record "partition: node$A $([ "$(mn_pid1 "$A" || true)" = "$old_init" ] && ec
 settle
 check "still whole with node$B active after the partition" whole "$B"
 check "no failed actions after the partition" no_failed_actions
+[ "${NHA_SCENARIOS:-5}" -ge 5 ] || exit 0
+
+# ---- 5. a replica's processes die ------------------------------------------------------------------------
+# Its monitor finds the local instance gone (7), Pacemaker restarts it in place (stop, start: strmqm
+# makes it a replica again, which catches up); the active instance, the VIP and the clients are
+# untouched: the Promoted role stays where it is in every look, and no node is fenced.
+A=$B
+R=$(other_than "$A")
+L=$(other_than "$A" "$R")
+OBS=$L
+put_client "$L" rep-1 rep-2 rep-3 || fail "cannot put before the replica's crash"
+old_ctl=$(mn_on "$R" pgrep -x amqzxma0) || fail "node$R runs no execution controller before its crash"
+offs=$(pdu_offs "$R")
+load_start replica "$L"
+t0=$(now_ms)
+mn_on "$R" "$REL/mqsim" crash "$MN_MQROOT" "$QM" >/dev/null
+load_fault
+moved=""
+start=$(now_ms)
+until new_ctl=$(mn_on "$R" pgrep -x amqzxma0 || true) && [ -n "$new_ctl" ] && [ "$new_ctl" != "$old_ctl" ] && whole "$A"; do
+    [ "$(promoted)" = "$A" ] || moved="${moved:-Promoted=[$(role_on Promoted | xargs)] $(($(now_ms) - t0)) ms after the crash}"
+    [ $(($(now_ms) - start)) -lt 150000 ] || fail "node$R's instance was not back as a replica in sync within 150 s of its crash ($(explain))"
+    sleep 0.5
+done
+mn_record "replica restarted: $(($(now_ms) - t0)) ms (node$R's processes killed -> its monitor (interval 25 s) -> restarted in place, a replica in sync; node$A stayed active)"
+load_check replica
+check "node$A stayed Promoted in every look while node$R's replica was down${moved:+ (not: $moved)}" test -z "$moved"
+check "the 3 messages put before the replica's crash are there" test "$(get_client "$L" | grep -c '^rep-')" = 3
+check "node$R was not fenced (a replica's crash is recovered in place)" test "$(pdu_offs "$R")" = "$offs"
+check "Pacemaker recorded the failed monitor on node$R" \
+    test "$(mon_xml | xq "count(//failures/failure[@node='node$R'][@task='monitor'])")" -ge 1
+pcsx resource cleanup qm >/dev/null
+settle
+check "still whole with node$A active after the cleanup" whole "$A"
+check "no failed actions after the cleanup" no_failed_actions
 exit 0

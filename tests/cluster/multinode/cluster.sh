@@ -105,6 +105,8 @@ mn_boot_secs() {
     echo $(((real + consensus + 999) / 1000 + ${MN_BOOT_MARGIN:-3}))
 }
 mn_pdu_sock() { echo "$MN_STATE/pdu/sock"; }
+# Power-offs of node N the power switch carried out (every fencing of it is one).
+pdu_offs() { grep -c "^\[.*\] off node$1 -> ok off" "$MN_STATE/pdu/pdu.log" || true; }
 mn_freezer() { echo "/sys/fs/cgroup/freezer/mqha-${MN_ID}-n$1"; }
 
 mn_pdu_up() {
