@@ -82,7 +82,17 @@ settle() { mn_on "$OBS" crm_resource --wait --timeout=120s >/dev/null 2>&1 || fa
 # node names holding ROLE (Promoted / Unpromoted) of the clone, one a line
 role_on() { mon_xml | xq "//clone[@id='qm-clone']/resource[@role='$1']/node/@name" | sed 's/ *name="\([^"]*\)"/\1\n/g' | sed '/^$/d'; }
 promoted() { local p; p=$(role_on Promoted); [ "$(wc -w <<<"$p")" = 1 ] && echo "${p#node}"; }
-no_failed_actions() { [ "$(mon_xml | xq 'count(//failures/failure)')" = 0 ]; }
+# No failed action but OCF_DEGRADED (190): a replica that has just started or rejoined says it is
+# degraded ("not connected to the active", "out of sync") until it has caught up, which Pacemaker
+# treats as success but lists among the failed actions until a cleanup (docs/native-ha.md, "The
+# monitor"). Each such entry is recorded; any other exit code is a failure of the check.
+no_failed_actions() {
+    local x
+    x=$(mon_xml)
+    xq "//failures/failure[@exitcode='190']" <<<"$x" | grep -o 'node="[^"]*"\|exitreason="[^"]*"' | paste -d' ' - - |
+        while read -r l; do mn_record "degraded (190) kept among the failed actions: $l"; done
+    [ "$(xq "count(//failures/failure[not(@exitcode='190')])" <<<"$x")" = 0 ]
+}
 
 # dspmq -n -o nativeha [-x] on node N (IBM's documented output, upper case under -n)
 nha_show() { mn_pid1 "$1" >/dev/null || return 1; dspmq_on "$1" -n -o nativeha "${@:2}" -m "$QM" 2>/dev/null; }
@@ -227,7 +237,7 @@ until { P=$(promoted); [ -n "$P" ]; } && whole "$P"; do
     sleep 1
 done
 mn_record "clone up: $(($(now_ms) - t0)) ms from its creation (node$P Promoted and Active, two replicas in sync, VIP on node$P)"
-check "no failed actions while coming up" no_failed_actions
+check "no failed action but a degraded (190) replica while coming up" no_failed_actions
 for n in 1 2 3; do
     check "node$n's dspmq calls node$P's instance Active" test "$(active_seen_by "$n")" = "node$P"
 done
@@ -274,7 +284,7 @@ wait_whole "$B" 180 || fail "the clone was not whole again with node$B active wi
 mn_record "rejoin: $(($(now_ms) - t0)) ms (node$A crashed -> fenced, back, its instance a replica in sync, clone whole)"
 settle
 check "still whole with node$B active once the cluster settled" whole "$B"
-check "no failed actions after the node crash" no_failed_actions
+check "no failed action but a degraded (190) replica after the node crash" no_failed_actions
 [ "${NHA_SCENARIOS:-5}" -ge 3 ] || exit 0
 
 # ---- 3. a planned move: the Promoted role banned from the active node ------------------------------------
@@ -297,7 +307,7 @@ check "the 3 messages put before the move are there" test "$(get_client "$L" | g
 pcsx constraint delete ban-promoted >/dev/null
 settle
 check "still whole with node$B active after the ban was removed" whole "$B"
-check "no failed actions after the move" no_failed_actions
+check "no failed action but a degraded (190) replica after the move" no_failed_actions
 [ "${NHA_SCENARIOS:-5}" -ge 4 ] || exit 0
 
 # ---- 4. a partition cuts the active node off --------------------------------------------------------------
@@ -350,7 +360,7 @@ check "never two Active instances in $rounds rounds of dspmq on all nodes${two:+
 mn_record "partition: node$A $([ "$(mn_pid1 "$A" || true)" = "$old_init" ] && echo 'kept its power (not fenced)' || echo 'was fenced (a new init)')"
 settle
 check "still whole with node$B active after the partition" whole "$B"
-check "no failed actions after the partition" no_failed_actions
+check "no failed action but a degraded (190) replica after the partition" no_failed_actions
 [ "${NHA_SCENARIOS:-5}" -ge 5 ] || exit 0
 
 # ---- 5. a replica's processes die ------------------------------------------------------------------------
@@ -385,5 +395,5 @@ check "Pacemaker recorded the failed monitor on node$R" \
 pcsx resource cleanup qm >/dev/null
 settle
 check "still whole with node$A active after the cleanup" whole "$A"
-check "no failed actions after the cleanup" no_failed_actions
+check "no failed action but a degraded (190) replica after the cleanup" no_failed_actions
 exit 0
