@@ -160,18 +160,11 @@ fn demote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fail
 }
 
 fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
-    let j = OcfJournal;
     let probe = env.is_probe();
-    let qm = match open(p, deadline) {
-        Ok(qm) => qm,
-        // As for a single instance: a probe on a node without installation or data is "not here".
-        Err(_) => return super::monitor(env, p, deadline),
+    let CloneLook { qm, roles, seen } = match clone_look(env, p, deadline)? {
+        Looked::Here(l) => *l,
+        Looked::Answered(single) => return single,
     };
-    if env.check_level >= CheckLevel::Medium {
-        super::check_hang_timeout(env, p)?;
-    }
-    let roles = RoleFile::of(p, &qm);
-    let seen = super::Seen::look(&qm, deadline, &j).map_err(|reason| Failure(OcfExit::ErrGeneric, reason))?;
     let o = &seen.o;
     let facts = table::Facts { base: seen.facts(&qm, probe, p), role: roles.read() };
     let (verdict, score) = table::decide(&facts);
@@ -201,6 +194,34 @@ fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fai
     }
     let watched = active && verdict.exit == OcfExit::RunningPromoted;
     active_checks(env, p, &qm, o.controller_pid(), verdict.exit, watched, deadline)
+}
+
+/// What a promotable clone's monitor (multi-instance, Native HA) looks at first: the queue
+/// manager here, its role file, and depth 0's look, after depth 10's hang_timeout check.
+pub(crate) struct CloneLook {
+    pub qm: QueueManager,
+    pub roles: RoleFile,
+    pub seen: super::Seen,
+}
+
+pub(crate) enum Looked {
+    Here(Box<CloneLook>),
+    /// No installation or data on this node: answered as a single instance's monitor would (a
+    /// probe: "not here").
+    Answered(Result<OcfExit, Failure>),
+}
+
+pub(crate) fn clone_look(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<Looked, Failure> {
+    let qm = match open(p, deadline) {
+        Ok(qm) => qm,
+        Err(_) => return Ok(Looked::Answered(super::monitor(env, p, deadline))),
+    };
+    if env.check_level >= CheckLevel::Medium {
+        super::check_hang_timeout(env, p)?;
+    }
+    let roles = RoleFile::of(p, &qm);
+    let seen = super::Seen::look(&qm, deadline, &OcfJournal).map_err(|reason| Failure(OcfExit::ErrGeneric, reason))?;
+    Ok(Looked::Here(Box::new(CloneLook { qm, roles, seen })))
 }
 
 /// A failed verdict of a promotable clone's table: when this node itself is wrong for the queue

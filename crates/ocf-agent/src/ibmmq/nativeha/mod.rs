@@ -17,11 +17,11 @@ use mq_core::qmgr::nativeha::{quorum_text, Elected, NhaStart};
 use mq_core::qmgr::QueueManager;
 use mq_core::QmState;
 
-use super::multi::promotion_score;
 use super::multi::role::{Role, RoleFile};
+use super::multi::{clone_look, promotion_score, CloneLook, Looked};
 use super::{evidenced, fail, finish, node_options, open, open_for_stop};
 use crate::component::{Failure, OcfJournal};
-use crate::ocf::{log, Action, CheckLevel, Env, OcfExit};
+use crate::ocf::{log, Action, Env, OcfExit};
 use crate::pacemaker::Pacemaker;
 use crate::spec::ibmmq::{IbmmqParams, LastReplica};
 
@@ -313,18 +313,11 @@ fn demote(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Fail
 }
 
 fn monitor(env: &Env, p: &IbmmqParams, deadline: Instant) -> Result<OcfExit, Failure> {
-    let j = OcfJournal;
     let probe = env.is_probe();
-    let qm = match open(p, deadline) {
-        Ok(qm) => qm,
-        // As for a single instance: a probe on a node without installation or data is "not here".
-        Err(_) => return super::monitor(env, p, deadline),
+    let CloneLook { qm, roles, seen } = match clone_look(env, p, deadline)? {
+        Looked::Here(l) => *l,
+        Looked::Answered(single) => return single,
     };
-    if env.check_level >= CheckLevel::Medium {
-        super::check_hang_timeout(env, p)?;
-    }
-    let roles = RoleFile::of(p, &qm);
-    let seen = super::Seen::look(&qm, deadline, &j).map_err(|reason| Failure(OcfExit::ErrGeneric, reason))?;
     let o = &seen.o;
     let rep = (!seen.pids.is_empty()).then(|| report(&qm, share(deadline, 0.3)));
     let facts = table::Facts { base: seen.facts(&qm, probe, p), report: rep.as_ref(), role: roles.read() };
